@@ -1,0 +1,46 @@
+"""Command-line front door used by ``pipeline.py``.
+
+Each sub-command lives in the module that does the work; that module exposes
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only
+when their command runs, so ``pipeline.py synth`` does not import the
+publishing stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("safeguarding.synth.cli", "write a seeded synthetic council (or all of England) to a folder"),
+    "ingest": ("safeguarding.ingest.cli", "read, map, validate and pseudonymise the configured inputs"),
+    "indicators": ("safeguarding.indicators.cli", "compute every catalogue indicator for every period"),
+    "build": ("safeguarding.build", "ingest, indicators, notebooks and publishing in one run"),
+    "demo": ("safeguarding.build_demo", "generate the demo council if needed and build its annual review"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run one sub-command; return its exit status."""
+    parser = argparse.ArgumentParser(
+        prog="pipeline.py",
+        description="Annual review pipeline for children's safeguarding partnerships.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = {}
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            modules[name] = module
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return int(modules[args.command].run(args) or 0)
