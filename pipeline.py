@@ -1,6 +1,6 @@
 """Front door: ``python pipeline.py COMMAND --help`` lists each command's options.
 
-Commands: synth, ingest, indicators, build, demo. All logic lives in the
+Commands: synth, ingest, indicators, build. All logic lives in the
 ``safeguarding`` package; this file only hands the command line to it.
 """
 

@@ -19,7 +19,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("safeguarding.ingest.cli", "read, map, validate and pseudonymise the configured inputs"),
     "indicators": ("safeguarding.indicators.cli", "compute every catalogue indicator for every period"),
     "build": ("safeguarding.build", "ingest, indicators, notebooks and publishing in one run"),
-    "demo": ("safeguarding.build_demo", "generate the demo council if needed and build its annual review"),
 }
 
 

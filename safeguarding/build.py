@@ -1,0 +1,384 @@
+"""``pipeline.py build``: ingest, indicators, notebooks and publishing in one run.
+
+The build reads like the method: load the configuration, ingest the raw files,
+compute the indicators, execute the chapter notebooks with papermill, publish
+the HTML and PDF, write the published (suppressed) data, and only then replace
+the previously published report. Every run gets a run id and a log
+(``logs/<run id>/``) recording the configuration, package versions, input file
+hashes, stage timings and the outcome. If any stage fails the exit status is
+non-zero, the message says which stage and why, and the last published report
+is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from safeguarding.config import Config, ConfigError, load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+QUARTO_YML = PROJECT_ROOT / "_quarto.yml"
+
+#: packages whose versions are recorded in every run log
+RECORDED_PACKAGES = (
+    "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "openpyxl",
+    "holidays", "papermill", "nbformat", "nbclient", "pypandoc-binary", "typst", "PyYAML",
+)
+
+STAGES = ("ingest", "indicators", "notebooks", "publish", "data", "replace")
+
+
+class BuildError(RuntimeError):
+    """A stage of the build failed; ``stage`` names it."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(f"{stage}: {message}")
+        self.stage = stage
+        self.message = message
+
+
+@dataclass
+class BuildResult:
+    """What a build produced and how long each stage took."""
+
+    run_id: str
+    output_dir: Path
+    html: Path
+    pdf: Path
+    data_files: list[Path]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    log_dir: Path | None = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``pipeline.py build``."""
+    parser.add_argument("--config", default="report.yml", help="configuration file (default: report.yml)")
+    parser.add_argument("--year", type=int, help="reporting year ending 31 March, e.g. 2025 for 2024-25")
+    parser.add_argument("--audience", choices=("public", "board"),
+                        help="public (suppressed, default) or board (everything, OFFICIAL-SENSITIVE)")
+    parser.add_argument("--renderer", choices=("auto", "quarto", "builtin"), default="auto",
+                        help="quarto if on PATH (auto), or the built-in pandoc + typst publisher")
+    parser.add_argument("--allow-missing-inputs", action="store_true",
+                        help="publish even when an input table could not be built (its sections say 'not available')")
+    parser.add_argument("--keep-build", action="store_true", help="keep the working folder with executed notebooks")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``pipeline.py build`` from parsed arguments; return the exit status."""
+    try:
+        result = build(
+            args.config, year=args.year, audience=args.audience, renderer=args.renderer,
+            allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build,
+        )
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BuildError as exc:
+        print(f"\nBUILD FAILED at stage '{exc.stage}': {exc.message}", file=sys.stderr)
+        print("The previously published report, if any, was left unchanged.", file=sys.stderr)
+        return 1
+    print(f"\nPublished {result.output_dir}")
+    print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
+    if result.warnings:
+        print(f"  {len(result.warnings)} warning(s); see {result.log_dir}")
+    return 0
+
+
+def output_dir_for(cfg: Config, audience: str) -> Path:
+    """Where a build for ``audience`` is published.
+
+    Public builds go to ``reports/<area>/<year>/``; board builds, which are
+    unsuppressed, go to a separate ``reports/<area>/<year>-board/`` so that a
+    board pack can never overwrite or sit inside the folder meant for the web.
+    """
+    suffix = "" if audience == "public" else "-board"
+    return cfg.reports_dir / cfg.area_slug / f"{cfg.year}{suffix}"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_files(cfg: Config) -> dict[str, Path]:
+    """Every configured input file (child-level tables and aggregate returns)."""
+    files: dict[str, Path] = {}
+    for name, spec in cfg.inputs.items():
+        if spec.get("file"):
+            files[f"inputs.{name}"] = cfg.resolve(spec["file"])
+    for i, spec in enumerate(cfg.aggregates):
+        if isinstance(spec, dict) and spec.get("file"):
+            files[f"aggregates[{i}]"] = cfg.resolve(spec["file"])
+    return files
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the outputs."""
+    out = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    from safeguarding import __version__
+
+    out["safeguarding"] = __version__
+    return out
+
+
+def chapter_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The chapter notebooks in order (``NN-name.ipynb``)."""
+    return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
+
+
+def _new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def build(
+    config_path: str | os.PathLike[str],
+    *,
+    year: int | None = None,
+    audience: str | None = None,
+    renderer: str = "auto",
+    allow_missing_inputs: bool = False,
+    keep_build: bool = False,
+    echo: Callable[[str], None] = print,
+) -> BuildResult:
+    """Build the annual review for one configuration; see the module docstring."""
+    cfg = load_config(config_path, year=year, audience=audience)
+    aud = cfg.audience
+    run_id = _new_run_id()
+    log_dir = PROJECT_ROOT / "logs" / run_id
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logger = _run_logger(run_id, log_dir / "build.log")
+    work = PROJECT_ROOT / "build" / run_id
+    work.mkdir(parents=True, exist_ok=True)
+    final_dir = output_dir_for(cfg, aud)
+    staging = final_dir.parent / f".{final_dir.name}.staging-{run_id}"
+
+    record: dict[str, Any] = {
+        "run_id": run_id,
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "config_file": str(cfg.path.resolve()),
+        "config": cfg.raw,
+        "year": cfg.year,
+        "audience": aud,
+        "renderer_requested": renderer,
+        "versions": package_versions(),
+        "inputs": {},
+        "stages": {},
+        "warnings": [],
+    }
+    for key, path in input_files(cfg).items():
+        record["inputs"][key] = {
+            "path": str(path), "sha256": file_sha256(path) if path.exists() else None,
+            "bytes": path.stat().st_size if path.exists() else None,
+        }
+    logger.info("run %s: %s, year %s, audience %s", run_id, cfg.area_name, cfg.year_label, aud)
+
+    total = len(STAGES)
+
+    def stage(index: int, name: str, fn: Callable[[], Any]) -> Any:
+        echo(f"[{index}/{total}] {name} ...")
+        t0 = time.perf_counter()
+        try:
+            value = fn()
+        except BuildError as exc:
+            _fail(record, name, exc.message, log_dir, logger)
+            raise
+        except Exception as exc:  # every failure becomes a named stage failure
+            message = f"{type(exc).__name__}: {exc}"
+            logger.error("stage %s failed:\n%s", name, traceback.format_exc())
+            _fail(record, name, message, log_dir, logger)
+            raise BuildError(name, message + f" (details: {log_dir / 'build.log'})") from exc
+        seconds = time.perf_counter() - t0
+        record["stages"][name] = {"seconds": round(seconds, 3), "status": "ok"}
+        logger.info("stage %s ok in %.2f s", name, seconds)
+        echo(f"[{index}/{total}] {name} done in {seconds:.1f} s")
+        return value
+
+    try:
+        stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
+        stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
+        built = stage(3, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger))
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        published = stage(4, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
+        data_files = stage(5, "data", lambda: _stage_data(cfg, aud, staging))
+        stage(6, "replace", lambda: _replace(staging, final_dir))
+    except BuildError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if not keep_build:
+            shutil.rmtree(work, ignore_errors=True)
+
+    record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    record["outcome"] = "published"
+    record["output_dir"] = str(final_dir)
+    _write_record(record, log_dir)
+    html_name, pdf_name = Path(published["html"]).name, Path(published["pdf"]).name
+    return BuildResult(
+        run_id=run_id,
+        output_dir=final_dir,
+        html=final_dir / html_name,
+        pdf=final_dir / pdf_name,
+        data_files=[final_dir / "data" / Path(p).name for p in data_files],
+        timings={k: v["seconds"] for k, v in record["stages"].items()},
+        warnings=list(record["warnings"]),
+        log_dir=log_dir,
+    )
+
+
+# --------------------------------------------------------------------------
+# stages
+# --------------------------------------------------------------------------
+
+
+def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logger: logging.Logger) -> Any:
+    from safeguarding.ingest import run_ingest
+
+    result = run_ingest(cfg)
+    fatal = list(getattr(result, "fatal", None) or [])
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        logger.info("ingest summary:\n%s", summary())
+    if fatal:
+        names = ", ".join(str(f) for f in fatal)
+        if not allow_missing:
+            raise BuildError(
+                "ingest",
+                f"these input tables could not be built: {names}. See {cfg.processed_dir / 'ingest_report.md'}. "
+                "Fix the inputs, or rerun with --allow-missing-inputs to publish with those sections "
+                "marked 'not available'.",
+            )
+        record["warnings"].append(f"published without input tables: {names}")
+    return result
+
+
+def _stage_indicators(cfg: Config, logger: logging.Logger) -> Any:
+    from safeguarding.indicators import run_indicators
+
+    table = run_indicators(cfg)
+    logger.info("indicators: %d rows", len(table))
+    return table
+
+
+def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger) -> Path:
+    import papermill as pm
+
+    notebooks = chapter_notebooks()
+    if not notebooks:
+        raise BuildError("notebooks", f"no chapter notebooks (NN-name.ipynb) found in {NOTEBOOK_DIR}")
+    out_dir = work / "chapters"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = {
+        "config_path": str(cfg.path.resolve()),
+        "year": cfg.year,
+        "audience": audience,
+        "build_dir": str(out_dir),
+    }
+    for nb in notebooks:
+        target = out_dir / nb.name
+        logger.info("executing %s", nb.name)
+        try:
+            pm.execute_notebook(
+                str(nb), str(target), parameters=params, kernel_name="python3", cwd=str(out_dir),
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            raise BuildError(
+                "notebooks",
+                f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                f"(the executed notebook with the error is kept in {target})",
+            ) from exc
+    return out_dir
+
+
+def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path,
+                   record: dict[str, Any]) -> dict[str, str]:
+    from safeguarding.publish import publish
+
+    meta = {
+        "title": f"{cfg.area_name}: safeguarding children partnership annual review",
+        "subtitle": f"Data report {cfg.year_label}",
+    }
+    report_cfg = cfg.section("report")
+    meta.update({k: v for k, v in report_cfg.items() if k in {"title", "subtitle", "author", "date"}})
+    result = publish(chapters, staging, quarto_yml=QUARTO_YML, renderer=renderer, audience=audience,
+                     metadata_overrides=meta)
+    record["warnings"].extend(getattr(result, "warnings", []) or [])
+    record["renderer_used"] = getattr(result, "renderer", renderer)
+    return {"html": str(result.html), "pdf": str(result.pdf)}
+
+
+def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
+    from safeguarding.published_data import write_published_data
+
+    return write_published_data(cfg, audience, staging / "data")
+
+
+def _replace(staging: Path, final_dir: Path) -> None:
+    """Swap the staged report into place; the old one is removed only after the swap."""
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    old = final_dir.parent / f".{final_dir.name}.old-{uuid.uuid4().hex[:6]}"
+    if final_dir.exists():
+        final_dir.rename(old)
+    try:
+        staging.rename(final_dir)
+    except OSError:
+        if old.exists():
+            old.rename(final_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# logging
+# --------------------------------------------------------------------------
+
+
+def _run_logger(run_id: str, path: Path) -> logging.Logger:
+    logger = logging.getLogger(f"safeguarding.build.{run_id}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return logger
+
+
+def _fail(record: dict[str, Any], stage: str, message: str, log_dir: Path, logger: logging.Logger) -> None:
+    record["stages"][stage] = {"status": "failed", "error": message}
+    record["outcome"] = f"failed at {stage}"
+    record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    logger.error("build failed at %s: %s", stage, message)
+    _write_record(record, log_dir)
+
+
+def _write_record(record: dict[str, Any], log_dir: Path) -> None:
+    (log_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")

@@ -1,0 +1,220 @@
+"""What a chapter notebook needs: the configuration, the indicator table,
+the catalogue, the benchmarks and the audience's disclosure rules.
+
+A notebook does ``ctx = ReportContext.load(config_path, year=year,
+audience=audience, build_dir=build_dir)`` and then calls the section
+functions of :mod:`safeguarding.report.sections`, which return Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.config import Config, load_config
+
+SMALL_MAX = 5
+
+
+@dataclass
+class ReportContext:
+    """Everything a chapter needs, loaded once per notebook."""
+
+    config: Config
+    audience: str
+    build_dir: Path
+    indicators: pd.DataFrame
+    catalogue: Any
+    benchmarks: Any
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _figure_count: int = 0
+
+    # ------------------------------------------------------------------ load
+    @classmethod
+    def load(cls, config_path: str | Path, *, year: int | None = None, audience: str = "public",
+             build_dir: str | Path = ".") -> ReportContext:
+        """Load the configuration, the indicator table, catalogue and benchmarks."""
+        cfg = load_config(config_path, year=year, audience=audience)
+        ind_path = cfg.processed_dir / "indicators.parquet"
+        if not ind_path.exists():
+            raise FileNotFoundError(
+                f"{ind_path} not found: run 'python pipeline.py indicators --config {cfg.path}' first"
+            )
+        indicators = pd.read_parquet(ind_path)
+        for col in ("period_start", "period_end"):
+            indicators[col] = pd.to_datetime(indicators[col])
+        from safeguarding.indicators.catalogue import load_catalogue
+
+        catalogue = load_catalogue(cfg)
+        bench_folder = cfg.section("benchmarks").get("folder")
+        from safeguarding.benchmarks import BenchmarkSource
+
+        folder = cfg.resolve(bench_folder) if bench_folder else None
+        benchmarks = BenchmarkSource(folder if folder and folder.exists() else None)
+        out = Path(build_dir)
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        return cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=indicators,
+                   catalogue=catalogue, benchmarks=benchmarks)
+
+    # ------------------------------------------------------------- basics
+    @property
+    def public(self) -> bool:
+        """True when small numbers must be suppressed."""
+        return self.audience == "public"
+
+    @property
+    def year(self) -> int:
+        """Reporting year (ending 31 March)."""
+        return self.config.year
+
+    @property
+    def year_end(self) -> pd.Timestamp:
+        """31 March closing the reporting year."""
+        return pd.Timestamp(self.config.year_end)
+
+    @property
+    def year_start(self) -> pd.Timestamp:
+        """1 April opening the reporting year."""
+        return pd.Timestamp(self.config.year_start)
+
+    @property
+    def la_code(self) -> str | None:
+        """DfE code used for benchmarks, if configured."""
+        code = (self.config.raw.get("area") or {}).get("la_code")
+        return str(code) if code else None
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A processed table (``data/processed/<name>.parquet``), or None if absent."""
+        if name not in self.tables:
+            path = self.config.processed_dir / f"{name}.parquet"
+            self.tables[name] = pd.read_parquet(path) if path.exists() else None
+        return self.tables[name]
+
+    def ingest_report(self) -> dict[str, Any] | None:
+        """The machine-readable ingest report, if present."""
+        path = self.config.processed_dir / "ingest_report.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    # -------------------------------------------------------- indicators
+    def series(self, indicator_id: str, period_type: str = "month", breakdown: str = "all",
+               *, through: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Rows of one indicator for one period type, oldest first, up to ``through`` (default year end)."""
+        ind = self.indicators
+        through = self.year_end if through is None else through
+        sel = ind[(ind.indicator_id == indicator_id) & (ind.period_type == period_type)
+                  & (ind.breakdown == breakdown) & (ind.period_end <= through)]
+        return sel.sort_values(["period_start", "breakdown_value"]).reset_index(drop=True)
+
+    def row(self, indicator_id: str, period_type: str = "year", *, period_end: pd.Timestamp | None = None,
+            breakdown: str = "all", breakdown_value: str = "all") -> pd.Series | None:
+        """The single row for an indicator, period and breakdown value, or None."""
+        period_end = self.year_end if period_end is None else period_end
+        ind = self.indicators
+        sel = ind[(ind.indicator_id == indicator_id) & (ind.period_type == period_type)
+                  & (ind.period_end == period_end) & (ind.breakdown == breakdown)
+                  & (ind.breakdown_value.astype(str) == str(breakdown_value))]
+        return None if sel.empty else sel.iloc[0]
+
+    def years_available(self, indicator_id: str) -> list[int]:
+        """Financial years (ending 31 March) with data for an indicator."""
+        s = self.series(indicator_id, "year")
+        s = s[s["value"].notna()]
+        return sorted({int(d.year) for d in s.period_end})
+
+    def info(self, indicator_id: str) -> Any:
+        """Catalogue entry of an indicator."""
+        return self.catalogue[indicator_id]
+
+    # -------------------------------------------------------- formatting
+    def is_small(self, n: Any) -> bool:
+        """True when ``n`` is a count from 1 to 5 that the public audience may not see."""
+        return self.public and _num(n) is not None and 1 <= _num(n) <= SMALL_MAX
+
+    def fmt_count(self, n: Any) -> str:
+        """A count as published: thousands separators, ``c`` for 1-5 in public, ``:`` if missing."""
+        v = _num(n)
+        if v is None:
+            return ":"
+        if self.is_small(v):
+            return "c"
+        return f"{int(round(v)):,}"
+
+    def fmt_pct(self, numerator: Any, denominator: Any, value: Any = None) -> str:
+        """A percentage to 1 dp, suppressed (``c``) when its numerator is suppressed."""
+        num, den = _num(numerator), _num(denominator)
+        if den is None or den == 0:
+            return ":"
+        if self.is_small(num) or self.is_small(den - (num or 0)):
+            return "c"
+        from safeguarding.measures import percentage, round_half_up
+
+        v = _num(value) if value is not None else percentage(num, den)
+        return f"{round_half_up(v, 1):.1f}%"
+
+    def fmt_rate(self, value: Any, numerator: Any = None) -> str:
+        """A rate per 10,000 to 1 dp, suppressed when its count is suppressed."""
+        if numerator is not None and self.is_small(numerator):
+            return "c"
+        v = _num(value)
+        if v is None:
+            return ":"
+        from safeguarding.measures import round_half_up
+
+        return f"{round_half_up(v, 1):,.1f}"
+
+    def fmt_value(self, row: pd.Series | None) -> str:
+        """An indicator row's value formatted by the catalogue unit."""
+        if row is None:
+            return ":"
+        status = str(row.get("status", "ok"))
+        if status != "ok" and pd.isna(row.get("value")):
+            return ":"
+        unit = self.unit(str(row["indicator_id"]))
+        if unit == "percent":
+            return self.fmt_pct(row["numerator"], row["denominator"], row["value"])
+        if unit == "rate_per_10k":
+            return self.fmt_rate(row["value"], row["numerator"])
+        return self.fmt_count(row["value"])
+
+    def unit(self, indicator_id: str) -> str:
+        """The catalogue unit (count, percent, rate_per_10k)."""
+        entry = self.catalogue[indicator_id]
+        return str(getattr(entry, "unit", None) or entry["unit"])
+
+    # ------------------------------------------------------------ figures
+    def figure_path(self, stem: str) -> Path:
+        """A new PNG path under the build folder's ``figures/``."""
+        self._figure_count += 1
+        return self.build_dir / "figures" / f"{stem}-{self._figure_count:02d}.png"
+
+    def period_label(self, ts: pd.Timestamp | dt.date, period_type: str = "month") -> str:
+        """Human label for a period start: 'Apr 2024', 'Q1 2024-25', '2024-25'."""
+        ts = pd.Timestamp(ts)
+        if period_type == "month":
+            return ts.strftime("%b %Y")
+        fy = ts.year + 1 if ts.month >= 4 else ts.year
+        if period_type == "quarter":
+            q = ((ts.month - 4) % 12) // 3 + 1
+            return f"Q{q} {fy - 1}-{str(fy)[-2:]}"
+        return f"{fy - 1}-{str(fy)[-2:]}"
+
+
+def fy_label(year: int) -> str:
+    """'2024-25' for the year ending March 2025."""
+    return f"{year - 1}-{str(year)[-2:]}"
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(v) else v

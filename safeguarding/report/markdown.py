@@ -1,0 +1,79 @@
+"""Markdown fragments the chapter notebooks display.
+
+Both publishers (Quarto and the built-in pandoc + typst path) read the same
+Markdown: pipe tables with a ``: caption {#tbl-id}`` line, and figures as
+``![caption](figures/x.png){#fig-id fig-alt="..."}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """A label-safe identifier from text."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:60] or "x"
+
+
+def escape_cell(value: object) -> str:
+    """A value made safe for a Markdown table cell (pipes and newlines escaped)."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def md_table(df: pd.DataFrame, caption: str | None = None, label: str | None = None,
+             align: Iterable[str] | None = None) -> str:
+    """A pipe table; numeric-looking columns right-aligned unless ``align`` says otherwise."""
+    cols = [str(c) for c in df.columns]
+    if align is None:
+        align = ["l"] + ["r"] * (len(cols) - 1)
+    marks = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = ["| " + " | ".join(escape_cell(c) for c in cols) + " |",
+             "| " + " | ".join(marks[a] for a in align) + " |"]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(escape_cell(v) for v in row) + " |")
+    out = "\n".join(lines)
+    if caption:
+        ident = f" {{#tbl-{slug(label or caption)}}}" if label is not False else ""
+        out += f"\n\n: {caption}{ident}"
+    return out + "\n"
+
+
+def md_figure(path: str, caption: str, alt: str, label: str) -> str:
+    """A figure with caption, alt text and a cross-reference label."""
+    alt_attr = alt.replace('"', "'").replace("\n", " ")
+    return f'![{caption}]({path}){{#fig-{slug(label)} fig-alt="{alt_attr}"}}\n'
+
+
+@dataclass
+class Block:
+    """Markdown that a notebook cell shows as its output (``text/markdown``)."""
+
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> Block:
+        """Append a paragraph or fragment."""
+        if text:
+            self.parts.append(text.strip() + "\n")
+        return self
+
+    def heading(self, text: str, level: int = 2) -> Block:
+        """Append a heading."""
+        return self.add("#" * level + " " + text)
+
+    @property
+    def markdown(self) -> str:
+        """The whole block as Markdown."""
+        return "\n".join(self.parts)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __str__(self) -> str:
+        return self.markdown
