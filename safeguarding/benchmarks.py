@@ -1,0 +1,752 @@
+"""Benchmarks from DfE and ONS published statistics: England, region, statistical neighbours, all councils.
+
+The analyst downloads the children in need tables from Explore Education
+Statistics (EES) into one folder (see ``docs/benchmarks.md``) and names it in
+``report.yml``::
+
+    area:
+      la_code: "873"          # 3-digit DfE code or 9-character ONS code
+    benchmarks:
+      folder: ../shared/benchmarks/dfe
+
+:class:`BenchmarkSource` then gives, for one of our indicator codes, a council
+and a year, the council's own published figure, England, its region, its ten
+statistical neighbours (each, their mean, median and pooled figure) and every
+council for a funnel plot.
+
+Conventions (all documented in ``docs/benchmarks.md``):
+
+* ``time_period`` is the year ending 31 March (2025 = 2024-25), as in the
+  rest of the project. Six-digit periods (``202425``) become 2025.
+* Markers in numeric cells (``c`` suppressed, ``x`` withheld, ``z`` not
+  applicable, ``:`` not available, ``u`` low reliability, ``low``, ``k``,
+  blank) become NaN in the numeric column; the symbol is kept in a companion
+  ``<column>_marker`` column (``<NA>`` where a number was published).
+* A council is identified by its 3-digit DfE code (``old_la_code``), which has
+  stayed the same when ONS re-coded Buckinghamshire (2020), North Yorkshire and
+  Somerset (2023). A 9-character code (old or new, e.g. ``E10000023`` or
+  ``E06000065`` for North Yorkshire) is translated to it. Councils that did
+  not exist in a year (Northamptonshire's successors before 2022, Cumberland
+  and Westmorland and Furness before 2024, Cumbria after 2023, the pre-2020
+  Dorset councils) have no row for that year: the loader returns NaN with a
+  note and never splices a predecessor's figures into a successor's series.
+* Rates per 10,000 use the ONS mid-year estimate of children aged 0-17 for
+  the mid-year inside the reporting year: DfE year ``Y`` uses the ONS
+  ``time_period`` ``Y - 1`` (mid-2024 for 2024-25), as DfE's own dashboard
+  code does. England and regional totals are rounded by DfE to the nearest
+  10, so their rates carry that rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.measures import percentage, rate_per_10k, round_half_up
+
+if TYPE_CHECKING:
+    from safeguarding.config import Config
+
+#: Symbols DfE and ONS put in numeric cells instead of a number (GSS guidance).
+MARKERS: dict[str, str] = {
+    "c": "suppressed to protect confidentiality (1 to 5, or secondary suppression)",
+    "x": "not available (withheld or not collected)",
+    "z": "not applicable (for example a percentage of zero)",
+    ":": "not available",
+    "u": "low reliability",
+    "low": "rounds to 0 but is not 0",
+    "k": "rounds to 0 but is not 0",
+    "": "blank (no value)",
+}
+
+#: Columns of an EES file that identify a row rather than hold a measure.
+ID_COLUMNS: tuple[str, ...] = (
+    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+    "region_code", "region_name", "old_la_code", "new_la_code", "la_name",
+)
+
+NATIONAL = "National"
+REGIONAL = "Regional"
+LOCAL_AUTHORITY = "Local authority"
+LONDON_CODE = "E12000007"
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_OLD_CODE = re.compile(r"^\d{3}$")
+_NEW_CODE = re.compile(r"^[EW]\d{8}$")
+
+NOT_CONFIGURED = (
+    "benchmarks not configured: set benchmarks.folder in report.yml to the folder holding the DfE "
+    "Explore Education Statistics CSVs (see docs/benchmarks.md)"
+)
+
+
+class BenchmarkError(ValueError):
+    """A benchmark file is malformed, or a council code cannot be found."""
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def read_ees_csv(path: Path | str) -> pd.DataFrame:
+    """Read an Explore Education Statistics CSV into a wide, typed DataFrame.
+
+    Identifier columns (:data:`ID_COLUMNS` present in the file, and any text
+    filter column such as ``category``) are pandas strings, stripped. Every
+    measure column becomes float64 with NaN for a marker, and gains a companion
+    ``<column>_marker`` string column holding the marker (``c``, ``x``, ``z``,
+    ``:``, ``u``, ``low``, ``k`` or ``""`` for blank) and ``<NA>`` where a number
+    was published. ``time_period`` is an int, the year ending 31 March
+    (``202425`` becomes 2025). A byte-order mark is ignored.
+
+    ``df.attrs`` holds ``source`` (file name), ``value_columns`` and
+    ``filter_columns``. Raises :class:`BenchmarkError` naming the file, line and
+    column when a measure column holds text that is neither a number nor a
+    marker, or when the file lacks ``time_period`` or ``geographic_level``.
+    """
+    p = Path(path)
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise BenchmarkError(f"{p}: cannot read as a CSV file ({exc}); download the CSV from "
+                             "Explore Education Statistics again") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in ("time_period", "geographic_level") if c not in raw.columns]
+    if missing:
+        raise BenchmarkError(
+            f"{p}: not an Explore Education Statistics data file: missing column(s) {', '.join(missing)}; "
+            "download the underlying data CSV (not a table-tool extract) from the publication's "
+            "'Explore data' page"
+        )
+    raw = raw.apply(lambda s: s.str.strip())
+    out = pd.DataFrame(index=raw.index)
+    value_cols: list[str] = []
+    filter_cols: list[str] = []
+    for col in raw.columns:
+        s = raw[col]
+        if col == "time_period":
+            out[col] = _parse_time_period(s, p)
+            continue
+        if col in ID_COLUMNS:
+            out[col] = s.astype("string")
+            continue
+        is_num = s.str.fullmatch(_NUMBER.pattern)
+        is_marker = s.str.lower().isin(MARKERS)
+        if not is_num.any() and not (is_marker.all() and (s != "").any()):
+            # a text column: a filter (category, age_group, characteristic ...)
+            filter_cols.append(col)
+            out[col] = s.astype("string")
+            continue
+        bad = ~(is_num | is_marker)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise BenchmarkError(
+                f"{p}, line {i + 2}, column '{col}': {s.iloc[i]!r} is neither a number nor a "
+                f"published marker ({', '.join(repr(m) for m in MARKERS if m)}); correct the cell or "
+                "download the file again"
+            )
+        value_cols.append(col)
+        out[col] = pd.to_numeric(s.where(is_num), errors="coerce").astype("float64")
+        out[f"{col}_marker"] = s.str.lower().where(~is_num).astype("string")
+    out.attrs.update(source=p.name, value_columns=value_cols, filter_columns=filter_cols)
+    return out
+
+
+def _parse_time_period(s: pd.Series, p: Path) -> pd.Series:
+    """Turn ``2025`` or ``202425`` into the int year ending 31 March."""
+    vals = []
+    for i, v in enumerate(s):
+        if re.fullmatch(r"\d{4}", v):
+            vals.append(int(v))
+        elif re.fullmatch(r"\d{6}", v) and (int(v[:4]) + 1) % 100 == int(v[4:]):
+            vals.append(int(v[:4]) + 1)
+        else:
+            raise BenchmarkError(
+                f"{p}, line {i + 2}, column 'time_period': {v!r} is not a year (2025) or a "
+                "financial/academic year (202425)"
+            )
+    return pd.Series(vals, index=s.index, dtype="int64")
+
+
+def tidy(df: pd.DataFrame) -> pd.DataFrame:
+    """Return the long (tidy) form of :func:`read_ees_csv` output.
+
+    One row per identifier x measure with columns ``measure``, ``value``
+    (float, NaN for a marker) and ``marker`` (string, ``<NA>`` for a number).
+    """
+    value_cols = list(df.attrs.get("value_columns", []))
+    ids = [c for c in df.columns if c not in value_cols and not c.endswith("_marker")]
+    vals = df.melt(id_vars=ids, value_vars=value_cols, var_name="measure", value_name="value")
+    marks = df.melt(id_vars=ids, value_vars=[f"{c}_marker" for c in value_cols],
+                    var_name="measure", value_name="marker")
+    vals["marker"] = marks["marker"].to_numpy()
+    return vals
+
+
+def read_population(path: Path | str) -> pd.DataFrame:
+    """Read the ONS mid-year population estimates of children aged 0 to 17 (EES format).
+
+    Returns columns ``time_period`` (the ONS mid-year, e.g. 2024 for mid-2024),
+    ``year`` (the DfE reporting year whose rates use it: ``time_period + 1``),
+    ``geographic_level``, ``region_code``, ``region_name``, ``old_la_code``,
+    ``new_la_code``, ``la_name``, ``population`` (float, NaN where ONS shows a
+    marker) and ``population_marker``. Rows for other age groups, if present,
+    are left out.
+    """
+    df = read_ees_csv(path)
+    p = Path(path)
+    if "population_estimate" not in df.columns:
+        raise BenchmarkError(f"{p}: no 'population_estimate' column; download 'ONS mid-year population "
+                             "estimates' from the children in need release on Explore Education Statistics")
+    if "age_group" in df.columns:
+        ages = df["age_group"].str.lower()
+        keep = ages.str.contains("0 to 17") | ages.str.contains("under 18") | ages.str.contains("0-17")
+        if keep.any():
+            df = df[keep.fillna(False)]
+    out = df[[c for c in ("time_period", "geographic_level", "region_code", "region_name", "old_la_code",
+                          "new_la_code", "la_name") if c in df.columns]].copy()
+    out.insert(1, "year", df["time_period"] + 1)
+    out["population"] = df["population_estimate"]
+    out["population_marker"] = df["population_estimate_marker"]
+    return out.reset_index(drop=True)
+
+
+def read_statistical_neighbours(path: Path | str) -> pd.DataFrame:
+    """Read DfE's statistical neighbour model (the wide ``sn_model_*_wide.csv``).
+
+    Returns one row per council and neighbour: ``la_code`` (3-digit), ``la_name``,
+    ``region_name``, ``rank`` (1 = closest), ``neighbour_code``, ``neighbour_name``
+    and ``closeness`` (DfE's label: Extremely close, Very close, Close, Somewhat
+    close, Not close). Raises :class:`BenchmarkError` when a council does not
+    have ten neighbours or names a neighbour that is not in the file.
+    """
+    p = Path(path)
+    raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = raw.apply(lambda s: s.str.strip())
+    need = ["old_la_code", "la_name"] + [f"SN_{k}" for k in range(1, 11)]
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        raise BenchmarkError(f"{p}: not a statistical neighbour file: missing column(s) {', '.join(missing)}; "
+                             "use DfE's 'sn_model_<year>_wide.csv'")
+    names = dict(zip(raw["old_la_code"], raw["la_name"], strict=True))
+    rows = []
+    for i, r in raw.iterrows():
+        for k in range(1, 11):
+            code = r[f"SN_{k}"]
+            if not code:
+                raise BenchmarkError(f"{p}, line {i + 2}, column 'SN_{k}': {r['la_name']} has fewer than "
+                                     "ten neighbours; the file is incomplete, download it again")
+            if code not in names:
+                raise BenchmarkError(f"{p}, line {i + 2}, column 'SN_{k}': neighbour code {code!r} is not a "
+                                     "council in the file")
+            rows.append({
+                "la_code": r["old_la_code"], "la_name": r["la_name"], "region_name": r.get("region_name", ""),
+                "rank": k, "neighbour_code": code, "neighbour_name": names[code],
+                "closeness": r.get(f"SN_{k}P", ""),
+            })
+    out = pd.DataFrame(rows)
+    for c in ("la_code", "la_name", "region_name", "neighbour_code", "neighbour_name", "closeness"):
+        out[c] = out[c].astype("string")
+    return out
+
+
+# --------------------------------------------------------------------------- what feeds what
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Where DfE publishes one of our indicators.
+
+    ``numerator`` and ``denominator`` are columns of the table ``table``
+    (``denominator="population"`` means the ONS children aged 0-17);
+    ``published`` is DfE's own figure (count or percentage), when it exists.
+    """
+
+    indicator_id: str
+    table: str
+    unit: str  # "count" | "percent" | "rate_per_10k"
+    numerator: str
+    denominator: str | None = None
+    published: str | None = None
+    label: str = ""
+
+
+#: DfE table code -> file name prefix in the benchmarks folder.
+TABLE_FILES: dict[str, str] = {
+    "b1": "b1_children_in_need",
+    "c1": "c1_children_in_need_referrals_and_rereferrals",
+    "d3": "d3_cpps_subsequent_plan",
+    "d5": "d5_cpps_at31march_by_duration",
+    "ons": "ons_mid-year_population_estimates",
+    "sn": "sn_model",
+}
+
+#: DfE table D5 length-of-plan bands: our label -> DfE column.
+D5_BANDS: dict[str, str] = {
+    "up to 3 months": "3_months_or_less",
+    "3 to 6 months": "more_than_3_months_6_months",
+    "6 months to 1 year": "more_than_6_months_less_than_1_year",
+    "1 to 2 years": "1_year_less_than_2_years",
+    "2 years or more": "2_years_or_more",
+}
+
+MEASURES: dict[str, Measure] = {
+    m.indicator_id: m
+    for m in (
+        Measure("REFERRALS", "c1", "count", "referral_count", published="referral_count",
+                label="referrals received in the year"),
+        Measure("REFERRAL_RATE", "c1", "rate_per_10k", "referral_count", "population",
+                label="referrals per 10,000 children aged 0-17"),
+        Measure("REREFERRALS_12M", "c1", "percent", "rereferral_count", "referral_count",
+                "rereferral_percent", label="% of referrals within 12 months of a previous referral"),
+        Measure("CPP_STARTED", "d3", "count", "CPP_start", published="CPP_start",
+                label="child protection plans started in the year"),
+        Measure("CPP_SUBSEQUENT", "d3", "percent", "CPP_subsequent", "CPP_start", "CPP_subsequent_percent",
+                label="% of plans started that were a second or subsequent plan"),
+        Measure("CPP_OPEN", "d5", "count", "CPP_At31", published="CPP_At31",
+                label="child protection plans open at 31 March"),
+        Measure("CPP_OPEN_2YRS", "d5", "percent", "2_years_or_more", "CPP_At31", "2_years_or_more_percent",
+                label="% of plans open at 31 March that had lasted 2 years or more"),
+        Measure("CPP_RATE", "d5", "rate_per_10k", "CPP_At31", "population",
+                label="plans open at 31 March per 10,000 children aged 0-17"),
+        Measure("CPP_OPEN_3M_OR_LESS", "d5", "percent", "3_months_or_less", "CPP_At31",
+                "3_months_or_less_percent", label="% of open plans: up to 3 months"),
+        Measure("CPP_OPEN_3M_6M", "d5", "percent", "more_than_3_months_6_months", "CPP_At31",
+                "more_than_3_months_6_months_percent", label="% of open plans: 3 to 6 months"),
+        Measure("CPP_OPEN_6M_1Y", "d5", "percent", "more_than_6_months_less_than_1_year", "CPP_At31",
+                "more_than_6_months_less_than_1_year_percent", label="% of open plans: 6 months to 1 year"),
+        Measure("CPP_OPEN_1Y_2Y", "d5", "percent", "1_year_less_than_2_years", "CPP_At31",
+                "1_year_less_than_2_years_percent", label="% of open plans: 1 to 2 years"),
+    )
+}
+
+#: Our D5 length band label -> the measure key that benchmarks it.
+D5_BAND_MEASURES: dict[str, str] = {
+    "up to 3 months": "CPP_OPEN_3M_OR_LESS",
+    "3 to 6 months": "CPP_OPEN_3M_6M",
+    "6 months to 1 year": "CPP_OPEN_6M_1Y",
+    "1 to 2 years": "CPP_OPEN_1Y_2Y",
+    "2 years or more": "CPP_OPEN_2YRS",
+}
+
+ALL_COUNCILS_COLUMNS = ["la_code", "new_la_code", "la_name", "region_name", "numerator", "denominator",
+                        "value", "marker"]
+
+
+def find_table_file(folder: Path, table: str) -> Path | None:
+    """Return the file for a DfE table code in ``folder`` (latest coverage if several), or None.
+
+    Files are matched by their EES name prefix (:data:`TABLE_FILES`), so
+    ``c1_children_in_need_referrals_and_rereferrals_2013_to_2026.csv`` is found
+    after next year's download; with several, the one whose name ends in the
+    latest year wins.
+    """
+    prefix = TABLE_FILES[table]
+    hits = sorted(folder.glob(f"{prefix}*.csv"))
+    if not hits:
+        return None
+
+    def last_year(f: Path) -> int:
+        years = re.findall(r"(?<!\d)(\d{4})(?!\d)", f.stem)
+        return max((int(y) for y in years), default=0)
+
+    return max(hits, key=lambda f: (last_year(f), f.name))
+
+
+# --------------------------------------------------------------------------- the source
+
+
+class BenchmarkSource:
+    """Published benchmarks for one folder of DfE / ONS files.
+
+    ``BenchmarkSource(None)`` or a folder that does not exist gives a source
+    whose :attr:`available` is False; its methods then return an explicit
+    "benchmarks not configured" result instead of raising, so the report can
+    say so and carry on.
+    """
+
+    def __init__(self, folder: Path | str | None, ons_file: Path | str | None = None) -> None:
+        self.folder: Path | None = Path(folder) if folder else None
+        self.ons_file: Path | None = Path(ons_file) if ons_file else None
+        self.available: bool = bool(self.folder and self.folder.is_dir())
+        self.reason: str = "" if self.available else (
+            NOT_CONFIGURED if self.folder is None
+            else f"{NOT_CONFIGURED} (the folder {self.folder} does not exist)"
+        )
+        self._tables: dict[str, pd.DataFrame | None] = {}
+        self._population: pd.DataFrame | None = None
+        self._neighbours: pd.DataFrame | None = None
+        self._councils: pd.DataFrame | None = None
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> BenchmarkSource:
+        """Build from a loaded ``report.yml``: ``benchmarks.folder`` and optional ``benchmarks.ons_file``.
+
+        Paths are relative to the configuration file. ``ons_file`` names the ONS
+        population file when it is not in the folder.
+        """
+        section = cfg.section("benchmarks")
+        folder, ons = section.get("folder"), section.get("ons_file")
+        return cls(cfg.resolve(folder) if folder else None, cfg.resolve(ons) if ons else None)
+
+    # -- loading (cached) ------------------------------------------------------------------
+
+    def table(self, table: str) -> pd.DataFrame | None:
+        """The parsed DfE table (``c1``, ``d3``, ``d5``, ``b1``), or None when its file is absent."""
+        if not self.available:
+            return None
+        if table not in self._tables:
+            assert self.folder is not None
+            f = find_table_file(self.folder, table)
+            self._tables[table] = read_ees_csv(f) if f else None
+        return self._tables[table]
+
+    def population(self) -> pd.DataFrame | None:
+        """The ONS population of children aged 0-17 (:func:`read_population`), or None when absent."""
+        if self.available and self._population is None:
+            assert self.folder is not None
+            f = self.ons_file if self.ons_file and self.ons_file.is_file() else find_table_file(self.folder, "ons")
+            self._population = read_population(f) if f else None
+        return self._population
+
+    def population_for(self, la_code: str | int, year: int) -> dict[str, Any]:
+        """Children aged 0-17 in a council for reporting year ``year`` (ONS mid-year ``year - 1``).
+
+        Returns ``{"available", "population", "ons_year", "year", "note"}``. When
+        the mid-year estimate is not published yet, the latest one is used and
+        the note says so; the indicator engine can use this for REFERRAL_RATE
+        and CPP_RATE when ``report.yml`` gives no population.
+        """
+        pop = self.population()
+        if pop is None:
+            return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
+                    "note": self.reason or f"ONS population file not found in {self.folder}"}
+        code = self.resolve_council(la_code)
+        mine = pop[(pop["geographic_level"] == LOCAL_AUTHORITY) & (pop["old_la_code"] == code)]
+        mine = mine.dropna(subset=["population"]).sort_values("time_period")
+        if mine.empty:
+            return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
+                    "note": f"no ONS population for council {code}"}
+        want = int(year) - 1
+        hit = mine[mine["time_period"] == want]
+        note = ""
+        if hit.empty:
+            if want < int(mine["time_period"].iloc[0]):
+                return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
+                        "note": f"no ONS mid-{want} estimate for council {code}"}
+            hit = mine.iloc[[-1]]
+            note = (f"ONS mid-{want} estimate not published; mid-{int(hit['time_period'].iloc[0])} "
+                    "estimate used")
+        return {"available": True, "population": float(hit["population"].iloc[0]),
+                "ons_year": int(hit["time_period"].iloc[0]), "year": int(year), "note": note}
+
+    def neighbours(self) -> pd.DataFrame | None:
+        """The statistical neighbour model (:func:`read_statistical_neighbours`), or None when absent."""
+        if self.available and self._neighbours is None:
+            assert self.folder is not None
+            f = find_table_file(self.folder, "sn")
+            self._neighbours = read_statistical_neighbours(f) if f else None
+        return self._neighbours
+
+    # -- councils ---------------------------------------------------------------------------
+
+    def _council_rows(self) -> pd.DataFrame:
+        """Every (old code, new code, name, region, year) seen in the loaded tables (cached)."""
+        if self._councils is None:
+            self._councils = self._build_council_rows()
+        return self._councils
+
+    def _build_council_rows(self) -> pd.DataFrame:
+        frames = []
+        for t in ("c1", "d3", "d5", "b1"):
+            df = self.table(t)
+            if df is not None:
+                la = df[df["geographic_level"] == LOCAL_AUTHORITY]
+                frames.append(la[["time_period", "old_la_code", "new_la_code", "la_name", "region_code",
+                                  "region_name"]])
+        pop = self.population()
+        if pop is not None:
+            la = pop[pop["geographic_level"] == LOCAL_AUTHORITY]
+            frames.append(la[["year", "old_la_code", "new_la_code", "la_name", "region_code", "region_name"]]
+                          .rename(columns={"year": "time_period"}))
+        if not frames:
+            return pd.DataFrame(columns=["time_period", "old_la_code", "new_la_code", "la_name"])
+        return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+    def resolve_council(self, la_code: str | int) -> str:
+        """Return the 3-digit DfE code for a 3-digit code, a 9-character ONS code (old or new) or a name.
+
+        Raises :class:`BenchmarkError` listing a few valid codes when the council is unknown.
+        """
+        code = str(la_code).strip()
+        if re.fullmatch(r"\d{1,3}", code):
+            code = code.zfill(3)
+        rows = self._council_rows()
+        if _OLD_CODE.match(code) and (rows["old_la_code"] == code).any():
+            return code
+        for col in ("new_la_code", "la_name"):
+            hit = rows.loc[rows[col].str.lower() == code.lower(), "old_la_code"].unique()
+            if len(hit) == 1:
+                return str(hit[0])
+        sn = self.neighbours()
+        if sn is not None and _OLD_CODE.match(code) and (sn["la_code"] == code).any():
+            return code
+        examples = ", ".join(f"{r.old_la_code} ({r.la_name})" for r in
+                             rows.drop_duplicates("old_la_code").head(3).itertuples())
+        raise BenchmarkError(
+            f"council code {la_code!r} not found in the benchmark files in {self.folder}; set area.la_code in "
+            f"report.yml to the council's 3-digit DfE code or its ONS code (e.g. {examples})"
+        )
+
+    # -- values -----------------------------------------------------------------------------
+
+    def _frame(self, m: Measure) -> pd.DataFrame | None:
+        """All rows of the measure's table with numerator, denominator, value, marker."""
+        df = self.table(m.table)
+        if df is None:
+            return None
+        out = df[["time_period", "geographic_level", "region_code", "region_name", "old_la_code", "new_la_code",
+                  "la_name"]].copy()
+        out["numerator"] = df[m.numerator]
+        if m.denominator == "population":
+            pop = self.population()
+            if pop is None:
+                return None
+            out["denominator"] = _join_population(out, pop)
+            value = round_half_up(rate_per_10k(out["numerator"], out["denominator"]), 1)
+            marker = df[f"{m.numerator}_marker"].fillna(
+                pd.Series(np.where(out["denominator"].isna(), "x", pd.NA), index=out.index, dtype="string"))
+        elif m.denominator:
+            out["denominator"] = df[m.denominator]
+            value = df[m.published] if m.published else round_half_up(
+                percentage(out["numerator"], out["denominator"]), 1)
+            marker = df[f"{m.published}_marker"] if m.published else df[f"{m.numerator}_marker"]
+        else:
+            out["denominator"] = np.nan
+            value = df[m.published or m.numerator]
+            marker = df[f"{m.published or m.numerator}_marker"]
+        out["value"] = value.astype("float64")
+        out["marker"] = marker.where(out["value"].isna())
+        return out
+
+    def _published_years(self, m: Measure) -> list[int]:
+        frame = self._frame(m)
+        if frame is None:
+            return []
+        ok = frame.loc[frame["geographic_level"] == NATIONAL, ["time_period", "value"]].dropna()
+        return sorted(int(y) for y in ok["time_period"].unique())
+
+    def _choose_year(self, m: Measure, year: int) -> tuple[int | None, str]:
+        years = self._published_years(m)
+        if not years:
+            return None, f"no published figures for {m.indicator_id} in the benchmark files"
+        if year in years:
+            return year, ""
+        if year > years[-1]:
+            return years[-1], (f"{_fy(year)} not yet published; the latest published year, {_fy(years[-1])}, "
+                               "is used")
+        return None, (f"{_fy(year)} is outside the published years ({_fy(years[0])} to {_fy(years[-1])})")
+
+    def _unavailable(self, indicator_id: str, note: str, **extra: Any) -> dict[str, Any]:
+        return {"available": False, "indicator_id": indicator_id, "note": note, **extra}
+
+    def benchmarks_for(self, indicator_id: str, la_code: str | int, year: int) -> dict[str, Any]:
+        """Benchmarks for one indicator, council and reporting year (year ending 31 March).
+
+        Returns a dict with ``available``, ``indicator_id``, ``unit``, ``label``,
+        ``year_requested``, ``year_used``, ``note`` (why a fallback or a gap),
+        ``source`` (file names), ``la_code``, ``new_la_code``, ``la_name`` and
+        the comparators ``council``, ``england``, ``region`` (the council's
+        English region; London boroughs also get ``sub_region``, Inner or Outer
+        London) as dicts of ``numerator, denominator, value, marker`` (plus
+        ``code``/``name`` for areas), ``neighbours`` (list of ten dicts in rank
+        order with ``rank, la_code, la_name, closeness`` and the values) and the
+        neighbour summaries ``neighbour_mean`` (simple mean of the neighbours'
+        published values, as DfE's LAIT shows), ``neighbour_median`` (as DfE's
+        children's social care dashboard shows), ``neighbour_pooled`` (sum of
+        numerators over sum of denominators for neighbours where both are
+        published; for counts the mean count) and ``neighbours_with_data``.
+
+        If the source is not configured, or DfE publishes no benchmark for the
+        indicator, the dict has ``available=False`` and a ``note`` saying why.
+        """
+        if not self.available:
+            return self._unavailable(indicator_id, self.reason)
+        m = MEASURES.get(indicator_id)
+        if m is None:
+            return self._unavailable(indicator_id, (
+                f"DfE publishes no benchmark for {indicator_id} in the supported tables; benchmarked indicators: "
+                f"{', '.join(MEASURES)}"))
+        frame = self._frame(m)
+        if frame is None:
+            need = [TABLE_FILES[m.table]] + ([TABLE_FILES["ons"]] if m.denominator == "population" else [])
+            return self._unavailable(indicator_id, (
+                f"benchmark file not found in {self.folder}: expected {' and '.join(n + '*.csv' for n in need)} "
+                "(download from Explore Education Statistics, see docs/benchmarks.md)"))
+        code = self.resolve_council(la_code)
+        year_used, note = self._choose_year(m, int(year))
+        result: dict[str, Any] = {
+            "available": True, "indicator_id": indicator_id, "unit": m.unit, "label": m.label,
+            "year_requested": int(year), "year_used": year_used, "note": note,
+            "source": self._sources(m), "la_code": code,
+        }
+        if year_used is None:
+            result.update(available=False)
+            return result
+        yr = frame[frame["time_period"] == year_used]
+        la = yr[yr["geographic_level"] == LOCAL_AUTHORITY]
+        own = la[la["old_la_code"] == code]
+        names = self._council_rows()
+        known = names[names["old_la_code"] == code]
+        result["la_name"] = str(known["la_name"].iloc[-1]) if len(known) else ""
+        if own.empty:
+            result["new_la_code"] = ""
+            result["council"] = _empty_point()
+            years = sorted(known["time_period"].unique())
+            span = f"{_fy(int(years[0]))} to {_fy(int(years[-1]))}" if years else "no year"
+            result["note"] = _join(note, (
+                f"{result['la_name'] or code} has no published figures for {_fy(year_used)}: the council did not "
+                f"exist in that year under this code (published years: {span})"))
+            region_code, region_name = _region_of(known)
+        else:
+            r = own.iloc[0]
+            result["new_la_code"] = str(r["new_la_code"])
+            result["la_name"] = str(r["la_name"])
+            result["council"] = _point(r)
+            region_code, region_name = str(r["region_code"]), str(r["region_name"])
+        nat = yr[yr["geographic_level"] == NATIONAL]
+        result["england"] = {"code": "E92000001", "name": "England",
+                             **(_point(nat.iloc[0]) if len(nat) else _empty_point())}
+        reg = yr[yr["geographic_level"] == REGIONAL]
+        if region_code.startswith("E13"):
+            sub = reg[reg["region_code"] == region_code]
+            result["sub_region"] = {"code": region_code, "name": region_name,
+                                    **(_point(sub.iloc[0]) if len(sub) else _empty_point())}
+            region_code, region_name = LONDON_CODE, "London"
+        rr = reg[reg["region_code"] == region_code]
+        result["region"] = {"code": region_code, "name": region_name,
+                            **(_point(rr.iloc[0]) if len(rr) else _empty_point())}
+        result.update(self._neighbour_summary(m, code, la))
+        return result
+
+    def _sources(self, m: Measure) -> list[str]:
+        assert self.folder is not None
+        tables = [m.table] + (["ons"] if m.denominator == "population" else []) + ["sn"]
+        found = [self.ons_file if t == "ons" and self.ons_file and self.ons_file.is_file()
+                 else find_table_file(self.folder, t) for t in tables]
+        return [f.name for f in found if f is not None]
+
+    def _neighbour_summary(self, m: Measure, code: str, la: pd.DataFrame) -> dict[str, Any]:
+        sn = self.neighbours()
+        out: dict[str, Any] = {"neighbours": [], "neighbour_mean": math.nan, "neighbour_median": math.nan,
+                               "neighbour_pooled": math.nan, "neighbours_with_data": 0}
+        if sn is None or not (sn["la_code"] == code).any():
+            out["neighbours_note"] = "no statistical neighbours for this council in the neighbour file"
+            return out
+        mine = sn[sn["la_code"] == code].sort_values("rank")
+        by_code = la.set_index("old_la_code")
+        rows = []
+        for r in mine.itertuples():
+            pt = _point(by_code.loc[r.neighbour_code]) if r.neighbour_code in by_code.index else _empty_point()
+            rows.append({"rank": int(r.rank), "la_code": str(r.neighbour_code), "la_name": str(r.neighbour_name),
+                         "closeness": str(r.closeness), **pt})
+        vals = np.array([r["value"] for r in rows], dtype=float)
+        nums = np.array([r["numerator"] for r in rows], dtype=float)
+        dens = np.array([r["denominator"] for r in rows], dtype=float)
+        ok = ~np.isnan(vals)
+        out["neighbours"] = rows
+        out["neighbours_with_data"] = int(ok.sum())
+        if ok.any():
+            out["neighbour_mean"] = float(vals[ok].mean())
+            out["neighbour_median"] = float(np.median(vals[ok]))
+        both = ~np.isnan(nums) & ~np.isnan(dens)
+        if m.unit == "count":
+            out["neighbour_pooled"] = out["neighbour_mean"]
+        elif both.any():
+            scale = percentage if m.unit == "percent" else rate_per_10k
+            out["neighbour_pooled"] = float(scale(nums[both].sum(), dens[both].sum()))
+        if ok.sum() < len(rows):
+            missing = [r["la_name"] for r in rows if math.isnan(r["value"])]
+            out["neighbours_note"] = (f"{len(missing)} of {len(rows)} neighbours have no published figure "
+                                      f"(suppressed or did not exist): {', '.join(missing)}")
+        return out
+
+    def all_councils(self, indicator_id: str, year: int) -> pd.DataFrame:
+        """Every council's numerator, denominator and value for one year, for a funnel plot.
+
+        Columns :data:`ALL_COUNCILS_COLUMNS` (``value`` NaN and ``marker`` set
+        where DfE suppressed it). ``attrs`` carries ``available``, ``year_used``
+        and ``note``; an unconfigured source or unbenchmarked indicator gives an
+        empty frame with ``attrs['available'] = False`` and the reason.
+        """
+        empty = pd.DataFrame({c: pd.Series(dtype="float64" if c in ("numerator", "denominator", "value")
+                                           else "string") for c in ALL_COUNCILS_COLUMNS})
+        if not self.available:
+            empty.attrs.update(available=False, year_used=None, note=self.reason)
+            return empty
+        m = MEASURES.get(indicator_id)
+        frame = self._frame(m) if m else None
+        if m is None or frame is None:
+            note = (f"DfE publishes no benchmark for {indicator_id} in the supported tables" if m is None
+                    else f"benchmark file for {indicator_id} not found in {self.folder}")
+            empty.attrs.update(available=False, year_used=None, note=note)
+            return empty
+        year_used, note = self._choose_year(m, int(year))
+        la = frame[(frame["time_period"] == year_used) & (frame["geographic_level"] == LOCAL_AUTHORITY)]
+        out = la.rename(columns={"old_la_code": "la_code"})[ALL_COUNCILS_COLUMNS].reset_index(drop=True)
+        out.attrs.update(available=year_used is not None, year_used=year_used, note=note, unit=m.unit)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _join_population(frame: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:
+    """Population aligned to each row: DfE year Y uses ONS mid-year Y - 1."""
+    p = pop.copy()
+    p["key"] = np.where(p["geographic_level"] == LOCAL_AUTHORITY, p["old_la_code"].fillna(""),
+                        np.where(p["geographic_level"] == REGIONAL, p["region_code"].fillna(""), "E92000001"))
+    k = np.where(frame["geographic_level"] == LOCAL_AUTHORITY, frame["old_la_code"].fillna(""),
+                 np.where(frame["geographic_level"] == REGIONAL, frame["region_code"].fillna(""), "E92000001"))
+    lookup = p.drop_duplicates(["year", "geographic_level", "key"]).set_index(["year", "geographic_level", "key"])
+    idx = pd.MultiIndex.from_arrays([frame["time_period"].to_numpy(), frame["geographic_level"].to_numpy(), k])
+    return pd.Series(lookup["population"].reindex(idx).to_numpy(), index=frame.index, dtype="float64")
+
+
+def _point(r: pd.Series) -> dict[str, Any]:
+    marker = r.get("marker")
+    return {
+        "numerator": _f(r["numerator"]), "denominator": _f(r["denominator"]), "value": _f(r["value"]),
+        "marker": None if marker is None or pd.isna(marker) else str(marker),
+    }
+
+
+def _empty_point() -> dict[str, Any]:
+    return {"numerator": math.nan, "denominator": math.nan, "value": math.nan, "marker": None}
+
+
+def _f(v: object) -> float:
+    return math.nan if v is None or pd.isna(v) else float(v)
+
+
+def _region_of(known: pd.DataFrame) -> tuple[str, str]:
+    if known.empty or "region_code" not in known:
+        return "", ""
+    last = known.sort_values("time_period").iloc[-1]
+    return str(last["region_code"]), str(last["region_name"])
+
+
+def _fy(year: int) -> str:
+    """2025 -> '2024-25'."""
+    return f"{year - 1}-{str(year)[-2:]}"
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p.rstrip(".") + "." for p in parts if p)
+
