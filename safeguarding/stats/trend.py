@@ -1,0 +1,314 @@
+"""Change over time: period-on-period comparisons, multi-year trend tests and seasonality.
+
+* :func:`compare_proportions`: difference between two proportions with
+  Newcombe's hybrid score interval (Newcombe 1998, method 10) and a two-sided
+  p-value from the pooled two-proportion z-test, or Fisher's exact test when
+  any expected cell count is below 5.
+* :func:`compare_rates`: ratio of two Poisson rates with exposure, exact
+  conditional (binomial) test and interval.
+* :func:`trend_test`: log-linear Poisson regression of counts on year with a
+  log(exposure) offset (statsmodels GLM), switching to negative binomial when
+  the Pearson dispersion exceeds 1.5.
+* :func:`seasonal_decomposition`: STL (Cleveland et al. 1990) of a monthly
+  series, only with at least 24 consecutive months.
+
+See ``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from safeguarding.stats._arrays import as_float_arrays, check_confidence, template_of
+from safeguarding.stats.intervals import wilson_interval, z_value
+
+__all__ = [
+    "InsufficientDataError",
+    "ProportionComparison",
+    "RateComparison",
+    "TrendResult",
+    "compare_proportions",
+    "compare_rates",
+    "seasonal_decomposition",
+    "trend_test",
+]
+
+
+class InsufficientDataError(ValueError):
+    """Raised when there is too little data for an analysis; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProportionComparison:
+    """Two proportions (0-1) compared: second minus first."""
+
+    p1: float
+    p2: float
+    difference: float
+    lower: float
+    upper: float
+    p_value: float
+    significant: bool
+    method: str
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """Two rates compared: ratio second / first with its exact interval."""
+
+    rate1: float
+    rate2: float
+    ratio: float
+    lower: float
+    upper: float
+    percent_change: float
+    p_value: float
+    significant: bool
+    method: str
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """Average change per unit of ``years`` (per year) from a log-linear count model."""
+
+    annual_change_pct: float
+    lower: float
+    upper: float
+    p_value: float
+    significant: bool
+    family: str
+    dispersion: float
+    n_points: int
+    first_year: float
+    last_year: float
+    note: str
+
+
+def compare_proportions(n1, d1, n2, d2, confidence: float = 0.95):
+    """Compare proportion n2/d2 (e.g. this year) with n1/d1 (e.g. last year).
+
+    Returns a :class:`ProportionComparison` for scalar inputs, or a DataFrame with
+    the same fields (one row per element) for arrays or Series. ``difference`` =
+    p2 - p1 in proportion units (× 100 for percentage points). A zero
+    denominator gives NaN and method 'no data'.
+    """
+    c = check_confidence(confidence)
+    return _vectorise(_compare_proportions_one, (n1, d1, n2, d2), c)
+
+
+def compare_rates(c1, e1, c2, e2, confidence: float = 0.95, per: float = 1.0):
+    """Compare rate c2/e2 with c1/e1 (counts with exposure, e.g. children aged 0-17).
+
+    The conditional test: given c1 + c2 events, c2 is binomial with probability
+    e2 / (e1 + e2) when the rates are equal; the two-sided p-value is the exact
+    binomial test (as statsmodels ``test_poisson_2indep(method='exact-cond')``) and
+    the ratio interval is the Clopper-Pearson interval for that probability,
+    transformed. For plain counts use exposure 1 for both. Rates are reported per
+    ``per`` units of exposure. Scalars give a :class:`RateComparison`, arrays a DataFrame.
+    """
+    c = check_confidence(confidence)
+    return _vectorise(lambda a, b, x, y, conf: _compare_rates_one(a, b, x, y, conf, per), (c1, e1, c2, e2), c)
+
+
+def trend_test(
+    counts,
+    exposure=None,
+    years=None,
+    family: str = "auto",
+    dispersion_threshold: float = 1.5,
+    confidence: float = 0.95,
+) -> TrendResult:
+    """Test for a trend in counts (or rates, with ``exposure``) over several years.
+
+    Fits log E[count] = log(exposure) + a + b × year by Poisson regression
+    (statsmodels GLM). ``family='auto'`` refits as negative binomial (NB2, alpha by
+    maximum likelihood) when the Pearson chi-squared / residual df exceeds
+    ``dispersion_threshold``; 'poisson' or 'negbin' force a family. If the negative
+    binomial fit fails, a quasi-Poisson fit (standard errors × √dispersion) is used
+    and the note says so. The annual change is 100 × (exp(b) - 1) with its
+    confidence interval and the Wald p-value. Needs at least 3 points and no
+    missing values.
+    """
+    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    c = check_confidence(confidence)
+    if family not in ("auto", "poisson", "negbin"):
+        raise ValueError("family must be 'auto', 'poisson' or 'negbin'")
+    y = np.ravel(as_float_arrays(counts)[0])
+    t = np.arange(y.size, dtype=float) if years is None else np.ravel(as_float_arrays(years)[0])
+    e = np.ones_like(y) if exposure is None else np.ravel(as_float_arrays(exposure)[0])
+    if not (y.size == t.size == e.size):
+        raise ValueError(f"counts ({y.size}), exposure ({e.size}) and years ({t.size}) must have the same length")
+    for name, arr in (("counts", y), ("years", t), ("exposure", e)):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise ValueError(f"{name} has a missing value at position {int(bad[0])}; fill or remove that year first")
+    if np.any(y < 0) or np.any(e <= 0):
+        raise ValueError("counts must be >= 0 and exposure > 0")
+    if y.size < 3:
+        raise InsufficientDataError(f"a trend test needs at least 3 points, got {y.size}")
+    if np.unique(t).size < 2:
+        raise InsufficientDataError("a trend test needs at least 2 different years")
+    X = sm.add_constant(t - t.mean())
+    offset = np.log(e)
+    poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+    df_resid = poisson.df_resid
+    dispersion = float(poisson.pearson_chi2 / df_resid) if df_resid > 0 else float("nan")
+    use_nb = family == "negbin" or (family == "auto" and np.isfinite(dispersion) and dispersion > dispersion_threshold)
+    note = ""
+    slope, se, fam = float(poisson.params[1]), float(poisson.bse[1]), "poisson"
+    if use_nb:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nb = NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=200)
+            if not nb.mle_retvals.get("converged", True) or not np.all(np.isfinite(nb.bse)):
+                raise RuntimeError("negative binomial fit did not converge")
+            slope, se, fam = float(nb.params[1]), float(nb.bse[1]), "negative binomial"
+            note = f"overdispersed (Pearson dispersion {dispersion:.2f}); negative binomial model used"
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
+            scale = max(dispersion, 1.0) if np.isfinite(dispersion) else 1.0
+            se = se * np.sqrt(scale)
+            fam = "quasi-poisson"
+            note = (
+                f"overdispersed (Pearson dispersion {dispersion:.2f}); the negative binomial model did not fit, "
+                "so Poisson standard errors were scaled by the dispersion (quasi-Poisson)"
+            )
+    z = z_value(c)
+    p_value = float(2.0 * stats.norm.sf(abs(slope / se))) if se > 0 else float("nan")
+    return TrendResult(
+        annual_change_pct=float(100.0 * np.expm1(slope)),
+        lower=float(100.0 * np.expm1(slope - z * se)),
+        upper=float(100.0 * np.expm1(slope + z * se)),
+        p_value=p_value,
+        significant=bool(p_value < 1.0 - c),
+        family=fam,
+        dispersion=dispersion,
+        n_points=int(y.size),
+        first_year=float(t.min()),
+        last_year=float(t.max()),
+        note=note,
+    )
+
+
+def seasonal_decomposition(monthly_series: pd.Series, period: int = 12, robust: bool = True) -> pd.DataFrame:
+    """Split a monthly series into trend, seasonal and remainder with STL (statsmodels).
+
+    Needs at least two full cycles (24 months for ``period=12``) of consecutive,
+    non-missing values; otherwise raises :class:`InsufficientDataError` saying why.
+    With a DatetimeIndex or PeriodIndex, months must be consecutive. Returns a
+    DataFrame indexed like the input with columns observed, trend, seasonal, resid
+    (observed = trend + seasonal + resid).
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    if not isinstance(monthly_series, pd.Series):
+        monthly_series = pd.Series(monthly_series)
+    values = pd.to_numeric(monthly_series, errors="coerce").astype(float)
+    missing = values.isna()
+    if missing.any():
+        where = monthly_series.index[np.flatnonzero(missing.to_numpy())[0]]
+        raise InsufficientDataError(f"the series has a missing value at {where}; STL needs every month filled")
+    needed = 2 * period
+    if len(values) < needed:
+        raise InsufficientDataError(
+            f"a seasonal decomposition needs at least {needed} consecutive months (two full years); "
+            f"the series has {len(values)}"
+        )
+    index = monthly_series.index
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        months = index.to_period("M") if isinstance(index, pd.DatetimeIndex) else index.asfreq("M")
+        ordinal = np.asarray([p.ordinal for p in months])
+        gaps = np.flatnonzero(np.diff(ordinal) != 1)
+        if gaps.size:
+            raise InsufficientDataError(
+                f"months are not consecutive after {months[gaps[0]]} (next is {months[gaps[0] + 1]}); "
+                "add the missing months (0 if there were none) before decomposing"
+            )
+    result = STL(values.to_numpy(), period=period, robust=robust).fit()
+    return pd.DataFrame(
+        {"observed": values.to_numpy(), "trend": result.trend, "seasonal": result.seasonal, "resid": result.resid},
+        index=index,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _compare_proportions_one(n1: float, d1: float, n2: float, d2: float, c: float) -> ProportionComparison:
+    nan = float("nan")
+    if not all(np.isfinite([n1, d1, n2, d2])) or d1 <= 0 or d2 <= 0:
+        return ProportionComparison(nan, nan, nan, nan, nan, nan, False, "no data")
+    if n1 < 0 or n2 < 0 or n1 > d1 or n2 > d2:
+        raise ValueError(f"need 0 <= numerator <= denominator, got {n1:g}/{d1:g} and {n2:g}/{d2:g}")
+    p1, p2 = n1 / d1, n2 / d2
+    diff = p2 - p1
+    l1, u1 = wilson_interval(n1, d1, c)
+    l2, u2 = wilson_interval(n2, d2, c)
+    lower = diff - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    upper = diff + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    pooled = (n1 + n2) / (d1 + d2)
+    expected = np.array([d1 * pooled, d1 * (1 - pooled), d2 * pooled, d2 * (1 - pooled)])
+    if expected.min() >= 5:
+        se = np.sqrt(pooled * (1 - pooled) * (1 / d1 + 1 / d2))
+        p_value = float(2.0 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
+        method = "two-proportion z-test"
+    else:
+        table = [[round(n1), round(d1 - n1)], [round(n2), round(d2 - n2)]]
+        p_value = float(stats.fisher_exact(table).pvalue)
+        method = "Fisher's exact test"
+    return ProportionComparison(
+        float(p1), float(p2), float(diff), float(lower), float(upper), p_value, bool(p_value < 1 - c), method
+    )
+
+
+def _compare_rates_one(c1: float, e1: float, c2: float, e2: float, c: float, per: float) -> RateComparison:
+    nan = float("nan")
+    if not all(np.isfinite([c1, e1, c2, e2])) or e1 <= 0 or e2 <= 0:
+        return RateComparison(nan, nan, nan, nan, nan, nan, nan, False, "no data")
+    if c1 < 0 or c2 < 0:
+        raise ValueError(f"counts must not be negative, got {c1:g} and {c2:g}")
+    r1, r2 = c1 / e1 * per, c2 / e2 * per
+    total = c1 + c2
+    if total == 0:
+        return RateComparison(r1, r2, nan, nan, nan, nan, 1.0, False, "exact conditional test")
+    k, m = round(c2), round(total)
+    share = e2 / (e1 + e2)
+    p_value = float(stats.binomtest(k, m, share).pvalue)
+    alpha = 1.0 - c
+    pi_low = stats.beta.ppf(alpha / 2, k, m - k + 1) if k > 0 else 0.0
+    pi_high = stats.beta.ppf(1 - alpha / 2, k + 1, m - k) if k < m else 1.0
+    scale = e1 / e2
+    with np.errstate(divide="ignore"):
+        lower = pi_low / (1 - pi_low) * scale
+        upper = pi_high / (1 - pi_high) * scale if pi_high < 1 else float("inf")
+        ratio = (c2 / e2) / (c1 / e1) if c1 > 0 else float("inf")
+    return RateComparison(
+        float(r1),
+        float(r2),
+        float(ratio),
+        float(lower),
+        float(upper),
+        float(100.0 * (ratio - 1.0)),
+        p_value,
+        bool(p_value < alpha),
+        "exact conditional test",
+    )
+
+
+def _vectorise(func, args, c):
+    if all(np.ndim(a) == 0 and not isinstance(a, pd.Series) for a in args):
+        return func(*(float(a) for a in args), c)
+    template = template_of(*args)
+    arrays = [np.ravel(a) for a in as_float_arrays(*args)]
+    rows = [asdict(func(*vals, c)) for vals in zip(*arrays, strict=True)]
+    df = pd.DataFrame(rows)
+    if isinstance(template, pd.Series) and len(template) == len(df):
+        df.index = template.index
+    return df
