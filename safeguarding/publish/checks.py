@@ -1,0 +1,293 @@
+"""Check a published report as a reader would: the HTML in a browser, the PDF as a file.
+
+Each check returns a list of problems (empty = passed), so the same functions
+serve the unit tests (on a toy report), the end-to-end test (on the demo
+council) and an analyst checking a real build by hand::
+
+    from safeguarding.publish.checks import check_html_in_browser, check_pdf
+    check_html_in_browser(Path("reports/northwold/2025/annual-review.html"))
+    check_pdf(Path("reports/northwold/2025/annual-review.pdf"), ["Referrals"])
+
+The browser check needs Debian ``chromium`` and the ``playwright`` and
+``axe-playwright-python`` packages; the PDF check needs only ``pypdf``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+MARKING_WORDS = ("OFFICIAL-SENSITIVE", "not for publication")
+A4_POINTS = (595.28, 841.89)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+_EXTERNAL_RE = re.compile(r"^\s*(https?:)?//", re.I)
+
+
+class ToolMissingError(RuntimeError):
+    """A program the check needs (chromium, pdftoppm) is not installed."""
+
+
+# ------------------------------------------------------------------ static HTML
+class _Scan(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.headings: list[tuple[int, str]] = []
+        self.images = 0
+        self.lang = ""
+        self.title = False
+        self._heading: int | None = None
+        self._text: list[str] = []
+        self.in_style = False
+        self.styles: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "html":
+            self.lang = a.get("lang", "")
+        if tag == "title":
+            self.title = True
+        if tag == "style":
+            self.in_style = True
+        for key in ("src", "href", "srcset", "poster", "data", "action", "formaction"):
+            if key in a and _EXTERNAL_RE.match(a[key]) and not (tag == "a" and key == "href"):
+                self.problems.append(f"<{tag} {key}={a[key][:80]!r}> loads an external resource")
+        if "style" in a and re.search(r"url\(\s*['\"]?(https?:)?//", a["style"], re.I):
+            self.problems.append(f"<{tag} style> loads an external resource")
+        if tag == "img":
+            self.images += 1
+            if not a.get("alt", "").strip():
+                self.problems.append(f"image {self.images} has no alt text")
+            if not a.get("src", "").startswith("data:"):
+                self.problems.append(f"image {self.images} is not embedded (src={a.get('src', '')[:60]!r})")
+        if tag == "script" and a.get("src"):
+            self.problems.append(f"script from {a['src'][:80]!r}")
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = int(tag[1])
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self.in_style = False
+        if self._heading is not None and tag == f"h{self._heading}":
+            self.headings.append((self._heading, " ".join("".join(self._text).split())))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            self._text.append(data)
+        if self.in_style:
+            self.styles.append(data)
+
+
+def heading_problems(headings: list[tuple[int, str]]) -> list[str]:
+    """Headings must start at level 1 and never skip a level going down (h2 -> h4)."""
+    problems: list[str] = []
+    previous = 0
+    for level, text in headings:
+        if level > previous + 1:
+            problems.append(f"heading h{level} {text[:50]!r} skips a level (previous was h{previous or 'none'})")
+        previous = level
+    return problems
+
+
+def check_html_static(path: Path) -> list[str]:
+    """Check the HTML file without a browser: embedded images with alt text, no external resources, lang, headings."""
+    scan = _Scan()
+    scan.feed(Path(path).read_text(encoding="utf-8"))
+    problems = list(scan.problems)
+    if not scan.lang:
+        problems.append("<html> has no lang attribute")
+    if not scan.title:
+        problems.append("no <title>")
+    css = "\n".join(scan.styles)
+    if re.search(r"url\(\s*['\"]?(https?:)?//", css, re.I) or re.search(r"@import\s+['\"]?(url\()?\s*['\"]?https?:",
+                                                                          css, re.I):
+        problems.append("a stylesheet loads an external resource")
+    problems += heading_problems(scan.headings)
+    return problems
+
+
+# ------------------------------------------------------------------ browser
+def chromium_path() -> str:
+    """Path of the Debian ``chromium`` browser; raises :class:`ToolMissingError` if absent."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise ToolMissingError("chromium is not installed (apt-get install chromium)")
+    return exe
+
+
+def check_html_in_browser(path: Path, *, screenshot: Path | None = None,
+                          viewport: tuple[int, int] = (1280, 900)) -> list[str]:
+    """Open the HTML in headless Chromium and return what a reader (or screen reader) would trip over.
+
+    Checks: no console errors or page errors, no failed requests, no request
+    other than the file itself, every image loaded with alt text, headings
+    in order, and axe-core with no serious or critical violations.
+    ``screenshot`` saves a full-page PNG.
+    """
+    from playwright.sync_api import sync_playwright
+
+    path = Path(path).resolve()
+    url = path.as_uri()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:200]}")
+                    if m.type in {"error", "warning"} else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url[:120]}"))
+            page.on("request", lambda r: None if (r.url == url or r.url.startswith("data:"))
+                    else problems.append(f"request other than the file itself: {r.url[:120]}"))
+            page.goto(url, wait_until="load")
+            images = page.evaluate(
+                "() => Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0,"
+                " alt: i.getAttribute('alt') || '', src: (i.currentSrc || i.src).slice(0, 40)}))")
+            for n, img in enumerate(images, start=1):
+                if not img["ok"]:
+                    problems.append(f"image {n} did not load ({img['src']})")
+                if not img["alt"].strip():
+                    problems.append(f"image {n} has no alt text")
+            headings = page.evaluate(
+                "() => Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6'))"
+                ".map(h => [Number(h.tagName[1]), h.textContent.trim()])")
+            problems += heading_problems([(int(level), text) for level, text in headings])
+            problems += _axe_problems(page)
+            if screenshot is not None:
+                page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    return problems
+
+
+def print_html_to_pdf(path: Path, pdf: Path) -> Path:
+    """Print the HTML page to an A4 PDF with headless Chromium, as a reader pressing Print would."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(Path(path).resolve().as_uri(), wait_until="load")
+            page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
+        finally:
+            browser.close()
+    return pdf
+
+
+def _axe_problems(page: object) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    out = []
+    for v in results.response.get("violations", []):
+        if v.get("impact") in {"serious", "critical"}:
+            targets = [", ".join(n.get("target", [])) for n in v.get("nodes", [])[:3]]
+            out.append(f"axe {v['impact']}: {v['id']} ({v.get('help', '')}) at {'; '.join(targets)}")
+    return out
+
+
+# ------------------------------------------------------------------ PDF
+def _font_is_embedded(font: object) -> bool:
+    font = font.get_object()  # type: ignore[attr-defined]
+    descriptor = font.get("/FontDescriptor")
+    if descriptor is None and "/DescendantFonts" in font:
+        descendant = font["/DescendantFonts"][0].get_object()
+        descriptor = descendant.get("/FontDescriptor")
+    if descriptor is None:
+        return font.get("/Subtype") == "/Type3"
+    descriptor = descriptor.get_object()
+    return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def pdf_fonts(path: Path) -> dict[str, bool]:
+    """Font base names used in the PDF -> whether each is embedded."""
+    from pypdf import PdfReader
+
+    fonts: dict[str, bool] = {}
+    for page in PdfReader(str(path)).pages:
+        resources = page.get("/Resources")
+        if resources is None:
+            continue
+        font_dict = resources.get_object().get("/Font")
+        if font_dict is None:
+            continue
+        for ref in font_dict.get_object().values():
+            obj = ref.get_object()
+            name = str(obj.get("/BaseFont", "?"))
+            fonts[name] = fonts.get(name, True) and _font_is_embedded(obj)
+    return fonts
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def check_pdf(path: Path, expected_texts: list[str] | tuple[str, ...] = (), *, board: bool | None = None,
+              min_pages: int = 2, require_tagged: bool = True, page_numbers: bool = True) -> list[str]:
+    """Check the PDF: A4 pages, fonts embedded, text layer with ``expected_texts``, page numbers, marking.
+
+    ``board=True`` requires the OFFICIAL-SENSITIVE marking on every page;
+    ``board=False`` requires it on none; ``None`` skips that check.
+    ``require_tagged`` requires a tagged (structure tree) PDF, as PDF/UA-1 produces;
+    ``page_numbers`` requires "Page N of M" on every page after the cover.
+    """
+    from pypdf import PdfReader
+
+    problems: list[str] = []
+    reader = PdfReader(str(path))
+    pages = reader.pages
+    if len(pages) < min_pages:
+        problems.append(f"only {len(pages)} page(s); expected at least {min_pages}")
+    texts = []
+    for n, page in enumerate(pages, start=1):
+        box = page.mediabox
+        w, h = float(box.width), float(box.height)
+        if abs(w - A4_POINTS[0]) > 1 or abs(h - A4_POINTS[1]) > 1:
+            problems.append(f"page {n} is {w:.0f} x {h:.0f} pt, not A4 (595 x 842)")
+        texts.append(_norm(page.extract_text() or ""))
+    whole = " ".join(texts)
+    if not whole.strip():
+        problems.append("the PDF has no text layer")
+    for expected in expected_texts:
+        if _norm(expected) not in whole:
+            problems.append(f"text {expected!r} not found in the PDF text layer")
+    numbered = [n for n, t in enumerate(texts, start=1) if re.search(r"Page \d+ of \d+", t)]
+    if page_numbers and len(pages) > 1 and len(numbered) < len(pages) - 1:
+        missing = [n for n in range(2, len(pages) + 1) if n not in numbered]
+        problems.append(f"no page number on page(s) {missing}")
+    if board is not None:
+        for n, t in enumerate(texts, start=1):
+            marked = all(word in t for word in MARKING_WORDS)
+            if board and not marked:
+                problems.append(f"page {n} lacks the OFFICIAL-SENSITIVE marking")
+            if not board and "OFFICIAL-SENSITIVE" in t:
+                problems.append(f"page {n} of a public report carries the OFFICIAL-SENSITIVE marking")
+    fonts = pdf_fonts(Path(path))
+    if not fonts:
+        problems.append("no fonts found in the PDF")
+    problems += [f"font {name} is not embedded" for name, ok in fonts.items() if not ok]
+    if require_tagged:
+        root = reader.trailer["/Root"].get_object()
+        mark = root.get("/MarkInfo")
+        if "/StructTreeRoot" not in root or mark is None or not mark.get_object().get("/Marked", False):
+            problems.append("the PDF is not tagged (no structure tree): not accessible to screen readers")
+        if "/Lang" not in root:
+            problems.append("the PDF has no document language")
+    return problems
+
+
+def pdf_to_pngs(path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
+    """Render each PDF page to ``out_dir/page-N.png`` with poppler's ``pdftoppm`` (for looking at it)."""
+    exe = shutil.which("pdftoppm")
+    if not exe:
+        raise ToolMissingError("pdftoppm is not installed (apt-get install poppler-utils)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([exe, "-r", str(dpi), "-png", str(path), str(out_dir / "page")], check=True)
+    return sorted(out_dir.glob("page-*.png"))
