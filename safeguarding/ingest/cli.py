@@ -1,0 +1,75 @@
+"""``python pipeline.py ingest --config report.yml``: run the ingest and print a per-table summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from safeguarding.config import ConfigError, load_config
+from safeguarding.ingest.errors import IngestError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ingest command's options."""
+    parser.add_argument("--config", default="report.yml", help="the configuration file (default: report.yml)")
+    parser.add_argument("--year", type=int, default=None, help="override the reporting year (year ending 31 March)")
+
+
+def summary(result: object) -> str:
+    """A plain-text per-table summary of an :class:`IngestResult`."""
+    report = result.report  # type: ignore[attr-defined]
+    lines = [f"{'table':<18} {'read':>9} {'accepted':>9} {'rejected':>9}  status"]
+    for e in report["inputs"]:
+        status = "built" if e["status"] == "built" else "NOT BUILT"
+        lines.append(f"{e['table']:<18} {e['rows_read']:>9,} {e['rows_accepted']:>9,} "
+                     f"{e['rows_rejected']:>9,}  {status}")
+        if e["status"] == "built":
+            for reason, n in e["rejected_by_reason"].items():
+                lines.append(f"{'':<18}   {n:>7,} rejected: {reason}")
+            for w in e["warnings"]:
+                lines.append(f"{'':<18}   warning: {w}")
+            if e["personal_columns_dropped"]:
+                lines.append(f"{'':<18}   personal columns dropped: {', '.join(e['personal_columns_dropped'])}")
+        else:
+            lines.append(f"{'':<18}   {e['error']}")
+    agg = report["aggregates"]
+    if agg.get("status") == "built":
+        lines.append(f"{'aggregates':<18} {agg['rows']:>9,} rows, {len(agg['issues'])} issue(s)")
+    if agg.get("status") == "failed":
+        lines.append(f"{'aggregates':<18} NOT BUILT: {agg['error']}")
+    lines.append("")
+    lines.append(f"Tables built: {', '.join(report['tables_built']) or 'none'}")
+    if report["tables_failed"]:
+        lines.append(f"Tables NOT built: {', '.join(report['tables_failed'])}")
+    pz = report["pseudonymisation"]
+    lines.append(f"Pseudonymisation key: {pz['key_file']}"
+                 + (" (created now: back it up securely, outside git)" if pz["key_created_this_run"] else ""))
+    out = result.processed_dir  # type: ignore[attr-defined]
+    lines.append(f"Report: {out / 'ingest_report.md'}; rejected rows: {out / 'ingest_rejected.csv'}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ingest; exit status 1 when any configured table could not be built, 2 on a configuration error."""
+    from safeguarding.ingest.core import run_ingest
+
+    try:
+        cfg = load_config(args.config, year=args.year)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not cfg.inputs and not cfg.aggregates:
+        print(f"error: {cfg.path} configures no inputs; add them under 'inputs:' (see docs/configuration.md)",
+              file=sys.stderr)
+        return 2
+    try:
+        result = run_ingest(cfg)
+    except IngestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary(result))
+    if not result.ok:
+        print(f"error: {len(result.failed)} table(s) could not be built: {', '.join(result.failed)}",
+              file=sys.stderr)
+        return 1
+    return 0

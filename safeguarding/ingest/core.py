@@ -1,0 +1,486 @@
+"""The ingest stage: read every configured input, map, validate, pseudonymise, account for every row.
+
+``run_ingest(config)`` reads ``inputs:`` from ``report.yml`` and writes to the
+processed folder one Parquet table per entity (canonical columns only, the
+accepted rows), ``allegation_actions.parquet``, ``ingest_report.json`` /
+``.md`` and ``ingest_rejected.csv``. A table that cannot be read at all (file
+missing or empty, workbook unreadable, header or a required column not found)
+is reported as failed; the others are still built.
+
+Accounting: for every input, rows read = rows accepted + rows rejected. Rows
+that are entirely blank are not rows read; they are counted separately.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.mapping import ColumnMap, code_lookup, header_scorer, map_columns
+from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
+from safeguarding.ingest.readers import RawTable, read_input
+from safeguarding.ingest.validate import (
+    Converted,
+    Problems,
+    blank_uniques,
+    convert,
+    display,
+    expand,
+    factorize,
+)
+from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity
+
+#: Keys allowed in one ``inputs.<table>`` entry.
+SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format")
+DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
+MIN_BIRTH_DATE = dt.date(1990, 1, 1)
+
+
+@dataclass
+class TableResult:
+    """One input after reading and checking; ``fatal`` is set when it could not be used at all."""
+
+    name: str
+    entity: Entity
+    source_file: str
+    spec: dict[str, Any]
+    raw: RawTable | None = None
+    cmap: ColumnMap | None = None
+    n_read: int = 0
+    blank_rows: int = 0
+    row_numbers: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    conv: dict[str, Converted] = field(default_factory=dict)
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    problems: Problems = field(default_factory=Problems)
+    warnings: list[str] = field(default_factory=list)
+    fatal: IngestError | None = None
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """The configuration key of this input."""
+        return f"inputs.{self.name}"
+
+    def header(self, canon: str) -> str:
+        """The source header for a canonical column (the canonical name if unmapped)."""
+        if self.cmap and canon in self.cmap.positions:
+            return self.cmap.source_header(canon)
+        return canon
+
+    def accepted(self) -> np.ndarray:
+        """Mask over rows read: True for rows with no problem."""
+        return ~self.problems.bad_rows(self.n_read)
+
+
+@dataclass
+class IngestResult:
+    """What a run of the ingest produced."""
+
+    tables: dict[str, TableResult]
+    report: dict[str, Any]
+    processed_dir: Path
+    outputs: list[Path]
+
+    @property
+    def built(self) -> list[str]:
+        """Tables written to Parquet."""
+        return [n for n, t in self.tables.items() if t.fatal is None]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Tables (and ``aggregates``) that could not be built, with the message."""
+        out = {n: str(t.fatal) for n, t in self.tables.items() if t.fatal is not None}
+        agg = self.report.get("aggregates") or {}
+        if agg.get("status") == "failed":
+            out["aggregates"] = agg.get("error", "failed")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """True when every configured table was built."""
+        return not self.failed
+
+
+def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
+    value = cfg.section("ingest").get(name)
+    if value is None:
+        return default
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise IngestError(f"{cfg.path}: ingest.{name} is {value!r}, not a date.", key=f"ingest.{name}",
+                          fix=f"write ingest.{name} as YYYY-MM-DD") from None
+
+
+def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
+    key = f"inputs.{name}"
+    unknown = [k for k in spec if k not in SPEC_KEYS]
+    if unknown:
+        raise IngestError(f"{where}: {key} has unknown setting(s) {', '.join(map(repr, unknown))}.",
+                          key=key, fix=f"use only: {', '.join(SPEC_KEYS)}")
+    if not spec.get("file"):
+        raise IngestError(f"{where}: {key}.file is not set.", key=f"{key}.file",
+                          fix=f"set {key}.file to the extract's path, relative to report.yml")
+    for sub in ("columns", "codes"):
+        if spec.get(sub) is not None and not isinstance(spec[sub], dict):
+            raise IngestError(f"{where}: {key}.{sub} must be a mapping.", key=f"{key}.{sub}",
+                              fix=f"write {key}.{sub} as canonical_name: value lines")
+    entity = ENTITIES[name]
+    for col, mapping in (spec.get("codes") or {}).items():
+        if col not in entity.column_names or entity.column(col).codes is None:
+            coded = [c.name for c in entity.columns if c.codes]
+            raise IngestError(f"{where}: {key}.codes.{col}: {col!r} is not a coded column of {name}.",
+                              key=f"{key}.codes", fix=f"use one of: {', '.join(coded)}")
+        if not isinstance(mapping, dict):
+            raise IngestError(f"{where}: {key}.codes.{col} must map source values to codes.",
+                              key=f"{key}.codes.{col}", fix="write one 'source value: CODE' per line")
+    fmt = spec.get("date_format", "auto")
+    if fmt not in ("auto", "dayfirst", "iso"):
+        raise IngestError(f"{where}: {key}.date_format is {fmt!r}.", key=f"{key}.date_format",
+                          fix="use auto, dayfirst or iso")
+
+
+def _fix(reason: str, t: TableResult, canon: str) -> str:
+    key, header = t.key, t.header(canon)
+    col = t.entity.column(canon) if canon in t.entity.column_names else None
+    if reason in ("blank_identifier", "missing_required"):
+        return f"fill in '{header}' in the source (or delete the row if it is not a real record)"
+    if reason == "unparseable_date":
+        return (f"correct '{header}' in the source (day/month/year); if the whole column uses another layout, "
+                f"set {key}.date_format")
+    if reason == "impossible_date":
+        return f"correct '{header}' in the source: the date does not exist"
+    if reason == "date_out_of_range":
+        return (f"correct '{header}' in the source; if the date is genuine, widen ingest.min_date / "
+                "ingest.max_date in report.yml")
+    if reason == "unknown_code" and col is not None and col.codes:
+        codes = ", ".join(CODE_LISTS[col.codes])
+        return f"map the value under {key}.codes.{canon} in report.yml (value: CODE), one of: {codes}"
+    if reason == "invalid_bool":
+        return f"write Yes or No in '{header}'"
+    if reason == "invalid_number":
+        return f"write a whole number in '{header}'"
+    return "correct the source"
+
+
+def _ingest_table(name: str, spec: dict[str, Any], cfg: Any, pseud: Pseudonymiser,
+                  ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
+    entity = ENTITIES[name]
+    t = TableResult(name, entity, str(spec.get("file", "")), spec)
+    where = str(cfg.path)
+    _check_spec(name, spec, where)
+    path = cfg.resolve(spec["file"])
+    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
+                     header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=t.key)
+    t.raw = raw
+    t.warnings.extend(raw.warnings)
+    where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
+    t.cmap = cmap = map_columns(raw.headers, entity, configured, where=where, key=t.key)
+    t.warnings.extend(cmap.warnings)
+    lookups = {c.name: code_lookup(c.codes, (spec.get("codes") or {}).get(c.name),
+                                   key=f"{t.key}.codes.{c.name}")
+               for c in entity.columns if c.codes and c.name in cmap.positions}
+    date_mode = str(spec.get("date_format", "auto"))
+    # convert every mapped column over all rows read, then find the entirely blank rows
+    conv: dict[str, Converted] = {}
+    for col in entity.columns:
+        if col.name not in cmap.positions:
+            continue
+        values = raw.columns[cmap.positions[col.name]]
+        conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
+                                 pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None)
+    n_all = raw.n_rows
+    all_blank = np.ones(n_all, dtype=bool)
+    for c in conv.values():
+        all_blank &= c.blank
+    mapped_pos = set(cmap.positions.values())
+    for j, values in enumerate(raw.columns):
+        if j in mapped_pos or not all_blank.any():
+            continue
+        idx = np.nonzero(all_blank)[0]
+        sub = values.take(pa.array(idx)) if isinstance(values, pa.ChunkedArray) else (
+            np.asarray(values, dtype=object)[idx])
+        codes, uniq, blank_u = factorize(sub)
+        all_blank[idx] = expand(blank_uniques(uniq) if blank_u is None else blank_u, codes, True)
+    for i in raw.extra_fields:
+        all_blank[i] = False
+    keep = ~all_blank
+    t.blank_rows = int(all_blank.sum())
+    t.n_read = int(keep.sum())
+    t.row_numbers = raw.row_numbers[keep]
+    for c in conv.values():
+        c.codes = c.codes[keep]
+    t.conv = conv
+    t.data = {k: c.values() for k, c in conv.items()}
+    if t.blank_rows:
+        t.warnings.append(f"{t.blank_rows} entirely blank row(s) skipped (not counted as rows read)")
+    if t.n_read == 0:
+        t.warnings.append("the file has a header but no data rows")
+    _row_checks(t, raw, keep, ranges)
+    return t
+
+
+def _row_checks(t: TableResult, raw: RawTable, keep: np.ndarray,
+                ranges: dict[str, tuple[dt.date, dt.date]]) -> None:
+    p = t.problems
+    if raw.extra_fields:
+        new_index = np.cumsum(keep) - 1
+        rows = np.array([new_index[i] for i in raw.extra_fields], dtype=np.int64)
+        # the spilled text itself is not copied: it may be part of a free-text (personal) field
+        vals = np.array([f"{len(v.split(','))} extra value(s)" for v in raw.extra_fields.values()], dtype=object)
+        p.add(rows, "extra_fields", "(beyond the last header)", vals,
+              "the row has more values than there are headers", "quote values that contain commas, or export "
+              "the CSV again from Excel")
+    for col in t.entity.columns:
+        c = t.conv.get(col.name)
+        if c is None:
+            continue
+        header = t.header(col.name)
+        if col.required:
+            rows = np.nonzero(c.blank)[0]
+            reason = "blank_identifier" if col.kind == "id" else "missing_required"
+            p.add(rows, reason, header, "", f"'{header}' ({col.name}) is blank", _fix(reason, t, col.name))
+        bad = c.bad_rows()
+        if bad.size:
+            u = c.codes[bad]
+            reasons = c.reason_u[u]
+            vals = np.array([display(v) for v in c.uniques[u]], dtype=object)
+            msgs = c.message_u[u]
+            fixes = np.array([_fix(r, t, col.name) for r in reasons], dtype=object)
+            p.add(bad, reasons, header, vals, msgs, fixes)
+        if col.kind == "date":
+            lo, hi = ranges["date_of_birth" if col.name == "date_of_birth" else "event"]
+            d = t.data[col.name]
+            lo64, hi64 = np.datetime64(lo, "D"), np.datetime64(hi, "D")
+            out = ~np.isnat(d) & ((d < lo64) | (d > hi64))
+            rows = np.nonzero(out)[0]
+            if rows.size:
+                vals = np.array([display(v) for v in c.uniques[c.codes[rows]]], dtype=object)
+                msgs = np.array([f"{col.name} {x!s} is {'before' if x < lo64 else 'after'} "
+                                 f"{lo if x < lo64 else hi}, outside the plausible range {lo} to {hi}"
+                                 for x in d[rows]], dtype=object)
+                p.add(rows, "date_out_of_range", header, vals, msgs, _fix("date_out_of_range", t, col.name))
+    for a, b in t.entity.date_order:
+        if a not in t.data or b not in t.data:
+            continue
+        da, db = t.data[a], t.data[b]
+        rows = np.nonzero(~np.isnat(da) & ~np.isnat(db) & (db < da))[0]
+        if rows.size:
+            vals = np.array([str(x) for x in db[rows]], dtype=object)
+            msgs = np.array([f"{b} {y} is before {a} {x}" for x, y in zip(da[rows], db[rows], strict=True)],
+                            dtype=object)
+            p.add(rows, "end_before_start", t.header(b), vals, msgs,
+                  f"check '{t.header(a)}' and '{t.header(b)}' in the source and correct the wrong one")
+    _duplicates(t)
+
+
+def _duplicates(t: TableResult) -> None:
+    """Later copies of a key among otherwise valid rows are rejected (exact copies and clashes)."""
+    key = [k for k in t.entity.key if k in t.conv]
+    if len(key) != len(t.entity.key) or t.n_read == 0:
+        return
+    ok = np.nonzero(~t.problems.bad_rows(t.n_read))[0]
+    if ok.size < 2:
+        return
+    ids = {k: c.value_ids()[ok] for k, c in t.conv.items()}
+    frame = pd.DataFrame(ids)
+    dup_key = frame.duplicated(subset=key, keep="first").to_numpy()
+    if not dup_key.any():
+        return
+    dup_row = frame.duplicated(keep="first").to_numpy() & dup_key
+    group = frame.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    uniq, first_idx = np.unique(group, return_index=True)
+    first_pos = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    first_pos[uniq] = first_idx
+    k0 = key[0]
+    header = t.header(k0)
+    label = " + ".join(key)
+    for mask, reason in ((dup_row, "duplicate_row"), (dup_key & ~dup_row, "duplicate_key")):
+        pos = np.nonzero(mask)[0]
+        if not pos.size:
+            continue
+        firsts = t.row_numbers[ok[first_pos[group[pos]]]]
+        what = "repeats row" if reason == "duplicate_row" else f"has the same {label} as row"
+        msgs = np.array([f"{what} {r} (the first copy was kept)" for r in firsts], dtype=object)
+        vals = np.array([display(v) for v in t.data[k0][ok[pos]]], dtype=object)
+        fix = ("delete the repeated row from the source" if reason == "duplicate_row" else
+               f"give each record its own {label}, or delete the extra copy")
+        t.problems.add(ok[pos], reason, header, vals, msgs, fix)
+
+
+def _cross_checks(tables: dict[str, TableResult]) -> None:
+    """Checks between tables: conference before enquiry, reviews of unknown plans, same-day referrals."""
+    icpc, s47 = tables.get("icpc"), tables.get("s47")
+    if icpc is not None and icpc.fatal is None and "s47_id" in icpc.data:
+        linked = ~pd.isna(icpc.data["s47_id"])
+        if s47 is None or s47.fatal is not None:
+            if linked.any():
+                icpc.warnings.append("conference dates were not checked against S47 start dates: "
+                                     "the s47 input is not configured or failed")
+        else:
+            ids, starts = s47.data["s47_id"], s47.data["s47_start_date"]
+            usable = ~pd.isna(ids) & ~np.isnat(starts)
+            first = pd.Series(starts[usable], index=pd.Index(ids[usable], dtype=object))
+            first = first[~first.index.duplicated(keep="first")]
+            rown = pd.Series(s47.row_numbers[usable], index=pd.Index(ids[usable], dtype=object))
+            rown = rown[~rown.index.duplicated(keep="first")]
+            link = pd.Series(icpc.data["s47_id"], dtype=object)
+            start = link.map(first).to_numpy(dtype="datetime64[D]")
+            when = icpc.data["icpc_date"]
+            bad = np.nonzero(~np.isnat(start) & ~np.isnat(when) & (when < start))[0]
+            if bad.size:
+                srows = link.map(rown).to_numpy()
+                msgs = np.array([f"conference on {when[i]} is before its section 47 enquiry started on {start[i]} "
+                                 f"(s47 input row {int(srows[i])})" for i in bad], dtype=object)
+                icpc.problems.add(bad, "conference_before_enquiry", icpc.header("icpc_date"),
+                                  np.array([str(when[i]) for i in bad], dtype=object), msgs,
+                                  "check the conference date and the enquiry it is linked to "
+                                  f"('{icpc.header('s47_id')}'); correct whichever is wrong")
+            unknown = int((linked & ~link.isin(first.index).to_numpy()).sum())
+            if unknown:
+                icpc.warnings.append(f"{unknown} conference(s) name an s47 enquiry that is not in the s47 input "
+                                     "(kept; not checked against an enquiry start date)")
+    plans, reviews = tables.get("cp_plans"), tables.get("cp_reviews")
+    if reviews is not None and reviews.fatal is None and reviews.n_read:
+        if plans is None or plans.fatal is not None:
+            reviews.warnings.append("review plan ids were not checked: the cp_plans input is not configured or failed")
+        else:
+            pid = plans.data["plan_id"]
+            known = set(pid[~pd.isna(pid)])
+            ok_plans = set(pid[plans.accepted() & ~pd.isna(pid)])
+            rid = reviews.data["plan_id"]
+            present = ~pd.isna(rid)
+            rid_s = pd.Series(rid, dtype=object)
+            unknown = present & ~rid_s.isin(known).to_numpy()
+            rows = np.nonzero(unknown)[0]
+            reviews.problems.add(rows, "unknown_plan", reviews.header("plan_id"), rid[rows],
+                                 "this plan_id matches no plan in the cp_plans input",
+                                 "check the plan reference; every review must belong to a plan in the cp_plans "
+                                 "input (value shown pseudonymised)")
+            orphan = int((present & ~unknown & ~rid_s.isin(ok_plans).to_numpy()).sum())
+            if orphan:
+                reviews.warnings.append(f"{orphan} review(s) belong to a plan whose row was rejected (reviews kept)")
+    refs = tables.get("referrals")
+    if refs is not None and refs.fatal is None and refs.n_read:
+        acc = refs.accepted()
+        frame = pd.DataFrame({"c": refs.conv["child_id"].value_ids()[acc],
+                              "d": refs.data["referral_date"][acc].astype("int64")})
+        sizes = frame.groupby(["c", "d"], sort=False).size()
+        multi = sizes[sizes > 1]
+        if len(multi):
+            refs.warnings.append(
+                f"{int(multi.sum())} referrals share a child and a referral date with another referral "
+                f"({len(multi)} child-days); counted as the source says, but they may be one referral "
+                "recorded more than once")
+
+
+def _typed(kind: str, values: np.ndarray) -> Any:
+    if kind == "date":
+        return values.astype("datetime64[ns]")
+    if kind == "bool":
+        return pd.array(values, dtype="boolean")
+    if kind == "int":
+        return pd.array(values, dtype="Int64")
+    return pd.array(values, dtype="string")
+
+
+def _empty(kind: str, n: int) -> Any:
+    if kind == "date":
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    return _typed(kind, np.full(n, None, dtype=object))
+
+
+def table_frame(t: TableResult) -> pd.DataFrame:
+    """The accepted rows of a table as the canonical DataFrame written to Parquet."""
+    acc = t.accepted()
+    n = int(acc.sum())
+    rows = np.nonzero(acc)[0]
+    cols = {}
+    for col in t.entity.columns:
+        if col.name in t.conv and col.kind in ("id", "str", "code", "codes"):
+            cols[col.name] = pd.arrays.ArrowStringArray(t.conv[col.name].arrow_strings(rows))
+        elif col.name in t.data:
+            cols[col.name] = _typed(col.kind, t.data[col.name][acc])
+        else:
+            cols[col.name] = _empty(col.kind, n)
+    return pd.DataFrame(cols)
+
+
+def _ingest_one(name: str, config: Any, pseud: Pseudonymiser,
+                ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
+    """Ingest one table; a fatal problem is recorded on the result, not raised."""
+    spec = dict(config.inputs[name] or {})
+    t0 = time.perf_counter()
+    try:
+        t = _ingest_table(name, spec, config, pseud, ranges)
+    except IngestError as exc:
+        t = TableResult(name, ENTITIES[name], str(spec.get("file", "")), spec, fatal=exc)
+    t.seconds = time.perf_counter() - t0
+    return t
+
+
+def run_ingest(config: Any) -> IngestResult:
+    """Read every configured input and write the processed tables and the ingest report.
+
+    Never raises for bad data: each table's fatal problem is recorded in the
+    result (``result.failed``) and the report. Raises :class:`IngestError` only
+    when the run cannot start (pseudonymisation key unusable, bad ``ingest:``
+    dates).
+    """
+    from safeguarding.ingest import report as report_mod
+
+    started = time.perf_counter()
+    out_dir = Path(config.processed_dir)
+    key_path = key_file_path(config)
+    key, created, key_warnings = load_or_create_key(key_path)
+    pseud = Pseudonymiser(key)
+    today = dt.date.today()
+    year_end = config.year_end
+    min_date = _date_setting(config, "min_date", DEFAULT_MIN_DATE)
+    max_date = _date_setting(config, "max_date", max(today, year_end))
+    ranges = {"event": (min_date, max_date), "date_of_birth": (MIN_BIRTH_DATE, year_end)}
+    tables = {name: _ingest_one(name, config, pseud, ranges) for name in ENTITIES if name in config.inputs}
+    _cross_checks(tables)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs: list[Path] = []
+    for name in ENTITIES:
+        target = out_dir / f"{name}.parquet"
+        t = tables.get(name)
+        if t is None or t.fatal is not None:
+            if target.exists():  # never leave last run's table looking current
+                target.unlink()
+            continue
+        table_frame(t).to_parquet(target, index=False)
+        outputs.append(target)
+    actions_path = out_dir / "allegation_actions.parquet"
+    alleg = tables.get("allegations")
+    if alleg is not None and alleg.fatal is None:
+        frame = table_frame(alleg)
+        pairs = frame[["allegation_id", "actions"]].dropna()
+        exploded = pairs.assign(action=pairs["actions"].str.split(";")).explode("action")
+        actions = pd.DataFrame({
+            "allegation_id": pd.array(exploded["allegation_id"].to_numpy(dtype=object), dtype="string"),
+            "action": pd.array(exploded["action"].to_numpy(dtype=object), dtype="string"),
+        }, columns=list(ALLEGATION_ACTIONS_COLUMNS))
+        actions.to_parquet(actions_path, index=False)
+        outputs.append(actions_path)
+    elif actions_path.exists():
+        actions_path.unlink()
+    aggregates = report_mod.run_aggregates(config, out_dir, outputs)
+    report = report_mod.build_report(config, tables, key_path, created, key_warnings, aggregates,
+                                     time.perf_counter() - started, ranges)
+    outputs.extend(report_mod.write_reports(report, tables, out_dir))
+    return IngestResult(tables, report, out_dir, outputs)

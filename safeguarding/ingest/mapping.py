@@ -1,0 +1,184 @@
+"""Map a source's column headers and code values onto the canonical schema.
+
+Headers are compared in a compact form (lower case, letters and digits only),
+so ``LA Child ID``, ``la_child_id`` and ``LAChildID`` agree. Configured
+mappings (``inputs.<table>.columns``) win, then each canonical name itself,
+then the built-in aliases of :mod:`safeguarding.schema`. Source columns that
+look personal (names, addresses, notes, ...) are never carried over.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from safeguarding.ingest.errors import IngestError
+from safeguarding.schema import (
+    CODE_LISTS,
+    PERSONAL_COLUMN_PATTERNS,
+    Entity,
+    build_aliases,
+    normalise_code_text,
+)
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PERSONAL = tuple(_NON_ALNUM.sub("", p.lower()) for p in PERSONAL_COLUMN_PATTERNS)
+
+
+def compact(text: Any) -> str:
+    """Compact form of a header for matching: lower case, letters and digits only."""
+    return _NON_ALNUM.sub("", str(text).lower())
+
+
+def is_personal(header: str) -> bool:
+    """True when a source header looks like personal or free-text data (never carried over)."""
+    c = compact(header)
+    return bool(c) and any(p in c for p in _PERSONAL)
+
+
+def known_headers(entity: Entity, configured: dict[str, str]) -> dict[str, str]:
+    """Compact header -> canonical column, from configuration, canonical names and aliases (first wins)."""
+    known: dict[str, str] = {}
+    for canon, source in configured.items():
+        known.setdefault(compact(source), canon)
+    for canon in entity.column_names:
+        known.setdefault(compact(canon), canon)
+    for canon, aliases in entity.aliases.items():
+        for a in aliases:
+            known.setdefault(compact(a), canon)
+    return known
+
+
+def header_scorer(entity: Entity, configured: dict[str, str]) -> Any:
+    """Return a function scoring a candidate header row by how many canonical columns it names."""
+    known = known_headers(entity, configured)
+
+    def score(cells: list[str]) -> int:
+        return len({known[c] for c in map(compact, cells) if c and c in known})
+
+    return score
+
+
+@dataclass
+class ColumnMap:
+    """Result of mapping headers: canonical column -> source column position, and what was left out."""
+
+    positions: dict[str, int]
+    headers: list[str]
+    personal_dropped: list[str] = field(default_factory=list)
+    extra_ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def source_header(self, canon: str) -> str:
+        """The source header mapped to ``canon``."""
+        return self.headers[self.positions[canon]]
+
+
+def map_columns(headers: list[str], entity: Entity, configured: dict[str, str], *, where: str,
+                key: str) -> ColumnMap:
+    """Map source headers to the entity's canonical columns.
+
+    Raises :class:`IngestError` naming the configuration key when a configured
+    header is absent or a required column cannot be found.
+    """
+    compacts = [compact(h) for h in headers]
+    positions: dict[str, int] = {}
+    used: set[int] = set()
+    warnings: list[str] = []
+    for canon, source in configured.items():
+        if canon not in entity.column_names:
+            raise IngestError(f"{where}: {key}.columns names {canon!r}, which is not a column of "
+                              f"{entity.name}.", key=f"{key}.columns",
+                              fix=f"use one of: {', '.join(entity.column_names)}")
+        target = compact(source)
+        exact = [i for i, h in enumerate(headers) if h == str(source).strip()]
+        loose = [i for i, c in enumerate(compacts) if c == target and c]
+        found = exact or loose
+        if not found:
+            raise IngestError(
+                f"{where}: {key}.columns.{canon} is {source!r} but the file has no such column "
+                f"(headers: {', '.join(repr(h) for h in headers)}).", key=f"{key}.columns.{canon}",
+                column=str(source), fix=f"set {key}.columns.{canon} to the header exactly as it appears in the file")
+        positions[canon] = found[0]
+        used.add(found[0])
+    names = {compact(c): c for c in entity.column_names}
+    alias_map: dict[str, str] = {}
+    for canon, aliases in entity.aliases.items():
+        for a in aliases:
+            alias_map.setdefault(compact(a), canon)
+    for lookup in (names, alias_map):
+        for i, c in enumerate(compacts):
+            if i in used or not c or c not in lookup:
+                continue
+            canon = lookup[c]
+            if canon in positions:
+                if compacts[positions[canon]] == c or lookup is alias_map:
+                    warnings.append(f"column {headers[i]!r} also looks like {canon}; used "
+                                    f"{headers[positions[canon]]!r} (set {key}.columns.{canon} to choose)")
+                continue
+            positions[canon] = i
+            used.add(i)
+    missing = [c for c in entity.required if c not in positions]
+    if missing:
+        canon = missing[0]
+        raise IngestError(
+            f"{where}: required column {canon!r} not found (headers: {', '.join(repr(h) for h in headers)}).",
+            key=f"{key}.columns.{canon}", column=canon,
+            fix=f"set {key}.columns.{canon} to the header that holds it"
+                + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""))
+    personal: list[str] = []
+    extra: list[str] = []
+    for i, h in enumerate(headers):
+        if i in used:
+            continue
+        if is_personal(h):
+            personal.append(h)
+        else:
+            extra.append(h or f"(blank header, column {i + 1})")
+    return ColumnMap(positions, headers, personal, extra, warnings)
+
+
+@dataclass
+class CodeLookup:
+    """Source value -> canonical code for one column: configured overrides, then built-in aliases."""
+
+    code_list: str
+    overrides_exact: dict[str, str]
+    overrides_norm: dict[str, str]
+    aliases: dict[str, str]
+
+    def lookup(self, text: str) -> str | None:
+        """Canonical code for one stripped source value, or None when unknown."""
+        hit = self.overrides_exact.get(text)
+        if hit is not None:
+            return hit
+        norm = normalise_code_text(text)
+        hit = self.overrides_norm.get(norm)
+        if hit is not None:
+            return hit
+        return self.aliases.get(norm)
+
+
+def code_lookup(code_list: str, overrides: dict[Any, Any] | None, *, key: str) -> CodeLookup:
+    """Build the lookup for one code column; configured targets must be canonical codes."""
+    valid = CODE_LISTS[code_list]
+    exact: dict[str, str] = {}
+    norm: dict[str, str] = {}
+    for src, target in (overrides or {}).items():
+        t = str(target).strip()
+        if t not in valid:
+            raise IngestError(f"{key}: {src!r} is mapped to {target!r}, which is not a {code_list} code.",
+                              key=key, fix=f"map it to one of: {', '.join(valid)}")
+        s = _code_key(src)
+        exact[s] = t
+        norm.setdefault(normalise_code_text(s), t)
+    return CodeLookup(code_list, exact, norm, build_aliases(code_list))
+
+
+def _code_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,235 @@
+"""The ingest report: ingest_report.json, ingest_report.md and ingest_rejected.csv.
+
+The Markdown report is written for the data-quality appendix of the annual
+review: per input, rows read / accepted / rejected (by first reason and by
+problem), warnings, personal columns dropped (names only, never values), the
+encoding used and the header row found. Identifiers never appear in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from safeguarding.ingest.validate import REASONS
+
+REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
+
+
+def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
+    """Read the partners' aggregate returns with ``safeguarding.aggregates`` when configured."""
+    target = out_dir / "aggregates.parquet"
+    if not config.aggregates:
+        if target.exists():
+            target.unlink()
+        return {"status": "not configured"}
+    if importlib.util.find_spec("safeguarding.aggregates") is None:
+        return {"status": "failed", "error": "aggregates are configured but this installation has no "
+                "safeguarding.aggregates module to read them; update the package, or remove 'aggregates:' "
+                "from report.yml", "issues": []}
+    module = importlib.import_module("safeguarding.aggregates")
+    try:
+        frame, issues = module.load_aggregates(config)
+    except Exception as exc:  # the reader's own errors carry file, row and fix in their message
+        if target.exists():
+            target.unlink()
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
+    accounting = [_plain(a) for a in frame.attrs.get("accounting", [])]
+    if hasattr(module, "write_aggregates"):
+        target = module.write_aggregates(frame, out_dir)
+    else:
+        frame = frame.copy()
+        frame.attrs = {}
+        frame.to_parquet(target, index=False)
+    outputs.append(target)
+    unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
+    entry = {"status": "built", "rows": len(frame), "returns": accounting, "issues": [_plain(i) for i in issues]}
+    if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
+        errors = [i.get("message", "") for i in issues if i.get("severity") == "error" and i.get("file") in unread]
+        entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
+                                            + "; ".join(map(str, errors[:3])))
+    return entry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _table_entry(t: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"table": t.name, "source_file": t.source_file}
+    if t.fatal is not None:
+        entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key, rows_read=0,
+                     rows_accepted=0, rows_rejected=0)
+        return entry
+    frame = t.problems.frame()
+    first = frame.drop_duplicates("row", keep="first")
+    accepted = int(t.accepted().sum())
+    raw = t.raw
+    entry.update(
+        status="built",
+        format=raw.fmt,
+        sheet=raw.sheet,
+        encoding=raw.encoding,
+        header_row=raw.header_row,
+        header_row_detected=raw.header_detected,
+        rows_read=t.n_read,
+        rows_accepted=accepted,
+        rows_rejected=len(first),
+        blank_rows_skipped=t.blank_rows,
+        rejected_by_reason={str(k): int(v) for k, v in first["reason"].value_counts().items()},
+        problems_by_reason={str(k): int(v) for k, v in frame["reason"].value_counts().items()},
+        warnings=list(t.warnings) + ([f"{len(t.cmap.extra_ignored)} column(s) not in the schema were not "
+                                      f"carried over: {', '.join(t.cmap.extra_ignored)}"]
+                                     if t.cmap.extra_ignored else []),
+        personal_columns_dropped=list(t.cmap.personal_dropped),
+        extra_columns_ignored=list(t.cmap.extra_ignored),
+        column_mapping={c: (t.cmap.source_header(c) if c in t.cmap.positions else None)
+                        for c in t.entity.column_names},
+        seconds=round(t.seconds, 3),
+    )
+    return entry
+
+
+def build_report(config: Any, tables: dict[str, Any], key_path: Path, created: bool, key_warnings: list[str],
+                 aggregates: dict[str, Any], seconds: float, ranges: dict[str, Any]) -> dict[str, Any]:
+    """Assemble the machine-readable report (what ingest_report.json holds)."""
+    entries = [_table_entry(t) for t in tables.values()]
+    built = [e["table"] for e in entries if e["status"] == "built"]
+    failed = [e["table"] for e in entries if e["status"] == "failed"]
+    if aggregates.get("status") == "failed":
+        failed.append("aggregates")
+    rows_read = sum(e["rows_read"] for e in entries)
+    return {
+        "generated": dt.datetime.now().isoformat(timespec="seconds"),
+        "config": str(config.path),
+        "area": config.area_name,
+        "year": config.year_label,
+        "pseudonymisation": {
+            "method": "HMAC-SHA256 keyed hash of each identifier (per identifier kind), first 16 hex digits",
+            "key_file": str(key_path),
+            "key_created_this_run": created,
+            "warnings": key_warnings,
+        },
+        "plausible_dates": {k: [str(a), str(b)] for k, (a, b) in ranges.items()},
+        "tables_built": built,
+        "tables_failed": failed,
+        "totals": {
+            "rows_read": rows_read,
+            "rows_accepted": sum(e["rows_accepted"] for e in entries),
+            "rows_rejected": sum(e["rows_rejected"] for e in entries),
+        },
+        "seconds": round(seconds, 3),
+        "reasons": REASONS,
+        "inputs": entries,
+        "aggregates": aggregates,
+    }
+
+
+def rejected_frame(tables: dict[str, Any]) -> pd.DataFrame:
+    """Every problem of every table, one line each, as the rejected-rows file lays it out."""
+    parts = []
+    for t in tables.values():
+        if t.fatal is not None:
+            continue
+        f = t.problems.frame()
+        if f.empty:
+            continue
+        parts.append(pd.DataFrame({
+            "table": t.name,
+            "source_file": t.source_file,
+            "row_number": t.row_numbers[f["row"].to_numpy()],
+            "column": f["column"], "value": f["value"], "reason": f["reason"],
+            "message": f["message"], "fix": f["fix"],
+        }))
+    if not parts:
+        return pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    return pd.concat(parts, ignore_index=True)[list(REJECTED_COLUMNS)]
+
+
+def _md_escape(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The human-readable report for the data-quality appendix."""
+    t = report["totals"]
+    lines = [
+        f"# Ingest report: {report['area']}, {report['year']}",
+        "",
+        f"Generated {report['generated']} from `{report['config']}`.",
+        "",
+        f"**{t['rows_read']:,} rows read, {t['rows_accepted']:,} accepted, {t['rows_rejected']:,} rejected.** "
+        "Every rejected row is listed with its row number, column, reason and fix in `ingest_rejected.csv`.",
+        "",
+        f"Tables built: {', '.join(report['tables_built']) or 'none'}.",
+    ]
+    if report["tables_failed"]:
+        lines.append(f"Tables **not built**: {', '.join(report['tables_failed'])}.")
+    pz = report["pseudonymisation"]
+    lines += ["", f"Identifiers were replaced by keyed pseudonyms ({pz['method']}). The key is kept in "
+              f"`{pz['key_file']}`" + (" (created by this run: back it up securely; without it next year's "
+                                        "pseudonyms will not match)" if pz["key_created_this_run"] else "") + "."]
+    lines += [f"- Warning: {w}" for w in pz["warnings"]]
+    lines += ["", "| table | file | rows read | accepted | rejected | status |", "|---|---|---:|---:|---:|---|"]
+    for e in report["inputs"]:
+        lines.append(f"| {e['table']} | {_md_escape(e['source_file'])} | {e['rows_read']:,} | "
+                     f"{e['rows_accepted']:,} | {e['rows_rejected']:,} | {e['status']} |")
+    for e in report["inputs"]:
+        lines += ["", f"## {e['table']}", "", f"Source: `{e['source_file']}`"]
+        if e["status"] == "failed":
+            lines += ["", f"**Not built.** {_md_escape(e['error'])}"]
+            continue
+        where = f"sheet '{e['sheet']}', " if e.get("sheet") else ""
+        enc = f"encoding {e['encoding']}, " if e.get("encoding") else ""
+        lines += ["", f"{where}{enc}header on row {e['header_row']}"
+                  f" ({'found automatically' if e['header_row_detected'] else 'as configured'}).",
+                  "", f"Rows read {e['rows_read']:,}; accepted {e['rows_accepted']:,}; "
+                  f"rejected {e['rows_rejected']:,}"
+                  + (f"; entirely blank rows skipped {e['blank_rows_skipped']:,}" if e["blank_rows_skipped"] else "")
+                  + "."]
+        if e["rejected_by_reason"]:
+            lines += ["", "| reason | rows rejected (first reason) | problems found |", "|---|---:|---:|"]
+            for reason in REASONS:
+                if reason in e["problems_by_reason"]:
+                    lines.append(f"| {REASONS[reason]} (`{reason}`) | {e['rejected_by_reason'].get(reason, 0):,} | "
+                                 f"{e['problems_by_reason'][reason]:,} |")
+        if e["personal_columns_dropped"]:
+            lines += ["", "Personal or free-text columns dropped (not carried over): "
+                      + ", ".join(f"'{_md_escape(c)}'" for c in e["personal_columns_dropped"]) + "."]
+        if e["warnings"]:
+            lines += [""] + [f"- Warning: {_md_escape(w)}" for w in e["warnings"]]
+    agg = report["aggregates"]
+    if agg.get("status") != "not configured":
+        lines += ["", "## Aggregate returns", ""]
+        if agg["status"] == "failed":
+            lines.append(f"**Not (fully) built.** {_md_escape(agg['error'])}")
+        if "rows" in agg:
+            lines.append(f"{agg['rows']:,} rows written to aggregates.parquet; {len(agg['issues'])} issue(s).")
+            for issue in agg["issues"][:200]:
+                lines.append(f"- {_md_escape(issue.get('message', issue) if isinstance(issue, dict) else issue)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: dict[str, Any], tables: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write ingest_report.json, ingest_report.md and ingest_rejected.csv; return their paths."""
+    json_path = out_dir / "ingest_report.json"
+    md_path = out_dir / "ingest_report.md"
+    csv_path = out_dir / "ingest_rejected.csv"
+    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(report), encoding="utf-8")
+    rejected_frame(tables).to_csv(csv_path, index=False, encoding="utf-8-sig")
+    return [json_path, md_path, csv_path]
