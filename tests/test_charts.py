@@ -1,0 +1,191 @@
+"""Charts: house style, words derived from the data, never colour alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb
+from scipy import stats
+
+from safeguarding import charts
+
+
+def lightness(colour: str) -> float:
+    """CIE L* (0 black - 100 white) from sRGB: what greyscale printing keeps."""
+    rgb = np.array(to_rgb(colour))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    y = float(lin @ [0.2126, 0.7152, 0.0722])
+    return 116 * y ** (1 / 3) - 16 if y > 0.008856 else 903.3 * y
+
+
+def months(n: int, start: str = "2023-04-01") -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=n, freq="MS")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_palette_distinct_in_greyscale_and_not_colour_alone():
+    first = charts.PALETTE[:4]
+    ls = [lightness(c) for c in first]
+    for i in range(len(ls)):
+        for j in range(i + 1, len(ls)):
+            assert abs(ls[i] - ls[j]) >= 10, f"{first[i]} and {first[j]} look alike in greyscale"
+    assert len(set(charts.MARKERS)) == len(charts.MARKERS)
+    assert len(set(charts.HATCHES)) == len(charts.HATCHES)
+    assert len({str(s) for s in charts.LINESTYLES[:6]}) == 6
+    # SPC signals differ by shape as well as colour
+    shapes = {v["marker"] for v in charts.SIGNAL_STYLE.values()}
+    assert len(shapes) == len(charts.SIGNAL_STYLE)
+
+
+def test_line_chart_title_alt_text_from_data():
+    s = pd.Series(np.arange(10, 34, dtype=float), index=months(24))
+    c = charts.line_chart(s, title="Referrals rose steadily", caption="Source: test.", y_label="Referrals",
+                          label="Referrals", comparison=pd.Series(np.full(24, 20.0), index=months(24), name="England"))
+    assert c.figure.axes[0].get_title(loc="left") == "Referrals rose steadily"
+    assert "latest 33 in March 2025" in c.alt_text and "Lowest 10 (April 2023)" in c.alt_text
+    assert "higher at the end" in c.alt_text and "England" in c.alt_text
+    lines = c.figure.axes[0].get_lines()
+    assert lines[0].get_marker() != lines[1].get_marker() and lines[0].get_linestyle() != lines[1].get_linestyle()
+    c2 = charts.line_chart(s[::-1].set_axis(s.index), title="t", caption="c", y_label="Referrals")
+    assert c2.alt_text != c.alt_text and "lower at the end" in c2.alt_text
+    with pytest.raises(ValueError, match="title"):
+        charts.line_chart(s, title=" ", caption="c", y_label="y")
+
+
+def test_line_chart_frame_with_period_labels():
+    frame = pd.DataFrame({"Enquiries": [800.0, 900, 950], "Conferences": [300.0, 310, 290]},
+                         index=["2022-23", "2023-24", "2024-25"])
+    c = charts.line_chart(frame, title="Both rose", caption="c", y_label="Number per year")
+    assert "Enquiries, 3 points from 2022-23 to 2024-25" in c.alt_text and "Conferences: latest 290" in c.alt_text
+
+
+def test_bar_chart_labels_values_and_orientation():
+    labels = ["Police", "Schools", "Health services and hospitals"]
+    c = charts.bar_chart(labels, [120, 80, 40], title="Police referred most", caption="c", value_label="Referrals",
+                         what="referrals by source")
+    texts = [t.get_text() for t in c.figure.axes[0].texts]
+    assert {"120", "80", "40"} <= set(texts)  # value labels, not only bar lengths
+    assert "Horizontal bar chart of referrals by source" in c.alt_text
+    assert "Largest: Police (120)" in c.alt_text
+    short = charts.bar_chart(pd.Series({"A": 1.0, "B": 2.0}), title="t", caption="c", value_label="n")
+    assert short.alt_text.startswith("Bar chart")
+
+
+def test_stacked_bar_hatching_differs_by_series():
+    df = pd.DataFrame({"Neglect": [10, 12], "Emotional": [5, 6], "Physical": [3, 2]}, index=months(2))
+    c = charts.stacked_bar_chart(df, title="Neglect most common", caption="c", y_label="Plans",
+                                 legend_title="Category")
+    ax = c.figure.axes[0]
+    hatches = [ax.containers[i].patches[0].get_hatch() for i in range(3)]
+    assert len(set(hatches)) == 3
+    assert "Neglect 58%" in c.alt_text  # 22 of 38
+
+
+def spc_frame(special_at: int | None, signal: str = "concern") -> pd.DataFrame:
+    n = 20
+    v = np.full(n, 10.0) + np.tile([1.0, -1.0], n // 2)
+    sc = np.zeros(n, dtype=bool)
+    sig = np.array([""] * n, dtype=object)
+    if special_at is not None:
+        v[special_at] = 30.0
+        sc[special_at] = True
+        sig[special_at] = signal
+    return pd.DataFrame({"period": months(n), "value": v, "centre": 10.0, "lower": 4.0, "upper": 16.0,
+                         "lower_2s": 6.0, "upper_2s": 14.0, "special_cause": sc,
+                         "rule": np.where(sc, "outside limits", ""), "signal": sig})
+
+
+def _scatter_markers(ax) -> dict[str, tuple]:
+    out = {}
+    for coll in ax.collections:
+        out[coll.get_label()] = tuple(np.round(coll.get_facecolor()[0][:3], 3))
+    return out
+
+
+def test_spc_chart_marks_signals_by_shape_and_colour():
+    c = charts.spc_chart(spc_frame(15, "concern"), title="An unusual rise in August 2024", caption="c",
+                         y_label="Enquiries", target=12)
+    ax = c.figure.axes[0]
+    found = _scatter_markers(ax)
+    assert "Special cause: concern" in found and "Common cause variation" in found
+    assert found["Special cause: concern"] == tuple(np.round(to_rgb(charts.CONCERN), 3))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Special cause: concern" in legend and "Target" in legend
+    assert "1 point of concern (July 2024)" in c.alt_text and "Target 12" in c.alt_text
+    calm = charts.spc_chart(spc_frame(None), title="Within the expected range", caption="c", y_label="Enquiries")
+    assert "no special cause" in calm.alt_text and calm.alt_text != c.alt_text
+    better = charts.spc_chart(spc_frame(3, "improvement"), title="t", caption="c", y_label="Enquiries")
+    assert "Special cause: improvement" in _scatter_markers(better.figure.axes[0])
+    with pytest.raises(ValueError, match="columns"):
+        charts.spc_chart(spc_frame(None).drop(columns="upper"), title="t", caption="c", y_label="y")
+
+
+def test_spc_p_chart_proportions_shown_as_percent():
+    df = spc_frame(None)
+    for col in ("value", "centre", "lower", "upper", "lower_2s", "upper_2s"):
+        df[col] = df[col] / 100
+    df["numerator"], df["denominator"] = 10, 100
+    c = charts.spc_chart(df, title="Steady", caption="c", y_label="Percent on time")
+    assert "p-chart" in c.alt_text and "Mean 10.0%" in c.alt_text
+
+
+def funnel_inputs():
+    grid = np.arange(20, 1000, 10)
+    p0 = 0.2
+    lim = pd.DataFrame({"denominator": grid})
+    for name, q in (("lower_95", 0.025), ("upper_95", 0.975), ("lower_998", 0.001), ("upper_998", 0.999)):
+        lim[name] = stats.binom.ppf(q, grid, p0) / grid
+    rng = np.random.default_rng(0)
+    n = rng.integers(50, 900, 60)
+    x = rng.binomial(n, p0)
+    units = pd.DataFrame({"la_code": [f"E{i:02d}" for i in range(60)], "la_name": [f"Council {i}" for i in range(60)],
+                          "numerator": x, "denominator": n, "value": x / n})
+    units.loc[7, ["numerator", "denominator", "value"]] = [200, 500, 0.4]  # far above the limits
+    return units, lim, p0
+
+
+def test_funnel_chart_highlight_and_alt_text():
+    units, lim, p0 = funnel_inputs()
+    c = charts.funnel_chart(units, lim, title="Our rate is unusually high", caption="c", y_label="Percent",
+                            x_label="Plans started", highlight="E07", neighbours=["E01", "E02"], benchmark=p0)
+    labels = [coll.get_label() for coll in c.figure.axes[0].collections]
+    assert "Council 7" in labels and "Statistical neighbours" in labels and "Other councils" in labels
+    assert "Council 7 (highlighted): 40.0%" in c.alt_text and "above the 99.8% limit" in c.alt_text
+    assert "England value of 20.0%" in c.alt_text
+    # the consumer's form: values and benchmark already in percent, our point as (denominator, value)
+    c2 = charts.funnel_chart(units.assign(value=100 * units["value"]), lim, title="t", caption="c",
+                             benchmark=100 * p0, highlight=(400, 20.5), highlight_label="Demo 2024-25")
+    assert "Demo 2024-25 (highlighted): 20.5%" in c2.alt_text and "within the 95% limits" in c2.alt_text
+    assert "England value of 20.0%" in c2.alt_text
+    with pytest.raises(ValueError, match="not found"):
+        charts.funnel_chart(units, lim, title="t", caption="c", highlight="NOPE")
+
+
+def test_rag_table_never_colour_alone():
+    df = pd.DataFrame({"Indicator": ["A | B", "C", "D", "E"], "Value": [1.0, 2.0, 3.0, np.nan],
+                       "rag": ["Green", "amber", "R", None]})
+    md = charts.rag_table(df)
+    assert "▲ Green" in md and "● Amber" in md and "▼ Red" in md and "– N/A" in md
+    assert "A \\| B" in md and md.count("\n") == 5
+    with pytest.raises(ValueError, match="unknown RAG"):
+        charts.rag_label("purple")
+
+
+def test_save_chart_png(tmp_path):
+    s = pd.Series([5.0, 7, 9], index=months(3))
+    c = charts.line_chart(s, title="Rising", caption="c", y_label="n")
+    path = charts.save_chart(c, tmp_path / "a" / "chart.png", dpi=80)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    from PIL import Image
+
+    img = Image.open(path)
+    assert img.info.get("Title") == "Rising" and "Line chart" in img.info.get("Description", "")
