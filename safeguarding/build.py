@@ -42,7 +42,7 @@ RECORDED_PACKAGES = (
     "holidays", "papermill", "nbformat", "nbclient", "pypandoc-binary", "typst", "PyYAML",
 )
 
-STAGES = ("ingest", "indicators", "notebooks", "publish", "data", "replace")
+STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace")
 
 
 class BuildError(RuntimeError):
@@ -224,18 +224,18 @@ def build(
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
-        built = stage(3, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud))
+        built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        published = stage(4, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
-        data_files = stage(5, "data", lambda: _stage_data(cfg, aud, staging))
-        stage(6, "replace", lambda: _replace(staging, final_dir))
+        published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
+        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging))
+        stage(7, "replace", lambda: _replace(staging, final_dir))
     except BuildError:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if not keep_build:
-            shutil.rmtree(work, ignore_errors=True)
+        raise  # the working folder is kept so the failed notebook can be read
+    if not keep_build:
+        shutil.rmtree(work, ignore_errors=True)
 
     record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record["outcome"] = "published"
@@ -263,7 +263,7 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
     from safeguarding.ingest import run_ingest
 
     result = run_ingest(cfg)
-    fatal = list(getattr(result, "fatal", None) or [])
+    fatal = list(getattr(result, "failed", None) or [])
     summary = getattr(result, "summary", None)
     if callable(summary):
         logger.info("ingest summary:\n%s", summary())
@@ -288,6 +288,12 @@ def _stage_indicators(cfg: Config, logger: logging.Logger) -> Any:
     return table
 
 
+def _stage_disclosure(cfg: Config, audience: str) -> Path:
+    from safeguarding.published_data import disclosure_controlled
+
+    return disclosure_controlled(cfg, audience)
+
+
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger) -> Path:
     import papermill as pm
 
@@ -302,6 +308,22 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         "audience": audience,
         "build_dir": str(out_dir),
     }
+    # the kernel runs in the build folder: make sure it imports this package
+    old_path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *([old_path] if old_path else [])])
+    try:
+        _execute_all(notebooks, out_dir, params, logger)
+    finally:
+        if old_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old_path
+    return out_dir
+
+
+def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> None:
+    import papermill as pm
+
     for nb in notebooks:
         target = out_dir / nb.name
         logger.info("executing %s", nb.name)
@@ -316,7 +338,6 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
                 f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                 f"(the executed notebook with the error is kept in {target})",
             ) from exc
-    return out_dir
 
 
 def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path,

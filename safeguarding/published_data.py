@@ -9,6 +9,7 @@ execute them as formulas.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -22,30 +23,80 @@ PUBLISHED_COLUMNS = (
 )
 
 
-def published_table(cfg: Config, audience: str) -> pd.DataFrame:
-    """The indicator table restricted to periods up to the reporting year end, suppressed for the public."""
+def suppressed_path(cfg: Config, audience: str) -> Path:
+    """Where the audience's disclosure-controlled indicator table is kept (processed folder)."""
+    return cfg.processed_dir / f"indicators_{audience}.parquet"
+
+
+def disclosure_controlled(cfg: Config, audience: str) -> Path:
+    """Apply disclosure control to the whole indicator table once, and save it for the notebooks.
+
+    Suppression runs over every period and breakdown, so that every relation a
+    reader could use (months to quarters, breakdowns to headline, rolling
+    windows, stock and flow) is protected; publishing a subset of the
+    protected table afterwards can only reveal less. The board audience gets
+    the same table formatted but unsuppressed.
+    """
     ind = pd.read_parquet(cfg.processed_dir / "indicators.parquet")
-    ind["period_end"] = pd.to_datetime(ind["period_end"])
-    ind = ind[ind["period_end"] <= pd.Timestamp(cfg.year_end)].copy()
     try:
         from safeguarding.indicators.catalogue import load_catalogue
 
         cat = load_catalogue(cfg)
         ind["indicator_name"] = ind["indicator_id"].map(lambda c: _attr(cat, c, "name"))
         ind["unit"] = ind["indicator_id"].map(lambda c: _attr(cat, c, "unit"))
-    except Exception:  # the catalogue adds labels only; the table stands without them
-        ind["indicator_name"] = ind.get("indicator_name", "")
-        ind["unit"] = ind.get("unit", "")
-    if audience == "public":
-        from safeguarding.disclosure import suppress_indicator_table
+    except Exception:  # labels only; the table stands without them
+        ind["indicator_name"] = ""
+        ind["unit"] = ""
+    from safeguarding.disclosure import suppress_indicator_table
 
-        ind = suppress_indicator_table(ind)
+    if audience == "public":
+        shown = suppress_indicator_table(ind)
+        hidden = shown["suppressed"].astype(bool) | (shown["marker"].astype(str) == "c")
+        for col in ("ci_lower", "ci_upper", "unknown"):
+            if col in shown.columns:
+                shown.loc[hidden, col] = float("nan")
+        if "rag" in shown.columns:
+            shown.loc[hidden, "rag"] = "N/A"
+        if "note" in shown.columns:
+            shown["note"] = shown["note"].map(safe_note)
+    else:
+        shown = suppress_indicator_table(ind, threshold=(0, -1))
+    path = suppressed_path(cfg, audience)
+    shown.to_parquet(path, index=False)
+    return path
+
+
+def published_table(cfg: Config, audience: str) -> pd.DataFrame:
+    """The published indicator table: disclosure-controlled, periods up to the reporting year end."""
+    path = suppressed_path(cfg, audience)
+    if not path.exists():
+        disclosure_controlled(cfg, audience)
+    ind = pd.read_parquet(path)
+    ind = ind[published_periods(ind, pd.Timestamp(cfg.year_end))].copy()
     cols = [c for c in PUBLISHED_COLUMNS if c in ind.columns]
     extra = [c for c in ("marker", "note") if c in ind.columns and c not in cols]
     out = ind[cols + extra].copy()
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
     return out.sort_values(["indicator_id", "period_type", "period_start", "breakdown", "breakdown_value"])
+
+
+#: how far back each period type is published (months before the year end)
+PUBLISHED_SPAN = {"year": 10 * 12, "quarter": 3 * 12, "month": 2 * 12}
+
+
+def published_periods(ind: pd.DataFrame, year_end: pd.Timestamp) -> pd.Series:
+    """Rows the published table covers: years (10), quarters (3 years) and months (2 years) to the year end.
+
+    Rolling 12-month figures are left out of the published file: the one at
+    the year end equals the year, and the others overlap each other, which
+    would let a reader difference suppressed months out of them.
+    """
+    end = pd.to_datetime(ind["period_end"])
+    keep = pd.Series(False, index=ind.index)
+    for ptype, months in PUBLISHED_SPAN.items():
+        keep |= (ind["period_type"] == ptype) & (end <= year_end) & (end > year_end - pd.DateOffset(months=months))
+    return keep
 
 
 def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path]:
@@ -59,6 +110,16 @@ def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path
     write_csv(table, csv_path)
     write_xlsx(table, xlsx_path, sheet_name="Indicators")
     return [csv_path, xlsx_path]
+
+
+_SMALL_IN_TEXT = re.compile(r"(?<![\w.,/-])([1-5])(?![\w.,/%-])")
+
+
+def safe_note(text: object) -> str:
+    """A note with any stand-alone count from 1 to 5 replaced by 'fewer than 6' (public audience)."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return _SMALL_IN_TEXT.sub("fewer than 6", str(text))
 
 
 def _attr(cat: object, code: str, name: str) -> str:

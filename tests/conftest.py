@@ -22,3 +22,32 @@ def shared() -> Path:
 def project() -> Path:
     """The project root."""
     return PROJECT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pseudonym_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the developer's real pseudonymisation key."""
+    import os
+
+    key = tmp_path_factory.mktemp("key") / "pseudonym.key"
+    old = os.environ.get("SAFEGUARDING_KEY_FILE")
+    os.environ["SAFEGUARDING_KEY_FILE"] = str(key)
+    yield
+    if old is None:
+        os.environ.pop("SAFEGUARDING_KEY_FILE", None)
+    else:
+        os.environ["SAFEGUARDING_KEY_FILE"] = old
+
+
+def require_tools() -> bool:
+    """True in CI (``.ci/run`` sets SAFEGUARDING_REQUIRE_TOOLS=1): missing tools fail instead of skipping."""
+    import os
+
+    return os.environ.get("SAFEGUARDING_REQUIRE_TOOLS") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally, fail in CI."""
+    if require_tools():
+        pytest.fail(reason + " (required in CI: .ci/run installs it)")
+    pytest.skip(reason)

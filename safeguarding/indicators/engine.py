@@ -1052,6 +1052,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], catalogue: Catalogue | N
                             f"valid: {', '.join(catalogue)}")
     out = pd.concat(results, ignore_index=True)
     out = _add_targets(out, catalogue)
+    out = add_intervals(out, catalogue)
     cols = [*schema.INDICATOR_COLUMNS, *EXTRA_COLUMNS]
     out = out[cols]
     for c in ("period_start", "period_end"):
@@ -1081,6 +1082,39 @@ def rag_column(value: np.ndarray, target: np.ndarray, polarity: np.ndarray) -> n
     ach = np.where((higher | lower) & np.isfinite(v) & np.isfinite(t), ach, np.nan)
     return np.select([ach >= 0.95 - 1e-12, ach >= 0.90 - 1e-12, np.isfinite(ach) | np.isinf(ach)],
                      ["Green", "Amber", "Red"], "N/A").astype(object)
+
+
+def add_intervals(out: pd.DataFrame, catalogue: Catalogue, confidence: float = 0.95) -> pd.DataFrame:
+    """Add ``ci_lower`` and ``ci_upper`` (95%) in the unit of ``value``.
+
+    Percentages: Wilson score interval of numerator / denominator, x 100.
+    Rates per 10,000: exact Poisson below 10 events and Byar's method from 10
+    on the count, divided by the population. Counts: the same Poisson
+    interval on the count itself (how much the number could vary by chance).
+    Rows without a value get NaN.
+    """
+    from safeguarding.stats import poisson_interval, wilson_interval
+
+    units = out["indicator_id"].astype(str).map({c: i.unit for c, i in catalogue.items()}).fillna("count")
+    num = out["numerator"].to_numpy(dtype=float)
+    den = out["denominator"].to_numpy(dtype=float)
+    val = out["value"].to_numpy(dtype=float)
+    lo = np.full(len(out), np.nan)
+    hi = np.full(len(out), np.nan)
+    ok = np.isfinite(val) & np.isfinite(num)
+    pct = ok & (units.to_numpy() == "percent") & np.isfinite(den) & (den > 0)
+    if pct.any():
+        l, h = wilson_interval(num[pct], den[pct], confidence)
+        lo[pct], hi[pct] = 100 * np.asarray(l), 100 * np.asarray(h)
+    rate = ok & (units.to_numpy() == "rate_per_10k") & np.isfinite(den) & (den > 0)
+    count = ok & (units.to_numpy() == "count") & (num >= 0)
+    for mask, scale in ((rate, 10_000 / np.where(rate, den, 1.0)), (count, np.ones(len(out)))):
+        if mask.any():
+            l, h = poisson_interval(num[mask], confidence)
+            lo[mask], hi[mask] = np.asarray(l) * scale[mask], np.asarray(h) * scale[mask]
+    out["ci_lower"] = lo
+    out["ci_upper"] = hi
+    return out
 
 
 def _add_targets(out: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:

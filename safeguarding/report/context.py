@@ -33,6 +33,8 @@ class ReportContext:
     catalogue: Any
     benchmarks: Any
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: public audience: (indicator, period type, period end, breakdown, value) -> published strings
+    shown: dict[tuple[str, str, pd.Timestamp, str, str], dict[str, str]] | None = None
     _figure_count: int = 0
 
     # ------------------------------------------------------------------ load
@@ -52,15 +54,16 @@ class ReportContext:
         from safeguarding.indicators.catalogue import load_catalogue
 
         catalogue = load_catalogue(cfg)
-        bench_folder = cfg.section("benchmarks").get("folder")
         from safeguarding.benchmarks import BenchmarkSource
 
-        folder = cfg.resolve(bench_folder) if bench_folder else None
-        benchmarks = BenchmarkSource(folder if folder and folder.exists() else None)
+        benchmarks = BenchmarkSource.from_config(cfg)
         out = Path(build_dir)
         (out / "figures").mkdir(parents=True, exist_ok=True)
-        return cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=indicators,
-                   catalogue=catalogue, benchmarks=benchmarks)
+        ctx = cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=indicators,
+                  catalogue=catalogue, benchmarks=benchmarks)
+        if ctx.public:
+            ctx.shown = _shown_lookup(cfg)
+        return ctx
 
     # ------------------------------------------------------------- basics
     @property
@@ -168,10 +171,25 @@ class ReportContext:
 
         return f"{round_half_up(v, 1):,.1f}"
 
+    def published(self, row: pd.Series | None) -> dict[str, str] | None:
+        """The disclosure-controlled strings of an indicator row (public audience), or None."""
+        if row is None or self.shown is None:
+            return None
+        key = (str(row["indicator_id"]), str(row["period_type"]), pd.Timestamp(row["period_end"]),
+               str(row["breakdown"]), str(row["breakdown_value"]))
+        return self.shown.get(key)
+
+    def is_hidden(self, row: pd.Series | None) -> bool:
+        """True when the public may not see this row's figure (primary or secondary suppression)."""
+        pub = self.published(row)
+        return pub is not None and pub.get("marker") == "c"
+
     def fmt_value(self, row: pd.Series | None) -> str:
-        """An indicator row's value formatted by the catalogue unit."""
+        """An indicator row's value formatted by the catalogue unit (``c`` where suppressed)."""
         if row is None:
             return ":"
+        if self.is_hidden(row):
+            return "c"
         status = str(row.get("status", "ok"))
         if status != "ok" and pd.isna(row.get("value")):
             return ":"
@@ -218,3 +236,21 @@ def _num(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if np.isnan(v) else v
+
+
+def _shown_lookup(cfg: Config) -> dict[tuple[str, str, pd.Timestamp, str, str], dict[str, str]]:
+    """Index the public, disclosure-controlled indicator table written by the build's disclosure stage."""
+    from safeguarding.published_data import disclosure_controlled, suppressed_path
+
+    path = suppressed_path(cfg, "public")
+    if not path.exists():
+        disclosure_controlled(cfg, "public")
+    t = pd.read_parquet(path, columns=["indicator_id", "period_type", "period_end", "breakdown",
+                                       "breakdown_value", "numerator", "denominator", "value", "marker"])
+    t["period_end"] = pd.to_datetime(t["period_end"])
+    keys = zip(t.indicator_id.astype(str), t.period_type.astype(str), t.period_end, t.breakdown.astype(str),
+               t.breakdown_value.astype(str), strict=True)
+    vals = zip(t.numerator.astype(str), t.denominator.astype(str), t.value.astype(str), t.marker.astype(str),
+               strict=True)
+    return {k: {"numerator": n, "denominator": d, "value": v, "marker": m} for k, (n, d, v, m) in zip(keys, vals,
+                                                                                                   strict=True)}

@@ -10,23 +10,31 @@ from safeguarding.report.context import ReportContext, fy_label
 
 def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
                      period_type: str = "year", period_end: pd.Timestamp | None = None,
-                     order: list[str] | None = None, labels: dict[str, str] | None = None,
-                     value_name: str = "Number") -> pd.DataFrame:
-    """Counts of one indicator by one breakdown for one period, with a Total row and %.
+                     order: list[str] | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Counts of one indicator by one breakdown for one period.
 
-    Returns raw numbers (not yet suppressed): columns ``label``, ``count``.
+    Returns raw numbers with columns ``label``, ``count`` and ``hidden`` (True
+    where the public disclosure-controlled table withholds the cell). The
+    frame's ``attrs`` hold the headline total and whether it is hidden.
     """
     period_end = ctx.year_end if period_end is None else period_end
     ind = ctx.indicators
     sel = ind[(ind.indicator_id == indicator_id) & (ind.period_type == period_type)
               & (ind.period_end == period_end) & (ind.breakdown == breakdown)]
-    counts = sel.set_index(sel.breakdown_value.astype(str))["value"].astype(float)
+    sel = sel.assign(breakdown_value=sel.breakdown_value.astype(str))
+    by_value = {r["breakdown_value"]: r for _, r in sel.iterrows()}
+    index = list(by_value)
     if order:
-        counts = counts.reindex([o for o in order if o in counts.index]
-                                + [i for i in counts.index if i not in order])
-    counts = counts.fillna(0)
-    out = pd.DataFrame({"label": [labels.get(i, i) if labels else i for i in counts.index],
-                        "count": counts.to_numpy()})
+        index = [o for o in order if o in by_value] + [i for i in by_value if i not in order]
+    out = pd.DataFrame({
+        "label": [labels.get(i, i) if labels else i for i in index],
+        "count": [float(by_value[i]["value"]) if pd.notna(by_value[i]["value"]) else 0.0 for i in index],
+        "hidden": [ctx.is_hidden(by_value[i]) for i in index],
+    })
+    head = ctx.row(indicator_id, period_type, period_end=period_end)
+    out.attrs["total"] = float(head["value"]) if head is not None and pd.notna(head["value"]) else float(
+        out["count"].sum())
+    out.attrs["total_hidden"] = ctx.is_hidden(head)
     return out
 
 
@@ -35,27 +43,31 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
                       total: float | None = None) -> pd.DataFrame:
     """A breakdown table as shown to the audience: counts, percentages and a total row.
 
-    For the public, counts of 1 to 5 become ``c`` and secondary suppression
-    makes sure no suppressed cell can be recovered from the total; percentages
-    of suppressed cells are suppressed too.
+    For the public, cells the disclosure-controlled indicator table withholds
+    (counts of 1 to 5 and the secondary cells that protect them) show ``c``,
+    and so do their percentages. Tables not drawn from the indicator table
+    (no ``hidden`` column) are suppressed here with the same rules.
     """
     counts = raw["count"].astype(float).tolist()
-    tot = float(sum(counts)) if total is None else float(total)
-    shown = [ctx.fmt_count(c) for c in counts]
-    if ctx.public:
+    tot = float(raw.attrs.get("total", sum(counts)) if total is None else total)
+    if not ctx.public:
+        shown = [ctx.fmt_count(c) for c in counts]
+        tot_shown = ctx.fmt_count(tot)
+    elif "hidden" in raw.columns:
+        shown = ["c" if h else f"{int(round(c)):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
+        tot_shown = "c" if raw.attrs.get("total_hidden") else f"{int(round(tot)):,}"
+    else:
         from safeguarding.disclosure import suppress_table
 
         frame = pd.DataFrame({"n": counts + [tot]})
         display, _mask = suppress_table(frame, ["n"], total_row=len(counts))
-        shown = [str(v) for v in display["n"].tolist()[:-1]]
-        tot_shown = str(display["n"].tolist()[-1])
-    else:
-        tot_shown = ctx.fmt_count(tot)
+        shown = [_thousands(v) for v in display["n"].tolist()[:-1]]
+        tot_shown = _thousands(display["n"].tolist()[-1])
     table = pd.DataFrame({label_title: raw["label"].tolist() + ["Total"], count_title: shown + [tot_shown]})
     if with_percent:
         pcts = []
         for c, s in zip(counts + [tot], shown + [tot_shown], strict=True):
-            if s in {"c", "x"}:
+            if s in {"c", "x"} or tot_shown == "c":
                 pcts.append("c")
             elif tot <= 0:
                 pcts.append(":")
@@ -63,6 +75,13 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
                 pcts.append(f"{100.0 * c / tot:.1f}%")
         table["Percent"] = pcts
     return table
+
+
+def _thousands(v: object) -> str:
+    try:
+        return f"{int(str(v)):,}"
+    except ValueError:
+        return str(v)
 
 
 def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str],

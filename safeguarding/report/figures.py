@@ -1,0 +1,236 @@
+"""Figures for the chapters: data prepared from the indicator table, drawn by
+:mod:`safeguarding.charts` in the house style, saved as PNG under the build
+folder and shown as Markdown with a caption and generated alt text.
+
+For the public audience, monthly series with counts from 1 to 5 are
+aggregated to quarters (or left out with a note), so a chart never shows a
+small count that a table would suppress.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from safeguarding import charts
+from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.markdown import md_figure
+
+SOURCE = "Source: council case records, processed by the annual review pipeline."
+
+
+def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
+    path = ctx.figure_path(label)
+    charts.save_chart(chart, path)
+    rel = path.relative_to(ctx.build_dir).as_posix()
+    return md_figure(rel, chart.caption, chart.alt_text, label)
+
+
+def _small(ctx: ReportContext, values: np.ndarray) -> bool:
+    v = np.asarray(values, dtype=float)
+    return ctx.public and bool(((v >= 1) & (v <= 5)).any())
+
+
+def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: str, what: str) -> str:
+    """Horizontal bars of a breakdown (suppressed categories left out and said so)."""
+    data = raw.copy()
+    note = ""
+    if ctx.public:
+        hidden = data["count"].between(1, 5)
+        if hidden.any():
+            data = data[~hidden]
+            note = f" {int(hidden.sum())} group(s) with fewer than 6 are not shown."
+    chart = charts.bar_chart(data["label"].tolist(), data["count"].to_numpy(float), title=title,
+                             value_label="Number", what=what,
+                             caption=f"{what.capitalize()} by group, {ctx.config.year_label}.{note} {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
+def yearly_lines(ctx: ReportContext, codes: dict[str, str], *, title: str, label: str, years: int = 6) -> str:
+    """Lines of yearly values for several count indicators."""
+    series = {}
+    for code, name in codes.items():
+        s = ctx.series(code, "year")
+        s = s[s["value"].notna()].tail(years)
+        if not s.empty:
+            series[name] = pd.Series(s["value"].to_numpy(float), index=[fy_label(d.year) for d in s.period_end])
+    if not series:
+        return ""
+    frame = pd.DataFrame(series)
+    if _small(ctx, frame.to_numpy()):
+        return "*The yearly chart is not shown because some yearly counts are below 6.*\n"
+    chart = charts.line_chart(frame, title=title, y_label="Number per year",
+                              caption=f"{', '.join(codes.values())} by financial year. {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
+def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what: str, months: int = 24) -> str:
+    """A line of month-end values (stock), aggregated to quarter ends when small counts would show."""
+    s = ctx.series(code, "month")
+    s = s[s["period_end"] > ctx.year_end - pd.DateOffset(months=months)]
+    s = s[s["value"].notna()]
+    if s.empty:
+        return ""
+    values = s["value"].to_numpy(float)
+    index = [d.strftime("%b %Y") for d in s.period_start]
+    note = ""
+    if _small(ctx, values):
+        q = s[s["period_end"].dt.month.isin([3, 6, 9, 12])]
+        if _small(ctx, q["value"].to_numpy(float)) or q.empty:
+            return (f"*The chart of {what} is not shown: the monthly figures are below 6 and are withheld to "
+                    "protect privacy.*\n")
+        values, index = q["value"].to_numpy(float), [d.strftime("%b %Y") for d in q.period_start]
+        note = " Shown at quarter ends because some monthly figures are below 6."
+    frame = pd.DataFrame({what.capitalize(): values}, index=index)
+    chart = charts.line_chart(frame, title=title, y_label="Number",
+                              caption=f"{what.capitalize()} at each month end.{note} {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
+def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str] | None, title: str,
+                    label: str, months: int = 12) -> str:
+    """Stacked bars of a stock by a breakdown at each month end of the year (quarters if small counts)."""
+    ind = ctx.indicators
+    sel = ind[(ind.indicator_id == code) & (ind.period_type == "month") & (ind.breakdown == breakdown)
+              & (ind.period_end <= ctx.year_end)
+              & (ind.period_end > ctx.year_end - pd.DateOffset(months=months))]
+    if sel.empty:
+        return ""
+    table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
+    table = table.fillna(0)
+    if labels:
+        table = table.rename(columns=labels)
+    note = ""
+    if _small(ctx, table.to_numpy()):
+        quarters = table[[d.month in (1, 4, 7, 10) for d in table.index]]
+        # group small categories into "Other" so that no segment shows 1 to 5
+        small_cols = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
+        if small_cols:
+            table = table.drop(columns=small_cols).assign(**{"Other (small groups)": table[small_cols].sum(axis=1)})
+        if _small(ctx, table.to_numpy()):
+            table = quarters
+            if _small(ctx, table.to_numpy()):
+                return f"*{title}: not shown because some groups are below 6 children.*\n"
+        note = " Groups with fewer than 6 children in any month are combined."
+    table.index = [d.strftime("%b %Y") for d in table.index]
+    chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
+                                     caption=f"{title}.{note} {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
+def quarterly_by(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str], title: str,
+                 label: str) -> str:
+    """Stacked bars of a flow by breakdown for each quarter of the year."""
+    ind = ctx.indicators
+    sel = ind[(ind.indicator_id == code) & (ind.period_type == "quarter") & (ind.breakdown == breakdown)
+              & (ind.period_end <= ctx.year_end) & (ind.period_start >= ctx.year_start)]
+    if sel.empty:
+        return ""
+    table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum").fillna(0)
+    table = table.rename(columns=labels)
+    note = ""
+    if _small(ctx, table.to_numpy()):
+        small_cols = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
+        other = table[small_cols].sum(axis=1)
+        table = table.drop(columns=small_cols)
+        table["Other sectors"] = other
+        if _small(ctx, table.to_numpy()):
+            return f"*{title}: not shown because some quarterly counts are below 6.*\n"
+        note = " Sectors with fewer than 6 allegations in any quarter are combined as 'Other sectors'."
+    table.index = [ctx.period_label(d, "quarter") for d in table.index]
+    chart = charts.stacked_bar_chart(table, title=title, y_label="Allegations referred",
+                                     caption=f"{title}, {ctx.config.year_label}.{note} {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
+def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
+    """A 'Making Data Count' XmR chart of a monthly count."""
+    from safeguarding.report.text import spc_frame
+
+    df = spc_frame(ctx, code, months=months)
+    if df is None:
+        return ""
+    if _small(ctx, df["value"].to_numpy(float)):
+        return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown because some monthly "
+                "counts are below 6.*\n")
+    from safeguarding.stats import verdicts
+
+    name = ctx.info(code).name
+    summary = verdicts.spc_verdict(name.lower(), df)
+    title = _spc_title(name, df)
+    chart = charts.spc_chart(df, title=title, y_label=name, percent=False,
+                             caption=f"{name} each month with the range expected from ordinary variation "
+                                     f"(Making Data Count XmR chart). {summary}")
+    return _emit(ctx, chart, label)
+
+
+def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
+    """A p-chart of a monthly percentage; monthly numerators of 1-5 hide it for the public."""
+    from safeguarding.report.text import spc_frame
+
+    df = spc_frame(ctx, code, months=months)
+    if df is None:
+        return ""
+    if _small(ctx, df["numerator"].to_numpy(float)) or _small(
+            ctx, (df["denominator"] - df["numerator"]).to_numpy(float)):
+        return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
+                "because some months rest on fewer than 6 children; the yearly figure above is reliable.*\n")
+    name = ctx.info(code).name
+    title = _spc_title(name, df)
+    chart = charts.spc_chart(df, title=title, y_label="Percent", percent=True,
+                             caption=f"{name}, each month, with the range expected from month-to-month "
+                                     "variation (Making Data Count p-chart).")
+    return _emit(ctx, chart, label)
+
+
+def _spc_title(name: str, df: pd.DataFrame) -> str:
+    have = df[np.isfinite(df["value"].to_numpy(float))]
+    special = have[have["special_cause"]]
+    if special.empty:
+        return f"{name}: month-to-month changes are within the expected range"
+    last = special.iloc[-1]
+    kind = {"improvement": "an unusual improvement", "concern": "an unusual change of concern"}.get(
+        str(last.get("signal", "")), "an unusual pattern")
+    return f"{name}: {kind} in {pd.Timestamp(last['period']).strftime('%B %Y')}"
+
+
+def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
+    """A funnel plot of all councils for the latest published year, this area highlighted."""
+    if not ctx.la_code or not getattr(ctx.benchmarks, "available", False):
+        return ""
+    from safeguarding.stats import classify_funnel, funnel_limits, verdicts
+
+    b = ctx.benchmarks.benchmarks_for(code, ctx.la_code, ctx.year)
+    if not b.get("available") or ctx.unit(code) != "percent":
+        return ""
+    year = int(b["year_used"])
+    units = ctx.benchmarks.all_councils(code, year)
+    units = units[np.isfinite(units["numerator"]) & np.isfinite(units["denominator"]) & (units["denominator"] > 0)]
+    if units.empty:
+        return ""
+    eng = b["england"]
+    bench = eng["numerator"] / eng["denominator"] if eng["denominator"] else np.nansum(units.numerator) / np.nansum(
+        units.denominator)
+    cur = ctx.row(code, "year")
+    ours = None
+    if cur is not None and np.isfinite(float(cur["denominator"])) and float(cur["denominator"]) > 0:
+        ours = (float(cur["numerator"]), float(cur["denominator"]))
+    grid = np.unique(np.linspace(max(5, units.denominator.min() * 0.8), units.denominator.max() * 1.05, 200).round())
+    limits = funnel_limits(bench, grid, kind="proportion")
+    name = ctx.info(code).name
+    sentence = ""
+    if ours and ctx.fmt_pct(*ours) != "c":
+        cls = classify_funnel(np.array([ours[0]]), np.array([ours[1]]), bench, kind="proportion")
+        cls_label = str(np.asarray(cls)[0]) if not isinstance(cls, pd.DataFrame) else str(cls.iloc[0, -1])
+        sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,
+                                           benchmark_label=f"England in {fy_label(year)}")
+    elif ours:
+        ours = None
+    chart = charts.funnel_chart(
+        units.assign(value=100 * units.numerator / units.denominator), limits, benchmark=100 * bench,
+        highlight=(ours[1], 100 * ours[0] / ours[1]) if ours else None,
+        highlight_label=f"{ctx.config.area_name} {ctx.config.year_label}",
+        title=f"{name}: how {ctx.config.area_name.split(' (')[0]} compares with every council in England",
+        caption=(f"{name}, every council in England, {fy_label(year)} (DfE), with 95% and 99.8% limits around "
+                 f"England's {100 * bench:.1f}%. {sentence}").strip())
+    return _emit(ctx, chart, label)

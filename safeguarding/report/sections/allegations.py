@@ -1,0 +1,68 @@
+"""Allegations chapter (LADO): referrals by sector and category, timeliness, outcomes, open cases."""
+
+from __future__ import annotations
+
+from safeguarding.report import figures, text
+from safeguarding.report.context import ReportContext
+from safeguarding.report.markdown import Block, md_table
+from safeguarding.report.tables import breakdown_counts, publish_breakdown
+from safeguarding.schema import LADO_ACTION, LADO_CATEGORY, LADO_OUTCOME, LADO_SECTOR
+
+
+def overview(ctx: ReportContext) -> Block:
+    """Allegations referred to the LADO by sector and category, and open cases."""
+    b = Block()
+    b.heading("Allegations referred to the LADO")
+    b.add(text.count_with_change(ctx, "LADO_REFERRALS", "allegations were referred to the LADO in the year"))
+    for breakdown, title, labels in (("sector", "Employer sector", LADO_SECTOR),
+                                     ("category", "Category of allegation", LADO_CATEGORY)):
+        raw = breakdown_counts(ctx, "LADO_REFERRALS", breakdown, order=list(labels), labels=labels)
+        if raw.empty:
+            continue
+        raw = raw.sort_values("count", ascending=False).reset_index(drop=True)
+        b.add(md_table(publish_breakdown(ctx, raw, label_title=title),
+                       caption=f"Allegations referred in {ctx.config.year_label} by {title.lower()}",
+                       label=f"lado-{breakdown}"))
+        if breakdown == "sector":
+            b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of allegations"),
+                                       label="lado-sector", what="allegations referred in the year"))
+    b.add(figures.quarterly_by(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR,
+                               title="Allegations by sector each quarter", label="lado-sector-quarter"))
+    b.add(figures.monthly_line(ctx, "LADO_OPEN", title="Allegations open at each month end",
+                               label="lado-open", what="allegations open"))
+    return b
+
+
+def timeliness(ctx: ReportContext) -> Block:
+    """Time from referral to conclusion against the long-standing expectations."""
+    b = Block()
+    b.heading("How quickly allegations are concluded", 3)
+    for code in ("LADO_CONCLUDED_1M", "LADO_CONCLUDED_3M", "LADO_CONCLUDED_12M"):
+        if code in ctx.catalogue:
+            b.add(text.percentage_verdict(ctx, code, benchmark=False))
+    raw = breakdown_counts(ctx, "LADO_CONCLUDED", "time_to_conclusion")
+    if not raw.empty:
+        b.add(md_table(publish_breakdown(ctx, raw, label_title="Time from referral to conclusion",
+                                         count_title="Allegations concluded"),
+                       caption=f"Allegations concluded in {ctx.config.year_label} by time taken",
+                       label="lado-time"))
+    return b
+
+
+def outcomes_and_actions(ctx: ReportContext) -> Block:
+    """Outcomes of concluded allegations and the actions taken."""
+    b = Block()
+    b.heading("Outcomes and actions", 3)
+    raw = breakdown_counts(ctx, "LADO_CONCLUDED", "outcome", order=list(LADO_OUTCOME), labels=LADO_OUTCOME)
+    if not raw.empty:
+        b.add(md_table(publish_breakdown(ctx, raw, label_title="Outcome", count_title="Allegations concluded"),
+                       caption=f"Outcomes of allegations concluded in {ctx.config.year_label}",
+                       label="lado-outcome"))
+    raw = breakdown_counts(ctx, "LADO_ACTIONS", "action", order=list(LADO_ACTION), labels=LADO_ACTION)
+    if not raw.empty:
+        b.add("A case can lead to several actions, so the actions add up to more than the number of cases.")
+        b.add(md_table(publish_breakdown(ctx, raw, label_title="Action", count_title="Cases",
+                                         with_percent=False, total=None),
+                       caption=f"Actions taken on allegations concluded in {ctx.config.year_label}",
+                       label="lado-actions"))
+    return b

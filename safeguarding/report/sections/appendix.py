@@ -1,0 +1,102 @@
+"""Appendix: data quality (the ingest report), methods and definitions (the catalogue)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from safeguarding.report.context import ReportContext
+from safeguarding.report.markdown import Block, md_table
+
+POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is better", "neither": "Neither"}
+
+
+def data_quality(ctx: ReportContext) -> Block:
+    """Rows read, accepted and rejected per input, and the reasons, from the ingest report."""
+    b = Block()
+    b.heading("Data quality")
+    report = ctx.ingest_report()
+    if not report:
+        b.add("No ingest report was found for this build.")
+        return b
+    labels = report.get("reasons") or {}
+    rows, reasons, dropped, warnings = [], {}, {}, 0
+    for entry in report.get("inputs") or []:
+        name = str(entry.get("table", ""))
+        rows.append({"Table": name.replace("_", " "), "Rows read": f"{int(entry.get('rows_read', 0)):,}",
+                     "Accepted": f"{int(entry.get('rows_accepted', 0)):,}",
+                     "Rejected": f"{int(entry.get('rows_rejected', 0)):,}",
+                     "Status": str(entry.get("status", ""))})
+        for reason, n in (entry.get("rejected_by_reason") or {}).items():
+            reasons[(name, reason)] = reasons.get((name, reason), 0) + int(n)
+        if entry.get("personal_columns_dropped"):
+            dropped[name] = len(entry["personal_columns_dropped"])
+        warnings += len(entry.get("warnings") or [])
+    b.add("Every row of every input is accounted for: rows read equal rows accepted plus rows rejected. "
+          "Rejected rows are listed, with the file, row, column and the fix, in the ingest report kept "
+          "with the processed data (not published).")
+    b.add(md_table(pd.DataFrame(rows), caption="Rows read, accepted and rejected by input", label="dq-rows",
+                   align=["l", "r", "r", "r", "l"]))
+    if reasons:
+        tab = pd.DataFrame([{"Table": t.replace("_", " "), "Reason": labels.get(r, r.replace("_", " ")),
+                             "Rows": f"{n:,}"} for (t, r), n in sorted(reasons.items())])
+        b.add(md_table(tab, caption="Rejected rows by reason", label="dq-reasons", align=["l", "l", "r"]))
+    else:
+        b.add("No rows were rejected this year.")
+    if dropped:
+        b.add("Personal or free-text columns present in the sources (names, addresses, notes) were not carried "
+              "over: " + "; ".join(f"{k.replace('_', ' ')}: {v} column(s)" for k, v in dropped.items()) + ".")
+    if warnings:
+        b.add(f"The ingest raised {warnings:,} warning(s) that did not stop rows being used; they are listed in "
+              "the ingest report.")
+    agg = report.get("aggregates") or {}
+    if agg:
+        b.add(f"Partners' aggregate returns: {int(agg.get('rows', 0) or 0):,} monthly figures loaded, "
+              f"{_n(agg.get('issues')):,} issue(s) reported.")
+    return b
+
+
+def methods(ctx: ReportContext) -> Block:
+    """How intervals, control charts, funnel plots and suppression work, in plain English."""
+    b = Block()
+    b.heading("How to read the figures")
+    b.add("**Confidence intervals.** A percentage from a small number of children can move a lot by chance. "
+          "Each percentage is shown with a 95% confidence interval (Wilson score method): the range within which "
+          "the underlying rate is likely to lie.")
+    b.add("**Control charts.** Month-by-month charts follow NHS England's *Making Data Count*. The shaded "
+          "limits show the range expected from ordinary month-to-month variation. A point outside the limits, a "
+          "run of seven points on one side of the average, a run of seven rising or falling, or two of three "
+          "points close to a limit is an unusual pattern worth asking about; anything else is ordinary "
+          "variation, however much it seems to swing.")
+    b.add("**Funnel plots.** Each dot is a council. Smaller councils are expected to vary more, so the limits "
+          "widen to the left. A council outside the 99.8% limits differs from England by more than chance "
+          "would explain.")
+    if ctx.public:
+        b.add("**Small numbers.** To protect children's privacy, counts from 1 to 5 are shown as *c*, and a "
+              "further figure is hidden where the hidden one could be worked out from a total. Percentages and "
+              "rates built on a hidden count are hidden too. *:* means not available; *0* is a true zero.")
+    return b
+
+
+def definitions(ctx: ReportContext) -> Block:
+    """Every indicator's definition from the catalogue."""
+    b = Block()
+    b.heading("Definitions")
+    rows = []
+    for code in ctx.catalogue.codes:
+        info = ctx.catalogue[code]
+        rows.append({"Code": code, "Indicator": info.name, "Definition": info.definition,
+                     "Polarity": POLARITY.get(str(info.polarity), str(info.polarity)),
+                     "Source": ", ".join(getattr(info, "source", ()) or ())})
+    b.add(md_table(pd.DataFrame(rows), caption="Indicator definitions", label="definitions",
+                   align=["l", "l", "l", "l", "l"]))
+    return b
+
+
+def _n(value: object) -> int:
+    """A count given either as a number or as a list of items."""
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    try:
+        return int(value or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0

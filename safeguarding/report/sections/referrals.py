@@ -1,0 +1,82 @@
+"""Referrals chapter: monthly referrals, seasonality and trend, re-referrals, sources and teams."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from safeguarding.report import figures, text
+from safeguarding.report.context import ReportContext
+from safeguarding.report.markdown import Block, md_table
+from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table
+
+
+def monthly(ctx: ReportContext) -> Block:
+    """Referrals each month over several years, with the expected variation, seasonality and trend."""
+    b = Block()
+    b.heading("Referrals received")
+    b.add(text.count_with_change(ctx, "REFERRALS", "referrals to children's social care in the year"))
+    b.add(text.rate_with_benchmarks(ctx, "REFERRAL_RATE", "referrals per 10,000 children aged 0-17"))
+    b.add(figures.xmr(ctx, "REFERRALS", label="spc-referrals", months=36))
+    b.add(text.seasonality(ctx, "REFERRALS"))
+    b.add(text.trend(ctx, "REFERRALS"))
+    b.add(md_table(yearly_table(ctx, ["REFERRALS", "REFERRAL_RATE", "REREFERRALS_12M"], {
+        "REFERRALS": "Referrals", "REFERRAL_RATE": "Rate per 10,000",
+        "REREFERRALS_12M": "Re-referrals within 12 months"}),
+        caption="Referrals by year", label="ref-years"))
+    return b
+
+
+def rereferrals(ctx: ReportContext) -> Block:
+    """Re-referrals within 12 months, and children by number of referrals in the last 12 months."""
+    b = Block()
+    b.heading("Repeat referrals", 3)
+    b.add(text.percentage_verdict(ctx, "REREFERRALS_12M"))
+    b.add(figures.p_chart(ctx, "REREFERRALS_12M", label="spc-rereferrals"))
+    funnel = figures.funnel(ctx, "REREFERRALS_12M", label="funnel-rereferrals")
+    if funnel:
+        b.add(funnel)
+    raw = repeat_children(ctx)
+    if raw is not None and not raw.empty:
+        table = publish_breakdown(ctx, raw, label_title="Referrals in the 12 months to 31 March",
+                                  count_title="Children")
+        b.add(md_table(table, caption=f"Children referred in {ctx.config.year_label} by how many times they "
+                                      "were referred in the 12 months to the end of the year",
+                       label="ref-repeat-children"))
+    return b
+
+
+def repeat_children(ctx: ReportContext) -> pd.DataFrame | None:
+    """Children referred in the reporting year by their number of referrals in the year: 1, 2, 3+."""
+    row = ctx.indicators[(ctx.indicators.indicator_id == "REFERRALS_CHILDREN")
+                         & (ctx.indicators.period_type == "year")
+                         & (ctx.indicators.period_end == ctx.year_end)
+                         & (ctx.indicators.breakdown == "referrals_in_period")]
+    if not row.empty:
+        return breakdown_counts(ctx, "REFERRALS_CHILDREN", "referrals_in_period", order=["1", "2", "3+"])
+    refs = ctx.table("referrals")
+    if refs is None or refs.empty:
+        return None
+    in_year = refs[(refs.referral_date >= ctx.year_start) & (refs.referral_date <= ctx.year_end)]
+    per_child = in_year.groupby("child_id").size()
+    bands = pd.cut(per_child, [0, 1, 2, float("inf")], labels=["1", "2", "3+"])
+    counts = bands.value_counts().reindex(["1", "2", "3+"]).fillna(0)
+    return pd.DataFrame({"label": counts.index.astype(str), "count": counts.to_numpy(dtype=float)})
+
+
+def by_source_and_team(ctx: ReportContext) -> Block:
+    """Referrals in the year by source and by team."""
+    b = Block()
+    b.heading("Where referrals come from", 3)
+    for breakdown, title in (("referral_source", "Source of referral"), ("team", "Team")):
+        raw = breakdown_counts(ctx, "REFERRALS", breakdown)
+        if raw.empty:
+            b.add(f"Referrals by {title.lower()}: not available in this year's data.")
+            continue
+        raw = raw.sort_values("count", ascending=False).reset_index(drop=True)
+        b.add(md_table(publish_breakdown(ctx, raw, label_title=title),
+                       caption=f"Referrals in {ctx.config.year_label} by {title.lower()}",
+                       label=f"ref-{breakdown}"))
+        if breakdown == "referral_source":
+            b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of referrals"),
+                                       label="ref-source", what="referrals in the year"))
+    return b

@@ -1,0 +1,97 @@
+"""Summary chapter: key messages, scorecard (RAG) and the OBA report card."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from safeguarding.report import text
+from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.markdown import Block, md_table
+
+QUADRANTS = {
+    "how_much": "How much did we do?",
+    "how_well": "How well did we do it?",
+    "better_off": "Is anyone better off?",
+}
+RAG_SYMBOL = {"Green": "● Green (on target)", "Amber": "◐ Amber (close)", "Red": "○ Red (off target)",
+              "N/A": "– No target"}
+
+
+def _essential(ctx: ReportContext) -> list[str]:
+    return [code for code in ctx.catalogue.codes if ctx.catalogue[code].status == "essential"]
+
+
+def key_messages(ctx: ReportContext) -> Block:
+    """The few sentences a board member must read, generated from the numbers."""
+    b = Block()
+    b.heading("Key messages")
+    messages = text.key_messages(ctx, _essential(ctx))
+    if not messages:
+        b.add("There is not enough data for the reporting year to draw key messages.")
+    for m in messages:
+        b.add(f"- {m}")
+    return b
+
+
+def scorecard(ctx: ReportContext) -> Block:
+    """RAG table of the essential indicators: this year, last year, target, status, England."""
+    b = Block()
+    b.heading("Scorecard")
+    b.add("Status compares this year's figure with its target: Green when at least 95% of the target is "
+          "achieved, Amber when at least 90%, Red below that. The symbol and the word carry the status, so "
+          "the table reads the same in black and white.")
+    rows = []
+    prev_end = ctx.year_end - pd.DateOffset(years=1)
+    for code in _essential(ctx):
+        info = ctx.catalogue[code]
+        cur = ctx.row(code, "year")
+        prev = ctx.row(code, "year", period_end=prev_end)
+        rag = str(cur.get("rag", "N/A")) if cur is not None else "N/A"
+        if cur is not None and ctx.fmt_value(cur) in {"c", ":"}:
+            rag = "N/A"
+        target = cur.get("target") if cur is not None else None
+        rows.append({
+            "Indicator": info.name,
+            fy_label(ctx.year): ctx.fmt_value(cur),
+            fy_label(ctx.year - 1): ctx.fmt_value(prev),
+            "Target": text.format_target(ctx, code, target),
+            "Status": RAG_SYMBOL.get(rag, rag),
+            "England": text.england_value(ctx, code),
+        })
+    b.add(md_table(pd.DataFrame(rows), caption=f"Scorecard of essential indicators, {ctx.config.year_label}",
+                   label="scorecard", align=["l", "r", "r", "r", "l", "r"]))
+    return b
+
+
+def report_card(ctx: ReportContext) -> Block:
+    """Outcomes Based Accountability report card grouped by the catalogue's quadrants."""
+    b = Block()
+    b.heading("Report card")
+    b.add("The report card groups the measures as Outcomes Based Accountability does: how much we did, "
+          "how well we did it, and whether anyone is better off.")
+    for quadrant, title in QUADRANTS.items():
+        codes = [c for c in ctx.catalogue.codes
+                 if ctx.catalogue[c].oba == quadrant and ctx.catalogue[c].status == "essential"]
+        if not codes:
+            continue
+        rows = []
+        for code in codes:
+            cur = ctx.row(code, "year")
+            prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
+            rows.append({"Measure": ctx.catalogue[code].name,
+                         fy_label(ctx.year - 1): ctx.fmt_value(prev),
+                         fy_label(ctx.year): ctx.fmt_value(cur),
+                         "Story behind the figure": text.short_story(ctx, code)})
+        b.heading(title, 3)
+        b.add(md_table(pd.DataFrame(rows), caption=f"Report card: {title}", label=f"card-{quadrant}",
+                       align=["l", "r", "r", "l"]))
+    return b
+
+
+def about_the_data(ctx: ReportContext) -> Block:
+    """What the data cannot tell, and how to read the figures."""
+    b = Block()
+    b.heading("What the data can and cannot tell")
+    for line in text.limitations(ctx):
+        b.add(f"- {line}")
+    return b

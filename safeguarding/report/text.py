@@ -1,0 +1,327 @@
+"""Sentences for the chapters, built from the indicator table by
+:mod:`safeguarding.stats.verdicts` and made safe for the audience.
+
+For the public audience no sentence quotes a count from 1 to 5, or a
+percentage built on one: such figures are described as "fewer than 6".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.stats import verdicts
+
+SPC_MONTHS = 24
+
+
+def _polarity(ctx: ReportContext, code: str) -> str | None:
+    pol = str(getattr(ctx.catalogue[code], "polarity", "neither"))
+    return {"higher_is_better": "increase", "lower_is_better": "decrease"}.get(pol)
+
+
+def _name(ctx: ReportContext, code: str) -> str:
+    return str(ctx.catalogue[code].name)
+
+
+def _num(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def benchmark_for(ctx: ReportContext, code: str) -> dict[str, Any] | None:
+    """DfE benchmarks for an indicator, or None when not available."""
+    if not ctx.la_code or not getattr(ctx.benchmarks, "available", False):
+        return None
+    b = ctx.benchmarks.benchmarks_for(code, ctx.la_code, ctx.year)
+    return b if b.get("available") else None
+
+
+def england_value(ctx: ReportContext, code: str) -> str:
+    """England's published figure for the reporting year (or latest year), formatted."""
+    b = benchmark_for(ctx, code)
+    if not b:
+        return ":"
+    v = _num(b["england"]["value"])
+    if not np.isfinite(v):
+        return ":"
+    unit = ctx.unit(code)
+    text = f"{v:.1f}%" if unit == "percent" else (f"{v:,.1f}" if unit == "rate_per_10k" else f"{v:,.0f}")
+    if b.get("year_used") != ctx.year:
+        text += f" ({fy_label(int(b['year_used']))})"
+    return text
+
+
+def format_target(ctx: ReportContext, code: str, target: Any) -> str:
+    """A target as shown in the scorecard."""
+    t = _num(target)
+    if not np.isfinite(t):
+        return "None"
+    unit = ctx.unit(code)
+    pol = str(getattr(ctx.catalogue[code], "polarity", ""))
+    sign = "at most " if pol == "lower_is_better" else ("at least " if pol == "higher_is_better" else "")
+    return sign + (f"{t:.0f}%" if unit == "percent" else f"{t:,.0f}")
+
+
+def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: str = "year") -> str:
+    """'There were 1,234 <phrase>, up by 5.1% from 1,174 in 2023-24 (could be chance).'"""
+    if code not in ctx.catalogue:
+        return ""
+    cur = ctx.row(code, period_type)
+    prev = ctx.row(code, period_type, period_end=ctx.year_end - pd.DateOffset(years=1))
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return f"No figure is available for {_name(ctx, code).lower()} in {ctx.config.year_label}."
+    n = _num(cur["value"])
+    shown = ctx.fmt_count(n)
+    if shown == "c":
+        return f"Fewer than 6 {phrase} (the exact number is withheld to protect privacy)."
+    lead = f"In {ctx.config.year_label}, {shown} {phrase}"
+    if prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_count(prev["value"]) == "c":
+        return lead + "."
+    p = _num(prev["value"])
+    sentence = verdicts.change_verdict(
+        "the number", p, None, n, None, kind="count", label1=fy_label(ctx.year - 1),
+        label2=fy_label(ctx.year), polarity=_polarity(ctx, code))
+    # "The number rose by 5.1%, from 1,174 in 2023-24 to 1,234 in 2024-25 ..." -> keep the comparison part
+    tail = sentence.split(",", 1)[1].strip() if "," in sentence else sentence
+    word = "up" if n > p else ("down" if n < p else "unchanged")
+    if word == "unchanged":
+        return f"{lead}, the same as in {fy_label(ctx.year - 1)}."
+    pct = abs(n - p) / p * 100 if p else math.nan
+    change = f"{word} {verdicts.format_percent(pct)}" if np.isfinite(pct) else word
+    return f"{lead}, {change}: {tail}"
+
+
+def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
+    """The rate per 10,000 this year, compared with England, the region and statistical neighbours."""
+    if code not in ctx.catalogue:
+        return ""
+    cur = ctx.row(code, "year")
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
+    if ctx.fmt_rate(cur["value"], cur["numerator"]) == "c":
+        return "The rate per 10,000 children is withheld because it rests on fewer than 6 children."
+    rate = _num(cur["value"])
+    out = f"That is {rate:,.1f} {phrase}"
+    b = benchmark_for(ctx, code)
+    if not b:
+        return out + "."
+    parts = []
+    for key, label in (("england", "England"), ("region", b.get("region", {}).get("name") or "the region")):
+        v = _num(b.get(key, {}).get("value"))
+        if np.isfinite(v):
+            parts.append(f"{label} {v:,.1f}")
+    nm = _num(b.get("neighbour_mean"))
+    if np.isfinite(nm):
+        parts.append(f"statistical neighbours {nm:,.1f} on average")
+    when = "" if b.get("year_used") == ctx.year else f" in {fy_label(int(b['year_used']))}, the latest published year"
+    if parts:
+        out += f", compared with {verdicts._join(parts)}{when}"
+    return out + "."
+
+
+def _note(row: pd.Series | None) -> str:
+    if row is None:
+        return ""
+    note = row.get("note")
+    return "" if note is None or (isinstance(note, float) and math.isnan(note)) else str(note)
+
+
+def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) -> str:
+    """One sentence on this year's percentage: its interval, month-to-month variation and England."""
+    use_bench = benchmark
+    if code not in ctx.catalogue:
+        return ""
+    cur = ctx.row(code, "year")
+    name = _name(ctx, code)
+    if cur is None or not np.isfinite(_num(cur["denominator"])) or _num(cur["denominator"]) == 0:
+        reason = _note(cur)
+        return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
+    num, den = _num(cur["numerator"]), _num(cur["denominator"])
+    if ctx.fmt_pct(num, den) == "c":
+        return (f"{name}: the figure for {ctx.config.year_label} rests on fewer than 6 cases and is withheld "
+                "to protect privacy.")
+    chart = spc_frame(ctx, code)
+    bench = None
+    label = "England"
+    if use_bench:
+        b = benchmark_for(ctx, code)
+        if b and np.isfinite(_num(b["england"]["value"])):
+            bench = _num(b["england"]["value"]) / 100.0
+            if b.get("year_used") != ctx.year:
+                label = f"England in {fy_label(int(b['year_used']))}"
+    sentence = verdicts.proportion_verdict(name, num, den, chart_df=chart, benchmark=bench, benchmark_label=label,
+                                           polarity=_polarity(ctx, code))
+    target = _num(cur.get("target"))
+    if np.isfinite(target):
+        rag = str(cur.get("rag", "N/A"))
+        sentence += f" The target is {format_target(ctx, code, target)}; status: {rag}."
+    return sentence
+
+
+def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.DataFrame | None:
+    """The control chart of the last ``months`` months to the year end (p-chart or XmR by unit)."""
+    from safeguarding.stats import p_chart, xmr_chart
+
+    s = ctx.series(code, "month")
+    s = s[s["period_end"] > ctx.year_end - pd.DateOffset(months=months)]
+    if s.empty:
+        return None
+    unit = ctx.unit(code)
+    periods = pd.DatetimeIndex(s["period_start"])
+    improvement = _polarity(ctx, code)
+    target = _num(s["target"].iloc[-1]) if "target" in s.columns else math.nan
+    target = target if np.isfinite(target) else None
+    if unit == "percent":
+        ok = s["denominator"].fillna(0) > 0
+        if ok.sum() < 12:
+            return None
+        s = s[ok]
+        return p_chart(s["numerator"].to_numpy(float), s["denominator"].to_numpy(float),
+                       periods=pd.DatetimeIndex(s["period_start"]), improvement=improvement, target=target)
+    vals = s["value"].to_numpy(float)
+    if np.isfinite(vals).sum() < 12:
+        return None
+    return xmr_chart(vals, periods=periods, improvement=improvement, target=target)
+
+
+def seasonality(ctx: ReportContext, code: str) -> str:
+    """Which months are usually busiest and quietest (STL), when two full years exist."""
+    from safeguarding.stats.trend import InsufficientDataError, seasonal_decomposition
+
+    s = ctx.series(code, "month")
+    s = s[s["value"].notna()]
+    if len(s) < 24:
+        return "There are fewer than two full years of monthly figures, so seasonal patterns cannot be separated."
+    series = pd.Series(s["value"].to_numpy(float), index=pd.DatetimeIndex(s["period_start"]))
+    try:
+        dec = seasonal_decomposition(series)
+    except InsufficientDataError as exc:
+        return f"Seasonal patterns cannot be separated: {exc}."
+    seasonal = dec["seasonal"] if "seasonal" in dec.columns else dec.iloc[:, 1]
+    by_month = seasonal.groupby(seasonal.index.month).mean()
+    level = float(series.mean())
+    hi, lo = int(by_month.idxmax()), int(by_month.idxmin())
+    month = pd.Timestamp(2000, hi, 1).strftime("%B"), pd.Timestamp(2000, lo, 1).strftime("%B")
+    return (f"Referrals follow a seasonal pattern: {month[0]} is usually the busiest month, about "
+            f"{abs(by_month.max()) / level * 100:.0f}% above the underlying level, and {month[1]} the quietest, "
+            f"about {abs(by_month.min()) / level * 100:.0f}% below it (seasonal decomposition over "
+            f"{len(series)} months).")
+
+
+def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
+    """A multi-year trend test with population exposure where available."""
+    from safeguarding.stats import trend_test
+
+    rows = []
+    for y in range(ctx.year - years + 1, ctx.year + 1):
+        r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
+        if r is not None and np.isfinite(_num(r["value"])):
+            pop = ctx.config.population.get(y)
+            rows.append((y, _num(r["value"]), float(pop) if pop else 1.0))
+    if len(rows) < 3:
+        return "There are fewer than three full years of figures, so no trend test is made."
+    ys, counts, exposure = zip(*rows, strict=True)
+    result = trend_test(np.array(counts), np.array(exposure), np.array(ys))
+    name = _name(ctx, code).lower()
+    if ctx.config.population:
+        name += " (allowing for the number of children in the area)"
+    return verdicts.trend_verdict(verdicts._cap(name), result, polarity=_polarity(ctx, code))
+
+
+def largest_share_title(raw: pd.DataFrame, what: str) -> str:
+    """A chart title that states the finding: 'Neglect is the largest group: 45% of children on a plan'."""
+    if raw.empty or raw["count"].sum() <= 0:
+        return f"No {what} in the year"
+    top = raw.sort_values("count", ascending=False).iloc[0]
+    share = top["count"] / raw["count"].sum() * 100
+    return f"{top['label']} is the largest group: {share:.0f}% {what}"
+
+
+def short_story(ctx: ReportContext, code: str) -> str:
+    """A few words for the report card: direction against last year and target status."""
+    cur = ctx.row(code, "year")
+    prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return "No data this year"
+    if ctx.fmt_value(cur) == "c":
+        return "Small numbers: withheld"
+    bits = []
+    if prev is not None and np.isfinite(_num(prev["value"])) and ctx.fmt_value(prev) != "c":
+        c, p = _num(cur["value"]), _num(prev["value"])
+        pol = _polarity(ctx, code)
+        if c == p:
+            bits.append("unchanged")
+        else:
+            up = c > p
+            better = (up and pol == "increase") or (not up and pol == "decrease")
+            worse = (up and pol == "decrease") or (not up and pol == "increase")
+            bits.append(("up" if up else "down") + (" (better)" if better else " (worse)" if worse else ""))
+    rag = str(cur.get("rag", "N/A"))
+    if rag not in {"N/A", "nan", "None"}:
+        bits.append(f"{rag} against target")
+    return "; ".join(bits) if bits else "First year of data"
+
+
+def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[str]:
+    """Key messages: the essential indicators whose change or position matters most, first."""
+    scored: list[tuple[float, str]] = []
+    for code in codes:
+        cur = ctx.row(code, "year")
+        if cur is None or not np.isfinite(_num(cur["value"])):
+            continue
+        unit = ctx.unit(code)
+        if unit == "percent":
+            sentence = percentage_verdict(ctx, code)
+            score = 1.0
+            chart = spc_frame(ctx, code)
+            if chart is not None and bool(chart["special_cause"].iloc[-1]):
+                score += 2
+            if str(cur.get("rag", "")) == "Red":
+                score += 1.5
+        elif unit == "count":
+            phrase = {"REFERRALS": "referrals were made to children's social care",
+                      "CPP_STARTED": "child protection plans started",
+                      "CPP_OPEN": "children were on a child protection plan at 31 March",
+                      "LADO_REFERRALS": "allegations were referred to the LADO",
+                      "PF_NOTIFICATIONS": "private fostering notifications were received"}.get(
+                code, f"— {_name(ctx, code).lower()}")
+            sentence = count_with_change(ctx, code, phrase)
+            score = 1.5 if "significant" in sentence and "not" not in sentence else 0.5
+        else:
+            sentence = rate_with_benchmarks(ctx, code, "per 10,000 children aged 0-17 for "
+                                            + _name(ctx, code).lower())
+            score = 0.8
+        if sentence:
+            scored.append((score, sentence))
+    scored.sort(key=lambda t: -t[0])
+    return [s for _, s in scored[:limit]]
+
+
+def limitations(ctx: ReportContext) -> list[str]:
+    """Plain statements of what the data cannot tell."""
+    out = [
+        "These figures count what agencies recorded and did. They cannot on their own say whether children are "
+        "safer: that needs the audits, case reviews and the voices of children and families reported elsewhere "
+        "in this review.",
+        "Small numbers swing. A percentage based on a few dozen children can move by ten points by chance; "
+        "the control charts and intervals show which movements are more than chance.",
+        "Comparisons with England and other councils use DfE's published figures for the same definitions; "
+        "councils record and organise their work differently, so a difference is a question to ask, not a "
+        "verdict.",
+    ]
+    cur = ctx.row("CPP_SUBSEQUENT", "year") if "CPP_SUBSEQUENT" in ctx.catalogue else None
+    note = _note(cur)
+    if note:
+        out.append(f"Second or subsequent plans: {note}.")
+    if ctx.public:
+        out.append("Counts from 1 to 5, and figures from which they could be worked out, are withheld (shown as "
+                   "c) to protect children's privacy.")
+    return out

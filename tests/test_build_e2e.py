@@ -1,0 +1,207 @@
+"""End to end: build the demo council's annual review in both audiences and read it as a person would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import skip_or_fail
+from e2e import demo_config_copy
+
+from safeguarding.build import build
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Build the demo once per audience; the board build reuses the processed data."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    cfg = demo_config_copy(tmp)
+    out = {}
+    for audience in ("public", "board"):
+        out[audience] = build(cfg, audience=audience, renderer="builtin", echo=lambda _m: None)
+    out["config"] = cfg
+    out["processed"] = tmp / "processed"
+    return out
+
+
+def test_outputs_are_where_the_issue_says(built):
+    pub = built["public"]
+    assert pub.output_dir.parts[-2:] == ("northwold", "2025")
+    assert pub.html.name == "annual-review.html" and pub.html.stat().st_size > 50_000
+    assert pub.pdf.name == "annual-review.pdf" and pub.pdf.stat().st_size > 20_000
+    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx"}
+    board = built["board"]
+    assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
+    for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
+        assert stage in pub.timings
+
+
+def test_run_log_records_the_run(built):
+    import json
+
+    run = json.loads((built["public"].log_dir / "run.json").read_text())
+    assert run["outcome"] == "published"
+    assert run["inputs"] and all(v["sha256"] and len(v["sha256"]) == 64 for v in run["inputs"].values())
+    assert run["versions"]["pandas"] and run["config"]["area"]["name"]
+
+
+def _html_text(path: Path) -> str:
+    html = path.read_text(encoding="utf-8")
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'src="data:[^"]+"', "", html)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_key_figures_in_html_match_indicator_table(built):
+    """The figures a reader sees are the indicator table's (public and board)."""
+    ind = pd.read_parquet(built["processed"] / "indicators.parquet")
+    ind["period_end"] = pd.to_datetime(ind["period_end"])
+    year = ind[(ind.period_type == "year") & (ind.period_end == pd.Timestamp("2025-03-31"))
+               & (ind.breakdown == "all")].set_index("indicator_id")
+    board_text = _html_text(built["board"].html)
+    public_text = _html_text(built["public"].html)
+    for code in ("REFERRALS", "CPP_OPEN", "CPP_STARTED", "S47_STARTED"):
+        n = int(year.loc[code, "value"])
+        assert f"{n:,}" in board_text, f"{code}={n:,} not in the board HTML"
+        if n > 5:
+            assert f"{n:,}" in public_text, f"{code}={n:,} not in the public HTML"
+    for code in ("REREFERRALS_12M", "CPP_SUBSEQUENT"):
+        r = year.loc[code]
+        pct = f"{100 * r['numerator'] / r['denominator']:.1f}%"
+        assert pct in board_text, f"{code} {pct} not in the board HTML"
+
+
+def test_board_pack_marked_on_every_page(built):
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(built["board"].pdf))
+    for i, page in enumerate(reader.pages):
+        assert "OFFICIAL-SENSITIVE" in (page.extract_text() or ""), f"board PDF page {i + 1} is not marked"
+    assert "OFFICIAL-SENSITIVE" in built["board"].html.read_text(encoding="utf-8")
+    assert "OFFICIAL-SENSITIVE" not in built["public"].html.read_text(encoding="utf-8")
+
+
+def test_pdf_is_a4_with_fonts_text_and_tags(built):
+    from safeguarding.publish.checks import check_pdf
+
+    problems = check_pdf(built["public"].pdf, ["Key messages", "Scorecard", "Child protection", "Referrals"],
+                         board=False, min_pages=8)
+    assert problems == []
+
+
+def test_html_in_a_browser(built, tmp_path):
+    from safeguarding.publish.checks import ToolMissingError, check_html_in_browser
+
+    for audience in ("public", "board"):
+        try:
+            problems = check_html_in_browser(built[audience].html, screenshot=tmp_path / f"{audience}.png")
+        except ToolMissingError as exc:
+            skip_or_fail(str(exc))
+        assert problems == [], f"{audience}: {problems}"
+
+
+def test_previous_report_left_intact_when_a_stage_fails(built, monkeypatch):
+    """A failing build leaves the last published report byte for byte as it was."""
+    import safeguarding.build as b
+
+    pub = built["public"]
+    before = {p.name: p.read_bytes() for p in pub.output_dir.rglob("*") if p.is_file()}
+
+    def broken(*_a, **_k):
+        raise RuntimeError("simulated failure in publishing")
+
+    monkeypatch.setattr(b, "_stage_publish", broken)
+    with pytest.raises(b.BuildError) as err:
+        build(built["config"], audience="public", renderer="builtin", echo=lambda _m: None)
+    assert err.value.stage == "publish"
+    after = {p.name: p.read_bytes() for p in pub.output_dir.rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(pub.output_dir.parent.glob(".*staging*")), "staging folder left behind"
+
+
+# --------------------------------------------------------------------------- disclosure scan
+
+
+def _public_texts(built) -> dict[str, str]:
+    from pypdf import PdfReader
+
+    pub = built["public"]
+    pdf_text = "\n".join(page.extract_text() or "" for page in PdfReader(str(pub.pdf)).pages)
+    csv_text = (pub.output_dir / "data" / "indicators.csv").read_text(encoding="utf-8")
+    return {"html": _html_text(pub.html), "pdf": pdf_text, "csv": csv_text}
+
+
+def _identifiers(built) -> dict[str, set[str]]:
+    """Every child pseudonym, source identifier and date of birth in the demo inputs."""
+    import yaml
+
+    from safeguarding.schema import ENTITIES
+
+    cfg = yaml.safe_load(built["config"].read_text())
+    source_ids: set[str] = set()
+    dobs: set[str] = set()
+    for name, spec in cfg["inputs"].items():
+        path = Path(spec["file"])
+        if path.suffix == ".xlsx":
+            df = pd.read_excel(path, sheet_name=spec.get("sheet", 0), header=int(spec.get("header_row", 1)) - 1,
+                               dtype=str)
+        else:
+            df = pd.read_csv(path, dtype=str, encoding=spec.get("encoding", "utf-8-sig").replace("auto", "utf-8-sig"))
+        for canonical, source in (spec.get("columns") or {}).items():
+            kind = ENTITIES[name].column(canonical).kind
+            if kind == "id" and source in df.columns:
+                source_ids |= {str(v).strip() for v in df[source].dropna() if len(str(v).strip()) >= 4}
+            if canonical == "date_of_birth" and source in df.columns:
+                for v in df[source].dropna():
+                    d = pd.to_datetime(v, dayfirst=True, errors="coerce")
+                    if pd.notna(d):
+                        dobs |= {d.strftime("%d/%m/%Y"), d.strftime("%Y-%m-%d"), d.strftime("%-d %B %Y")}
+    pseudonyms: set[str] = set()
+    for path in built["processed"].glob("*.parquet"):
+        df = pd.read_parquet(path)
+        for col in df.columns:
+            if col.endswith("_id") and col != "indicator_id":
+                pseudonyms |= set(df[col].dropna().astype(str))
+    return {"source identifier": source_ids, "date of birth": dobs, "pseudonym": pseudonyms}
+
+
+def test_public_outputs_hold_no_identifier_or_date_of_birth(built):
+    texts = _public_texts(built)
+    ids = _identifiers(built)
+    assert len(ids["source identifier"]) > 1000 and len(ids["date of birth"]) > 1000 and ids["pseudonym"]
+    for where, text in texts.items():
+        tokens = set(re.findall(r"[A-Za-z0-9/_-]{4,}", text))
+        for kind, values in ids.items():
+            if kind == "date of birth":
+                found = [v for v in values if v in text]
+            else:
+                found = sorted(tokens & values)
+            assert not found, f"public {where} contains {kind}(s): {found[:5]}"
+
+
+def test_public_tables_hold_no_count_from_1_to_5(built):
+    """No table cell in the public HTML, and no count in the public CSV, is 1 to 5."""
+    html = built["public"].html.read_text(encoding="utf-8")
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+    assert len(cells) > 100
+    small = [c for c in cells if re.fullmatch(r"\s*[1-5]\s*", re.sub(r"<[^>]+>", "", c))]
+    assert not small, f"{len(small)} table cells show a count from 1 to 5"
+    csv = pd.read_csv(built["public"].output_dir / "data" / "indicators.csv", dtype=str)
+    for col in ("numerator", "denominator"):
+        vals = pd.to_numeric(csv[col], errors="coerce")
+        assert not ((vals >= 1) & (vals <= 5)).any(), f"published CSV has {col} from 1 to 5"
+    counts = csv[csv["unit"] == "count"]
+    vals = pd.to_numeric(counts["value"], errors="coerce")
+    assert not ((vals >= 1) & (vals <= 5)).any(), "published CSV has a count value from 1 to 5"
+    assert (csv["numerator"] == "c").any(), "expected some suppressed cells in a small council's table"
+
+
+def test_board_outputs_do_show_small_counts(built):
+    """The board pack is unsuppressed: the same scan finds small counts there (so the public scan can fail)."""
+    csv = pd.read_csv(built["board"].output_dir / "data" / "indicators.csv", dtype=str)
+    vals = pd.to_numeric(csv["numerator"], errors="coerce")
+    assert ((vals >= 1) & (vals <= 5)).any()
