@@ -322,22 +322,35 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
 
 
 def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> None:
+    """Execute the chapters, two at a time (each in its own kernel); report the first failure in chapter order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        errors = list(pool.map(lambda nb: _execute_one(nb, out_dir, params, logger), notebooks))
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> BuildError | None:
     import papermill as pm
 
-    for nb in notebooks:
-        target = out_dir / nb.name
-        logger.info("executing %s", nb.name)
-        try:
-            pm.execute_notebook(
-                str(nb), str(target), parameters=params, kernel_name="python3", cwd=str(out_dir),
-                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            )
-        except pm.PapermillExecutionError as exc:
-            raise BuildError(
-                "notebooks",
-                f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                f"(the executed notebook with the error is kept in {target})",
-            ) from exc
+    target = out_dir / nb.name
+    logger.info("executing %s", nb.name)
+    try:
+        pm.execute_notebook(
+            str(nb), str(target), parameters=params, kernel_name="python3", cwd=str(out_dir),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        return BuildError(
+            "notebooks",
+            f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+            f"(the executed notebook with the error is kept in {target})",
+        )
+    logger.info("executed %s", nb.name)
+    return None
 
 
 def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path,

@@ -112,7 +112,6 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
             if _small(ctx, table.to_numpy()):
                 return f"*{title}: not shown because some groups are below 6 children.*\n"
         note = " Groups with fewer than 6 children in any month are combined."
-    table.index = [d.strftime("%b %Y") for d in table.index]
     chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
                                      caption=f"{title}.{note} {SOURCE}")
     return _emit(ctx, chart, label)

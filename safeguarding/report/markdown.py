@@ -28,14 +28,25 @@ def escape_cell(value: object) -> str:
 
 
 def md_table(df: pd.DataFrame, caption: str | None = None, label: str | None = None,
-             align: Iterable[str] | None = None) -> str:
-    """A pipe table; numeric-looking columns right-aligned unless ``align`` says otherwise."""
+             align: Iterable[str] | None = None, widths: Iterable[int] | None = None) -> str:
+    """A pipe table; numeric-looking columns right-aligned unless ``align`` says otherwise.
+
+    ``widths`` (relative, e.g. ``[1, 2, 5]``) sets column widths: pandoc reads
+    them from the number of dashes in the separator line of a long table.
+    """
     cols = [str(c) for c in df.columns]
     if align is None:
         align = ["l"] + ["r"] * (len(cols) - 1)
-    marks = {"l": ":---", "r": "---:", "c": ":---:"}
+    # without widths, short separators let pandoc size the columns to their content
+    scale = 8 if widths is not None else 0
+    widths = list(widths) if widths is not None else [1] * len(cols)
+
+    def mark(a: str, w: int) -> str:
+        dashes = "-" * max(3, scale * w)
+        return {"l": ":" + dashes, "r": dashes + ":", "c": ":" + dashes + ":"}[a]
+
     lines = ["| " + " | ".join(escape_cell(c) for c in cols) + " |",
-             "| " + " | ".join(marks[a] for a in align) + " |"]
+             "| " + " | ".join(mark(a, w) for a, w in zip(align, widths, strict=True)) + " |"]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(escape_cell(v) for v in row) + " |")
     out = "\n".join(lines)

@@ -52,7 +52,8 @@ def repeat_children(ctx: ReportContext) -> pd.DataFrame | None:
                          & (ctx.indicators.period_end == ctx.year_end)
                          & (ctx.indicators.breakdown == "referrals_in_period")]
     if not row.empty:
-        return breakdown_counts(ctx, "REFERRALS_CHILDREN", "referrals_in_period", order=["1", "2", "3+"])
+        return breakdown_counts(ctx, "REFERRALS_CHILDREN", "referrals_in_period", order=["1", "2", "3+"],
+                                labels={"1": "1 referral", "2": "2 referrals", "3+": "3 or more referrals"})
     refs = ctx.table("referrals")
     if refs is None or refs.empty:
         return None
@@ -60,7 +61,8 @@ def repeat_children(ctx: ReportContext) -> pd.DataFrame | None:
     per_child = in_year.groupby("child_id").size()
     bands = pd.cut(per_child, [0, 1, 2, float("inf")], labels=["1", "2", "3+"])
     counts = bands.value_counts().reindex(["1", "2", "3+"]).fillna(0)
-    return pd.DataFrame({"label": counts.index.astype(str), "count": counts.to_numpy(dtype=float)})
+    names = {"1": "1 referral", "2": "2 referrals", "3+": "3 or more referrals"}
+    return pd.DataFrame({"label": [names[str(i)] for i in counts.index], "count": counts.to_numpy(dtype=float)})
 
 
 def by_source_and_team(ctx: ReportContext) -> Block:
