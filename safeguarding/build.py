@@ -322,34 +322,37 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
 
 
 def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> None:
-    """Execute the chapters, two at a time (each in its own kernel); report the first failure in chapter order."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Execute the chapters two at a time, each in its own process and kernel.
+
+    Processes rather than threads: papermill is not thread-safe (it changes the
+    working directory of the process it runs in). The first failure in
+    chapter order is reported.
+    """
+    from concurrent.futures import ProcessPoolExecutor
 
     workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        errors = list(pool.map(lambda nb: _execute_one(nb, out_dir, params, logger), notebooks))
-    for error in errors:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_execute_one, notebooks, [out_dir] * len(notebooks), [params] * len(notebooks)))
+    for nb, error in zip(notebooks, results, strict=True):
+        logger.info("executed %s: %s", nb.name, "ok" if error is None else error)
+    for error in results:
         if error is not None:
-            raise error
+            raise BuildError("notebooks", error)
 
 
-def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> BuildError | None:
+def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any]) -> str | None:
+    """Run one chapter notebook with papermill; return an error message, or None."""
     import papermill as pm
 
     target = out_dir / nb.name
-    logger.info("executing %s", nb.name)
     try:
         pm.execute_notebook(
-            str(nb), str(target), parameters=params, kernel_name="python3", cwd=str(out_dir),
+            str(nb), str(target), parameters=params, kernel_name="python3",
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
         )
     except pm.PapermillExecutionError as exc:
-        return BuildError(
-            "notebooks",
-            f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-            f"(the executed notebook with the error is kept in {target})",
-        )
-    logger.info("executed %s", nb.name)
+        return (f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                f"(the executed notebook with the error is kept in {target})")
     return None
 
 
