@@ -295,7 +295,6 @@ def _stage_disclosure(cfg: Config, audience: str) -> Path:
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger) -> Path:
-    import papermill as pm
 
     notebooks = chapter_notebooks()
     if not notebooks:

@@ -58,7 +58,7 @@ def test_bad_year(tmp_path, year):
 
 def test_bad_audience(tmp_path):
     p = write(tmp_path, "year: 2025\naudience: everyone\n")
-    with pytest.raises(ConfigError, match="public.*board"):
+    with pytest.raises(ConfigError, match=r"public.*board"):
         load_config(p)
 
 

@@ -1104,14 +1104,14 @@ def add_intervals(out: pd.DataFrame, catalogue: Catalogue, confidence: float = 0
     ok = np.isfinite(val) & np.isfinite(num)
     pct = ok & (units.to_numpy() == "percent") & np.isfinite(den) & (den > 0)
     if pct.any():
-        l, h = wilson_interval(num[pct], den[pct], confidence)
-        lo[pct], hi[pct] = 100 * np.asarray(l), 100 * np.asarray(h)
+        lo_p, hi_p = wilson_interval(num[pct], den[pct], confidence)
+        lo[pct], hi[pct] = 100 * np.asarray(lo_p), 100 * np.asarray(hi_p)
     rate = ok & (units.to_numpy() == "rate_per_10k") & np.isfinite(den) & (den > 0)
     count = ok & (units.to_numpy() == "count") & (num >= 0)
     for mask, scale in ((rate, 10_000 / np.where(rate, den, 1.0)), (count, np.ones(len(out)))):
         if mask.any():
-            l, h = poisson_interval(num[mask], confidence)
-            lo[mask], hi[mask] = np.asarray(l) * scale[mask], np.asarray(h) * scale[mask]
+            lo_c, hi_c = poisson_interval(num[mask], confidence)
+            lo[mask], hi[mask] = np.asarray(lo_c) * scale[mask], np.asarray(hi_c) * scale[mask]
     out["ci_lower"] = lo
     out["ci_upper"] = hi
     return out

@@ -146,7 +146,7 @@ class ReportContext:
             return ":"
         if self.is_small(v):
             return "c"
-        return f"{int(round(v)):,}"
+        return f"{round(v):,}"
 
     def fmt_pct(self, numerator: Any, denominator: Any, value: Any = None) -> str:
         """A percentage to 1 dp, suppressed (``c``) when its numerator is suppressed."""

@@ -54,19 +54,19 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
         shown = [ctx.fmt_count(c) for c in counts]
         tot_shown = ctx.fmt_count(tot)
     elif "hidden" in raw.columns:
-        shown = ["c" if h else f"{int(round(c)):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
-        tot_shown = "c" if raw.attrs.get("total_hidden") else f"{int(round(tot)):,}"
+        shown = ["c" if h else f"{round(c):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
+        tot_shown = "c" if raw.attrs.get("total_hidden") else f"{round(tot):,}"
     else:
         from safeguarding.disclosure import suppress_table
 
-        frame = pd.DataFrame({"n": counts + [tot]})
+        frame = pd.DataFrame({"n": [*counts, tot]})
         display, _mask = suppress_table(frame, ["n"], total_row=len(counts))
         shown = [_thousands(v) for v in display["n"].tolist()[:-1]]
         tot_shown = _thousands(display["n"].tolist()[-1])
-    table = pd.DataFrame({label_title: raw["label"].tolist() + ["Total"], count_title: shown + [tot_shown]})
+    table = pd.DataFrame({label_title: [*raw["label"].tolist(), "Total"], count_title: [*shown, tot_shown]})
     if with_percent:
         pcts = []
-        for c, s in zip(counts + [tot], shown + [tot_shown], strict=True):
+        for c, s in zip([*counts, tot], [*shown, tot_shown], strict=True):
             if s in {"c", "x"} or tot_shown == "c":
                 pcts.append("c")
             elif tot <= 0:
