@@ -224,7 +224,8 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
         sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,
                                            benchmark_label=f"England in {fy_label(year)}")
     elif ours:
-        ours = None
+        return (f"*The comparison of {name.lower()} with every council in England is not shown: this year's "
+                "figure rests on fewer than 6 children and is withheld.*\n")
     chart = charts.funnel_chart(
         units.assign(value=100 * units.numerator / units.denominator), limits, benchmark=100 * bench,
         highlight=(ours[1], 100 * ours[0] / ours[1]) if ours else None,

@@ -158,12 +158,22 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
             if b.get("year_used") != ctx.year:
                 label = f"England in {fy_label(int(b['year_used']))}"
     sentence = verdicts.proportion_verdict(name, num, den, chart_df=chart, benchmark=bench, benchmark_label=label,
-                                           polarity=_polarity(ctx, code))
+                                           polarity=_polarity(ctx, code), verb=_verb(name))
     target = _num(cur.get("target"))
     if np.isfinite(target):
         rag = str(cur.get("rag", "N/A"))
         sentence += f" The target is {format_target(ctx, code, target)}; status: {rag}."
     return sentence
+
+
+_PLURAL_NOUNS = {"plans", "icpcs", "allegations", "re-referrals", "referrals", "visits", "conferences",
+                 "notifications", "arrangements", "enquiries", "children"}
+
+
+def _verb(name: str) -> str:
+    """'were' when the indicator's name is about a plural noun ('Plans reviewed on time'), else 'was'."""
+    words = {w.strip(",()").lower() for w in name.split()[:6]}
+    return "were" if words & _PLURAL_NOUNS else "was"
 
 
 def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.DataFrame | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from safeguarding.report import figures, text
 from safeguarding.report.context import ReportContext
 from safeguarding.report.markdown import Block, md_table
@@ -68,10 +70,8 @@ def outcomes_and_actions(ctx: ReportContext) -> Block:
     return b
 
 
-def actions_taken(ctx: ReportContext):  # -> pd.DataFrame | None
+def actions_taken(ctx: ReportContext) -> pd.DataFrame | None:
     """Allegations concluded in the year by action taken (a case may have several)."""
-    import pandas as pd
-
     alleg, actions = ctx.table("allegations"), ctx.table("allegation_actions")
     if alleg is None or actions is None:
         return None

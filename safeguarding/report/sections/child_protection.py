@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from safeguarding.report import figures, text
-from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.context import ReportContext
 from safeguarding.report.markdown import Block, md_table
 from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table
 from safeguarding.schema import CATEGORY_OF_ABUSE
@@ -114,6 +112,3 @@ def enquiries_and_conferences(ctx: ReportContext) -> Block:
     b.add(md_table(years, caption="Enquiries, conferences and plans by year", label="cp-s47-icpc"))
     return b
 
-
-__all__ = ["enquiries_and_conferences", "fy_label", "national_indicators", "open_by_characteristics",
-           "open_by_month", "overview", "pd", "starts_and_ends"]
