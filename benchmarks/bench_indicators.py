@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from safeguarding.config import load_config
 from safeguarding.indicators import compute_indicators, load_catalogue
 from safeguarding.indicators.engine import read_processed
+from safeguarding.synth.generator import inputs_config
 
 
 def build(root: Path, years: int) -> Path:
@@ -37,18 +38,7 @@ def build(root: Path, years: int) -> Path:
         import json
 
         truth = json.loads((raw / "ground_truth.json").read_text(encoding="utf-8"))
-    inputs = {}
-    for fname, meta in truth["files"].items():
-        if meta.get("entity"):
-            spec = {"file": f"raw/{fname}", "header_row": meta["header_row"], "columns": meta["columns"]}
-            if meta.get("sheet"):
-                spec["sheet"] = meta["sheet"]
-            if meta.get("encoding") and meta["encoding"] != "xlsx":
-                spec["encoding"] = meta["encoding"]
-            inputs[meta["entity"]] = spec
-    inputs["referrals"]["codes"] = {"referral_source": {v["source_label"]: k
-                                                        for k, v in truth["referral_source_mix"].items()}}
-    inputs["allegations"]["codes"] = {"sector": {v["source_label"]: k for k, v in truth["lado_sector_mix"].items()}}
+    inputs = inputs_config("raw")  # the same mapping the demo report.yml uses
     doc = {"area": {"name": "Bench"}, "year": 2025, "paths": {"raw": "raw", "processed": "processed"},
            "pseudonymisation": {"key_file": str(root / "pseudonym.key")}, "inputs": inputs,
            "population": {int(k): v for k, v in truth["population"].items()}}

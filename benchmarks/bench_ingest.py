@@ -41,27 +41,11 @@ print(json.dumps({"seconds": seconds, "rows": rows, "failed": list(result.failed
 
 def _synth_config(folder: Path, years: int, fault_rate: float) -> Path:
     from safeguarding.synth import generate_council
-    from safeguarding.synth import generator as g
+    from safeguarding.synth.generator import inputs_config
 
     truth = generate_council(folder, seed=2025, scale="large", years=years, fault_rate=fault_rate)
 
-    def labels(table: dict) -> dict[str, str]:
-        return {v[0]: k for k, v in table.items()}
-
-    codes = {"referrals": {"referral_source": labels(g.REFERRAL_SOURCES)},
-             "cp_plans": {"initial_category": labels(g.CATEGORIES), "latest_category": labels(g.CATEGORIES)},
-             "children": {"sex": labels(g.SEXES)},
-             "allegations": {"sector": labels(g.LADO_SECTORS), "category": labels(g.LADO_CATEGORIES),
-                             "outcome": labels(g.LADO_OUTCOMES)}}
-    inputs = {}
-    for fname, meta in truth["files"].items():
-        if meta.get("entity"):
-            spec = {"file": fname, "columns": meta["columns"]}
-            if meta.get("sheet"):
-                spec["sheet"] = meta["sheet"]
-            if meta["entity"] in codes:
-                spec["codes"] = codes[meta["entity"]]
-            inputs[meta["entity"]] = spec
+    inputs = inputs_config(".")  # the same mapping the demo report.yml uses
     return _write_config(folder, inputs, truth["end_year"])
 
 

@@ -16,12 +16,11 @@ import pandas as pd
 import pytest
 import yaml
 
-synth = pytest.importorskip("safeguarding.synth", reason="the synthetic generator is not available")
-ingest = pytest.importorskip("safeguarding.ingest", reason="the ingest stage is not available")
-
-from safeguarding.config import load_config  # noqa: E402
-from safeguarding.indicators import compute_indicators, load_catalogue  # noqa: E402
-from safeguarding.indicators.engine import read_processed  # noqa: E402
+from safeguarding import ingest, synth
+from safeguarding.config import load_config
+from safeguarding.indicators import compute_indicators, load_catalogue
+from safeguarding.indicators.engine import read_processed
+from safeguarding.synth.generator import inputs_config
 
 Z99 = 2.5758293035489004  # scipy.stats.norm.ppf(0.995)
 YEARS = 4
@@ -35,25 +34,10 @@ def within_ci(observed: float, p: float, n: float) -> bool:
 
 @pytest.fixture(scope="module")
 def council(tmp_path_factory):
-    if not hasattr(ingest, "run_ingest"):
-        pytest.skip("safeguarding.ingest.run_ingest is not available")
     root = tmp_path_factory.mktemp("large_council")
     raw = root / "raw"
     truth = synth.generate_council(raw, seed=4242, scale="large", years=YEARS, end_year=END_YEAR, fault_rate=0.0)
-    inputs = {}
-    for fname, meta in truth["files"].items():
-        if not meta.get("entity"):
-            continue
-        spec = {"file": f"raw/{fname}", "header_row": meta["header_row"], "columns": meta["columns"]}
-        if meta.get("sheet"):
-            spec["sheet"] = meta["sheet"]
-        if meta.get("encoding") and meta["encoding"] != "xlsx":
-            spec["encoding"] = meta["encoding"]
-        inputs[meta["entity"]] = spec
-    # the council's own labels, mapped to codes as an analyst would in report.yml
-    inputs["referrals"]["codes"] = {"referral_source": {v["source_label"]: k
-                                                        for k, v in truth["referral_source_mix"].items()}}
-    inputs["allegations"]["codes"] = {"sector": {v["source_label"]: k for k, v in truth["lado_sector_mix"].items()}}
+    inputs = inputs_config("raw")  # the same mapping the demo report.yml uses
     cfg_doc = {"area": {"name": "Recovery"}, "year": END_YEAR,
                "paths": {"raw": "raw", "processed": "processed", "reports": "reports"},
                "pseudonymisation": {"key_file": str(root / "secret" / "pseudonym.key")},
