@@ -215,3 +215,30 @@ def test_board_outputs_do_show_small_counts(built):
     csv = pd.read_csv(built["board"].output_dir / "data" / "indicators.csv", dtype=str)
     vals = pd.to_numeric(csv["numerator"], errors="coerce")
     assert ((vals >= 1) & (vals <= 5)).any()
+
+
+def test_charts_never_show_a_cell_the_tables_withhold(built, tmp_path):
+    """A cell hidden by secondary suppression (its count is above 5) is left out of the chart too.
+
+    Before this was checked, bar charts dropped only counts of 1 to 5, so a secondary-suppressed group was
+    drawn with its value label and the primary cell could be recovered from the total.
+    """
+    from safeguarding.report import ReportContext, figures
+    from safeguarding.report.tables import breakdown_counts
+
+    ctx = ReportContext.load(built["config"], audience="public", build_dir=tmp_path)
+    found = []
+    for code, breakdown in (("CPP_OPEN", "gender"), ("CPP_OPEN", "latest_category"),
+                            ("CPP_OPEN", "ethnicity"), ("REFERRALS", "referral_source"),
+                            ("LADO_REFERRALS", "sector"), ("LADO_REFERRALS", "category")):
+        raw = breakdown_counts(ctx, code, breakdown)
+        secondary = raw[raw["hidden"] & (raw["count"] > 5)]
+        if secondary.empty:
+            continue
+        md = figures.category_bar(ctx, raw, title="t", label=f"t-{code}-{breakdown}", what="things")
+        alt = md.split('fig-alt="', 1)[1]
+        for _, r in secondary.iterrows():
+            found.append((code, breakdown, r["label"]))
+            assert f"{r['label']} {int(r['count']):,}" not in alt, f"{code}/{breakdown}: {r['label']} drawn"
+            assert f"; {r['label']} " not in alt and f": {r['label']} " not in alt
+    assert found, "expected at least one secondary-suppressed group in the demo's year-end breakdowns"

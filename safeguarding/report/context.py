@@ -184,6 +184,12 @@ class ReportContext:
         pub = self.published(row)
         return pub is not None and pub.get("marker") == "c"
 
+    def hidden_mask(self, rows: pd.DataFrame) -> np.ndarray:
+        """For indicator-table rows: True where the public disclosure-controlled table withholds the figure."""
+        if self.shown is None or rows.empty:
+            return np.zeros(len(rows), dtype=bool)
+        return np.array([self.is_hidden(r) for _, r in rows.iterrows()], dtype=bool)
+
     def fmt_value(self, row: pd.Series | None) -> str:
         """An indicator row's value formatted by the catalogue unit (``c`` where suppressed)."""
         if row is None:

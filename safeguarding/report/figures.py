@@ -26,9 +26,34 @@ def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
     return md_figure(rel, chart.caption, chart.alt_text, label)
 
 
-def _small(ctx: ReportContext, values: np.ndarray) -> bool:
+def _small(ctx: ReportContext, values: np.ndarray, rows: pd.DataFrame | None = None) -> bool:
+    """True when, for the public, a chart of ``values`` would show a withheld figure.
+
+    Withheld means a count from 1 to 5, or (given the indicator-table ``rows``
+    behind the values) any figure the disclosure-controlled table hides,
+    including cells hidden by secondary suppression.
+    """
+    if not ctx.public:
+        return False
     v = np.asarray(values, dtype=float)
-    return ctx.public and bool(((v >= 1) & (v <= 5)).any())
+    if bool(((v >= 1) & (v <= 5)).any()):
+        return True
+    return rows is not None and bool(ctx.hidden_mask(rows).any())
+
+
+def _window_rows(ctx: ReportContext, code: str, months: int) -> pd.DataFrame:
+    """The headline monthly rows of an indicator in the ``months`` to the year end (what an SPC chart shows)."""
+    s = ctx.series(code, "month")
+    return s[s["period_end"] > ctx.year_end - pd.DateOffset(months=months)]
+
+
+def _hidden_columns(ctx: ReportContext, sel: pd.DataFrame, table: pd.DataFrame) -> list:
+    """Columns (breakdown values) of a pivoted chart table with any withheld cell, before relabelling."""
+    if not ctx.public:
+        return []
+    small = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
+    hidden = sel.loc[ctx.hidden_mask(sel), "breakdown_value"].astype(str).unique().tolist()
+    return sorted(set(small) | {c for c in table.columns if str(c) in hidden}, key=str)
 
 
 def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: str, what: str) -> str:
@@ -37,9 +62,11 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
     note = ""
     if ctx.public:
         hidden = data["count"].between(1, 5)
+        if "hidden" in data.columns:
+            hidden |= data["hidden"].astype(bool)
         if hidden.any():
             data = data[~hidden]
-            note = f" {int(hidden.sum())} group(s) with fewer than 6 are not shown."
+            note = f" {int(hidden.sum())} group(s) withheld to protect privacy are not shown."
     chart = charts.bar_chart(data["label"].tolist(), data["count"].to_numpy(float), title=title,
                              value_label="Number", what=what,
                              caption=f"{what.capitalize()} by group, {ctx.config.year_label}.{note} {SOURCE}")
@@ -49,16 +76,18 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
 def yearly_lines(ctx: ReportContext, codes: dict[str, str], *, title: str, label: str, years: int = 6) -> str:
     """Lines of yearly values for several count indicators."""
     series = {}
+    rows = []
     for code, name in codes.items():
         s = ctx.series(code, "year")
         s = s[s["value"].notna()].tail(years)
+        rows.append(s)
         if not s.empty:
             series[name] = pd.Series(s["value"].to_numpy(float), index=[fy_label(d.year) for d in s.period_end])
     if not series:
         return ""
     frame = pd.DataFrame(series)
-    if _small(ctx, frame.to_numpy()):
-        return "*The yearly chart is not shown because some yearly counts are below 6.*\n"
+    if _small(ctx, frame.to_numpy(), pd.concat(rows)):
+        return "*The yearly chart is not shown because some yearly figures are withheld to protect privacy.*\n"
     chart = charts.line_chart(frame, title=title, y_label="Number per year",
                               caption=f"{', '.join(codes.values())} by financial year. {SOURCE}")
     return _emit(ctx, chart, label)
@@ -74,13 +103,13 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
     values = s["value"].to_numpy(float)
     index = [d.strftime("%b %Y") for d in s.period_start]
     note = ""
-    if _small(ctx, values):
+    if _small(ctx, values, s):
         q = s[s["period_end"].dt.month.isin([3, 6, 9, 12])]
-        if _small(ctx, q["value"].to_numpy(float)) or q.empty:
+        if q.empty or _small(ctx, q["value"].to_numpy(float), q):
             return (f"*The chart of {what} is not shown: the monthly figures are below 6 and are withheld to "
                     "protect privacy.*\n")
         values, index = q["value"].to_numpy(float), [d.strftime("%b %Y") for d in q.period_start]
-        note = " Shown at quarter ends because some monthly figures are below 6."
+        note = " Shown at quarter ends because some monthly figures are withheld."
     frame = pd.DataFrame({what.capitalize(): values}, index=index)
     chart = charts.line_chart(frame, title=title, y_label="Number",
                               caption=f"{what.capitalize()} at each month end.{note} {SOURCE}")
@@ -98,20 +127,18 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         return ""
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
     table = table.fillna(0)
+    note = ""
+    hidden_cols = _hidden_columns(ctx, sel, table)
+    if hidden_cols:
+        # combine every group with a withheld cell, so that no segment shows a withheld figure
+        other = table[hidden_cols].sum(axis=1)
+        table = table.drop(columns=hidden_cols)
+        if _small(ctx, other.to_numpy()):
+            return f"*{title}: not shown because some groups are withheld to protect privacy.*\n"
+        table["Other (small groups)"] = other
+        note = " Groups with a withheld figure (fewer than 6 children) in any month are combined."
     if labels:
         table = table.rename(columns=labels)
-    note = ""
-    if _small(ctx, table.to_numpy()):
-        quarters = table[[d.month in (1, 4, 7, 10) for d in table.index]]
-        # group small categories into "Other" so that no segment shows 1 to 5
-        small_cols = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
-        if small_cols:
-            table = table.drop(columns=small_cols).assign(**{"Other (small groups)": table[small_cols].sum(axis=1)})
-        if _small(ctx, table.to_numpy()):
-            table = quarters
-            if _small(ctx, table.to_numpy()):
-                return f"*{title}: not shown because some groups are below 6 children.*\n"
-        note = " Groups with fewer than 6 children in any month are combined."
     chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
                                      caption=f"{title}.{note} {SOURCE}")
     return _emit(ctx, chart, label)
@@ -126,16 +153,16 @@ def quarterly_by(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[
     if sel.empty:
         return ""
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum").fillna(0)
-    table = table.rename(columns=labels)
     note = ""
-    if _small(ctx, table.to_numpy()):
-        small_cols = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
-        other = table[small_cols].sum(axis=1)
-        table = table.drop(columns=small_cols)
+    hidden_cols = _hidden_columns(ctx, sel, table)
+    if hidden_cols:
+        other = table[hidden_cols].sum(axis=1)
+        table = table.drop(columns=hidden_cols)
+        if _small(ctx, other.to_numpy()):
+            return f"*{title}: not shown because some quarterly figures are withheld to protect privacy.*\n"
         table["Other sectors"] = other
-        if _small(ctx, table.to_numpy()):
-            return f"*{title}: not shown because some quarterly counts are below 6.*\n"
-        note = " Sectors with fewer than 6 allegations in any quarter are combined as 'Other sectors'."
+        note = " Sectors with a withheld figure (fewer than 6 allegations) in any quarter are combined."
+    table = table.rename(columns=labels)
     table.index = [ctx.period_label(d, "quarter") for d in table.index]
     chart = charts.stacked_bar_chart(table, title=title, y_label="Allegations referred",
                                      caption=f"{title}, {ctx.config.year_label}.{note} {SOURCE}")
@@ -149,9 +176,9 @@ def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
     df = spc_frame(ctx, code, months=months)
     if df is None:
         return ""
-    if _small(ctx, df["value"].to_numpy(float)):
+    if _small(ctx, df["value"].to_numpy(float), _window_rows(ctx, code, months)):
         return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown because some monthly "
-                "counts are below 6.*\n")
+                "figures are withheld to protect privacy.*\n")
     from safeguarding.stats import verdicts
 
     name = ctx.info(code).name
@@ -170,7 +197,7 @@ def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> s
     df = spc_frame(ctx, code, months=months)
     if df is None:
         return ""
-    if _small(ctx, df["numerator"].to_numpy(float)) or _small(
+    if _small(ctx, df["numerator"].to_numpy(float), _window_rows(ctx, code, months)) or _small(
             ctx, (df["denominator"] - df["numerator"]).to_numpy(float)):
         return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
                 "because some months rest on fewer than 6 children; the yearly figure above is reliable.*\n")
