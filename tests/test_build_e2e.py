@@ -47,6 +47,8 @@ def test_run_log_records_the_run(built):
     assert run["outcome"] == "published"
     assert run["inputs"] and all(v["sha256"] and len(v["sha256"]) == 64 for v in run["inputs"].values())
     assert run["versions"]["pandas"] and run["config"]["area"]["name"]
+    # the kernels' start-up chatter is kept in the run's log folder, not printed to the analyst
+    assert (built["public"].log_dir / "kernels.log").is_file()
 
 
 def _html_text(path: Path) -> str:
@@ -147,7 +149,7 @@ def _identifiers(built) -> dict[str, set[str]]:
     for name, spec in cfg["inputs"].items():
         path = Path(spec["file"])
         if path.suffix == ".xlsx":
-            df = pd.read_excel(path, sheet_name=spec.get("sheet", 0), header=int(spec.get("header_row", 1)) - 1,
+            df = pd.read_excel(path, engine="openpyxl", sheet_name=spec.get("sheet", 0), header=int(spec.get("header_row", 1)) - 1,
                                dtype=str)
         else:
             df = pd.read_csv(path, dtype=str, encoding=spec.get("encoding", "utf-8-sig").replace("auto", "utf-8-sig"))
