@@ -149,8 +149,8 @@ def _identifiers(built) -> dict[str, set[str]]:
     for name, spec in cfg["inputs"].items():
         path = Path(spec["file"])
         if path.suffix == ".xlsx":
-            df = pd.read_excel(path, engine="openpyxl", sheet_name=spec.get("sheet", 0), header=int(spec.get("header_row", 1)) - 1,
-                               dtype=str)
+            df = pd.read_excel(path, engine="openpyxl", sheet_name=spec.get("sheet", 0),
+                               header=int(spec.get("header_row", 1)) - 1, dtype=str)
         else:
             df = pd.read_csv(path, dtype=str, encoding=spec.get("encoding", "utf-8-sig").replace("auto", "utf-8-sig"))
         for canonical, source in (spec.get("columns") or {}).items():
