@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"\nPublished {result.output_dir}")
     print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
+    print(f"  run log: {result.log_dir}")
     if result.warnings:
         print(f"  {len(result.warnings)} warning(s); see {result.log_dir}")
     return 0
