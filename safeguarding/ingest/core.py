@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.formats import read_format
 from safeguarding.ingest.mapping import ColumnMap, code_lookup, header_scorer, map_columns
 from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
 from safeguarding.ingest.readers import RawTable, read_input
@@ -39,7 +40,7 @@ from safeguarding.ingest.validate import (
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity
 
 #: Keys allowed in one ``inputs.<table>`` entry.
-SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format")
+SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
 DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
 
@@ -183,8 +184,11 @@ def _ingest_table(name: str, spec: dict[str, Any], cfg: Any, pseud: Pseudonymise
     _check_spec(name, spec, where)
     path = cfg.resolve(spec["file"])
     configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
-    raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
-                     header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=t.key)
+    if spec.get("format") is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
+        raw, configured, spec = read_format(path, entity, spec, configured, key=t.key)
+    else:
+        raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
+                         header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=t.key)
     t.raw = raw
     t.warnings.extend(raw.warnings)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
