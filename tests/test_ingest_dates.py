@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeguarding.ingest.dates import parse_dates
+from safeguarding.ingest.dates import UNPARSEABLE, parse_dates
 
 
 def _one(value, mode="auto"):
@@ -131,3 +131,27 @@ def test_full_layout_shortcut_gives_what_pandas_gives():
         assert (got[quick] == want[quick]).all()          # what it reads, it reads as pandas does
         assert quick.sum() > 0.5 * (~np.isnat(want)).sum()  # and it reads most of the real dates
         assert not quick[-11:].any()                         # anything not written in full goes to pandas
+
+
+def test_junk_that_looks_like_mixed_time_zones_is_rejected_not_fatal():
+    # pandas raises "Mixed timezones detected" for this pair even with errors="coerce"
+    days, reason, _ = parse_dates(np.array(["20240102 1900\xa0", "20240102 2024-01-0213", "03/04/2024"],
+                                           dtype=object))
+    assert list(reason) == [UNPARSEABLE, UNPARSEABLE, None]
+    assert days[2] == np.datetime64("2024-04-03")
+
+
+def test_iso_fallback_takes_only_iso_8601_text():
+    days, reason, _ = parse_dates(np.array(["2024-01-02 1900", "2024-01-02 2024-01-0213",
+                                            "2024-01-03T10:00:01.5+0100", "2024-01-04 junk"], dtype=object))
+    assert list(reason) == [None, UNPARSEABLE, None, UNPARSEABLE]
+    assert list(days[[0, 2]]) == [np.datetime64("2024-01-02"), np.datetime64("2024-01-03")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789-+:/ TZ.\xa0", max_size=24), min_size=1, max_size=12))
+def test_any_date_like_junk_gets_a_date_or_a_reason(texts):
+    days, reason, message = parse_dates(np.array(texts, dtype=object))
+    for d, r, m in zip(days, reason, message, strict=True):
+        assert np.isnat(d) == (r is not None)
+        assert (r is None) == (m is None)

@@ -36,6 +36,9 @@ _MAX_SERIAL = 2_958_465  # 9999-12-31
 _SERIAL = re.compile(r"^\d{1,7}(\.\d+)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?$")
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+#: a date written as ISO 8601, perhaps with a time and a zone
+_ISO_FULL = re.compile(r"^\d{4}-\d{2}-\d{2}"
+                       r"(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$")
 _YMD = re.compile(r"^(\d{4})[/\-](\d{1,2})[/\-](\d{1,2})(?:[ T].*)?$")
 
 _DIRECTIVE = re.compile(r"%.")
@@ -126,6 +129,30 @@ def _fixed_layout(texts: np.ndarray, fmt: str) -> np.ndarray:
     return out
 
 
+def _to_datetime(texts: np.ndarray | list[str], fmt: str) -> np.ndarray:
+    """``pd.to_datetime`` with ``errors="coerce"`` that never raises (object array, NaT where not parsed).
+
+    pandas still raises for some junk even when coercing (e.g. "Mixed timezones
+    detected" when a few strings happen to look like times with different
+    offsets); then each text is parsed on its own, so one bad value cannot stop
+    a column, let alone an ingest.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(pd.Series(texts, dtype=object), format=fmt, errors="coerce").to_numpy()
+        except (ValueError, OverflowError, TypeError):
+            out = np.full(len(texts), pd.NaT, dtype=object)
+            for i, t in enumerate(texts):
+                try:
+                    v = pd.to_datetime(t, format=fmt, errors="coerce")
+                except (ValueError, OverflowError, TypeError):
+                    continue
+                if not pd.isna(v):
+                    out[i] = v.tz_localize(None) if getattr(v, "tzinfo", None) is not None else v
+            return out
+
+
 def _try_formats(texts: np.ndarray, formats: tuple[str, ...]) -> np.ndarray:
     """Parse an object array of strings with each format in turn -> datetime64[D] (NaT = no format fitted)."""
     out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -140,10 +167,7 @@ def _try_formats(texts: np.ndarray, formats: tuple[str, ...]) -> np.ndarray:
             break
         if remaining.size <= _FEW and not any(_may_fit(t, fmt) for t in texts[remaining]):
             continue  # the few texts left (typically junk) cannot fit this format: skip the call
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(pd.Series(texts[remaining], dtype=object), format=fmt, errors="coerce")
-        vals = parsed.to_numpy()
+        vals = _to_datetime(texts[remaining], fmt)
         good = ~pd.isna(vals)
         if good.any():
             out[remaining[good]] = vals[good].astype("datetime64[D]")
@@ -210,14 +234,11 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
             if mode != "iso" and (~good).any():
                 # ISO 8601 with zones or fractions that the explicit formats missed
                 bad = np.nonzero(~good)[0]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    local = [_ZONE.sub("", t) for t in texts[rest][bad]]  # the date as written, not in UTC
-                    extra = pd.to_datetime(pd.Series(local, dtype=object), format="ISO8601", errors="coerce")
-                ev = extra.to_numpy()
+                local = [_ZONE.sub("", t) for t in texts[rest][bad]]  # the date as written, not in UTC
+                ev = _to_datetime(local, "ISO8601")
                 eg = ~pd.isna(ev)
-                # only accept ISO-looking strings here (starting with a 4-digit year)
-                eg &= np.array([bool(re.match(r"^\d{4}-\d{2}-\d{2}", t)) for t in texts[rest][bad]], dtype=bool)
+                # only accept what is written as ISO 8601 here: a date, then perhaps a time and a zone
+                eg &= np.array([bool(_ISO_FULL.match(t)) for t in texts[rest][bad]], dtype=bool)
                 days[ridx[bad[eg]]] = ev[eg].astype("datetime64[D]")
                 good[bad[eg]] = True
             for j in np.nonzero(~good)[0]:
