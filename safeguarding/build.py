@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"\nPublished {result.output_dir}")
     print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
+    print(f"  run log: {result.log_dir}")
     if result.warnings:
         print(f"  {len(result.warnings)} warning(s); see {result.log_dir}")
     return 0
@@ -225,7 +226,7 @@ def build(
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
         stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud))
-        built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger))
+        built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
@@ -294,7 +295,8 @@ def _stage_disclosure(cfg: Config, audience: str) -> Path:
     return disclosure_controlled(cfg, audience)
 
 
-def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger) -> Path:
+def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
+                     log_dir: Path | None = None) -> Path:
 
     notebooks = chapter_notebooks()
     if not notebooks:
@@ -311,7 +313,7 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
     old_path = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *([old_path] if old_path else [])])
     try:
-        _execute_all(notebooks, out_dir, params, logger)
+        _execute_all(notebooks, out_dir, params, logger, (log_dir or work) / "kernels.log")
     finally:
         if old_path is None:
             os.environ.pop("PYTHONPATH", None)
@@ -320,23 +322,35 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
     return out_dir
 
 
-def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger) -> None:
+def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger,
+                 kernel_log: Path) -> None:
     """Execute the chapters two at a time, each in its own process and kernel.
 
     Processes rather than threads: papermill is not thread-safe (it changes the
     working directory of the process it runs in). The first failure in
-    chapter order is reported.
+    chapter order is reported. What the kernels print on standard error
+    (Jupyter's start-up and shutdown chatter) goes to ``kernel_log`` in the
+    run's log folder instead of the analyst's terminal.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    logger.info("kernel messages: %s", kernel_log)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),)) as pool:
         results = list(pool.map(_execute_one, notebooks, [out_dir] * len(notebooks), [params] * len(notebooks)))
     for nb, error in zip(notebooks, results, strict=True):
         logger.info("executed %s: %s", nb.name, "ok" if error is None else error)
     for error in results:
         if error is not None:
             raise BuildError("notebooks", error)
+
+
+def _quiet_worker(log_path: str) -> None:
+    """Send this worker's standard error (and its kernels', which inherit it) to ``log_path``."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="replace")
 
 
 def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any]) -> str | None:

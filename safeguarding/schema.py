@@ -498,7 +498,7 @@ PERSONAL_COLUMN_PATTERNS = (
     "name", "forename", "surname", "address", "postcode", "post code", "street",
     "phone", "telephone", "email", "nhs number", "nhs no", "upn", "ni number",
     "notes", "note", "comment", "comments", "narrative", "description", "free text",
-    "details", "case summary",
+    "details", "case summary", "ucn", "allocated worker", "social worker", "personal advisor",
 )
 
 

@@ -60,3 +60,74 @@ def test_non_dates_from_workbooks_are_rejected_not_crashing():
 def test_zone_suffix_keeps_the_date_as_written():
     assert _one("2024-01-05T23:30:00-05:00")[0] == dt.date(2024, 1, 5)
     assert _one("2024-01-05T00:30:00+01:00")[0] == dt.date(2024, 1, 5)
+
+
+def test_formats_skipped_for_the_last_few_texts_could_not_have_fitted(monkeypatch):
+    """Skipping a format none of the remaining texts can fit gives exactly what trying it gives."""
+    from safeguarding.ingest import dates
+
+    values = np.array(["31/02/2024", "00/00/0000", "TBC", "unknown", "2024-13-01", "2024-01-05T10:30:00Z",
+                       "05/01/2024\t10:30", "5 Jan 2024", "05-Jan-24", "20240105", "2024/01/05", "05.01.2024",
+                       "45292", "2024-01-05 10:30:00.5", "1/2/24", " 05/01/2024 ", "２０２４-01-05"], dtype=object)
+    for mode in ("auto", "iso"):
+        for n in (1, 3, len(values)):
+            for start in range(0, len(values), n):
+                chunk = values[start:start + n]
+                monkeypatch.setattr(dates, "_FEW", 0)   # try every format: the reference
+                want = parse_dates(chunk, mode)
+                monkeypatch.setattr(dates, "_FEW", 64)
+                got = parse_dates(chunk, mode)
+                assert np.array_equal(got[0], want[0], equal_nan=True), chunk
+                assert list(got[1]) == list(want[1]) and list(got[2]) == list(want[2]), chunk
+
+
+_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%d %b %Y", "%d-%b-%y", "%Y%m%d")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2035, 12, 31)), st.sampled_from(_FORMATS),
+       st.sampled_from(["", "/", "-", ".", " ", "\t", "T", ":"]), st.sampled_from(["", "/", "-", " ", "T", "Z"]))
+def test_a_text_pandas_reads_with_a_format_always_may_fit_it(when, written, old, new):
+    """_may_fit is only ever False for texts that the format cannot read (dates written in one format,
+    separators swapped, tried against every format)."""
+    import warnings
+
+    import pandas as pd
+
+    from safeguarding.ingest.dates import DAYFIRST_FORMATS, ISO_FORMATS, _may_fit
+
+    text = when.strftime(written)
+    text = text.replace(old, new) if old else text + new
+    for fmt in dict.fromkeys(DAYFIRST_FORMATS + ISO_FORMATS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(pd.Series([text], dtype=object), format=fmt, errors="coerce")
+        if not pd.isna(parsed.iloc[0]):
+            assert _may_fit(text, fmt), (text, fmt)
+    assert not _may_fit("TBC", "%Y%m%d") and not _may_fit("31/02/2024", "%Y-%m-%d")
+
+
+def test_full_layout_shortcut_gives_what_pandas_gives():
+    """dd/mm/yyyy and yyyy-mm-dd are read without pandas; every day, month and year edge agrees with it."""
+    import warnings
+
+    import pandas as pd
+
+    from safeguarding.ingest.dates import _fixed_layout
+
+    years = ["0000", "1677", "1678", "1900", "2000", "2023", "2024", "2261", "2262", "9999"]
+    days = [f"{d:02d}" for d in range(0, 33)]
+    months = [f"{m:02d}" for m in range(0, 14)]
+    for fmt, layout in (("%d/%m/%Y", "{d}/{m}/{y}"), ("%Y-%m-%d", "{y}-{m}-{d}")):
+        texts = [layout.format(d=d, m=m, y=y) for y in years for m in months for d in days]
+        texts += ["1/02/2024", "01/2/2024", "01-02-2024", "2024/01/02", "01/02/2024 ", "٠١/٠٢/٢٠٢٤", "ab/cd/efgh",
+                  "2024-1-02", "+024-01-02", "01/02/20245", ""]
+        values = np.array(texts, dtype=object)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = pd.to_datetime(pd.Series(values), format=fmt, errors="coerce").to_numpy().astype("datetime64[D]")
+        got = _fixed_layout(values, fmt)
+        quick = ~np.isnat(got)
+        assert (got[quick] == want[quick]).all()          # what it reads, it reads as pandas does
+        assert quick.sum() > 0.5 * (~np.isnat(want)).sum()  # and it reads most of the real dates
+        assert not quick[-11:].any()                         # anything not written in full goes to pandas

@@ -129,3 +129,54 @@ def test_cp1252_bytes_outside_utf8(tmp_path):
     assert t.encoding == "cp1252"
     assert [str(v) for v in t.columns[2]] == ["Équipe – Nord"]
     assert np.asarray(t.row_numbers).tolist() == [2]
+
+
+@pytest.mark.parametrize(("multiline", "place"), [(True, "East"), (False, "East"), (False, "Café – Nord")])
+def test_header_scan_on_the_start_of_a_text_matches_the_whole_text(tmp_path, monkeypatch, multiline, place):
+    """The header is looked for in the first characters only; wherever that cut falls (inside a quoted
+    multi-line value, between \\r and \\n, ...), the result is what parsing the whole file gives,
+    for plain ASCII files (decoded only as far as needed) and others."""
+    from safeguarding.ingest import readers
+
+    title = '"Run on\r\n01/04/2025"' if multiline else "Run on 01/04/2025"
+    team = f'"{place}\r\nside"' if multiline else place
+    text = (f"Referrals\r\n{title}\r\n\r\nReferral ID,Child ID,Date of referral,Team\r\n"
+            f"R1,C1,01/02/2024,{team}\r\nR2,C2,02/02/2024,West\r\n"
+            + "".join(f"R{i},C{i},03/02/2024,North\r\n" for i in range(3, 40)))
+    p = tmp_path / "r.csv"
+    p.write_bytes(text.encode("utf-8"))
+    for header_row in (None, 4):
+        monkeypatch.setattr(readers, "HEAD_PREFIX_CHARS", len(text) + 1)   # the whole text: the reference
+        want = read_csv(p, SCORE, header_row=header_row)
+        assert want.header_row == 4 and want.row_numbers.tolist()[:3] == [5, 6, 7]
+        for cut in range(1, len(text)):
+            monkeypatch.setattr(readers, "HEAD_PREFIX_CHARS", cut)
+            got = read_csv(p, SCORE, header_row=header_row)
+            assert (got.header_row, got.headers, got.row_numbers.tolist()) == \
+                (want.header_row, want.headers, want.row_numbers.tolist()), cut
+            assert [list(map(str, c)) for c in got.columns] == [list(map(str, c)) for c in want.columns], cut
+
+
+@pytest.mark.parametrize(("data", "lines"), [(b"", 0), (b"a", 1), (b"a\n", 1), (b"a\nb", 2), (b"a\r\nb\r\n", 2),
+                                             (b"a\rb\rc", 3), (b"a\r\n\rb\n\nc", 5)])
+def test_physical_lines_counts_every_line_end(data, lines):
+    from safeguarding.ingest.readers import _physical_lines
+
+    assert _physical_lines(data) == lines
+
+
+def test_ragged_workbook_rows_are_padded_and_trimmed(tmp_path, monkeypatch):
+    from safeguarding.ingest import readers
+
+    rows = [["Referral ID", "Child ID", "Date of referral"], ["R1", "C1"], ["R2", "C2", 45292, "extra"],
+            ["R3", "C3", "01/02/2024"]]
+    monkeypatch.setattr(readers, "_sheet_rows_calamine", lambda data, sheet: (["Data"], "Data", rows))
+    monkeypatch.setattr(readers, "_sheet_rows_openpyxl", lambda data, sheet: (["Data"], "Data", rows))
+    p = tmp_path / "r.xlsx"
+    p.write_bytes(b"PK\x03\x04 stands in for a workbook")
+    t = read_xlsx(p, SCORE)
+    assert [list(c) for c in t.columns] == [["R1", "R2", "R3"], ["C1", "C2", "C3"], [None, 45292, "01/02/2024"]]
+    assert t.extra_fields == {1: "extra"}
+    rows[1].append(None)   # now rectangular up to the headers: the other way of splitting into columns
+    t = read_xlsx(p, SCORE)
+    assert [list(c) for c in t.columns] == [["R1", "R2", "R3"], ["C1", "C2", "C3"], [None, 45292, "01/02/2024"]]

@@ -415,3 +415,88 @@ def test_fast_and_slow_csv_paths_agree(tmp_path, n):
     expected = pd.to_datetime(pd.Series(dates), format="%d/%m/%Y")
     assert (fa["referral_date"].to_numpy() == expected.to_numpy()).all()
 
+
+
+def test_pseudonyms_remembered_across_tables_equal_a_fresh_hmac(tmp_path):
+    """The per-run cache hands out exactly the HMAC of each value, whichever table asked first."""
+    import hmac
+
+    from safeguarding.ingest.pseudonym import Pseudonymiser
+
+    key = bytes(range(32, 64))
+
+    def expected(kind, prefix, value):
+        msg = f"safeguarding-pseudonym-v1\x1f{kind}\x1f{value}".encode()
+        return prefix + hmac.new(key, msg, "sha256").hexdigest()[:16]
+
+    p = Pseudonymiser(key)
+    first = p.many("child_id", np.array(["K1", "K2", "K3"], dtype=object))
+    again = p.many("child_id", np.array(["K3", None, "K4", "K1", "K3"], dtype=object))   # cached, blank, new
+    assert list(first) == [expected("child_id", "C", v) for v in ("K1", "K2", "K3")]
+    assert list(again) == [expected("child_id", "C", "K3"), None, expected("child_id", "C", "K4"),
+                           expected("child_id", "C", "K1"), expected("child_id", "C", "K3")]
+    assert p.many("plan_id", np.array(["K1"], dtype=object))[0] == expected("plan_id", "P", "K1")
+    assert Pseudonymiser(key).one("child_id", "K4") == again[2]
+    # end to end: a child in three tables gets the HMAC of its identifier in every table written
+    kids = "Child ID,DOB,Gender\nK1,01/02/2015,F\nK2,03/04/2016,M\n"
+    refs = "Referral ID,Child ID,Date of referral\nR1,K2,01/02/2024\nR2,K1,02/02/2024\nR3,K2,03/02/2024\n"
+    s47 = "S47 ID,Child ID,S47 start date,Referral ID\nS1,K2,04/02/2024,R3\n"
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "pseudonym.key").write_text(key.hex() + "\n")
+    (tmp_path / "secret" / "pseudonym.key").chmod(0o600)
+    result = run_ingest(make_config(tmp_path, {"children": {"file": write(tmp_path, "k.csv", kids)},
+                                               "referrals": {"file": write(tmp_path, "r.csv", refs)},
+                                               "s47": {"file": write(tmp_path, "s.csv", s47)}}))
+    assert result.ok, result.failed
+    out = tmp_path / "out"
+    assert pd.read_parquet(out / "children.parquet")["child_id"].tolist() == [expected("child_id", "C", "K1"),
+                                                                            expected("child_id", "C", "K2")]
+    assert pd.read_parquet(out / "referrals.parquet")["child_id"].tolist() == [
+        expected("child_id", "C", v) for v in ("K2", "K1", "K2")]
+    s = pd.read_parquet(out / "s47.parquet")
+    assert (s["child_id"].iloc[0], s["referral_id"].iloc[0]) == (expected("child_id", "C", "K2"),
+                                                                expected("referral_id", "R", "R3"))
+
+
+def test_identifier_columns_written_without_a_dictionary(tmp_path):
+    import pyarrow.parquet as pq
+
+    result = run_ingest(make_config(tmp_path, {"referrals": {"file": write(tmp_path, "ref.csv", REFERRALS)}}))
+    assert result.ok
+    meta = pq.ParquetFile(tmp_path / "out" / "referrals.parquet").metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: set(meta.column(i).encodings) for i in range(meta.num_columns)}
+    dictionary = {"PLAIN_DICTIONARY", "RLE_DICTIONARY"}
+    assert not encodings["child_id"] & dictionary and not encodings["referral_id"] & dictionary
+    assert encodings["team"] & dictionary and encodings["referral_source"] & dictionary
+
+
+def test_cross_checks_only_look_back_at_tables_already_ingested():
+    from safeguarding.ingest.core import CROSS_CHECKS
+
+    order = list(ENTITIES)
+    reads = {"icpc": "s47", "cp_reviews": "cp_plans", "referrals": "referrals"}
+    assert set(CROSS_CHECKS) == set(reads)
+    for subject, other in reads.items():
+        assert order.index(other) <= order.index(subject)
+
+
+def test_duplicates_point_at_the_first_valid_copy(tmp_path):
+    text = ("Referral ID,Child ID,Date of referral,Source\n"
+            "R1,C1,31/02/2024,Schools\n"     # row 2: invalid, so not a copy to keep
+            "R2,C2,01/02/2024,Schools\n"
+            "R1,C1,01/02/2024,Schools\n"     # row 4: first valid R1
+            "R3,C3,01/02/2024,Police\n"
+            "R1,C1,01/02/2024,Schools\n"     # row 6: repeats row 4
+            "R1,C7,05/02/2024,Schools\n"     # row 7: same id as row 4
+            "R3,C3,01/02/2024,Police\n"      # row 8: repeats row 5
+            "R1,C1,01/02/2024,Schools\n")    # row 9: repeats row 4
+    result = run_ingest(make_config(tmp_path, {"referrals": {"file": write(tmp_path, "r.csv", text)}}))
+    rej = rejected(result)
+    got = {int(r.row_number): (r.reason, r.message, r.value) for r in rej.itertuples()}
+    assert got[6][:2] == ("duplicate_row", "repeats row 4 (the first copy was kept)")
+    assert got[7][:2] == ("duplicate_key", "has the same referral_id as row 4 (the first copy was kept)")
+    assert got[8][:2] == ("duplicate_row", "repeats row 5 (the first copy was kept)")
+    assert got[9][0] == "duplicate_row" and got[2][0] == "impossible_date" and set(got) == {2, 6, 7, 8, 9}
+    assert got[6][2].startswith("R") and len(got[6][2]) == 17          # the pseudonymised identifier
+    e = entry(result, "referrals")
+    assert (e["rows_read"], e["rows_accepted"], e["rows_rejected"]) == (8, 3, 5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.formats import read_format
 from safeguarding.ingest.mapping import ColumnMap, code_lookup, header_scorer, map_columns
 from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
 from safeguarding.ingest.readers import RawTable, read_input
@@ -39,7 +41,7 @@ from safeguarding.ingest.validate import (
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity
 
 #: Keys allowed in one ``inputs.<table>`` entry.
-SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format")
+SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
 DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
 
@@ -175,25 +177,54 @@ def _fix(reason: str, t: TableResult, canon: str) -> str:
     return "correct the source"
 
 
-def _ingest_table(name: str, spec: dict[str, Any], cfg: Any, pseud: Pseudonymiser,
+@dataclass
+class Source:
+    """One input read, its headers mapped and its mapped columns factorized: where conversion starts."""
+
+    raw: RawTable
+    cmap: ColumnMap
+    #: canonical column -> ``factorize`` of its raw values
+    factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
+    #: the input's settings to use from here on (codes, date_format)
+    spec: dict[str, Any]
+
+
+def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
+    """Check one input's settings, read its file, map its headers and factorize the mapped columns.
+
+    Touches nothing shared, so it can run in a worker thread while the previous table is converted
+    (reading and factorizing are mostly pyarrow / calamine work that releases the GIL).
+    Raises :class:`IngestError` when the table cannot be used at all.
+    """
+    entity = ENTITIES[name]
+    key = f"inputs.{name}"
+    _check_spec(name, spec, str(cfg.path))
+    path = cfg.resolve(spec["file"])
+    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    if spec.get("format") is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
+        raw, configured, spec = read_format(path, entity, spec, configured, key=key)
+    else:
+        raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
+                         header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
+    where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
+    cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
+    factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
+                  for c in entity.columns if c.name in cmap.positions}
+    return Source(raw, cmap, factorized, spec)
+
+
+def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudonymiser,
                   ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
     entity = ENTITIES[name]
     t = TableResult(name, entity, str(spec.get("file", "")), spec)
-    where = str(cfg.path)
-    _check_spec(name, spec, where)
-    path = cfg.resolve(spec["file"])
-    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
-    raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
-                     header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=t.key)
-    t.raw = raw
+    t.raw = raw = source.raw
     t.warnings.extend(raw.warnings)
-    where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
-    t.cmap = cmap = map_columns(raw.headers, entity, configured, where=where, key=t.key)
+    t.cmap = cmap = source.cmap
     t.warnings.extend(cmap.warnings)
-    lookups = {c.name: code_lookup(c.codes, (spec.get("codes") or {}).get(c.name),
-                                   key=f"{t.key}.codes.{c.name}")
+    codes = source.spec.get("codes") or {}
+    lookups = {c.name: code_lookup(c.codes, codes.get(c.name), key=f"{t.key}.codes.{c.name}")
                for c in entity.columns if c.codes and c.name in cmap.positions}
-    date_mode = str(spec.get("date_format", "auto"))
+    date_mode = str(source.spec.get("date_format", "auto"))
     # convert every mapped column over all rows read, then find the entirely blank rows
     conv: dict[str, Converted] = {}
     for col in entity.columns:
@@ -201,7 +232,8 @@ def _ingest_table(name: str, spec: dict[str, Any], cfg: Any, pseud: Pseudonymise
             continue
         values = raw.columns[cmap.positions[col.name]]
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
-                                 pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None)
+                                 pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None,
+                                 factorized=source.factorized.get(col.name))
     n_all = raw.n_rows
     all_blank = np.ones(n_all, dtype=bool)
     for c in conv.values():
@@ -220,9 +252,11 @@ def _ingest_table(name: str, spec: dict[str, Any], cfg: Any, pseud: Pseudonymise
     keep = ~all_blank
     t.blank_rows = int(all_blank.sum())
     t.n_read = int(keep.sum())
-    t.row_numbers = raw.row_numbers[keep]
-    for c in conv.values():
-        c.codes = c.codes[keep]
+    t.row_numbers = raw.row_numbers
+    if t.blank_rows:  # drop them (nothing to copy in the usual case)
+        t.row_numbers = raw.row_numbers[keep]
+        for c in conv.values():
+            c.codes = c.codes[keep]
     t.conv = conv
     t.data = {k: c.values() for k, c in conv.items()}
     if t.blank_rows:
@@ -295,11 +329,13 @@ def _duplicates(t: TableResult) -> None:
     ok = np.nonzero(~t.problems.bad_rows(t.n_read))[0]
     if ok.size < 2:
         return
-    ids = {k: c.value_ids()[ok] for k, c in t.conv.items()}
-    frame = pd.DataFrame(ids)
-    dup_key = frame.duplicated(subset=key, keep="first").to_numpy()
-    if not dup_key.any():
+    keys = pd.DataFrame({k: t.conv[k].value_ids(ok) for k in key})
+    # only rows whose key occurs more than once can be copies: compare those rows on every column
+    sub = ok[keys.duplicated(keep=False).to_numpy()]
+    if not sub.size:
         return
+    frame = pd.DataFrame({k: c.value_ids(sub) for k, c in t.conv.items()})
+    dup_key = frame.duplicated(subset=key, keep="first").to_numpy()
     dup_row = frame.duplicated(keep="first").to_numpy() & dup_key
     group = frame.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
     uniq, first_idx = np.unique(group, return_index=True)
@@ -312,17 +348,17 @@ def _duplicates(t: TableResult) -> None:
         pos = np.nonzero(mask)[0]
         if not pos.size:
             continue
-        firsts = t.row_numbers[ok[first_pos[group[pos]]]]
+        firsts = t.row_numbers[sub[first_pos[group[pos]]]]
         what = "repeats row" if reason == "duplicate_row" else f"has the same {label} as row"
         msgs = np.array([f"{what} {r} (the first copy was kept)" for r in firsts], dtype=object)
-        vals = np.array([display(v) for v in t.data[k0][ok[pos]]], dtype=object)
+        vals = np.array([display(v) for v in t.data[k0][sub[pos]]], dtype=object)
         fix = ("delete the repeated row from the source" if reason == "duplicate_row" else
                f"give each record its own {label}, or delete the extra copy")
-        t.problems.add(ok[pos], reason, header, vals, msgs, fix)
+        t.problems.add(sub[pos], reason, header, vals, msgs, fix)
 
 
-def _cross_checks(tables: dict[str, TableResult]) -> None:
-    """Checks between tables: conference before enquiry, reviews of unknown plans, same-day referrals."""
+def _check_conferences(tables: dict[str, TableResult]) -> None:
+    """Conferences held before their section 47 enquiry started are rejected."""
     icpc, s47 = tables.get("icpc"), tables.get("s47")
     if icpc is not None and icpc.fatal is None and "s47_id" in icpc.data:
         linked = ~pd.isna(icpc.data["s47_id"])
@@ -332,27 +368,31 @@ def _cross_checks(tables: dict[str, TableResult]) -> None:
                                      "the s47 input is not configured or failed")
         else:
             ids, starts = s47.data["s47_id"], s47.data["s47_start_date"]
-            usable = ~pd.isna(ids) & ~np.isnat(starts)
-            first = pd.Series(starts[usable], index=pd.Index(ids[usable], dtype=object))
-            first = first[~first.index.duplicated(keep="first")]
-            rown = pd.Series(s47.row_numbers[usable], index=pd.Index(ids[usable], dtype=object))
-            rown = rown[~rown.index.duplicated(keep="first")]
-            link = pd.Series(icpc.data["s47_id"], dtype=object)
-            start = link.map(first).to_numpy(dtype="datetime64[D]")
+            usable = np.nonzero(~pd.isna(ids) & ~np.isnat(starts))[0]
+            enquiries = pd.Index(ids[usable], dtype=object)
+            usable = usable[~enquiries.duplicated(keep="first")]  # the first row of each enquiry counts
+            pos = pd.Index(ids[usable], dtype=object).get_indexer(icpc.data["s47_id"])
+            found = pos >= 0
+            start = np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[D]")
+            start[found] = starts[usable[pos[found]]]
             when = icpc.data["icpc_date"]
             bad = np.nonzero(~np.isnat(start) & ~np.isnat(when) & (when < start))[0]
             if bad.size:
-                srows = link.map(rown).to_numpy()
+                srows = s47.row_numbers[usable[pos[bad]]]
                 msgs = np.array([f"conference on {when[i]} is before its section 47 enquiry started on {start[i]} "
-                                 f"(s47 input row {int(srows[i])})" for i in bad], dtype=object)
+                                 f"(s47 input row {int(r)})" for i, r in zip(bad, srows, strict=True)], dtype=object)
                 icpc.problems.add(bad, "conference_before_enquiry", icpc.header("icpc_date"),
                                   np.array([str(when[i]) for i in bad], dtype=object), msgs,
                                   "check the conference date and the enquiry it is linked to "
                                   f"('{icpc.header('s47_id')}'); correct whichever is wrong")
-            unknown = int((linked & ~link.isin(first.index).to_numpy()).sum())
+            unknown = int((linked & ~found).sum())
             if unknown:
                 icpc.warnings.append(f"{unknown} conference(s) name an s47 enquiry that is not in the s47 input "
                                      "(kept; not checked against an enquiry start date)")
+
+
+def _check_reviews(tables: dict[str, TableResult]) -> None:
+    """Reviews of a plan that is not in the cp_plans input are rejected."""
     plans, reviews = tables.get("cp_plans"), tables.get("cp_reviews")
     if reviews is not None and reviews.fatal is None and reviews.n_read:
         if plans is None or plans.fatal is not None:
@@ -373,6 +413,10 @@ def _cross_checks(tables: dict[str, TableResult]) -> None:
             orphan = int((present & ~unknown & ~rid_s.isin(ok_plans).to_numpy()).sum())
             if orphan:
                 reviews.warnings.append(f"{orphan} review(s) belong to a plan whose row was rejected (reviews kept)")
+
+
+def _check_same_day_referrals(tables: dict[str, TableResult]) -> None:
+    """Referrals of one child on one day are counted but warned about."""
     refs = tables.get("referrals")
     if refs is not None and refs.fatal is None and refs.n_read:
         acc = refs.accepted()
@@ -385,6 +429,11 @@ def _cross_checks(tables: dict[str, TableResult]) -> None:
                 f"{int(multi.sum())} referrals share a child and a referral date with another referral "
                 f"({len(multi)} child-days); counted as the source says, but they may be one referral "
                 "recorded more than once")
+
+
+#: Checks between tables, keyed by the table they can reject rows of or warn about. Each is run as soon
+#: as that table is ingested, so the other table it reads must come before it in ENTITIES.
+CROSS_CHECKS = {"referrals": _check_same_day_referrals, "icpc": _check_conferences, "cp_reviews": _check_reviews}
 
 
 def _typed(kind: str, values: np.ndarray) -> Any:
@@ -412,6 +461,8 @@ def table_frame(t: TableResult) -> pd.DataFrame:
     for col in t.entity.columns:
         if col.name in t.conv and col.kind in ("id", "str", "code", "codes"):
             cols[col.name] = pd.arrays.ArrowStringArray(t.conv[col.name].arrow_strings(rows))
+        elif col.name in t.conv and col.kind in ("bool", "int"):
+            cols[col.name] = t.conv[col.name].masked_array(rows)
         elif col.name in t.data:
             cols[col.name] = _typed(col.kind, t.data[col.name][acc])
         else:
@@ -419,13 +470,36 @@ def table_frame(t: TableResult) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _ingest_one(name: str, config: Any, pseud: Pseudonymiser,
-                ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
-    """Ingest one table; a fatal problem is recorded on the result, not raised."""
+def allegation_actions(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (allegation, action) from the accepted allegations frame."""
+    pairs = frame[["allegation_id", "actions"]].dropna()
+    exploded = pairs.assign(action=pairs["actions"].str.split(";")).explode("action")
+    return pd.DataFrame({
+        "allegation_id": pd.array(exploded["allegation_id"].to_numpy(dtype=object), dtype="string"),
+        "action": pd.array(exploded["action"].to_numpy(dtype=object), dtype="string"),
+    }, columns=list(ALLEGATION_ACTIONS_COLUMNS))
+
+
+def write_parquet(frame: pd.DataFrame, target: Path, id_columns: list[str]) -> None:
+    """Write ``frame`` to Parquet; identifier columns are left out of dictionary encoding.
+
+    Pseudonyms are (nearly) all distinct, so a dictionary for them is built
+    only to be thrown away; the other columns repeat a few values and keep it.
+    """
+    frame.to_parquet(target, index=False, use_dictionary=[c for c in frame.columns if c not in id_columns])
+
+
+def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
+                source: Future | None = None) -> TableResult:
+    """Ingest one table (read by ``source`` if given, a future of :func:`read_source`).
+
+    A fatal problem is recorded on the result, not raised.
+    """
     spec = dict(config.inputs[name] or {})
     t0 = time.perf_counter()
     try:
-        t = _ingest_table(name, spec, config, pseud, ranges)
+        src = source.result() if source is not None else read_source(name, spec, config)
+        t = _ingest_table(name, spec, src, pseud, ranges)
     except IngestError as exc:
         t = TableResult(name, ENTITIES[name], str(spec.get("file", "")), spec, fatal=exc)
     t.seconds = time.perf_counter() - t0
@@ -452,33 +526,39 @@ def run_ingest(config: Any) -> IngestResult:
     min_date = _date_setting(config, "min_date", DEFAULT_MIN_DATE)
     max_date = _date_setting(config, "max_date", max(today, year_end))
     ranges = {"event": (min_date, max_date), "date_of_birth": (MIN_BIRTH_DATE, year_end)}
-    tables = {name: _ingest_one(name, config, pseud, ranges) for name in ENTITIES if name in config.inputs}
-    _cross_checks(tables)
+    names = [name for name in ENTITIES if name in config.inputs]
     out_dir.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, TableResult] = {}
     outputs: list[Path] = []
-    for name in ENTITIES:
-        target = out_dir / f"{name}.parquet"
-        t = tables.get(name)
-        if t is None or t.fatal is not None:
-            if target.exists():  # never leave last run's table looking current
-                target.unlink()
-            continue
-        table_frame(t).to_parquet(target, index=False)
-        outputs.append(target)
     actions_path = out_dir / "allegation_actions.parquet"
-    alleg = tables.get("allegations")
-    if alleg is not None and alleg.fatal is None:
-        frame = table_frame(alleg)
-        pairs = frame[["allegation_id", "actions"]].dropna()
-        exploded = pairs.assign(action=pairs["actions"].str.split(";")).explode("action")
-        actions = pd.DataFrame({
-            "allegation_id": pd.array(exploded["allegation_id"].to_numpy(dtype=object), dtype="string"),
-            "action": pd.array(exploded["action"].to_numpy(dtype=object), dtype="string"),
-        }, columns=list(ALLEGATION_ACTIONS_COLUMNS))
-        actions.to_parquet(actions_path, index=False)
-        outputs.append(actions_path)
-    elif actions_path.exists():
-        actions_path.unlink()
+    sources: dict[str, Future] = {}
+    # one thread reads the next input and another writes finished tables while this one is converted
+    with ThreadPoolExecutor(1, "ingest-read") as reader, ThreadPoolExecutor(1, "ingest-write") as writer:
+        writes = []
+        for i, name in enumerate(names):
+            for ahead in names[i:i + 2]:
+                if ahead not in sources:
+                    sources[ahead] = reader.submit(read_source, ahead, dict(config.inputs[ahead] or {}), config)
+            t = tables[name] = _ingest_one(name, config, pseud, ranges, sources.pop(name))
+            if name in CROSS_CHECKS:  # rows of this table checked against earlier tables
+                CROSS_CHECKS[name](tables)
+            if t.fatal is not None:
+                continue
+            frame = table_frame(t)  # final: no later step rejects rows of this table
+            target = out_dir / f"{name}.parquet"
+            ids = [c.name for c in t.entity.columns if c.kind == "id"]
+            writes.append(writer.submit(write_parquet, frame, target, ids))
+            outputs.append(target)
+            if name == "allegations":
+                writes.append(writer.submit(write_parquet, allegation_actions(frame), actions_path,
+                                            ["allegation_id"]))
+        if "allegations" in tables and tables["allegations"].fatal is None:
+            outputs.append(actions_path)  # written just after allegations, listed last as ever
+        for target in [out_dir / f"{name}.parquet" for name in ENTITIES] + [actions_path]:
+            if target not in outputs and target.exists():  # never leave last run's table looking current
+                target.unlink()
+        for w in writes:
+            w.result()
     aggregates = report_mod.run_aggregates(config, out_dir, outputs)
     report = report_mod.build_report(config, tables, key_path, created, key_warnings, aggregates,
                                      time.perf_counter() - started, ranges)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import warnings
 
@@ -36,6 +37,13 @@ _SERIAL = re.compile(r"^\d{1,7}(\.\d+)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?$")
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _YMD = re.compile(r"^(\d{4})[/\-](\d{1,2})[/\-](\d{1,2})(?:[ T].*)?$")
+
+_DIRECTIVE = re.compile(r"%.")
+_NUMERIC_DIRECTIVE = re.compile(r"%[dmYyHMSfjUWw]")
+_FEW = 64  # texts left at which checking them beats another pandas call
+#: Formats read without pandas when written in full (positions of day, month, year; separators).
+_LAYOUTS = {"%d/%m/%Y": (range(0, 2), range(3, 5), range(6, 10), {2: "/", 5: "/"}),
+            "%Y-%m-%d": (range(8, 10), range(5, 7), range(0, 4), {4: "-", 7: "-"})}
 
 UNPARSEABLE = "unparseable_date"
 IMPOSSIBLE = "impossible_date"
@@ -72,13 +80,66 @@ def _serials_to_days(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, days, np.datetime64("NaT", "D")), ok
 
 
+@functools.cache
+def _format_needs(fmt: str) -> tuple[frozenset[str], bool, bool]:
+    """What any text fitting ``fmt`` contains: its separators, whitespace (if the format has a space), a digit."""
+    literal = _DIRECTIVE.sub("", fmt)
+    return (frozenset(c for c in literal if not c.isspace()), any(c.isspace() for c in literal),
+            bool(_NUMERIC_DIRECTIVE.search(fmt)))
+
+
+def _may_fit(text: str, fmt: str) -> bool:
+    """False when ``text`` cannot fit ``fmt`` (a separator, the whitespace or every digit is missing)."""
+    chars, space, digit = _format_needs(fmt)
+    return (all(c in text for c in chars) and (not space or any(c.isspace() for c in text))
+            and (not digit or any(c.isdigit() for c in text)))
+
+
+def _fixed_layout(texts: np.ndarray, fmt: str) -> np.ndarray:
+    """Texts written exactly as ``fmt`` with two-digit day and month -> datetime64[D]; NaT for all others.
+
+    A vectorised shortcut for the layouts exports nearly always use: it gives the
+    date pandas would give, and leaves to pandas anything else (one-digit days,
+    impossible dates, years outside 1678-2261, where pandas cannot hold dates).
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")
+    tens = np.nonzero(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) == 10)[0]
+    if not tens.size:
+        return out
+    chars = np.asarray(texts[tens], dtype="U10").view(np.uint32).reshape(len(tens), 10).astype(np.int64)
+    day, month, year, seps = _LAYOUTS[fmt]
+    digit = chars - ord("0")
+    numeric = digit[:, [i for i in range(10) if i not in seps]]
+    ok = ((numeric >= 0) & (numeric <= 9)).all(axis=1)
+    for i, sep in seps.items():
+        ok &= chars[:, i] == ord(sep)
+
+    def number(cols: range) -> np.ndarray:
+        return sum(digit[:, c] * 10 ** (cols[-1] - c) for c in cols)
+
+    d, m, y = number(day), number(month), number(year)
+    ok &= (m >= 1) & (m <= 12) & (d >= 1) & (y >= 1678) & (y <= 2261)
+    first = np.where(ok, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
+    dates = first.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
+    ok &= dates < (first + 1).astype("datetime64[D]")   # the day exists in that month
+    out[tens[ok]] = dates[ok]
+    return out
+
+
 def _try_formats(texts: np.ndarray, formats: tuple[str, ...]) -> np.ndarray:
     """Parse an object array of strings with each format in turn -> datetime64[D] (NaT = no format fitted)."""
     out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")
     remaining = np.arange(len(texts))
     for fmt in formats:
+        if remaining.size and fmt in _LAYOUTS:
+            quick = _fixed_layout(texts[remaining], fmt)
+            done = ~np.isnat(quick)
+            out[remaining[done]] = quick[done]
+            remaining = remaining[~done]
         if remaining.size == 0:
             break
+        if remaining.size <= _FEW and not any(_may_fit(t, fmt) for t in texts[remaining]):
+            continue  # the few texts left (typically junk) cannot fit this format: skip the call
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(pd.Series(texts[remaining], dtype=object), format=fmt, errors="coerce")

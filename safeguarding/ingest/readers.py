@@ -27,6 +27,8 @@ from safeguarding.ingest.errors import IngestError
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 HEADER_SCAN_ROWS = 20
+#: Characters parsed first when looking for the header (the whole text only if the records run past them).
+HEAD_PREFIX_CHARS = 1 << 16
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
@@ -122,7 +124,9 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
 
 
 def _physical_lines(raw: bytes) -> int:
-    n = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    n = raw.count(b"\n")
+    if b"\r" in raw:  # old Mac line ends count as lines too; Windows pairs count once
+        n += raw.count(b"\r") - raw.count(b"\r\n")
     if raw and raw[-1:] not in (b"\r", b"\n"):
         n += 1
     return n
@@ -137,15 +141,14 @@ def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int |
     if not body.strip(b" \t\r\n\x00"):
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
                           fix=f"export the data again, or point {key}.file at the right file")
-    text, used, warnings = _decode(data, encoding, where, key)
+    if encoding in ("auto", "utf-8", "utf-8-sig") and data.isascii():
+        # plain ASCII reads the same in all of these: decode only what the header scan needs
+        text, used, warnings = None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
+    else:
+        text, used, warnings = _decode(data, encoding, where, key)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        head = list(itertools.islice(reader, HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)))
-        head_lines = reader.line_num
-    except csv.Error as exc:
-        raise IngestError(f"{where}: not readable as CSV near line {reader.line_num}: {exc}.", file=where,
-                          key=f"{key}.file", fix="open the file in Excel and save it again as CSV") from None
+    wanted = HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)
+    head, head_lines = _head_records(data if text is None else text, wanted, where, key)
     hidx = find_header(head, score, header_row, where, key)
     headers = [_cell_text(c) for c in head[hidx]]
     while headers and headers[-1] == "":
@@ -160,7 +163,35 @@ def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int |
         cols, n = table
         rows = np.arange(hidx + 2, hidx + 2 + n, dtype=np.int64)
         return RawTable(path, "csv", headers, cols, rows, hidx + 1, header_row is None, used, None, {}, warnings)
-    return _slow_csv(path, text, hidx, headers, header_row is None, used, warnings)
+    return _slow_csv(path, data.decode("ascii") if text is None else text, hidx, headers, header_row is None, used,
+                     warnings)
+
+
+def _head_records(text: str | bytes, wanted: int, where: str, key: str) -> tuple[list[list[str]], int]:
+    """The first ``wanted`` CSV records of ``text`` (a str, or ASCII bytes) and the physical lines they span.
+
+    Parses only the start of a large text when that provably gives the same
+    records: one more record must begin inside it, so the first ``wanted`` ended there.
+    """
+    def decoded(part: str | bytes) -> str:
+        return part.decode("ascii") if isinstance(part, bytes) else part
+
+    if len(text) > HEAD_PREFIX_CHARS:
+        try:
+            reader = csv.reader(io.StringIO(decoded(text[:HEAD_PREFIX_CHARS]), newline=""))
+            head = list(itertools.islice(reader, wanted))
+            lines = reader.line_num
+            if len(head) == wanted and next(reader, None) is not None:
+                return head, lines
+        except csv.Error:
+            pass  # parse the whole text below, which reports the error as before
+    try:
+        reader = csv.reader(io.StringIO(decoded(text), newline=""))
+        head = list(itertools.islice(reader, wanted))
+        return head, reader.line_num
+    except csv.Error as exc:
+        raise IngestError(f"{where}: not readable as CSV near line {reader.line_num}: {exc}.", file=where,
+                          key=f"{key}.file", fix="open the file in Excel and save it again as CSV") from None
 
 
 def _read_bytes(path: Path, key: str) -> bytes:
@@ -338,10 +369,14 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
             tail = [_cell_text(v) for v in r[ncols:] if _cell_text(v)]
             if tail:
                 extra[i] = ",".join(tail)
+    if all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C
+        by_column = list(zip(*body, strict=False))[:ncols] if body else [() for _ in range(ncols)]
+    else:
+        by_column = [[r[j] if j < len(r) else None for r in body] for j in range(ncols)]
     cols = []
-    for j in range(ncols):
+    for values in by_column:
         col = np.empty(len(body), dtype=object)
-        col[:] = [r[j] if j < len(r) else None for r in body]
+        col[:] = values
         cols.append(col)
     numbers = np.arange(hidx + 2, hidx + 2 + len(body), dtype=np.int64)
     return RawTable(path, "xlsx", headers, cols, numbers, hidx + 1, header_row is None, None, sheet_name,

@@ -195,8 +195,11 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         where = f"sheet '{e['sheet']}', " if e.get("sheet") else ""
         enc = f"encoding {e['encoding']}, " if e.get("encoding") else ""
-        lines += ["", f"{where}{enc}header on row {e['header_row']}"
-                  f" ({'found automatically' if e['header_row_detected'] else 'as configured'}).",
+        layout = (f"{where}{enc}header on row {e['header_row']}"
+                  f" ({'found automatically' if e['header_row_detected'] else 'as configured'})")
+        if e.get("format") == "cin_census":
+            layout = "CIN census XML; row numbers are line numbers in the file"
+        lines += ["", f"{layout}.",
                   "", f"Rows read {e['rows_read']:,}; accepted {e['rows_accepted']:,}; "
                   f"rejected {e['rows_rejected']:,}"
                   + (f"; entirely blank rows skipped {e['blank_rows_skipped']:,}" if e["blank_rows_skipped"] else "")

@@ -72,9 +72,15 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
             arr = arr.cast(pa.string())
-        enc = pc.utf8_trim_whitespace(arr).dictionary_encode()
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        dictionary = enc.dictionary
+        enc = arr.dictionary_encode()
+        dictionary, indices = enc.dictionary, enc.indices
+        trimmed = pc.utf8_trim_whitespace(dictionary)  # trim each distinct value once, not every row
+        if not trimmed.equals(dictionary):  # values differing only in spaces become one
+            again = trimmed.dictionary_encode()
+            dictionary, indices = again.dictionary, again.indices.take(indices)
+        if indices.null_count:
+            indices = indices.fill_null(-1)
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
         blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
         uniques = np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
         return codes, uniques, np.asarray(blank, dtype=bool)
@@ -97,6 +103,8 @@ def blank_uniques(uniques: np.ndarray) -> np.ndarray:
 
 def expand(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
     """Spread per-unique results to rows; rows with code -1 get ``fill``."""
+    if not codes.size or codes.min() >= 0:  # no missing values (text read by pyarrow never has any)
+        return per_unique[codes]
     ext = np.empty(len(per_unique) + 1, dtype=per_unique.dtype)
     ext[:-1] = per_unique
     ext[-1] = fill
@@ -113,6 +121,7 @@ class Problems:
     values: list[np.ndarray] = field(default_factory=list)
     messages: list[np.ndarray] = field(default_factory=list)
     fixes: list[np.ndarray] = field(default_factory=list)
+    _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def add(self, rows: np.ndarray, reason: str | np.ndarray, column: str, values: Any, messages: Any,
             fix: str | np.ndarray) -> None:
@@ -128,6 +137,7 @@ class Problems:
             out[:] = [x] * n if not isinstance(x, (list, np.ndarray)) else list(x)
             return out
 
+        self._frame = None
         self.rows.append(np.asarray(rows, dtype=np.int64))
         self.reasons.append(arr(reason))
         self.columns.append(arr(column))
@@ -136,7 +146,12 @@ class Problems:
         self.fixes.append(arr(fix))
 
     def frame(self) -> pd.DataFrame:
-        """All problems as a DataFrame sorted by row then reason priority."""
+        """All problems as a DataFrame sorted by row then reason priority (a copy; built once until the next add)."""
+        if self._frame is None:
+            self._frame = self._build_frame()
+        return self._frame.copy()
+
+    def _build_frame(self) -> pd.DataFrame:
         if not self.rows:
             return pd.DataFrame({"row": np.array([], dtype=np.int64), "reason": [], "column": [], "value": [],
                                  "message": [], "fix": []})
@@ -194,15 +209,28 @@ class Converted:
         fill = np.datetime64("NaT", "D") if self.out_u.dtype.kind == "M" else None
         return expand(self.out_u, self.codes, fill)
 
-    def value_ids(self) -> np.ndarray:
-        """Per row, an integer standing for the converted value (-1 where blank or bad): equal ids, equal values."""
+    def value_ids(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row (or per row of ``rows``), an integer standing for the converted value (-1 where blank or bad).
+
+        Equal ids, equal values.
+        """
         ok_u = ~self.blank_u & np.equal(self.reason_u, None)
         if self.distinct:
             ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
         else:
             f, _ = pd.factorize(self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64"))
             ids_u = np.where(ok_u, f, -1)
-        return expand(ids_u.astype(np.int64), self.codes, -1)
+        return expand(ids_u.astype(np.int64), self.codes if rows is None else self.codes[rows], -1)
+
+    def masked_array(self, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        """The yes/no or whole-number values of ``rows`` as a pandas ``boolean`` / ``Int64`` array (NA where blank)."""
+        missing_u = np.equal(self.out_u, None)
+        dtype = np.bool_ if self.kind == "bool" else np.int64
+        values_u = np.zeros(len(self.out_u), dtype=dtype)
+        values_u[~missing_u] = self.out_u[~missing_u].astype(dtype)
+        idx = self.codes[rows]
+        values, mask = expand(values_u, idx, 0), expand(missing_u, idx, True)
+        return pd.arrays.BooleanArray(values, mask) if self.kind == "bool" else pd.arrays.IntegerArray(values, mask)
 
     def arrow_strings(self, rows: np.ndarray) -> pa.Array:
         """The converted text values of ``rows`` as a pyarrow string array (nulls where blank)."""
@@ -220,9 +248,13 @@ def _id_text(v: Any) -> str:
 
 
 def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,
-            pseudonymise: Any = None) -> Converted:
-    """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`)."""
-    codes, uniques, blank_u = factorize(raw)
+            pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+            ) -> Converted:
+    """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
+
+    ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    """
+    codes, uniques, blank_u = factorized if factorized is not None else factorize(raw)
     trimmed = blank_u is not None
     if blank_u is None:
         blank_u = blank_uniques(uniques)

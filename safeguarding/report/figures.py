@@ -23,7 +23,10 @@ def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
     path = ctx.figure_path(label)
     charts.save_chart(chart, path)
     rel = path.relative_to(ctx.build_dir).as_posix()
-    return md_figure(rel, chart.caption, chart.alt_text, label)
+    # the title (the finding) is drawn in the image: say it to screen-reader users first
+    title = chart.title.strip().rstrip(".")
+    alt = chart.alt_text if not title or chart.alt_text.startswith(title) else f"{title}. {chart.alt_text}"
+    return md_figure(rel, chart.caption, alt, label)
 
 
 def _small(ctx: ReportContext, values: np.ndarray, rows: pd.DataFrame | None = None) -> bool:
@@ -144,28 +147,81 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
     return _emit(ctx, chart, label)
 
 
-def quarterly_by(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str], title: str,
-                 label: str) -> str:
-    """Stacked bars of a flow by breakdown for each quarter of the year."""
+#: most segments a stacked bar chart shows before the smallest are combined
+MAX_STACKED = 7
+
+
+def _by_period_table(ctx: ReportContext, code: str, breakdown: str, period_type: str
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     ind = ctx.indicators
-    sel = ind[(ind.indicator_id == code) & (ind.period_type == "quarter") & (ind.breakdown == breakdown)
+    sel = ind[(ind.indicator_id == code) & (ind.period_type == period_type) & (ind.breakdown == breakdown)
               & (ind.period_end <= ctx.year_end) & (ind.period_start >= ctx.year_start)]
     if sel.empty:
-        return ""
+        return sel, pd.DataFrame()
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum").fillna(0)
+    return sel, table
+
+
+def _finding(table: pd.DataFrame, period_word: str, noun: str) -> str:
+    """A title that states what the chart shows: which named group was largest, and how often."""
+    named = [c for c in table.columns if c != "All other sectors"]
+    if not named or table.empty:
+        return f"{noun.capitalize()} by sector each {period_word}"
+    leader = table[named].sum().idxmax()
+    k, n = int((table[leader] >= table[named].max(axis=1)).sum()), len(table)  # ties count as largest
+    if k == n:
+        return f"{leader} was the largest sector in every {period_word}"
+    return f"{leader} was the largest sector in {k} of {n} {period_word}s"
+
+
+def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str], noun: str,
+                     y_label: str, label: str) -> str:
+    """Stacked bars of a flow by breakdown for each month of the year, or each quarter when months are too small.
+
+    For the public, a breakdown value with any withheld figure is combined into
+    'All other sectors'. Months are used when that still leaves most of the
+    breakdown visible; otherwise quarters (the caption says so); otherwise the
+    chart is not shown and the text says why. The board sees months.
+    """
+    choice = None
+    for period_type in ("month", "quarter"):
+        sel, table = _by_period_table(ctx, code, breakdown, period_type)
+        if table.empty:
+            continue
+        hidden_cols = _hidden_columns(ctx, sel, table)
+        other = table[hidden_cols].sum(axis=1) if hidden_cols else None
+        if other is not None and _small(ctx, other.to_numpy()):
+            continue
+        visible = len(table.columns) - len(hidden_cols)
+        if period_type == "month" and hidden_cols and visible < max(2, len(table.columns) // 2):
+            continue  # most sectors would vanish into 'Other': quarters say more
+        choice = (period_type, table, hidden_cols, other)
+        break
+    if choice is None:
+        return (f"*{noun.capitalize()} by sector over the year are not charted because some figures are "
+                "withheld to protect privacy.*\n")
+    period_type, table, hidden_cols, other = choice
     note = ""
-    hidden_cols = _hidden_columns(ctx, sel, table)
     if hidden_cols:
-        other = table[hidden_cols].sum(axis=1)
         table = table.drop(columns=hidden_cols)
-        if _small(ctx, other.to_numpy()):
-            return f"*{title}: not shown because some quarterly figures are withheld to protect privacy.*\n"
-        table["Other sectors"] = other
-        note = " Sectors with a withheld figure (fewer than 6 allegations) in any quarter are combined."
+        note = f" Sectors with a withheld figure (fewer than 6 {noun}) in any {period_type} are combined."
+    if len(table.columns) > MAX_STACKED:  # a readable legend: the smallest sectors join 'All other sectors'
+        keep = table.sum().sort_values(ascending=False).index[:MAX_STACKED - 1]
+        rest = table.drop(columns=keep).sum(axis=1)
+        other = rest if other is None else other + rest
+        table = table[keep]
+        note += f" Sectors beyond the {MAX_STACKED - 1} largest are combined."
+    if other is not None:
+        table["All other sectors"] = other
+    if period_type == "quarter" and ctx.public:
+        note += " Shown by quarter because monthly figures by sector are too small to publish."
     table = table.rename(columns=labels)
-    table.index = [ctx.period_label(d, "quarter") for d in table.index]
-    chart = charts.stacked_bar_chart(table, title=title, y_label="Allegations referred",
-                                     caption=f"{title}, {ctx.config.year_label}.{note} {SOURCE}")
+    title = _finding(table, period_type, noun)
+    if period_type != "month":  # months keep their dates: the chart writes compact month ticks
+        table.index = [ctx.period_label(d, period_type) for d in table.index]
+    chart = charts.stacked_bar_chart(table, title=title, y_label=y_label, legend_title="Sector",
+                                     caption=f"{noun.capitalize()} by sector each {period_type}, "
+                                             f"{ctx.config.year_label}.{note} {SOURCE}")
     return _emit(ctx, chart, label)
 
 

@@ -60,10 +60,10 @@ def england_value(ctx: ReportContext, code: str) -> str:
 
 
 def format_target(ctx: ReportContext, code: str, target: Any) -> str:
-    """A target as shown in the scorecard."""
+    """A target as shown in the scorecard: 'at least 95%', or 'none set' when the indicator has no target."""
     t = _num(target)
     if not np.isfinite(t):
-        return "None"
+        return "none set"
     unit = ctx.unit(code)
     pol = str(getattr(ctx.catalogue[code], "polarity", ""))
     sign = "at most " if pol == "lower_is_better" else ("at least " if pol == "higher_is_better" else "")

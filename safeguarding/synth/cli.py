@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="probability that a row carries an injected fault, e.g. 0.02 (council scales only)")
     parser.add_argument("--la-code", default="999", help="the fictional council's 3-digit code (default 999)")
     parser.add_argument("--name", default="Northwold", help="the fictional council's name (default Northwold)")
+    parser.add_argument("--format", dest="fmt", choices=("csv", "cin-census"), default="csv",
+                        help="child-level records as case-system extracts (csv, the default: CSV and XLSX files) or "
+                             "as one DfE CIN census XML file (cin-census: cin_census.xml, valid against the 2026 "
+                             "schema; allegations, private fostering and the police return stay CSV/XLSX)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.fault_rate < 0.5:
         print("synth: --fault-rate must be between 0 and 0.5 (e.g. 0.02)", file=sys.stderr)
         return 2
+    fmt = getattr(args, "fmt", "csv").replace("-", "_")
     if args.scale == "england":
+        if fmt != "csv":
+            print("synth: --format cin-census applies to one council (--scale small or large), not england",
+                  file=sys.stderr)
+            return 2
         if args.fault_rate:
             print("synth: --fault-rate applies to one council (--scale small or large), not england",
                   file=sys.stderr)
@@ -48,9 +57,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(manifest['councils'])} synthetic councils to {out} (manifest.csv): "
               f"{t['referrals']:,} referrals and {t['cp_plans_started']:,} plans started in {args.end_year}")
         return 0
+    if fmt == "cin_census" and not (len(args.la_code) == 3 and args.la_code.isdigit()):
+        print("synth: a CIN census file needs a 3-digit --la-code (e.g. 999)", file=sys.stderr)
+        return 2
     truth = generate_council(out, seed=args.seed, scale=args.scale, years=args.years or 6,
                              end_year=args.end_year, fault_rate=args.fault_rate, la_code=args.la_code,
-                             name=args.name)
+                             name=args.name, fmt=fmt)
     print(f"wrote synthetic council {truth['council']['name']} ({truth['council']['la_code']}), "
           f"{truth['window']['start']} to {truth['window']['end']}, to {out}:")
     for fname, info in truth["files"].items():

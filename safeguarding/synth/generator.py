@@ -721,7 +721,8 @@ def _ids(prefix: str, n: int, start: int = 1, width: int = 6) -> np.ndarray:
     return np.char.add(prefix, nums).astype(object)
 
 
-def _build_tables(sim: _Sim, p: SynthParams, rng: np.random.Generator, name: str) -> dict[str, SourceTable]:
+def _build_tables(sim: _Sim, p: SynthParams, rng: np.random.Generator, name: str,
+                  links: dict[str, Any] | None = None) -> dict[str, SourceTable]:
     ws, we = sim.window_start, sim.window_end
     t = sim.tables
     ref, s47, icpc, plans, revs = t["referrals"], t["s47"], t["icpc"], t["cp_plans"], t["cp_reviews"]
@@ -870,6 +871,8 @@ def _build_tables(sim: _Sim, p: SynthParams, rng: np.random.Generator, name: str
          "Gender": np.array([sex_label[x] for x in sex], dtype=object), "Ethnicity": eth,
          "Disabled": np.where(dis, "Yes", "No").astype(object), "Address": address},
         date_columns=("DOB",))
+    if links is not None:  # identifiers of every simulated record, for the CIN census writer
+        links.update(ref_id=ref_id, child_pid=child_pid, s47_id=s47_id, plan_id=plan_id)
     return {k: tables[k] for k in FILES}
 
 
@@ -1071,24 +1074,33 @@ def _lognormal_cdf(x: float, median: float, sigma: float) -> float:
 
 def generate_council(out_dir: Path, *, seed: int = DEMO_SEED, scale: str = "small", years: int = 6,
                      end_year: int = 2025, fault_rate: float = 0.0, la_code: str = "999",
-                     name: str = "Northwold") -> dict:
+                     name: str = "Northwold", fmt: str = "csv") -> dict:
     """Write one fictional council's raw extracts and ``ground_truth.json`` into ``out_dir``.
 
     ``scale`` is ``small`` (about 1,500 referrals a year) or ``large`` (about
     20,000). ``years`` financial years end on 31 March ``end_year``.
     ``fault_rate`` is the probability that a row carries one injected fault
-    (recorded exactly in the ground truth). The same arguments always give
+    (recorded exactly in the ground truth). ``fmt`` is ``csv`` (the case-system
+    extracts) or ``cin_census`` (the child-level records as one DfE CIN census
+    XML file, see :mod:`safeguarding.synth.cin_census`; allegations, private
+    fostering and the police return as usual). The same arguments always give
     byte-identical files. Returns the ground truth dict.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)} (or use generate_england), not {scale!r}")
     params = SynthParams(referrals_per_year=float(SCALES[scale]))
     return _generate(Path(out_dir), params, seed=seed, scale=scale, years=years, end_year=end_year,
-                     fault_rate=fault_rate, la_code=la_code, name=name)
+                     fault_rate=fault_rate, la_code=la_code, name=name, fmt=fmt)
+
+
+#: Output formats of the child-level records (``--format`` of ``pipeline.py synth``).
+FORMATS = ("csv", "cin_census")
 
 
 def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, years: int, end_year: int,
-              fault_rate: float, la_code: str, name: str) -> dict:
+              fault_rate: float, la_code: str, name: str, fmt: str = "csv") -> dict:
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if years < 1:
         raise ValueError("years must be at least 1")
     if not 0.0 <= fault_rate < 0.5:
@@ -1096,15 +1108,24 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
     ss = np.random.SeedSequence([int(seed), int(la_code) if la_code.isdigit() else 0])
     sim_rng, id_rng, fault_rng, agg_rng = (np.random.default_rng(s) for s in ss.spawn(4))
     sim = _simulate(params, sim_rng, years, end_year)
-    tables = _build_tables(sim, params, id_rng, name)
+    links: dict[str, Any] = {}
+    tables = _build_tables(sim, params, id_rng, name, links)
     _inject(tables, fault_rng, fault_rate)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     extract = _date(sim.window_end)
     files: dict[str, dict[str, Any]] = {}
     faults: list[dict[str, Any]] = []
+    census = None
+    if fmt == "cin_census":
+        from safeguarding.synth import cin_census
+
+        census = cin_census.write_cin_census(out_dir / cin_census.CIN_FILE, tables, sim, links, la_code=la_code,
+                                             end_year=end_year)
     for fname, meta in FILES.items():
         tab = tables[fname]
+        if census is not None and fname in cin_census.REPLACES:
+            continue
         faults.extend(tab.finalise_faults())
         path = out_dir / fname
         if fname.endswith(".xlsx"):
@@ -1118,6 +1139,9 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
                         ("yyyy-mm-dd" if tab.date_style == "iso" else "dd/mm/yyyy"),
                         "columns": COLUMN_MAPS[fname], "personal_columns": PERSONAL_COLUMNS.get(fname, []),
                         "extra_columns": list(tab.extra_columns)}
+    if census is not None:
+        files[cin_census.CIN_FILE], census_faults = census
+        faults.extend(census_faults)
     population = _population(params, years, end_year)
     pol_rows, pol_faults, pol_truth = _police_return(tables, params, agg_rng, end_year,
                                                      population[str(end_year)], fault_rate)
@@ -1127,9 +1151,9 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
                              "measures": {label: code for label, code in POLICE_MEASURES}}
     faults.extend(pol_faults)
 
-    all_files = [*FILES, AGGREGATE_FILE]
+    all_files = list(files)
     by_file = summarise(faults, all_files)
-    file_level = {f: files[f]["extra_columns"] for f in FILES if files[f]["extra_columns"]}
+    file_level = {f: files[f]["extra_columns"] for f in files if files[f].get("extra_columns")}
     for f, cols in file_level.items():
         by_file[f]["extra_column"] = len(cols)
     truth = _ground_truth(params, sim, seed=seed, scale=scale, years=years, end_year=end_year, la_code=la_code,
@@ -1149,7 +1173,8 @@ def _ground_truth(p: SynthParams, sim: _Sim, *, seed: int, scale: str, years: in
     p_short = p.short_plan_share
     plan_2y = (1 - p_short) * (1 - _lognormal_cdf(730, p.plan_length_median_days, p.plan_length_sigma))
     plan_3m = p_short + (1 - p_short) * _lognormal_cdf(91, p.plan_length_median_days, p.plan_length_sigma)
-    rows_rejected = {f: sum(v for k, v in by_file.get(f, {}).items() if k in ROW_FAULT_KINDS) for f in FILES}
+    rows_rejected = {f: sum(v for k, v in by_file.get(f, {}).items() if k in ROW_FAULT_KINDS)
+                     for f in files if f != AGGREGATE_FILE}
     params = asdict(p)
     return {
         "generator": "safeguarding.synth", "generator_version": GENERATOR_VERSION,
@@ -1218,11 +1243,12 @@ def _source_labels() -> dict[str, dict[str, dict[str, str]]]:
     }
 
 
-def inputs_config(folder: str = "data/raw/demo") -> dict[str, dict[str, Any]]:
+def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, dict[str, Any]]:
     """The report.yml ``inputs:`` section describing a generated council in ``folder``.
 
     ``codes`` lists only the source labels that the built-in aliases of
-    :mod:`safeguarding.schema` do not resolve to the right code.
+    :mod:`safeguarding.schema` do not resolve to the right code. With
+    ``fmt="cin_census"`` the six child-level entities point at the census file.
     """
     from safeguarding.schema import ENTITIES, build_aliases, normalise_code_text
 
@@ -1230,6 +1256,12 @@ def inputs_config(folder: str = "data/raw/demo") -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for fname, meta in FILES.items():
         entity = meta["entity"]
+        if fmt == "cin_census":
+            from safeguarding.synth import cin_census
+
+            if fname in cin_census.REPLACES:
+                out[entity] = {"file": f"{folder.rstrip('/')}/{cin_census.CIN_FILE}", "format": "cin_census"}
+                continue
         spec: dict[str, Any] = {"file": f"{folder.rstrip('/')}/{fname}"}
         if "sheet" in meta:
             spec["sheet"] = meta["sheet"]

@@ -28,8 +28,8 @@ def overview(ctx: ReportContext) -> Block:
         if breakdown == "sector":
             b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of allegations"),
                                        label="lado-sector", what="allegations referred in the year"))
-    b.add(figures.quarterly_by(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR,
-                               title="Allegations by sector each quarter", label="lado-sector-quarter"))
+    b.add(figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
+                                   y_label="Allegations referred", label="lado-sector-period"))
     b.add(figures.monthly_line(ctx, "LADO_OPEN", title="Allegations open at each month end",
                                label="lado-open", what="allegations open"))
     return b

@@ -59,7 +59,7 @@ def scorecard(ctx: ReportContext) -> Block:
             "England": text.england_value(ctx, code),
         })
     b.add(md_table(pd.DataFrame(rows), caption=f"Scorecard of essential indicators, {ctx.config.year_label}",
-                   label="scorecard", align=["l", "r", "r", "r", "l", "r"]))
+                   label="scorecard", align=["l", "r", "r", "r", "l", "r"], widths=[5, 2, 2, 2, 3, 2]))
     return b
 
 
@@ -84,7 +84,7 @@ def report_card(ctx: ReportContext) -> Block:
                          "Story behind the figure": text.short_story(ctx, code)})
         b.heading(title, 3)
         b.add(md_table(pd.DataFrame(rows), caption=f"Report card: {title}", label=f"card-{quadrant}",
-                       align=["l", "r", "r", "l"]))
+                       align=["l", "r", "r", "l"], widths=[4, 2, 2, 6]))
     return b
 
 
