@@ -225,7 +225,7 @@ def build(
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
-        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger))
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -289,10 +289,22 @@ def _stage_indicators(cfg: Config, logger: logging.Logger) -> Any:
     return table
 
 
-def _stage_disclosure(cfg: Config, audience: str) -> Path:
+def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger) -> Path:
     from safeguarding.published_data import disclosure_controlled
 
-    return disclosure_controlled(cfg, audience)
+    stats: dict = {}
+    path = disclosure_controlled(cfg, audience, stats)
+    if stats:
+        record["disclosure"] = stats
+        logger.info("disclosure control: %s", stats)
+        if stats.get("unverified_cells"):
+            message = (f"disclosure control: {stats['unverified_cells']:,} hidden cells lie in "
+                       f"{stats['unverified_groups']} groups of linked cells too large for the full check; "
+                       "each relation on its own was checked, combinations of relations were not "
+                       "(see the README, Disclosure control)")
+            record["warnings"].append(message)
+            logger.warning(message)
+    return path
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,

@@ -766,35 +766,32 @@ def _far_partners(system: _System, cells: list[int], suppressed: np.ndarray,
     return stuck
 
 
-#: largest group of linked suppressed cells given the full check; a larger group is closed off instead
-MAX_EXACT = 100_000
+#: largest group of linked suppressed cells given the full check (:func:`_check_group`); a larger
+#: group gets only the single-relation rules (:func:`_residual_rule`) and is reported as unverified
+MAX_EXACT = 1_000
 
 
-def _close_off(system: _System, cells: list[int], suppressed: np.ndarray, by_cell: Mapping[int, list[int]]) -> int:
-    """Suppress every cell linked to ``cells`` through any constraint; return how many were added.
+def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:
+    """Cheap bounds rule for groups too large to check: in a sum whose hidden parts must all be at their bound.
 
-    The safe fallback for a group too large to check. Afterwards every
-    constraint touching the group holds only suppressed cells, so with the
-    true values ``x`` also ``2 x`` fits everything published: each suppressed
-    non-zero count can be anything from its value to twice it.
+    Finds the cells of a single relation whose hidden parts, all with the same
+    coefficient, add up to no more than their lower bounds (each ``c`` at least
+    1): a reader then knows every one of them. Relations combined with others
+    are not examined (that is what the full check does).
     """
-    added = 0
-    frontier = list(cells)
-    seen_cons: set[int] = set()
-    while frontier:
-        nxt = []
-        for c in frontier:
-            for k in by_cell[c]:
-                if k in seen_cons:
-                    continue
-                seen_cons.add(k)
-                for d in system.constraints[k][0]:
-                    if not suppressed[d]:
-                        suppressed[d] = True
-                        added += 1
-                        nxt.append(int(d))
-        frontier = nxt
-    return added
+    out = []
+    for k in cons:
+        idx, coef, _ = system.constraints[k]
+        hid = suppressed[idx]
+        if hid.sum() < 2 or hid.sum() == len(idx):
+            continue
+        if not np.all(coef[hid] == coef[hid][0]):
+            continue
+        rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
+        lbs = np.where(system.values[idx][hid] >= 1, 1.0, 0.0)
+        if rest <= lbs.sum() + _TOL:
+            out.append(int(idx[hid][0]))
+    return out
 
 
 def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) -> np.ndarray:
@@ -804,10 +801,13 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
     suppressed cells that still holds a cell not yet shown safe
     (:func:`_check_group`) and gives each pinned cell a partner. A cell shown
     safe stays safe: suppressing more cells only adds tables that fit what is
-    published. A group larger than :data:`MAX_EXACT` cells is closed off
-    (:func:`_close_off`) with a warning. ``stats``, if given, receives
-    ``passes``, ``largest_group``, ``lps`` (linear programmes) and ``closed_off``
-    (cells suppressed by the fallback).
+    published. A group larger than :data:`MAX_EXACT` cells gets only the
+    single-relation rule (:func:`_residual_rule`) and is reported, with a
+    warning, as unverified: a combination of relations might still pin one of
+    its cells. ``stats``, if given, receives ``passes``, ``largest_group``,
+    ``lps`` (linear programmes), ``unprotected`` (pinned cells for which no
+    partner was found), ``unverified_groups`` and ``unverified_cells`` (groups
+    over :data:`MAX_EXACT` in the last pass, and their cells).
     """
     import logging
 
@@ -820,29 +820,25 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
     coef = _coefficients(system)
     is_eq = np.array([len(idx) == 2 and a[0] == -a[1] for idx, a, _ in system.constraints], dtype=bool)
     shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
-    info: dict = {"passes": 0, "largest_group": 0, "lps": 0, "closed_off": 0}
+    info: dict = {"passes": 0, "largest_group": 0, "lps": 0}
     for _ in range(10_000):
         info["passes"] += 1
         _line_rule(system, suppressed, inc)
         added = False
         deferred: list[int] = []  # pinned cells still without a partner
         later: list[int] = []  # pinned cells left for the next pass (a partner for them may already be in)
+        large: list[int] = []  # sizes of the groups too large for the full check
         for cells, cons in _components(system, suppressed, inc):
             cells_a = np.asarray(cells, dtype=int)
             if shown[cells_a].all():
                 continue
             info["largest_group"] = max(info["largest_group"], len(cells))
             if len(cells) > MAX_EXACT:
-                n_added = _close_off(system, cells, suppressed, by_cell)
-                if n_added == 0:  # closed: safe without a check (see _close_off)
-                    shown[cells_a] = True
-                    continue
-                logging.getLogger(__name__).warning(
-                    "secondary suppression: a group of %d linked suppressed cells is larger than MAX_EXACT=%d; "
-                    "%d linked cells were suppressed as well so that none can be recovered",
-                    len(cells), MAX_EXACT, n_added)
-                info["closed_off"] += n_added
-                added = True
+                large.append(len(cells))
+                before = int(suppressed.sum())
+                deferred.extend(_give_partners(system, _residual_rule(system, cells, cons, suppressed),
+                                               suppressed, by_cell))
+                added = added or int(suppressed.sum()) > before
                 continue
             group = _Group(system, cells, cons, coef, is_eq, suppressed)
             known = np.zeros(group.n, dtype=bool)
@@ -886,6 +882,13 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
                     "secondary suppression: %d suppressed cells could not be protected: every cell linked "
                     "to them is already suppressed", len(deferred))
             info["unprotected"] = len(deferred)
+            info["unverified_groups"] = len(large)
+            info["unverified_cells"] = int(sum(large))
+            if large:
+                logging.getLogger(__name__).warning(
+                    "secondary suppression: %d groups of linked suppressed cells (%d cells, the largest %d) are "
+                    "larger than MAX_EXACT=%d and were checked only relation by relation", len(large), sum(large),
+                    max(large), MAX_EXACT)
             if stats is not None:
                 stats.update(info)
             return suppressed
@@ -1032,6 +1035,7 @@ def suppress_indicator_table(
     *,
     threshold: tuple[int, int] = (1, 5),
     balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+    stats: dict | None = None,
 ) -> pd.DataFrame:
     """Apply disclosure control to the indicator table (data contract columns).
 
@@ -1047,6 +1051,12 @@ def suppress_indicator_table(
 
     A percentage is suppressed when its numerator or denominator is; a rate
     (whose denominator is a published population) when its numerator is.
+
+    ``stats``, if given, receives what the secondary suppression did: ``primary``
+    and ``suppressed`` (cells), ``passes``, ``largest_group`` (linked suppressed
+    cells), ``lps`` (linear programmes), ``unprotected``, and ``unverified_groups``
+    and ``unverified_cells`` (groups over :data:`MAX_EXACT` linked cells, which
+    get only the single-relation checks).
 
     Returns a copy with ``numerator``, ``denominator`` and ``value`` as strings
     (``c``, ``:`` not available, ``z`` not applicable, counts as integers,
@@ -1184,7 +1194,10 @@ def suppress_indicator_table(
             if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= _TOL:
                 system.add(cells, [1.0, -1.0, -1.0, 1.0], [True] * 4)
 
-    suppressed = _secondary(system, _in_threshold(vals, threshold))
+    primary = _in_threshold(vals, threshold)
+    suppressed = _secondary(system, primary, stats)
+    if stats is not None:
+        stats.update(cells=len(vals), primary=int(primary.sum()), suppressed=int(suppressed.sum()))
 
     # derived figures and display
     out = df.copy()

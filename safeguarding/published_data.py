@@ -28,14 +28,15 @@ def suppressed_path(cfg: Config, audience: str) -> Path:
     return cfg.processed_dir / f"indicators_{audience}.parquet"
 
 
-def disclosure_controlled(cfg: Config, audience: str) -> Path:
+def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None) -> Path:
     """Apply disclosure control to the whole indicator table once, and save it for the notebooks.
 
     Suppression runs over every period and breakdown, so that every relation a
     reader could use (months to quarters, breakdowns to headline, rolling
     windows, stock and flow) is protected; publishing a subset of the
     protected table afterwards can only reveal less. The board audience gets
-    the same table formatted but unsuppressed.
+    the same table formatted but unsuppressed. ``stats``, if given, receives the
+    suppression's figures (see :func:`~safeguarding.disclosure.suppress_indicator_table`).
     """
     ind = pd.read_parquet(cfg.processed_dir / "indicators.parquet")
     try:
@@ -50,7 +51,7 @@ def disclosure_controlled(cfg: Config, audience: str) -> Path:
     from safeguarding.disclosure import suppress_indicator_table
 
     if audience == "public":
-        shown = suppress_indicator_table(ind)
+        shown = suppress_indicator_table(ind, stats=stats)
         hidden = shown["suppressed"].astype(bool) | (shown["marker"].astype(str) == "c")
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:

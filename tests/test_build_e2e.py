@@ -49,6 +49,12 @@ def test_run_log_records_the_run(built):
     assert run["versions"]["pandas"] and run["config"]["area"]["name"]
     # the kernels' start-up chatter is kept in the run's log folder, not printed to the analyst
     assert (built["public"].log_dir / "kernels.log").is_file()
+    # what disclosure control did, and a warning naming any hidden cells it could not check in full
+    d = run["disclosure"]
+    assert d["primary"] > 0 and d["suppressed"] >= d["primary"] and d["cells"] > d["suppressed"]
+    if d["unverified_cells"]:
+        assert any("too large for the full check" in w for w in run["warnings"])
+    assert "disclosure" not in json.loads((built["board"].log_dir / "run.json").read_text())
 
 
 def _html_text(path: Path) -> str:
