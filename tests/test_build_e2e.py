@@ -57,6 +57,26 @@ def test_run_log_records_the_run(built):
     assert "disclosure" not in json.loads((built["board"].log_dir / "run.json").read_text())
 
 
+
+def test_rolling_twelve_months_are_withheld_from_the_public_table(built):
+    """Published nowhere, so withheld (x) rather than tying every month to its neighbours in the suppression."""
+    import json
+
+    import pandas as pd
+
+    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    board = pd.read_parquet(built["processed"] / "indicators_board.parquet")
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    assert len(pub) == len(board) == len(full)
+    assert (pub["indicator_id"].to_numpy() == full["indicator_id"].to_numpy()).all()
+    roll = pub["period_type"].eq("rolling12")
+    assert roll.any() and (pub.loc[roll, ["numerator", "denominator", "value", "marker"]] == "x").all().all()
+    assert not (pub.loc[~roll, "value"] == "x").any()
+    assert not board.loc[board["period_type"].eq("rolling12"), "value"].eq("x").any()
+    run = json.loads((built["public"].log_dir / "run.json").read_text())
+    assert run["disclosure"]["withheld_rows"] == int(roll.sum())
+
+
 def _html_text(path: Path) -> str:
     html = path.read_text(encoding="utf-8")
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
