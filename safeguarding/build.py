@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
     print(f"  run log: {result.log_dir}")
     if result.warnings:
-        print(f"  {len(result.warnings)} warning(s); see {result.log_dir}")
+        print(f"  {len(result.warnings)} warning(s), also in {result.log_dir / 'run.json'}:")
+        for w in result.warnings[:5]:
+            print(f"  - {w}")
     return 0
 
 
