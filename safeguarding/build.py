@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
     print(f"  run log: {result.log_dir}")
     if result.warnings:
-        print(f"  {len(result.warnings)} warning(s); see {result.log_dir}")
+        print(f"  {len(result.warnings)} warning(s), also in {result.log_dir / 'run.json'}:")
+        for w in result.warnings[:5]:
+            print(f"  - {w}")
     return 0
 
 
@@ -225,7 +227,7 @@ def build(
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
-        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger))
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -289,10 +291,22 @@ def _stage_indicators(cfg: Config, logger: logging.Logger) -> Any:
     return table
 
 
-def _stage_disclosure(cfg: Config, audience: str) -> Path:
+def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger) -> Path:
     from safeguarding.published_data import disclosure_controlled
 
-    return disclosure_controlled(cfg, audience)
+    stats: dict = {}
+    path = disclosure_controlled(cfg, audience, stats)
+    if stats:
+        record["disclosure"] = stats
+        logger.info("disclosure control: %s", stats)
+        if stats.get("unverified_cells"):
+            message = (f"disclosure control: {stats['unverified_cells']:,} hidden cells lie in "
+                       f"{stats['unverified_groups']} groups of linked cells too large for the full check; "
+                       "each relation on its own was checked, combinations of relations were not "
+                       "(see the README, Disclosure control)")
+            record["warnings"].append(message)
+            logger.warning(message)
+    return path
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,

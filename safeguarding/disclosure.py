@@ -97,8 +97,11 @@ class _System:
         self.constraints.append((idx[keep], np.asarray(coefs, float)[keep], np.asarray(parts, bool)[keep]))
 
 
-def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray) -> int | None:
-    """Best published cell to suppress among the given constraints (smallest non-zero part first)."""
+def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, zeros: bool = True) -> int | None:
+    """Best published cell to suppress among the given constraints (smallest non-zero part first).
+
+    With ``zeros=False`` a true zero is never chosen (it is shown as ``0``).
+    """
     con_ids = list(con_ids)
     if not con_ids:
         return None
@@ -108,6 +111,8 @@ def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray) ->
         idx = np.concatenate([system.constraints[k][0] for k in con_ids])
         parts = np.concatenate([system.constraints[k][2] for k in con_ids])
     open_ = ~suppressed[idx]
+    if not zeros:
+        open_ &= system.values[idx] != 0
     if not open_.any():
         return None
     idx, parts = idx[open_], parts[open_]
@@ -167,91 +172,523 @@ def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list
     return [(sorted(cells[r]), cons.get(r, [])) for r in cells]
 
 
-def _recoverable(system: _System, cells: list[int], cons: list[int]) -> list[int]:
-    """Cells of one component that a reader could pin down (rules 2 and 3).
+def _coefficients(system: _System):
+    """Sparse constraint-by-cell matrix of coefficients (CSR)."""
+    from scipy import sparse
 
-    A cell can be pinned only if no feasible *direction* moves it. Directions
-    form the cone ``{d : A d = 0, d_j >= 0 for cells j at their lower bound}``.
-    One linear programme finds which at-bound cells can move up at all (maximise
-    ``sum t_j`` with ``0 <= t_j <= min(1, d_j)``: the cone is closed under
-    addition, so every cell that can move gets ``t_j = 1``); the others are
-    fixed. Every remaining cell moves iff its row of the null space of ``A``
-    (fixed columns removed) is non-zero: adding a large multiple of the LP's
-    direction keeps any null-space move inside the cone.
+    rows = np.concatenate([np.full(len(c[0]), k) for k, c in enumerate(system.constraints)] or [np.zeros(0, int)])
+    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    data = np.concatenate([c[1] for c in system.constraints] or [np.zeros(0)])
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
+
+
+class _Group:
+    """One group of linked suppressed cells as a reader sees it.
+
+    A reader's alternative values for the group are ``x + d`` with ``A d = 0``
+    (the published cells of each constraint are constants) and ``x + d >= lb``.
+    Cells tied by an equality constraint (the same count published twice) share
+    a column: ``col[i]`` is the column of ``cells[i]``. ``A`` (sparse CSR, integer
+    coefficients) holds every other constraint of the group restricted to its
+    columns; ``x`` holds the true values and ``lb`` what a reader knows: a ``c``
+    is at least 1 (0 for a suppressed true zero, which keeps the truth feasible).
+    ``published`` lists the published cells of those constraints and ``P``
+    their coefficients (same rows as ``A``).
     """
-    if not cons:
-        return []
-    from scipy.linalg import svd
 
-    # cells tied by an equality constraint (the same count published twice) share a column
-    group = {c: c for c in cells}
+    def __init__(self, system: _System, cells: list[int], cons: list[int], coef, is_eq: np.ndarray,
+                 suppressed: np.ndarray):
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
 
-    def root(c: int) -> int:
-        while group[c] != c:
-            group[c] = group[group[c]]
-            c = group[c]
-        return c
+        self.cells = np.asarray(cells, dtype=int)
+        cons_a = np.asarray(cons, dtype=int)
+        nc = self.cells.size
+        full = coef[cons_a]
+        sub = full[:, self.cells].tocsr()
+        eq = is_eq[cons_a] & (np.diff(sub.indptr) == 2)
+        pairs = sub[eq].indices.reshape(-1, 2)
+        link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
+        self.n, self.col = connected_components(link, directed=False)
+        merge = sparse.csr_matrix((np.ones(nc), (np.arange(nc), self.col)), shape=(nc, self.n))
+        A = (sub[~eq] @ merge).tocsr()
+        A.data = np.round(A.data)
+        A.eliminate_zeros()
+        keep = np.diff(A.indptr) > 0
+        self.A = A[keep]
+        full = full[~eq][keep].tocsr()
+        self.published = np.unique(full.indices[~suppressed[full.indices]])
+        self.P = full[:, self.published].tocsr()
+        self.x = np.zeros(self.n)
+        self.x[self.col] = system.values[self.cells]
+        self.lb = np.where(self.x >= 1, 1.0, 0.0)
 
-    rest = []
-    for k in cons:
-        idx, coef, _ = system.constraints[k]
-        if len(idx) == 2 and coef[0] == -coef[1] and idx[0] in group and idx[1] in group:
-            group[root(int(idx[0]))] = root(int(idx[1]))
-        else:
-            rest.append(k)
-    roots = sorted({root(c) for c in cells})
-    col = {r: j for j, r in enumerate(roots)}
-    cell_col = np.array([col[root(c)] for c in cells])
-    A = np.zeros((max(len(rest), 1), len(roots)))
-    for i, k in enumerate(rest):
-        idx, coef, _ = system.constraints[k]
-        for c, a in zip(idx, coef, strict=True):
-            if c in group:
-                A[i, col[root(int(c))]] += a
-    x = np.array([system.values[r] for r in roots])
-    lb = np.where(x >= 1, 1.0, 0.0)
-    at_bound = np.flatnonzero(x - lb < _TOL)
-    fixed = np.zeros(len(roots), dtype=bool)
-    if at_bound.size:
-        from scipy.optimize import linprog
+    def scaling_set(self) -> np.ndarray:
+        """Columns ``S`` (non-zero counts) such that ``d = x`` on ``S``, 0 elsewhere, is a move (bool per column).
 
-        n, nb = len(roots), at_bound.size
-        # variables: d (n, free except at-bound >= 0), t (nb, 0..1); t_j - d_j <= 0
-        c_obj = np.concatenate([np.zeros(n), -np.ones(nb)])
-        A_eq = np.hstack([A, np.zeros((A.shape[0], nb))])
-        A_ub = np.zeros((nb, n + nb))
-        A_ub[np.arange(nb), at_bound] = -1.0
-        A_ub[np.arange(nb), n + np.arange(nb)] = 1.0
-        bounds = [(None, None)] * n + [(0.0, 1.0)] * nb
-        for j in at_bound:
-            bounds[j] = (0.0, None)
-        res = linprog(c_obj, A_ub=A_ub, b_ub=np.zeros(nb), A_eq=A_eq, b_eq=np.zeros(A.shape[0]),
-                      bounds=bounds, method="highs")
-        if res.status == 0:
-            fixed[at_bound[res.x[n:] < 0.5]] = True
-        else:  # pragma: no cover - the zero direction is always feasible
-            fixed[at_bound] = True
-    free_cols = np.flatnonzero(~fixed)
-    movable = np.zeros(len(roots), dtype=bool)
-    if free_cols.size:
-        # a column is pinned iff its unit vector lies in the row space of A (projection norm 1)
-        sub = A[:, free_cols]
-        _, sv, vh = svd(sub, full_matrices=False, lapack_driver="gesdd")
-        rank = int(np.sum(sv > 1e-9 * max(1.0, sv[0] if sv.size else 1.0)))
-        proj = np.sum(vh[:rank] ** 2, axis=0) if rank else np.zeros(free_cols.size)
-        movable[free_cols] = proj < 1 - 1e-9
-    return [c for c, j in zip(cells, cell_col, strict=True) if not movable[j]]
+        Then ``x + t d`` fits everything published for every ``t >= 0``: each
+        cell of ``S`` can take any value from its true value up. Found by
+        starting from every non-zero column and dropping the columns of any
+        constraint the move would break, until none is broken (in a connected
+        group this leaves either nothing or every non-zero column).
+        """
+        s = self.x >= 1
+        while s.any():
+            broken = np.flatnonzero(self.A @ (self.x * s))
+            if broken.size == 0:
+                break
+            s[np.unique(self.A[broken].indices)] = False
+        return s
+
+    def cells_of(self, columns: np.ndarray) -> list[int]:
+        """System cell ids of the given columns (boolean mask over columns)."""
+        return [int(c) for c in self.cells[columns[self.col]]]
 
 
-def _nearest_partner(system: _System, cell: int, suppressed: np.ndarray,
-                     by_cell: Mapping[int, list[int]]) -> int | None:
-    """Partner for a pinned cell: from its own constraints, else the nearest ones reachable through hidden cells."""
+#: prime for the modular back-substitution of :meth:`_Echelon.free` (2**61 - 1)
+_PRIME = (1 << 61) - 1
+
+
+class _Echelon:
+    """Exact sparse Gaussian elimination of an integer matrix, columns taken in a set order.
+
+    Rows are dicts ``{column: integer}``; arithmetic is in Python integers, so
+    nothing is rounded. Columns are pivoted class by class (``klass``, lowest
+    first; class 3 is carried along but never pivoted) and within a class the
+    sparsest first, so that fill-in stays small. After the columns of classes
+    up to ``k`` are pivoted, the rows left over (:meth:`residual`) hold only
+    columns of higher classes: they are exactly the relations among those
+    columns once the lower classes are solved for.
+    """
+
+    def __init__(self, A, klass: np.ndarray):
+        A = A.tocsr()
+        self.m, self.n = A.shape
+        indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
+        self.rows: list[dict[int, int]] = []
+        self.col_rows: list[set[int]] = [set() for _ in range(self.n)]
+        for i in range(self.m):
+            row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
+            self.rows.append(row)
+            for c in row:
+                self.col_rows[c].add(i)
+        counts = np.array([len(s) for s in self.col_rows])
+        self.klass = np.asarray(klass, dtype=int)
+        order = np.lexsort((np.arange(self.n), counts, self.klass))
+        self.order = order[self.klass[order] < 3].tolist()
+        self.next = 0
+        self.active = np.ones(self.m, dtype=bool)
+        self.pivots: list[tuple[int, dict[int, int]]] = []
+
+    def run(self, upto: int) -> None:
+        """Pivot on every column of class ``upto`` or lower that still appears in a row."""
+        rows, col_rows, order = self.rows, self.col_rows, self.order
+        while self.next < len(order) and self.klass[order[self.next]] <= upto:
+            c = order[self.next]
+            self.next += 1
+            live = col_rows[c]
+            if not live:
+                continue
+            p = min(live, key=lambda i: len(rows[i]))
+            prow = rows[p]
+            self.active[p] = False
+            for cc in prow:
+                col_rows[cc].discard(p)
+            a_p = prow[c]
+            others = [(cc, v) for cc, v in prow.items() if cc != c]
+            for i in list(live):
+                row = rows[i]
+                a_i = row.pop(c)
+                scaled = a_i % a_p != 0
+                if scaled:
+                    for cc in row:
+                        row[cc] *= a_p
+                    f = a_i
+                else:
+                    f = a_i // a_p
+                for cc, v in others:
+                    old = row.get(cc)
+                    if old is None:
+                        row[cc] = -f * v
+                        col_rows[cc].add(i)
+                    elif old == f * v:
+                        del row[cc]
+                        col_rows[cc].discard(i)
+                    else:
+                        row[cc] = old - f * v
+                if scaled and row:
+                    g = 0
+                    for v in row.values():
+                        g = math.gcd(g, v)
+                    if g > 1:
+                        for cc in row:
+                            row[cc] //= g
+            live.clear()
+            self.pivots.append((c, prow))
+
+    def residual(self, columns: np.ndarray):
+        """The rows not used as pivots, restricted to ``columns`` (CSR, columns renumbered in order)."""
+        from scipy import sparse
+
+        pos = {int(c): j for j, c in enumerate(columns)}
+        r, cc, v = [], [], []
+        k = 0
+        for i in np.flatnonzero(self.active):
+            entries = [(pos[c], a) for c, a in self.rows[i].items() if c in pos]
+            if not entries:
+                continue
+            for j, a in entries:
+                r.append(k)
+                cc.append(j)
+                v.append(a)
+            k += 1
+        return sparse.csr_matrix((np.array(v, dtype=float), (r, cc)), shape=(k, len(columns)))
+
+    def drop(self, columns: np.ndarray) -> None:
+        """Fix the given columns at zero: remove them from the rows not yet used as pivots."""
+        for c in columns:
+            for i in self.col_rows[c]:
+                del self.rows[i][c]
+            self.col_rows[c].clear()
+
+    def free(self, zero: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Columns ``j`` with ``d_j != 0`` for some ``d`` in the null space (``d = 0`` on ``zero``); bool.
+
+        Call after every column is pivoted. The null space is sampled by one
+        back-substitution with random values for the free variables, modulo a
+        61-bit prime: a coordinate that is zero over the rationals is zero
+        modulo the prime, so a column reported free really is free; a free
+        column is missed only if the random combination vanishes there
+        (probability about 1e-18), which would merely over-suppress.
+        """
+        rng = np.random.default_rng(seed)
+        v = [int(a) for a in rng.integers(1, _PRIME, size=self.n)]
+        for c in np.flatnonzero(zero):
+            v[c] = 0
+        for c, _ in self.pivots:
+            v[c] = 0
+        for c, prow in reversed(self.pivots):
+            a = prow[c] % _PRIME
+            if a == 0:  # pragma: no cover - a pivot divisible by the prime: report nothing free (safe)
+                return np.zeros(self.n, dtype=bool)
+            s = 0
+            for cc, val in prow.items():
+                if cc != c:
+                    s += val * v[cc]
+            v[c] = (-s * pow(a, -1, _PRIME)) % _PRIME
+        return np.array([val != 0 for val in v], dtype=bool)
+
+    def blocks(self, n: int):
+        """The pivot rows as sparse blocks: ``(pivot columns, U, F, P)``.
+
+        ``U`` (upper triangular, pivot order) holds the pivot columns, ``F`` the
+        other columns below ``n`` and ``P`` the columns from ``n`` on (class 3).
+        """
+        from scipy import sparse
+
+        piv = np.array([c for c, _ in self.pivots], dtype=int)
+        pos = np.full(self.n, -1)
+        pos[piv] = np.arange(piv.size)
+        r, c, v = [], [], []
+        for i, (_, prow) in enumerate(self.pivots):
+            for cc, a in prow.items():
+                r.append(i)
+                c.append(cc)
+                v.append(a)
+        r_a, c_a, v_a = np.array(r, dtype=int), np.array(c, dtype=int), np.array(v, dtype=float)
+        is_piv = pos[c_a] >= 0
+        k = piv.size
+        U = sparse.csr_matrix((v_a[is_piv], (r_a[is_piv], pos[c_a[is_piv]])), shape=(k, k))
+        low = ~is_piv & (c_a < n)
+        F = sparse.csr_matrix((v_a[low], (r_a[low], c_a[low])), shape=(k, n))
+        high = ~is_piv & (c_a >= n)
+        P = sparse.csr_matrix((v_a[high], (r_a[high], c_a[high] - n)), shape=(k, self.n - n))
+        return piv, U, F, P
+
+
+def _cone_fixed(R) -> np.ndarray:
+    """Columns of ``R`` that are zero in every ``d >= 0`` with ``R d = 0`` (bool per column).
+
+    One linear programme (HiGHS, sparse) maximises ``sum t_j`` with
+    ``0 <= t_j <= min(1, d_j)``: the set of such ``d`` is a cone, closed under
+    addition, so every column that can be non-zero at all gets ``t_j = 1``.
+    """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    m, n = R.shape
+    fixed = np.zeros(n, dtype=bool)
+    if n == 0 or m == 0:
+        return fixed
+    ar = np.arange(n)
+    A_eq = sparse.hstack([R, sparse.csr_matrix((m, n))], format="csr")
+    A_ub = sparse.csr_matrix((np.r_[-np.ones(n), np.ones(n)], (np.r_[ar, ar], np.r_[ar, n + ar])), shape=(n, 2 * n))
+    bounds = np.c_[np.zeros(2 * n), np.r_[np.full(n, np.inf), np.ones(n)]]
+    res = linprog(np.r_[np.zeros(n), -np.ones(n)], A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq, b_eq=np.zeros(m),
+                  bounds=bounds, method="highs")
+    if res.status == 0:
+        fixed[res.x[n:] < 0.5] = True
+    else:  # pragma: no cover - the zero vector is always feasible; be safe anyway
+        fixed[:] = True
+    return fixed
+
+
+def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
+                 todo: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Columns moved by at least 1 by an integer null-space basis vector that fits the bounds.
+
+    For each free column ``f`` the basis vector ``v`` (``v_f = 1``, other free
+    and fixed columns 0, pivots by back-substitution) is computed in floating
+    point, rounded and then checked *exactly*: ``A v = 0`` in integers and
+    ``x + v >= lb`` or ``x - v >= lb`` outside the scaling set (a shortfall in
+    ``S`` is made up by adding ``t x_S``). Such a ``v`` is another table of whole
+    numbers that fits everything published, so every column it changes moves
+    by at least 1. Stops once every column in ``todo`` is shown.
+
+    Returns ``(shown, near)``: ``near`` maps each column of ``todo`` not shown to
+    the columns of the basis vectors through it (where to look for a move).
+    """
+    from scipy.sparse.linalg import splu
+
+    n = group.n
+    A, x, lb = group.A, group.x, group.lb
+    shown = np.zeros(n, dtype=bool)
+    is_piv = np.zeros(n, dtype=bool)
+    is_piv[piv] = True
+    free_cols = np.flatnonzero(~is_piv & ~fixed)
+    Fc = F.tocsc()
+    check = ~scal
+    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0) if piv.size else None
+    supports: list[np.ndarray] = []
+    for start in range(0, free_cols.size, 256):
+        if not (todo & ~shown).any():
+            break
+        chunk = free_cols[start:start + 256]
+        k = chunk.size
+        V = np.zeros((n, k))
+        if lu is not None:
+            rhs = -Fc[:, chunk].toarray()
+            if rhs.any():
+                with np.errstate(all="ignore"):
+                    V[piv] = lu.solve(rhs)
+        V[chunk, np.arange(k)] = 1.0
+        R = np.round(V)
+        ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
+        ok &= ~np.any(A @ R != 0, axis=0)
+        xs = x[check, None]
+        up = np.all(xs + R[check] >= lb[check, None], axis=0)
+        down = np.all(xs - R[check] >= lb[check, None], axis=0)
+        ok &= up | down
+        nz = np.abs(V) > 1e-9
+        shown |= np.any(nz[:, ok], axis=1)
+        supports.extend(np.flatnonzero(nz[:, i]) for i in range(k))
+    near: dict[int, list[np.ndarray]] = defaultdict(list)
+    wanted = todo & ~shown
+    for sup in supports:
+        for c in sup[wanted[sup]]:
+            near[int(c)].append(sup)
+    return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}
+
+
+def _feasible_move(A, low: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """Check a move ``d`` from a linear programme: ``A d = 0`` and ``d >= low``; return it, or None.
+
+    A move that rounds to integers is checked exactly (the coefficients are
+    small integers, so the products are exact in floating point). A
+    fractional move is accepted within a relative tolerance of 1e-9.
+    """
+    r = np.round(d)
+    if np.all(A @ r == 0) and np.all(r >= low):
+        return r
+    scale = 1.0 + float(np.max(np.abs(d), initial=0.0))
+    if np.max(np.abs(A @ d), initial=0.0) <= 1e-9 * scale and np.all(d >= low - 1e-9 * scale):
+        return d
+    return None
+
+
+#: cells per group and pass given a linear programme on the columns near them (bounds rule)
+MAX_LOCAL_LPS = 200
+#: cells per group and pass given linear programmes on the whole group (bounds rule, last resort)
+MAX_SINGLE_LPS = 10
+
+
+def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None) -> tuple[float, float, list]:
+    """Smallest and largest move of column ``j`` (as ``(low, high)``), over ``cols`` only (others held).
+
+    Holding the other columns at their true values keeps every move found a
+    move of the whole group (every constraint touching ``cols`` is kept).
+    Returns the checked moves found too (each as ``(columns, d)``).
+    """
+    from scipy.optimize import linprog
+
+    A, x, lb = group.A, group.x, group.lb
+    if cols is None:
+        cols = np.arange(group.n)
+    sub = A[:, cols]
+    sub = sub[np.diff(sub.indptr) > 0]
+    low = np.where(scal[cols], -np.inf, (lb - x)[cols])
+    bounds = np.c_[low, np.full(cols.size, np.inf)]
+    jj = int(np.searchsorted(cols, j))
+    ends, moves = [], []
+    for s in (1.0, -1.0):
+        obj = np.zeros(cols.size)
+        obj[jj] = s
+        res = linprog(obj, A_eq=sub, b_eq=np.zeros(sub.shape[0]), bounds=bounds, method="highs")
+        if res.status == 3:  # unbounded: the cell can move without limit
+            ends.append(-s * np.inf)
+            continue
+        d = _feasible_move(sub, low, res.x) if res.status == 0 else None
+        if d is not None:
+            moves.append((cols, d))
+        ends.append(0.0 if d is None else float(d[jj]))
+    return ends[0], ends[1], moves
+
+
+def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[int, np.ndarray],
+              stats: dict | None = None) -> np.ndarray:
+    """Columns in ``todo`` whose feasible range, by linear programming, is at least 1 wide; bool.
+
+    Cells of the scaling set may go below their bound (``t x_S`` makes up the
+    shortfall). Each undecided column first gets its smallest and largest
+    value over the columns ``near`` it (at most :data:`MAX_LOCAL_LPS` columns
+    per call), then, for at most :data:`MAX_SINGLE_LPS` columns, over the
+    whole group. Every move found also shows the other columns it shifts by
+    at least 1. Columns still undecided stay unshown (over-suppression only).
+    """
+    wide = np.zeros(group.n, dtype=bool)
+    lps = 0
+    for tries, scope in ((MAX_LOCAL_LPS, "near"), (MAX_SINGLE_LPS, "all")):
+        for j in np.flatnonzero(todo & ~wide)[:tries]:
+            if wide[j]:
+                continue
+            cols = None
+            if scope == "near":
+                cols = near.get(int(j))
+                if cols is None or cols.size > 3000:
+                    continue
+            lo, hi, moves = _range_lp(group, scal, int(j), cols)
+            lps += 2
+            for c, d in moves:
+                wide[c[np.abs(d) >= 1 - 1e-9]] = True
+            if hi - lo >= 1 - 1e-9:
+                wide[j] = True
+    if stats is not None:
+        stats["lps"] = stats.get("lps", 0) + lps
+    return wide & todo
+
+
+def _check_group(group: _Group, known: np.ndarray,
+                 stats: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray | None]]:
+    """Rules 2 and 3 on one group: ``(shown_safe, pinned, blame)``, the first two bool per column.
+
+    ``known``: columns already shown safe (suppressing more cells never makes
+    a safe cell unsafe, since every table that fitted before still fits).
+    ``blame`` maps a pinned column to the positions, in ``group.published``,
+    of the published cells through which a reader works it out.
+
+    1. Columns in the scaling set ``S`` (:meth:`_Group.scaling_set`) are safe:
+       they can grow without limit. They also make up any shortfall below
+       their bounds (add ``t x_S``), so for the others they are unconstrained.
+    2. Exact elimination (:class:`_Echelon`) first of ``S``, then of the cells
+       above their bound, leaves the relations among the at-bound cells; one
+       linear programme on those (:func:`_cone_fixed`) finds the at-bound
+       cells that cannot move at all. With those fixed, the rest of the
+       elimination and a modular back-substitution find the cells whose unit
+       vector lies in the row space (rule 2): any other cell moves, since a
+       null-space move plus a large multiple of the programme's direction
+       (and of ``x_S``) stays feasible. Fixed and determined cells are pinned.
+    3. If nothing is pinned, the bounds rule proper: every other column must
+       move by at least 1 in some table that fits; shown with integer
+       null-space basis vectors (:func:`_basis_moves`), then linear programmes
+       (:func:`_lp_moves`). Columns not shown are pinned too.
+    """
+    from scipy import sparse
+
+    A, x, lb = group.A, group.x, group.lb
+    n = group.n
+    safe = known | (x == 0)  # a hidden true zero needs no protection of its own: 0 is published anyway
+    none = np.zeros(n, dtype=bool)
+    if A.shape[0] == 0:
+        return np.ones(n, dtype=bool), none, {}
+    scal = group.scaling_set()
+    safe |= scal
+    if safe.all():
+        return safe, none, {}
+    at = (x - lb < _TOL) & ~scal
+    npub = group.published.size
+    klass = np.r_[np.where(scal, 0, np.where(at, 2, 1)), np.full(npub, 3)]
+    ech = _Echelon(sparse.hstack([A, group.P], format="csr"), klass)
+    ech.run(1)
+    at_cols = np.flatnonzero(at)
+    fixed = np.zeros(n, dtype=bool)
+    fixed[at_cols[_cone_fixed(ech.residual(at_cols))]] = True
+    ech.drop(np.flatnonzero(fixed))
+    ech.run(2)
+    movable = ech.free(np.r_[fixed, np.ones(npub, dtype=bool)])[:n]
+    pinned = ~movable & ~safe
+    piv, U, F, P = ech.blocks(n)
+    if pinned.any():
+        return safe, pinned, _blame(piv, U, P, pinned)
+    shown, near = _basis_moves(group, piv, U, F, fixed, scal, ~safe)
+    safe |= shown
+    if not safe.all():
+        safe |= _lp_moves(group, scal, ~safe, near, stats)
+    return safe, ~safe, {}
+
+
+#: pinned cells per group and pass whose published sources are traced (the rest wait for the next pass)
+MAX_BLAME = 512
+
+
+def _blame(piv: np.ndarray, U, P, pinned: np.ndarray) -> dict[int, np.ndarray | None]:
+    """For pinned pivot columns, the published columns with a non-zero weight in their expression.
+
+    Columns past the first :data:`MAX_BLAME` map to None (not traced).
+
+    A determined cell equals a fixed combination of published cells; row
+    ``j`` of ``-U^-1 P`` gives the weights (floating point: this only guides
+    the choice of partners, every choice is checked again).
+    """
+    from scipy.sparse.linalg import spsolve_triangular
+
+    pos = np.full(pinned.size, -1)
+    pos[piv] = np.arange(piv.size)
+    cols = np.flatnonzero(pinned & (pos >= 0))
+    out: dict[int, np.ndarray | None] = {int(c): None for c in cols[MAX_BLAME:]}  # not traced this time
+    cols = cols[:MAX_BLAME]
+    if cols.size == 0 or P.shape[1] == 0:
+        return out
+    E = np.zeros((piv.size, cols.size))
+    E[pos[cols], np.arange(cols.size)] = 1.0
+    with np.errstate(all="ignore"):
+        Z = spsolve_triangular(U.T.tocsr(), E, lower=True)
+    W = np.abs(np.asarray((P.T @ Z).T))
+    for i, c in enumerate(cols):
+        w = W[i]
+        top = np.max(w, initial=0.0)
+        if np.isfinite(top) and top > 0:
+            out[int(c)] = np.flatnonzero(w > 1e-7 * top)
+    return out
+
+
+def _best(system: _System, cells: np.ndarray) -> int | None:
+    """Best cell to suppress among ``cells``: preferred first, then the smallest value; never a true zero."""
+    pool = cells[system.values[cells] != 0]
+    if pool.size == 0:
+        return None
+    order = np.lexsort((pool, system.values[pool], ~system.preferred[pool]))
+    return int(pool[order[0]])
+
+
+def _nearest_partner(system: _System, cell: int, suppressed: np.ndarray, by_cell: Mapping[int, list[int]],
+                     zeros: bool) -> int | None:
+    """Partner for one cell: from its own constraints, else the nearest ones reachable through hidden cells."""
     seen_cells, seen_cons = {cell}, set()
     frontier = [cell]
     while frontier:
         cons = [k for c in frontier for k in by_cell[c] if k not in seen_cons]
         seen_cons.update(cons)
-        partner = _partner(system, cons, suppressed)
+        partner = _partner(system, cons, suppressed, zeros=zeros)
         if partner is not None:
             return partner
         nxt = []
@@ -264,20 +701,91 @@ def _nearest_partner(system: _System, cell: int, suppressed: np.ndarray,
     return None
 
 
-#: largest group of linked suppressed cells given the exact (linear-algebra and bounds) check
-MAX_EXACT = 250
+def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
+                   by_cell: Mapping[int, list[int]]) -> list[int]:
+    """Suppress a partner for each pinned cell; return the pinned cells for which none was found.
+
+    The partner is the best published non-zero cell (:func:`_partner`) of the
+    cell's own constraints. For a cell whose constraints hold none, the
+    search widens ring by ring through linked cells, in one breadth-first
+    search for all such cells at once (each ring of constraints belonging to
+    the cell that reached it first). True zeros are not chosen (a zero is
+    shown as ``0``); cells left over are handled by :func:`_far_partners` if
+    nothing else changes in a pass.
+    """
+    left = []
+    for cell in pinned:
+        partner = _partner(system, by_cell[cell], suppressed, zeros=False)
+        if partner is None:
+            left.append(cell)
+        else:
+            suppressed[partner] = True
+    owner = {c: c for c in left}
+    seen_cons: set[int] = set()
+    frontier = dict(owner)
+    open_ = set(left)
+    while frontier and open_:
+        rings: dict[int, list[int]] = defaultdict(list)
+        for c, who in frontier.items():
+            for k in by_cell[c]:
+                if k not in seen_cons:
+                    seen_cons.add(k)
+                    rings[who].append(k)
+        nxt: dict[int, int] = {}
+        for who, cons in rings.items():
+            if who in open_:
+                partner = _partner(system, cons, suppressed, zeros=False)
+                if partner is not None:
+                    suppressed[partner] = True
+                    open_.discard(who)
+                    continue
+            for k in cons:
+                for c in system.constraints[k][0]:
+                    if int(c) not in owner:
+                        owner[int(c)] = who
+                        nxt[int(c)] = who
+        frontier = nxt
+    return [c for c in left if c in open_]
+
+
+def _far_partners(system: _System, cells: list[int], suppressed: np.ndarray,
+                  by_cell: Mapping[int, list[int]]) -> list[int]:
+    """A partner for each cell from its own search (:func:`_nearest_partner`), a true zero only as a last resort.
+
+    Returns the cells for which nothing at all could be found.
+    """
+    stuck = []
+    for cell in cells:
+        for zeros in (False, True):
+            partner = _nearest_partner(system, cell, suppressed, by_cell, zeros)
+            if partner is not None:
+                suppressed[partner] = True
+                break
+        else:
+            stuck.append(cell)
+    return stuck
+
+
+#: largest group of linked suppressed cells given the full check (:func:`_check_group`); a larger
+#: group gets only the single-relation rules (:func:`_residual_rule`) and is reported as unverified
+MAX_EXACT = 1_000
 
 
 def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:
-    """Cheap bounds rule for large groups: in a sum constraint whose hidden parts must all be 1, all are known."""
+    """Cheap bounds rule for groups too large to check: in a sum whose hidden parts must all be at their bound.
+
+    Finds the cells of a single relation whose hidden parts, all with the same
+    coefficient, add up to no more than their lower bounds (each ``c`` at least
+    1): a reader then knows every one of them. Relations combined with others
+    are not examined (that is what the full check does).
+    """
     out = []
     for k in cons:
         idx, coef, _ = system.constraints[k]
         hid = suppressed[idx]
         if hid.sum() < 2 or hid.sum() == len(idx):
             continue
-        # published cells give the signed total of the hidden ones: sum(coef_h * x_h) = -sum(coef_p * x_p)
-        if not (np.all(coef[hid] == coef[hid][0])):
+        if not np.all(coef[hid] == coef[hid][0]):
             continue
         rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
         lbs = np.where(system.values[idx][hid] >= 1, 1.0, 0.0)
@@ -289,42 +797,100 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
 def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) -> np.ndarray:
     """Extend the primary suppression until no suppressed cell can be recovered.
 
-    Groups of linked suppressed cells larger than :data:`MAX_EXACT` get the
-    line rule and the single-constraint bounds rule only (the exact check
-    would take too long); their size is reported in ``stats``.
+    Each pass applies the line rule, then checks every group of linked
+    suppressed cells that still holds a cell not yet shown safe
+    (:func:`_check_group`) and gives each pinned cell a partner. A cell shown
+    safe stays safe: suppressing more cells only adds tables that fit what is
+    published. A group larger than :data:`MAX_EXACT` cells gets only the
+    single-relation rule (:func:`_residual_rule`) and is reported, with a
+    warning, as unverified: a combination of relations might still pin one of
+    its cells. ``stats``, if given, receives ``passes``, ``largest_group``,
+    ``lps`` (linear programmes), ``unprotected`` (pinned cells for which no
+    partner was found), ``unverified_groups`` and ``unverified_cells`` (groups
+    over :data:`MAX_EXACT` in the last pass, and their cells).
     """
+    import logging
+
     suppressed = primary.copy()
     by_cell: dict[int, list[int]] = defaultdict(list)
     for k, (idx, _, _) in enumerate(system.constraints):
         for c in idx:
             by_cell[int(c)].append(k)
     inc = _incidence(system)
-    safe: set[frozenset[int]] = set()  # components already checked and found safe
-    large: dict[frozenset[int], int] = {}
+    coef = _coefficients(system)
+    is_eq = np.array([len(idx) == 2 and a[0] == -a[1] for idx, a, _ in system.constraints], dtype=bool)
+    shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
+    info: dict = {"passes": 0, "largest_group": 0, "lps": 0}
     for _ in range(10_000):
+        info["passes"] += 1
         _line_rule(system, suppressed, inc)
         added = False
-        large = {}
+        deferred: list[int] = []  # pinned cells still without a partner
+        later: list[int] = []  # pinned cells left for the next pass (a partner for them may already be in)
+        large: list[int] = []  # sizes of the groups too large for the full check
         for cells, cons in _components(system, suppressed, inc):
-            key = frozenset(cells)
-            if key in safe:
+            cells_a = np.asarray(cells, dtype=int)
+            if shown[cells_a].all():
                 continue
+            info["largest_group"] = max(info["largest_group"], len(cells))
             if len(cells) > MAX_EXACT:
-                pinned = _residual_rule(system, cells, cons, suppressed)
-                large[key] = len(cells)
-            else:
-                pinned = _recoverable(system, cells, cons)
-            if not pinned:
-                safe.add(key)
-            for cell in pinned:
-                partner = _nearest_partner(system, cell, suppressed, by_cell)
-                if partner is not None:
-                    suppressed[partner] = True
-                    added = True
+                large.append(len(cells))
+                before = int(suppressed.sum())
+                deferred.extend(_give_partners(system, _residual_rule(system, cells, cons, suppressed),
+                                               suppressed, by_cell))
+                added = added or int(suppressed.sum()) > before
+                continue
+            group = _Group(system, cells, cons, coef, is_eq, suppressed)
+            known = np.zeros(group.n, dtype=bool)
+            known[group.col[shown[cells_a]]] = True
+            safe, pinned, blame = _check_group(group, known, info)
+            shown[cells_a[safe[group.col]]] = True
+            if not pinned.any():
+                continue
+            # a partner among the published cells a pinned cell is worked out from; one partner
+            # serves every pinned cell that depends on it (the next pass checks again)
+            taken: set[int] = set()
+            others = np.zeros(group.n, dtype=bool)
+            for j in np.flatnonzero(pinned):
+                if int(j) in blame and blame[int(j)] is None:  # not traced this pass
+                    later.append(int(group.cells[group.col == j][0]))
+                    continue
+                pubs = group.published[blame.get(int(j), np.zeros(0, dtype=int))]
+                if taken.intersection(pubs.tolist()):
+                    later.append(int(group.cells[group.col == j][0]))
+                    continue
+                best = _best(system, pubs[~suppressed[pubs]])
+                if best is None:
+                    others[j] = True
+                    continue
+                suppressed[best] = True
+                taken.add(best)
+                added = True
+            if others.any():
+                cells_p = group.cells_of(others)
+                stuck = _give_partners(system, cells_p, suppressed, by_cell)
+                added = added or len(stuck) < len(cells_p)
+                deferred.extend(stuck)
+        if not added and (deferred or later):  # nothing else moved: search further for the cells left over
+            deferred += later
+            stuck = _far_partners(system, deferred, suppressed, by_cell)
+            added = len(stuck) < len(deferred)
+            deferred = stuck
         if not added:
+            if deferred:  # pragma: no cover - every cell linked to them is already hidden
+                logging.getLogger(__name__).warning(
+                    "secondary suppression: %d suppressed cells could not be protected: every cell linked "
+                    "to them is already suppressed", len(deferred))
+            info["unprotected"] = len(deferred)
+            info["unverified_groups"] = len(large)
+            info["unverified_cells"] = int(sum(large))
+            if large:
+                logging.getLogger(__name__).warning(
+                    "secondary suppression: %d groups of linked suppressed cells (%d cells, the largest %d) are "
+                    "larger than MAX_EXACT=%d and were checked only relation by relation", len(large), sum(large),
+                    max(large), MAX_EXACT)
             if stats is not None:
-                stats["unverified_cells"] = int(sum(large.values()))
-                stats["components"] = len(safe)
+                stats.update(info)
             return suppressed
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
@@ -469,6 +1035,7 @@ def suppress_indicator_table(
     *,
     threshold: tuple[int, int] = (1, 5),
     balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+    stats: dict | None = None,
 ) -> pd.DataFrame:
     """Apply disclosure control to the indicator table (data contract columns).
 
@@ -484,6 +1051,12 @@ def suppress_indicator_table(
 
     A percentage is suppressed when its numerator or denominator is; a rate
     (whose denominator is a published population) when its numerator is.
+
+    ``stats``, if given, receives what the secondary suppression did: ``primary``
+    and ``suppressed`` (cells), ``passes``, ``largest_group`` (linked suppressed
+    cells), ``lps`` (linear programmes), ``unprotected``, and ``unverified_groups``
+    and ``unverified_cells`` (groups over :data:`MAX_EXACT` linked cells, which
+    get only the single-relation checks).
 
     Returns a copy with ``numerator``, ``denominator`` and ``value`` as strings
     (``c``, ``:`` not available, ``z`` not applicable, counts as integers,
@@ -621,7 +1194,10 @@ def suppress_indicator_table(
             if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= _TOL:
                 system.add(cells, [1.0, -1.0, -1.0, 1.0], [True] * 4)
 
-    suppressed = _secondary(system, _in_threshold(vals, threshold))
+    primary = _in_threshold(vals, threshold)
+    suppressed = _secondary(system, primary, stats)
+    if stats is not None:
+        stats.update(cells=len(vals), primary=int(primary.sum()), suppressed=int(suppressed.sum()))
 
     # derived figures and display
     out = df.copy()

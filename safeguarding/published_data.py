@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from safeguarding.config import Config
+
+#: period types published nowhere (report or files) and so withheld from the public table as ``x``
+WITHHELD_PERIOD_TYPES = ("rolling12",)
 
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
@@ -28,14 +32,17 @@ def suppressed_path(cfg: Config, audience: str) -> Path:
     return cfg.processed_dir / f"indicators_{audience}.parquet"
 
 
-def disclosure_controlled(cfg: Config, audience: str) -> Path:
+def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None) -> Path:
     """Apply disclosure control to the whole indicator table once, and save it for the notebooks.
 
-    Suppression runs over every period and breakdown, so that every relation a
-    reader could use (months to quarters, breakdowns to headline, rolling
-    windows, stock and flow) is protected; publishing a subset of the
-    protected table afterwards can only reveal less. The board audience gets
-    the same table formatted but unsuppressed.
+    Suppression runs over every period and breakdown that is published
+    anywhere, so that every relation a reader could use (months to quarters
+    and years, breakdowns to headline, stock and flow) is protected;
+    publishing a subset of the protected table afterwards can only reveal
+    less. Rolling 12-month figures are published nowhere and are withheld
+    (``x``) for the public audience. The board audience gets
+    the same table formatted but unsuppressed. ``stats``, if given, receives the
+    suppression's figures (see :func:`~safeguarding.disclosure.suppress_indicator_table`).
     """
     ind = pd.read_parquet(cfg.processed_dir / "indicators.parquet")
     try:
@@ -50,7 +57,23 @@ def disclosure_controlled(cfg: Config, audience: str) -> Path:
     from safeguarding.disclosure import suppress_indicator_table
 
     if audience == "public":
-        shown = suppress_indicator_table(ind)
+        # rolling 12-month figures are published nowhere (see published_periods): withheld (x), kept out
+        # of the suppression, where their overlapping windows would tie every month to its neighbours
+        withheld = ind["period_type"].astype(str).isin(WITHHELD_PERIOD_TYPES).to_numpy()
+        shown = suppress_indicator_table(ind[~withheld], stats=stats)
+        if withheld.any():
+            held = ind[withheld].reset_index(drop=True).copy()
+            for col in ("numerator", "denominator", "value", "marker"):
+                held[col] = pd.Series(["x"] * len(held), dtype="string")
+            held["suppressed"] = True
+            for col in ("ci_lower", "ci_upper", "unknown"):
+                if col in held.columns:
+                    held[col] = float("nan")
+            order = np.r_[np.flatnonzero(~withheld), np.flatnonzero(withheld)]
+            both = pd.concat([shown, held[shown.columns]], ignore_index=True)
+            shown = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+            if stats is not None:
+                stats["withheld_rows"] = int(withheld.sum())
         hidden = shown["suppressed"].astype(bool) | (shown["marker"].astype(str) == "c")
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:

@@ -49,6 +49,32 @@ def test_run_log_records_the_run(built):
     assert run["versions"]["pandas"] and run["config"]["area"]["name"]
     # the kernels' start-up chatter is kept in the run's log folder, not printed to the analyst
     assert (built["public"].log_dir / "kernels.log").is_file()
+    # what disclosure control did, and a warning naming any hidden cells it could not check in full
+    d = run["disclosure"]
+    assert d["primary"] > 0 and d["suppressed"] >= d["primary"] and d["cells"] > d["suppressed"]
+    if d["unverified_cells"]:
+        assert any("too large for the full check" in w for w in run["warnings"])
+    assert "disclosure" not in json.loads((built["board"].log_dir / "run.json").read_text())
+
+
+
+def test_rolling_twelve_months_are_withheld_from_the_public_table(built):
+    """Published nowhere, so withheld (x) rather than tying every month to its neighbours in the suppression."""
+    import json
+
+    import pandas as pd
+
+    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    board = pd.read_parquet(built["processed"] / "indicators_board.parquet")
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    assert len(pub) == len(board) == len(full)
+    assert (pub["indicator_id"].to_numpy() == full["indicator_id"].to_numpy()).all()
+    roll = pub["period_type"].eq("rolling12")
+    assert roll.any() and (pub.loc[roll, ["numerator", "denominator", "value", "marker"]] == "x").all().all()
+    assert not (pub.loc[~roll, "value"] == "x").any()
+    assert not board.loc[board["period_type"].eq("rolling12"), "value"].eq("x").any()
+    run = json.loads((built["public"].log_dir / "run.json").read_text())
+    assert run["disclosure"]["withheld_rows"] == int(roll.sum())
 
 
 def _html_text(path: Path) -> str:
