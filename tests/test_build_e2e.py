@@ -238,6 +238,30 @@ def test_public_tables_hold_no_count_from_1_to_5(built):
     assert (csv["numerator"] == "c").any(), "expected some suppressed cells in a small council's table"
 
 
+def test_public_sentences_never_quote_a_withheld_figure(built):
+    """Secondary suppression holds in the text too: no sentence quotes a figure the public table withholds."""
+    text = re.sub(r"\s+", " ", _html_text(built["public"].html))
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    year_end = pd.Timestamp(2025, 3, 31)
+    pick = (full["period_type"].eq("year") & full["breakdown"].eq("all")
+            & pd.to_datetime(full["period_end"]).isin([year_end, year_end - pd.DateOffset(years=1)])
+            & pub["marker"].eq("c"))
+    hidden = full[pick]
+    secondary = hidden[hidden["value"].astype(float) > 5]
+    assert len(secondary) > 0, "the demo should have a secondary-suppressed headline figure to check"
+    quoted = []
+    for _, r in hidden.iterrows():
+        num, den, val = r["numerator"], r["denominator"], r["value"]
+        if pd.notna(num) and pd.notna(den) and den > 0:  # percentages: "26.1% (37 of 142)"
+            needle = f"({int(num):,} of {int(den):,})"
+        else:  # counts: "from 138 in 2023-24 to 134 in 2024-25", "In 2024-25, 1,490 referrals"
+            needle = f" {int(val):,} in 20"
+        if needle in text:
+            quoted.append((r["indicator_id"], str(r["period_end"])[:10], needle))
+    assert not quoted, f"withheld figures quoted in the public HTML: {quoted}"
+
+
 def test_board_outputs_do_show_small_counts(built):
     """The board pack is unsuppressed: the same scan finds small counts there (so the public scan can fail)."""
     csv = pd.read_csv(built["board"].output_dir / "data" / "indicators.csv", dtype=str)

@@ -301,14 +301,14 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
     limits = funnel_limits(bench, grid, kind="proportion")
     name = ctx.info(code).name
     sentence = ""
-    if ours and ctx.fmt_pct(*ours) != "c":
+    if ours and ctx.fmt_pct(*ours) != "c" and not ctx.is_hidden(cur):
         cls = classify_funnel(np.array([ours[0]]), np.array([ours[1]]), bench, kind="proportion")
         cls_label = str(np.asarray(cls)[0]) if not isinstance(cls, pd.DataFrame) else str(cls.iloc[0, -1])
         sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,
                                            benchmark_label=f"England in {fy_label(year)}")
     elif ours:
         return (f"*The comparison of {name.lower()} with every council in England is not shown: this year's "
-                "figure rests on fewer than 6 children and is withheld.*\n")
+                "figure is withheld to protect children's privacy.*\n")
     chart = charts.funnel_chart(
         units.assign(value=100 * units.numerator / units.denominator), limits, benchmark=100 * bench,
         highlight=(ours[1], 100 * ours[0] / ours[1]) if ours else None,

@@ -1,8 +1,11 @@
 """Sentences for the chapters, built from the indicator table by
 :mod:`safeguarding.stats.verdicts` and made safe for the audience.
 
-For the public audience no sentence quotes a count from 1 to 5, or a
-percentage built on one: such figures are described as "fewer than 6".
+For the public audience no sentence quotes a figure that the
+disclosure-controlled table withholds (a count from 1 to 5, a figure from
+which one could be worked out, or a percentage or rate built on either):
+such a figure is said to be withheld, without saying why, so that a reader
+learns no bound on it.
 """
 
 from __future__ import annotations
@@ -85,10 +88,11 @@ def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: s
         return f"No figure is available for {_name(ctx, code).lower()} in {ctx.config.year_label}."
     n = _num(cur["value"])
     shown = ctx.fmt_count(n)
-    if shown == "c":
-        return f"Fewer than 6 {phrase} (the exact number is withheld to protect privacy)."
+    if shown == "c" or ctx.is_hidden(cur):
+        return _withheld(ctx, code)
     lead = f"In {ctx.config.year_label}, {shown} {phrase}"
-    if prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_count(prev["value"]) == "c":
+    if (prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_count(prev["value"]) == "c"
+            or ctx.is_hidden(prev)):
         return lead + "."
     return verdicts.change_verdict(
         _name(ctx, code), _num(prev["value"]), None, n, None, kind="count", label1=fy_label(ctx.year - 1),
@@ -102,8 +106,8 @@ def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
-    if ctx.fmt_rate(cur["value"], cur["numerator"]) == "c":
-        return "The rate per 10,000 children is withheld because it rests on fewer than 6 children."
+    if ctx.fmt_rate(cur["value"], cur["numerator"]) == "c" or ctx.is_hidden(cur):
+        return "The rate per 10,000 children is withheld to protect children's privacy."
     rate = _num(cur["value"])
     out = f"That is {rate:,.1f} {phrase}"
     b = benchmark_for(ctx, code)
@@ -121,6 +125,11 @@ def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
     if parts:
         out += f", compared with {verdicts._join(parts)}{when}"
     return out + "."
+
+
+def _withheld(ctx: ReportContext, code: str) -> str:
+    """The sentence for a withheld figure: the same for every reason, so that it reveals no bound."""
+    return f"{_name(ctx, code)}: the figure for {ctx.config.year_label} is withheld to protect children's privacy."
 
 
 def _note(row: pd.Series | None) -> str:
@@ -141,9 +150,8 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
         reason = _note(cur)
         return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
     num, den = _num(cur["numerator"]), _num(cur["denominator"])
-    if ctx.fmt_pct(num, den) == "c":
-        return (f"{name}: the figure for {ctx.config.year_label} rests on fewer than 6 cases and is withheld "
-                "to protect privacy.")
+    if ctx.fmt_pct(num, den) == "c" or ctx.is_hidden(cur):
+        return _withheld(ctx, code)
     chart = spc_frame(ctx, code)
     bench = None
     label = "England"
@@ -230,6 +238,9 @@ def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
     for y in range(ctx.year - years + 1, ctx.year + 1):
         r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
         if r is not None and np.isfinite(_num(r["value"])):
+            if ctx.is_hidden(r):  # a fitted trend would carry information about the withheld figure
+                return (f"No trend is tested for {_name(ctx, code).lower()}: the figure for {fy_label(y)} is "
+                        "withheld to protect children's privacy.")
             pop = ctx.config.population.get(y)
             rows.append((y, _num(r["value"]), float(pop) if pop else 1.0))
     if len(rows) < 3:
@@ -258,7 +269,7 @@ def short_story(ctx: ReportContext, code: str) -> str:
     if cur is None or not np.isfinite(_num(cur["value"])):
         return "No data this year"
     if ctx.fmt_value(cur) == "c":
-        return "Small numbers: withheld"
+        return "Withheld to protect privacy"
     bits = []
     if prev is not None and np.isfinite(_num(prev["value"])) and ctx.fmt_value(prev) != "c":
         c, p = _num(cur["value"]), _num(prev["value"])
