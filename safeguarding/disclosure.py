@@ -768,7 +768,7 @@ def _far_partners(system: _System, cells: list[int], suppressed: np.ndarray,
 
 #: largest group of linked suppressed cells given the full check (:func:`_check_group`); a larger
 #: group gets only the single-relation rules (:func:`_residual_rule`) and is reported as unverified
-MAX_EXACT = 20_000
+MAX_EXACT = 1_000
 
 
 def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:
