@@ -327,3 +327,29 @@ def test_allegations_by_sector_over_time(built, tmp_path):
         title = f"{leader} was the largest sector in " + (
             f"every {period_type}" if k == len(table) else f"{k} of {len(table)} {period_type}s")
         assert title in md
+
+
+def test_scorecard_status_follows_the_public_table(built, tmp_path):
+    """A status is given only for a figure the reader can see; a withheld figure with a target says so."""
+    from safeguarding.report import ReportContext
+    from safeguarding.report.sections import summary
+
+    for audience in ("public", "board"):
+        ctx = ReportContext.load(built["config"], audience=audience, build_dir=tmp_path / audience)
+        rows = [line.split("|")[1:-1] for line in summary.scorecard(ctx).markdown.splitlines()
+                if line.startswith("| ") and not line.startswith("| Indicator") and "---" not in line]
+        assert len(rows) >= 8
+        by_name = {ctx.catalogue[c].name: c for c in ctx.catalogue.codes}
+        for cells in rows:
+            name, this_year, _, target, status, _ = (c.strip() for c in cells)
+            row = ctx.row(by_name[name], "year")
+            if this_year == "c":
+                assert audience == "public"
+                assert status == ("– No target" if target == "none set" else "– Not shown (figure withheld)")
+            elif target == "none set":
+                assert status == "– No target"
+            else:  # the status is the indicator table's RAG, symbol and word
+                assert status == summary.RAG_SYMBOL[str(row["rag"])], (name, status, row["rag"])
+        if audience == "public":
+            assert any(c[4].strip() == "– Not shown (figure withheld)" for c in rows), \
+                "the demo has a withheld figure with a target"

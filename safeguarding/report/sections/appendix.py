@@ -88,7 +88,7 @@ def definitions(ctx: ReportContext) -> Block:
                      "Polarity": POLARITY.get(str(info.polarity), str(info.polarity)),
                      "Source": ", ".join(getattr(info, "source", ()) or ())})
     b.add(md_table(pd.DataFrame(rows), caption="Indicator definitions", label="definitions",
-                   align=["l", "l", "l", "l", "l"], widths=[4, 4, 9, 2, 2]))
+                   align=["l", "l", "l", "l", "l"], widths=[5, 4, 8, 3, 3]))
     return b
 
 

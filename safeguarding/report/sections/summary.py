@@ -14,7 +14,8 @@ QUADRANTS = {
     "better_off": "Is anyone better off?",
 }
 RAG_SYMBOL = {"Green": "● Green (on target)", "Amber": "◐ Amber (close)", "Red": "○ Red (off target)",
-              "N/A": "– No target"}
+              "N/A": "– No target", "withheld": "– Not shown (figure withheld)",
+              "no figure": "– No figure this year"}
 
 
 def _essential(ctx: ReportContext) -> list[str]:
@@ -47,9 +48,11 @@ def scorecard(ctx: ReportContext) -> Block:
         cur = ctx.row(code, "year")
         prev = ctx.row(code, "year", period_end=prev_end)
         rag = str(cur.get("rag", "N/A")) if cur is not None else "N/A"
-        if cur is not None and ctx.fmt_value(cur) in {"c", ":"}:
-            rag = "N/A"
         target = cur.get("target") if cur is not None else None
+        shown = ctx.fmt_value(cur) if cur is not None else ":"
+        if shown in {"c", ":"}:  # no status for a figure the reader cannot see (or that does not exist)
+            has_target = target is not None and pd.notna(target)
+            rag = "N/A" if not has_target else ("withheld" if shown == "c" else "no figure")
         rows.append({
             "Indicator": info.name,
             fy_label(ctx.year): ctx.fmt_value(cur),
