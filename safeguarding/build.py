@@ -367,20 +367,40 @@ def _quiet_worker(log_path: str) -> None:
     sys.stderr = open(2, "w", closefd=False, encoding="utf-8", errors="replace")
 
 
+#: times a chapter's kernel is started before its failure to start is reported
+KERNEL_START_ATTEMPTS = 3
+
+
 def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any]) -> str | None:
-    """Run one chapter notebook with papermill; return an error message, or None."""
+    """Run one chapter notebook with papermill; return an error message, or None.
+
+    Two kernels starting at the same moment can be handed the same free port (a
+    known Jupyter race); the loser dies before it answers ("Kernel died before
+    replying to kernel_info"). Such a start is tried again, up to
+    :data:`KERNEL_START_ATTEMPTS` times; an error inside the notebook is not.
+    """
+    import random
+
     import papermill as pm
 
     target = out_dir / nb.name
-    try:
-        pm.execute_notebook(
-            str(nb), str(target), parameters=params, kernel_name="python3",
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        )
-    except pm.PapermillExecutionError as exc:
-        return (f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                f"(the executed notebook with the error is kept in {target})")
-    return None
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            pm.execute_notebook(
+                str(nb), str(target), parameters=params, kernel_name="python3",
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            return (f"{nb.name}, cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                    f"(the executed notebook with the error is kept in {target})")
+        except RuntimeError as exc:
+            if "Kernel died before replying" not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            print(f"{nb.name}: kernel failed to start ({exc}); starting it again", file=sys.stderr)
+            time.sleep(0.5 * attempt + random.random())
+        else:
+            return None
+    return None  # pragma: no cover - the loop returns or raises
 
 
 def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path,

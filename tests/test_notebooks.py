@@ -49,3 +49,40 @@ def test_notebooks_stay_thin(path):
         src = "".join(cell["source"])
         for banned in ("def ", "class ", "for ", "while ", "import pandas"):
             assert banned not in src, f"{path.name}: '{banned.strip()}' in a cell; move logic to safeguarding/"
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(monkeypatch, tmp_path):
+    """Jupyter's port race kills a kernel before it answers: the chapter is run again, a real error is not."""
+    import papermill as pm
+
+    import safeguarding.build as b
+
+    calls = []
+
+    def flaky(*_a, **_k):
+        calls.append(1)
+        if len(calls) < b.KERNEL_START_ATTEMPTS:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    monkeypatch.setattr(b.time, "sleep", lambda _s: None)
+    nb = chapter_notebooks()[0]
+    assert b._execute_one(nb, tmp_path, {}) is None
+    assert len(calls) == b.KERNEL_START_ATTEMPTS
+
+    def always(*_a, **_k):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", always)
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        b._execute_one(nb, tmp_path, {})
+
+    def other(*_a, **_k):
+        calls.append(1)
+        raise RuntimeError("something else")
+
+    calls.clear()
+    monkeypatch.setattr(pm, "execute_notebook", other)
+    with pytest.raises(RuntimeError, match="something else"):
+        b._execute_one(nb, tmp_path, {})
+    assert len(calls) == 1, "only a kernel that died at start is retried"
