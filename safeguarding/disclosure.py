@@ -1020,16 +1020,6 @@ def _pos(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     return frame.index.to_numpy()[positions]
 
 
-def _tiles(parent_start, parent_end, starts: pd.Series, ends: pd.Series) -> bool:
-    if starts.empty:
-        return False
-    order = np.argsort(starts.to_numpy())
-    s, e = starts.to_numpy()[order], ends.to_numpy()[order]
-    if s[0] != np.datetime64(parent_start) or e[-1] != np.datetime64(parent_end):
-        return False
-    return bool(np.all(s[1:] == e[:-1] + np.timedelta64(1, "D")))
-
-
 def suppress_indicator_table(
     ind: pd.DataFrame,
     *,

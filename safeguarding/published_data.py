@@ -61,17 +61,13 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         # of the suppression, where their overlapping windows would tie every month to its neighbours
         withheld = ind["period_type"].astype(str).isin(WITHHELD_PERIOD_TYPES).to_numpy()
         shown = suppress_indicator_table(ind[~withheld], stats=stats)
-        if withheld.any():
-            held = ind[withheld].reset_index(drop=True).copy()
+        if withheld.any():  # back in the table's order; intervals and RAG are cleared below with the c's
+            held = ind[withheld].copy()
             for col in ("numerator", "denominator", "value", "marker"):
-                held[col] = pd.Series(["x"] * len(held), dtype="string")
+                held[col] = pd.Series("x", index=held.index, dtype="string")
             held["suppressed"] = True
-            for col in ("ci_lower", "ci_upper", "unknown"):
-                if col in held.columns:
-                    held[col] = float("nan")
-            order = np.r_[np.flatnonzero(~withheld), np.flatnonzero(withheld)]
-            both = pd.concat([shown, held[shown.columns]], ignore_index=True)
-            shown = both.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+            shown.index = np.flatnonzero(~withheld)
+            shown = pd.concat([shown, held[shown.columns]]).sort_index().reset_index(drop=True)
             if stats is not None:
                 stats["withheld_rows"] = int(withheld.sum())
         hidden = shown["suppressed"].astype(bool) | (shown["marker"].astype(str) == "c")

@@ -301,7 +301,7 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
     limits = funnel_limits(bench, grid, kind="proportion")
     name = ctx.info(code).name
     sentence = ""
-    if ours and ctx.fmt_pct(*ours) != "c" and not ctx.is_hidden(cur):
+    if ours and ctx.fmt_value(cur) != "c":
         cls = classify_funnel(np.array([ours[0]]), np.array([ours[1]]), bench, kind="proportion")
         cls_label = str(np.asarray(cls)[0]) if not isinstance(cls, pd.DataFrame) else str(cls.iloc[0, -1])
         sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,

@@ -88,11 +88,10 @@ def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: s
         return f"No figure is available for {_name(ctx, code).lower()} in {ctx.config.year_label}."
     n = _num(cur["value"])
     shown = ctx.fmt_count(n)
-    if shown == "c" or ctx.is_hidden(cur):
+    if ctx.fmt_value(cur) == "c":  # a count from 1 to 5, or hidden by secondary suppression
         return _withheld(ctx, code)
     lead = f"In {ctx.config.year_label}, {shown} {phrase}"
-    if (prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_count(prev["value"]) == "c"
-            or ctx.is_hidden(prev)):
+    if prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_value(prev) == "c":
         return lead + "."
     return verdicts.change_verdict(
         _name(ctx, code), _num(prev["value"]), None, n, None, kind="count", label1=fy_label(ctx.year - 1),
@@ -106,7 +105,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
-    if ctx.fmt_rate(cur["value"], cur["numerator"]) == "c" or ctx.is_hidden(cur):
+    if ctx.fmt_value(cur) == "c":
         return "The rate per 10,000 children is withheld to protect children's privacy."
     rate = _num(cur["value"])
     out = f"That is {rate:,.1f} {phrase}"
@@ -150,7 +149,7 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
         reason = _note(cur)
         return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
     num, den = _num(cur["numerator"]), _num(cur["denominator"])
-    if ctx.fmt_pct(num, den) == "c" or ctx.is_hidden(cur):
+    if ctx.fmt_value(cur) == "c":
         return _withheld(ctx, code)
     chart = spc_frame(ctx, code)
     bench = None
@@ -238,7 +237,7 @@ def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
     for y in range(ctx.year - years + 1, ctx.year + 1):
         r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
         if r is not None and np.isfinite(_num(r["value"])):
-            if ctx.is_hidden(r):  # a fitted trend would carry information about the withheld figure
+            if ctx.fmt_value(r) == "c":  # a fitted trend would carry information about the withheld figure
                 return (f"No trend is tested for {_name(ctx, code).lower()}: the figure for {fy_label(y)} is "
                         "withheld to protect children's privacy.")
             pop = ctx.config.population.get(y)
