@@ -353,3 +353,24 @@ def test_scorecard_status_follows_the_public_table(built, tmp_path):
         if audience == "public":
             assert any(c[4].strip() == "– Not shown (figure withheld)" for c in rows), \
                 "the demo has a withheld figure with a target"
+
+
+def test_key_messages_lead_with_figures_and_name_withheld_ones_once(built, tmp_path):
+    """Withheld headline figures do not crowd out the messages a board member can read."""
+    from safeguarding.report import text
+    from safeguarding.report.context import ReportContext
+
+    ctx = ReportContext.load(built["config"], audience="public", build_dir=tmp_path)
+    essential = [c for c in ctx.catalogue.codes if ctx.catalogue[c].status == "essential"]
+    hidden = [c for c in essential
+              if (r := ctx.row(c, "year")) is not None and pd.notna(r["value"]) and ctx.fmt_value(r) == "c"]
+    assert hidden, "the public demo should have a withheld essential figure for this test to mean anything"
+    for limit in (3, 7, 50):
+        messages = text.key_messages(ctx, essential, limit=limit)
+        assert len(messages) <= limit
+        said = [m for m in messages if "withheld" in m]
+        assert len(said) == 1 and said[0] == messages[-1], messages
+        for code in hidden:
+            assert ctx.catalogue[code].name in said[0]
+    board = ReportContext.load(built["config"], audience="board", build_dir=tmp_path)
+    assert not any("withheld" in m for m in text.key_messages(board, essential, limit=50))

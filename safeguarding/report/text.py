@@ -252,10 +252,27 @@ def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
     return verdicts.trend_verdict(verdicts._cap(name), result, polarity=_polarity(ctx, code))
 
 
-def largest_share_title(raw: pd.DataFrame, what: str) -> str:
-    """A chart title that states the finding: 'Neglect is the largest group: 45% of children on a plan'."""
+def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False) -> str:
+    """A chart title that states the finding: 'Neglect is the largest group: 45% of children on a plan'.
+
+    ``raw`` is :func:`safeguarding.report.tables.breakdown_counts`. For the
+    public, when any group is withheld (a count of 1 to 5, or a ``hidden``
+    cell) the title names the largest group shown and gives no share: a share
+    of the whole, or the claim to be the largest of all, would say something
+    about the withheld groups.
+    """
     if raw.empty or raw["count"].sum() <= 0:
         return f"No {what} in the year"
+    if public:
+        hidden = raw["count"].between(1, 5)
+        if "hidden" in raw.columns:
+            hidden |= raw["hidden"].astype(bool)
+        if hidden.any():
+            shown = raw[~hidden & (raw["count"] > 0)]
+            if shown.empty:
+                return f"{what[3:].capitalize() if what.startswith('of ') else what.capitalize()} by group"
+            top = shown.sort_values("count", ascending=False).iloc[0]
+            return f"{top['label']} is the largest of the groups shown"
     top = raw.sort_values("count", ascending=False).iloc[0]
     share = top["count"] / raw["count"].sum() * 100
     return f"{top['label']} is the largest group: {share:.0f}% {what}"
@@ -287,11 +304,21 @@ def short_story(ctx: ReportContext, code: str) -> str:
 
 
 def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[str]:
-    """Key messages: the essential indicators whose change or position matters most, first."""
+    """Key messages: the essential indicators whose change or position matters most, first.
+
+    Indicators whose figure for the year is withheld (public audience) give no
+    message of their own: they are named together in one closing sentence,
+    which comes after every message that carries a figure and takes one of the
+    ``limit`` places, so that a board member reads what is known first.
+    """
     scored: list[tuple[float, str]] = []
+    withheld: list[str] = []
     for code in codes:
         cur = ctx.row(code, "year")
         if cur is None or not np.isfinite(_num(cur["value"])):
+            continue
+        if ctx.fmt_value(cur) == "c":
+            withheld.append(_name(ctx, code))
             continue
         unit = ctx.unit(code)
         if unit == "percent":
@@ -318,7 +345,14 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[s
         if sentence:
             scored.append((score, sentence))
     scored.sort(key=lambda t: -t[0])
-    return [s for _, s in scored[:limit]]
+    messages = [s for _, s in scored]
+    if withheld:
+        names = withheld[0] if len(withheld) == 1 else ", ".join(withheld[:-1]) + " and " + withheld[-1]
+        verb = "is" if len(withheld) == 1 else "are"
+        closing = (f"The {ctx.config.year_label} figure{'s' if len(withheld) > 1 else ''} for {names} {verb} "
+                   "withheld to protect children's privacy.")
+        return [*messages[:max(limit - 1, 0)], closing]
+    return messages[:limit]
 
 
 def limitations(ctx: ReportContext) -> list[str]:

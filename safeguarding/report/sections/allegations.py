@@ -26,7 +26,8 @@ def overview(ctx: ReportContext) -> Block:
                        caption=f"Allegations referred in {ctx.config.year_label} by {title.lower()}",
                        label=f"lado-{breakdown}"))
         if breakdown == "sector":
-            b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of allegations"),
+            chart_title = text.largest_share_title(raw, "of allegations", public=ctx.public)
+            b.add(figures.category_bar(ctx, raw, title=chart_title,
                                        label="lado-sector", what="allegations referred in the year"))
     b.add(figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
                                    y_label="Allegations referred", label="lado-sector-period"))

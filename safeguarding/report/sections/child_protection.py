@@ -45,7 +45,8 @@ def open_by_characteristics(ctx: ReportContext) -> Block:
         b.add(md_table(table, caption=f"Children on a plan at 31 March {ctx.year} by {title.lower()}",
                        label=f"cp-open-{breakdown}"))
         if breakdown == "latest_category":
-            b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of children on a plan"),
+            chart_title = text.largest_share_title(raw, "of children on a plan", public=ctx.public)
+            b.add(figures.category_bar(ctx, raw, title=chart_title,
                                        label="cp-open-category", what="children on a plan at 31 March"))
     return b
 

@@ -79,6 +79,7 @@ def by_source_and_team(ctx: ReportContext) -> Block:
                        caption=f"Referrals in {ctx.config.year_label} by {title.lower()}",
                        label=f"ref-{breakdown}"))
         if breakdown == "referral_source":
-            b.add(figures.category_bar(ctx, raw, title=text.largest_share_title(raw, "of referrals"),
+            chart_title = text.largest_share_title(raw, "of referrals", public=ctx.public)
+            b.add(figures.category_bar(ctx, raw, title=chart_title,
                                        label="ref-source", what="referrals in the year"))
     return b

@@ -1,0 +1,45 @@
+"""Chart titles that state a finding must not reveal a withheld group (public audience)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from safeguarding.report.text import largest_share_title
+
+
+def _raw(counts: dict[str, float], hidden: set[str] = frozenset()) -> pd.DataFrame:
+    return pd.DataFrame({"label": list(counts), "count": list(counts.values()),
+                         "hidden": [k in hidden for k in counts]})
+
+
+def test_board_title_gives_the_largest_group_and_its_share():
+    raw = _raw({"Neglect": 45, "Emotional abuse": 40, "Physical abuse": 3, "Sexual abuse": 12})
+    assert largest_share_title(raw, "of children on a plan") == \
+        "Neglect is the largest group: 45% of children on a plan"
+
+
+def test_public_title_with_nothing_withheld_is_unchanged():
+    raw = _raw({"Neglect": 45, "Emotional abuse": 43, "Sexual abuse": 12})
+    assert largest_share_title(raw, "of children on a plan", public=True) == \
+        "Neglect is the largest group: 45% of children on a plan"
+
+
+def test_public_title_never_names_or_sizes_a_group_hidden_by_secondary_suppression():
+    # the largest group is withheld to protect a small one: the title must not name it or give any share
+    raw = _raw({"Neglect": 45, "Emotional abuse": 40, "Physical abuse": 3, "Sexual abuse": 12},
+               hidden={"Neglect", "Physical abuse"})
+    title = largest_share_title(raw, "of children on a plan", public=True)
+    assert title == "Emotional abuse is the largest of the groups shown"
+    assert "Neglect" not in title and "%" not in title
+
+
+def test_public_title_gives_no_share_when_a_small_count_is_present():
+    # a count of 1 to 5 is withheld even if not flagged: a share of the whole would bound it
+    raw = _raw({"Schools": 50, "Police": 45, "Housing": 2})
+    title = largest_share_title(raw, "of referrals", public=True)
+    assert title == "Schools is the largest of the groups shown"
+
+
+def test_public_title_when_every_group_is_withheld_is_neutral():
+    raw = _raw({"Schools": 3, "Police": 2})
+    assert largest_share_title(raw, "of referrals", public=True) == "Referrals by group"
