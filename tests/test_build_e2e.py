@@ -374,3 +374,31 @@ def test_key_messages_lead_with_figures_and_name_withheld_ones_once(built, tmp_p
             assert ctx.catalogue[code].name in said[0]
     board = ReportContext.load(built["config"], audience="board", build_dir=tmp_path)
     assert not any("withheld" in m for m in text.key_messages(board, essential, limit=50))
+
+
+def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_path):
+    """A stacked bar's height is the period's total: if the public table withholds that total, no bar."""
+    from safeguarding.report import ReportContext, figures
+    from safeguarding.schema import LADO_SECTOR
+
+    ctx = ReportContext.load(built["config"], audience="public", build_dir=tmp_path)
+    title = "Plans open at each month end, by length of plan so far"
+    drawn = figures.monthly_stacked(ctx, "CPP_OPEN", "plan_length", labels=None, title=title, label="t-len")
+    assert "fig-alt=" in drawn, "the demo's chart is drawn when every monthly total is published"
+    sector = figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
+                                      y_label="Allegations referred", label="t-sector")
+    assert "fig-alt=" in sector
+
+    def withhold(code: str, period_type: str, when: pd.Timestamp) -> None:
+        key = next(k for k in ctx.shown if k[:2] == (code, period_type) and k[3:] == ("all", "all")
+                   and k[2] == when)
+        ctx.shown[key] = {**ctx.shown[key], "marker": "c"}
+
+    withhold("CPP_OPEN", "month", ctx.year_end - pd.offsets.MonthEnd(3))
+    hidden = figures.monthly_stacked(ctx, "CPP_OPEN", "plan_length", labels=None, title=title, label="t-len2")
+    assert "fig-alt=" not in hidden and "monthly totals are withheld" in hidden
+    withhold("LADO_REFERRALS", "month", ctx.year_end - pd.offsets.MonthEnd(1))
+    withhold("LADO_REFERRALS", "quarter", ctx.year_end)
+    sector = figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
+                                      y_label="Allegations referred", label="t-sector2")
+    assert "fig-alt=" not in sector and "not charted" in sector

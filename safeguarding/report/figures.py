@@ -130,6 +130,8 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         return ""
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
     table = table.fillna(0)
+    if _totals_hidden(ctx, code, "month", table.index):
+        return f"*{title}: not shown because some monthly totals are withheld to protect privacy.*\n"
     note = ""
     hidden_cols = _hidden_columns(ctx, sel, table)
     if hidden_cols:
@@ -149,6 +151,20 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
 
 #: most segments a stacked bar chart shows before the smallest are combined
 MAX_STACKED = 7
+
+
+def _totals_hidden(ctx: ReportContext, code: str, period_type: str, period_starts: pd.Index) -> bool:
+    """True when the public table withholds the all-groups figure of any of these periods.
+
+    A stacked bar's height is the sum of its segments, which is that figure:
+    drawing the bar would publish it.
+    """
+    if not ctx.public:
+        return False
+    ind = ctx.indicators
+    sel = ind[(ind.indicator_id == code) & (ind.period_type == period_type) & (ind.breakdown == "all")
+              & ind.period_start.isin(period_starts)]
+    return bool(ctx.hidden_mask(sel).any())
 
 
 def _by_period_table(ctx: ReportContext, code: str, breakdown: str, period_type: str
@@ -186,7 +202,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     choice = None
     for period_type in ("month", "quarter"):
         sel, table = _by_period_table(ctx, code, breakdown, period_type)
-        if table.empty:
+        if table.empty or _totals_hidden(ctx, code, period_type, table.index):
             continue
         hidden_cols = _hidden_columns(ctx, sel, table)
         other = table[hidden_cols].sum(axis=1) if hidden_cols else None
