@@ -141,7 +141,7 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         if _small(ctx, other.to_numpy()):
             return f"*{title}: not shown because some groups are withheld to protect privacy.*\n"
         table["Other (small groups)"] = other
-        note = " Groups with a withheld figure (fewer than 6 children) in any month are combined."
+        note = " Groups with a figure withheld to protect privacy in any month are combined."
     if labels:
         table = table.rename(columns=labels)
     chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
@@ -178,16 +178,22 @@ def _by_period_table(ctx: ReportContext, code: str, breakdown: str, period_type:
     return sel, table
 
 
-def _finding(table: pd.DataFrame, period_word: str, noun: str) -> str:
-    """A title that states what the chart shows: which named group was largest, and how often."""
+def _finding(table: pd.DataFrame, period_word: str, noun: str, *, shown_only: bool = False) -> str:
+    """A title that states what the chart shows: which named group was largest, and how often.
+
+    ``shown_only``: some sectors are withheld, so the claim is limited to the
+    sectors shown (saying 'the largest sector' would tell the reader that each
+    withheld sector was smaller).
+    """
     named = [c for c in table.columns if c != "All other sectors"]
     if not named or table.empty:
         return f"{noun.capitalize()} by sector each {period_word}"
     leader = table[named].sum().idxmax()
     k, n = int((table[leader] >= table[named].max(axis=1)).sum()), len(table)  # ties count as largest
+    claim = "the largest of the sectors shown" if shown_only else "the largest sector"
     if k == n:
-        return f"{leader} was the largest sector in every {period_word}"
-    return f"{leader} was the largest sector in {k} of {n} {period_word}s"
+        return f"{leader} was {claim} in every {period_word}"
+    return f"{leader} was {claim} in {k} of {n} {period_word}s"
 
 
 def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str], noun: str,
@@ -220,7 +226,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     note = ""
     if hidden_cols:
         table = table.drop(columns=hidden_cols)
-        note = f" Sectors with a withheld figure (fewer than 6 {noun}) in any {period_type} are combined."
+        note = f" Sectors with a figure withheld to protect privacy in any {period_type} are combined."
     if len(table.columns) > MAX_STACKED:  # a readable legend: the smallest sectors join 'All other sectors'
         keep = table.sum().sort_values(ascending=False).index[:MAX_STACKED - 1]
         rest = table.drop(columns=keep).sum(axis=1)
@@ -232,7 +238,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     if period_type == "quarter" and ctx.public:
         note += " Shown by quarter because monthly figures by sector are too small to publish."
     table = table.rename(columns=labels)
-    title = _finding(table, period_type, noun)
+    title = _finding(table, period_type, noun, shown_only=bool(hidden_cols))
     if period_type != "month":  # months keep their dates: the chart writes compact month ticks
         table.index = [ctx.period_label(d, period_type) for d in table.index]
     chart = charts.stacked_bar_chart(table, title=title, y_label=y_label, legend_title="Sector",
