@@ -334,17 +334,24 @@ def test_pseudonyms_stable_across_tables_and_runs_and_raw_ids_never_written(tmp_
     assert pd.read_parquet(out / "children.parquet")["child_id"].iloc[0] != k1["child_id"].iloc[0]
 
 
-def test_pseudonym_is_hmac_sha256_of_namespaced_value(tmp_path):
-    import hmac
+def test_pseudonym_is_keyed_blake2b_of_namespaced_value(tmp_path):
+    import hashlib
 
     from safeguarding.ingest.pseudonym import Pseudonymiser
 
     key = bytes(range(32))
     p = Pseudonymiser(key)
-    expected = "C" + hmac.new(key, b"safeguarding-pseudonym-v1\x1fchild_id\x1f00123", "sha256").hexdigest()[:16]
+    msg = b"safeguarding-pseudonym-v2\x1fchild_id\x1f00123"
+    expected = "C" + hashlib.blake2b(msg, key=key, digest_size=8).hexdigest()   # one-shot, no prepared state
     assert p.one("child_id", "00123") == expected
     assert p.one("child_id", "123") != expected          # leading zeros are not merged
     assert p.one("plan_id", "00123")[0] == "P"
+    assert p.one("plan_id", "00123")[1:] != expected[1:]  # the kind is part of the hashed text
+    # a key file longer than BLAKE2b's 64-byte key limit is reduced, not refused
+    long_key = bytes(range(100))
+    reduced = hashlib.blake2b(long_key).digest()
+    assert Pseudonymiser(long_key).one("child_id", "00123") == \
+        "C" + hashlib.blake2b(msg, key=reduced, digest_size=8).hexdigest()
 
 
 def test_same_day_referrals_warned_not_rejected(tmp_path):
@@ -417,17 +424,17 @@ def test_fast_and_slow_csv_paths_agree(tmp_path, n):
 
 
 
-def test_pseudonyms_remembered_across_tables_equal_a_fresh_hmac(tmp_path):
-    """The per-run cache hands out exactly the HMAC of each value, whichever table asked first."""
-    import hmac
+def test_pseudonyms_remembered_across_tables_equal_a_fresh_keyed_hash(tmp_path):
+    """The per-run cache hands out exactly the keyed hash of each value, whichever table asked first."""
+    import hashlib
 
     from safeguarding.ingest.pseudonym import Pseudonymiser
 
     key = bytes(range(32, 64))
 
     def expected(kind, prefix, value):
-        msg = f"safeguarding-pseudonym-v1\x1f{kind}\x1f{value}".encode()
-        return prefix + hmac.new(key, msg, "sha256").hexdigest()[:16]
+        msg = f"safeguarding-pseudonym-v2\x1f{kind}\x1f{value}".encode()
+        return prefix + hashlib.blake2b(msg, key=key, digest_size=8).hexdigest()
 
     p = Pseudonymiser(key)
     first = p.many("child_id", np.array(["K1", "K2", "K3"], dtype=object))
@@ -437,7 +444,7 @@ def test_pseudonyms_remembered_across_tables_equal_a_fresh_hmac(tmp_path):
                            expected("child_id", "C", "K1"), expected("child_id", "C", "K3")]
     assert p.many("plan_id", np.array(["K1"], dtype=object))[0] == expected("plan_id", "P", "K1")
     assert Pseudonymiser(key).one("child_id", "K4") == again[2]
-    # end to end: a child in three tables gets the HMAC of its identifier in every table written
+    # end to end: a child in three tables gets the keyed hash of its identifier in every table written
     kids = "Child ID,DOB,Gender\nK1,01/02/2015,F\nK2,03/04/2016,M\n"
     refs = "Referral ID,Child ID,Date of referral\nR1,K2,01/02/2024\nR2,K1,02/02/2024\nR3,K2,03/02/2024\n"
     s47 = "S47 ID,Child ID,S47 start date,Referral ID\nS1,K2,04/02/2024,R3\n"

@@ -1,4 +1,4 @@
-"""Keyed pseudonyms for identifiers: HMAC-SHA256 with a secret key kept outside git.
+"""Keyed pseudonyms for identifiers: keyed BLAKE2b with a secret key kept outside git.
 
 The same source identifier always gives the same pseudonym for the same kind
 of identifier (``child_id``, ``plan_id``, ...), whatever table it is in and in
@@ -33,7 +33,10 @@ PREFIXES: dict[str, str] = {
 
 DEFAULT_KEY_FILE = Path("~/.config/safeguarding/pseudonym.key")
 KEY_ENV = "SAFEGUARDING_KEY_FILE"
-_NAMESPACE = "safeguarding-pseudonym-v1"
+_NAMESPACE = "safeguarding-pseudonym-v2"
+#: What the ingest report says of the method.
+METHOD = ("keyed BLAKE2b (RFC 7693 keyed mode, 64-bit digest) of each identifier, "
+          "namespaced by identifier kind; 16 hex digits")
 
 
 def key_file_path(config: Any) -> Path:
@@ -94,24 +97,24 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool, list[str]]:
 class Pseudonymiser:
     """Turns identifiers into keyed pseudonyms, remembering those already computed in this run.
 
-    ``HMAC-SHA256(key, namespace + kind + value)``; the inner and outer hash
-    states are prepared once per kind (the standard HMAC construction), which
-    halves the cost per value compared with :func:`hmac.digest`.
+    ``BLAKE2b(key=key, digest_size=8)(namespace + kind + value)`` as 16 hex
+    digits after a one-letter prefix per kind. BLAKE2b's keyed mode is built
+    to be a MAC (RFC 7693), so it needs no HMAC wrapping; a hash state holding
+    the key and the kind's namespace is prepared once per kind and copied for
+    each value, which costs less than half of HMAC-SHA256 per value. Keys
+    longer than BLAKE2b's 64-byte limit are first reduced with unkeyed BLAKE2b.
     """
 
     key: bytes
-    _states: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+    _states: dict[str, Any] = field(default_factory=dict, repr=False)
     _cache: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
-    def _state(self, kind: str) -> tuple[Any, Any]:
+    def _state(self, kind: str) -> Any:
         if kind not in self._states:
-            block = 64
-            key = hashlib.sha256(self.key).digest() if len(self.key) > block else self.key
-            key = key.ljust(block, b"\0")
-            inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-            inner.update(f"{_NAMESPACE}\x1f{kind}\x1f".encode())
-            outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-            self._states[kind] = (inner, outer)
+            key = hashlib.blake2b(self.key).digest() if len(self.key) > 64 else self.key
+            state = hashlib.blake2b(key=key, digest_size=8)
+            state.update(f"{_NAMESPACE}\x1f{kind}\x1f".encode())
+            self._states[kind] = state
         return self._states[kind]
 
     def one(self, kind: str, value: str) -> str:
@@ -121,11 +124,10 @@ class Pseudonymiser:
     def many(self, kind: str, values: np.ndarray) -> np.ndarray:
         """Return an object array of pseudonyms for an object array of normalised identifiers.
 
-        ``None`` stays ``None``. Call it with unique values: each value costs one HMAC.
+        ``None`` stays ``None``. Call it with unique values: each value not yet seen costs one keyed hash.
         """
         cache = self._cache.setdefault(kind, {})
         prefix = PREFIXES.get(kind, "X")
-        inner, outer = self._state(kind)
         vals = values.tolist() if isinstance(values, np.ndarray) else list(values)
         found = list(map(cache.get, vals)) if cache else [None] * len(vals)
         miss = [i for i, f in enumerate(found) if f is None and vals[i] is not None]
@@ -133,15 +135,13 @@ class Pseudonymiser:
         out[:] = found
         if miss:
             todo = [vals[i] for i in miss]
-            icopy, ocopy = inner.copy, outer.copy
+            copy = self._state(kind).copy
             hashed: list[str] = []
             append = hashed.append
             for v in todo:
-                h = icopy()
+                h = copy()
                 h.update(v.encode("utf-8", "surrogatepass"))
-                o = ocopy()
-                o.update(h.digest())
-                append(prefix + o.hexdigest()[:16])
+                append(prefix + h.hexdigest())
             cache.update(zip(todo, hashed, strict=True))
             hashed_arr = np.empty(len(hashed), dtype=object)
             hashed_arr[:] = hashed

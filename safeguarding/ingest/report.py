@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from safeguarding.ingest import pseudonym
 from safeguarding.ingest.validate import REASONS
 
 REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
@@ -119,7 +120,7 @@ def build_report(config: Any, tables: dict[str, Any], key_path: Path, created: b
         "area": config.area_name,
         "year": config.year_label,
         "pseudonymisation": {
-            "method": "HMAC-SHA256 keyed hash of each identifier (per identifier kind), first 16 hex digits",
+            "method": pseudonym.METHOD,
             "key_file": str(key_path),
             "key_created_this_run": created,
             "warnings": key_warnings,
