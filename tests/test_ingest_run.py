@@ -13,6 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safeguarding.config import load_config
 from safeguarding.ingest import run_ingest
@@ -334,24 +336,52 @@ def test_pseudonyms_stable_across_tables_and_runs_and_raw_ids_never_written(tmp_
     assert pd.read_parquet(out / "children.parquet")["child_id"].iloc[0] != k1["child_id"].iloc[0]
 
 
-def test_pseudonym_is_keyed_blake2b_of_namespaced_value(tmp_path):
+def _reference_pseudonym(key: bytes, kind: str, prefix: str, value: str) -> str:
+    """The documented construction, computed with the C reference SipHash (siphashc) and hashlib."""
+    import hashlib
+
+    import siphashc
+
+    kind_key = hashlib.blake2b(f"safeguarding-pseudonym-v2\x1f{kind}".encode(), key=key, digest_size=16).digest()
+    return prefix + format(siphashc.siphash(kind_key, value.encode("utf-8", "surrogatepass")), "016x")
+
+
+def test_siphash_matches_the_published_test_vector_and_a_c_implementation():
+    import random
+
+    import siphashc
+
+    from safeguarding.ingest.pseudonym import siphash24
+
+    # SipHash paper (Aumasson and Bernstein 2012), appendix A: key 00..0f, message 00..0e
+    assert int(siphash24(bytes(range(16)), [bytes(range(15))])[0]) == 0xA129CA6149BE45E5
+    rng = random.Random(7)
+    key = bytes(rng.randrange(256) for _ in range(16))
+    # every length from 0 to 80 bytes (all block counts and tails), and one long message in its own group
+    msgs = [bytes(rng.randrange(256) for _ in range(n)) for n in range(81) for _ in range(3)] + [b"x" * 5000]
+    got = siphash24(key, msgs)
+    assert [int(g) for g in got] == [siphashc.siphash(key, m) for m in msgs]
+
+
+def test_pseudonym_is_siphash_under_a_per_kind_key(tmp_path):
     import hashlib
 
     from safeguarding.ingest.pseudonym import Pseudonymiser
 
     key = bytes(range(32))
     p = Pseudonymiser(key)
-    msg = b"safeguarding-pseudonym-v2\x1fchild_id\x1f00123"
-    expected = "C" + hashlib.blake2b(msg, key=key, digest_size=8).hexdigest()   # one-shot, no prepared state
+    expected = _reference_pseudonym(key, "child_id", "C", "00123")
     assert p.one("child_id", "00123") == expected
     assert p.one("child_id", "123") != expected          # leading zeros are not merged
-    assert p.one("plan_id", "00123")[0] == "P"
-    assert p.one("plan_id", "00123")[1:] != expected[1:]  # the kind is part of the hashed text
+    assert p.one("plan_id", "00123") == _reference_pseudonym(key, "plan_id", "P", "00123")
+    assert p.one("plan_id", "00123")[1:] != expected[1:]  # each kind has its own key
+    # non-ASCII and lone surrogates (from undecodable bytes) are hashed as their UTF-8 bytes
+    for odd in ("Zoë-7", "x\udc9d", ""):
+        assert Pseudonymiser(key).one("child_id", odd) == _reference_pseudonym(key, "child_id", "C", odd)
     # a key file longer than BLAKE2b's 64-byte key limit is reduced, not refused
     long_key = bytes(range(100))
-    reduced = hashlib.blake2b(long_key).digest()
     assert Pseudonymiser(long_key).one("child_id", "00123") == \
-        "C" + hashlib.blake2b(msg, key=reduced, digest_size=8).hexdigest()
+        _reference_pseudonym(hashlib.blake2b(long_key).digest(), "child_id", "C", "00123")
 
 
 def test_same_day_referrals_warned_not_rejected(tmp_path):
@@ -426,15 +456,12 @@ def test_fast_and_slow_csv_paths_agree(tmp_path, n):
 
 def test_pseudonyms_remembered_across_tables_equal_a_fresh_keyed_hash(tmp_path):
     """The per-run cache hands out exactly the keyed hash of each value, whichever table asked first."""
-    import hashlib
-
     from safeguarding.ingest.pseudonym import Pseudonymiser
 
     key = bytes(range(32, 64))
 
     def expected(kind, prefix, value):
-        msg = f"safeguarding-pseudonym-v2\x1f{kind}\x1f{value}".encode()
-        return prefix + hashlib.blake2b(msg, key=key, digest_size=8).hexdigest()
+        return _reference_pseudonym(key, kind, prefix, value)
 
     p = Pseudonymiser(key)
     first = p.many("child_id", np.array(["K1", "K2", "K3"], dtype=object))
@@ -507,3 +534,17 @@ def test_duplicates_point_at_the_first_valid_copy(tmp_path):
     assert got[6][2].startswith("R") and len(got[6][2]) == 17          # the pseudonymised identifier
     e = entry(result, "referrals")
     assert (e["rows_read"], e["rows_accepted"], e["rows_rejected"]) == (8, 3, 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(first=st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30, unique=True),
+       second=st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30, unique=True))
+def test_vectorised_pseudonyms_equal_the_reference_for_any_text(first, second):
+    """Any text (any length, any code point, surrogates too), fresh or remembered, gets the reference pseudonym."""
+    from safeguarding.ingest.pseudonym import Pseudonymiser
+
+    key = bytes(range(7, 39))
+    p = Pseudonymiser(key)
+    for batch in (first, second):
+        got = p.many("referral_id", np.array(batch, dtype=object)).tolist()
+        assert got == [None if v is None else _reference_pseudonym(key, "referral_id", "R", v) for v in batch]
