@@ -98,8 +98,12 @@ def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: s
         label2=fy_label(ctx.year), polarity=_polarity(ctx, code))
 
 
-def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
-    """The rate per 10,000 this year, compared with England, the region and statistical neighbours."""
+def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str, *, lead: str = "That is") -> str:
+    """The rate per 10,000 this year, compared with England, the region and statistical neighbours.
+
+    The sentence is ``lead`` + the rate + ``phrase``: "That is" follows a count
+    sentence; a key message, which stands alone, gives its own lead.
+    """
     if code not in ctx.catalogue:
         return ""
     cur = ctx.row(code, "year")
@@ -108,7 +112,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str) -> str:
     if ctx.fmt_value(cur) == "c":
         return "The rate per 10,000 children is withheld to protect children's privacy."
     rate = _num(cur["value"])
-    out = f"That is {rate:,.1f} {phrase}"
+    out = f"{lead} {rate:,.1f} {phrase}"
     b = benchmark_for(ctx, code)
     if not b:
         return out + "."
@@ -339,8 +343,11 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[s
             sentence = count_with_change(ctx, code, phrase)
             score = 1.5 if "significant" in sentence and "not" not in sentence else 0.5
         else:
-            sentence = rate_with_benchmarks(ctx, code, "per 10,000 children aged 0-17 for "
-                                            + _name(ctx, code).lower())
+            phrase = {"CPP_RATE": "children were on a child protection plan at 31 March for every 10,000 "
+                                  "children aged 0-17",
+                      "REFERRAL_RATE": "referrals were made for every 10,000 children aged 0-17"}.get(
+                code, f"per 10,000 children aged 0-17: {_name(ctx, code).lower()}")
+            sentence = rate_with_benchmarks(ctx, code, phrase, lead=f"In {ctx.config.year_label},")
             score = 0.8
         if sentence:
             scored.append((score, sentence))
