@@ -274,7 +274,8 @@ def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False) -
         if hidden.any():
             shown = raw[~hidden & (raw["count"] > 0)]
             if shown.empty:
-                return f"{what[3:].capitalize() if what.startswith('of ') else what.capitalize()} by group"
+                subject = what[3:] if what.startswith("of ") else what
+                return f"{subject[:1].upper()}{subject[1:]} by group"
             top = shown.sort_values("count", ascending=False).iloc[0]
             return f"{top['label']} is the largest of the groups shown"
     top = raw.sort_values("count", ascending=False).iloc[0]
