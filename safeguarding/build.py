@@ -196,10 +196,14 @@ def build(
         "stages": {},
         "warnings": [],
     }
+    hashes: dict[Path, str] = {}  # a census file feeds several tables: hash it once
     for key, path in input_files(cfg).items():
+        exists = path.exists()
+        if exists and path not in hashes:
+            hashes[path] = file_sha256(path)
         record["inputs"][key] = {
-            "path": str(path), "sha256": file_sha256(path) if path.exists() else None,
-            "bytes": path.stat().st_size if path.exists() else None,
+            "path": str(path), "sha256": hashes.get(path) if exists else None,
+            "bytes": path.stat().st_size if exists else None,
         }
     logger.info("run %s: %s, year %s, audience %s", run_id, cfg.area_name, cfg.year_label, aud)
 
