@@ -283,7 +283,8 @@ def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> s
     if _small(ctx, df["numerator"].to_numpy(float), _window_rows(ctx, code, months)) or _small(
             ctx, (df["denominator"] - df["numerator"]).to_numpy(float)):
         return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
-                "because some months rest on fewer than 6 children; the yearly figure above is reliable.*\n")
+                "because some monthly figures are withheld to protect privacy; the yearly figure above is "
+                "reliable.*\n")
     name = ctx.info(code).name
     title = _spc_title(name, df)
     chart = charts.spc_chart(df, title=title, y_label="Percent", percent=True,
