@@ -194,6 +194,13 @@ def _finding(table: pd.DataFrame, period_word: str, noun: str, *, shown_only: bo
     if not named or table.empty:
         return f"{_sentence_case(noun)} by sector each {period_word}"
     leader = table[named].sum().idxmax()
+    if len(named) == 1 and "All other sectors" in table.columns:  # one sector against the rest: its share
+        totals = table.sum(axis=1)
+        share = (table[leader] / totals.where(totals > 0)).dropna() * 100
+        if not share.empty:
+            lo, hi = round(float(share.min())), round(float(share.max()))
+            size = f"about {lo}%" if lo == hi else f"{lo}% to {hi}%"
+            return f"{leader} made up {size} of {noun} each {period_word}"
     k, n = int((table[leader] >= table[named].max(axis=1)).sum()), len(table)  # ties count as largest
     claim = "the largest of the sectors shown" if shown_only else "the largest sector"
     if k == n:
