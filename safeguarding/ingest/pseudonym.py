@@ -72,9 +72,13 @@ def siphash24(key: bytes, messages: list[bytes]) -> np.ndarray:
     ``int(result[i])`` equals the reference implementation's 64-bit output for
     ``messages[i]``. See :func:`_siphash_packed` for how it is computed.
     """
+    return _siphash_packed(key, *_pack(messages))
+
+
+def _pack(messages: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The messages end to end as uint8, and the offset of each one's start (plus the end)."""
     lengths = np.fromiter(map(len, messages), dtype=np.int64, count=len(messages))
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    return _siphash_packed(key, np.frombuffer(b"".join(messages), dtype=np.uint8), offsets)
+    return np.frombuffer(b"".join(messages), dtype=np.uint8), np.concatenate([[0], np.cumsum(lengths)])
 
 
 def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -140,9 +144,7 @@ def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     try:
         arr = pa.array(values, type=pa.large_string(), from_pandas=False)
     except (pa.ArrowException, UnicodeEncodeError):
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values.tolist()]
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        return np.frombuffer(b"".join(encoded), dtype=np.uint8), np.concatenate([[0], np.cumsum(lengths)])
+        return _pack([v.encode("utf-8", "surrogatepass") for v in values.tolist()])
     _, off_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)

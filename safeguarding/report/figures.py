@@ -15,6 +15,7 @@ import pandas as pd
 from safeguarding import charts
 from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.report.markdown import md_figure
+from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
 SOURCE = "Source: council case records, processed by the annual review pipeline."
 
@@ -72,7 +73,7 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
             note = f" {int(hidden.sum())} group(s) withheld to protect privacy are not shown."
     chart = charts.bar_chart(data["label"].tolist(), data["count"].to_numpy(float), title=title,
                              value_label="Number", what=what,
-                             caption=f"{_sentence_case(what)} by group, {ctx.config.year_label}.{note} {SOURCE}")
+                             caption=f"{_cap(what)} by group, {ctx.config.year_label}.{note} {SOURCE}")
     return _emit(ctx, chart, label)
 
 
@@ -113,9 +114,9 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
                     "protect privacy.*\n")
         values, index = q["value"].to_numpy(float), [d.strftime("%b %Y") for d in q.period_start]
         note = " Shown at quarter ends because some monthly figures are withheld."
-    frame = pd.DataFrame({_sentence_case(what): values}, index=index)
+    frame = pd.DataFrame({_cap(what): values}, index=index)
     chart = charts.line_chart(frame, title=title, y_label="Number",
-                              caption=f"{_sentence_case(what)} at each month end.{note} {SOURCE}")
+                              caption=f"{_cap(what)} at each month end.{note} {SOURCE}")
     return _emit(ctx, chart, label)
 
 
@@ -147,11 +148,6 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
     chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
                                      caption=f"{title}.{note} {SOURCE}")
     return _emit(ctx, chart, label)
-
-
-def _sentence_case(text: str) -> str:
-    """First letter upper case, the rest as written ('31 March' keeps its capital, unlike str.capitalize)."""
-    return text[:1].upper() + text[1:]
 
 
 #: most segments a stacked bar chart shows before the smallest are combined
@@ -192,7 +188,7 @@ def _finding(table: pd.DataFrame, period_word: str, noun: str, *, shown_only: bo
     """
     named = [c for c in table.columns if c != "All other sectors"]
     if not named or table.empty:
-        return f"{_sentence_case(noun)} by sector each {period_word}"
+        return f"{_cap(noun)} by sector each {period_word}"
     leader = table[named].sum().idxmax()
     if len(named) == 1 and "All other sectors" in table.columns:  # one sector against the rest: its share
         totals = table.sum(axis=1)
@@ -232,7 +228,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
         choice = (period_type, table, hidden_cols, other)
         break
     if choice is None:
-        return (f"*{_sentence_case(noun)} by sector over the year are not charted because some figures are "
+        return (f"*{_cap(noun)} by sector over the year are not charted because some figures are "
                 "withheld to protect privacy.*\n")
     period_type, table, hidden_cols, other = choice
     note = ""
@@ -254,7 +250,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     if period_type != "month":  # months keep their dates: the chart writes compact month ticks
         table.index = [ctx.period_label(d, period_type) for d in table.index]
     chart = charts.stacked_bar_chart(table, title=title, y_label=y_label, legend_title="Sector",
-                                     caption=f"{_sentence_case(noun)} by sector each {period_type}, "
+                                     caption=f"{_cap(noun)} by sector each {period_type}, "
                                              f"{ctx.config.year_label}.{note} {SOURCE}")
     return _emit(ctx, chart, label)
 

@@ -274,8 +274,7 @@ def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False) -
         if hidden.any():
             shown = raw[~hidden & (raw["count"] > 0)]
             if shown.empty:
-                subject = what[3:] if what.startswith("of ") else what
-                return f"{subject[:1].upper()}{subject[1:]} by group"
+                return f"{verdicts._cap(what.removeprefix('of '))} by group"
             top = shown.sort_values("count", ascending=False).iloc[0]
             return f"{top['label']} is the largest of the groups shown"
     top = raw.sort_values("count", ascending=False).iloc[0]
@@ -355,10 +354,9 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[s
     scored.sort(key=lambda t: -t[0])
     messages = [s for _, s in scored]
     if withheld:
-        names = withheld[0] if len(withheld) == 1 else ", ".join(withheld[:-1]) + " and " + withheld[-1]
-        verb = "is" if len(withheld) == 1 else "are"
-        closing = (f"The {ctx.config.year_label} figure{'s' if len(withheld) > 1 else ''} for {names} {verb} "
-                   "withheld to protect children's privacy.")
+        many = len(withheld) > 1
+        closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for {verdicts._join(withheld)} "
+                   f"{'are' if many else 'is'} withheld to protect children's privacy.")
         return [*messages[:max(limit - 1, 0)], closing]
     return messages[:limit]
 
