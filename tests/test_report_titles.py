@@ -43,3 +43,16 @@ def test_public_title_gives_no_share_when_a_small_count_is_present():
 def test_public_title_when_every_group_is_withheld_is_neutral():
     raw = _raw({"Schools": 3, "Police": 2})
     assert largest_share_title(raw, "of referrals", public=True) == "Referrals by group"
+
+
+def test_sector_title_claims_only_the_sectors_shown_when_some_are_withheld():
+    from safeguarding.report.figures import _finding
+
+    table = pd.DataFrame({"Education": [10, 12, 9], "Health": [8, 13, 7], "All other sectors": [30, 1, 2]})
+    assert _finding(table, "quarter", "allegations") == "Education was the largest sector in 2 of 3 quarters"
+    assert _finding(table, "quarter", "allegations", shown_only=True) == \
+        "Education was the largest of the sectors shown in 2 of 3 quarters"
+    # one named sector against the rest: its range of shares of the period totals (10/40, 12/13, 9/11)
+    one = table.drop(columns="Health")
+    assert _finding(one, "quarter", "allegations", shown_only=True) == \
+        "Education made up 25% to 92% of allegations each quarter"
