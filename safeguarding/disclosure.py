@@ -18,12 +18,15 @@ How secondary suppression works
 Every publishable count is a *cell*; every exact additive relation between
 published cells is a linear *constraint* (``total - part_1 - ... - part_n = 0``,
 ``stock_end - stock_start - inflow + outflow = 0``, or ``a - b = 0`` when the
-same count appears twice). Starting from the primary cells we repeat, until
+same count appears twice, as a stock at a month end does in the quarter and
+year tables). Starting from the primary cells we repeat, until
 nothing changes:
 
 1. **line rule**: any constraint holding exactly one suppressed cell would give
-   that cell away by subtraction, so the smallest non-zero published cell of
-   that constraint (preferring parts to totals) is suppressed as well;
+   that cell away by subtraction, so the cheapest non-zero published cell of
+   that constraint is suppressed as well (by :attr:`_System.cost`, then parts
+   before totals, then the smallest value; the indicator table's costs,
+   :func:`partner_costs`, spare headline and latest-year figures);
 2. **linear-algebra rule**: a suppressed cell is recoverable from *several*
    constraints together when its unit vector lies in the row space of the
    constraint matrix restricted to the suppressed cells (it has no component in
@@ -86,7 +89,8 @@ class _System:
         self.values = np.asarray(values, dtype=float)
         # each constraint: (cell indices, coefficients, is_part flags)
         self.constraints: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.preferred = np.zeros(len(self.values), dtype=bool)  # cells preferred as partners
+        #: cost of hiding each cell as a partner (lower is chosen first; ties go to the smaller value)
+        self.cost = np.zeros(len(self.values), dtype=int)
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
@@ -98,9 +102,11 @@ class _System:
 
 
 def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, zeros: bool = True) -> int | None:
-    """Best published cell to suppress among the given constraints (smallest non-zero part first).
+    """Best published cell to suppress among the given constraints: cheapest, then parts, then smallest.
 
-    With ``zeros=False`` a true zero is never chosen (it is shown as ``0``).
+    Cells are compared by :attr:`_System.cost` first, then parts before
+    totals, then by value. With ``zeros=False`` a true zero is never chosen (it
+    is shown as ``0``); otherwise a zero comes last.
     """
     con_ids = list(con_ids)
     if not con_ids:
@@ -117,8 +123,8 @@ def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, ze
         return None
     idx, parts = idx[open_], parts[open_]
     v = system.values[idx]
-    # sort keys, last is primary: zero last, parts first, preferred first, smallest value, lowest id
-    order = np.lexsort((idx, v, ~system.preferred[idx], ~parts, v == 0))
+    # sort keys, last is primary: zero last, cheapest first, parts first, smallest value, lowest id
+    order = np.lexsort((idx, v, ~parts, system.cost[idx], v == 0))
     return int(idx[order[0]])
 
 
@@ -672,11 +678,11 @@ def _blame(piv: np.ndarray, U, P, pinned: np.ndarray) -> dict[int, np.ndarray | 
 
 
 def _best(system: _System, cells: np.ndarray) -> int | None:
-    """Best cell to suppress among ``cells``: preferred first, then the smallest value; never a true zero."""
+    """Best cell to suppress among ``cells``: cheapest first, then the smallest value; never a true zero."""
     pool = cells[system.values[cells] != 0]
     if pool.size == 0:
         return None
-    order = np.lexsort((pool, system.values[pool], ~system.preferred[pool]))
+    order = np.lexsort((pool, system.values[pool], system.cost[pool]))
     return int(pool[order[0]])
 
 
@@ -701,12 +707,50 @@ def _nearest_partner(system: _System, cell: int, suppressed: np.ndarray, by_cell
     return None
 
 
+#: a partner costing this much or more (a headline figure) is taken only if no cheaper cell lies near
+EXPENSIVE = 3
+#: times a pinned cell is given a cheaper, farther partner before an expensive near one is accepted
+MAX_CHEAPER_TRIES = 3
+#: how many rings of relations out from a pinned cell the search for a cheaper partner goes
+CHEAPER_DEPTH = 3
+
+
+def _cheaper_nearby(system: _System, cell: int, suppressed: np.ndarray, by_cell: Mapping[int, list[int]],
+                    than: int) -> int | None:
+    """The cheapest published non-zero cell costing less than ``than`` within :data:`CHEAPER_DEPTH` rings.
+
+    Rings are walked outwards through the constraints of ``cell``, then of the
+    cells they hold, and so on; the first ring holding a cheaper cell gives
+    its best one (the cheapest, then the smallest).
+    """
+    seen_cells, seen_cons = {cell}, set()
+    frontier = [cell]
+    for _ in range(CHEAPER_DEPTH):
+        cons = [k for c in frontier for k in by_cell[c] if k not in seen_cons]
+        if not cons:
+            return None
+        seen_cons.update(cons)
+        idx = np.unique(np.concatenate([system.constraints[k][0] for k in cons]))
+        ok = idx[~suppressed[idx] & (system.values[idx] != 0) & (system.cost[idx] < than)]
+        if ok.size:
+            order = np.lexsort((ok, system.values[ok], system.cost[ok]))
+            return int(ok[order[0]])
+        frontier = [int(c) for c in idx if int(c) not in seen_cells]
+        seen_cells.update(frontier)
+    return None
+
+
 def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
-                   by_cell: Mapping[int, list[int]]) -> list[int]:
+                   by_cell: Mapping[int, list[int]], tries: dict[int, int] | None = None) -> list[int]:
     """Suppress a partner for each pinned cell; return the pinned cells for which none was found.
 
     The partner is the best published non-zero cell (:func:`_partner`) of the
-    cell's own constraints. For a cell whose constraints hold none, the
+    cell's own constraints. When that is an expensive cell (a headline
+    figure, cost :data:`EXPENSIVE` or more) and a cheaper one lies a few
+    relations away (:func:`_cheaper_nearby`), the cheaper one is hidden
+    instead, up to :data:`MAX_CHEAPER_TRIES` times per cell (``tries`` counts
+    them across passes; the next pass checks whether it was enough). For a
+    cell whose constraints hold none, the
     search widens ring by ring through linked cells, in one breadth-first
     search for all such cells at once (each ring of constraints belonging to
     the cell that reached it first). True zeros are not chosen (a zero is
@@ -714,8 +758,14 @@ def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
     nothing else changes in a pass.
     """
     left = []
+    tries = {} if tries is None else tries
     for cell in pinned:
         partner = _partner(system, by_cell[cell], suppressed, zeros=False)
+        if partner is not None and system.cost[partner] >= EXPENSIVE and tries.get(cell, 0) < MAX_CHEAPER_TRIES:
+            cheaper = _cheaper_nearby(system, cell, suppressed, by_cell, int(system.cost[partner]))
+            if cheaper is not None:
+                tries[cell] = tries.get(cell, 0) + 1
+                partner = cheaper
         if partner is None:
             left.append(cell)
         else:
@@ -768,7 +818,7 @@ def _far_partners(system: _System, cells: list[int], suppressed: np.ndarray,
 
 #: largest group of linked suppressed cells given the full check (:func:`_check_group`); a larger
 #: group gets only the single-relation rules (:func:`_residual_rule`) and is reported as unverified
-MAX_EXACT = 1_000
+MAX_EXACT = 5_000
 
 
 def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:
@@ -820,6 +870,7 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
     coef = _coefficients(system)
     is_eq = np.array([len(idx) == 2 and a[0] == -a[1] for idx, a, _ in system.constraints], dtype=bool)
     shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
+    tries: dict[int, int] = {}  # cheaper, farther partners given to each pinned cell (_give_partners)
     info: dict = {"passes": 0, "largest_group": 0, "lps": 0}
     for _ in range(10_000):
         info["passes"] += 1
@@ -837,7 +888,7 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
                 large.append(len(cells))
                 before = int(suppressed.sum())
                 deferred.extend(_give_partners(system, _residual_rule(system, cells, cons, suppressed),
-                                               suppressed, by_cell))
+                                               suppressed, by_cell, tries))
                 added = added or int(suppressed.sum()) > before
                 continue
             group = _Group(system, cells, cons, coef, is_eq, suppressed)
@@ -868,7 +919,7 @@ def _secondary(system: _System, primary: np.ndarray, stats: dict | None = None) 
                 added = True
             if others.any():
                 cells_p = group.cells_of(others)
-                stuck = _give_partners(system, cells_p, suppressed, by_cell)
+                stuck = _give_partners(system, cells_p, suppressed, by_cell, tries)
                 added = added or len(stuck) < len(cells_p)
                 deferred.extend(stuck)
         if not added and (deferred or later):  # nothing else moved: search further for the cells left over
@@ -1015,6 +1066,61 @@ def _indicator_kind(g: pd.DataFrame) -> str:
     return "percentage" if bool(np.all(np.abs(pct - val[ok]) <= 0.051 + 1e-9)) else "rate"
 
 
+#: order in which period types are tried for a stock at the previous period end (balances)
+_TYPE_ORDER = {"month": 0, "quarter": 1, "year": 2}
+
+#: cost of hiding a cell as a secondary partner, by period type (see :func:`partner_costs`)
+PERIOD_COST = {"month": 0, "quarter": 1, "rolling12": 1, "year": 2}
+#: added to the cost of a headline (``breakdown == "all"``) cell
+HEADLINE_COST = 3
+#: added for the figures of the latest year in the table, headline and breakdowns (the report's tables)
+LATEST_YEAR_COST = 3
+
+
+def partner_costs(cells: pd.DataFrame) -> np.ndarray:
+    """How much the publication loses when each cell is hidden as a secondary partner (integers, per row).
+
+    ``cells`` has ``period_type``, ``period_end`` and ``breakdown`` columns.
+    Breakdown cells cost least (months, then quarters, then years); headline
+    cells cost :data:`HEADLINE_COST` more, and the latest year's figures
+    (headline and breakdowns) :data:`LATEST_YEAR_COST` more again: the partner search hides the cheapest cell that
+    protects a suppressed one, so the year's key figures are hidden only when
+    nothing cheaper would do. Costs steer the choice; they never weaken the
+    protection, which is checked again after every choice.
+    """
+    ptype = cells["period_type"].astype(str)
+    cost = ptype.map(PERIOD_COST).fillna(1).astype(int).to_numpy()
+    headline = cells["breakdown"].astype(str).eq("all").to_numpy()
+    end = pd.to_datetime(cells["period_end"])
+    years = end[ptype.eq("year").to_numpy()]
+    latest = years.max() if len(years) else None
+    cost = cost + HEADLINE_COST * headline
+    if latest is not None:  # the year's tables, headline and breakdowns, are what the report is about
+        cost = cost + LATEST_YEAR_COST * (ptype.eq("year").to_numpy() & (end == latest).to_numpy())
+    return cost
+
+
+def _share_costs(system: _System) -> None:
+    """Give cells tied by an equality (the same count published twice) the highest cost among them.
+
+    Hiding one of them hides the others too, so each is as costly as the most
+    costly of the figures it stands for.
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = [c[0] for c in system.constraints if len(c[0]) == 2 and c[1][0] == -c[1][1]]
+    if not pairs:
+        return
+    p = np.array(pairs, dtype=int)
+    n = len(system.values)
+    graph = sparse.csr_matrix((np.ones(len(p)), (p[:, 0], p[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    top = np.zeros(labels.max() + 1, dtype=int)
+    np.maximum.at(top, labels, system.cost)
+    system.cost = top[labels]
+
+
 def _pos(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     """Positions in ``frame`` (from ``groupby.indices``) to positions in its parent (``frame.index``)."""
     return frame.index.to_numpy()[positions]
@@ -1079,15 +1185,13 @@ def suppress_indicator_table(
             values.append(cols_np[m][r])
     system = _System(values)
     vals = system.values
-    headline = df["breakdown"].eq("all")
-    system.preferred[[cell_id[(r, m)] for (r, m) in cell_id if not headline.iat[r]]] = True
-
     long = pd.DataFrame(
         [(cid, r, m) for (r, m), cid in cell_id.items()], columns=["cell", "row", "measure"]
     )
     long = long.join(df[["indicator_id", "period_type", "period_start", "period_end", "breakdown",
                          "breakdown_value"]], on="row")
     long["v"] = vals[long["cell"].to_numpy()]
+    system.cost[long["cell"].to_numpy()] = partner_costs(long)
 
     def add_sums(totals: np.ndarray, parts: list[np.ndarray]) -> None:
         for t, ps in zip(totals, parts, strict=True):
@@ -1162,6 +1266,21 @@ def suppress_indicator_table(
             for k in np.flatnonzero(both):
                 system.add([int(cells_m[k, a]), int(cells_m[k, b])], [1.0, -1.0], [True, True])
 
+    # 3b. a stock published for several period types: the figure at a month end is the quarter's and the
+    # year's figure too (checked indicator by indicator: every aligned pair must be equal)
+    span = long[long["period_type"].isin(["month", "quarter", "year"])]
+    align = ["indicator_id", "measure", "period_end", "breakdown", "breakdown_value"]
+    for short, big in (("month", "quarter"), ("month", "year"), ("quarter", "year")):
+        pairs = span[span["period_type"].eq(short)].merge(span[span["period_type"].eq(big)], on=align,
+                                                          suffixes=("_s", "_b"))
+        pairs = pairs[pairs["v_s"].notna() & pairs["v_b"].notna()]
+        for _, g in pairs.groupby(["indicator_id", "measure"], sort=False):
+            if not (g["v_s"] > 0).any() or not np.allclose(g["v_s"], g["v_b"], rtol=0, atol=_TOL):
+                continue
+            for a, b in zip(g["cell_s"].to_numpy(), g["cell_b"].to_numpy(), strict=True):
+                system.add([int(a), int(b)], [1.0, -1.0], [True, True])
+    _share_costs(system)
+
     # 4. stock-flow balances
     def series_of(spec: str) -> pd.Series | None:
         ind_id, _, measure = spec.partition(":")
@@ -1174,8 +1293,14 @@ def suppress_indicator_table(
         st = stock.dropna().astype(int)
         ends = df.loc[long.set_index("cell").loc[st.to_numpy(), "row"], "period_end"].to_numpy()
         by_end = {(k[0], k[2], k[3], pd.Timestamp(e)): c for k, c, e in zip(st.index, st, ends, strict=True)}
+        # the stock at the previous end may be published only under another period type (the month before
+        # the first published month is a quarter end and a year end): any of them will do
+        any_end = {}
+        for (_, bd, bv, e), c in sorted(by_end.items(), key=lambda t: _TYPE_ORDER.get(t[0][0], 9)):
+            any_end.setdefault((bd, bv, e), c)
         for k, c in zip(st.index, st, strict=True):
-            prev = by_end.get((k[0], k[2], k[3], pd.Timestamp(k[1]) - pd.Timedelta(days=1)))
+            prev_end = pd.Timestamp(k[1]) - pd.Timedelta(days=1)
+            prev = by_end.get((k[0], k[2], k[3], prev_end), any_end.get((k[2], k[3], prev_end)))
             ci, co = inflow.get(k), outflow.get(k)
             if prev is None or ci is None or co is None or pd.isna(ci) or pd.isna(co):
                 continue

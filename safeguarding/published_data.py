@@ -17,9 +17,6 @@ import pandas as pd
 
 from safeguarding.config import Config
 
-#: period types published nowhere (report or files) and so withheld from the public table as ``x``
-WITHHELD_PERIOD_TYPES = ("rolling12",)
-
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
     "breakdown_value", "numerator", "denominator", "value", "ci_lower", "ci_upper", "unit",
@@ -36,11 +33,13 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     """Apply disclosure control to the whole indicator table once, and save it for the notebooks.
 
     Suppression runs over every period and breakdown that is published
-    anywhere, so that every relation a reader could use (months to quarters
-    and years, breakdowns to headline, stock and flow) is protected;
-    publishing a subset of the protected table afterwards can only reveal
-    less. Rolling 12-month figures are published nowhere and are withheld
-    (``x``) for the public audience. The board audience gets
+    anywhere (:func:`publication_scope`), so that every relation a reader
+    could use (months to quarters and years, breakdowns to headline, stock
+    and flow) is protected; publishing a subset of the protected table
+    afterwards can only reveal less. Figures outside the scope (rolling 12
+    months, older periods) and breakdowns by month or quarter made up mostly
+    of counts from 1 to 5 (:func:`sparse_series`) are withheld (``x``) for the
+    public audience, and the report treats them as hidden. The board audience gets
     the same table formatted but unsuppressed. ``stats``, if given, receives the
     suppression's figures (see :func:`~safeguarding.disclosure.suppress_indicator_table`).
     """
@@ -57,9 +56,10 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     from safeguarding.disclosure import suppress_indicator_table
 
     if audience == "public":
-        # rolling 12-month figures are published nowhere (see published_periods): withheld (x), kept out
-        # of the suppression, where their overlapping windows would tie every month to its neighbours
-        withheld = ind["period_type"].astype(str).isin(WITHHELD_PERIOD_TYPES).to_numpy()
+        # figures published nowhere (rolling 12 months, periods outside the publication scope) are withheld (x)
+        # and kept out of the suppression: see publication_scope for why that is safe
+        scope = publication_scope(ind, pd.Timestamp(cfg.year_end))
+        withheld = (~scope | sparse_series(ind, scope)).to_numpy()
         shown = suppress_indicator_table(ind[~withheld], stats=stats)
         if withheld.any():  # back in the table's order; intervals and RAG are cleared below with the c's
             held = ind[withheld].copy()
@@ -68,9 +68,9 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
             held["suppressed"] = True
             shown.index = np.flatnonzero(~withheld)
             shown = pd.concat([shown, held[shown.columns]]).sort_index().reset_index(drop=True)
-            if stats is not None:
-                stats["withheld_rows"] = int(withheld.sum())
-        hidden = shown["suppressed"].astype(bool) | (shown["marker"].astype(str) == "c")
+        if stats is not None:
+            stats["withheld_rows"] = int(withheld.sum())
+        hidden = shown["suppressed"].astype(bool) | shown["marker"].astype(str).isin(["c", "x"])
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:
                 shown.loc[hidden, col] = float("nan")
@@ -100,22 +100,114 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
     return out.sort_values(["indicator_id", "period_type", "period_start", "breakdown", "breakdown_value"])
 
 
-#: how far back each period type is published (months before the year end)
-PUBLISHED_SPAN = {"year": 10 * 12, "quarter": 3 * 12, "month": 2 * 12}
+#: how far back each period type is published, in months before the year end: (headline, breakdowns).
+#: Headline months go back 3 years for the control charts and the seasonal pattern; breakdowns by month
+#: cover the reporting year, which is all the report charts.
+PUBLISHED_SPAN: dict[str, tuple[int, int]] = {"year": (10 * 12, 10 * 12), "quarter": (3 * 12, 3 * 12),
+                                              "month": (3 * 12, 12)}
+
+
+def publication_scope(ind: pd.DataFrame, year_end: pd.Timestamp) -> pd.Series:
+    """Rows published anywhere, in the report or the files (True), by :data:`PUBLISHED_SPAN`.
+
+    Years go back 10 years, quarters 3; months 3 years for headline figures
+    and 1 year for breakdowns; nothing after the year end. Rolling 12-month
+    figures are never published: the one at the year end equals the year, and
+    the others overlap each other, which would let a reader difference
+    suppressed months out of them.
+
+    Disclosure control runs on exactly these rows, so that every relation a
+    reader could use among them (months to quarters and years, breakdowns to
+    headline, stock and flow) is protected, and the groups of linked hidden
+    cells stay small enough for the full check. Rows outside the scope are
+    withheld (``x``) and take no part. That is safe because each rule leaves
+    out whole levels of the table: a reader who combined the relations
+    through unpublished figures would get only relations among published
+    ones that the table states directly (a quarter is the sum of its
+    months whether the months are published or not). The end-to-end test
+    checks this with an attacker that treats the withheld figures as unknowns.
+    """
+    end = pd.to_datetime(ind["period_end"])
+    ptype = ind["period_type"].astype(str)
+    headline = ind["breakdown"].astype(str).eq("all")
+    keep = pd.Series(False, index=ind.index)
+    for name, (head_months, part_months) in PUBLISHED_SPAN.items():
+        after = np.where(headline, year_end - pd.DateOffset(months=head_months),
+                         year_end - pd.DateOffset(months=part_months)).astype("datetime64[ns]")
+        keep |= ptype.eq(name) & (end <= year_end) & (end.to_numpy() > after)
+    return keep
+
+
+#: a breakdown by month or quarter is withheld when more than this share of its counts are from 1 to 5
+SPARSE_SHARE = 0.5
+
+
+def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
+    """Rows of breakdowns by month or quarter too sparse to publish (True), for the public audience.
+
+    A breakdown (indicator, breakdown, period type) by month or quarter whose
+    counts in the publication scope are mostly (more than :data:`SPARSE_SHARE`)
+    from 1 to 5 would show little but ``c``; protecting its few other cells
+    would cost the figures that matter (the year's table by the same
+    breakdown, the headline). Such a series is withheld (``x``) as a whole,
+    the way a statistician aggregates before suppressing: the year's
+    figures by that breakdown, and the monthly headline, stay. The count is
+    the numerator where the indicator has one, else the value.
+
+    A series that repeats a withheld series' counts (the same count under
+    another indicator, such as plans started as the denominator of
+    re-registrations) is withheld with it: otherwise the copy would give the
+    withheld figures away.
+    """
+    count = pd.to_numeric(ind["numerator"], errors="coerce").fillna(pd.to_numeric(ind["value"], errors="coerce"))
+    candidate = scope & ind["period_type"].astype(str).isin(["month", "quarter"]) & ~ind["breakdown"].astype(
+        str).eq("all")
+    small = count.between(1, 5) & candidate
+    keys = [ind["indicator_id"].astype(str), ind["breakdown"].astype(str), ind["period_type"].astype(str)]
+    share = small.groupby(keys).transform("sum") / candidate.groupby(keys).transform("sum").replace(0, np.nan)
+    out = candidate & share.gt(SPARSE_SHARE).fillna(False)
+    return out | _copies_of(ind[candidate], out[candidate]).reindex(ind.index, fill_value=False)
+
+
+def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
+    """Rows of every series whose counts repeat those of a withheld series (True), withheld ones included.
+
+    A series is an indicator's rows for one breakdown and period type; its
+    counts are its numerators, denominators or values, aligned by period and
+    breakdown value. Copies are found in both directions until none is new.
+    """
+    if rows.empty or not withheld.any():
+        return withheld.copy()
+    keys = ["indicator_id", "breakdown", "period_type"]
+    signatures: dict[tuple, list[tuple]] = {}
+    series_measures: dict[tuple, list[tuple]] = {}
+    for key, g in rows.groupby(keys, sort=False):
+        g = g.sort_values(["period_start", "breakdown_value"])
+        where = tuple(zip(pd.to_datetime(g["period_start"]), g["breakdown_value"].astype(str), strict=True))
+        for measure in ("numerator", "denominator", "value"):
+            v = pd.to_numeric(g[measure], errors="coerce")
+            if v.isna().any() or not (v > 0).any():
+                continue
+            sig = (key[1], key[2], where, tuple(v.round(6).tolist()))
+            signatures.setdefault(sig, []).append(key)
+            series_measures.setdefault(key, []).append(sig)
+    held = {k for k, g in rows[withheld.to_numpy()].groupby(keys, sort=False)}
+    changed = True
+    while changed:
+        changed = False
+        for key in list(held):
+            for sig in series_measures.get(key, []):
+                for other in signatures[sig]:
+                    if other not in held:
+                        held.add(other)
+                        changed = True
+    idx = pd.MultiIndex.from_frame(rows[keys].astype(str))
+    return pd.Series(idx.isin(list(held)), index=rows.index)
 
 
 def published_periods(ind: pd.DataFrame, year_end: pd.Timestamp) -> pd.Series:
-    """Rows the published table covers: years (10), quarters (3 years) and months (2 years) to the year end.
-
-    Rolling 12-month figures are left out of the published file: the one at
-    the year end equals the year, and the others overlap each other, which
-    would let a reader difference suppressed months out of them.
-    """
-    end = pd.to_datetime(ind["period_end"])
-    keep = pd.Series(False, index=ind.index)
-    for ptype, months in PUBLISHED_SPAN.items():
-        keep |= (ind["period_type"] == ptype) & (end <= year_end) & (end > year_end - pd.DateOffset(months=months))
-    return keep
+    """Rows the published files cover: the publication scope (:func:`publication_scope`)."""
+    return publication_scope(ind, year_end)
 
 
 def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path]:

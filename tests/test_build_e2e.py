@@ -61,8 +61,12 @@ def test_run_log_records_the_run(built):
 
 
 
-def test_rolling_twelve_months_are_withheld_from_the_public_table(built):
-    """Published nowhere, so withheld (x) rather than tying every month to its neighbours in the suppression."""
+def test_figures_published_nowhere_are_withheld_from_the_public_table(built):
+    """Rolling 12 months and periods outside the publication scope are withheld (x), and only those.
+
+    The scope is restated here from the README: years back 10 years, quarters 3, months 3 years for
+    headline figures and 1 year for breakdowns, nothing after the 31 March year end.
+    """
     import json
 
     import pandas as pd
@@ -72,12 +76,25 @@ def test_rolling_twelve_months_are_withheld_from_the_public_table(built):
     full = pd.read_parquet(built["processed"] / "indicators.parquet")
     assert len(pub) == len(board) == len(full)
     assert (pub["indicator_id"].to_numpy() == full["indicator_id"].to_numpy()).all()
-    roll = pub["period_type"].eq("rolling12")
-    assert roll.any() and (pub.loc[roll, ["numerator", "denominator", "value", "marker"]] == "x").all().all()
-    assert not (pub.loc[~roll, "value"] == "x").any()
-    assert not board.loc[board["period_type"].eq("rolling12"), "value"].eq("x").any()
+    end = pd.to_datetime(full["period_end"])
+    head = full["breakdown"].eq("all")
+    ptype = full["period_type"]
+    year_end = pd.Timestamp("2025-03-31")
+    after = {"year": pd.Timestamp("2015-03-31"), "quarter": pd.Timestamp("2022-03-31")}
+    in_scope = end.le(year_end) & (
+        (ptype.eq("year") & end.gt(after["year"]))
+        | (ptype.eq("quarter") & end.gt(after["quarter"]))
+        | (ptype.eq("month") & head & end.gt(pd.Timestamp("2022-03-31")))
+        | (ptype.eq("month") & ~head & end.gt(pd.Timestamp("2024-03-31"))))
+    roll = ptype.eq("rolling12")
+    assert roll.any() and not in_scope[roll].any()
+    assert (~in_scope & ptype.eq("month") & ~head).any(), "the demo should have breakdown months out of scope"
+    withheld = pub[["numerator", "denominator", "value", "marker"]].eq("x")
+    assert withheld[~in_scope].all().all()
+    assert not withheld[in_scope].any().any()
+    assert not board["value"].eq("x").any()
     run = json.loads((built["public"].log_dir / "run.json").read_text())
-    assert run["disclosure"]["withheld_rows"] == int(roll.sum())
+    assert run["disclosure"]["withheld_rows"] == int((~in_scope).sum())
 
 
 def _html_text(path: Path) -> str:
@@ -291,6 +308,10 @@ def test_charts_never_show_a_cell_the_tables_withhold(built, tmp_path):
         if secondary.empty:
             continue
         md = figures.category_bar(ctx, raw, title="t", label=f"t-{code}-{breakdown}", what="things")
+        if 'fig-alt="' not in md:  # fewer than two groups left to draw: a sentence instead, naming no group
+            assert "not charted" in md and not any(r["label"] in md for _, r in raw.iterrows()), md
+            found.extend((code, breakdown, r["label"]) for _, r in secondary.iterrows())
+            continue
         alt = md.split('fig-alt="', 1)[1]
         for _, r in secondary.iterrows():
             found.append((code, breakdown, r["label"]))
@@ -312,6 +333,14 @@ def test_allegations_by_sector_over_time(built, tmp_path):
         ctx = ReportContext.load(built["config"], audience=audience, build_dir=tmp_path / audience)
         md = figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
                                       y_label="Allegations referred", label="t-sector")
+        if audience == "public":
+            # a sector can be drawn on its own only if none of its quarters is withheld in the public table
+            keys = [k for k in ctx.shown if k[:2] == ("LADO_REFERRALS", "quarter") and k[3] == "sector"
+                    and ctx.year_start <= k[2] <= ctx.year_end]
+            withheld = {k[4] for k in keys if ctx.shown[k]["marker"] in ("c", "x")}
+            if withheld >= {k[4] for k in keys}:
+                assert "fig-alt=" not in md and "no sector could be shown on its own" in md, md[:300]
+                continue
         assert f"by sector each {period_type}" in md, md[:300]
         ind = ctx.indicators
         sel = ind[(ind.indicator_id == "LADO_REFERRALS") & (ind.period_type == period_type)
@@ -401,6 +430,17 @@ def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_p
     title = "Plans open at each month end, by length of plan so far"
     drawn = figures.monthly_stacked(ctx, "CPP_OPEN", "plan_length", labels=None, title=title, label="t-len")
     assert "fig-alt=" in drawn, "the demo's chart is drawn when every monthly total is published"
+    # the demo withholds allegations by sector by month and quarter (too sparse to publish); publish the
+    # sectors' figures above 5 here so that the chart is drawn, then withhold its totals
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    for col in ("period_start", "period_end"):
+        full[col] = pd.to_datetime(full[col])
+    ctx.indicators = full
+    for k, v in ctx.shown.items():
+        if k[0] == "LADO_REFERRALS" and k[3] == "sector" and v["marker"] in ("c", "x"):
+            row = ctx.row("LADO_REFERRALS", k[1], period_end=k[2], breakdown="sector", breakdown_value=k[4])
+            if row is not None and not 1 <= row["value"] <= 5:
+                ctx.shown[k] = {**v, "marker": ""}
     sector = figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
                                       y_label="Allegations referred", label="t-sector")
     assert "fig-alt=" in sector
@@ -418,3 +458,35 @@ def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_p
     sector = figures.sector_over_time(ctx, "LADO_REFERRALS", "sector", labels=LADO_SECTOR, noun="allegations",
                                       y_label="Allegations referred", label="t-sector2")
     assert "fig-alt=" not in sector and "not charted" in sector
+
+
+def test_no_hidden_or_withheld_small_figure_can_be_worked_out(built):
+    """The independent attacker (tests/attacker.py) on the demo's whole public table.
+
+    It reads the published strings, writes down every relation a reader who knows the definitions could
+    use (breakdowns to headline, months to quarters and years, a stock under several period types, the
+    same count under two indicators, stock and flow), treats every ``c`` (at least 1) and every withheld
+    ``x`` (at least 0) as unknown, and asks linear programmes how far each could move. No ``c``, and no
+    withheld figure from 1 to 5, may be pinned to a range narrower than 1. Rolling 12-month figures are
+    left out of the attack: each is a sum of months that appears in no other relation, so it can tell a
+    reader nothing the months do not.
+
+    The cost-driven choice of partners must also leave the year's key figures (children on a plan at
+    31 March, and the rate per 10,000) published.
+    """
+    import pandas as pd
+    from attacker import reader_cells, reader_relations, recoverable
+
+    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    truth = pd.read_parquet(built["processed"] / "indicators.parquet")
+    keep = ~truth["period_type"].eq("rolling12").to_numpy()
+    cells = reader_cells(pub[keep].reset_index(drop=True), truth[keep].reset_index(drop=True))
+    assert cells["shown"].eq("c").sum() > 1000 and cells["shown"].eq("x").sum() > 1000, "fixture too easy"
+    found = recoverable(cells, reader_relations(cells))
+    where = ["indicator_id", "measure", "period_type", "period_end", "breakdown", "breakdown_value", "shown", "true"]
+    described = [[*cells.loc[i, where].tolist(), lo, hi] for i, lo, hi in found[:5]]
+    assert not found, f"{len(found)} unpublished figures can be worked out, e.g. {described}"
+    key = pub[pub["period_type"].eq("year") & pub["breakdown"].eq("all")
+              & pd.to_datetime(pub["period_end"]).eq(pd.Timestamp("2025-03-31"))].set_index("indicator_id")
+    assert key.loc["CPP_OPEN", "marker"] == "" and key.loc["CPP_RATE", "marker"] == "", key.loc[["CPP_OPEN",
+                                                                                                  "CPP_RATE"]]

@@ -391,6 +391,49 @@ def test_stock_months_are_not_treated_as_flows():
     assert pub["value"].tolist() == ["c", "40", "50", "50"]
 
 
+def test_a_stock_published_at_a_month_end_and_a_quarter_end_is_hidden_in_both():
+    """Plans open at 31 March appear in the March row and the January-March quarter row: one number.
+
+    Here the balance (open at end = open before + started - ended) hides March's figure as the partner
+    of a small number started; the quarter row states the same figure and must be hidden with it, or a
+    reader gets March back from the quarter and then the small number from the balance.
+    """
+    feb, mar, jan = pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01"), pd.Timestamp("2024-01-01")
+    feb_end, mar_end = pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-31")
+    rows = [_rows("S", np.nan, np.nan, 19.0, feb, feb_end, "month"),
+            _rows("S", np.nan, np.nan, 10.0, mar, mar_end, "month"),
+            _rows("I", np.nan, np.nan, 2.0, mar, mar_end, "month"),
+            _rows("O", np.nan, np.nan, 11.0, mar, mar_end, "month"),
+            _rows("S", np.nan, np.nan, 10.0, jan, mar_end, "quarter")]
+    ind = pd.DataFrame(rows)
+    ind["status"] = "ok"
+    pub = suppress_indicator_table(ind, balances=(("S:value", "I:value", "O:value"),))
+    published, truth = {}, {}
+    for i, r in pub.iterrows():
+        published[i] = r["value"]
+        truth[i] = float(ind.loc[i, "value"])
+    equations = [{1: 1.0, 0: -1.0, 2: -1.0, 3: 1.0},  # open(Mar) = open(Feb) + started - ended
+                 {1: 1.0, 4: -1.0}]  # open at 31 March, in the month row and the quarter row
+    assert published[2] == "c"
+    ranges = attack(published, truth, equations)
+    assert all(hi - lo > 1e-6 for lo, hi in ranges.values()), ranges
+    assert (published[1] == "c") == (published[4] == "c")
+
+
+def test_partner_costs_spare_headline_and_latest_year_figures():
+    from safeguarding.disclosure import partner_costs
+
+    cells = pd.DataFrame({
+        "period_type": ["month", "quarter", "year", "month", "quarter", "year", "year", "rolling12"],
+        "period_end": pd.to_datetime(["2025-03-31"] * 6 + ["2024-03-31", "2025-03-31"]),
+        "breakdown": ["age"] * 3 + ["all"] * 5,
+    })
+    cost = partner_costs(cells).tolist()
+    assert cost[0] < cost[1] < cost[3] < cost[4] < cost[6] < cost[5]  # the latest headline year is dearest
+    assert cost[2] > cost[3]  # the latest year's breakdown table before the headline months
+    assert cost == [0, 1, 5, 3, 4, 8, 5, 4]
+
+
 def test_not_available_and_missing_columns():
     rows = [_rows("ICPC_15WD", np.nan, np.nan, np.nan, pd.Timestamp("2024-04-01"), pd.Timestamp("2024-04-30"),
                   "month")]
@@ -476,6 +519,56 @@ def test_write_xlsx_text_is_text_and_notes_explain_markers(tmp_path):
     for sym in MARKERS:
         assert sym in notes
     assert "1 to 5" in notes
+
+
+def test_publication_scope_follows_the_published_spans():
+    from safeguarding.published_data import publication_scope
+
+    year_end = pd.Timestamp("2025-03-31")
+    spec = [  # period type, period end, breakdown, in scope?
+        ("year", "2025-03-31", "all", True), ("year", "2015-03-31", "all", False), ("year", "2016-03-31", "age", True),
+        ("quarter", "2022-06-30", "age", True), ("quarter", "2022-03-31", "all", False),
+        ("month", "2022-04-30", "all", True), ("month", "2022-03-31", "all", False),
+        ("month", "2024-04-30", "age", True), ("month", "2024-03-31", "age", False),
+        ("month", "2025-04-30", "all", False), ("rolling12", "2025-03-31", "all", False),
+    ]
+    ind = pd.DataFrame({"period_type": [s[0] for s in spec], "period_end": pd.to_datetime([s[1] for s in spec]),
+                        "breakdown": [s[2] for s in spec]})
+    assert publication_scope(ind, year_end).tolist() == [s[3] for s in spec]
+
+
+def test_sparse_breakdowns_by_month_are_withheld_whole():
+    """A breakdown by month that is mostly counts from 1 to 5 is withheld; its year, and the headline, stay."""
+    from safeguarding.published_data import sparse_series
+
+    months = pd.date_range("2024-04-01", periods=4, freq="MS")
+    rows = []
+    series = (("sector", "A", [1, 2, 0, 3]), ("sector", "B", [9, 12, 8, 2]), ("all", "all", [10, 14, 8, 5]))
+    for bd, bv, values in series:
+        for m, v in zip(months, values, strict=True):
+            rows.append(_rows("R", np.nan, np.nan, float(v), m, m + pd.offsets.MonthEnd(0), "month", bd, bv))
+        rows.append(_rows("R", np.nan, np.nan, float(sum(values)), months[0], months[-1] + pd.offsets.MonthEnd(0),
+                          "year", bd, bv))
+    ind = pd.DataFrame(rows)
+    scope = pd.Series(True, index=ind.index)
+    out = sparse_series(ind, scope)
+    # 4 of the 8 sector-month counts are from 1 to 5 (half, not more): kept; one more small month tips it
+    assert not out.any()
+    ind.loc[(ind["breakdown_value"] == "B") & (ind["value"] == 9), "value"] = 4.0
+    out = sparse_series(ind, scope)
+    assert out.tolist() == (ind["breakdown"].eq("sector") & ind["period_type"].eq("month")).tolist()
+    assert not sparse_series(ind, pd.Series(False, index=ind.index)).any()  # only rows in scope count
+    # a percentage whose denominator repeats the withheld counts goes with them (its own numerators are 0
+    # or large, so on its own it would be published and give the withheld counts away)
+    copy = ind[ind["breakdown"].eq("sector") & ind["period_type"].eq("month")].copy()
+    copy["indicator_id"] = "P"
+    copy["denominator"] = copy["value"]
+    copy["numerator"] = 0.0
+    copy["value"] = 0.0
+    both = pd.concat([ind, copy], ignore_index=True)
+    out = sparse_series(both, pd.Series(True, index=both.index))
+    assert out[both["indicator_id"].eq("P")].all()
+    assert not out[both["breakdown"].eq("all") | both["period_type"].eq("year")].any()
 
 
 def test_published_indicator_table_round_trips(tmp_path):

@@ -56,3 +56,18 @@ def test_sector_title_claims_only_the_sectors_shown_when_some_are_withheld():
     one = table.drop(columns="Health")
     assert _finding(one, "quarter", "allegations", shown_only=True) == \
         "Education made up 25% to 92% of allegations each quarter"
+
+
+def test_a_bar_chart_with_fewer_than_two_groups_left_is_a_sentence_instead():
+    """Before, the public report drew an empty chart when every group was withheld."""
+    from types import SimpleNamespace
+
+    from safeguarding.report.figures import category_bar
+
+    ctx = SimpleNamespace(public=True)
+    none_left = category_bar(ctx, _raw({"Education": 39, "Health": 14}, hidden={"Education", "Health"}),
+                             title="t", label="t", what="allegations referred")
+    assert "fig-alt" not in none_left and "not charted: every group's figure is withheld" in none_left
+    one_left = category_bar(ctx, _raw({"Education": 39, "Health": 14, "Police": 3}, hidden={"Health"}),
+                            title="t", label="t", what="allegations referred")
+    assert "fig-alt" not in one_left and "every group's figure but one is withheld" in one_left

@@ -63,6 +63,9 @@ class ReportContext:
                   catalogue=catalogue, benchmarks=benchmarks)
         if ctx.public:
             ctx.shown = _shown_lookup(cfg)
+            # the public report draws only on what is published: rows the disclosure-controlled table
+            # withholds (x: outside the publication scope, or too sparse) are left out, so no chart shows them
+            ctx.indicators = indicators[~ctx.hidden_mask(indicators, markers=("x",))].reset_index(drop=True)
         return ctx
 
     # ------------------------------------------------------------- basics
@@ -180,15 +183,28 @@ class ReportContext:
         return self.shown.get(key)
 
     def is_hidden(self, row: pd.Series | None) -> bool:
-        """True when the public may not see this row's figure (primary or secondary suppression)."""
-        pub = self.published(row)
-        return pub is not None and pub.get("marker") == "c"
+        """True when the public may not see this row's figure (suppressed ``c`` or withheld ``x``).
 
-    def hidden_mask(self, rows: pd.DataFrame) -> np.ndarray:
-        """For indicator-table rows: True where the public disclosure-controlled table withholds the figure."""
+        A row the disclosure-controlled table does not hold counts as withheld.
+        """
+        if row is None or self.shown is None:
+            return False
+        pub = self.published(row)
+        return pub is None or pub.get("marker") in ("c", "x")
+
+    def hidden_mask(self, rows: pd.DataFrame, markers: tuple[str, ...] = ("c", "x")) -> np.ndarray:
+        """For indicator-table rows: True where the public disclosure-controlled table withholds the figure.
+
+        ``markers``: which markers count as withheld (default ``c`` and ``x``).
+        A row missing from the disclosure-controlled table counts as withheld.
+        """
         if self.shown is None or rows.empty:
             return np.zeros(len(rows), dtype=bool)
-        return np.array([self.is_hidden(r) for _, r in rows.iterrows()], dtype=bool)
+        keys = zip(rows["indicator_id"].astype(str), rows["period_type"].astype(str),
+                   pd.to_datetime(rows["period_end"]), rows["breakdown"].astype(str),
+                   rows["breakdown_value"].astype(str), strict=True)
+        missing = {"marker": "x"}
+        return np.array([self.shown.get(k, missing).get("marker") in markers for k in keys], dtype=bool)
 
     def fmt_value(self, row: pd.Series | None) -> str:
         """An indicator row's value formatted by the catalogue unit (``c`` where suppressed)."""

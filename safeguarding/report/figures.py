@@ -71,6 +71,9 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
         if hidden.any():
             data = data[~hidden]
             note = f" {int(hidden.sum())} group(s) withheld to protect privacy are not shown."
+        if len(data) < 2:  # one bar, or none, would say nothing the table does not
+            some = "every group's figure is" if data.empty else "every group's figure but one is"
+            return f"*{_cap(what)} by group are not charted: {some} withheld to protect privacy.*\n"
     chart = charts.bar_chart(data["label"].tolist(), data["count"].to_numpy(float), title=title,
                              value_label="Number", what=what,
                              caption=f"{_cap(what)} by group, {ctx.config.year_label}.{note} {SOURCE}")
@@ -210,8 +213,9 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
 
     For the public, a breakdown value with any withheld figure is combined into
     'All other sectors'. Months are used when that still leaves most of the
-    breakdown visible; otherwise quarters (the caption says so); otherwise the
-    chart is not shown and the text says why. The board sees months.
+    breakdown visible; otherwise quarters (the caption says so), if at least
+    one sector can be shown on its own; otherwise the chart is not shown and
+    the text says why. The board sees months.
     """
     choice = None
     for period_type in ("month", "quarter"):
@@ -223,13 +227,15 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
         if other is not None and _small(ctx, other.to_numpy()):
             continue
         visible = len(table.columns) - len(hidden_cols)
+        if visible == 0:
+            continue  # a bar of 'All other sectors' alone says nothing about sectors
         if period_type == "month" and hidden_cols and visible < max(2, len(table.columns) // 2):
             continue  # most sectors would vanish into 'Other': quarters say more
         choice = (period_type, table, hidden_cols, other)
         break
     if choice is None:
-        return (f"*{_cap(noun)} by sector over the year are not charted because some figures are "
-                "withheld to protect privacy.*\n")
+        return (f"*{_cap(noun)} by sector over the year are not charted: every sector has a monthly and a "
+                "quarterly figure withheld to protect privacy, so no sector could be shown on its own.*\n")
     period_type, table, hidden_cols, other = choice
     note = ""
     if hidden_cols:
