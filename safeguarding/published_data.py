@@ -157,7 +157,9 @@ def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
     A series that repeats a withheld series' counts (the same count under
     another indicator, such as plans started as the denominator of
     re-registrations) is withheld with it: otherwise the copy would give the
-    withheld figures away.
+    withheld figures away. So are the other series of its stock-flow balance
+    for the same breakdown and period type (open = previous open + started -
+    ended): two of them published would give the third away.
     """
     count = pd.to_numeric(ind["numerator"], errors="coerce").fillna(pd.to_numeric(ind["value"], errors="coerce"))
     candidate = scope & ind["period_type"].astype(str).isin(["month", "quarter"]) & ~ind["breakdown"].astype(
@@ -170,11 +172,13 @@ def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
 
 
 def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
-    """Rows of every series whose counts repeat those of a withheld series (True), withheld ones included.
+    """Rows of every series tied to a withheld series (True), withheld ones included.
 
-    A series is an indicator's rows for one breakdown and period type; its
-    counts are its numerators, denominators or values, aligned by period and
-    breakdown value. Copies are found in both directions until none is new.
+    A series is an indicator's rows for one breakdown and period type. Tied
+    means: its counts (numerators, denominators or values, aligned by period
+    and breakdown value) repeat the other's, or it belongs to the same
+    stock-flow balance (:data:`~safeguarding.disclosure.DEFAULT_BALANCES`).
+    Ties are followed until no series is new.
     """
     if rows.empty or not withheld.any():
         return withheld.copy()
@@ -191,16 +195,23 @@ def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
             sig = (key[1], key[2], where, tuple(v.round(6).tolist()))
             signatures.setdefault(sig, []).append(key)
             series_measures.setdefault(key, []).append(sig)
+    from safeguarding.disclosure import DEFAULT_BALANCES
+
+    families = [{spec.partition(":")[0] for spec in balance} for balance in DEFAULT_BALANCES]
+    present = set(series_measures) | {k for k, _ in rows.groupby(keys, sort=False)}
     held = {k for k, g in rows[withheld.to_numpy()].groupby(keys, sort=False)}
     changed = True
     while changed:
         changed = False
         for key in list(held):
-            for sig in series_measures.get(key, []):
-                for other in signatures[sig]:
-                    if other not in held:
-                        held.add(other)
-                        changed = True
+            linked = [other for sig in series_measures.get(key, []) for other in signatures[sig]]
+            for family in families:
+                if key[0] in family:
+                    linked += [(member, key[1], key[2]) for member in family if (member, key[1], key[2]) in present]
+            for other in linked:
+                if other not in held:
+                    held.add(other)
+                    changed = True
     idx = pd.MultiIndex.from_frame(rows[keys].astype(str))
     return pd.Series(idx.isin(list(held)), index=rows.index)
 
