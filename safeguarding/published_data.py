@@ -154,12 +154,14 @@ def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
     figures by that breakdown, and the monthly headline, stay. The count is
     the numerator where the indicator has one, else the value.
 
-    A series that repeats a withheld series' counts (the same count under
-    another indicator, such as plans started as the denominator of
-    re-registrations) is withheld with it: otherwise the copy would give the
-    withheld figures away. So are the other series of its stock-flow balance
-    for the same breakdown and period type (open = previous open + started -
-    ended): two of them published would give the third away.
+    When a withheld series belongs to a stock-flow balance that holds for
+    its breakdown (open = previous open + started - ended), the other series
+    of the balance are withheld with it, since two of them published would
+    give the third away, and so is any series repeating its counts under
+    another indicator (plans started, as the denominator of
+    re-registrations). Any other withheld series takes part in no relation
+    beyond its own sums, which its copies (a denominator repeating plans
+    open, say) state anyway, so its copies stay.
     """
     count = pd.to_numeric(ind["numerator"], errors="coerce").fillna(pd.to_numeric(ind["value"], errors="coerce"))
     candidate = scope & ind["period_type"].astype(str).isin(["month", "quarter"]) & ~ind["breakdown"].astype(
@@ -171,14 +173,51 @@ def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
     return out | _copies_of(ind[candidate], out[candidate]).reindex(ind.index, fill_value=False)
 
 
-def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
-    """Rows of every series tied to a withheld series (True), withheld ones included.
+def _balances_that_hold(rows: pd.DataFrame) -> set[tuple[frozenset, str, str]]:
+    """``(family, breakdown, period type)`` for which a stock-flow balance holds in at least one period.
 
-    A series is an indicator's rows for one breakdown and period type. Tied
-    means: its counts (numerators, denominators or values, aligned by period
-    and breakdown value) repeat the other's, or it belongs to the same
-    stock-flow balance (:data:`~safeguarding.disclosure.DEFAULT_BALANCES`).
-    Ties are followed until no series is new.
+    ``family`` is the set of the balance's three indicators (see
+    :data:`~safeguarding.disclosure.DEFAULT_BALANCES`). Open plans by length
+    of plan, say, do not balance (a plan moves between lengths while open), so
+    withholding plans ended by length need not withhold plans open by length.
+    """
+    from safeguarding.disclosure import DEFAULT_BALANCES
+
+    out: set[tuple[frozenset, str, str]] = set()
+    ends = pd.to_datetime(rows["period_end"])
+    starts = pd.to_datetime(rows["period_start"])
+    for balance in DEFAULT_BALANCES:
+        specs = [spec.partition(":") for spec in balance]
+        family = frozenset(ind for ind, _, _ in specs)
+        frames = []
+        for ind, _, measure in specs:
+            sel = rows["indicator_id"].astype(str).eq(ind)
+            frames.append(pd.DataFrame({
+                "breakdown": rows.loc[sel, "breakdown"].astype(str), "period_type": rows.loc[sel, "period_type"],
+                "value_key": rows.loc[sel, "breakdown_value"].astype(str), "end": ends[sel], "start": starts[sel],
+                "v": pd.to_numeric(rows.loc[sel, measure or "value"], errors="coerce")}))
+        stock, inflow, outflow = frames
+        on = ["breakdown", "period_type", "value_key", "end"]
+        m = stock.merge(inflow[[*on, "v"]], on=on, suffixes=("", "_in")).merge(
+            outflow[[*on, "v"]].rename(columns={"v": "v_out"}), on=on)
+        prev = stock[[*on, "v"]].rename(columns={"end": "prev_end", "v": "v_prev"})
+        m["prev_end"] = m["start"] - pd.Timedelta(days=1)
+        m = m.merge(prev, on=["breakdown", "period_type", "value_key", "prev_end"])
+        ok = (m["v"] - m["v_prev"] - m["v_in"] + m["v_out"]).abs() < 1e-9
+        for bd, pt in m.loc[ok, ["breakdown", "period_type"]].drop_duplicates().itertuples(index=False):
+            out.add((family, str(bd), str(pt)))
+    return out
+
+
+def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
+    """Rows of every series tied to a withheld balance series (True), withheld ones included.
+
+    A series is an indicator's rows for one breakdown and period type. A
+    series of a stock-flow balance (:data:`~safeguarding.disclosure.DEFAULT_BALANCES`)
+    that holds for its breakdown in some period (:func:`_balances_that_hold`)
+    is tied to the other two series of the balance and to every series whose
+    counts (numerators, denominators or values, aligned by period and
+    breakdown value) repeat its own. Ties are followed until no series is new.
     """
     if rows.empty or not withheld.any():
         return withheld.copy()
@@ -198,16 +237,19 @@ def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
     from safeguarding.disclosure import DEFAULT_BALANCES
 
     families = [{spec.partition(":")[0] for spec in balance} for balance in DEFAULT_BALANCES]
-    present = set(series_measures) | {k for k, _ in rows.groupby(keys, sort=False)}
+    present = _balances_that_hold(rows)
     held = {k for k, g in rows[withheld.to_numpy()].groupby(keys, sort=False)}
     changed = True
     while changed:
         changed = False
         for key in list(held):
-            linked = [other for sig in series_measures.get(key, []) for other in signatures[sig]]
+            linked = []
             for family in families:
-                if key[0] in family:
-                    linked += [(member, key[1], key[2]) for member in family if (member, key[1], key[2]) in present]
+                if key[0] in family and (frozenset(family), key[1], key[2]) in present:
+                    # a withheld flow or stock of a balance: the rest of the balance, and any copy of its
+                    # counts under another indicator, would give it away
+                    linked += [(member, key[1], key[2]) for member in family]
+                    linked += [other for sig in series_measures.get(key, []) for other in signatures[sig]]
             for other in linked:
                 if other not in held:
                     held.add(other)

@@ -131,12 +131,20 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
               & (ind.period_end <= ctx.year_end)
               & (ind.period_end > ctx.year_end - pd.DateOffset(months=months))]
     if sel.empty:
+        if ctx.public:  # the public table withholds the whole breakdown by month (too sparse to publish)
+            return f"*{title}: not shown because the monthly figures by group are withheld to protect privacy.*\n"
         return ""
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
     table = table.fillna(0)
-    if _totals_hidden(ctx, code, "month", table.index):
-        return f"*{title}: not shown because some monthly totals are withheld to protect privacy.*\n"
     note = ""
+    gone = [p for p in table.index if _totals_hidden(ctx, code, "month", pd.Index([p]))]
+    if len(gone) == len(table.index):
+        return f"*{title}: not shown because the monthly totals are withheld to protect privacy.*\n"
+    if gone:  # a bar's height is its month's total: months whose total is withheld are left out
+        table = table.drop(index=gone)
+        sel = sel[~sel["period_start"].isin(gone)]
+        note = (" Months whose total is withheld to protect privacy are left out ("
+                + ", ".join(ctx.period_label(p) for p in gone) + ").")
     hidden_cols = _hidden_columns(ctx, sel, table)
     if hidden_cols:
         # combine every group with a withheld cell, so that no segment shows a withheld figure
@@ -145,7 +153,7 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         if _small(ctx, other.to_numpy()):
             return f"*{title}: not shown because some groups are withheld to protect privacy.*\n"
         table["Other (small groups)"] = other
-        note = " Groups with a figure withheld to protect privacy in any month are combined."
+        note += " Groups with a figure withheld to protect privacy in any month are combined."
     if labels:
         table = table.rename(columns=labels)
     chart = charts.stacked_bar_chart(table, title=title, y_label="Plans open at month end",
