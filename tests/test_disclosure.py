@@ -558,8 +558,7 @@ def test_sparse_breakdowns_by_month_are_withheld_whole():
     out = sparse_series(ind, scope)
     assert out.tolist() == (ind["breakdown"].eq("sector") & ind["period_type"].eq("month")).tolist()
     assert not sparse_series(ind, pd.Series(False, index=ind.index)).any()  # only rows in scope count
-    # a percentage whose denominator repeats the withheld counts goes with them (its own numerators are 0
-    # or large, so on its own it would be published and give the withheld counts away)
+    # R is in no balance: a copy of its counts (a denominator, say) states nothing R's own sums do not
     copy = ind[ind["breakdown"].eq("sector") & ind["period_type"].eq("month")].copy()
     copy["indicator_id"] = "P"
     copy["denominator"] = copy["value"]
@@ -567,8 +566,35 @@ def test_sparse_breakdowns_by_month_are_withheld_whole():
     copy["value"] = 0.0
     both = pd.concat([ind, copy], ignore_index=True)
     out = sparse_series(both, pd.Series(True, index=both.index))
-    assert out[both["indicator_id"].eq("P")].all()
-    assert not out[both["breakdown"].eq("all") | both["period_type"].eq("year")].any()
+    assert out[both["indicator_id"].eq("R") & both["breakdown"].eq("sector") & both["period_type"].eq("month")].all()
+    assert not out[both["indicator_id"].eq("P")].any()
+
+
+def test_a_sparse_flow_is_withheld_with_its_balance_and_its_copies():
+    """Open = previous open + referred - concluded: withholding referrals alone would give them away."""
+    from safeguarding.published_data import sparse_series
+
+    months = pd.date_range("2024-04-01", periods=4, freq="MS")
+    opened, referred, concluded = [20, 19, 23, 24], [3, 2, 4, 1], [1, 3, 0, 0]
+    rows = []
+    for i, m in enumerate(months):
+        end = m + pd.offsets.MonthEnd(0)
+        rows.append(_rows("LADO_OPEN", np.nan, np.nan, float(opened[i]), m, end, "month", "sector", "A"))
+        rows.append(_rows("LADO_REFERRALS", np.nan, np.nan, float(referred[i]), m, end, "month", "sector", "A"))
+        rows.append(_rows("LADO_CONCLUDED_1M", 0.0, float(concluded[i]), 0.0, m, end, "month", "sector", "A"))
+        # a percentage of referrals (its denominator repeats them), and an unrelated sparse count
+        rows.append(_rows("P", 1.0, float(referred[i]), 50.0, m, end, "month", "sector", "A"))
+        rows.append(_rows("R", np.nan, np.nan, 2.0, m, end, "month", "sector", "A"))
+    ind = pd.DataFrame(rows)
+    out = sparse_series(ind, pd.Series(True, index=ind.index))
+    by = out.groupby(ind["indicator_id"]).all()
+    assert by.to_dict() == {"LADO_CONCLUDED_1M": True, "LADO_OPEN": True, "LADO_REFERRALS": True, "P": True,
+                            "R": True}
+    # where the balance does not hold (open does not move with the flows), the stock stays
+    ind.loc[ind["indicator_id"].eq("LADO_OPEN"), "value"] = 40.0
+    out = sparse_series(ind, pd.Series(True, index=ind.index))
+    assert not out[ind["indicator_id"].eq("LADO_OPEN")].any()
+    assert out[ind["indicator_id"].eq("LADO_REFERRALS")].all()
 
 
 def test_published_indicator_table_round_trips(tmp_path):
