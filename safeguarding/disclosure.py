@@ -1083,10 +1083,11 @@ def partner_costs(cells: pd.DataFrame) -> np.ndarray:
     ``cells`` has ``period_type``, ``period_end`` and ``breakdown`` columns.
     Breakdown cells cost least (months, then quarters, then years); headline
     cells cost :data:`HEADLINE_COST` more, and the latest year's figures
-    (headline and breakdowns) :data:`LATEST_YEAR_COST` more again: the partner search hides the cheapest cell that
-    protects a suppressed one, so the year's key figures are hidden only when
-    nothing cheaper would do. Costs steer the choice; they never weaken the
-    protection, which is checked again after every choice.
+    (headline and breakdowns) :data:`LATEST_YEAR_COST` more again. The
+    partner search hides the cheapest cell that protects a suppressed one,
+    so the year's key figures are hidden only when nothing cheaper would do.
+    Costs steer the choice; they never weaken the protection, which is
+    checked again after every choice.
     """
     ptype = cells["period_type"].astype(str)
     cost = ptype.map(PERIOD_COST).fillna(1).astype(int).to_numpy()

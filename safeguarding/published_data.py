@@ -56,8 +56,9 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     from safeguarding.disclosure import suppress_indicator_table
 
     if audience == "public":
-        # figures published nowhere (rolling 12 months, periods outside the publication scope) are withheld (x)
-        # and kept out of the suppression: see publication_scope for why that is safe
+        # figures published nowhere (rolling 12 months, periods outside the publication scope) and breakdowns
+        # too sparse to publish are withheld (x) and kept out of the suppression: see publication_scope and
+        # sparse_series for why that is safe
         scope = publication_scope(ind, pd.Timestamp(cfg.year_end))
         withheld = (~scope | sparse_series(ind, scope)).to_numpy()
         shown = suppress_indicator_table(ind[~withheld], stats=stats)

@@ -242,8 +242,8 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
         choice = (period_type, table, hidden_cols, other)
         break
     if choice is None:
-        return (f"*{_cap(noun)} by sector over the year are not charted: every sector has a monthly and a "
-                "quarterly figure withheld to protect privacy, so no sector could be shown on its own.*\n")
+        return (f"*{_cap(noun)} by sector over the year are not charted: too many of the monthly and quarterly "
+                "figures by sector are withheld to protect privacy, so no sector could be shown on its own.*\n")
     period_type, table, hidden_cols, other = choice
     note = ""
     if hidden_cols:
