@@ -101,12 +101,14 @@ class _System:
         self.constraints.append((idx[keep], np.asarray(coefs, float)[keep], np.asarray(parts, bool)[keep]))
 
 
-def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, zeros: bool = True) -> int | None:
+def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, zeros: bool = True,
+             below: int | None = None) -> int | None:
     """Best published cell to suppress among the given constraints: cheapest, then parts, then smallest.
 
     Cells are compared by :attr:`_System.cost` first, then parts before
     totals, then by value. With ``zeros=False`` a true zero is never chosen (it
-    is shown as ``0``); otherwise a zero comes last.
+    is shown as ``0``); otherwise a zero comes last. With ``below``, only
+    cells costing less than it are considered.
     """
     con_ids = list(con_ids)
     if not con_ids:
@@ -119,6 +121,8 @@ def _partner(system: _System, con_ids: Iterable[int], suppressed: np.ndarray, ze
     open_ = ~suppressed[idx]
     if not zeros:
         open_ &= system.values[idx] != 0
+    if below is not None:
+        open_ &= system.cost[idx] < below
     if not open_.any():
         return None
     idx, parts = idx[open_], parts[open_]
@@ -687,14 +691,21 @@ def _best(system: _System, cells: np.ndarray) -> int | None:
 
 
 def _nearest_partner(system: _System, cell: int, suppressed: np.ndarray, by_cell: Mapping[int, list[int]],
-                     zeros: bool) -> int | None:
-    """Partner for one cell: from its own constraints, else the nearest ones reachable through hidden cells."""
+                     zeros: bool, below: int | None = None, depth: int | None = None) -> int | None:
+    """Partner for one cell: from its own constraints, else the nearest ones reachable through linked cells.
+
+    Rings of constraints are walked outwards (at most ``depth`` of them, if
+    given); the first ring holding a candidate gives its best one
+    (:func:`_partner`, with ``zeros`` and ``below``).
+    """
     seen_cells, seen_cons = {cell}, set()
     frontier = [cell]
-    while frontier:
+    rings = 0
+    while frontier and (depth is None or rings < depth):
+        rings += 1
         cons = [k for c in frontier for k in by_cell[c] if k not in seen_cons]
         seen_cons.update(cons)
-        partner = _partner(system, cons, suppressed, zeros=zeros)
+        partner = _partner(system, cons, suppressed, zeros=zeros, below=below)
         if partner is not None:
             return partner
         nxt = []
@@ -715,31 +726,6 @@ MAX_CHEAPER_TRIES = 3
 CHEAPER_DEPTH = 3
 
 
-def _cheaper_nearby(system: _System, cell: int, suppressed: np.ndarray, by_cell: Mapping[int, list[int]],
-                    than: int) -> int | None:
-    """The cheapest published non-zero cell costing less than ``than`` within :data:`CHEAPER_DEPTH` rings.
-
-    Rings are walked outwards through the constraints of ``cell``, then of the
-    cells they hold, and so on; the first ring holding a cheaper cell gives
-    its best one (the cheapest, then the smallest).
-    """
-    seen_cells, seen_cons = {cell}, set()
-    frontier = [cell]
-    for _ in range(CHEAPER_DEPTH):
-        cons = [k for c in frontier for k in by_cell[c] if k not in seen_cons]
-        if not cons:
-            return None
-        seen_cons.update(cons)
-        idx = np.unique(np.concatenate([system.constraints[k][0] for k in cons]))
-        ok = idx[~suppressed[idx] & (system.values[idx] != 0) & (system.cost[idx] < than)]
-        if ok.size:
-            order = np.lexsort((ok, system.values[ok], system.cost[ok]))
-            return int(ok[order[0]])
-        frontier = [int(c) for c in idx if int(c) not in seen_cells]
-        seen_cells.update(frontier)
-    return None
-
-
 def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
                    by_cell: Mapping[int, list[int]], tries: dict[int, int] | None = None) -> list[int]:
     """Suppress a partner for each pinned cell; return the pinned cells for which none was found.
@@ -747,7 +733,7 @@ def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
     The partner is the best published non-zero cell (:func:`_partner`) of the
     cell's own constraints. When that is an expensive cell (a headline
     figure, cost :data:`EXPENSIVE` or more) and a cheaper one lies a few
-    relations away (:func:`_cheaper_nearby`), the cheaper one is hidden
+    relations away (:func:`_nearest_partner` with a cost ceiling), the cheaper one is hidden
     instead, up to :data:`MAX_CHEAPER_TRIES` times per cell (``tries`` counts
     them across passes; the next pass checks whether it was enough). For a
     cell whose constraints hold none, the
@@ -762,7 +748,8 @@ def _give_partners(system: _System, pinned: list[int], suppressed: np.ndarray,
     for cell in pinned:
         partner = _partner(system, by_cell[cell], suppressed, zeros=False)
         if partner is not None and system.cost[partner] >= EXPENSIVE and tries.get(cell, 0) < MAX_CHEAPER_TRIES:
-            cheaper = _cheaper_nearby(system, cell, suppressed, by_cell, int(system.cost[partner]))
+            cheaper = _nearest_partner(system, cell, suppressed, by_cell, zeros=False,
+                                       below=int(system.cost[partner]), depth=CHEAPER_DEPTH)
             if cheaper is not None:
                 tries[cell] = tries.get(cell, 0) + 1
                 partner = cheaper

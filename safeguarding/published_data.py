@@ -92,7 +92,7 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
     if not path.exists():
         disclosure_controlled(cfg, audience)
     ind = pd.read_parquet(path)
-    ind = ind[published_periods(ind, pd.Timestamp(cfg.year_end))].copy()
+    ind = ind[publication_scope(ind, pd.Timestamp(cfg.year_end))].copy()
     cols = [c for c in PUBLISHED_COLUMNS if c in ind.columns]
     extra = [c for c in ("marker", "note") if c in ind.columns and c not in cols]
     out = ind[cols + extra].copy()
@@ -257,11 +257,6 @@ def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
                     changed = True
     idx = pd.MultiIndex.from_frame(rows[keys].astype(str))
     return pd.Series(idx.isin(list(held)), index=rows.index)
-
-
-def published_periods(ind: pd.DataFrame, year_end: pd.Timestamp) -> pd.Series:
-    """Rows the published files cover: the publication scope (:func:`publication_scope`)."""
-    return publication_scope(ind, year_end)
 
 
 def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path]:

@@ -137,7 +137,7 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
     table = table.fillna(0)
     note = ""
-    gone = [p for p in table.index if _totals_hidden(ctx, code, "month", pd.Index([p]))]
+    gone = _hidden_totals(ctx, code, "month", table.index)
     if len(gone) == len(table.index):
         return f"*{title}: not shown because the monthly totals are withheld to protect privacy.*\n"
     if gone:  # a bar's height is its month's total: months whose total is withheld are left out
@@ -165,18 +165,19 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
 MAX_STACKED = 7
 
 
-def _totals_hidden(ctx: ReportContext, code: str, period_type: str, period_starts: pd.Index) -> bool:
-    """True when the public table withholds the all-groups figure of any of these periods.
+def _hidden_totals(ctx: ReportContext, code: str, period_type: str, period_starts: pd.Index) -> list:
+    """The periods (starts, in order) whose all-groups figure the public table withholds.
 
     A stacked bar's height is the sum of its segments, which is that figure:
     drawing the bar would publish it.
     """
     if not ctx.public:
-        return False
+        return []
     ind = ctx.indicators
     sel = ind[(ind.indicator_id == code) & (ind.period_type == period_type) & (ind.breakdown == "all")
               & ind.period_start.isin(period_starts)]
-    return bool(ctx.hidden_mask(sel).any())
+    hidden = set(sel.loc[ctx.hidden_mask(sel), "period_start"])
+    return [p for p in period_starts if p in hidden]
 
 
 def _by_period_table(ctx: ReportContext, code: str, breakdown: str, period_type: str
@@ -228,7 +229,7 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     choice = None
     for period_type in ("month", "quarter"):
         sel, table = _by_period_table(ctx, code, breakdown, period_type)
-        if table.empty or _totals_hidden(ctx, code, period_type, table.index):
+        if table.empty or _hidden_totals(ctx, code, period_type, table.index):
             continue
         hidden_cols = _hidden_columns(ctx, sel, table)
         other = table[hidden_cols].sum(axis=1) if hidden_cols else None
