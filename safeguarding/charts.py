@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from safeguarding import escape
+
 #: Okabe-Ito colours, ordered so that neighbours differ in lightness (greyscale-safe)
 PALETTE: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -91,7 +93,11 @@ class Chart:
 
 # --------------------------------------------------------------------------- style
 def apply_house_style() -> None:
-    """Set matplotlib/seaborn defaults: 11pt text, light grid, no top/right spines, Okabe-Ito colours."""
+    """Set matplotlib/seaborn defaults: 11pt text, light grid, no top/right spines, Okabe-Ito colours.
+
+    Maths parsing is off, so labels, titles and legends taken from the data are
+    drawn literally (the chart's one escaping rule).
+    """
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", palette=list(PALETTE))
@@ -130,6 +136,9 @@ def apply_house_style() -> None:
         "lines.markersize": 5,
         "hatch.linewidth": 0.8,
         "svg.fonttype": "none",
+        # everything from data is text: '$...$' in a team or sector name is drawn as written, not as maths
+        "text.parse_math": False,
+        "text.usetex": False,
     })
 
 
@@ -660,7 +669,10 @@ def rag_label(rag: object) -> str:
 
 
 def rag_table(df: pd.DataFrame, rag_column: str = "rag") -> str:
-    """A Markdown (pipe) table with the RAG column shown as symbol plus word; other columns as given."""
+    """A Markdown (pipe) table with the RAG column shown as symbol plus word; other columns as given.
+
+    Every cell is plain text, shown literally (:func:`safeguarding.escape.markdown`).
+    """
     if rag_column not in df.columns:
         raise ValueError(f"rag_table: no {rag_column!r} column; columns are {list(df.columns)}")
     out = df.copy()
@@ -671,7 +683,7 @@ def rag_table(df: pd.DataFrame, rag_column: str = "rag") -> str:
             return ""
         if isinstance(v, float):
             v = f"{v:,.1f}"
-        return str(v).replace("|", "\\|").replace("\n", " ")
+        return escape.markdown(v).strip()
 
     header = [cell(c) for c in out.columns]
     numeric = [pd.api.types.is_numeric_dtype(out[c]) for c in out.columns]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from safeguarding import escape
+from safeguarding.publish.checks import safety_problems
 from safeguarding.publish.notebook_md import (
     Chapter,
     PublishError,
@@ -27,6 +29,10 @@ from safeguarding.publish.notebook_md import (
 from safeguarding.publish.quarto_config import QuartoConfig
 
 MARKING = "OFFICIAL-SENSITIVE — not for publication"
+#: Pandoc's Markdown with raw HTML, raw TeX and citations switched off: nothing in the text
+#: becomes a tag or a citation (HTML for the page comes only from ```{=html} blocks the
+#: publisher writes); ``raw_attribute`` stays for those blocks and the Typst figures.
+MARKDOWN_FORMAT = "markdown-raw_html-raw_tex-citations"
 AUDIENCES = ("public", "board")
 _LENGTH_RE = re.compile(r"^\d+(\.\d+)?(cm|mm|in|pt|em)$")
 _MARGIN_KEYS = {"x", "y", "top", "bottom", "left", "right", "inside", "outside", "rest"}
@@ -43,7 +49,7 @@ class PublishResult:
 
 
 def template_path(name: str) -> Path:
-    """Path of a packaged template file (``report.html``, ``report.css``, ``report.typ``, ``index.qmd``)."""
+    """Path of a packaged template (``report.html``, ``.css``, ``.typ``, ``index.qmd``, ``guard.lua``)."""
     return Path(str(resources.files("safeguarding.publish").joinpath("templates", name)))
 
 
@@ -190,16 +196,19 @@ def typst_settings(qcfg: QuartoConfig, audience: str) -> str:
 
 
 def _metadata(qcfg: QuartoConfig, audience: str) -> dict:
-    meta: dict = {"title": qcfg.title, "lang": qcfg.lang, "toc-title": str(qcfg.html_option("toc-title", "Contents"))}
+    # pandoc reads metadata values as Markdown: the title holds the area's name, so every value is escaped
+    md = escape.markdown
+    meta: dict = {"title": md(qcfg.title), "lang": qcfg.lang,
+                  "toc-title": md(str(qcfg.html_option("toc-title", "Contents")))}
     if qcfg.subtitle:
-        meta["subtitle"] = qcfg.subtitle
+        meta["subtitle"] = md(qcfg.subtitle)
     if qcfg.authors:
-        meta["author"] = qcfg.authors
+        meta["author"] = [md(a) for a in qcfg.authors]
     if qcfg.date:
-        meta["date"] = qcfg.date
+        meta["date"] = md(qcfg.date)
     if audience == "board":
         meta["board"] = True
-        meta["marking"] = MARKING
+        meta["marking"] = md(MARKING)
     return meta
 
 
@@ -210,7 +219,8 @@ def render_html(markdown_path: Path, out: Path, qcfg: QuartoConfig, work: Path) 
         warnings.append("_quarto.yml: embed-resources is false; the built-in publisher always embeds resources "
                         "(the page must work offline)")
     args = [
-        markdown_path.name, "--from=markdown", "--to=html5", "--standalone", "--embed-resources",
+        markdown_path.name, f"--from={MARKDOWN_FORMAT}", "--to=html5", f"--lua-filter={template_path('guard.lua')}",
+        "--standalone", "--embed-resources",
         f"--template={template_path('report.html')}", f"--css={template_path('report.css')}",
         "--metadata-file=meta.yml", "--wrap=none", "--section-divs", f"--resource-path={work}",
         "--syntax-highlighting=monochrome",
@@ -226,6 +236,11 @@ def render_html(markdown_path: Path, out: Path, qcfg: QuartoConfig, work: Path) 
     if qcfg.html_option("number-sections", True):
         args.append("--number-sections")
     _run_pandoc(args, cwd=work)
+    problems = safety_problems(out)
+    if problems:
+        out.unlink(missing_ok=True)
+        raise PublishError("the web page would load or run something from outside it, so it was not published: "
+                           + "; ".join(problems[:10]))
     return warnings
 
 
@@ -236,7 +251,8 @@ def render_pdf(markdown_path: Path, out: Path, qcfg: QuartoConfig, audience: str
     warnings: list[str] = []
     (work / "settings.typ").write_text(typst_settings(qcfg, audience), encoding="utf-8")
     typ = work / "annual-review.typ"
-    _run_pandoc([markdown_path.name, "--from=markdown", "--to=typst", "--standalone",
+    _run_pandoc([markdown_path.name, f"--from={MARKDOWN_FORMAT}", "--to=typst", "--standalone",
+                 f"--lua-filter={template_path('guard.lua')}",
                  f"--template={template_path('report.typ')}", "--include-in-header=settings.typ",
                  "--metadata-file=meta.yml", "--wrap=none", "--syntax-highlighting=monochrome", "-o", typ.name],
                 cwd=work)

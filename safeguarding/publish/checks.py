@@ -25,6 +25,11 @@ A4_POINTS = (595.28, 841.89)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 _EXTERNAL_RE = re.compile(r"^\s*(https?:)?//", re.I)
+#: elements a published page never needs, each of which can run code, load a page or change where links go
+_UNSAFE_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "portal"}
+_URL_ATTRS = ("src", "href", "srcset", "poster", "data", "action", "formaction", "background", "xlink:href",
+              "ping", "cite", "longdesc")
+_SAFE_HREF = re.compile(r"^\s*(#|https?:|mailto:)", re.I)
 
 
 class ToolMissingError(RuntimeError):
@@ -44,9 +49,32 @@ class _Scan(HTMLParser):
         self._text: list[str] = []
         self.in_style = False
         self.styles: list[str] = []
+        self.unsafe: list[str] = []
+
+    def _check_safety(self, tag: str, a: dict[str, str]) -> None:
+        """Record anything that would run code or make the page fetch or embed something from outside it."""
+        if tag in _UNSAFE_TAGS:
+            self.unsafe.append(f"<{tag}> element")
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+            self.unsafe.append("<meta http-equiv=refresh>")
+        if tag == "link":
+            self.unsafe.append(f"<link href={a.get('href', '')[:80]!r}> (stylesheets must be embedded)")
+        for key, value in a.items():
+            if key.startswith("on"):
+                self.unsafe.append(f"<{tag} {key}=...> event handler")
+            if key not in _URL_ATTRS:
+                continue
+            if tag == "a" and key == "href":
+                if not _SAFE_HREF.match(value):
+                    self.unsafe.append(f"<a href={value[:80]!r}> link that is not to http(s), mailto or the page")
+            elif not value.strip().lower().startswith("data:") and not (key == "href" and value.startswith("#")):
+                self.unsafe.append(f"<{tag} {key}={value[:80]!r}> loads a resource from outside the page")
+        if "style" in a and re.search(r"url\(\s*['\"]?(?!data:|#)", a["style"], re.I):
+            self.unsafe.append(f"<{tag} style> loads a resource from outside the page")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
+        self._check_safety(tag, a)
         if tag == "html":
             self.lang = a.get("lang", "")
         if tag == "title":
@@ -92,6 +120,24 @@ def heading_problems(headings: list[tuple[int, str]]) -> list[str]:
         if level > previous + 1:
             problems.append(f"heading h{level} {text[:50]!r} skips a level (previous was h{previous or 'none'})")
         previous = level
+    return problems
+
+
+def safety_problems(path: Path) -> list[str]:
+    """What in a published HTML file could run code or fetch or embed something from outside it (empty = safe).
+
+    No ``<script>``, frames, objects, forms, ``<base>``, ``<link>`` or meta
+    refresh; no ``on...=`` event handler; every ``src`` (and every ``href``
+    other than a link) a ``data:`` URI; every link to the page itself, http(s)
+    or mailto; no stylesheet ``url(...)`` or ``@import`` other than ``data:``.
+    Both publishers' pages are checked with it before they are kept.
+    """
+    scan = _Scan()
+    scan.feed(Path(path).read_text(encoding="utf-8"))
+    problems = list(scan.unsafe)
+    css = "\n".join(scan.styles)
+    if re.search(r"url\(\s*['\"]?(?!data:|#)", css, re.I) or re.search(r"@import", css, re.I):
+        problems.append("a stylesheet loads a resource from outside the page")
     return problems
 
 

@@ -33,6 +33,8 @@ from typing import Any
 import nbformat
 import yaml
 
+from safeguarding import escape
+
 TARGETS = ("html", "typst")
 
 DROP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag", "remove-cell"}
@@ -126,19 +128,34 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
 
 
 def typst_string(text: str) -> str:
-    """Quote ``text`` as a Typst string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """Quote ``text`` as a Typst string literal (:func:`safeguarding.escape.typst`; long words kept whole)."""
+    return escape.typst(text, breakable=False)
 
 
 def _attr_value(text: str) -> str:
-    """Quote text for a pandoc attribute value."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """Quote text for a pandoc attribute value (:func:`safeguarding.escape.attribute`)."""
+    return escape.attribute(text)
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def _plain(text: str) -> str:
-    """Strip the commonest inline Markdown so captions read cleanly as plain text."""
+    """Markdown inline text as plain text: emphasis and link syntax removed, backslash escapes undone.
+
+    Escaped characters (``\\*``, ``\\[`` ...) are literal text and are kept, so a
+    caption holding a value from the data reads exactly as the value.
+    """
+    held: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        held.append(m.group(1))
+        return f"\ue000{len(held) - 1}\ue001"
+
+    text = _ESCAPED.sub(hold, text)
     text = re.sub(r"[*_`]{1,3}([^*_`]+)[*_`]{1,3}", r"\1", text)
-    return re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
+    return re.sub("\ue000(\\d+)\ue001", lambda m: held[int(m.group(1))], text)
 
 
 def merge_index_header(html: str) -> str:
@@ -264,7 +281,7 @@ def _figure_parts(state: _State, data: bytes, ext: str, caption: str, alt: str, 
     )
     size = _png_size(data) if ext == "png" else None
     width = ", width: 100%" if size is None or size[0] >= 600 else ""
-    cap = f", caption: {typst_string(_plain(caption))}" if caption else ""
+    cap = f", caption: {escape.typst(_plain(caption))}" if caption else ""
     lab = f" <{label}>" if label else ""
     typ = f"```{{=typst}}\n#figure(image({typst_string(rel)}, alt: {typst_string(alt)}{width}){cap}){lab}\n```"
     return Part(per_target={"html": html, "typst": typ})
@@ -277,16 +294,18 @@ def _table_caption_line(caption: str | None, label: str | None) -> str:
     return f"\n\n: {caption}{ident}"
 
 
-_FIG_LINE_RE = re.compile(r"^!\[(?P<cap>[^\]]*)\]\((?P<src>[^)\s]+)\)(?:\{(?P<attrs>[^}]*)\})?\s*$")
+_FIG_LINE_RE = re.compile(r"^!\[(?P<cap>(?:\\.|[^\]\\])*)\]\((?P<src>[^)\s]+)\)"
+                          r'(?:\{(?P<attrs>(?:"(?:\\.|[^"\\])*"|[^}"])*)\})?\s*$')
 _CAPTION_RE = re.compile(r"^(?::|Table:)\s+(?P<cap>.+?)(?:\s+\{(?P<attrs>[^}]*)\})?\s*$")
-_ATTR_KV_RE = re.compile(r'([\w-]+)="([^"]*)"')
+_ATTR_KV_RE = re.compile(r'([\w-]+)="((?:\\.|[^"\\])*)"')
 
 
 def _parse_attrs(attrs: str | None) -> tuple[str | None, dict[str, str]]:
     if not attrs:
         return None, {}
     ident = re.search(r"(?:^|\s)#([A-Za-z][\w-]*)", attrs)
-    return (ident.group(1) if ident else None), dict(_ATTR_KV_RE.findall(attrs))
+    values = {k: re.sub(r"\\(.)", r"\1", v) for k, v in _ATTR_KV_RE.findall(attrs)}
+    return (ident.group(1) if ident else None), values
 
 
 def _number_table_captions(text: str, state: _State, chapter: Chapter) -> str:
@@ -322,10 +341,38 @@ def _has_table_caption(text: str) -> bool:
     return any(_CAPTION_RE.match(line) for line in text.split("\n"))
 
 
+_COMMENT_RE = re.compile(r"<!--.*?(-->|\Z)", re.S)
+
+
+def strip_comments(text: str) -> str:
+    """Remove HTML comments (``<!-- note to analysts -->``) outside code fences, as Quarto does.
+
+    Raw HTML is off in the published Markdown, so a comment would otherwise be
+    shown as text; HTML for the page belongs in a raw cell (format ``html``).
+    """
+    out: list[str] = []
+    chunk: list[str] = []
+    fence = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            if not fence:
+                out.append(_COMMENT_RE.sub("", "\n".join(chunk)))
+                chunk = []
+                out.append(line)
+            else:
+                out.append(line)
+            fence = not fence
+            continue
+        (out if fence else chunk).append(line)
+    if chunk:
+        out.append(_COMMENT_RE.sub("", "\n".join(chunk)))
+    return "\n".join(out)
+
+
 def markdown_parts(text: str, where: str, state: _State, chapter: Chapter, base_dir: Path) -> list[Part]:
     """Split Markdown into parts: figure lines (``![cap](file){#fig-x fig-alt="..."}``) become numbered
     figures with alt text in both targets; table captions are numbered; the rest passes through."""
-    text = _number_table_captions(text, state, chapter)
+    text = _number_table_captions(strip_comments(text), state, chapter)
     parts: list[Part] = []
     buffer: list[str] = []
     fence = False
@@ -348,7 +395,10 @@ def markdown_parts(text: str, where: str, state: _State, chapter: Chapter, base_
             mime, _, payload = src[5:].partition(";base64,")
             blob, ext = base64.b64decode(payload), mime.split("/")[-1].replace("svg+xml", "svg")
         else:
-            path = Path(src) if Path(src).is_absolute() else base_dir / src
+            path = (base_dir / src).resolve()
+            if Path(src).is_absolute() or not path.is_relative_to(base_dir.resolve()):
+                raise PublishError(f"{where}: figure {src!r} is outside the build folder; only images the "
+                                   "notebooks saved in the build folder are published")
             if not path.is_file():
                 raise PublishError(f"{where}: figure file {src!r} not found (looked in {path.parent})")
             blob, ext = path.read_bytes(), path.suffix.lstrip(".").lower()
@@ -566,6 +616,7 @@ def convert_markdown_file(path: Path, *, chapter_number: int | None) -> Chapter:
     if re.search(r"^```\s*\{(python|r|julia)", text, flags=re.M | re.I):
         raise PublishError(f"{path.name}: the built-in publisher does not execute code chunks in .qmd files; "
                            "move the code to a notebook chapter")
+    text = strip_comments(text)
     chapter = Chapter(source=path, number=chapter_number, title="")
     first = _first_heading(text)
     if (first is None or first[0] != 1) and meta.get("title"):

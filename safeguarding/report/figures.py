@@ -12,12 +12,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from safeguarding import charts
+from safeguarding import charts, escape
 from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.report.markdown import md_figure
 from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
 SOURCE = "Source: council case records, processed by the annual review pipeline."
+
+
+def _note(sentence: str) -> str:
+    """A chart left out, said in italics; the sentence is plain text and shown literally."""
+    return f"*{escape.markdown(sentence)}*\n"
 
 
 def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
@@ -73,7 +78,7 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
             note = f" {int(hidden.sum())} group(s) withheld to protect privacy are not shown."
         if len(data) < 2:  # one bar, or none, would say nothing the table does not
             some = "every group's figure is" if data.empty else "every group's figure but one is"
-            return f"*{_cap(what)} by group are not charted: {some} withheld to protect privacy.*\n"
+            return _note(f"{_cap(what)} by group are not charted: {some} withheld to protect privacy.")
     chart = charts.bar_chart(data["label"].tolist(), data["count"].to_numpy(float), title=title,
                              value_label="Number", what=what,
                              caption=f"{_cap(what)} by group, {ctx.config.year_label}.{note} {SOURCE}")
@@ -94,7 +99,7 @@ def yearly_lines(ctx: ReportContext, codes: dict[str, str], *, title: str, label
         return ""
     frame = pd.DataFrame(series)
     if _small(ctx, frame.to_numpy(), pd.concat(rows)):
-        return "*The yearly chart is not shown because some yearly figures are withheld to protect privacy.*\n"
+        return _note("The yearly chart is not shown because some yearly figures are withheld to protect privacy.")
     chart = charts.line_chart(frame, title=title, y_label="Number per year",
                               caption=f"{', '.join(codes.values())} by financial year. {SOURCE}")
     return _emit(ctx, chart, label)
@@ -113,8 +118,8 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
     if _small(ctx, values, s):
         q = s[s["period_end"].dt.month.isin([3, 6, 9, 12])]
         if q.empty or _small(ctx, q["value"].to_numpy(float), q):
-            return (f"*The chart of {what} is not shown: the monthly figures are below 6 and are withheld to "
-                    "protect privacy.*\n")
+            return _note(f"The chart of {what} is not shown: the monthly figures are below 6 and are withheld to "
+                    "protect privacy.")
         values, index = q["value"].to_numpy(float), [d.strftime("%b %Y") for d in q.period_start]
         note = " Shown at quarter ends because some monthly figures are withheld."
     frame = pd.DataFrame({_cap(what): values}, index=index)
@@ -132,14 +137,14 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
               & (ind.period_end > ctx.year_end - pd.DateOffset(months=months))]
     if sel.empty:
         if ctx.public:  # the public table withholds the whole breakdown by month (too sparse to publish)
-            return f"*{title}: not shown because the monthly figures by group are withheld to protect privacy.*\n"
+            return _note(f"{title}: not shown because the monthly figures by group are withheld to protect privacy.")
         return ""
     table = sel.pivot_table(index="period_start", columns="breakdown_value", values="value", aggfunc="sum")
     table = table.fillna(0)
     note = ""
     gone = _hidden_totals(ctx, code, "month", table.index)
     if len(gone) == len(table.index):
-        return f"*{title}: not shown because the monthly totals are withheld to protect privacy.*\n"
+        return _note(f"{title}: not shown because the monthly totals are withheld to protect privacy.")
     if gone:  # a bar's height is its month's total: months whose total is withheld are left out
         table = table.drop(index=gone)
         sel = sel[~sel["period_start"].isin(gone)]
@@ -151,7 +156,7 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         other = table[hidden_cols].sum(axis=1)
         table = table.drop(columns=hidden_cols)
         if _small(ctx, other.to_numpy()):
-            return f"*{title}: not shown because some groups are withheld to protect privacy.*\n"
+            return _note(f"{title}: not shown because some groups are withheld to protect privacy.")
         table["Other (small groups)"] = other
         note += " Groups with a figure withheld to protect privacy in any month are combined."
     if labels:
@@ -243,8 +248,8 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
         choice = (period_type, table, hidden_cols, other)
         break
     if choice is None:
-        return (f"*{_cap(noun)} by sector over the year are not charted: too many of the monthly and quarterly "
-                "figures by sector are withheld to protect privacy, so no sector could be shown on its own.*\n")
+        return _note(f"{_cap(noun)} by sector over the year are not charted: too many of the monthly and quarterly "
+                "figures by sector are withheld to protect privacy, so no sector could be shown on its own.")
     period_type, table, hidden_cols, other = choice
     note = ""
     if hidden_cols:
@@ -278,8 +283,8 @@ def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
     if df is None:
         return ""
     if _small(ctx, df["value"].to_numpy(float), _window_rows(ctx, code, months)):
-        return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown because some monthly "
-                "figures are withheld to protect privacy.*\n")
+        return _note(f"The monthly control chart for {ctx.info(code).name.lower()} is not shown because some monthly "
+                "figures are withheld to protect privacy.")
     from safeguarding.stats import verdicts
 
     name = ctx.info(code).name
@@ -300,9 +305,9 @@ def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> s
         return ""
     if _small(ctx, df["numerator"].to_numpy(float), _window_rows(ctx, code, months)) or _small(
             ctx, (df["denominator"] - df["numerator"]).to_numpy(float)):
-        return (f"*The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
+        return _note(f"The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
                 "because some monthly figures are withheld to protect privacy; the yearly figure above is "
-                "reliable.*\n")
+                "reliable.")
     name = ctx.info(code).name
     title = _spc_title(name, df)
     chart = charts.spc_chart(df, title=title, y_label="Percent", percent=True,
@@ -353,8 +358,8 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
         sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,
                                            benchmark_label=f"England in {fy_label(year)}")
     elif ours:
-        return (f"*The comparison of {name.lower()} with every council in England is not shown: this year's "
-                "figure is withheld to protect children's privacy.*\n")
+        return _note(f"The comparison of {name.lower()} with every council in England is not shown: this year's "
+                "figure is withheld to protect children's privacy.")
     chart = charts.funnel_chart(
         units.assign(value=100 * units.numerator / units.denominator), limits, benchmark=100 * bench,
         highlight=(ours[1], 100 * ours[0] / ours[1]) if ours else None,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from safeguarding import escape
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -22,9 +24,8 @@ def slug(text: str) -> str:
 
 
 def escape_cell(value: object) -> str:
-    """A value made safe for a Markdown table cell (pipes and newlines escaped)."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ").strip()
+    """A value shown literally in a Markdown table cell (:func:`safeguarding.escape.markdown`)."""
+    return escape.markdown(value).strip()
 
 
 def md_table(df: pd.DataFrame, caption: str | None = None, label: str | None = None,
@@ -33,6 +34,8 @@ def md_table(df: pd.DataFrame, caption: str | None = None, label: str | None = N
 
     ``widths`` (relative, e.g. ``[1, 2, 5]``) sets column widths: pandoc reads
     them from the number of dashes in the separator line of a long table.
+    Every header, cell and the caption are plain text: they are escaped here
+    and show literally, whatever characters they hold.
     """
     cols = [str(c) for c in df.columns]
     if align is None:
@@ -52,14 +55,18 @@ def md_table(df: pd.DataFrame, caption: str | None = None, label: str | None = N
     out = "\n".join(lines)
     if caption:
         ident = f" {{#tbl-{slug(label or caption)}}}" if label is not False else ""
-        out += f"\n\n: {caption}{ident}"
+        out += f"\n\n: {escape.markdown(caption)}{ident}"
     return out + "\n"
 
 
 def md_figure(path: str, caption: str, alt: str, label: str) -> str:
-    """A figure with caption, alt text and a cross-reference label."""
-    alt_attr = alt.replace('"', "'").replace("\n", " ")
-    return f'![{caption}]({path}){{#fig-{slug(label)} fig-alt="{alt_attr}"}}\n'
+    """A figure with caption, alt text and a cross-reference label.
+
+    ``caption`` and ``alt`` are plain text (escaped here); ``path`` is a file the
+    build wrote, relative to the build folder.
+    """
+    return (f"![{escape.markdown(caption)}]({path})"
+            f"{{#fig-{slug(label)} fig-alt={escape.attribute(alt)}}}\n")
 
 
 @dataclass
@@ -69,14 +76,23 @@ class Block:
     parts: list[str] = field(default_factory=list)
 
     def add(self, text: str) -> Block:
-        """Append a paragraph or fragment."""
+        """Append Markdown the project wrote (a table, a figure, fixed wording); never data values as such."""
         if text:
             self.parts.append(text.strip() + "\n")
         return self
 
+    def text(self, sentence: str) -> Block:
+        """Append a paragraph of plain text (it may hold values from the data): shown literally."""
+        return self.add(escape.markdown(sentence))
+
+    def bullets(self, items: Iterable[str]) -> Block:
+        """Append a bulleted list of plain-text items, each shown literally."""
+        lines = [f"- {escape.markdown(item)}" for item in items if str(item).strip()]
+        return self.add("\n".join(lines))
+
     def heading(self, text: str, level: int = 2) -> Block:
-        """Append a heading."""
-        return self.add("#" * level + " " + text)
+        """Append a heading of plain text."""
+        return self.add("#" * level + " " + escape.markdown(text))
 
     @property
     def markdown(self) -> str:

@@ -15,7 +15,7 @@ def overview(ctx: ReportContext) -> Block:
     """Allegations referred to the LADO by sector and category, and open cases."""
     b = Block()
     b.heading("Allegations referred to the LADO")
-    b.add(text.count_with_change(ctx, "LADO_REFERRALS", "allegations were referred to the LADO in the year"))
+    b.text(text.count_with_change(ctx, "LADO_REFERRALS", "allegations were referred to the LADO in the year"))
     for breakdown, title, labels in (("sector", "Employer sector", LADO_SECTOR),
                                      ("category", "Category of allegation", LADO_CATEGORY)):
         raw = breakdown_counts(ctx, "LADO_REFERRALS", breakdown, order=list(labels), labels=labels)
@@ -42,7 +42,7 @@ def timeliness(ctx: ReportContext) -> Block:
     b.heading("How quickly allegations are concluded", 3)
     for code in ("LADO_CONCLUDED_1M", "LADO_CONCLUDED_3M", "LADO_CONCLUDED_12M"):
         if code in ctx.catalogue:
-            b.add(text.percentage_verdict(ctx, code, benchmark=False))
+            b.text(text.percentage_verdict(ctx, code, benchmark=False))
     raw = breakdown_counts(ctx, "LADO_CONCLUDED", "time_to_conclusion")
     if not raw.empty:
         b.add(md_table(publish_breakdown(ctx, raw, label_title="Time from referral to conclusion",

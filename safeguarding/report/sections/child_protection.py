@@ -15,9 +15,9 @@ def overview(ctx: ReportContext) -> Block:
     """Children on a plan at year end, the rate per 10,000 and how it compares."""
     b = Block()
     b.heading("Children on a child protection plan")
-    b.add(text.count_with_change(ctx, "CPP_OPEN", "children were on a child protection plan at 31 March "
+    b.text(text.count_with_change(ctx, "CPP_OPEN", "children were on a child protection plan at 31 March "
                                  f"{ctx.year}", period_type="year"))
-    b.add(text.rate_with_benchmarks(ctx, "CPP_RATE", "children on a plan per 10,000 children aged 0-17"))
+    b.text(text.rate_with_benchmarks(ctx, "CPP_RATE", "children on a plan per 10,000 children aged 0-17"))
     b.add(md_table(
         yearly_table(ctx, ["CPP_OPEN", "CPP_RATE", "CPP_STARTED", "CPP_ENDED"], {
             "CPP_OPEN": "On a plan at 31 March", "CPP_RATE": "Rate per 10,000",
@@ -55,8 +55,8 @@ def starts_and_ends(ctx: ReportContext) -> Block:
     """Plans started and ended each quarter of the year and over several years."""
     b = Block()
     b.heading("Plans started and ended", 3)
-    b.add(text.count_with_change(ctx, "CPP_STARTED", "child protection plans started in the year"))
-    b.add(text.count_with_change(ctx, "CPP_ENDED", "plans ended in the year"))
+    b.text(text.count_with_change(ctx, "CPP_STARTED", "child protection plans started in the year"))
+    b.text(text.count_with_change(ctx, "CPP_ENDED", "plans ended in the year"))
     b.add(figures.yearly_lines(ctx, {"CPP_STARTED": "Plans started", "CPP_ENDED": "Plans ended"},
                                title="Plans started and ended each year", label="cp-start-end"))
     return b
@@ -92,7 +92,7 @@ def national_indicators(ctx: ReportContext) -> Block:
         if code not in ctx.catalogue:
             continue
         b.heading(title, 4)
-        b.add(text.percentage_verdict(ctx, code))
+        b.text(text.percentage_verdict(ctx, code))
         b.add(figures.p_chart(ctx, code, label=f"spc-{code.lower()}"))
         funnel = figures.funnel(ctx, code, label=f"funnel-{code.lower()}")
         if funnel:
@@ -104,8 +104,8 @@ def enquiries_and_conferences(ctx: ReportContext) -> Block:
     """Section 47 enquiries by month and initial conferences per year."""
     b = Block()
     b.heading("Enquiries and conferences", 3)
-    b.add(text.count_with_change(ctx, "S47_STARTED", "section 47 enquiries started in the year"))
-    b.add(text.count_with_change(ctx, "ICPC_HELD", "initial child protection conferences held"))
+    b.text(text.count_with_change(ctx, "S47_STARTED", "section 47 enquiries started in the year"))
+    b.text(text.count_with_change(ctx, "ICPC_HELD", "initial child protection conferences held"))
     b.add(figures.xmr(ctx, "S47_STARTED", label="spc-s47"))
     years = yearly_table(ctx, ["S47_STARTED", "ICPC_HELD", "CPP_STARTED"], {
         "S47_STARTED": "Section 47 enquiries", "ICPC_HELD": "Initial conferences",

@@ -14,11 +14,11 @@ def monthly(ctx: ReportContext) -> Block:
     """Referrals each month over several years, with the expected variation, seasonality and trend."""
     b = Block()
     b.heading("Referrals received")
-    b.add(text.count_with_change(ctx, "REFERRALS", "referrals to children's social care in the year"))
-    b.add(text.rate_with_benchmarks(ctx, "REFERRAL_RATE", "referrals per 10,000 children aged 0-17"))
+    b.text(text.count_with_change(ctx, "REFERRALS", "referrals to children's social care in the year"))
+    b.text(text.rate_with_benchmarks(ctx, "REFERRAL_RATE", "referrals per 10,000 children aged 0-17"))
     b.add(figures.xmr(ctx, "REFERRALS", label="spc-referrals", months=36))
-    b.add(text.seasonality(ctx, "REFERRALS"))
-    b.add(text.trend(ctx, "REFERRALS"))
+    b.text(text.seasonality(ctx, "REFERRALS"))
+    b.text(text.trend(ctx, "REFERRALS"))
     b.add(md_table(yearly_table(ctx, ["REFERRALS", "REFERRAL_RATE", "REREFERRALS_12M"], {
         "REFERRALS": "Referrals", "REFERRAL_RATE": "Rate per 10,000",
         "REREFERRALS_12M": "Re-referrals within 12 months"}),
@@ -30,7 +30,7 @@ def rereferrals(ctx: ReportContext) -> Block:
     """Re-referrals within 12 months, and children by number of referrals in the last 12 months."""
     b = Block()
     b.heading("Repeat referrals", 3)
-    b.add(text.percentage_verdict(ctx, "REREFERRALS_12M"))
+    b.text(text.percentage_verdict(ctx, "REREFERRALS_12M"))
     b.add(figures.p_chart(ctx, "REREFERRALS_12M", label="spc-rereferrals"))
     funnel = figures.funnel(ctx, "REREFERRALS_12M", label="funnel-rereferrals")
     if funnel:

@@ -29,8 +29,7 @@ def key_messages(ctx: ReportContext) -> Block:
     messages = text.key_messages(ctx, _essential(ctx))
     if not messages:
         b.add("There is not enough data for the reporting year to draw key messages.")
-    for m in messages:
-        b.add(f"- {m}")
+    b.bullets(messages)
     return b
 
 
@@ -95,6 +94,5 @@ def about_the_data(ctx: ReportContext) -> Block:
     """What the data cannot tell, and how to read the figures."""
     b = Block()
     b.heading("What the data can and cannot tell")
-    for line in text.limitations(ctx):
-        b.add(f"- {line}")
+    b.bullets(text.limitations(ctx))
     return b
