@@ -10,48 +10,77 @@ from safeguarding.report.markdown import Block, md_table
 POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is better", "neither": "Neither"}
 
 
+def rounded_count(n: int, base: int) -> str:
+    """A count as the public report shows it about rows of data: 0, 'fewer than BASE', or 'about N' to ``base``.
+
+    Rows read, accepted and rejected are counts about children; exact they could
+    be set against a withheld figure (a private fostering file of 4 rows whose
+    notifications are shown as ``c``), rounded they cannot.
+    """
+    if n <= 0:
+        return "0"
+    if n < base:
+        return f"fewer than {base:,}"
+    return f"about {int(round(n / base) * base):,}"
+
+
 def data_quality(ctx: ReportContext) -> Block:
-    """Rows read, accepted and rejected per input, and the reasons, from the ingest report."""
+    """Rows read, accepted and rejected per input, and the reasons, from the ingest report.
+
+    The board sees exact counts. The public sees them rounded (rows read to the
+    nearest 100, rejected rows to the nearest 10, with 'fewer than' below that),
+    and no 'accepted' column, which would give rejected = read - accepted.
+    """
     b = Block()
     b.heading("Data quality")
     report = ctx.ingest_report()
     if not report:
-        b.add("No ingest report was found for this build.")
+        b.text("No ingest report was found for this build.")
         return b
+    public = bool(ctx.public)
     labels = report.get("reasons") or {}
     rows, reasons, dropped, warnings = [], {}, {}, 0
     for entry in report.get("inputs") or []:
         name = str(entry.get("table", ""))
-        rows.append({"Table": name.replace("_", " "), "Rows read": f"{int(entry.get('rows_read', 0)):,}",
-                     "Accepted": f"{int(entry.get('rows_accepted', 0)):,}",
-                     "Rejected": f"{int(entry.get('rows_rejected', 0)):,}",
-                     "Status": str(entry.get("status", ""))})
+        read, accepted, rejected = (int(entry.get(k, 0) or 0) for k in ("rows_read", "rows_accepted",
+                                                                         "rows_rejected"))
+        if public:
+            rows.append({"Table": name.replace("_", " "), "Rows read": rounded_count(read, 100),
+                         "Rejected": rounded_count(rejected, 10), "Status": str(entry.get("status", ""))})
+        else:
+            rows.append({"Table": name.replace("_", " "), "Rows read": f"{read:,}", "Accepted": f"{accepted:,}",
+                         "Rejected": f"{rejected:,}", "Status": str(entry.get("status", ""))})
         for reason, n in (entry.get("rejected_by_reason") or {}).items():
             reasons[(name, reason)] = reasons.get((name, reason), 0) + int(n)
         if entry.get("personal_columns_dropped"):
             dropped[name] = len(entry["personal_columns_dropped"])
         warnings += len(entry.get("warnings") or [])
-    b.add("Every row of every input is accounted for: rows read equal rows accepted plus rows rejected. "
-          "Rejected rows are listed, with the file, row, column and the fix, in the ingest report kept "
-          "with the processed data (not published).")
-    b.add(md_table(pd.DataFrame(rows), caption="Rows read, accepted and rejected by input", label="dq-rows",
-                   align=["l", "r", "r", "r", "l"]))
+    b.text("Every row of every input is accounted for: rows read equal rows accepted plus rows rejected. "
+           "Rejected rows are listed, with the file, row, column and the fix, in the ingest report kept "
+           "with the processed data (not published).")
+    if public:
+        b.text("Row counts are rounded here (rows read to the nearest 100, rejected rows to the nearest 10) so "
+               "that they cannot be set against a figure withheld to protect children's privacy.")
+    caption = "Rows read and rejected by input (rounded)" if public else "Rows read, accepted and rejected by input"
+    b.add(md_table(pd.DataFrame(rows), caption=caption, label="dq-rows",
+                   align=["l", "r", "r", "l"] if public else ["l", "r", "r", "r", "l"]))
     if reasons:
         tab = pd.DataFrame([{"Table": t.replace("_", " "), "Reason": labels.get(r, r.replace("_", " ")),
-                             "Rows": f"{n:,}"} for (t, r), n in sorted(reasons.items())])
+                             "Rows": rounded_count(n, 10) if public else f"{n:,}"}
+                            for (t, r), n in sorted(reasons.items())])
         b.add(md_table(tab, caption="Rejected rows by reason", label="dq-reasons", align=["l", "l", "r"]))
     else:
-        b.add("No rows were rejected this year.")
+        b.text("No rows were rejected this year.")
     if dropped:
-        b.add("Personal or free-text columns present in the sources (names, addresses, notes) were not carried "
-              "over: " + "; ".join(f"{k.replace('_', ' ')}: {v} column(s)" for k, v in dropped.items()) + ".")
+        b.text("Personal or free-text columns present in the sources (names, addresses, notes) were not carried "
+               "over: " + "; ".join(f"{k.replace('_', ' ')}: {v} column(s)" for k, v in dropped.items()) + ".")
     if warnings:
-        b.add(f"The ingest raised {warnings:,} warning(s) that did not stop rows being used; they are listed in "
-              "the ingest report.")
+        b.text(f"The ingest raised {warnings:,} warning(s) that did not stop rows being used; they are listed in "
+               "the ingest report.")
     agg = report.get("aggregates") or {}
     if agg:
-        b.add(f"Partners' aggregate returns: {int(agg.get('rows', 0) or 0):,} monthly figures loaded, "
-              f"{_n(agg.get('issues')):,} issue(s) reported.")
+        b.text(f"Partners' aggregate returns: {int(agg.get('rows', 0) or 0):,} monthly figures loaded, "
+               f"{_n(agg.get('issues')):,} issue(s) reported.")
     return b
 
 
