@@ -13,6 +13,7 @@ is left exactly as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -21,16 +22,18 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from safeguarding.config import Config, ConfigError, load_config
+from safeguarding.lock import LockedError, build_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -43,6 +46,15 @@ RECORDED_PACKAGES = (
 )
 
 STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace")
+
+
+class BuildInterrupted(BaseException):
+    """The build was stopped by SIGINT (Ctrl-C) or SIGTERM; its processes were stopped and nothing published."""
+
+    def __init__(self, signal_name: str, log_dir: Path | None = None) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.log_dir = log_dir
 
 
 class BuildError(RuntimeError):
@@ -79,6 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-missing-inputs", action="store_true",
                         help="publish even when an input table could not be built (its sections say 'not available')")
     parser.add_argument("--keep-build", action="store_true", help="keep the working folder with executed notebooks")
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,11 +100,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
-            allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build,
+            allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build, wait=args.wait,
         )
-    except ConfigError as exc:
+    except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BuildInterrupted as exc:
+        print(f"\nBUILD INTERRUPTED ({exc.signal_name}): its processes were stopped and nothing was published; "
+              "the previously published report, if any, was left unchanged.", file=sys.stderr)
+        if exc.log_dir:
+            print(f"  run log: {exc.log_dir}", file=sys.stderr)
+        return 130 if exc.signal_name == "SIGINT" else 143
     except BuildError as exc:
         print(f"\nBUILD FAILED at stage '{exc.stage}': {exc.message}", file=sys.stderr)
         print("The previously published report, if any, was left unchanged.", file=sys.stderr)
@@ -113,7 +133,13 @@ def output_dir_for(cfg: Config, audience: str) -> Path:
     board pack can never overwrite or sit inside the folder meant for the web.
     """
     suffix = "" if audience == "public" else "-board"
-    return cfg.reports_dir / cfg.area_slug / f"{cfg.year}{suffix}"
+    out = cfg.reports_dir / cfg.area_slug / f"{cfg.year}{suffix}"
+    root = cfg.reports_dir.resolve()
+    resolved = out.resolve()
+    if resolved == root or not resolved.is_relative_to(root) or resolved.parent.parent != root:
+        raise ConfigError(f"{cfg.path}: area.slug {cfg.area_slug!r} would publish to {resolved}, outside "
+                          f"{root}/<area>/; a slug is lower-case letters, digits and hyphens, e.g. 'northwold'")
+    return out
 
 
 def file_sha256(path: Path) -> str:
@@ -169,17 +195,52 @@ def build(
     allow_missing_inputs: bool = False,
     keep_build: bool = False,
     echo: Callable[[str], None] = print,
+    wait: float = 0.0,
 ) -> BuildResult:
-    """Build the annual review for one configuration; see the module docstring."""
+    """Build the annual review for one configuration; see the module docstring.
+
+    Holds the build lock on the processed and reports folders (one build at a
+    time; ``wait`` seconds for another to finish, then :class:`LockedError`).
+    SIGINT and SIGTERM stop the chapter workers and kernels, remove the staging
+    folder, write ``run.json`` with outcome ``interrupted`` and raise
+    :class:`BuildInterrupted`.
+    """
     cfg = load_config(config_path, year=year, audience=audience)
+    final_dir = output_dir_for(cfg, cfg.audience)  # checks the slug keeps the report inside reports/
+    with build_lock([cfg.processed_dir, cfg.reports_dir], wait=wait) as notes, _signals_interrupt():
+        return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
+                      keep_build=keep_build, echo=echo, lock_notes=notes)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While building, SIGTERM interrupts like Ctrl-C does (main thread only; elsewhere nothing changes)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(_signum: int, _frame: object) -> None:
+        raise BuildInterrupted("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
+           echo: Callable[[str], None], lock_notes: list[str]) -> BuildResult:
     aud = cfg.audience
+    already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
     log_dir = PROJECT_ROOT / "logs" / run_id
     log_dir.mkdir(parents=True, exist_ok=True)
     logger = _run_logger(run_id, log_dir / "build.log")
     work = PROJECT_ROOT / "build" / run_id
     work.mkdir(parents=True, exist_ok=True)
-    final_dir = output_dir_for(cfg, aud)
     staging = final_dir.parent / f".{final_dir.name}.staging-{run_id}"
 
     record: dict[str, Any] = {
@@ -194,7 +255,7 @@ def build(
         "versions": package_versions(),
         "inputs": {},
         "stages": {},
-        "warnings": [],
+        "warnings": list(lock_notes),
     }
     hashes: dict[Path, str] = {}  # a census file feeds several tables: hash it once
     for key, path in input_files(cfg).items():
@@ -241,6 +302,17 @@ def build(
     except BuildError:
         shutil.rmtree(staging, ignore_errors=True)
         raise  # the working folder is kept so the failed notebook can be read
+    except (KeyboardInterrupt, BuildInterrupted) as exc:
+        name = exc.signal_name if isinstance(exc, BuildInterrupted) else "SIGINT"
+        stopped = stop_descendants(keep=already_running)
+        shutil.rmtree(staging, ignore_errors=True)
+        record["outcome"] = "interrupted"
+        record["interrupted_by"] = name
+        record["processes_stopped"] = stopped
+        record["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        logger.error("build interrupted by %s; stopped %d process(es)", name, stopped)
+        _write_record(record, log_dir)
+        raise BuildInterrupted(name, log_dir) from None
     if not keep_build:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -354,8 +426,15 @@ def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], l
 
     workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
     logger.info("kernel messages: %s", kernel_log)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),))
+    try:
         results = list(pool.map(_execute_one, notebooks, [out_dir] * len(notebooks), [params] * len(notebooks)))
+    except BaseException:
+        # interrupted (or a worker died): stop the workers and their kernels now rather than wait for them
+        stop_descendants(roots=list(getattr(pool, "_processes", None) or {}))
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     for nb, error in zip(notebooks, results, strict=True):
         logger.info("executed %s: %s", nb.name, "ok" if error is None else error)
     for error in results:
@@ -364,7 +443,13 @@ def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], l
 
 
 def _quiet_worker(log_path: str) -> None:
-    """Send this worker's standard error (and its kernels', which inherit it) to ``log_path``."""
+    """Send this worker's standard error (and its kernels', which inherit it) to ``log_path``.
+
+    Ctrl-C is left to the build process, which stops the workers and kernels
+    itself; SIGTERM ends a worker at once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 2)
     os.close(fd)
@@ -443,6 +528,78 @@ def _replace(staging: Path, final_dir: Path) -> None:
             old.rename(final_dir)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# processes
+# --------------------------------------------------------------------------
+
+
+def descendants(pid: int | None = None) -> list[int]:
+    """Every live process below ``pid`` (default: this one), children first; read from ``/proc`` (Linux)."""
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    out: list[int] = []
+    todo = list(children.get(root, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def stop_descendants(*, roots: list[int] | None = None, keep: set[int] | frozenset[int] = frozenset(),
+                     grace: float = 3.0) -> int:
+    """Stop processes the build started (chapter workers, Jupyter kernels): SIGTERM, then SIGKILL.
+
+    ``roots`` are stopped with everything below them; without ``roots``, every
+    process below this one except those in ``keep`` (the ones that were there
+    before the build began). Returns how many processes were signalled.
+    """
+    if roots is None:
+        pids = [p for p in descendants() if p not in keep]
+    else:
+        pids = [q for r in roots for q in (*descendants(r), r)]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_running(p) for p in pids):
+        _reap(pids)
+        time.sleep(0.1)
+    for pid in pids:
+        if _running(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    _reap(pids)
+    return len(pids)
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (a kernel whose worker died is no longer our descendant)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def _reap(pids: list[int]) -> None:
+    """Collect the exit status of those of ``pids`` that are this process's children (no zombies left)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 # --------------------------------------------------------------------------
