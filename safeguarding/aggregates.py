@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding import schema
+from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
 
 #: Columns of the tidy frame returned by :func:`load_aggregates`.
@@ -275,7 +276,7 @@ def write_aggregates(frame: pd.DataFrame, processed_dir: Path) -> Path:
     out = processed_dir / "aggregates.parquet"
     frame = _typed(frame.copy())
     frame.attrs = {}
-    frame.to_parquet(out, index=False)
+    write_atomic(out, lambda tmp: frame.to_parquet(tmp, index=False))
     return out
 
 

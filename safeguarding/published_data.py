@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
 
 PUBLISHED_COLUMNS = (
@@ -82,7 +83,7 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     else:
         shown = suppress_indicator_table(ind, threshold=(0, -1))
     path = suppressed_path(cfg, audience)
-    shown.to_parquet(path, index=False)
+    write_atomic(path, lambda tmp: shown.to_parquet(tmp, index=False))
     return path
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding import schema
+from safeguarding.atomic import write_atomic
 from safeguarding.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from safeguarding.indicators.periods import (
     Window,
@@ -1202,9 +1203,9 @@ def run_indicators(config: Any) -> pd.DataFrame:
                                aggregates=aggregates, end=end, **opts)
     out = Path(config.processed_dir)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(out / "indicators.parquet", index=False)
+    write_atomic(out / "indicators.parquet", lambda tmp: table.to_parquet(tmp, index=False))
     csv = table.copy()
     for c in ("period_start", "period_end"):
         csv[c] = csv[c].dt.strftime("%Y-%m-%d")
-    csv.to_csv(out / "indicators.csv", index=False)
+    write_atomic(out / "indicators.csv", lambda tmp: csv.to_csv(tmp, index=False))
     return table
