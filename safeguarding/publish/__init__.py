@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from safeguarding.publish.builtin import MARKING, PublishResult, publish_builtin
+from safeguarding.publish.checks import safety_problems
 from safeguarding.publish.notebook_md import PublishError
 from safeguarding.publish.quarto_config import QuartoConfig, QuartoConfigError, load_quarto_config
 
@@ -61,6 +62,12 @@ def publish(build_dir: Path, out_dir: Path, *, quarto_yml: Path, renderer: str =
     if chosen == "quarto":
         from safeguarding.publish.quarto import publish_quarto
 
-        return publish_quarto(Path(build_dir), Path(out_dir), qcfg, audience=audience, basename=basename,
-                              metadata_overrides=metadata_overrides)
+        result = publish_quarto(Path(build_dir), Path(out_dir), qcfg, audience=audience, basename=basename,
+                                metadata_overrides=metadata_overrides)
+        problems = safety_problems(result.html)
+        if problems:
+            Path(result.html).unlink(missing_ok=True)
+            raise PublishError("the web page Quarto made would load or run something from outside it, so it "
+                               "was not published: " + "; ".join(problems[:10]))
+        return result
     return publish_builtin(Path(build_dir), Path(out_dir), qcfg, audience=audience, basename=basename)
