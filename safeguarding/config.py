@@ -1,6 +1,8 @@
 """The one configuration file an analyst edits (``report.yml``).
 
-Paths in the file are relative to the file's own folder. See
+Paths in the file are relative to the file's own folder. The whole file is
+checked when it is loaded (:mod:`safeguarding.config_schema`): every problem is
+reported at once, with its key path, before any work starts. See
 ``docs/configuration.md`` for every key.
 """
 
@@ -8,24 +10,38 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from safeguarding.schema import ENTITIES
+from safeguarding.config_schema import (
+    TOP_LEVEL_KEYS,
+    YEAR_RULE,
+    Problem,
+    check_config,
+    describe,
+    slugify,
+    whole_number,
+)
 
 
 class ConfigError(ValueError):
-    """The configuration file is missing, unreadable or names something unknown."""
+    """The configuration file is missing, unreadable or wrong; ``problems`` lists every fault found.
+
+    The message names the file and then every problem, one per line, each
+    starting with its key path (``inputs.referrals.header_row: ...``).
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
-KNOWN_TOP_LEVEL = {
-    "area", "year", "audience", "paths", "inputs", "aggregates", "population",
-    "benchmarks", "targets", "indicators", "age_bands", "report", "pseudonymisation",
-    "ingest",
-}
+#: Top-level settings ``report.yml`` may hold (see :mod:`safeguarding.config_schema`).
+KNOWN_TOP_LEVEL = frozenset(TOP_LEVEL_KEYS)
 
 
 @dataclass
@@ -76,10 +92,14 @@ class Config:
 
 
 def _slug(text: str) -> str:
-    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
-    while "--" in out:
-        out = out.replace("--", "-")
-    return out.strip("-") or "area"
+    return slugify(text)
+
+
+def _problems_message(path: Path, problems: Sequence[Problem]) -> str:
+    n = len(problems)
+    head = f"{path}: {n} problem{'s' if n != 1 else ''} in the configuration; correct {'them' if n != 1 else 'it'} " \
+           "and run again (see docs/configuration.md):"
+    return "\n".join([head, *(f"  - {p}" for p in problems)])
 
 
 def load_config(path: str | os.PathLike[str], *, year: int | None = None,
@@ -87,8 +107,11 @@ def load_config(path: str | os.PathLike[str], *, year: int | None = None,
     """Load and check a configuration file.
 
     ``year`` and ``audience`` override the file's values (command-line options).
-    Raises :class:`ConfigError` with the file name and the fix when the file is
-    missing, is not YAML, or names an unknown section or table.
+    Every section, key, type and range is checked before anything is returned
+    (:func:`safeguarding.config_schema.check_config`); all the problems found are
+    raised together as one :class:`ConfigError` naming the file and, for each
+    problem, its key path and the fix. The file being missing or not YAML is
+    reported the same way.
     """
     p = Path(path)
     if not p.exists():
@@ -97,37 +120,30 @@ def load_config(path: str | os.PathLike[str], *, year: int | None = None,
         raw = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot be read as UTF-8 text: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping of settings")
-    unknown = set(raw) - KNOWN_TOP_LEVEL
-    if unknown:
-        raise ConfigError(
-            f"{p}: unknown setting(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(KNOWN_TOP_LEVEL))}"
-        )
+        raise ConfigError(f"{p}: the top level must be a mapping of settings (key: value lines), "
+                          f"not {describe(raw)}")
     root = p.resolve().parent
+    problems = check_config(raw, root, year=year, audience=audience)
+    if problems:
+        raise ConfigError(_problems_message(p, problems), problems)
+    # from here every value has the type and range the schema promises
     area = raw.get("area") or {}
     name = str(area.get("name", "Unnamed area"))
-    yr = int(year if year is not None else raw.get("year", 0) or 0)
-    if yr < 2000 or yr > 2100:
-        raise ConfigError(f"{p}: 'year' must be the year ending 31 March of the reporting year, e.g. 2025 for 2024-25")
+    yr = whole_number(year if year is not None else raw.get("year"))
+    if yr is None:  # pragma: no cover - check_config has reported it
+        raise ConfigError(f"{p}: year: {YEAR_RULE}")
     aud = str(audience or raw.get("audience") or "public")
-    if aud not in {"public", "board"}:
-        raise ConfigError(f"{p}: 'audience' must be 'public' or 'board', not {aud!r}")
     paths = raw.get("paths") or {}
     inputs = raw.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        raise ConfigError(f"{p}: 'inputs' must map table names to input settings")
-    bad = set(inputs) - set(ENTITIES)
-    if bad:
-        raise ConfigError(
-            f"{p}: unknown input table(s) {', '.join(sorted(bad))}; valid: {', '.join(ENTITIES)}"
-        )
     cfg = Config(
         path=p,
         raw=raw,
         root=root,
         area_name=name,
-        area_slug=str(area.get("slug") or _slug(name)),
+        area_slug=str(area["slug"]) if area.get("slug") is not None else _slug(name),
         year=yr,
         audience=aud,
         raw_dir=Path(),
@@ -135,11 +151,12 @@ def load_config(path: str | os.PathLike[str], *, year: int | None = None,
         reports_dir=Path(),
         inputs={k: dict(v or {}) for k, v in inputs.items()},
         aggregates=list(raw.get("aggregates") or []),
-        population={int(k): float(v) for k, v in (raw.get("population") or {}).items()
-                    if str(k).isdigit()},
-        targets={str(k): float(v) for k, v in (raw.get("targets") or {}).items()},
+        population={int(k): float(v) for k, v in (raw.get("population") or {}).items()},
+        targets={str(k): float(v) for k, v in (raw.get("targets") or {}).items() if v is not None},
     )
     cfg.raw_dir = cfg.resolve(paths.get("raw", "data/raw"))
-    cfg.processed_dir = cfg.resolve(paths.get("processed", "data/processed"))
-    cfg.reports_dir = cfg.resolve(paths.get("reports", "reports"))
+    # output folders are used exactly as checked: '..' taken away by name, so that a symbolic link
+    # before a '..' cannot lead the writes outside the project folder
+    cfg.processed_dir = Path(os.path.normpath(cfg.resolve(paths.get("processed", "data/processed"))))
+    cfg.reports_dir = Path(os.path.normpath(cfg.resolve(paths.get("reports", "reports"))))
     return cfg

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeguarding.config import load_config
+from safeguarding.config import ConfigError, load_config
 from safeguarding.ingest import run_ingest
 from safeguarding.schema import ENTITIES
 
@@ -417,9 +417,9 @@ def test_date_range_settings_and_birth_dates(tmp_path):
 
 
 def test_bad_spec_keys_are_fatal_for_that_table(tmp_path):
-    result = run_ingest(make_config(tmp_path, {"referrals": {"file": write(tmp_path, "r.csv", REFERRALS),
-                                                             "colums": {}}}))
-    assert "'colums'" in result.failed["referrals"]
+    # an unknown key is now caught by the configuration check, before any work (issue #12)
+    with pytest.raises(ConfigError, match=r"inputs\.referrals\.colums: unknown setting \(did you mean 'columns'"):
+        make_config(tmp_path, {"referrals": {"file": write(tmp_path, "r.csv", REFERRALS), "colums": {}}})
     result = run_ingest(make_config(tmp_path, {"referrals": {"file": write(tmp_path, "r.csv", REFERRALS),
                                                              "codes": {"referral_source": {"Schools": "XX"}}}}))
     assert "inputs.referrals.codes.referral_source" in result.failed["referrals"]
