@@ -11,6 +11,7 @@ from conftest import skip_or_fail
 from e2e import demo_config_copy
 
 from safeguarding.build import build
+from safeguarding.escape import unescape_markdown
 
 pytestmark = pytest.mark.slow
 
@@ -386,7 +387,7 @@ def test_scorecard_status_follows_the_public_table(built, tmp_path):
         assert len(rows) >= 8
         by_name = {ctx.catalogue[c].name: c for c in ctx.catalogue.codes}
         for cells in rows:
-            name, this_year, _, target, status, _ = (c.strip() for c in cells)
+            name, this_year, _, target, status, _ = (unescape_markdown(c.strip()) for c in cells)
             row = ctx.row(by_name[name], "year")
             if this_year == "c":
                 assert audience == "public"
@@ -396,7 +397,7 @@ def test_scorecard_status_follows_the_public_table(built, tmp_path):
             else:  # the status is the indicator table's RAG, symbol and word
                 assert status == summary.RAG_SYMBOL[str(row["rag"])], (name, status, row["rag"])
         if audience == "public":
-            assert any(c[4].strip() == "– Not shown (figure withheld)" for c in rows), \
+            assert any(unescape_markdown(c[4].strip()) == "– Not shown (figure withheld)" for c in rows), \
                 "the demo has a withheld figure with a target"
 
 
@@ -461,6 +462,7 @@ def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_p
     fewer = figures.monthly_stacked(ctx, "CPP_OPEN", "plan_length", labels=None, title=title, label="t-len2")
     label = gone.strftime("%b %Y")
     assert "fig-alt=" in fewer
+    fewer = unescape_markdown(fewer)  # the caption is escaped Markdown: read the text it shows
     left_out = fewer.split("Months whose total is withheld to protect privacy are left out (", 1)[1].split(")")[0]
     assert label in left_out.split(", "), left_out
     for when in pd.date_range(ctx.year_start, ctx.year_end, freq="ME"):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from safeguarding.config import load_config
+from safeguarding.config import ConfigError, load_config
 from safeguarding.ingest import IngestError, cin_census, run_ingest
 from safeguarding.ingest.cin_census import read_census
 
@@ -224,13 +224,13 @@ def test_file_parsed_once_per_version(sample, tmp_path, monkeypatch):
 
 
 def test_format_settings_are_checked(sample, tmp_path):
-    inputs = {"children": {"file": str(sample), "format": "cin census XML"},
-              "referrals": {"file": str(sample), "format": "cin_census", "columns": {"referral_date": "X"}},
+    # an unknown format is now caught by the configuration check, before any work (issue #12)
+    with pytest.raises(ConfigError, match=r"inputs\.children\.format: must be one of cin_census, annex_a"):
+        _config(tmp_path, {"children": {"file": str(sample), "format": "cin census XML"}})
+    inputs = {"referrals": {"file": str(sample), "format": "cin_census", "columns": {"referral_date": "X"}},
               "allegations": {"file": str(sample), "format": "CIN-census"},
               "s47": {"file": str(sample), "format": "CIN-Census"}}
     result = run_ingest(_config(tmp_path, inputs))
     assert result.built == ["s47"]
-    assert _entry(result, "children")["config_key"] == "inputs.children.format"
-    assert "cin_census, annex_a" in result.failed["children"]
     assert _entry(result, "referrals")["config_key"] == "inputs.referrals.columns"
     assert "has no allegations data" in result.failed["allegations"]

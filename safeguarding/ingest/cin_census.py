@@ -23,11 +23,20 @@ Both 2024 and 2026 schema files are read; elements that the canonical tables
 do not need (assessments, CIN plans, pre-proceedings, closure reasons) are
 ignored. The reader uses the standard library's expat parser and refuses
 files that declare entities (a census file never does).
+
+A file that is well-formed XML but not laid out as the schema says is not
+read as if it were empty: an element spelt with other capitals than the
+schema's (``<CINDetails>`` for ``<CINdetails>``) is an error naming its line
+and the right spelling, and so is a file with no ``<Child>`` record under
+``<Message><Children>``. Elements in an XML namespace (the DfE schema has
+none) and a header whose collection year is older than
+:data:`OLDEST_COLLECTION_YEAR` are read, with a warning in the ingest report.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +70,30 @@ _PLAN_READ = frozenset({"CPPstartDate", "CPPendDate", "InitialCategoryOfAbuse", 
 #: Census disability codes (CIN schema ``disabilitytype``); NONE means no disability.
 DISABILITY_CODES = frozenset({"NONE", "MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON",
                               "AUT", "DDA"})
+
+#: Every element of the DfE CIN census schemas (2024 and 2026, with the 2026 pre-proceedings elements): an
+#: element spelt like one of these but with other capitals is an error, as it would silently not be read.
+KNOWN_ELEMENTS = frozenset({
+    "Message", "Header", "CollectionDetails", "Collection", "Year", "ReferenceDate", "Source", "SourceLevel", "LEA",
+    "SoftwareCode", "Release", "SerialNo", "DateTime", "Children", "Child", "ChildIdentifiers", "LAchildID", "UPN",
+    "FormerUPN", "UPNunknown", "PersonBirthDate", "ExpectedPersonBirthDate", "GenderCurrent", "Sex",
+    "PersonDeathDate", "ChildCharacteristics", "Ethnicity", "Disabilities", "Disability", "CINdetails",
+    "CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure",
+    "DateOfInitialCPC", "ReferralNFA", "Assessments", "AssessmentActualStartDate", "AssessmentInternalReviewDate",
+    "AssessmentAuthorisationDate", "AssessmentFactors", "FactorsIdentifiedAtAssessment", "CINPlanDates",
+    "CINPlanStartDate", "CINPlanEndDate", "Section47", "S47ActualStartDate", "InitialCPCtarget", "ICPCnotRequired",
+    "ChildProtectionPlans", "CPPstartDate", "CPPendDate", "InitialCategoryOfAbuse", "LatestCategoryOfAbuse",
+    "NumberOfPreviousCPP", "Reviews", "CPPreviewDate", "PreProceedingsandFGDM", "CourtAppDate", "FGDMMeetingFac",
+    "FGDMMeetingOffer", "InitialPPMeetingDate", "LBPSentDate", "LetterInitCPDate", "PPOutcome", "PPStartDate",
+    "ReviewMeetingsCount", "StepDecisionDate",
+})
+_SPELLING = {name.lower(): name for name in KNOWN_ELEMENTS}
+#: The oldest collection year (``<Header><CollectionDetails><Year>``) whose files this reader is known to read:
+#: the DfE-format fake sample is 2022 and the schemas read are 2024 and 2026. Older files were written to older
+#: schemas; they are read, with a warning that elements those schemas named differently are not.
+OLDEST_COLLECTION_YEAR = 2022
+#: Namespaces that may be declared without putting the census elements in them.
+_HARMLESS_NAMESPACES = frozenset({"http://www.w3.org/2001/XMLSchema-instance"})
 
 _CACHE_SIZE = 2
 _cache: OrderedDict[tuple[str, int, int], CensusFile | IngestError] = OrderedDict()
@@ -96,6 +129,8 @@ class CensusFile:
     children: list[_Record]
     dropped_identifiers: list[str]
     repeated: dict[str, int]
+    #: file-level findings (namespace, old header), repeated in every table read from the file
+    warnings: list[str] = field(default_factory=list)
 
     def table(self, entity: str, key: str) -> RawTable:
         """The raw table for one entity (see the module docstring)."""
@@ -107,6 +142,7 @@ class CensusFile:
                 file=str(self.path), key=f"{key}.format",
                 fix=f"remove 'format: cin_census' from {key} and point it at the {entity} extract")
         rows, warnings = build[entity](self.children)
+        warnings[:0] = self.warnings
         names = _COLUMNS[entity]
         n = len(rows)
         columns: list[Any] = []
@@ -263,6 +299,15 @@ class _Parser:
         self.s47: _Record | None = None
         self.plan: _Record | None = None
         self.root_ok = False
+        #: (line, element as written, schema spelling) of every element spelt with other capitals
+        self.miscased: list[tuple[int, str, str]] = []
+        #: (namespace, line, element) of each namespace the elements are put in
+        self.namespaces: list[tuple[str, int, str]] = []
+        self.prefixes: dict[str, str] = {}
+        #: <CollectionDetails> leaf -> (text, line)
+        self.header: dict[str, tuple[str, int]] = {}
+        self.children_seen = False
+        self.stray_child: int | None = None
 
     def entity(self, name: str, *args: Any) -> None:
         raise IngestError(
@@ -270,12 +315,34 @@ class _Parser:
             "file never declares entities, so it is not read.", file=str(self.path), row=self.p.CurrentLineNumber,
             fix="export the CIN census XML again from the case system")
 
+    def _names(self, name: str, attrs: Any, line: int, local: str) -> None:
+        """Note namespaces declared or used and elements spelt with other capitals than the schema's."""
+        for k, v in (attrs or {}).items():
+            if k == "xmlns" and v and v not in _HARMLESS_NAMESPACES:
+                self.namespaces.append((v, line, name))
+            elif k.startswith("xmlns:"):
+                self.prefixes[k[6:]] = v
+        if ":" in name:
+            prefix = name.split(":", 1)[0]
+            uri = self.prefixes.get(prefix, f"undeclared prefix {prefix}:")
+            if not any(ns == uri for ns, _, _ in self.namespaces):
+                self.namespaces.append((uri, line, name))
+        if local not in KNOWN_ELEMENTS:
+            right = _SPELLING.get(local.lower())
+            if right is not None:
+                self.miscased.append((line, local, right))
+
     def start(self, name: str, attrs: Any) -> None:
         local = name.rsplit(":", 1)[-1]
         line = self.p.CurrentLineNumber
         parent = self.stack[-1] if self.stack else None
+        self._names(name, attrs, line, local)
+        if local == "Children":
+            self.children_seen = True
+        elif local == "Child" and parent != "Children" and self.stray_child is None:
+            self.stray_child = line
         if parent is None:
-            if local != "Message":
+            if local != "Message" and _SPELLING.get(local.lower()) != "Message":
                 raise _NotCensusError(local)
             self.root_ok = True
         elif local == "Child" and parent == "Children":
@@ -328,6 +395,8 @@ class _Parser:
             self._set(self.plan, local, text, line)
         elif parent == "Reviews" and local == "CPPreviewDate" and self.plan is not None:
             self.plan.reviews.append((text, line))
+        elif parent == "CollectionDetails" and local in ("Collection", "Year", "ReferenceDate"):
+            self.header.setdefault(local, (text, line))
         if local == "Child":
             self.child = None
         elif local == "CINdetails":
@@ -366,7 +435,86 @@ def parse_census(path: Path, data: bytes) -> CensusFile:
                           fix="point the input at the CIN census XML, or remove 'format: cin_census'") from None
     if not parser.root_ok:  # pragma: no cover - expat rejects a document without a root element
         raise IngestError(f"{where}: no XML root element.", file=where, fix="export the CIN census XML again")
-    return CensusFile(path, parser.children, list(parser.dropped), parser.repeated)
+    if parser.miscased:
+        raise _miscased_error(where, parser.miscased)
+    warnings = _namespace_warnings(parser.namespaces) + _header_warnings(parser.header)
+    if not parser.children:
+        raise _no_children_error(where, parser, warnings)
+    return CensusFile(path, parser.children, list(parser.dropped), parser.repeated, warnings)
+
+
+def _miscased_error(where: str, miscased: list[tuple[int, str, str]]) -> IngestError:
+    """The error for elements spelt with other capitals than the schema's (they would not be read)."""
+    line, found, right = miscased[0]
+    kinds: dict[tuple[str, str], list[int]] = {}
+    for ln, f, r in miscased:
+        kinds.setdefault((f, r), []).append(ln)
+    listed = "; ".join(f"<{f}> for <{r}> {len(lines)}x (first at line {lines[0]})"
+                       for (f, r), lines in list(kinds.items())[:5])
+    more = f" ({len(kinds) - 5} more spellings)" if len(kinds) > 5 else ""
+    return IngestError(
+        f"{where}: line {line}: element <{found}> should be spelt <{right}>: CIN census element names are "
+        f"case-sensitive, so it would not be read and what it holds would be silently missing. No table is "
+        f"read from this file. Elements spelt this way: {listed}{more}.", file=where, row=line, column=found,
+        fix=f"export the CIN census XML again from the case system, or correct <{found}> to <{right}> (and "
+            "every other spelling listed) throughout the file")
+
+
+def _namespace_warnings(namespaces: list[tuple[str, int, str]]) -> list[str]:
+    """The warning for elements put in an XML namespace (the census schema has none), naming the first."""
+    if not namespaces:
+        return []
+    uri, line, element = namespaces[0]
+    others = sorted({ns for ns, _, _ in namespaces[1:]} - {uri})
+    return [f"the census elements are in the XML namespace '{uri}' (on <{element}> at line {line})"
+            + (f" and {', '.join(repr(o) for o in others)}" if others else "")
+            + "; the DfE CIN census schema has no namespace, so this may not be a CIN census export or may be "
+            "another version of it. The elements were read by their names without the namespace: check the "
+            "counts, and export the census again from the case system if they look wrong"]
+
+
+def _header_warnings(header: dict[str, tuple[str, int]]) -> list[str]:
+    """Warnings about ``<Header><CollectionDetails>``: another collection, an unreadable or too old year."""
+    out = []
+    collection = header.get("Collection")
+    if collection and collection[0].upper() != "CIN":
+        out.append(f"the header names the collection {collection[0]!r} (<Collection> at line {collection[1]}), not "
+                   "CIN: check that this is the Children in Need census")
+    year = header.get("Year")
+    if year is None and header.get("ReferenceDate"):
+        text, line = header["ReferenceDate"]
+        m = re.match(r"(\d{4})-", text)
+        year = (m.group(1), line) if m else None
+    if year is None:
+        return out
+    text, line = year
+    if not re.fullmatch(r"\d{4}", text):
+        out.append(f"the header's collection year is {text!r} (line {line}), not a year such as 2025: the file "
+                   "may not follow the DfE CIN census schema")
+    elif int(text) < OLDEST_COLLECTION_YEAR:
+        out.append(f"the header's collection year is {text} (line {line}), older than the oldest census this reader "
+                   f"supports ({OLDEST_COLLECTION_YEAR} on, the 2024 and 2026 DfE schemas): elements that older "
+                   "schemas named differently are not read, so counts may be low. Check that this is the census "
+                   "for the year under review")
+    return out
+
+
+def _no_children_error(where: str, parser: _Parser, warnings: list[str]) -> IngestError:
+    """The error for a well-formed file with no <Child> record where the schema puts them."""
+    if parser.stray_child is not None:
+        why = (f"there is a <Child> element at line {parser.stray_child}, but not inside <Message><Children> "
+               "where the schema puts it")
+    elif not parser.children_seen:
+        why = "the file has no <Children> element"
+    else:
+        why = "<Children> is empty"
+    if parser.namespaces:
+        why += f"; the elements are in the XML namespace '{parser.namespaces[0][0]}', which the census has not"
+    return IngestError(
+        f"{where}: no <Child> records found: {why}. No table is read from this file (it is not taken as a census "
+        "with no children).", file=where, row=1,
+        fix="export the CIN census XML again from the case system: a census file holds <Message><Children> with "
+            "one <Child> per child (element names are case-sensitive)")
 
 
 def load_census(path: Path, *, key: str = "inputs.<table>") -> CensusFile:

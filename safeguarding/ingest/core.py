@@ -5,7 +5,9 @@ processed folder one Parquet table per entity (canonical columns only, the
 accepted rows), ``allegation_actions.parquet``, ``ingest_report.json`` /
 ``.md`` and ``ingest_rejected.csv``. A table that cannot be read at all (file
 missing or empty, workbook unreadable, header or a required column not found)
-is reported as failed; the others are still built.
+is reported as failed; the others are still built. So is a table whose every
+row was rejected (:mod:`safeguarding.ingest.diagnose` names the likely cause);
+its rows are still counted and listed.
 
 Accounting: for every input, rows read = rows accepted + rows rejected. Rows
 that are entirely blank are not rows read; they are counted separately.
@@ -24,6 +26,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from safeguarding.atomic import write_atomic
+from safeguarding.ingest.dates import is_date_format
+from safeguarding.ingest.diagnose import all_rejected_error
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.formats import read_format
 from safeguarding.ingest.mapping import ColumnMap, code_lookup, header_scorer, map_columns
@@ -149,9 +154,9 @@ def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
             raise IngestError(f"{where}: {key}.codes.{col} must map source values to codes.",
                               key=f"{key}.codes.{col}", fix="write one 'source value: CODE' per line")
     fmt = spec.get("date_format", "auto")
-    if fmt not in ("auto", "dayfirst", "iso"):
+    if not is_date_format(fmt):
         raise IngestError(f"{where}: {key}.date_format is {fmt!r}.", key=f"{key}.date_format",
-                          fix="use auto, dayfirst or iso")
+                          fix="use auto, dayfirst, iso or a layout such as \"%m/%d/%Y\" (month first)")
 
 
 def _fix(reason: str, t: TableResult, canon: str) -> str:
@@ -233,7 +238,9 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
         values = raw.columns[cmap.positions[col.name]]
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
                                  pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None,
-                                 factorized=source.factorized.get(col.name))
+                                 factorized=source.factorized.get(col.name),
+                                 column=t.header(col.name), key=t.key)
+        t.warnings.extend(conv[col.name].warnings)
     n_all = raw.n_rows
     all_blank = np.ones(n_all, dtype=bool)
     for c in conv.values():
@@ -486,7 +493,8 @@ def write_parquet(frame: pd.DataFrame, target: Path, id_columns: list[str]) -> N
     Pseudonyms are (nearly) all distinct, so a dictionary for them is built
     only to be thrown away; the other columns repeat a few values and keep it.
     """
-    frame.to_parquet(target, index=False, use_dictionary=[c for c in frame.columns if c not in id_columns])
+    dictionary = [c for c in frame.columns if c not in id_columns]
+    write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False, use_dictionary=dictionary))
 
 
 def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
@@ -542,6 +550,8 @@ def run_ingest(config: Any) -> IngestResult:
             t = tables[name] = _ingest_one(name, config, pseud, ranges, sources.pop(name))
             if name in CROSS_CHECKS:  # rows of this table checked against earlier tables
                 CROSS_CHECKS[name](tables)
+            if t.fatal is None:  # every row rejected: the file was read the wrong way (rows stay counted)
+                t.fatal = all_rejected_error(t)
             if t.fatal is not None:
                 continue
             frame = table_frame(t)  # final: no later step rejects rows of this table

@@ -3,7 +3,10 @@
 Work is done on the *unique* values of a column (dates repeat), trying an
 explicit list of formats on the whole set at once rather than guessing value
 by value. Day-first is the UK convention: ``01/02/2024`` is 1 February 2024;
-month-first is never guessed (``12/31/2024`` is rejected as impossible).
+month-first is never guessed (``12/31/2024`` is rejected as impossible). A
+column written wholly month-first is recognised by :func:`month_first_column`
+so that its ambiguous values can be rejected rather than read with day and
+month swapped; ``date_format`` may then name the layout itself (``"%m/%d/%Y"``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 import functools
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,10 +34,13 @@ ISO_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y%m%d",
 )
 DATE_MODES = ("auto", "dayfirst", "iso")
+#: Times of day an explicit ``date_format`` layout may be followed by.
+_TIME_SUFFIXES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S")
 
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _MAX_SERIAL = 2_958_465  # 9999-12-31
-_SERIAL = re.compile(r"^\d{1,7}(\.\d+)?$")
+#: an Excel serial as text, perhaps with a time of day as the fraction (decimal point or comma)
+_SERIAL = re.compile(r"^\d{1,7}([.,]\d+)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?$")
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 #: a date written as ISO 8601, perhaps with a time and a zone
@@ -50,6 +57,20 @@ _LAYOUTS = {"%d/%m/%Y": (range(0, 2), range(3, 5), range(6, 10), {2: "/", 5: "/"
 
 UNPARSEABLE = "unparseable_date"
 IMPOSSIBLE = "impossible_date"
+
+
+def is_date_format(mode: str) -> bool:
+    """True when ``mode`` is a ``date_format`` setting :func:`parse_dates` accepts.
+
+    That is one of :data:`DATE_MODES`, or an explicit layout in ``strftime``
+    codes holding a day, a month and a year, such as ``"%m/%d/%Y"``.
+    """
+    if not isinstance(mode, str):
+        return False
+    if mode in DATE_MODES:
+        return True
+    codes = set(_DIRECTIVE.findall(mode))
+    return {"%d", "%m"} <= codes and bool(codes & {"%Y", "%y"}) and codes <= {"%d", "%m", "%Y", "%y", "%%"}
 
 
 def _why_impossible(text: str) -> str | None:
@@ -184,8 +205,9 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
     object array holding ``None``, ``"unparseable_date"`` or ``"impossible_date"``,
     and ``message`` explains each rejection.
     """
-    if mode not in DATE_MODES:
-        raise ValueError(f"date_format must be one of {', '.join(DATE_MODES)}, not {mode!r}")
+    if not is_date_format(mode):
+        raise ValueError(f"date_format must be one of {', '.join(DATE_MODES)} or a layout such as "
+                         f"\"%m/%d/%Y\", not {mode!r}")
     n = len(values)
     days = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     reason = np.full(n, None, dtype=object)
@@ -216,9 +238,11 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
     if str_idx:
         idx = np.array(str_idx)
         texts = np.array([values[i].strip() for i in str_idx], dtype=object)
-        is_serial = np.array([bool(_SERIAL.match(t)) and len(t) != 8 for t in texts], dtype=bool)
+        # eight digits are year-month-day (20240401); a fraction is a time of day (45383.75)
+        is_serial = np.array([bool(_SERIAL.match(t)) and not (len(t) == 8 and t.isdigit()) for t in texts],
+                             dtype=bool)
         if is_serial.any():
-            d, ok = _serials_to_days(np.array([float(t) for t in texts[is_serial]]))
+            d, ok = _serials_to_days(np.array([float(t.replace(",", ".")) for t in texts[is_serial]]))
             sidx = idx[is_serial]
             days[sidx[ok]] = d[ok]
             for i, t in zip(sidx[~ok], texts[is_serial][~ok], strict=True):
@@ -226,12 +250,16 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
                 message[i] = f"'{t}' is not a valid Excel date serial number"
         rest = ~is_serial
         if rest.any():
-            formats = ISO_FORMATS if mode == "iso" else DAYFIRST_FORMATS
+            layout = mode not in DATE_MODES
+            if layout:  # the layout set, with a time of day or not; ISO dates are never ambiguous
+                formats = tuple(mode + t for t in _TIME_SUFFIXES) + ISO_FORMATS
+            else:
+                formats = ISO_FORMATS if mode == "iso" else DAYFIRST_FORMATS
             parsed = _try_formats(texts[rest], formats)
             ridx = idx[rest]
             good = ~np.isnat(parsed)
             days[ridx[good]] = parsed[good]
-            if mode != "iso" and (~good).any():
+            if mode in ("auto", "dayfirst") and (~good).any():
                 # ISO 8601 with zones or fractions that the explicit formats missed
                 bad = np.nonzero(~good)[0]
                 local = [_ZONE.sub("", t) for t in texts[rest][bad]]  # the date as written, not in UTC
@@ -243,8 +271,13 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
                 good[bad[eg]] = True
             for j in np.nonzero(~good)[0]:
                 i, t = ridx[j], texts[rest][j]
-                why = _why_impossible(t)
                 shown = t if len(t) <= 40 else t[:37] + "..."
+                if layout:
+                    reason[i] = UNPARSEABLE
+                    message[i] = (f"'{shown}' does not fit date_format {mode!r} (nor year-month-day), "
+                                  "or is not a real date")
+                    continue
+                why = _why_impossible(t)
                 if why:
                     reason[i] = IMPOSSIBLE
                     message[i] = f"'{shown}' is not a real date: {why}"
@@ -253,3 +286,63 @@ def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.
                     expect = "year-month-day" if mode == "iso" else "day/month/year, year-month-day or an Excel serial"
                     message[i] = f"'{shown}' is not a date in a recognised format ({expect})"
     return days, reason, message
+
+
+@dataclass
+class MonthFirst:
+    """A column whose day/month/year-shaped texts are only consistent with month/day/year.
+
+    ``reject`` marks the values that must not be read day-first: those that
+    would give a different date month-first (``01/02/2024``) and those only
+    valid month-first (``03/15/2024``). ``layout`` is the ``date_format``
+    that reads the column, ``example`` a value only valid month-first.
+    """
+
+    reject: np.ndarray
+    layout: str
+    example: str
+
+    def message(self, text: str) -> str:
+        """Why one rejected value is not read, with the setting that would read it."""
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        m = _DMY.match(text)
+        month = int(m.group(2)) if m else 0
+        what = (f"is month/day/year (there is no month {month})" if month > 12 else
+                f"could be day/month or month/day, and this column is written month/day/year (e.g. '{self.example}')")
+        return (f"'{shown}' {what}, so it is not read day first; if the whole column is month first, set "
+                f'date_format: "{self.layout}"')
+
+
+def month_first_column(values: np.ndarray) -> MonthFirst | None:
+    """Recognise a column written month/day/year from its (unique) values, or return None.
+
+    It is month-first when some values are only valid month-first (second part
+    over 12, as in ``03/15/2024``) and none is only valid day-first (first part
+    over 12). Values reading the same either way (``05/05/2024``), ISO dates,
+    serials and date objects are never rejected.
+    """
+    n = len(values)
+    parts = np.zeros((n, 2), dtype=np.int64)
+    shaped = np.zeros(n, dtype=bool)
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            continue
+        m = _DMY.match(v.strip())
+        if m:
+            shaped[i] = True
+            parts[i] = int(m.group(1)), int(m.group(2))
+    if not shaped.any():
+        return None
+    first, second = parts[:, 0], parts[:, 1]
+    day_first_only = shaped & (second >= 1) & (second <= 12) & (first > 12) & (first <= 31)
+    month_first_only = shaped & (first >= 1) & (first <= 12) & (second > 12) & (second <= 31)
+    if day_first_only.any() or not month_first_only.any():
+        return None
+    at = int(np.nonzero(month_first_only)[0][0])
+    example = values[at].strip()
+    m = _DMY.match(example)
+    assert m is not None
+    sep = example[m.end(1)]
+    layout = f"%m{sep}%d{sep}{'%Y' if len(m.group(3)) == 4 else '%y'}"
+    either = shaped & (first >= 1) & (first <= 12) & (second >= 1) & (second <= 12) & (first != second)
+    return MonthFirst(either | month_first_only, layout, example)

@@ -122,6 +122,15 @@ def map_columns(headers: list[str], entity: Entity, configured: dict[str, str], 
     missing = [c for c in entity.required if c not in positions]
     if missing:
         canon = missing[0]
+        glued = _glued_header(headers, canon, {**names, **alias_map, **{compact(s): c for c, s in configured.items()}})
+        if glued is not None:  # no columns setting can name part of a header: the split itself is wrong
+            header, sep = glued
+            raise IngestError(
+                f"{where}: required column {canon!r} not found: it is inside the header {header!r}, which holds "
+                f"several column names separated by {sep!r} (the file mixes delimiters).",
+                key=f"{key}.file", column=header,
+                fix="export the extract again as 'CSV (Comma delimited)' from Excel, so that every line, the header "
+                    "included, is separated by commas")
         raise IngestError(
             f"{where}: required column {canon!r} not found (headers: {', '.join(repr(h) for h in headers)}).",
             key=f"{key}.columns.{canon}", column=canon,
@@ -137,6 +146,16 @@ def map_columns(headers: list[str], entity: Entity, configured: dict[str, str], 
         else:
             extra.append(h or f"(blank header, column {i + 1})")
     return ColumnMap(positions, headers, personal, extra, warnings)
+
+
+def _glued_header(headers: list[str], canon: str, lookup: dict[str, str]) -> tuple[str, str] | None:
+    """A header holding ``canon`` and another known name, joined by a delimiter: (header, delimiter), or None."""
+    for h in headers:
+        for sep in (",", ";", "\t", "|"):
+            found = [lookup.get(compact(part)) for part in h.split(sep)] if sep in h else []
+            if canon in found and sum(1 for f in found if f) >= 2:
+                return h, sep
+    return None
 
 
 @dataclass

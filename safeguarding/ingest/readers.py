@@ -10,9 +10,13 @@ counted). Anything that stops a table from being read at all raises
 from __future__ import annotations
 
 import csv
+import html
 import io
 import itertools
+import posixpath
+import re
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from safeguarding.ingest.encodings import WIDE_ENCODINGS, decode_wide, sniff_wide
 from safeguarding.ingest.errors import IngestError
 
-ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252", *WIDE_ENCODINGS)
 HEADER_SCAN_ROWS = 20
+#: Delimiters a CSV export may use (found from the header, see ``_sniff_delimiter``), as named in messages.
+DELIMITERS = {",": "commas (',')", ";": "semicolons (';')", "\t": "tabs ('\\t')", "|": "vertical bars ('|')"}
 #: Characters parsed first when looking for the header (the whole text only if the records run past them).
 HEAD_PREFIX_CHARS = 1 << 16
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -100,6 +107,10 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
     if encoding not in ENCODINGS:
         raise IngestError(f"{where}: encoding {encoding!r} is not supported.", key=f"{key}.encoding",
                           fix=f"set {key}.encoding to one of {', '.join(ENCODINGS)}")
+    wide = decode_wide(data, encoding, where, key)  # UTF-16/UTF-32, by BOM or NUL bytes: see encodings.py
+    if wide is not None:
+        return wide
+    setting = encoding
     if encoding == "auto":
         if data.startswith(b"\xef\xbb\xbf"):
             encoding = "utf-8-sig"
@@ -118,9 +129,12 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
         return data.decode(encoding), encoding, warnings
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise IngestError(f"{where}: line {line} is not valid {encoding} text (byte {exc.start}).", row=line,
-                          key=f"{key}.encoding",
-                          fix=f"set {key}.encoding to auto or cp1252 (Windows-1252, common in Excel exports)") from None
+        why = " although the file starts with a UTF-8 byte-order mark" if setting == "auto" else ""
+        # here the setting is auto, utf-8 or utf-8-sig: name a concrete other encoding, never the setting itself
+        raise IngestError(f"{where}: line {line} is not valid {encoding} text{why} (byte {exc.start}).", row=line,
+                          file=where, key=f"{key}.encoding",
+                          fix=f"set {key}.encoding to cp1252 (Windows-1252, common in Excel exports), "
+                              "or save the file again from Excel as 'CSV UTF-8'") from None
 
 
 def _physical_lines(raw: bytes) -> int:
@@ -141,15 +155,19 @@ def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int |
     if not body.strip(b" \t\r\n\x00"):
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
                           fix=f"export the data again, or point {key}.file at the right file")
-    if encoding in ("auto", "utf-8", "utf-8-sig") and data.isascii():
+    if encoding in ("auto", "utf-8", "utf-8-sig") and data.isascii() and sniff_wide(data) is None:
         # plain ASCII reads the same in all of these: decode only what the header scan needs
         text, used, warnings = None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
     else:
         text, used, warnings = _decode(data, encoding, where, key)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     wanted = HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)
-    head, head_lines = _head_records(data if text is None else text, wanted, where, key)
-    hidx = find_header(head, score, header_row, where, key)
+    delimiter, head, head_lines = _sniff_delimiter(data if text is None else text, wanted, score, header_row,
+                                                   where, key)
+    named = where if delimiter == "," else f"{where} (values separated by {DELIMITERS[delimiter]})"
+    hidx = find_header(head, score, header_row, named, key)
+    if delimiter != "," and not (delimiter == "\t" and path.suffix.lower() == ".tsv"):
+        warnings.append(f"values are separated by {DELIMITERS[delimiter]}, not commas; read as such")
     headers = [_cell_text(c) for c in head[hidx]]
     while headers and headers[-1] == "":
         headers.pop()
@@ -158,16 +176,53 @@ def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int |
                           key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
     table = None
     if head_lines == len(head) and hidx + 1 <= len(head):
-        table = _fast_csv(None if used in ("utf-8", "utf-8-sig") else text, body, hidx, len(headers))
+        table = _fast_csv(None if used in ("utf-8", "utf-8-sig") else text, body, hidx, len(headers),
+                          delimiter=delimiter)
     if table is not None:
         cols, n = table
         rows = np.arange(hidx + 2, hidx + 2 + n, dtype=np.int64)
         return RawTable(path, "csv", headers, cols, rows, hidx + 1, header_row is None, used, None, {}, warnings)
     return _slow_csv(path, data.decode("ascii") if text is None else text, hidx, headers, header_row is None, used,
-                     warnings)
+                     warnings, delimiter=delimiter)
 
 
-def _head_records(text: str | bytes, wanted: int, where: str, key: str) -> tuple[list[list[str]], int]:
+def _sniff_delimiter(text: str | bytes, wanted: int, score: Callable[[list[str]], int], header_row: int | None,
+                     where: str, key: str) -> tuple[str, list[list[str]], int]:
+    """The delimiter of a CSV text, with the first ``wanted`` records read with it and the lines they span.
+
+    There is no setting for it: commas, unless the head read with commas names
+    fewer than two known columns and read with another of :data:`DELIMITERS` it
+    names more. When none names two, the delimiter splitting the most head
+    lines into the same number of values is taken (the idea of
+    ``csv.Sniffer``), so that naming the columns under ``columns`` can work.
+    """
+    def known(head: list[list[str]]) -> int:
+        if header_row is not None:
+            return score([_cell_text(c) for c in head[header_row - 1]]) if 0 < header_row <= len(head) else 0
+        return max((score([_cell_text(c) for c in r]) for r in head[:HEADER_SCAN_ROWS]), default=0)
+
+    def alike(head: list[list[str]]) -> int:
+        counts = [len(r) for r in head if len(r) > 1]
+        return max((counts.count(c) for c in set(counts)), default=0)
+
+    found = {",": _head_records(text, wanted, where, key)}
+    if known(found[","][0]) >= 2:
+        return ",", *found[","]
+    sample = text[:HEAD_PREFIX_CHARS]
+    for d in DELIMITERS:
+        if d not in found and (d.encode() if isinstance(sample, bytes) else d) in sample:
+            try:
+                found[d] = _head_records(text, wanted, where, key, delimiter=d)
+            except IngestError:
+                continue
+    best = max(found, key=lambda d: known(found[d][0]))  # the first best, so commas on a tie
+    if known(found[best][0]) < (1 if header_row is not None else 2):
+        best = max(found, key=lambda d: alike(found[d][0]))
+    return best, *found[best]
+
+
+def _head_records(text: str | bytes, wanted: int, where: str, key: str,
+                  delimiter: str = ",") -> tuple[list[list[str]], int]:
     """The first ``wanted`` CSV records of ``text`` (a str, or ASCII bytes) and the physical lines they span.
 
     Parses only the start of a large text when that provably gives the same
@@ -178,7 +233,7 @@ def _head_records(text: str | bytes, wanted: int, where: str, key: str) -> tuple
 
     if len(text) > HEAD_PREFIX_CHARS:
         try:
-            reader = csv.reader(io.StringIO(decoded(text[:HEAD_PREFIX_CHARS]), newline=""))
+            reader = csv.reader(io.StringIO(decoded(text[:HEAD_PREFIX_CHARS]), newline=""), delimiter=delimiter)
             head = list(itertools.islice(reader, wanted))
             lines = reader.line_num
             if len(head) == wanted and next(reader, None) is not None:
@@ -186,7 +241,7 @@ def _head_records(text: str | bytes, wanted: int, where: str, key: str) -> tuple
         except csv.Error:
             pass  # parse the whole text below, which reports the error as before
     try:
-        reader = csv.reader(io.StringIO(decoded(text), newline=""))
+        reader = csv.reader(io.StringIO(decoded(text), newline=""), delimiter=delimiter)
         head = list(itertools.islice(reader, wanted))
         return head, reader.line_num
     except csv.Error as exc:
@@ -209,7 +264,8 @@ def _read_bytes(path: Path, key: str) -> bytes:
                           fix="check the file's permissions and that it is not open and locked") from None
 
 
-def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int) -> tuple[list[Any], int] | None:
+def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int, *,
+              delimiter: str = ",") -> tuple[list[Any], int] | None:
     """Parse with pyarrow when every physical line after the header is one record; else None."""
     invalid: list[int] = []
 
@@ -223,7 +279,8 @@ def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int) -> tuple[lis
         table = pacsv.read_csv(
             io.BytesIO(raw),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=hidx + 1, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                             newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
@@ -236,33 +293,107 @@ def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int) -> tuple[lis
     return cols, table.num_rows
 
 
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """One physical line read as a CSV record on its own."""
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+
+
+def _runaway_field(rec: list[str], ncols: int, delimiter: str) -> int | None:
+    """The position of a value that ran over line breaks because a quote was never closed, or None.
+
+    Such a value holds, after its first line, a line that reads as a whole
+    record by itself (at least as many values as there are headers, two of
+    them filled in); a real multi-line value (an address, a note) does not.
+    """
+    for j, value in enumerate(rec):
+        if "\n" in value or "\r" in value:
+            for line in value.splitlines()[1:]:
+                alone = _split_line(line, delimiter)
+                if len(alone) >= ncols and sum(1 for v in alone if v.strip()) >= 2:
+                    return j
+    return None
+
+
+def _quotes_balanced(lines: list[str], delimiter: str) -> bool:
+    """True when ``lines`` read as CSV with strict quoting: every quote closed, and closed at the end of a value.
+
+    A quote left open runs to the end of the file, or is "closed" by the next
+    opening quote, which is followed by more text: strict reading fails on both.
+    """
+    try:
+        for _ in csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _line_record(line: str, ncols: int, delimiter: str) -> list[str]:
+    """A line of a record that ran together, read as a record: its stray quote read as text if that fits better."""
+    rec = _split_line(line, delimiter)
+    if len(rec) == ncols or line.count('"') % 2 == 0:
+        return rec
+    text = line.rstrip("\r\n")
+    for q in reversed([i for i, c in enumerate(text) if c == '"']):
+        alt = _split_line(text[:q] + text[q + 1:], delimiter)
+        if len(alt) == ncols:
+            return alt
+    return rec
+
+
 def _slow_csv(path: Path, text: str, hidx: int, headers: list[str], detected: bool, used: str,
-              warnings: list[str]) -> RawTable:
-    """Parse record by record with the csv module (multi-line values, blank lines, ragged rows)."""
+              warnings: list[str], *, delimiter: str = ",") -> RawTable:
+    """Parse record by record with the csv module (multi-line values, blank lines, ragged rows).
+
+    A record that runs over line breaks because a quote was never closed (see
+    :func:`_runaway_field`) would swallow the records after it: its lines are
+    read one by one instead, each as a row, and a warning names the row.
+    """
     ncols = len(headers)
     records: list[list[str]] = []
     numbers: list[int] = []
     extra: dict[int, str] = {}
     short = 0
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines: list[str] | None = None
+    unclosed: list[str] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = end = 0
     try:
-        for i, rec in enumerate(reader):
-            if i <= hidx:
+        for whole in reader:
+            start, end = end, reader.line_num
+            number += 1
+            if number <= hidx + 1:
                 continue
-            if len(rec) > ncols:
-                tail = [v for v in rec[ncols:] if v.strip()]
-                if tail:
-                    extra[len(records)] = ",".join(tail)
-                rec = rec[:ncols]
-            elif len(rec) < ncols:
-                if any(v.strip() for v in rec):
-                    short += 1
-                rec = rec + [""] * (ncols - len(rec))
-            records.append(rec)
-            numbers.append(i + 1)
+            parts = [whole]
+            runaway = _runaway_field(whole, ncols, delimiter) if end - start > 1 and ncols > 1 else None
+            if runaway is not None and lines is None:
+                lines = list(io.StringIO(text, newline=""))
+            if runaway is not None and lines is not None and not _quotes_balanced(lines[start:end], delimiter):
+                parts = [_line_record(line, ncols, delimiter) for line in lines[start:end]]
+                column = headers[runaway] if runaway < ncols else "(beyond the last header)"
+                unclosed.append(f"row {number} (a quote in '{column}' runs over lines {start + 1}-{end}, "
+                                f"read as {len(parts)} rows)")
+            for k, rec in enumerate(parts):
+                number += k > 0
+                if len(rec) > ncols:
+                    tail = [v for v in rec[ncols:] if v.strip()]
+                    if tail:
+                        extra[len(records)] = ",".join(tail)
+                    rec = rec[:ncols]
+                elif len(rec) < ncols:
+                    if any(v.strip() for v in rec):
+                        short += 1
+                    rec = rec + [""] * (ncols - len(rec))
+                records.append(rec)
+                numbers.append(number)
     except csv.Error as exc:
         raise IngestError(f"{path}: not readable as CSV at row {reader.line_num}: {exc}.", file=str(path),
                           row=reader.line_num, fix="open the file in Excel and save it again as CSV") from None
+    if unclosed:
+        listed = "; ".join(unclosed[:5]) + (f"; and {len(unclosed) - 5} more" if len(unclosed) > 5 else "")
+        warnings.append(f"{len(unclosed)} quote(s) never closed, which would have swallowed the records after them: "
+                        f"{listed}. Each line was read as its own row, the stray quote as text. Fix: remove the "
+                        "stray quote (or close it) in the source, or export the CSV again")
     if short:
         warnings.append(f"{short} row(s) have fewer values than there are headers; the missing values are blank")
     cols = [np.array([r[j] for r in records], dtype=object) for j in range(ncols)]
@@ -270,10 +401,11 @@ def _slow_csv(path: Path, text: str, hidx: int, headers: list[str], detected: bo
                     None, extra, warnings)
 
 
-def _sheet_name(names: list[str], sheet: Any) -> str:
-    """The sheet to read: the configured name, a 1-based sheet number, or the first sheet."""
+def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
+    """The sheet to read: the configured name, a 1-based sheet number, or the first visible sheet."""
     if sheet is None:
-        return names[0] if names else ""
+        shown = [n for n, v in zip(names, visible or [True] * len(names), strict=False) if v]
+        return shown[0] if shown else names[0] if names else ""
     if isinstance(sheet, int) and not isinstance(sheet, bool) and 1 <= sheet <= len(names) \
             and str(sheet) not in names:
         return names[sheet - 1]
@@ -286,7 +418,9 @@ def _sheet_rows_calamine(data: bytes, sheet: str | None) -> tuple[list[str], str
 
     wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = list(wb.sheet_names)
-    name = _sheet_name(names, sheet)
+    shown = getattr(getattr(python_calamine, "SheetVisibleEnum", None), "Visible", None)
+    visible = [shown is None or m.visible == shown for m in getattr(wb, "sheets_metadata", [])] or None
+    name = _sheet_name(names, sheet, visible)
     if name not in names:
         return names, name, []
     rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -300,7 +434,7 @@ def _sheet_rows_openpyxl(data: bytes, sheet: str | None) -> tuple[list[str], str
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         names = list(wb.sheetnames)
-        name = _sheet_name(names, sheet)
+        name = _sheet_name(names, sheet, [getattr(wb[n], "sheet_state", "visible") == "visible" for n in names])
         if name not in names:
             return names, name, []
         ws = wb[name]
@@ -309,6 +443,110 @@ def _sheet_rows_openpyxl(data: bytes, sheet: str | None) -> tuple[list[str], str
         return names, name, [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
+
+
+#: ends of formula elements (``</f>``, ``<f/>``, also prefixed): found by a plain byte search, far faster than a regex
+_FORMULA_ENDS = (b"f>", b"f/>")
+#: a formula cell and how its value element ends: missing (``</c>``) or empty means no result was saved
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>|</(?:\w+:)?c>)", re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+
+
+def _sheet_part(z: zipfile.ZipFile, name: str) -> str | None:
+    """The member of an .xlsx holding the sheet called ``name`` (from the workbook and its relationships)."""
+    from xml.etree import ElementTree
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    rid = None
+    for el in ElementTree.fromstring(z.read("xl/workbook.xml")).iter():
+        if local(el.tag) == "sheet" and el.get("name") == name:
+            rid = next((v for k, v in el.attrib.items() if local(k) == "id"), None)
+    for el in ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels")).iter():
+        if rid is not None and el.get("Id") == rid:
+            target = el.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return None
+
+
+def uncached_formulas(data: bytes, sheet: str) -> list[tuple[int, int, str, str]]:
+    """Formula cells of an .xlsx sheet saved without their result: (row, column, cell, formula), 1-based.
+
+    The formula is shown as written (``=A2+14``), or as ``a shared formula``
+    for a cell that only points to another cell's formula.
+
+    Programs that write workbooks without calculating them (scripts, some
+    exports) leave such cells, which every reader then sees as blank. Returns
+    [] when there are none or the workbook cannot be looked into.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return []
+            with z.open(part) as fh:  # most sheets hold no formula: find one before reading the whole sheet
+                tail = b""
+                while chunk := fh.read(1 << 22):
+                    if any(end in tail + chunk for end in _FORMULA_ENDS):  # perhaps a formula: look closer
+                        break
+                    tail = chunk[-16:]
+                else:
+                    return []
+            xml = z.read(part)
+    except Exception:  # only a closer look: the sheet itself was read already, so never fail here
+        return []
+    found = []
+    for m in _FORMULA_CELL.finditer(xml):
+        attrs, formula, end = m.groups()
+        ref = _CELL_REF.search(attrs)
+        if ref is None or (b't="str"' in attrs and not end.endswith(b"c>")):  # a saved empty text result
+            continue
+        letters = ref.group(1).decode()
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        shown = "=" + html.unescape(formula.decode("utf-8", "replace")) if formula else "a shared formula"
+        found.append((int(ref.group(2)), col, f"{letters}{int(ref.group(2))}", shown))
+    return found
+
+
+def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, headers: list[str],
+                    cols: list[np.ndarray], score: Callable[[list[str]], int], where: str, key: str) -> None:
+    """Raise :class:`IngestError` when a formula without a saved result sits in a known column of a data row.
+
+    Read as blank, such cells would be rejected as blank or, worse, taken as
+    blank (an open plan, no team). Formulas in columns not read, or in rows
+    otherwise blank (a template filled down), do not matter. The workbook is
+    only looked into when a known column (``cols``, by header) has a blank cell.
+    """
+    ncols = len(headers)
+    known = [bool(h) and score([h]) > 0 for h in headers]
+    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any() for k, c in zip(known, cols, strict=True)):
+        return
+    cells = uncached_formulas(data, sheet)
+    if not cells:
+        return
+    hits = []
+    for r, c, ref, formula in cells:
+        i, j = r - 1, c - 1
+        if i <= hidx or i >= len(rows) or j >= ncols or not known[j]:
+            continue
+        row = rows[i]
+        if j < len(row) and row[j] is not None:
+            continue  # the reader has a value for it after all
+        if any(_cell_text(v) for k, v in enumerate(row[:ncols]) if k != j):
+            hits.append((r, headers[j], ref, formula))
+    if hits:
+        r, header, ref, formula = hits[0]
+        raise IngestError(
+            f"{where} (sheet {sheet!r}): {len(hits)} formula cell(s) in the data have no saved result and would "
+            f"read as blank, the first {ref} in '{header}' (row {r}): {formula}. The workbook was saved by a "
+            "program that does not calculate formulas.", file=where, key=f"{key}.file", row=r, column=header,
+            fix="open the workbook in Excel (or LibreOffice Calc) and save it, so that the results are stored; or "
+                "copy the sheet and paste it as values")
 
 
 def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
@@ -346,7 +584,12 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
         raise IngestError(f"{where}: there is no sheet called {sheet!r}; sheets: {listed}.",
                           file=where, key=f"{key}.sheet", fix=f"set {key}.sheet to one of the sheet names")
     warnings: list[str] = []
-    if sheet is None and len(names) > 1:
+    if sheet is None and sheet_name in names and sheet_name != names[0]:
+        hidden = names[:names.index(sheet_name)]
+        warnings.append(f"the first sheet{'s' if len(hidden) > 1 else ''}, {', '.join(map(repr, hidden))}, "
+                        f"{'are' if len(hidden) > 1 else 'is'} hidden; read the first visible sheet, {sheet_name!r} "
+                        f"(set {key}.sheet to choose another)")
+    elif sheet is None and len(names) > 1:
         warnings.append(f"the workbook has {len(names)} sheets; read the first, {names[0]!r} "
                         f"(set {key}.sheet to choose another)")
     while rows and all(c is None or (isinstance(c, str) and not c.strip()) for c in rows[-1]):
@@ -378,6 +621,7 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
         col = np.empty(len(body), dtype=object)
         col[:] = values
         cols.append(col)
+    _check_formulas(data, sheet_name, rows, hidx, headers, cols, score, where, key)
     numbers = np.arange(hidx + 2, hidx + 2 + len(body), dtype=np.int64)
     return RawTable(path, "xlsx", headers, cols, numbers, hidx + 1, header_row is None, None, sheet_name,
                     extra, warnings)

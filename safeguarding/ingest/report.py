@@ -4,6 +4,12 @@ The Markdown report is written for the data-quality appendix of the annual
 review: per input, rows read / accepted / rejected (by first reason and by
 problem), warnings, personal columns dropped (names only, never values), the
 encoding used and the header row found. Identifiers never appear in it.
+
+``ingest_rejected.csv`` is opened in Excel by analysts, and its values come
+from the source files: a cell that Excel would run as a formula (one starting
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, after OWASP's CSV
+injection guidance) is written with a leading ``'`` (see :func:`excel_safe`);
+plain numbers such as ``-3`` are left as they are.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ import datetime as dt
 import importlib
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from safeguarding.atomic import write_atomic, write_text_atomic
 from safeguarding.ingest import pseudonym
 from safeguarding.ingest.validate import REASONS
 
 REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
+#: First characters that make Excel (or LibreOffice) read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
@@ -47,7 +58,7 @@ def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str,
     else:
         frame = frame.copy()
         frame.attrs = {}
-        frame.to_parquet(target, index=False)
+        write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False))
     outputs.append(target)
     unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
     entry = {"status": "built", "rows": len(frame), "returns": accounting, "issues": [_plain(i) for i in issues]}
@@ -72,7 +83,7 @@ def _plain(value: Any) -> Any:
 
 def _table_entry(t: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"table": t.name, "source_file": t.source_file}
-    if t.fatal is not None:
+    if t.fatal is not None and t.raw is None:  # not read at all: no rows to count
         entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key, rows_read=0,
                      rows_accepted=0, rows_rejected=0)
         return entry
@@ -102,6 +113,8 @@ def _table_entry(t: Any) -> dict[str, Any]:
                         for c in t.entity.column_names},
         seconds=round(t.seconds, 3),
     )
+    if t.fatal is not None:  # read, but not usable (every row rejected): failed, its rows still counted
+        entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key)
     return entry
 
 
@@ -144,7 +157,7 @@ def rejected_frame(tables: dict[str, Any]) -> pd.DataFrame:
     """Every problem of every table, one line each, as the rejected-rows file lays it out."""
     parts = []
     for t in tables.values():
-        if t.fatal is not None:
+        if t.fatal is not None and t.raw is None:
             continue
         f = t.problems.frame()
         if f.empty:
@@ -159,6 +172,25 @@ def rejected_frame(tables: dict[str, Any]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return pd.concat(parts, ignore_index=True)[list(REJECTED_COLUMNS)]
+
+
+def excel_safe(values: pd.Series) -> pd.Series:
+    """Text cells that Excel would run as formulas, with a leading ``'``; numbers and other values unchanged.
+
+    A cell is quoted when it starts with one of :data:`FORMULA_STARTS`, unless
+    it is a plain number (``-3``, ``+4``, ``-1.5e3``), which Excel reads as that number.
+    """
+    text = values.map(lambda v: v if isinstance(v, str) else None)
+    first = text.str[:1]
+    risky = first.isin(FORMULA_STARTS).fillna(False).astype(bool)
+    if not risky.any():
+        return values
+    number = text[risky].str.fullmatch(_NUMBER).fillna(False).astype(bool)
+    quote = risky.copy()
+    quote[risky] = ~number
+    out = values.copy()
+    out[quote] = "'" + text[quote]
+    return out
 
 
 def _md_escape(text: Any) -> str:
@@ -193,6 +225,10 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", f"## {e['table']}", "", f"Source: `{e['source_file']}`"]
         if e["status"] == "failed":
             lines += ["", f"**Not built.** {_md_escape(e['error'])}"]
+            if e["rows_read"]:
+                lines += ["", f"Rows read {e['rows_read']:,}; accepted {e['rows_accepted']:,}; "
+                          f"rejected {e['rows_rejected']:,} (listed in `ingest_rejected.csv`)."]
+                lines += [f"- Warning: {_md_escape(w)}" for w in e["warnings"]]
             continue
         where = f"sheet '{e['sheet']}', " if e.get("sheet") else ""
         enc = f"encoding {e['encoding']}, " if e.get("encoding") else ""
@@ -233,7 +269,11 @@ def write_reports(report: dict[str, Any], tables: dict[str, Any], out_dir: Path)
     json_path = out_dir / "ingest_report.json"
     md_path = out_dir / "ingest_report.md"
     csv_path = out_dir / "ingest_rejected.csv"
-    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
-    rejected_frame(tables).to_csv(csv_path, index=False, encoding="utf-8-sig")
+    write_text_atomic(json_path, json.dumps(report, indent=2, default=str) + "\n")
+    write_text_atomic(md_path, markdown(report))
+    rejected = rejected_frame(tables)
+    for col in rejected.columns:
+        if not pd.api.types.is_numeric_dtype(rejected[col]):
+            rejected[col] = excel_safe(rejected[col])
+    write_atomic(csv_path, lambda tmp: rejected.to_csv(tmp, index=False, encoding="utf-8-sig"))
     return [json_path, md_path, csv_path]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from safeguarding.ingest.dates import parse_dates
+from safeguarding.ingest.dates import UNPARSEABLE, month_first_column, parse_dates
 from safeguarding.ingest.mapping import CodeLookup
 
 #: Reason codes in priority order: a rejected row is counted under its first reason in this order.
@@ -45,6 +46,8 @@ NULL_TOKENS = frozenset({"", "null", "none", "n/a", "#n/a", "nan", "nat"})
 TRUE_TOKENS = frozenset({"y", "yes", "true", "t", "1", "1.0"})
 FALSE_TOKENS = frozenset({"n", "no", "false", "f", "0", "0.0"})
 _NULL_ARROW = pa.array(sorted(NULL_TOKENS), type=pa.string())
+#: Control and invisible characters in free text (NUL, tabs, line breaks, zero-width spaces, BOMs): read as a space.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2028\u2029\ufeff]+")
 
 
 def display(value: Any) -> str:
@@ -191,6 +194,8 @@ class Converted:
     reason_u: np.ndarray
     message_u: np.ndarray
     distinct: bool = False
+    #: column-level findings (a month-first date column, spellings read as one value)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def blank(self) -> np.ndarray:
@@ -247,13 +252,47 @@ def _id_text(v: Any) -> str:
     return str(v).strip()
 
 
+def normalise_text(text: str) -> str:
+    """Free text as one clean value: control characters read as spaces, runs of whitespace as one space."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, list[tuple[list[str], str]]]:
+    """Normalise free-text values and merge those differing only in case; each group takes its commonest spelling.
+
+    ``counts`` is the number of rows holding each value. Returns the values
+    and, for every group of more than one source spelling, (spellings, value).
+    """
+    clean = [normalise_text(t) for t in texts]
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(clean):
+        groups.setdefault(t.casefold(), []).append(i)
+    out = np.array(clean, dtype=object)
+    merged: list[tuple[list[str], str]] = []
+    for members in groups.values():
+        rows: dict[str, int] = {}
+        for i in members:
+            rows[clean[i]] = rows.get(clean[i], 0) + int(counts[i])
+        best = max(rows, key=lambda t: rows[t])   # the commonest spelling; the first seen on a tie
+        out[members] = best
+        if len(members) > 1:
+            merged.append(([str(texts[i]) for i in members], best))
+    return out, merged
+
+
 def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,
             pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
-            ) -> Converted:
+            column: str | None = None, key: str | None = None) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
     ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    ``column`` (the source header) and ``key`` (``inputs.<table>``) name the
+    column and the setting in the column-level warnings (``Converted.warnings``).
     """
+    name = f"'{column}'" if column else "the column"
+    setting = f"{key or 'inputs.<table>'}.date_format"
+    warnings: list[str] = []
+    distinct = False
     codes, uniques, blank_u = factorized if factorized is not None else factorize(raw)
     trimmed = blank_u is not None
     if blank_u is None:
@@ -267,13 +306,38 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
         if ok.any():
             d, r, m = parse_dates(uniques[ok], date_mode)
             out_u[ok], reason_u[ok], message_u[ok] = d, r, m
+            month_first = month_first_column(uniques[ok]) if date_mode == "auto" else None
+            if month_first is not None:  # never read such a column day-first, not even in part
+                bad = np.nonzero(ok)[0][month_first.reject]
+                out_u[bad] = np.datetime64("NaT")
+                reason_u[bad] = UNPARSEABLE
+                message_u[bad] = [month_first.message(str(uniques[i]).strip()) for i in bad]
+                rows = int(np.isin(codes, bad).sum())
+                warnings.append(
+                    f"{name} is written month/day/year (e.g. '{month_first.example}'): {rows} row(s) whose date "
+                    "could be read either way, or only month first, were rejected rather than read with day and "
+                    f'month swapped. Fix: if the whole column is month first, set {setting}: "{month_first.layout}"; '
+                    "otherwise correct the month-first dates in the source")
     elif kind == "id":
         out_u = np.full(n, None, dtype=object)
         texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
         out_u[ok] = pseudonymise(texts) if pseudonymise is not None else texts
+        distinct = trimmed
     elif kind in ("str",):
         out_u = np.full(n, None, dtype=object)
-        out_u[ok] = uniques[ok] if trimmed else [display(v).strip() for v in uniques[ok]]
+        texts = uniques[ok] if trimmed else np.array([display(v).strip() for v in uniques[ok]], dtype=object)
+        counts = np.bincount(codes[codes >= 0], minlength=n)[ok]
+        values, merged = _merge_spellings(texts, counts)
+        out_u[ok] = values
+        emptied = np.nonzero(ok)[0][[v.lower() in NULL_TOKENS for v in values]]
+        blank_u[emptied] = True   # nothing left but control characters or spaces
+        out_u[emptied] = None
+        distinct = trimmed and not merged and not emptied.size
+        if merged:
+            shown = "; ".join(f"{', '.join(map(repr, spellings[:4]))}{' ...' if len(spellings) > 4 else ''} "
+                              f"-> {value!r}" for spellings, value in merged[:5])
+            warnings.append(f"{name}: values differing only in case, spacing or control characters were read as "
+                            f"one ({shown}{'; ...' if len(merged) > 5 else ''})")
     elif kind == "bool":
         out_u = np.full(n, None, dtype=object)
         for i in np.nonzero(ok)[0]:
@@ -330,5 +394,5 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
                     blank_u[i] = True
     else:  # pragma: no cover - schema kinds are fixed
         raise ValueError(f"unknown column kind {kind!r}")
-    return Converted(kind, codes, uniques, blank_u, out_u, reason_u, message_u,
-                     distinct=trimmed and kind in ("id", "str"))
+    return Converted(kind, codes, uniques, blank_u, out_u, reason_u, message_u, distinct=distinct,
+                     warnings=warnings)
