@@ -10,18 +10,18 @@ a fatal :class:`IngestError` for that table. The rows stay counted (rows read
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from safeguarding.ingest.dates import month_first_column
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.validate import REASONS
 from safeguarding.schema import CODE_LISTS
 
 #: Problem values looked at when looking for the cause.
 SAMPLE = 200
-_DMY = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})(?:\s.*)?$")
 _MOJIBAKE = ("Ã", "â€", "Â")
 
 
@@ -39,20 +39,14 @@ def _examples(values: pd.Series, n: int = 3) -> str:
 
 
 def _month_first(values: pd.Series) -> str | None:
-    """A layout such as ``%m/%d/%Y`` when day/month/year-shaped values only make sense month first."""
-    seen_month_first, layout = False, None
-    for text in values.astype(str).head(SAMPLE * 5):
-        m = _DMY.match(text)
-        if not m:
-            continue
-        first, second = int(m.group(1)), int(m.group(3))
-        if first > 12 and second <= 12:
-            return None  # a day-first value: the column is not month first
-        if second > 12 and first <= 12 and not seen_month_first:
-            seen_month_first = True
-            sep = m.group(2)
-            layout = f"%m{sep}%d{sep}{'%Y' if len(m.group(4)) == 4 else '%y'}"
-    return layout
+    """A layout such as ``%m/%d/%Y`` when day/month/year-shaped values only make sense month first.
+
+    The same test the conversion applies (:func:`safeguarding.ingest.dates.month_first_column`),
+    on a sample of the rejected values.
+    """
+    sample = pd.unique(values.astype(str).head(SAMPLE * 5))
+    found = month_first_column(np.asarray(sample, dtype=object))
+    return None if found is None else found.layout
 
 
 def _encoding_cause(t: Any, values: pd.Series) -> tuple[str, str] | None:
