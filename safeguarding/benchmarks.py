@@ -7,7 +7,7 @@ Statistics (EES) into one folder (see ``docs/benchmarks.md``) and names it in
     area:
       la_code: "873"          # 3-digit DfE code or 9-character ONS code
     benchmarks:
-      folder: ../shared/benchmarks/dfe
+      folder: data/reference/dfe
 
 :class:`BenchmarkSource` then gives, for one of our indicator codes, a council
 and a year, the council's own published figure, England, its region, its ten

@@ -1,4 +1,9 @@
-"""Shared test fixtures: where ../shared is, and small helpers."""
+"""Test fixtures: the project's own copies of public reference files, and small helpers.
+
+Nothing here (or in any test) reads a path outside the repository: the DfE and
+ONS statistics are in ``data/reference/``, the interchange formats in
+``tests/fixtures/`` (each folder's README gives source, release and licence).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,20 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
+FIXTURES = PROJECT / "tests" / "fixtures"
+REFERENCE = PROJECT / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    """The read-only ../shared folder (benchmarks and formats)."""
-    if not SHARED.exists():
-        pytest.fail(f"../shared not found at {SHARED}: tests read real DfE files from there")
-    return SHARED
+def fixtures() -> Path:
+    """``tests/fixtures``: the CIN census schemas and samples, the Annex A sample, the brief's indicator codes."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """``data/reference``: the DfE and ONS published statistics the demo and the benchmark tests read."""
+    return REFERENCE
 
 
 @pytest.fixture(scope="session")

@@ -31,8 +31,8 @@ SN = "sn_model_2025_wide.csv"
 
 
 @pytest.fixture(scope="module")
-def dfe(shared: Path) -> Path:
-    return shared / "benchmarks" / "dfe"
+def dfe(reference: Path) -> Path:
+    return reference / "dfe"
 
 
 @pytest.fixture(scope="module")

@@ -389,9 +389,11 @@ def test_no_value_of_any_known_setting_gives_a_traceback(tmp_path, key_path):
             assert cfg.section("benchmarks") is not None and cfg.section("report") is not None
 
 
-def test_demo_config_with_shared_benchmarks_folder_loads(project):
+def test_demo_config_reads_benchmarks_shipped_in_the_project(project):
+    """Before, the demo pointed at ../shared, so a clone with nothing beside it had no benchmarks."""
     cfg = load_config(project / "report.yml")
-    assert cfg.section("benchmarks")["folder"] == "../shared/benchmarks/dfe"
+    folder = cfg.resolve(cfg.section("benchmarks")["folder"]).resolve()
+    assert folder.is_relative_to(project.resolve()) and any(folder.glob("c1_*.csv"))
     assert cfg.area_slug == "northwold" and len(cfg.inputs) == 8 and len(cfg.aggregates) == 1
     assert cfg.population[2025] == 28302
 

@@ -1,6 +1,6 @@
 """Cross-check (issue 3, item 5): safeguarding.measures, fed DfE's published counts, reproduces DfE's figures.
 
-For every council and year in the real DfE files in ``../shared/benchmarks/dfe/``
+For every council and year in the real DfE files in ``data/reference/dfe/``
 where the counts and the percentage are all published (not ``c``, ``x``, ``z``,
 ``u``), ``round_half_up(percentage(numerator, denominator), 1)`` must equal
 DfE's published percentage exactly. The files are read here with the csv
@@ -73,8 +73,8 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def dfe(shared: Path) -> Path:
-    return shared / "benchmarks" / "dfe"
+def dfe(reference: Path) -> Path:
+    return reference / "dfe"
 
 
 @pytest.fixture(scope="module")

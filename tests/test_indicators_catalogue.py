@@ -15,8 +15,8 @@ from safeguarding.indicators import CatalogueError, load_catalogue, rag_status
 from safeguarding.indicators.catalogue import BREAKDOWNS, FREQUENCIES, OBA, POLARITIES, STATUSES, UNITS
 
 
-def domain_codes(shared) -> set[str]:
-    text = (shared / "domain.md").read_text(encoding="utf-8")
+def domain_codes(fixtures) -> set[str]:
+    text = (fixtures / "domain_indicators.md").read_text(encoding="utf-8")
     codes = set()
     for line in text.splitlines():
         m = re.match(r"^\| ([A-Z0-9_ /]+) \|", line)
@@ -30,8 +30,8 @@ def domain_codes(shared) -> set[str]:
     return codes
 
 
-def test_every_domain_indicator_is_in_the_catalogue(shared):
-    codes = domain_codes(shared)
+def test_every_domain_indicator_is_in_the_catalogue(fixtures):
+    codes = domain_codes(fixtures)
     assert {"LADO_CONCLUDED_3M", "PF_OPEN", "CPP_REVIEWS_ON_TIME"} <= codes   # the parser works
     cat = load_catalogue()
     missing = codes - set(cat)

@@ -1,4 +1,4 @@
-"""The Annex A preset (format: annex_a) on Ofsted's sample workbook in ../shared/formats/annex_a.
+"""The Annex A preset (format: annex_a) on Ofsted's sample workbook in tests/fixtures/formats/annex_a.
 
 Expected counts and values are read independently with openpyxl.
 """
@@ -22,8 +22,8 @@ TABLES = ("referrals", "s47", "icpc", "cp_plans")
 
 
 @pytest.fixture(scope="module")
-def workbook(shared) -> Path:
-    return shared / "formats" / "annex_a" / "Annex_A_2024_Jan_sample.xlsx"
+def workbook(fixtures) -> Path:
+    return fixtures / "formats" / "annex_a" / "Annex_A_2024_Jan_sample.xlsx"
 
 
 def _sheet(path: Path, name: str) -> list[dict]:

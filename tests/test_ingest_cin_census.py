@@ -1,4 +1,4 @@
-"""The CIN census XML reader (format: cin_census) on the DfE fake samples in ../shared/formats/cin_census.
+"""The CIN census XML reader (format: cin_census) on the DfE fake samples in tests/fixtures/formats/cin_census.
 
 Expected values are computed independently with lxml XPath on the same files,
 never from the reader's own bookkeeping.
@@ -24,13 +24,13 @@ GENDER_2024 = {"1": "M", "2": "F", "0": "U", "9": "U"}
 
 
 @pytest.fixture(scope="module")
-def fake(shared) -> Path:
-    return shared / "formats" / "cin_census" / "fake_CIN_data.xml"
+def fake(fixtures) -> Path:
+    return fixtures / "formats" / "cin_census" / "fake_CIN_data.xml"
 
 
 @pytest.fixture(scope="module")
-def sample(shared) -> Path:
-    return shared / "formats" / "cin_census" / "CIN_Census_2026_sample.xml"
+def sample(fixtures) -> Path:
+    return fixtures / "formats" / "cin_census" / "CIN_Census_2026_sample.xml"
 
 
 def _config(tmp_path: Path, inputs: dict, year: int = 2025) -> object:

@@ -95,9 +95,9 @@ def test_header_row_setting_out_of_range(tmp_path):
     assert info.value.key == "inputs.referrals.header_row"
 
 
-def test_annex_a_sample_header_row_is_found_by_its_column_names(shared):
+def test_annex_a_sample_header_row_is_found_by_its_column_names(fixtures):
     """The real Ofsted Annex A layout (fake data): the header of list 3 (referrals) is found by its names."""
-    path = shared / "formats" / "annex_a" / "Annex_A_2024_Jan_sample.xlsx"
+    path = fixtures / "formats" / "annex_a" / "Annex_A_2024_Jan_sample.xlsx"
     wb = openpyxl.load_workbook(path, read_only=True)
     sheet = next(n for n in wb.sheetnames if "3" in n and "ist" in n)
     rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]

@@ -1,6 +1,6 @@
 """The synthetic CIN census writer (pipeline.py synth --format cin-census) and the census round trip.
 
-The file is validated with lxml against the real DfE schema in ../shared; the
+The file is validated with lxml against the real DfE schema in tests/fixtures; the
 round trip compares the census ingest with the CSV/XLSX ingest of the same
 seed. Their accepted counts are equal except for three differences that the
 formats impose, each counted here independently from the written files:
@@ -73,8 +73,8 @@ def faulty(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def schema(shared):
-    return etree.XMLSchema(etree.parse(str(shared / "formats" / "cin_census" / "CIN_schema_2026.xsd")))
+def schema(fixtures):
+    return etree.XMLSchema(etree.parse(str(fixtures / "formats" / "cin_census" / "CIN_schema_2026.xsd")))
 
 
 def _accepted(result) -> dict[str, int]:
