@@ -306,7 +306,10 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
         if ok.any():
             d, r, m = parse_dates(uniques[ok], date_mode)
             out_u[ok], reason_u[ok], message_u[ok] = d, r, m
-            month_first = month_first_column(uniques[ok]) if date_mode == "auto" else None
+            # a month-first-only value (03/15/2024) never reads day first, so a column that parsed cleanly
+            # cannot be month first: look only when some value failed
+            failed = any(v is not None for v in r)
+            month_first = month_first_column(uniques[ok]) if date_mode == "auto" and failed else None
             if month_first is not None:  # never read such a column day-first, not even in part
                 bad = np.nonzero(ok)[0][month_first.reject]
                 out_u[bad] = np.datetime64("NaT")
