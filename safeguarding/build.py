@@ -35,9 +35,11 @@ from typing import Any
 from safeguarding.config import Config, ConfigError, load_config
 from safeguarding.lock import LockedError, build_lock
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-QUARTO_YML = PROJECT_ROOT / "_quarto.yml"
+#: the project skeleton shipped with the package (links to the repository's ``notebooks/`` and
+#: ``_quarto.yml``, so there is one copy): used when a project folder has no chapters of its own
+SKELETON = Path(__file__).resolve().parent / "_project"
+NOTEBOOK_DIR = SKELETON / "notebooks"
+QUARTO_YML = SKELETON / "_quarto.yml"
 
 #: packages whose versions are recorded in every run log
 RECORDED_PACKAGES = (
@@ -182,6 +184,18 @@ def chapter_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
 
 
+def project_notebooks(cfg: Config) -> Path:
+    """The chapter notebooks' folder: the project's own ``notebooks/`` (beside ``report.yml``), else the package's."""
+    own = cfg.root / "notebooks"
+    return own if chapter_notebooks(own) else NOTEBOOK_DIR
+
+
+def project_quarto_yml(cfg: Config) -> Path:
+    """The publishing settings: the project's own ``_quarto.yml`` (beside ``report.yml``), else the package's."""
+    own = cfg.root / "_quarto.yml"
+    return own if own.is_file() else QUARTO_YML
+
+
 def _new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
@@ -236,10 +250,10 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
     aud = cfg.audience
     already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
-    log_dir = PROJECT_ROOT / "logs" / run_id
+    log_dir = cfg.root / "logs" / run_id  # the project folder is the folder of report.yml
     log_dir.mkdir(parents=True, exist_ok=True)
     logger = _run_logger(run_id, log_dir / "build.log")
-    work = PROJECT_ROOT / "build" / run_id
+    work = cfg.root / "build" / run_id
     work.mkdir(parents=True, exist_ok=True)
     staging = final_dir.parent / f".{final_dir.name}.staging-{run_id}"
 
@@ -388,9 +402,11 @@ def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
                      log_dir: Path | None = None) -> Path:
 
-    notebooks = chapter_notebooks()
+    folder = project_notebooks(cfg)
+    notebooks = chapter_notebooks(folder)
     if not notebooks:
-        raise BuildError("notebooks", f"no chapter notebooks (NN-name.ipynb) found in {NOTEBOOK_DIR}")
+        raise BuildError("notebooks", f"no chapter notebooks (NN-name.ipynb) found in {folder}")
+    logger.info("chapters from %s", folder)
     out_dir = work / "chapters"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = {
@@ -399,16 +415,8 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         "audience": audience,
         "build_dir": str(out_dir),
     }
-    # the kernel runs in the build folder: make sure it imports this package
-    old_path = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *([old_path] if old_path else [])])
-    try:
-        _execute_all(notebooks, out_dir, params, logger, (log_dir or work) / "kernels.log")
-    finally:
-        if old_path is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old_path
+    # the kernels import the installed package (pip install -e .), wherever the project folder is
+    _execute_all(notebooks, out_dir, params, logger, (log_dir or work) / "kernels.log")
     return out_dir
 
 
@@ -502,7 +510,7 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
     }
     report_cfg = cfg.section("report")
     meta.update({k: v for k, v in report_cfg.items() if k in {"title", "subtitle", "author", "date"}})
-    result = publish(chapters, staging, quarto_yml=QUARTO_YML, renderer=renderer, audience=audience,
+    result = publish(chapters, staging, quarto_yml=project_quarto_yml(cfg), renderer=renderer, audience=audience,
                      metadata_overrides=meta)
     record["warnings"].extend(getattr(result, "warnings", []) or [])
     record["renderer_used"] = getattr(result, "renderer", renderer)

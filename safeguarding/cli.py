@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run one sub-command; return its exit status."""
     parser = argparse.ArgumentParser(
-        prog="pipeline.py",
+        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "pipeline.py",  # or 'safeguarding'
         description="Annual review pipeline for children's safeguarding partnerships.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
