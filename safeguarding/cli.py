@@ -16,10 +16,13 @@ from collections.abc import Sequence
 
 #: command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("safeguarding.scaffold", "scaffold a new area's folder: report.yml, notebooks, data/raw/README.md"),
+    "check": ("safeguarding.check", "check the configured inputs' headers and codes, without building"),
     "synth": ("safeguarding.synth.cli", "write a seeded synthetic council (or all of England) to a folder"),
     "ingest": ("safeguarding.ingest.cli", "read, map, validate and pseudonymise the configured inputs"),
     "indicators": ("safeguarding.indicators.cli", "compute every catalogue indicator for every period"),
     "build": ("safeguarding.build", "ingest, indicators, notebooks and publishing in one run"),
+    "benchmarks": ("safeguarding.benchmarks_fetch", "benchmarks fetch: download and check DfE's benchmark files"),
 }
 
 

@@ -506,3 +506,12 @@ def test_no_hidden_or_withheld_small_figure_can_be_worked_out(built):
               & pd.to_datetime(pub["period_end"]).eq(pd.Timestamp("2025-03-31"))].set_index("indicator_id")
     assert key.loc["CPP_OPEN", "marker"] == "" and key.loc["CPP_RATE", "marker"] == "", key.loc[["CPP_OPEN",
                                                                                                   "CPP_RATE"]]
+
+
+def test_the_demo_shows_benchmarks_out_of_the_box(built):
+    """Before, report.yml pointed at ../shared: a fresh clone had ':' for England and no funnel plot."""
+    text = _html_text(built["public"].html)
+    assert "benchmarks not configured" not in text
+    assert re.search(r"compared with England \d", text) and "statistical neighbours" in text
+    page = built["public"].html.read_text(encoding="utf-8")
+    assert page.count("compares with every council in England") >= 2  # the funnel plots' alt text

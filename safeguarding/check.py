@@ -1,0 +1,719 @@
+"""``python pipeline.py check --config report.yml``: what stops, or spoils, a build, before building.
+
+For every configured input the check reads the file with the ingest's own
+readers (:func:`safeguarding.ingest.readers.read_input`, or the national
+format readers for ``format: cin_census`` / ``annex_a``), maps the headers as
+the ingest does (:func:`safeguarding.ingest.mapping.map_columns`) and looks
+only at the headers, the number of non-blank values per column and the
+distinct values of the coded columns. Nothing is pseudonymised, converted or
+written. It lists, grouped by input:
+
+* **blocking**: a file that cannot be read, a required canonical column that
+  is not mapped (with the closest unmapped header, by :mod:`difflib`), a
+  configured header that is not in the file, a configured code that is not a
+  valid code; and aggregate returns that cannot be read;
+* **values not recognised**: every distinct value of a coded column that
+  neither the built-in aliases nor the configured ``codes`` recognise, with
+  its row count and the closest canonical code (the ingest would reject those
+  rows);
+* **headers not mapped** (informational): every source header the ingest does
+  not read, with its number of non-blank values, and the columns dropped as
+  personal or free text.
+
+Each fix is given as a ``report.yml`` snippet to paste under
+``inputs.<table>.columns`` or ``inputs.<table>.codes.<column>``.
+
+Privacy: the output holds only headers, coded values and counts, never a
+child identifier or a date of birth. A header that looks like a value (an
+identifier or a date, as when ``header_row`` points at a data row) is not
+shown; neither is a "coded" value that looks like an identifier or a date,
+or that also occurs in an identifier or date column of the same file, nor
+the values of a coded column that holds too many distinct values to be one
+(a column mapped to the wrong header).
+
+Exit status: 0 when nothing blocks a build, 1 when something does (``--strict``:
+also when values are not recognised), 2 for a configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from safeguarding.config import Config, ConfigError, load_config
+from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.mapping import ColumnMap, code_lookup, compact, header_scorer, is_personal, map_columns
+from safeguarding.ingest.readers import RawTable
+from safeguarding.ingest.validate import NULL_TOKENS, blank_uniques, convert, display, factorize
+from safeguarding.scaffold import yaml_text
+from safeguarding.schema import CODE_LISTS, ENTITIES, Entity, build_aliases, normalise_code_text
+
+#: A coded column with more distinct unrecognised values than this is not listed value by value.
+MAX_VALUES_LISTED = 60
+#: A coded column none of whose values is recognised is not listed value by value above this many.
+WHOLLY_UNKNOWN_LISTED = 25
+#: How close (difflib ratio of compact forms) a header must be to a column's names to be suggested.
+HEADER_CUTOFF = 0.5
+#: How close an unmapped header must be to an unmapped column to be suggested for it.
+GUESS_CUTOFF = 0.6
+#: Indentation of ``inputs.<table>.<section>`` entries in a report.yml laid out like the demo.
+INDENT = {"table": 2, "section": 4, "entry": 6, "code": 8}
+
+#: Text that looks like a value rather than a name: a run of four or more digits, or a date.
+_VALUE_LIKE = re.compile(r"\d{4,}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s*[a-z]{3,9}\s*\d{2,4}", re.I)
+
+
+def looks_like_value(text: str) -> bool:
+    """True when ``text`` looks like an identifier or a date (so it is never printed)."""
+    return bool(_VALUE_LIKE.search(str(text)))
+
+
+@dataclass
+class Finding:
+    """One thing the check found in one input.
+
+    ``kind`` is one of ``unreadable``, ``configured_absent``, ``missing_required``,
+    ``bad_code_setting``, ``unknown_code``, ``hidden_codes``, ``unmapped_header``,
+    ``personal_header``, ``missing_optional``, ``warning``. ``blocking`` findings
+    stop the table (the ingest would not build it).
+    """
+
+    kind: str
+    blocking: bool
+    message: str
+    key: str | None = None
+    column: str | None = None
+    header: str | None = None
+    value: str | None = None
+    count: int | None = None
+    suggestion: str | None = None
+
+
+@dataclass
+class InputCheck:
+    """The check of one ``inputs.<table>``: what was read, what was found and the settings that fix it."""
+
+    table: str
+    file: str
+    spec: dict[str, Any]
+    fmt: str = ""
+    sheet: str | None = None
+    header_row: int | None = None
+    header_detected: bool = False
+    encoding: str | None = None
+    rows: int = 0
+    mapped: dict[str, str] = field(default_factory=dict)
+    headers: list[str] = field(default_factory=list)
+    #: the row read as the header holds values that look like identifiers or dates (so no header is printed)
+    suspect_header: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    #: canonical column -> source header to set under ``columns`` (``replace``: the column is configured already)
+    columns: dict[str, str] = field(default_factory=dict)
+    replace: set[str] = field(default_factory=set)
+    #: optional columns that an unmapped header probably holds (offered commented out)
+    guesses: dict[str, str] = field(default_factory=dict)
+    #: coded column -> {source value: code} to set under ``codes``
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    code_labels: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``inputs.<table>``."""
+        return f"inputs.{self.table}"
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """Findings that stop this table from being built."""
+        return [f for f in self.findings if f.blocking]
+
+    def of(self, *kinds: str) -> list[Finding]:
+        """Findings of the given kinds, in order."""
+        return [f for f in self.findings if f.kind in kinds]
+
+    def snippets(self) -> list[tuple[str, str]]:
+        """``(where, text)`` pairs: where in report.yml to paste, and the YAML lines (indented as in the demo).
+
+        Parent keys that the input does not have yet (``columns:``, ``codes:``,
+        ``codes.<column>:``) are included in the text, and ``where`` names the
+        deepest key that exists.
+        """
+        out: list[tuple[str, str]] = []
+        pad = {k: " " * v for k, v in INDENT.items()}
+        if self.columns or self.guesses:
+            lines = []
+            has_section = "columns" in self.spec and (self.spec.get("columns") is None
+                                                      or isinstance(self.spec.get("columns"), dict))
+            if not has_section:
+                lines.append(f"{pad['section']}columns:")
+            for canon, header in self.columns.items():
+                note = "  # replaces the line already there" if canon in self.replace else ""
+                lines.append(f"{pad['entry']}{canon}: {yaml_text(header)}{note}")
+            for canon, header in self.guesses.items():
+                lines.append(f"{pad['entry']}# {canon}: {yaml_text(header)}  # optional: uncomment to read it")
+            where = f"{self.key}.columns" if has_section else self.key
+            if any(c in self.replace for c in self.columns):
+                where += " (replace the existing line of each column marked)"
+            out.append((where, "\n".join(lines)))
+        codes_spec = self.spec.get("codes")
+        codes_spec = codes_spec if isinstance(codes_spec, dict) else None
+        if self.codes:
+            lines = []
+            if codes_spec is None and "codes" not in self.spec:
+                lines.append(f"{pad['section']}codes:")
+                where = self.key
+            else:
+                where = f"{self.key}.codes"
+            for column, values in self.codes.items():
+                has_column = codes_spec is not None and column in codes_spec
+                if not has_column:
+                    lines.append(f"{pad['entry']}{column}:")
+                for value, code in values.items():
+                    label = self.code_labels.get((column, value), "")
+                    lines.append(f"{pad['code']}{yaml_text(value)}: {yaml_text(code)}"
+                                 + (f"  # {label}" if label else ""))
+                if has_column:  # one existing column: name it exactly
+                    out.append((f"{self.key}.codes.{column}", "\n".join(lines)))
+                    lines = []
+            if lines:
+                out.append((where, "\n".join(lines)))
+        return out
+
+    def settings(self) -> dict[str, Any]:
+        """The suggested settings as data: ``{"columns": {...}, "codes": {column: {value: code}}}``."""
+        out: dict[str, Any] = {}
+        if self.columns:
+            out["columns"] = dict(self.columns)
+        if self.codes:
+            out["codes"] = {c: dict(v) for c, v in self.codes.items()}
+        return out
+
+
+@dataclass
+class AggregateCheck:
+    """The check of one ``aggregates`` entry (partners' counts: no child-level data)."""
+
+    index: int
+    file: str
+    figures: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: int = 0
+    unread: bool = False
+
+    @property
+    def key(self) -> str:
+        """``aggregates[i]``."""
+        return f"aggregates[{self.index}]"
+
+
+@dataclass
+class CheckResult:
+    """Everything :func:`check_inputs` found."""
+
+    config: Config
+    inputs: list[InputCheck]
+    aggregates: list[AggregateCheck] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> bool:
+        """True when at least one table or aggregate return could not be built."""
+        return any(i.blocking for i in self.inputs) or any(a.unread for a in self.aggregates)
+
+    @property
+    def unknown_values(self) -> int:
+        """Number of distinct coded values not recognised (all inputs)."""
+        return sum(len(i.of("unknown_code", "hidden_codes")) for i in self.inputs)
+
+    def exit_status(self, *, strict: bool = False) -> int:
+        """0 when nothing blocks a build; 1 when something does (``strict``: or values are not recognised)."""
+        return 1 if self.blocking or (strict and self.unknown_values) else 0
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """Every suggested setting, ``{table: {"columns": {...}, "codes": {...}}}`` (tables with none left out)."""
+        return {i.table: s for i in self.inputs if (s := i.settings())}
+
+
+# --------------------------------------------------------------------------
+# reading one input
+# --------------------------------------------------------------------------
+
+def _nonblank(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(codes, uniques, ok_u)`` of a raw column: ok_u marks the unique values that are not blank."""
+    codes, uniques, blank_u = factorize(values)
+    if blank_u is None:
+        blank_u = blank_uniques(uniques)
+    return codes, uniques, ~blank_u
+
+
+def _row_mask(codes: np.ndarray, ok_u: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(codes), dtype=bool)
+    present = codes >= 0
+    mask[present] = ok_u[codes[present]]
+    return mask
+
+
+def _value_text(v: Any) -> str:
+    """A raw value as the ingest's code lookup sees it."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return display(v).strip()
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a and b else 0.0
+
+
+def _names(entity: Entity, canon: str, extra: tuple[str, ...] = ()) -> set[str]:
+    return {n for n in (compact(canon), *(compact(a) for a in entity.aliases.get(canon, ())),
+                        *(compact(e) for e in extra)) if n}
+
+
+def closest_header(entity: Entity, canon: str, headers: dict[int, str], extra: tuple[str, ...] = ()
+                   ) -> tuple[int, float] | None:
+    """The position of the header closest to ``canon`` (its name, aliases and ``extra`` names), with its score.
+
+    Only ``headers`` (position -> header) are considered; None when none
+    reaches :data:`HEADER_CUTOFF`.
+    """
+    names = _names(entity, canon, extra)
+    best: tuple[int, float] | None = None
+    for i, h in headers.items():
+        c = compact(h)
+        score = max((_ratio(c, n) for n in names), default=0.0)
+        if score >= HEADER_CUTOFF and (best is None or score > best[1]):
+            best = (i, score)
+    return best
+
+
+def closest_code(code_list: str, value: str) -> tuple[str, float]:
+    """The canonical code closest to ``value``, and how sure (0-1).
+
+    The ingest's own suggestion is used when it has one (``mapping.suggest_code``, where the installed
+    ingest provides it: a DfE group label suggests the group's catch-all code); otherwise the code whose
+    code, label or known spelling is closest by :mod:`difflib`.
+    """
+    from safeguarding.ingest import mapping
+
+    suggest = getattr(mapping, "suggest_code", None)
+    if callable(suggest):
+        hit = getattr(suggest(code_list, value), "code", None)
+        if hit in CODE_LISTS[code_list]:
+            return str(hit), 1.0
+    aliases = build_aliases(code_list)
+    norm = normalise_code_text(value) or str(value).strip().lower()
+    best_code, best = next(iter(CODE_LISTS[code_list])), -1.0
+    for alias, code in aliases.items():
+        score = _ratio(norm, alias)
+        if score > best:
+            best_code, best = code, score
+    return best_code, max(best, 0.0)
+
+
+def _describe_source(chk: InputCheck, raw: RawTable) -> None:
+    chk.fmt = raw.fmt
+    chk.sheet = raw.sheet
+    chk.header_row = raw.header_row or None
+    chk.header_detected = raw.header_detected
+    chk.encoding = raw.encoding
+
+
+def _shown(chk: InputCheck, header: str, position: int) -> str:
+    """A header as printed: blank headers, and every header of a row that looks like data, are described."""
+    if not str(header).strip():
+        return f"(blank header, column {position + 1})"
+    if chk.suspect_header:
+        return f"(column {position + 1}: not shown, the header row looks like data)"
+    return yaml_text(header)
+
+
+def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
+    """Check one configured input: read it, map its headers, look at its coded values (see the module docstring)."""
+    from safeguarding.ingest.formats import read_format
+    from safeguarding.ingest.readers import read_input
+
+    entity = ENTITIES[table]
+    key = f"inputs.{table}"
+    chk = InputCheck(table, str(spec.get("file", "")), spec)
+    path = cfg.resolve(spec["file"])
+    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    codes_spec: dict[str, Any] = dict(spec.get("codes") or {})
+    try:
+        if spec.get("format") is not None:
+            raw, configured, used = read_format(path, entity, spec, configured, key=key)
+            codes_spec = dict(used.get("codes") or {})
+        else:
+            raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
+                             header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
+    except IngestError as exc:
+        chk.findings.append(Finding("unreadable", True, str(exc), key=exc.key or f"{key}.file"))
+        return chk
+    except Exception as exc:  # a damaged file: never a traceback, and never the exception's text (it may quote data)
+        chk.findings.append(Finding("unreadable", True, f"{path}: cannot be read ({type(exc).__name__}); open it in "
+                                    "Excel and save it again as .xlsx or CSV", key=f"{key}.file"))
+        return chk
+    _describe_source(chk, raw)
+    for w in raw.warnings:
+        chk.findings.append(Finding("warning", False, w))
+    headers = list(raw.headers)
+    chk.headers = headers
+    chk.suspect_header = any(looks_like_value(h) for h in headers)
+    if chk.suspect_header:
+        row = f"row {raw.header_row}" if raw.header_row else "the row read as the header"
+        chk.findings.append(Finding(
+            "warning", False, f"{row}, read as the header, holds values that look like identifiers or dates, so "
+            f"no header of this file is shown: set {key}.header_row to the row holding the column names "
+            "(or remove it to find that row automatically)", key=f"{key}.header_row"))
+    _map(chk, entity, raw, headers, configured)
+    _codes(chk, entity, raw, codes_spec)
+    return chk
+
+
+def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], configured: dict[str, str]) -> None:
+    key = chk.key
+    compacts = [compact(h) for h in headers]
+    absent: dict[str, str] = {}
+    present: dict[str, str] = {}
+    for canon, source in configured.items():
+        found = any(h == source.strip() for h in headers) or any(c == compact(source) and c for c in compacts)
+        (present if found else absent)[canon] = source
+    # the ingest's own mapping, with every column optional so that it reports rather than stops
+    relaxed = dataclasses.replace(entity, columns=tuple(dataclasses.replace(c, required=False)
+                                                        for c in entity.columns))
+    where = str(raw.path) + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
+    try:
+        cmap: ColumnMap = map_columns(headers, relaxed, present, where=where, key=key)
+    except IngestError as exc:  # pragma: no cover - configured names are checked by the configuration schema
+        chk.findings.append(Finding("unreadable", True, str(exc), key=exc.key))
+        return
+    if not chk.suspect_header:  # these warnings quote headers
+        chk.findings.extend(Finding("warning", False, w) for w in cmap.warnings)
+    positions = dict(cmap.positions)
+    chk.mapped = {c: headers[i] for c, i in positions.items()}
+    used = set(positions.values())
+    # per-column non-blank counts (and the rows with any value)
+    counts: dict[int, int] = {}
+    any_value = np.zeros(raw.n_rows, dtype=bool)
+    for j, values in enumerate(raw.columns):
+        codes, _, ok_u = _nonblank(values)
+        mask = _row_mask(codes, ok_u)
+        counts[j] = int(mask.sum())
+        any_value |= mask
+    chk.rows = int(any_value.sum())
+    free = {} if chk.suspect_header else {i: h for i, h in enumerate(headers)
+                                          if i not in used and h.strip() and not is_personal(h)}
+    taken: set[int] = set()
+    # configured headers that are not in the file: the ingest stops there
+    for canon, source in absent.items():
+        if canon in positions and not chk.suspect_header:  # a built-in spelling finds it; the setting wins
+            pos, how = positions[canon], "the built-in spellings find it"
+        else:
+            hit = closest_header(entity, canon, {i: h for i, h in free.items() if i not in taken}, (source,))
+            pos, how = (hit[0], "closest header") if hit else (None, "")
+        if pos is not None:
+            taken.add(pos)
+            chk.columns[canon] = headers[pos]
+            chk.replace.add(canon)
+        suggestion = headers[pos] if pos is not None else None
+        tail = (f"; {how}: {_shown(chk, headers[pos], pos)}" if pos is not None else
+                "; the header row looks like data (see the notes)" if chk.suspect_header else
+                "; no header in the file is close: find the column that holds it")
+        chk.findings.append(Finding(
+            "configured_absent", True,
+            f"{key}.columns.{canon} is {yaml_text(source)}, but the file has no such header{tail}",
+            key=f"{key}.columns.{canon}", column=canon, header=source, suggestion=suggestion))
+    # required columns that nothing maps
+    for canon in entity.required:
+        if canon in positions or canon in absent:
+            continue
+        hit = closest_header(entity, canon, {i: h for i, h in free.items() if i not in taken})
+        if hit is not None:
+            taken.add(hit[0])
+            chk.columns[canon] = headers[hit[0]]
+            tail = f"; closest header: {_shown(chk, headers[hit[0]], hit[0])}"
+        else:
+            tail = ("; the header row looks like data (see the notes)" if chk.suspect_header else
+                    "; no header in the file is close: find the column that holds it")
+        chk.findings.append(Finding(
+            "missing_required", True,
+            f"required column {canon} ({_column_kind(entity, canon)}) is not mapped to any header{tail}",
+            key=f"{key}.columns.{canon}", column=canon,
+            suggestion=headers[hit[0]] if hit is not None else None))
+    # headers the ingest does not read
+    unmapped_optional = [c.name for c in entity.columns if not c.required and c.name not in positions
+                         and c.name not in chk.columns and c.name not in absent]
+    for j, h in enumerate(headers):
+        if j in used:
+            continue
+        shown = _shown(chk, h, j)
+        if h.strip() and is_personal(h):
+            n = counts.get(j, 0)
+            chk.findings.append(Finding("personal_header", False,
+                                        f"{shown}" + ("" if raw.fmt == "cin_census" else f": {n:,} non-blank values"),
+                                        header=None if chk.suspect_header else h, count=n))
+            continue
+        note = ""
+        target = next((c for c, s in chk.columns.items() if s == h), None)
+        if target is not None:
+            note = f"; suggested for {target}"
+        elif h.strip() and not chk.suspect_header:
+            guess = None
+            best = 0.0
+            for canon in unmapped_optional:
+                score = max((_ratio(compact(h), n) for n in _names(entity, canon)), default=0.0)
+                if score >= GUESS_CUTOFF and score > best and canon not in chk.guesses:
+                    guess, best = canon, score
+            if guess is not None:
+                chk.guesses[guess] = h
+                note = f"; it may hold the optional column {guess} (offered below, commented out)"
+        chk.findings.append(Finding("unmapped_header", False,
+                                    f"{shown}: {counts.get(j, 0):,} non-blank values{note}",
+                                    header=None if chk.suspect_header else h, count=counts.get(j, 0)))
+    missing = [c for c in unmapped_optional if c not in chk.guesses]
+    if missing:
+        chk.findings.append(Finding("missing_optional", False,
+                                    f"optional column(s) not in the file: {', '.join(missing)} (the report goes "
+                                    "without them)"))
+
+
+def _column_kind(entity: Entity, canon: str) -> str:
+    col = entity.column(canon)
+    return {"id": "an identifier", "date": "a date", "code": f"{col.codes} codes",
+            "codes": f"{col.codes} codes", "bool": "yes/no", "int": "a whole number"}.get(col.kind, "text")
+
+
+def _sensitive_values(entity: Entity, raw: RawTable, positions: dict[str, str], headers: list[str]) -> set[str]:
+    """Distinct texts of the identifier and date columns of this file (never to be printed as codes)."""
+    out: set[str] = set()
+    index = {h: i for i, h in enumerate(headers)}
+    for col in entity.columns:
+        if col.kind in ("id", "date") and col.name in positions:
+            _, uniques, ok_u = _nonblank(raw.columns[index[positions[col.name]]])
+            out.update(_value_text(v).lower() for v in uniques[ok_u])
+    return out
+
+
+def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: dict[str, Any]) -> None:
+    """Distinct values of every mapped coded column that the aliases and ``codes`` settings do not recognise."""
+    if not chk.mapped:
+        return
+    headers = list(raw.headers)
+    index = {h: i for i, h in enumerate(headers)}
+    sensitive: set[str] | None = None
+    for col in entity.columns:
+        if not col.codes or col.name not in chk.mapped:
+            continue
+        key = f"{chk.key}.codes.{col.name}"
+        overrides = codes_spec.get(col.name) if isinstance(codes_spec.get(col.name), dict) else None
+        try:
+            lookup = code_lookup(col.codes, overrides, key=key)
+        except IngestError:
+            valid = CODE_LISTS[col.codes]
+            bad = {s: t for s, t in (overrides or {}).items() if str(t).strip() not in valid}
+            for s, t in bad.items():
+                shown = yaml_text(str(s)) if not looks_like_value(str(s)) else "(a value not shown)"
+                chk.findings.append(Finding(
+                    "bad_code_setting", True,
+                    f"{key}: {shown} is mapped to {yaml_text(str(t))}, which is not a {col.codes} code; use one of: "
+                    f"{', '.join(valid)}", key=key, column=col.name))
+            lookup = code_lookup(col.codes, {s: t for s, t in (overrides or {}).items() if s not in bad}, key=key)
+        header = chk.mapped[col.name]
+        values = raw.columns[index[header]]
+        conv = convert(col.kind, values, lookup=lookup, column=header, key=chk.key)
+        unknown_u = np.nonzero(conv.reason_u == "unknown_code")[0]
+        if not unknown_u.size:
+            continue
+        rows_u = np.bincount(conv.codes[conv.codes >= 0], minlength=len(conv.uniques))
+        # value (or part of a multi-code value) -> rows holding it
+        found: dict[str, int] = {}
+        for u in unknown_u:
+            text = _value_text(conv.uniques[u])
+            if col.kind == "codes":
+                parts = [p.strip() for p in text.replace("|", ";").replace(",", ";").split(";")]
+                parts = [p for p in parts if p.lower() not in NULL_TOKENS and lookup.lookup(p) is None]
+            else:
+                parts = [text]
+            for p in dict.fromkeys(parts):
+                found[p] = found.get(p, 0) + int(rows_u[u])
+        if sensitive is None:
+            sensitive = _sensitive_values(entity, raw, chk.mapped, headers)
+        hidden = {v: n for v, n in found.items() if looks_like_value(v) or v.lower() in sensitive}
+        recognised = bool((~conv.blank_u & np.equal(conv.reason_u, None)).any())
+        # many values, values nearly one per row, none recognised among many, or a personal column:
+        # an identifier, names or free text rather than codes, so no value is shown
+        if (len(found) > MAX_VALUES_LISTED or (len(found) > 20 and sum(found.values()) < 2 * len(found))
+                or (not recognised and len(found) > WHOLLY_UNKNOWN_LISTED) or is_personal(header)
+                or chk.suspect_header):
+            total = sum(found.values())
+            chk.findings.append(Finding(
+                "hidden_codes", False,
+                f"{_shown(chk, header, index[header])} ({col.name}): {len(found):,} different values in {total:,} "
+                f"rows are not {col.codes} codes; they do not look like codes (too many, nearly one per row, or a "
+                "personal column), so none is shown: check that "
+                f"{chk.key}.columns.{col.name} names the right header", key=f"{chk.key}.columns.{col.name}",
+                column=col.name, count=total))
+            continue
+        for value, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])):
+            if value in hidden:
+                chk.findings.append(Finding(
+                    "hidden_codes", False,
+                    f"{_shown(chk, header, index[header])} ({col.name}): a value that looks like an identifier or a "
+                    "date (not shown) "
+                    f"in {n:,} rows is not a {col.codes} code; check that {chk.key}.columns.{col.name} names the "
+                    "right header", key=key, column=col.name, count=n))
+                continue
+            code, score = closest_code(col.codes, value)
+            label = CODE_LISTS[col.codes][code]
+            chk.codes.setdefault(col.name, {})[value] = code
+            chk.code_labels[(col.name, value)] = (f"{label} (closest code: check it)" if score < 0.6
+                                                  else label)
+            chk.findings.append(Finding(
+                "unknown_code", False,
+                f"{_shown(chk, header, index[header])} ({col.name}): {yaml_text(value)} in {n:,} "
+                f"row{'s' if n != 1 else ''} is not a {col.codes} code; closest: {code} ({label})"
+                + ("" if score >= 0.6 else ", a guess: check it"),
+                key=key, column=col.name, value=value, count=n, suggestion=code))
+
+
+# --------------------------------------------------------------------------
+# aggregates
+# --------------------------------------------------------------------------
+
+def check_aggregates(cfg: Config) -> list[AggregateCheck]:
+    """Read each aggregate return as the ingest does (counts only) and say whether it can be read."""
+    if not cfg.aggregates:
+        return []
+    try:
+        from safeguarding.aggregates import read_aggregate_return
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return [AggregateCheck(i, str((s or {}).get("file", "")), errors=["this installation cannot read "
+                                                                           "aggregate returns"], unread=True)
+                for i, s in enumerate(cfg.aggregates)]
+    out = []
+    for i, spec in enumerate(cfg.aggregates):
+        base = cfg.raw_dir
+        f = spec.get("file") if isinstance(spec, dict) else None
+        if isinstance(f, str) and not (cfg.raw_dir / f).exists() and cfg.resolve(f).exists():
+            base = cfg.root
+        frame, issues = read_aggregate_return(spec, base, index=i, default_year=cfg.year)
+        chk = AggregateCheck(i, str(f or ""), figures=len(frame))
+        chk.errors = [str(x.get("message", "")) for x in issues if x.get("severity") == "error"]
+        chk.warnings = sum(1 for x in issues if x.get("severity") != "error")
+        accounting = frame.attrs.get("accounting", [])
+        chk.unread = bool(chk.errors) and not any(a.get("cells_in") for a in accounting)
+        out.append(chk)
+    return out
+
+
+def check_inputs(cfg: Config) -> CheckResult:
+    """Check every configured input and aggregate return of ``cfg`` (nothing is written)."""
+    tables = [t for t in ENTITIES if t in cfg.inputs]
+    return CheckResult(cfg, [check_input(cfg, t, dict(cfg.inputs[t] or {})) for t in tables],
+                       check_aggregates(cfg))
+
+
+# --------------------------------------------------------------------------
+# the printed report
+# --------------------------------------------------------------------------
+
+def _source_line(chk: InputCheck) -> str:
+    bits = [chk.file]
+    if chk.fmt == "cin_census":
+        bits.append("CIN census XML")
+    elif chk.fmt:
+        bits.append(chk.fmt.upper())
+    if chk.sheet:
+        bits.append(f"sheet {chk.sheet!r}")
+    if chk.encoding:
+        bits.append(chk.encoding)
+    if chk.header_row:
+        bits.append(f"header on row {chk.header_row}" + (" (found)" if chk.header_detected else ""))
+    return ", ".join(bits)
+
+
+def format_report(result: CheckResult, *, verbose: bool = False) -> str:
+    """The check as an analyst reads it: one block per input, the fixes as report.yml snippets, a summary."""
+    cfg = result.config
+    lines = [f"Checking {cfg.path} for {cfg.area_name!r}, year {cfg.year_label} (nothing is built or written)", ""]
+    for chk in result.inputs:
+        status = "CANNOT BE BUILT" if chk.blocking else "ok"
+        unread = any(f.kind == "unreadable" for f in chk.findings)
+        size = "" if unread else f": {chk.rows:,} rows"
+        lines.append(f"{chk.key}  [{status}]  {_source_line(chk)}{size}")
+        groups = [
+            ("Blocks the build", ("unreadable", "configured_absent", "missing_required", "bad_code_setting")),
+            ("Values not recognised (map them, or the ingest cannot use them)", ("unknown_code", "hidden_codes")),
+            ("Headers not read", ("unmapped_header",)),
+            ("Never read (personal or free text)", ("personal_header",)),
+            ("Notes", ("missing_optional", "warning")),
+        ]
+        for title, kinds in groups:
+            found = chk.of(*kinds)
+            if found:
+                lines.append(f"  {title}:")
+                lines += [f"    - {f.message}" for f in found]
+        if verbose and chk.mapped:
+            index = {h: i for i, h in reversed(list(enumerate(chk.headers)))}
+            lines.append("  Mapped: " + ", ".join(f"{c} <- {_shown(chk, h, index.get(h, 0))}"
+                                                 for c, h in chk.mapped.items()))
+        if chk.mapped and not chk.of("unreadable", "configured_absent", "missing_required", "bad_code_setting",
+                                      "unknown_code", "hidden_codes"):
+            lines.append(f"  ok: every required column found ({len(chk.mapped)} mapped), every code recognised")
+        for where, text in chk.snippets():
+            lines += [f"  Paste into report.yml under {where}:", "", text, ""]
+        lines.append("")
+    for agg in result.aggregates:
+        status = "CANNOT BE BUILT" if agg.unread else "ok"
+        lines.append(f"{agg.key}  [{status}]  {agg.file}: {agg.figures:,} figures read")
+        for e in agg.errors[:5]:
+            lines.append(f"    - {e}")
+        if len(agg.errors) > 5:
+            lines.append(f"    - and {len(agg.errors) - 5} more error(s)")
+        if agg.warnings:
+            lines.append(f"    {agg.warnings} warning(s): run the ingest for the full list")
+        lines.append("")
+    blocked = [c.table for c in result.inputs if c.blocking] + [a.key for a in result.aggregates if a.unread]
+    n_codes = result.unknown_values
+    n_headers = sum(len(c.of("unmapped_header")) for c in result.inputs)
+    lines.append("Summary:")
+    lines.append(f"  {'cannot be built: ' + ', '.join(blocked) if blocked else 'nothing blocks the build'}")
+    lines.append(f"  {n_codes} value(s) not recognised" + (" (map them: the ingest cannot use them)"
+                                                           if n_codes else ""))
+    lines.append(f"  {n_headers} header(s) not read (informational)")
+    if blocked or n_codes:
+        lines.append(f"Paste the settings above into {cfg.path} and run the check again.")
+    else:
+        lines.append(f"Next: python pipeline.py build --config {cfg.path}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``check`` options to ``parser``."""
+    parser.add_argument("--config", default="report.yml", help="the configuration file (default: report.yml)")
+    parser.add_argument("--year", type=int, default=None, help="override the reporting year (year ending 31 March)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 also when coded values are not recognised")
+    parser.add_argument("--verbose", action="store_true", help="also list which header each column was mapped to")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the check; exit status 0 (nothing blocks a build), 1 (something does) or 2 (configuration error)."""
+    try:
+        cfg = load_config(args.config, year=args.year)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not cfg.inputs and not cfg.aggregates:
+        print(f"error: {cfg.path} configures no inputs; add them under 'inputs:' (see docs/configuration.md)",
+              file=sys.stderr)
+        return 2
+    result = check_inputs(cfg)
+    print(format_report(result, verbose=getattr(args, "verbose", False)))
+    return result.exit_status(strict=getattr(args, "strict", False))
