@@ -450,8 +450,9 @@ def scaffold_area(folder: str | os.PathLike[str], area: str, la_code: str | None
     slug = slugify(name)
     reference = project_root / REFERENCE_SUBDIR
     bench: str | None = None
-    if reference.is_dir() and _is_inside(target, project_root):
-        bench = Path(os.path.relpath(reference.resolve(), target.resolve())).as_posix()
+    if reference.is_dir():  # the shipped DfE release: relative inside the project, absolute elsewhere
+        bench = (Path(os.path.relpath(reference.resolve(), target.resolve())).as_posix()
+                 if _is_inside(target, project_root) else reference.resolve().as_posix())
     result = ScaffoldResult(target, year=year, slug=slug,
                             benchmarks=reference if bench is not None else None)
     files: dict[Path, bytes] = {

@@ -74,9 +74,11 @@ def test_init_writes_an_area_that_loads(tmp_path: Path, capsys: pytest.CaptureFi
     assert cfg.raw["area"]["la_code"] == "873"
     assert cfg.year == latest_complete_year()
     assert set(cfg.inputs) == set(ENTITIES)
-    assert "benchmarks" not in cfg.raw  # outside the project: left commented out, with the instructions
+    # outside the project: the shipped DfE release, by absolute path, so the first build has benchmarks
+    folder = cfg.resolve(cfg.raw["benchmarks"]["folder"])
+    assert folder.is_absolute() and any(folder.glob("c1_*.csv"))
     text = (area / "report.yml").read_text(encoding="utf-8")
-    assert "# benchmarks:" in text and "# population:" in text
+    assert "# population:" in text
     assert f"python pipeline.py check --config {area / 'report.yml'}" in out
     assert "data/raw" in out and "python pipeline.py build" in out
 
