@@ -370,6 +370,12 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
                 "marked 'not available'.",
             )
         record["warnings"].append(f"published without input tables: {names}")
+    # rows kept with a value the code lists do not know: say so on screen, with where the mapping goes
+    report = getattr(result, "report", None) or {}
+    for entry in report.get("inputs") or []:
+        said = [w for w in entry.get("warnings") or [] if "kept with a coded value" in w]
+        if entry.get("rows_kept_with_unknown") and said:
+            record["warnings"].append(f"ingest, {entry.get('table')}: {said[0]}")
     return result
 
 

