@@ -282,3 +282,18 @@ def test_the_build_says_on_screen_when_rows_were_kept_with_an_unknown_code(tmp_p
                               keep_build=False, wait=0.0)
     assert build_module.run(args) == 0
     assert "kept with a coded value not in the code list" in capsys.readouterr().out
+
+
+def test_group_and_sub_labels_are_suggested_the_code_the_demo_maps_by_hand():
+    """Before, 'Health services – GP' got no suggestion and check guessed 2B (Education services)."""
+    from pathlib import Path
+
+    import yaml
+
+    from safeguarding.ingest.mapping import suggest_code
+
+    demo = yaml.safe_load((Path(__file__).resolve().parents[1] / "report.yml").read_text(encoding="utf-8"))
+    by_hand = demo["inputs"]["referrals"]["codes"]["referral_source"]
+    assert len(by_hand) >= 7
+    for label, code in by_hand.items():
+        assert suggest_code("referral_source", label).code == code, label

@@ -217,6 +217,31 @@ class Suggestion:
     reason: str
 
 
+_GROUP_SEPARATOR = re.compile(r"\s+[–—-]\s+|\s*:\s*")
+
+
+def _group_and_part(code_list: str, value: str) -> Suggestion | None:
+    """'Health services – GP': a DfE group, then one of its codes by the part of its label after the colon."""
+    pieces = _GROUP_SEPARATOR.split(value.strip(), maxsplit=1)
+    if len(pieces) != 2 or code_list not in CODE_GROUPS:
+        return None
+    group = code_group(code_list, pieces[0])
+    if group is None:
+        return None
+    codes = CODE_LISTS[code_list]
+    members = {c: normalise_code_text(codes[c].split(":", 1)[-1]) for c, g in CODE_GROUPS[code_list].items()
+               if g == group}
+    part = normalise_code_text(pieces[1])
+    exact = [c for c, label in members.items() if label == part]
+    close = exact or [c for c, label in members.items()
+                      if part and difflib.SequenceMatcher(None, part, label).ratio() >= 0.75]
+    if len(close) == 1:
+        code = close[0]
+        return Suggestion(code, group, f"the DfE group '{group}', then '{pieces[1]}': {code} ({codes[code]})"
+                                       + ("" if exact else "; check it"))
+    return None
+
+
 def suggest_code(code_list: str, value: str) -> Suggestion:
     """Suggest a canonical code for a source value the lookup did not know (never applied automatically).
 
@@ -227,6 +252,9 @@ def suggest_code(code_list: str, value: str) -> Suggestion:
     suggested that code. Otherwise no code is suggested.
     """
     codes = CODE_LISTS[code_list]
+    within = _group_and_part(code_list, str(value))
+    if within is not None:
+        return within
     group = code_group(code_list, value)
     if group is not None:
         members = [c for c, g in CODE_GROUPS[code_list].items() if g == group]
