@@ -56,7 +56,7 @@ TOP_LEVEL_KEYS: tuple[str, ...] = (
 )
 AREA_KEYS: tuple[str, ...] = ("name", "slug", "la_code")
 PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
-BENCHMARKS_KEYS: tuple[str, ...] = ("folder", "ons_file")
+BENCHMARKS_KEYS: tuple[str, ...] = ("folder", "ons_file", "sources")
 PSEUDONYMISATION_KEYS: tuple[str, ...] = ("key_file",)
 INGEST_KEYS: tuple[str, ...] = ("min_date", "max_date")
 REPORT_KEYS: tuple[str, ...] = ("title", "subtitle", "author", "date")
@@ -382,9 +382,25 @@ def _benchmarks(c: _Checker, value: Any) -> None:
     if bench is None:
         return
     c.known_keys(bench, "benchmarks", BENCHMARKS_KEYS)
-    for name in BENCHMARKS_KEYS:
+    for name in ("folder", "ons_file"):
         if bench.get(name) is not None:
             c.input_path(bench[name], f"benchmarks.{name}")
+    if bench.get("sources") is not None:
+        _benchmark_sources(c, bench["sources"])
+
+
+def _benchmark_sources(c: _Checker, value: Any) -> None:
+    """``benchmarks.sources``: download addresses for ``benchmarks fetch``, keyed by its file names."""
+    sources = c.mapping(value, "benchmarks.sources", "sources: {sn: https://.../sn_model_2025_wide.csv}")
+    if sources is None:
+        return
+    from safeguarding.benchmarks_fetch import SOURCE_NAMES  # only when sources are configured (imports pandas)
+
+    c.known_keys(sources, "benchmarks.sources", SOURCE_NAMES, what="benchmark file")
+    for name, url in sources.items():
+        if not (isinstance(url, str) and re.fullmatch(r"https?://\S+", url.strip())):
+            c.add(f"benchmarks.sources.{name}", f"must be a web address starting with https:// (or http://), "
+                                                f"not {describe(url)}")
 
 
 def _targets(c: _Checker, value: Any) -> None:
