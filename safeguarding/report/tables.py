@@ -40,13 +40,17 @@ def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
 
 def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str,
                       count_title: str = "Number", with_percent: bool = True,
-                      total: float | None = None) -> pd.DataFrame:
+                      total: float | None = None, sort: bool = False) -> pd.DataFrame:
     """A breakdown table as shown to the audience: counts, percentages and a total row.
 
     For the public, cells the disclosure-controlled indicator table withholds
     (counts of 1 to 5 and the secondary cells that protect them) show ``c``,
     and so do their percentages. Tables not drawn from the indicator table
     (no ``hidden`` column) are suppressed here with the same rules.
+
+    ``sort`` orders the rows by the *published* figures, largest first, with
+    withheld rows after them in the order given (e.g. the code list's order):
+    sorting by the true counts would tell a reader where a withheld figure lies.
     """
     counts = raw["count"].astype(float).tolist()
     tot = float(raw.attrs.get("total", sum(counts)) if total is None else total)
@@ -74,7 +78,18 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
             else:
                 pcts.append(f"{100.0 * c / tot:.1f}%")
         table["Percent"] = pcts
+    if sort:
+        table = _by_published_value(table, count_title)
     return table
+
+
+def _by_published_value(table: pd.DataFrame, count_title: str) -> pd.DataFrame:
+    """Rows by their published count, largest first (ties in the order given), withheld rows next, Total last."""
+    body, total_row = table.iloc[:-1], table.iloc[-1:]
+    numbers = pd.to_numeric(body[count_title].astype(str).str.replace(",", "", regex=False), errors="coerce")
+    shown = body[numbers.notna()].assign(_n=numbers[numbers.notna()])
+    shown = shown.sort_values("_n", ascending=False, kind="stable").drop(columns="_n")
+    return pd.concat([shown, body[numbers.isna()], total_row], ignore_index=True)
 
 
 def _thousands(v: object) -> str:

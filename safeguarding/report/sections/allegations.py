@@ -21,8 +21,7 @@ def overview(ctx: ReportContext) -> Block:
         raw = breakdown_counts(ctx, "LADO_REFERRALS", breakdown, order=list(labels), labels=labels)
         if raw.empty:
             continue
-        raw = raw.sort_values("count", ascending=False).reset_index(drop=True)
-        b.add(md_table(publish_breakdown(ctx, raw, label_title=title),
+        b.add(md_table(publish_breakdown(ctx, raw, label_title=title, sort=True),
                        caption=f"Allegations referred in {ctx.config.year_label} by {title.lower()}",
                        label=f"lado-{breakdown}"))
         if breakdown == "sector":
@@ -65,7 +64,7 @@ def outcomes_and_actions(ctx: ReportContext) -> Block:
     if raw is not None and not raw.empty:
         b.add("A case can lead to several actions, so the actions add up to more than the number of cases.")
         b.add(md_table(publish_breakdown(ctx, raw, label_title="Action", count_title="Cases",
-                                         with_percent=False),
+                                         with_percent=False, sort=True),
                        caption=f"Actions taken on allegations concluded in {ctx.config.year_label}",
                        label="lado-actions"))
     return b
@@ -79,5 +78,5 @@ def actions_taken(ctx: ReportContext) -> pd.DataFrame | None:
     done = alleg[(alleg.concluded_date >= ctx.year_start) & (alleg.concluded_date <= ctx.year_end)]
     acts = actions[actions.allegation_id.isin(done.allegation_id)]
     counts = acts.groupby("action").allegation_id.nunique().reindex(list(LADO_ACTION)).fillna(0)
-    counts = counts[counts > 0].sort_values(ascending=False)
+    counts = counts[counts > 0]  # in the code list's order: the table sorts by published figures
     return pd.DataFrame({"label": [LADO_ACTION[a] for a in counts.index], "count": counts.to_numpy(float)})

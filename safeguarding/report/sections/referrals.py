@@ -74,8 +74,7 @@ def by_source_and_team(ctx: ReportContext) -> Block:
         if raw.empty:
             b.add(f"Referrals by {title.lower()}: not available in this year's data.")
             continue
-        raw = raw.sort_values("count", ascending=False).reset_index(drop=True)
-        b.add(md_table(publish_breakdown(ctx, raw, label_title=title),
+        b.add(md_table(publish_breakdown(ctx, raw, label_title=title, sort=True),
                        caption=f"Referrals in {ctx.config.year_label} by {title.lower()}",
                        label=f"ref-{breakdown}"))
         if breakdown == "referral_source":
