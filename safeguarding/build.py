@@ -307,6 +307,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
         stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger))
+        for line in publication_lines(record.get("disclosure", {}).get("publication")):
+            echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -403,6 +405,20 @@ def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.
             record["warnings"].append(message)
             logger.warning(message)
     return path
+
+
+def publication_lines(summary: dict | None) -> list[str]:
+    """The disclosure summary as the build prints it: cells published and withheld by level, and withheld headlines."""
+    if not summary:
+        return []
+    lines = ["      published / withheld (c) / not published (x), by level:"]
+    for row in summary.get("by_level", []):
+        lines.append(f"        {row['period_type']:<10} {row['level']:<9} {row['published']:>7,} / "
+                     f"{row['withheld']:>6,} / {row['not_published']:>7,}")
+    withheld = summary.get("headline_withheld", [])
+    lines.append(f"      annual headline figures withheld (reporting year and the year before): {len(withheld)}")
+    lines += [f"        - {w['indicator_id']} ({w['year_end']}): {w['reason']}" for w in withheld]
+    return lines
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,

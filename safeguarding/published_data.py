@@ -80,11 +80,54 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
             shown.loc[hidden, "rag"] = "N/A"
         if "note" in shown.columns:
             shown["note"] = shown["note"].map(safe_note)
+        if stats is not None:
+            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end))
     else:
         shown = suppress_indicator_table(ind, threshold=(0, -1))
     path = suppressed_path(cfg, audience)
     write_atomic(path, lambda tmp: shown.to_parquet(tmp, index=False))
     return path
+
+
+def _small(values: pd.Series) -> pd.Series:
+    v = pd.to_numeric(values, errors="coerce")
+    return (v >= 1) & (v <= 5)
+
+
+def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Timestamp) -> dict:
+    """What the public table publishes and withholds, by level, and every annual headline figure withheld and why.
+
+    ``ind`` is the unsuppressed indicator table and ``shown`` the protected one,
+    row for row. Levels are the period type (year, quarter, month, rolling 12
+    months) and headline (``breakdown == 'all'``) or breakdown. ``withheld``
+    counts cells shown as ``c``; ``not_published`` those outside the
+    publication scope or in a breakdown withheld whole (``x``). The headline
+    list covers the reporting year and the year before: a figure is withheld
+    because it rests on a count of 1 to 5, or to protect a linked small count.
+    """
+    if len(ind) != len(shown):
+        raise ValueError("publication_summary: the protected table must match the indicator table row for row")
+    marker = shown["marker"].astype(str).to_numpy()
+    level = np.where(ind["breakdown"].astype(str).to_numpy() == "all", "headline", "breakdown")
+    frame = pd.DataFrame({"period_type": ind["period_type"].astype(str).to_numpy(), "level": level,
+                          "marker": marker})
+    by_level: list[dict] = []
+    for (period_type, lvl), g in frame.groupby(["period_type", "level"], sort=True):
+        by_level.append({"period_type": period_type, "level": lvl,
+                         "published": int((~g["marker"].isin(["c", "x"])).sum()),
+                         "withheld": int((g["marker"] == "c").sum()),
+                         "not_published": int((g["marker"] == "x").sum())})
+    ends = {pd.Timestamp(year_end), pd.Timestamp(year_end) - pd.DateOffset(years=1)}
+    pick = ((ind["period_type"].astype(str) == "year") & (ind["breakdown"].astype(str) == "all")
+            & pd.to_datetime(ind["period_end"]).isin(ends)).to_numpy() & (marker == "c")
+    rows = ind[pick]
+    small = (_small(rows["numerator"]) | _small(rows["denominator"])
+             | (_small(rows["value"]) & (rows.get("unit", pd.Series("", index=rows.index)).astype(str) == "count")))
+    headline = [{"indicator_id": str(r.indicator_id), "year_end": pd.Timestamp(r.period_end).date().isoformat(),
+                 "reason": "rests on a count of 1 to 5" if is_small else
+                 "withheld to protect a linked count of 1 to 5 (secondary suppression)"}
+                for r, is_small in zip(rows.itertuples(index=False), small.to_numpy(), strict=True)]
+    return {"by_level": by_level, "headline_withheld": headline}
 
 
 def published_table(cfg: Config, audience: str) -> pd.DataFrame:

@@ -515,3 +515,19 @@ def test_the_demo_shows_benchmarks_out_of_the_box(built):
     assert re.search(r"compared with England \d", text) and "statistical neighbours" in text
     page = built["public"].html.read_text(encoding="utf-8")
     assert page.count("compares with every council in England") >= 2  # the funnel plots' alt text
+
+
+def test_run_log_says_what_was_published_and_withheld(built):
+    """The issue: the build prints, and run.json keeps, cells published and withheld by level, and why."""
+    import json
+
+    record = json.loads((built["public"].log_dir / "run.json").read_text(encoding="utf-8"))
+    summary = record["disclosure"]["publication"]
+    protected = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    assert sum(r["published"] + r["withheld"] + r["not_published"] for r in summary["by_level"]) == len(protected)
+    withheld_c = int((protected["marker"].astype(str) == "c").sum())
+    assert sum(r["withheld"] for r in summary["by_level"]) == withheld_c
+    annual = protected[(protected.period_type == "year") & (protected.breakdown == "all")
+                       & (protected.marker.astype(str) == "c")
+                       & (pd.to_datetime(protected.period_end) >= pd.Timestamp("2024-03-31"))]
+    assert sorted(h["indicator_id"] for h in summary["headline_withheld"]) == sorted(annual.indicator_id)
