@@ -74,7 +74,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -362,16 +362,7 @@ def _download(url: str, dest: Path, timeout: float, max_bytes: int = MAX_BYTES) 
         digest = hashlib.sha256()
         size = 0
         with open(dest, "wb") as fh:
-            while True:
-                if time.monotonic() > deadline:
-                    raise FetchError(f"{url}: the download took longer than {timeout:g} seconds and was stopped "
-                                     f"after {size:,} bytes (use --timeout to allow longer)")
-                try:
-                    chunk = resp.read1(CHUNK)  # at most one socket read, so the deadline is checked often
-                except (http.client.IncompleteRead, OSError, http.client.HTTPException) as exc:
-                    raise FetchError(f"{url}: the download was cut off after {size:,} bytes ({exc})") from exc
-                if not chunk:
-                    break
+            for chunk in _chunks(resp, url, deadline, timeout, "download"):
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(f"{url}: more than {max_bytes:,} bytes; stopped (not a benchmark table)")
@@ -385,21 +376,34 @@ def _download(url: str, dest: Path, timeout: float, max_bytes: int = MAX_BYTES) 
         return _Download(size, digest.hexdigest(), _content_disposition_name(resp.headers), resp.geturl())
 
 
+def _chunks(resp: Any, url: str, deadline: float, timeout: float, what: str) -> Iterator[bytes]:
+    """The body of ``resp`` in chunks, one socket read each, so the overall deadline is checked often.
+
+    Raises :class:`FetchError` when the deadline passes or the connection breaks, naming ``what``
+    ('download', 'answer') and the bytes received.
+    """
+    got = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError(f"{url}: the {what} took longer than {timeout:g} seconds and was stopped after "
+                             f"{got:,} bytes (use --timeout to allow longer)")
+        try:
+            chunk = resp.read1(CHUNK)
+        except (http.client.IncompleteRead, OSError, http.client.HTTPException) as exc:
+            raise FetchError(f"{url}: the {what} was cut off after {got:,} bytes ({exc})") from exc
+        if not chunk:
+            return
+        got += len(chunk)
+        yield chunk
+
+
 def _get_json(url: str, timeout: float) -> Any:
     """GET a JSON document (bounded in time and size)."""
     deadline = time.monotonic() + timeout
     resp = _open(url, min(timeout, SOCKET_TIMEOUT))
     with resp:
         buf = io.BytesIO()
-        while True:
-            if time.monotonic() > deadline:
-                raise FetchError(f"{url}: no complete answer within {timeout:g} seconds")
-            try:
-                chunk = resp.read1(CHUNK)  # at most one socket read, so the deadline is checked often
-            except (http.client.IncompleteRead, OSError, http.client.HTTPException) as exc:
-                raise FetchError(f"{url}: the answer was cut off ({exc})") from exc
-            if not chunk:
-                break
+        for chunk in _chunks(resp, url, deadline, timeout, "answer"):
             buf.write(chunk)
             if buf.tell() > MAX_JSON_BYTES:
                 raise FetchError(f"{url}: the answer is larger than {MAX_JSON_BYTES:,} bytes")

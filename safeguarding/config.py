@@ -160,3 +160,14 @@ def load_config(path: str | os.PathLike[str], *, year: int | None = None,
     cfg.processed_dir = Path(os.path.normpath(cfg.resolve(paths.get("processed", "data/processed"))))
     cfg.reports_dir = Path(os.path.normpath(cfg.resolve(paths.get("reports", "reports"))))
     return cfg
+
+
+def load_config_with_inputs(path: str | os.PathLike[str], *, year: int | None = None) -> Config:
+    """:func:`load_config`, and a :class:`ConfigError` when the file configures no input at all.
+
+    For the commands that read the inputs (``ingest``, ``check``).
+    """
+    cfg = load_config(path, year=year)
+    if not cfg.inputs and not cfg.aggregates:
+        raise ConfigError(f"{cfg.path} configures no inputs; add them under 'inputs:' (see docs/configuration.md)")
+    return cfg

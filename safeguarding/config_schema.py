@@ -225,11 +225,17 @@ class _Checker:
 
     # -- shapes ------------------------------------------------------------
 
-    def mapping(self, value: Any, key: str, example: str) -> dict[str, Any] | None:
-        """The mapping at ``key`` ({} when empty), or None (problem recorded) when it is something else."""
+    def mapping(self, value: Any, key: str, example: str, keys: tuple[str, ...] | None = None,
+                what: str = "setting") -> dict[str, Any] | None:
+        """The mapping at ``key`` ({} when empty), or None (problem recorded) when it is something else.
+
+        With ``keys``, every key of the mapping not among them is reported too (:meth:`known_keys`).
+        """
         if value is None:
             return {}
         if isinstance(value, dict):
+            if keys is not None:
+                self.known_keys(value, key, keys, what)
             return value
         self.add(key, f"must be a mapping of settings, not {describe(value)}; write it as {example}")
         return None
@@ -334,10 +340,9 @@ class _Checker:
 # --------------------------------------------------------------------------
 
 def _area(c: _Checker, value: Any) -> None:
-    area = c.mapping(value, "area", "area: {name: Northwold, slug: northwold, la_code: '873'}")
+    area = c.mapping(value, "area", "area: {name: Northwold, slug: northwold, la_code: '873'}", AREA_KEYS)
     if area is None:
         return
-    c.known_keys(area, "area", AREA_KEYS)
     if "name" in area:
         c.text(area["name"], "area.name", "the area's name")
     if area.get("slug") is not None:
@@ -354,10 +359,9 @@ def _area(c: _Checker, value: Any) -> None:
 
 
 def _paths(c: _Checker, value: Any) -> None:
-    paths = c.mapping(value, "paths", "paths: {raw: data/raw, processed: data/processed, reports: reports}")
+    paths = c.mapping(value, "paths", "paths: {raw: data/raw, processed: data/processed, reports: reports}", PATHS_KEYS)
     if paths is None:
         return
-    c.known_keys(paths, "paths", PATHS_KEYS)
     if "raw" in paths:
         c.input_path(paths["raw"], "paths.raw")
     for name in ("processed", "reports"):
@@ -378,10 +382,9 @@ def _population(c: _Checker, value: Any) -> None:
 
 
 def _benchmarks(c: _Checker, value: Any) -> None:
-    bench = c.mapping(value, "benchmarks", "benchmarks: {folder: path/to/dfe/csvs}")
+    bench = c.mapping(value, "benchmarks", "benchmarks: {folder: path/to/dfe/csvs}", BENCHMARKS_KEYS)
     if bench is None:
         return
-    c.known_keys(bench, "benchmarks", BENCHMARKS_KEYS)
     for name in ("folder", "ons_file"):
         if bench.get(name) is not None:
             c.input_path(bench[name], f"benchmarks.{name}")
@@ -430,10 +433,10 @@ def _indicators(c: _Checker, value: Any) -> None:
     if isinstance(value, list):
         _local_list(c, value, "indicators")
         return
-    ind = c.mapping(value, "indicators", "a list of local indicators, or {local: [...], start: YYYY-MM-DD, ...}")
+    ind = c.mapping(value, "indicators", "a list of local indicators, or {local: [...], start: YYYY-MM-DD, ...}",
+                    INDICATORS_KEYS)
     if ind is None:
         return
-    c.known_keys(ind, "indicators", INDICATORS_KEYS)
     if ind.get("local") is not None:
         _local_list(c, ind["local"], "indicators.local")
     for name in INDICATORS_KEYS[1:]:
@@ -454,10 +457,9 @@ def _age_bands(c: _Checker, value: Any) -> None:
 
 def _input(c: _Checker, table: str, value: Any, rules: InputRules) -> None:
     key = f"inputs.{table}"
-    spec = c.mapping(value, key, f"{key}: {{file: data/raw/{table}.csv}}")
+    spec = c.mapping(value, key, f"{key}: {{file: data/raw/{table}.csv}}", rules.keys)
     if spec is None:
         return
-    c.known_keys(spec, key, rules.keys)
     if spec.get("file") is None:
         c.add(f"{key}.file", "is not set; give the extract's path, relative to report.yml")
     else:
@@ -579,19 +581,18 @@ def _aggregates(c: _Checker, value: Any) -> None:
 
 
 def _pseudonymisation(c: _Checker, value: Any) -> None:
-    section = c.mapping(value, "pseudonymisation", "pseudonymisation: {key_file: ~/.config/safeguarding/key}")
+    section = c.mapping(value, "pseudonymisation", "pseudonymisation: {key_file: ~/.config/safeguarding/key}",
+                        PSEUDONYMISATION_KEYS)
     if section is None:
         return
-    c.known_keys(section, "pseudonymisation", PSEUDONYMISATION_KEYS)
     if section.get("key_file") is not None:
         c.input_path(section["key_file"], "pseudonymisation.key_file")
 
 
 def _ingest(c: _Checker, value: Any) -> None:
-    section = c.mapping(value, "ingest", "ingest: {min_date: 2000-01-01, max_date: 2025-03-31}")
+    section = c.mapping(value, "ingest", "ingest: {min_date: 2000-01-01, max_date: 2025-03-31}", INGEST_KEYS)
     if section is None:
         return
-    c.known_keys(section, "ingest", INGEST_KEYS)
     dates = {name: c.date(section[name], f"ingest.{name}") for name in INGEST_KEYS if section.get(name) is not None}
     lo, hi = dates.get("min_date"), dates.get("max_date")
     if lo is not None and hi is not None and lo > hi:
@@ -599,10 +600,9 @@ def _ingest(c: _Checker, value: Any) -> None:
 
 
 def _report(c: _Checker, value: Any) -> None:
-    section = c.mapping(value, "report", "report: {title: ..., subtitle: ..., author: ..., date: ...}")
+    section = c.mapping(value, "report", "report: {title: ..., subtitle: ..., author: ..., date: ...}", REPORT_KEYS)
     if section is None:
         return
-    c.known_keys(section, "report", REPORT_KEYS)
     for name in ("title", "subtitle"):
         if section.get(name) is not None:
             c.text(section[name], f"report.{name}", f"the document's {name}", blank_ok=True)

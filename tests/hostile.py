@@ -9,6 +9,9 @@ must never be asked for anything.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+from pathlib import Path
+
 HOSTILE = [
     "<script>window.__pwned = 1</script>",
     '<img src=x onerror="window.__pwned = 2">',
@@ -37,3 +40,33 @@ def hostile(secret: str, port: int) -> list[str]:
 def shown(text: str) -> str:
     """Text as a reader sees it: invisible break opportunities removed, runs of white space as one space."""
     return " ".join(text.replace("\u200b", "").split())
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._skip += tag in {"style", "script"}
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in {"style", "script"} and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(path: Path) -> str:
+    """The text of a page as a reader sees it."""
+    p = _Text()
+    p.feed(path.read_text(encoding="utf-8"))
+    return shown(" ".join(p.parts))
+
+
+def not_shown_literally(page: Path, strings: list[str]) -> list[str]:
+    """The strings whose text a reader of ``page`` does not see exactly as written (empty = all shown)."""
+    text = html_text(page)
+    return [h for h in strings if shown(h) not in text]

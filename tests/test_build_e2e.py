@@ -509,7 +509,7 @@ def test_no_hidden_or_withheld_small_figure_can_be_worked_out(built):
 
 
 def test_the_demo_shows_benchmarks_out_of_the_box(built):
-    """Before, report.yml pointed at ../shared: a fresh clone had ':' for England and no funnel plot."""
+    """Before, report.yml pointed outside the repository: a fresh clone had ':' for England and no funnel plot."""
     text = _html_text(built["public"].html)
     assert "benchmarks not configured" not in text
     assert re.search(r"compared with England \d", text) and "statistical neighbours" in text

@@ -196,9 +196,9 @@ def test_output_folders_inside_the_project_and_inputs_anywhere_are_accepted(tmp_
     p = project / "report.yml"
     p.write_text(yaml.safe_dump({
         "year": 2025,
-        "paths": {"raw": "../shared/raw", "processed": str(project / "out" / "processed"),
+        "paths": {"raw": "../extracts/raw", "processed": str(project / "out" / "processed"),
                   "reports": "./site/../reports"},
-        "benchmarks": {"folder": "../shared/benchmarks/dfe", "ons_file": "/data/ons.csv"},
+        "benchmarks": {"folder": "../benchmarks/dfe", "ons_file": "/data/ons.csv"},
         "pseudonymisation": {"key_file": "~/.config/safeguarding/pseudonym.key"},
         "inputs": {"referrals": {"file": "/srv/extracts/referrals.csv"}},
         "aggregates": [{"file": "../../returns/police.xlsx"}],
@@ -206,7 +206,7 @@ def test_output_folders_inside_the_project_and_inputs_anywhere_are_accepted(tmp_
     cfg = load_config(p)
     assert cfg.processed_dir == project / "out" / "processed"
     assert cfg.reports_dir == project.resolve() / "reports"
-    assert cfg.raw_dir == project / "../shared/raw"
+    assert cfg.raw_dir == project / "../extracts/raw"
 
 
 def test_a_dotdot_after_a_symlink_cannot_lead_the_output_outside(tmp_path):
@@ -390,7 +390,7 @@ def test_no_value_of_any_known_setting_gives_a_traceback(tmp_path, key_path):
 
 
 def test_demo_config_reads_benchmarks_shipped_in_the_project(project):
-    """Before, the demo pointed at ../shared, so a clone with nothing beside it had no benchmarks."""
+    """Before, the demo pointed outside the repository, so a clone with nothing beside it had no benchmarks."""
     cfg = load_config(project / "report.yml")
     folder = cfg.resolve(cfg.section("benchmarks")["folder"]).resolve()
     assert folder.is_relative_to(project.resolve()) and any(folder.glob("c1_*.csv"))

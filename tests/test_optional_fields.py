@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from safeguarding.config import load_config
+from safeguarding.escape import unescape_markdown
 from safeguarding.indicators import compute_indicators, load_catalogue
 from safeguarding.ingest import run_ingest
 from safeguarding.ingest.cli import summary
@@ -151,7 +152,7 @@ def test_report_lists_each_value_with_counts_and_a_snippet_that_maps_it(tmp_path
     # the same in ingest_report.json, ingest_report.md and on screen
     on_disk = json.loads((tmp_path / "out" / "ingest_report.json").read_text(encoding="utf-8"))
     assert _entry_json(on_disk, "referrals")["unmapped_values"] == e["unmapped_values"]
-    md = (tmp_path / "out" / "ingest_report.md").read_text(encoding="utf-8")
+    md = unescape_markdown((tmp_path / "out" / "ingest_report.md").read_text(encoding="utf-8"))  # as shown
     assert "**4 accepted rows have a coded field recorded as unknown**" in md
     assert "| Source (`referral_source`) | Health services | 2 | 2 | `3F` Health: other |" in md
     assert "| Source (`referral_source`) | Martians | 1 | 1 | none |" in md

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from safeguarding.config import ConfigError, load_config
+from safeguarding.config import ConfigError, load_config_with_inputs
 from safeguarding.ingest.errors import IngestError
 
 
@@ -84,13 +84,9 @@ def run(args: argparse.Namespace) -> int:
     from safeguarding.ingest.core import run_ingest
 
     try:
-        cfg = load_config(args.config, year=args.year)
+        cfg = load_config_with_inputs(args.config, year=args.year)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not cfg.inputs and not cfg.aggregates:
-        print(f"error: {cfg.path} configures no inputs; add them under 'inputs:' (see docs/configuration.md)",
-              file=sys.stderr)
         return 2
     try:
         result = run_ingest(cfg)

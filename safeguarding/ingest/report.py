@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from safeguarding import escape
 from safeguarding.atomic import write_atomic, write_text_atomic
 from safeguarding.ingest import pseudonym
 from safeguarding.ingest.validate import REASONS
@@ -289,14 +290,15 @@ def excel_safe(values: pd.Series) -> pd.Series:
 
 
 def _md_escape(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from the data as it may sit in the ingest report's Markdown: shown literally in any viewer."""
+    return escape.markdown(text).strip()
 
 
 def markdown(report: dict[str, Any]) -> str:
     """The human-readable report for the data-quality appendix."""
     t = report["totals"]
     lines = [
-        f"# Ingest report: {report['area']}, {report['year']}",
+        f"# Ingest report: {_md_escape(report['area'])}, {report['year']}",
         "",
         f"Generated {report['generated']} from `{report['config']}`.",
         "",
