@@ -31,7 +31,7 @@ import html as _html
 import math
 import re
 
-__all__ = ["LONG_WORD", "attribute", "html", "markdown", "plain", "typst", "unescape_markdown"]
+__all__ = ["LONG_WORD", "MARKDOWN_ESCAPED", "attribute", "html", "markdown", "plain", "typst", "unescape_markdown"]
 
 #: Words longer than this get a zero-width space every ``LONG_WORD`` characters.
 LONG_WORD = 30
@@ -43,7 +43,8 @@ _BIDI = {c: None for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *rang
 _SPACE = re.compile(r"[\t\n\r\u2028\u2029\x0b\x0c]+")
 _LONG = re.compile(rf"\S{{{LONG_WORD + 1},}}")
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
-_MD_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+#: a backslash-escaped ASCII punctuation mark in pandoc Markdown (group 1: the mark)
+MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def _text(value: object) -> str:
@@ -86,7 +87,7 @@ def markdown(value: object) -> str:
 
 def unescape_markdown(text: str) -> str:
     """Undo :func:`markdown`'s backslash escapes (for captions that leave pandoc's hands, e.g. Typst strings)."""
-    return _MD_ESCAPED.sub(r"\1", text)
+    return MARKDOWN_ESCAPED.sub(r"\1", text)
 
 
 def html(value: object) -> str:

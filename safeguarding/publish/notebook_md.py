@@ -137,9 +137,6 @@ def _attr_value(text: str) -> str:
     return escape.attribute(text)
 
 
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
 def _plain(text: str) -> str:
     """Markdown inline text as plain text: emphasis and link syntax removed, backslash escapes undone.
 
@@ -152,7 +149,7 @@ def _plain(text: str) -> str:
         held.append(m.group(1))
         return f"\ue000{len(held) - 1}\ue001"
 
-    text = _ESCAPED.sub(hold, text)
+    text = escape.MARKDOWN_ESCAPED.sub(hold, text)
     text = re.sub(r"[*_`]{1,3}([^*_`]+)[*_`]{1,3}", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
     return re.sub("\ue000(\\d+)\ue001", lambda m: held[int(m.group(1))], text)
