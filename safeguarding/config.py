@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -26,6 +26,9 @@ from safeguarding.config_schema import (
     slugify,
     whole_number,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.disclosure.policy import Policy
 
 
 class ConfigError(ValueError):
@@ -82,6 +85,20 @@ class Config:
         """Resolve a path from the file relative to the configuration's folder."""
         p = Path(os.path.expanduser(str(value)))
         return p if p.is_absolute() else (self.root / p)
+
+    @property
+    def disclosure(self) -> Policy:
+        """The disclosure policy for the public audience, from the ``disclosure:`` section (defaults if absent).
+
+        See :class:`safeguarding.disclosure.policy.Policy`; the section was
+        checked when the file was loaded.
+        """
+        from safeguarding.disclosure.policy import Policy
+
+        try:
+            return Policy.from_mapping(self.raw.get("disclosure"))
+        except ValueError as exc:  # pragma: no cover - load_config has checked the section
+            raise ConfigError(f"{self.path}: {exc}") from exc
 
     def section(self, name: str) -> dict[str, Any]:
         """Return a top-level mapping section, or an empty dict."""

@@ -1,14 +1,19 @@
 """The indicator table as published beside the report (CSV and XLSX).
 
-For the public audience the same disclosure rules as the report apply:
-counts from 1 to 5 become ``c``, secondary suppression protects them from
-being recovered from totals, and percentages and rates built on a suppressed
-count are suppressed too. Text cells are written so that no spreadsheet can
-execute them as formulas.
+For the public audience the same disclosure rules as the report apply
+(:mod:`safeguarding.disclosure`, with the ``disclosure:`` settings of
+``report.yml``): counts from 1 to 5 become ``c``, secondary suppression
+protects them from being recovered from totals, and percentages and rates
+built on a suppressed count are suppressed too. What the public table covers
+at all is :mod:`safeguarding.disclosure.scope` (its functions are imported
+here for the callers that know them from this module). Text cells are
+written so that no spreadsheet can execute them as formulas
+(:mod:`safeguarding.publish.writers`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -17,6 +22,8 @@ import pandas as pd
 
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
+from safeguarding.disclosure import Policy, suppress_indicator_table
+from safeguarding.disclosure.scope import publication_scope, sparse_series
 
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
@@ -40,9 +47,12 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     afterwards can only reveal less. Figures outside the scope (rolling 12
     months, older periods) and breakdowns by month or quarter made up mostly
     of counts from 1 to 5 (:func:`sparse_series`) are withheld (``x``) for the
-    public audience, and the report treats them as hidden. The board audience gets
-    the same table formatted but unsuppressed. ``stats``, if given, receives the
-    suppression's figures (see :func:`~safeguarding.disclosure.suppress_indicator_table`).
+    public audience, and the report treats them as hidden. The public rules
+    are the configuration's (``cfg.disclosure``, the ``disclosure:`` section of
+    ``report.yml``). The board audience gets the same table formatted but
+    unsuppressed (:meth:`~safeguarding.disclosure.Policy.unsuppressed`).
+    ``stats``, if given, receives the suppression's figures (see
+    :func:`~safeguarding.disclosure.suppress_indicator_table`).
     """
     ind = pd.read_parquet(cfg.processed_dir / "indicators.parquet")
     try:
@@ -54,15 +64,14 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     except Exception:  # labels only; the table stands without them
         ind["indicator_name"] = ""
         ind["unit"] = ""
-    from safeguarding.disclosure import suppress_indicator_table
-
     if audience == "public":
+        policy = cfg.disclosure
         # figures published nowhere (rolling 12 months, periods outside the publication scope) and breakdowns
         # too sparse to publish are withheld (x) and kept out of the suppression: see publication_scope and
         # sparse_series for why that is safe
-        scope = publication_scope(ind, pd.Timestamp(cfg.year_end))
-        withheld = (~scope | sparse_series(ind, scope)).to_numpy()
-        shown = suppress_indicator_table(ind[~withheld], stats=stats)
+        scope = publication_scope(ind, pd.Timestamp(cfg.year_end), policy)
+        withheld = (~scope | sparse_series(ind, scope, policy)).to_numpy()
+        shown = suppress_indicator_table(ind[~withheld], policy=policy, stats=stats)
         if withheld.any():  # back in the table's order; intervals and RAG are cleared below with the c's
             held = ind[withheld].copy()
             for col in ("numerator", "denominator", "value", "marker"):
@@ -79,22 +88,18 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         if "rag" in shown.columns:
             shown.loc[hidden, "rag"] = "N/A"
         if "note" in shown.columns:
-            shown["note"] = shown["note"].map(safe_note)
+            shown["note"] = shown["note"].map(lambda text: safe_note(text, policy))
         if stats is not None:
-            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end))
+            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy)
     else:
-        shown = suppress_indicator_table(ind, threshold=(0, -1))
+        shown = suppress_indicator_table(ind, policy=Policy.unsuppressed())
     path = suppressed_path(cfg, audience)
     write_atomic(path, lambda tmp: shown.to_parquet(tmp, index=False))
     return path
 
 
-def _small(values: pd.Series) -> pd.Series:
-    v = pd.to_numeric(values, errors="coerce")
-    return (v >= 1) & (v <= 5)
-
-
-def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Timestamp) -> dict:
+def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Timestamp,
+                        policy: Policy | None = None) -> dict:
     """What the public table publishes and withholds, by level, and every annual headline figure withheld and why.
 
     ``ind`` is the unsuppressed indicator table and ``shown`` the protected one,
@@ -103,8 +108,11 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     counts cells shown as ``c``; ``not_published`` those outside the
     publication scope or in a breakdown withheld whole (``x``). The headline
     list covers the reporting year and the year before: a figure is withheld
-    because it rests on a count of 1 to 5, or to protect a linked small count.
+    because it rests on a count of 1 to 5 (the ``policy``'s threshold), or to
+    protect a linked small count.
     """
+    policy = policy if policy is not None else Policy()
+    lo, hi = policy.threshold or (1, 5)
     if len(ind) != len(shown):
         raise ValueError("publication_summary: the protected table must match the indicator table row for row")
     marker = shown["marker"].astype(str).to_numpy()
@@ -121,11 +129,12 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     pick = ((ind["period_type"].astype(str) == "year") & (ind["breakdown"].astype(str) == "all")
             & pd.to_datetime(ind["period_end"]).isin(ends)).to_numpy() & (marker == "c")
     rows = ind[pick]
-    small = (_small(rows["numerator"]) | _small(rows["denominator"])
-             | (_small(rows["value"]) & (rows.get("unit", pd.Series("", index=rows.index)).astype(str) == "count")))
+    unit = rows.get("unit", pd.Series("", index=rows.index)).astype(str)
+    small = (policy.small(rows["numerator"]) | policy.small(rows["denominator"])
+             | (policy.small(rows["value"]) & (unit == "count")))
     headline = [{"indicator_id": str(r.indicator_id), "year_end": pd.Timestamp(r.period_end).date().isoformat(),
-                 "reason": "rests on a count of 1 to 5" if is_small else
-                 "withheld to protect a linked count of 1 to 5 (secondary suppression)"}
+                 "reason": f"rests on a count of {lo} to {hi}" if is_small else
+                 f"withheld to protect a linked count of {lo} to {hi} (secondary suppression)"}
                 for r, is_small in zip(rows.itertuples(index=False), small.to_numpy(), strict=True)]
     return {"by_level": by_level, "headline_withheld": headline}
 
@@ -136,7 +145,7 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
     if not path.exists():
         disclosure_controlled(cfg, audience)
     ind = pd.read_parquet(path)
-    ind = ind[publication_scope(ind, pd.Timestamp(cfg.year_end))].copy()
+    ind = ind[publication_scope(ind, pd.Timestamp(cfg.year_end), cfg.disclosure)].copy()
     cols = [c for c in PUBLISHED_COLUMNS if c in ind.columns]
     extra = [c for c in ("marker", "note") if c in ind.columns and c not in cols]
     out = ind[cols + extra].copy()
@@ -145,185 +154,41 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
     return out.sort_values(["indicator_id", "period_type", "period_start", "breakdown", "breakdown_value"])
 
 
-#: how far back each period type is published, in months before the year end: (headline, breakdowns).
-#: Headline months go back 3 years for the control charts and the seasonal pattern; breakdowns by month
-#: cover the reporting year, which is all the report charts.
-PUBLISHED_SPAN: dict[str, tuple[int, int]] = {"year": (10 * 12, 10 * 12), "quarter": (3 * 12, 3 * 12),
-                                              "month": (3 * 12, 12)}
-
-
-def publication_scope(ind: pd.DataFrame, year_end: pd.Timestamp) -> pd.Series:
-    """Rows published anywhere, in the report or the files (True), by :data:`PUBLISHED_SPAN`.
-
-    Years go back 10 years, quarters 3; months 3 years for headline figures
-    and 1 year for breakdowns; nothing after the year end. Rolling 12-month
-    figures are never published: the one at the year end equals the year, and
-    the others overlap each other, which would let a reader difference
-    suppressed months out of them.
-
-    Disclosure control runs on exactly these rows, so that every relation a
-    reader could use among them (months to quarters and years, breakdowns to
-    headline, stock and flow) is protected, and the groups of linked hidden
-    cells stay small enough for the full check. Rows outside the scope are
-    withheld (``x``) and take no part. That is safe because each rule leaves
-    out whole levels of the table: a reader who combined the relations
-    through unpublished figures would get only relations among published
-    ones that the table states directly (a quarter is the sum of its
-    months whether the months are published or not). The end-to-end test
-    checks this with an attacker that treats the withheld figures as unknowns.
-    """
-    end = pd.to_datetime(ind["period_end"])
-    ptype = ind["period_type"].astype(str)
-    headline = ind["breakdown"].astype(str).eq("all")
-    keep = pd.Series(False, index=ind.index)
-    for name, (head_months, part_months) in PUBLISHED_SPAN.items():
-        after = np.where(headline, year_end - pd.DateOffset(months=head_months),
-                         year_end - pd.DateOffset(months=part_months)).astype("datetime64[ns]")
-        keep |= ptype.eq(name) & (end <= year_end) & (end.to_numpy() > after)
-    return keep
-
-
-#: a breakdown by month or quarter is withheld when more than this share of its counts are from 1 to 5
-SPARSE_SHARE = 0.5
-
-
-def sparse_series(ind: pd.DataFrame, scope: pd.Series) -> pd.Series:
-    """Rows of breakdowns by month or quarter too sparse to publish (True), for the public audience.
-
-    A breakdown (indicator, breakdown, period type) by month or quarter whose
-    counts in the publication scope are mostly (more than :data:`SPARSE_SHARE`)
-    from 1 to 5 would show little but ``c``; protecting its few other cells
-    would cost the figures that matter (the year's table by the same
-    breakdown, the headline). Such a series is withheld (``x``) as a whole,
-    the way a statistician aggregates before suppressing: the year's
-    figures by that breakdown, and the monthly headline, stay. The count is
-    the numerator where the indicator has one, else the value.
-
-    When a withheld series belongs to a stock-flow balance that holds for
-    its breakdown (open = previous open + started - ended), the other series
-    of the balance are withheld with it, since two of them published would
-    give the third away, and so is any series repeating its counts under
-    another indicator (plans started, as the denominator of
-    re-registrations). Any other withheld series takes part in no relation
-    beyond its own sums, which its copies (a denominator repeating plans
-    open, say) state anyway, so its copies stay.
-    """
-    count = pd.to_numeric(ind["numerator"], errors="coerce").fillna(pd.to_numeric(ind["value"], errors="coerce"))
-    candidate = scope & ind["period_type"].astype(str).isin(["month", "quarter"]) & ~ind["breakdown"].astype(
-        str).eq("all")
-    small = count.between(1, 5) & candidate
-    keys = [ind["indicator_id"].astype(str), ind["breakdown"].astype(str), ind["period_type"].astype(str)]
-    share = small.groupby(keys).transform("sum") / candidate.groupby(keys).transform("sum").replace(0, np.nan)
-    out = candidate & share.gt(SPARSE_SHARE).fillna(False)
-    return out | _copies_of(ind[candidate], out[candidate]).reindex(ind.index, fill_value=False)
-
-
-def _balances_that_hold(rows: pd.DataFrame) -> set[tuple[frozenset, str, str]]:
-    """``(family, breakdown, period type)`` for which a stock-flow balance holds in at least one period.
-
-    ``family`` is the set of the balance's three indicators (see
-    :data:`~safeguarding.disclosure.DEFAULT_BALANCES`). Open plans by length
-    of plan, say, do not balance (a plan moves between lengths while open), so
-    withholding plans ended by length need not withhold plans open by length.
-    """
-    from safeguarding.disclosure import DEFAULT_BALANCES
-
-    out: set[tuple[frozenset, str, str]] = set()
-    ends = pd.to_datetime(rows["period_end"])
-    starts = pd.to_datetime(rows["period_start"])
-    for balance in DEFAULT_BALANCES:
-        specs = [spec.partition(":") for spec in balance]
-        family = frozenset(ind for ind, _, _ in specs)
-        frames = []
-        for ind, _, measure in specs:
-            sel = rows["indicator_id"].astype(str).eq(ind)
-            frames.append(pd.DataFrame({
-                "breakdown": rows.loc[sel, "breakdown"].astype(str), "period_type": rows.loc[sel, "period_type"],
-                "value_key": rows.loc[sel, "breakdown_value"].astype(str), "end": ends[sel], "start": starts[sel],
-                "v": pd.to_numeric(rows.loc[sel, measure or "value"], errors="coerce")}))
-        stock, inflow, outflow = frames
-        on = ["breakdown", "period_type", "value_key", "end"]
-        m = stock.merge(inflow[[*on, "v"]], on=on, suffixes=("", "_in")).merge(
-            outflow[[*on, "v"]].rename(columns={"v": "v_out"}), on=on)
-        prev = stock[[*on, "v"]].rename(columns={"end": "prev_end", "v": "v_prev"})
-        m["prev_end"] = m["start"] - pd.Timedelta(days=1)
-        m = m.merge(prev, on=["breakdown", "period_type", "value_key", "prev_end"])
-        ok = (m["v"] - m["v_prev"] - m["v_in"] + m["v_out"]).abs() < 1e-9
-        for bd, pt in m.loc[ok, ["breakdown", "period_type"]].drop_duplicates().itertuples(index=False):
-            out.add((family, str(bd), str(pt)))
-    return out
-
-
-def _copies_of(rows: pd.DataFrame, withheld: pd.Series) -> pd.Series:
-    """Rows of every series tied to a withheld balance series (True), withheld ones included.
-
-    A series is an indicator's rows for one breakdown and period type. A
-    series of a stock-flow balance (:data:`~safeguarding.disclosure.DEFAULT_BALANCES`)
-    that holds for its breakdown in some period (:func:`_balances_that_hold`)
-    is tied to the other two series of the balance and to every series whose
-    counts (numerators, denominators or values, aligned by period and
-    breakdown value) repeat its own. Ties are followed until no series is new.
-    """
-    if rows.empty or not withheld.any():
-        return withheld.copy()
-    keys = ["indicator_id", "breakdown", "period_type"]
-    signatures: dict[tuple, list[tuple]] = {}
-    series_measures: dict[tuple, list[tuple]] = {}
-    for key, g in rows.groupby(keys, sort=False):
-        g = g.sort_values(["period_start", "breakdown_value"])
-        where = tuple(zip(pd.to_datetime(g["period_start"]), g["breakdown_value"].astype(str), strict=True))
-        for measure in ("numerator", "denominator", "value"):
-            v = pd.to_numeric(g[measure], errors="coerce")
-            if v.isna().any() or not (v > 0).any():
-                continue
-            sig = (key[1], key[2], where, tuple(v.round(6).tolist()))
-            signatures.setdefault(sig, []).append(key)
-            series_measures.setdefault(key, []).append(sig)
-    from safeguarding.disclosure import DEFAULT_BALANCES
-
-    families = [{spec.partition(":")[0] for spec in balance} for balance in DEFAULT_BALANCES]
-    present = _balances_that_hold(rows)
-    held = {k for k, g in rows[withheld.to_numpy()].groupby(keys, sort=False)}
-    changed = True
-    while changed:
-        changed = False
-        for key in list(held):
-            linked = []
-            for family in families:
-                if key[0] in family and (frozenset(family), key[1], key[2]) in present:
-                    # a withheld flow or stock of a balance: the rest of the balance, and any copy of its
-                    # counts under another indicator, would give it away
-                    linked += [(member, key[1], key[2]) for member in family]
-                    linked += [other for sig in series_measures.get(key, []) for other in signatures[sig]]
-            for other in linked:
-                if other not in held:
-                    held.add(other)
-                    changed = True
-    idx = pd.MultiIndex.from_frame(rows[keys].astype(str))
-    return pd.Series(idx.isin(list(held)), index=rows.index)
-
-
 def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path]:
-    """Write ``indicators.csv`` and ``indicators.xlsx`` into ``out_dir``; return the paths."""
-    from safeguarding.disclosure import write_csv, write_xlsx
+    """Write ``indicators.csv`` and ``indicators.xlsx`` into ``out_dir``; return the paths.
+
+    The workbook's notes explain the markers in the configured policy's words.
+    """
+    from safeguarding.publish.writers import write_csv, write_xlsx
 
     out_dir.mkdir(parents=True, exist_ok=True)
     table = published_table(cfg, audience)
     csv_path = out_dir / "indicators.csv"
     xlsx_path = out_dir / "indicators.xlsx"
     write_csv(table, csv_path)
-    write_xlsx(table, xlsx_path, sheet_name="Indicators")
+    write_xlsx(table, xlsx_path, sheet_name="Indicators", markers=cfg.disclosure.markers())
     return [csv_path, xlsx_path]
 
 
-_SMALL_IN_TEXT = re.compile(r"(?<![\w.,/-])([1-5])(?![\w.,/%-])")
+@functools.lru_cache(maxsize=8)
+def _small_in_text(lo: int, hi: int) -> re.Pattern[str]:
+    """A stand-alone whole number from ``lo`` to ``hi`` in text (not part of a word, date, decimal or percentage)."""
+    numbers = "|".join(str(n) for n in sorted(range(lo, hi + 1), key=lambda n: (-len(str(n)), n)))
+    return re.compile(rf"(?<![\w.,/-])({numbers})(?![\w.,/%-])")
 
 
-def safe_note(text: object) -> str:
-    """A note with any stand-alone count from 1 to 5 replaced by 'fewer than 6' (public audience)."""
+def safe_note(text: object, policy: Policy | None = None) -> str:
+    """A note with any stand-alone count from 1 to 5 (the ``policy``'s threshold) replaced by 'fewer than 6'.
+
+    For the public audience; the replacement names the number above the threshold.
+    """
     if text is None or (isinstance(text, float) and text != text):
         return ""
-    return _SMALL_IN_TEXT.sub("fewer than 6", str(text))
+    policy = policy if policy is not None else Policy()
+    if policy.threshold is None:
+        return str(text)
+    lo, hi = policy.threshold
+    return _small_in_text(lo, hi).sub(f"fewer than {hi + 1}", str(text))
 
 
 def _attr(cat: object, code: str, name: str) -> str:

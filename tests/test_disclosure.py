@@ -25,13 +25,11 @@ from scipy.optimize import linprog
 
 from safeguarding.disclosure import (
     MARKERS,
-    safe_text,
     small_count_series,
     suppress_indicator_table,
     suppress_table,
-    write_csv,
-    write_xlsx,
 )
+from safeguarding.publish.writers import safe_text, write_csv, write_xlsx
 
 # --------------------------------------------------------------------------- the attacker
 

@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding.config import Config, load_config
-
-SMALL_MAX = 5
+from safeguarding.disclosure.policy import Policy
 
 
 @dataclass
@@ -35,6 +34,8 @@ class ReportContext:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: public audience: (indicator, period type, period end, breakdown, value) -> published strings
     shown: dict[tuple[str, str, pd.Timestamp, str, str], dict[str, str]] | None = None
+    #: the public disclosure rules (the configuration's ``disclosure:`` section)
+    policy: Policy = field(default_factory=Policy)
     _figure_count: int = 0
 
     # ------------------------------------------------------------------ load
@@ -60,7 +61,7 @@ class ReportContext:
         out = Path(build_dir)
         (out / "figures").mkdir(parents=True, exist_ok=True)
         ctx = cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=indicators,
-                  catalogue=catalogue, benchmarks=benchmarks)
+                  catalogue=catalogue, benchmarks=benchmarks, policy=cfg.disclosure)
         if ctx.public:
             ctx.shown = _shown_lookup(cfg)
             # the public report draws only on what is published: rows the disclosure-controlled table
@@ -139,11 +140,12 @@ class ReportContext:
 
     # -------------------------------------------------------- formatting
     def is_small(self, n: Any) -> bool:
-        """True when ``n`` is a count from 1 to 5 that the public audience may not see."""
-        return self.public and _num(n) is not None and 1 <= _num(n) <= SMALL_MAX
+        """True when ``n`` is a count from 1 to 5 (the policy's threshold) that the public audience may not see."""
+        v = _num(n)
+        return self.public and v is not None and self.policy.small(v)
 
     def fmt_count(self, n: Any) -> str:
-        """A count as published: thousands separators, ``c`` for 1-5 in public, ``:`` if missing."""
+        """A count as published: thousands separators, ``c`` for a small count in public, ``:`` if missing."""
         v = _num(n)
         if v is None:
             return ":"
@@ -243,6 +245,12 @@ class ReportContext:
             q = ((ts.month - 4) % 12) // 3 + 1
             return f"Q{q} {fy - 1}-{str(fy)[-2:]}"
         return f"{fy - 1}-{str(fy)[-2:]}"
+
+
+def policy_of(ctx: Any) -> Policy:
+    """The disclosure policy of a report context (the default :class:`Policy` for a stand-in without one)."""
+    policy = getattr(ctx, "policy", None)
+    return policy if isinstance(policy, Policy) else Policy()
 
 
 def fy_label(year: int) -> str:

@@ -2,9 +2,10 @@
 :mod:`safeguarding.charts` in the house style, saved as PNG under the build
 folder and shown as Markdown with a caption and generated alt text.
 
-For the public audience, monthly series with counts from 1 to 5 are
-aggregated to quarters (or left out with a note), so a chart never shows a
-small count that a table would suppress.
+For the public audience, monthly series with counts from 1 to 5 (the
+disclosure policy's threshold, ``ctx.policy``) are aggregated to quarters
+(or left out with a note), so a chart never shows a small count that a
+table would suppress.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding import charts, escape
-from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.markdown import md_figure
 from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
@@ -38,14 +39,15 @@ def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
 def _small(ctx: ReportContext, values: np.ndarray, rows: pd.DataFrame | None = None) -> bool:
     """True when, for the public, a chart of ``values`` would show a withheld figure.
 
-    Withheld means a count from 1 to 5, or (given the indicator-table ``rows``
-    behind the values) any figure the disclosure-controlled table hides,
-    including cells hidden by secondary suppression.
+    Withheld means a count from 1 to 5 (``ctx.policy``), or (given the
+    indicator-table ``rows`` behind the values) any figure the
+    disclosure-controlled table hides, including cells hidden by secondary
+    suppression.
     """
     if not ctx.public:
         return False
     v = np.asarray(values, dtype=float)
-    if bool(((v >= 1) & (v <= 5)).any()):
+    if bool(np.any(policy_of(ctx).small(v))):
         return True
     return rows is not None and bool(ctx.hidden_mask(rows).any())
 
@@ -60,7 +62,7 @@ def _hidden_columns(ctx: ReportContext, sel: pd.DataFrame, table: pd.DataFrame) 
     """Columns (breakdown values) of a pivoted chart table with any withheld cell, before relabelling."""
     if not ctx.public:
         return []
-    small = [c for c in table.columns if ((table[c] >= 1) & (table[c] <= 5)).any()]
+    small = [c for c in table.columns if policy_of(ctx).small(table[c]).any()]
     hidden = sel.loc[ctx.hidden_mask(sel), "breakdown_value"].astype(str).unique().tolist()
     return sorted(set(small) | {c for c in table.columns if str(c) in hidden}, key=str)
 
@@ -70,7 +72,7 @@ def category_bar(ctx: ReportContext, raw: pd.DataFrame, *, title: str, label: st
     data = raw.copy()
     note = ""
     if ctx.public:
-        hidden = data["count"].between(1, 5)
+        hidden = policy_of(ctx).small(data["count"])
         if "hidden" in data.columns:
             hidden |= data["hidden"].astype(bool)
         if hidden.any():

@@ -1,11 +1,12 @@
 """Tables for the chapters, built from the indicator table and suppressed
-for the public audience by :mod:`safeguarding.disclosure`."""
+for the public audience by :mod:`safeguarding.disclosure` (with the
+configuration's disclosure policy, ``ctx.policy``)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.context import ReportContext, fy_label, policy_of
 
 
 def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
@@ -64,7 +65,7 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
         from safeguarding.disclosure import suppress_table
 
         frame = pd.DataFrame({"n": [*counts, tot]})
-        display, _mask = suppress_table(frame, ["n"], total_row=len(counts))
+        display, _mask = suppress_table(frame, ["n"], total_row=len(counts), policy=policy_of(ctx))
         shown = [_thousands(v) for v in display["n"].tolist()[:-1]]
         tot_shown = _thousands(display["n"].tolist()[-1])
     table = pd.DataFrame({label_title: [*raw["label"].tolist(), "Total"], count_title: [*shown, tot_shown]})

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.disclosure.policy import Policy
+from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.stats import verdicts
 
 SPC_MONTHS = 24
@@ -256,19 +257,20 @@ def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
     return verdicts.trend_verdict(verdicts._cap(name), result, polarity=_polarity(ctx, code))
 
 
-def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False) -> str:
+def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False,
+                        policy: Policy | None = None) -> str:
     """A chart title that states the finding: 'Neglect is the largest group: 45% of children on a plan'.
 
     ``raw`` is :func:`safeguarding.report.tables.breakdown_counts`. For the
-    public, when any group is withheld (a count of 1 to 5, or a ``hidden``
-    cell) the title names the largest group shown and gives no share: a share
-    of the whole, or the claim to be the largest of all, would say something
-    about the withheld groups.
+    public, when any group is withheld (a count of 1 to 5, the ``policy``'s
+    threshold, or a ``hidden`` cell) the title names the largest group shown
+    and gives no share: a share of the whole, or the claim to be the largest
+    of all, would say something about the withheld groups.
     """
     if raw.empty or raw["count"].sum() <= 0:
         return f"No {what} in the year"
     if public:
-        hidden = raw["count"].between(1, 5)
+        hidden = (policy if policy is not None else Policy()).small(raw["count"])
         if "hidden" in raw.columns:
             hidden |= raw["hidden"].astype(bool)
         if hidden.any():
@@ -378,6 +380,6 @@ def limitations(ctx: ReportContext) -> list[str]:
     if note:
         out.append(f"Second or subsequent plans: {note}.")
     if ctx.public:
-        out.append("Counts from 1 to 5, and figures from which they could be worked out, are withheld (shown as "
-                   "c) to protect children's privacy.")
+        out.append(f"Counts {policy_of(ctx).threshold_text}, and figures from which they could be worked out, are "
+                   "withheld (shown as c) to protect children's privacy.")
     return out

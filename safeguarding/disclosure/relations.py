@@ -1,0 +1,235 @@
+"""The exact relations a reader can use between the cells of the indicator table.
+
+Each ``add_*`` function finds one kind of relation in the table and adds it,
+as a constraint, to the :class:`~safeguarding.disclosure.secondary.system._System`
+that secondary suppression protects:
+
+1. :func:`add_breakdown_sums`: breakdown values add up to the headline;
+2. :func:`add_period_sums`: months add up to quarters, years and rolling 12
+   months, quarters to years; consecutive rolling windows differ by a month
+   in and a month out;
+3. :func:`add_repeated_counts`: the same count published twice, under two
+   indicators or measures (``REFERRAL_RATE`` numerator and ``REFERRALS``);
+4. :func:`add_shared_stocks`: a stock published for several period types
+   (the figure at a month end is the quarter's and the year's figure too);
+5. :func:`add_balances`: stock-flow balances (open at end = open at the
+   previous end + started - ended), listed in :data:`DEFAULT_BALANCES`.
+
+:func:`indicator_relations` calls them all. Every relation is checked in the
+data before it is used (within :data:`~safeguarding.disclosure.policy.TOLERANCE`):
+a breakdown that does not add up to its headline, because of an unpublished
+"unknown" group, is no constraint.
+
+This module finds relations; it suppresses nothing and sets no costs
+(:mod:`.costs`). Relations with figures published elsewhere (another
+organisation's report) cannot be seen here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.disclosure.policy import TOLERANCE
+from safeguarding.disclosure.secondary.system import _System
+
+#: stock = stock at previous period end + inflow - outflow, checked in the data before use
+DEFAULT_BALANCES: tuple[tuple[str, str, str], ...] = (
+    ("CPP_OPEN:value", "CPP_STARTED:value", "CPP_ENDED:value"),
+    ("PF_OPEN:value", "PF_NEW:value", "PF_ENDED:value"),
+    ("LADO_OPEN:value", "LADO_REFERRALS:value", "LADO_CONCLUDED_1M:denominator"),
+)
+
+#: order in which period types are tried for a stock at the previous period end (balances)
+_TYPE_ORDER = {"month": 0, "quarter": 1, "year": 2}
+
+#: the columns naming one series of an indicator's figures
+_SERIES_KEYS = ["indicator_id", "measure", "breakdown", "breakdown_value"]
+
+
+def indicator_relations(long: pd.DataFrame, system: _System,
+                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES) -> None:
+    """Add every exact relation between the cells of ``long`` to ``system`` (steps 1 to 5 of the module).
+
+    ``long`` has one row per cell (see
+    :func:`safeguarding.disclosure.primary.indicator_cells`): ``cell``,
+    ``measure``, the row's ``indicator_id``, ``period_type``,
+    ``period_start``, ``period_end``, ``breakdown``, ``breakdown_value``
+    and ``v`` (the value). ``balances`` lists stock-flow balances as
+    ``("STOCK:measure", "INFLOW:measure", "OUTFLOW:measure")``.
+    """
+    add_breakdown_sums(system, long)
+    add_period_sums(system, long)
+    wide = _series_table(long)
+    add_repeated_counts(system, wide)
+    add_shared_stocks(system, long)
+    add_balances(system, long, wide, balances)
+
+
+def _add_sums(system: _System, totals: np.ndarray, parts: list[np.ndarray]) -> None:
+    """Add ``total = sum(parts)`` for each total whose parts add up to it in the data."""
+    vals = system.values
+    for t, ps in zip(totals, parts, strict=True):
+        tv, pv = vals[t], vals[ps]
+        if not np.isnan(tv) and not np.isnan(pv).any() and abs(pv.sum() - tv) <= TOLERANCE:
+            n = len(ps)
+            system.add([int(t), *ps.tolist()], [-1.0] + [1.0] * n, [False] + [True] * n)
+
+
+def _pos(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Positions in ``frame`` (from ``groupby.indices``) to positions in its parent (``frame.index``)."""
+    return frame.index.to_numpy()[positions]
+
+
+def add_breakdown_sums(system: _System, long: pd.DataFrame) -> None:
+    """Step 1: the values of each breakdown add up to the headline (``breakdown == "all"``)."""
+    head_keys = ["indicator_id", "measure", "period_type", "period_start"]
+    head = long[long["breakdown"].eq("all")].drop_duplicates(head_keys)
+    parts_df = long[~long["breakdown"].eq("all")]
+    if parts_df.empty or head.empty:
+        return
+    grouped = parts_df.groupby([*head_keys, "breakdown"], sort=False, observed=True)
+    sums = grouped["v"].sum(min_count=1).rename("psum").reset_index()
+    sums["has_nan"] = (grouped["v"].count() < grouped["v"].size()).to_numpy()
+    sums = sums.merge(head[[*head_keys, "cell", "v"]], on=head_keys, how="inner")
+    ok = ~sums["has_nan"] & sums["v"].notna() & (np.abs(sums["psum"] - sums["v"]) <= TOLERANCE)
+    idx = grouped.indices
+    keys = list(sums.loc[ok, [*head_keys, "breakdown"]].itertuples(index=False, name=None))
+    _add_sums(system, sums.loc[ok, "cell"].to_numpy(), [long["cell"].to_numpy()[_pos(parts_df, idx[k])]
+                                                        for k in keys])
+
+
+def _month_number(long: pd.DataFrame) -> np.ndarray:
+    """Months since year 0 of each cell's period start (-1e6 for a start that is not the 1st of a month)."""
+    ps = pd.DatetimeIndex(long["period_start"])
+    return np.where(ps.day == 1, ps.year * 12 + ps.month - 1, -10**6)
+
+
+def add_period_sums(system: _System, long: pd.DataFrame) -> None:
+    """Step 2: shorter periods add up to longer ones; consecutive rolling 12-month windows.
+
+    Months add up to quarters, years and rolling 12 months, quarters to
+    years (flows only: checked in the data, so a stock, which does not add
+    up, takes no part). For rolling windows, ``R(m) - R(m-1) = x(m) - x(m-12)``
+    is made explicit for the line rule.
+    """
+    mon = _month_number(long)
+    keyed = long[[*_SERIES_KEYS, "period_type"]].assign(mon=mon)
+    lookup = {k: c for k, c in zip(keyed.itertuples(index=False, name=None), long["cell"], strict=True)}
+    ends = dict(zip(long["cell"], long["period_end"], strict=True))
+    aligned = mon >= 0
+    with_mon = long.assign(mon=mon)
+    plans = (("quarter", "month", 3, 1), ("year", "month", 12, 1), ("year", "quarter", 4, 3),
+             ("rolling12", "month", 12, 1))
+    for ptype, sub, n, step in plans:
+        big = with_mon[long["period_type"].eq(ptype).to_numpy() & aligned]
+        for row in big[[*_SERIES_KEYS, "mon", "period_end", "cell"]].itertuples(index=False, name=None):
+            key, m, end, cell = row[:4], row[4], row[5], row[6]
+            kids = [lookup.get((*key, sub, m + step * i)) for i in range(n)]
+            if any(k is None for k in kids) or ends[kids[-1]] != end:
+                continue
+            _add_sums(system, np.array([cell]), [np.array(kids)])
+    vals = system.values
+    roll = with_mon[long["period_type"].eq("rolling12").to_numpy() & aligned]
+    for row in roll[[*_SERIES_KEYS, "mon", "cell"]].itertuples(index=False, name=None):
+        key, m, cell = row[:4], row[4], row[5]
+        prev = lookup.get((*key, "rolling12", m - 1))
+        new_m = lookup.get((*key, "month", m + 11))
+        old_m = lookup.get((*key, "month", m - 1))
+        if prev is None or new_m is None or old_m is None:
+            continue
+        cells4 = [int(cell), int(prev), int(new_m), int(old_m)]
+        v = vals[cells4]
+        if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= TOLERANCE:
+            system.add(cells4, [1.0, -1.0, -1.0, 1.0], [False, False, True, True])
+
+
+def _series_table(long: pd.DataFrame) -> pd.DataFrame:
+    """Cell ids with one column per series ``(indicator_id, measure)`` and one row per period and breakdown value."""
+    key_cols = ["period_type", "period_start", "breakdown", "breakdown_value"]
+    return long.pivot_table(index=key_cols, columns=["indicator_id", "measure"], values="cell", aggfunc="first")
+
+
+def add_repeated_counts(system: _System, wide: pd.DataFrame) -> None:
+    """Step 3: the same count published twice (checked series by series; ``wide`` from :func:`_series_table`).
+
+    Two series are tied when they are equal wherever both are present, in at
+    least 3 periods, and not all zero.
+    """
+    vals = system.values
+    series = list(wide.columns)
+    cells_m = wide.to_numpy()
+    has = ~np.isnan(cells_m)
+    vals_m = np.full(cells_m.shape, np.nan)
+    vals_m[has] = vals[cells_m[has].astype(int)]
+    present = ~np.isnan(vals_m)
+    for a in range(len(series)):
+        for b in range(a + 1, len(series)):
+            both = present[:, a] & present[:, b]
+            if both.sum() < 3:
+                continue
+            x, y = vals_m[both, a], vals_m[both, b]
+            if not (x > 0).any() or not np.allclose(x, y, rtol=0, atol=TOLERANCE):
+                continue
+            for k in np.flatnonzero(both):
+                system.add([int(cells_m[k, a]), int(cells_m[k, b])], [1.0, -1.0], [True, True])
+
+
+def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
+    """Step 4: a stock published for several period types is one figure (the month end is the quarter's too).
+
+    Checked indicator by indicator: every aligned pair (same period end and
+    breakdown value) must be equal, and not all zero.
+    """
+    span = long[long["period_type"].isin(["month", "quarter", "year"])]
+    align = ["indicator_id", "measure", "period_end", "breakdown", "breakdown_value"]
+    for short, big in (("month", "quarter"), ("month", "year"), ("quarter", "year")):
+        pairs = span[span["period_type"].eq(short)].merge(span[span["period_type"].eq(big)], on=align,
+                                                          suffixes=("_s", "_b"))
+        pairs = pairs[pairs["v_s"].notna() & pairs["v_b"].notna()]
+        for _, g in pairs.groupby(["indicator_id", "measure"], sort=False):
+            if not (g["v_s"] > 0).any() or not np.allclose(g["v_s"], g["v_b"], rtol=0, atol=TOLERANCE):
+                continue
+            for a, b in zip(g["cell_s"].to_numpy(), g["cell_b"].to_numpy(), strict=True):
+                system.add([int(a), int(b)], [1.0, -1.0], [True, True])
+
+
+def add_balances(system: _System, long: pd.DataFrame, wide: pd.DataFrame,
+                 balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES) -> None:
+    """Step 5: stock-flow balances, ``stock(end) = stock(previous end) + inflow - outflow``, where they hold.
+
+    ``wide`` is :func:`_series_table` of ``long``. The stock at the previous
+    end may be published only under another period type (the month before
+    the first published month is a quarter end and a year end): any of them
+    will do, months first.
+    """
+    vals = system.values
+    end_of = long.set_index("cell")["period_end"]
+
+    def series_of(spec: str) -> pd.Series | None:
+        ind_id, _, measure = spec.partition(":")
+        key = (ind_id, measure or "value")
+        return wide[key] if key in wide.columns else None
+
+    for stock_s, in_s, out_s in balances:
+        stock, inflow, outflow = series_of(stock_s), series_of(in_s), series_of(out_s)
+        if stock is None or inflow is None or outflow is None:
+            continue
+        st = stock.dropna().astype(int)
+        ends = end_of.loc[st.to_numpy()].to_numpy()
+        by_end = {(k[0], k[2], k[3], pd.Timestamp(e)): c for k, c, e in zip(st.index, st, ends, strict=True)}
+        any_end = {}
+        for (_, bd, bv, e), c in sorted(by_end.items(), key=lambda t: _TYPE_ORDER.get(t[0][0], 9)):
+            any_end.setdefault((bd, bv, e), c)
+        for k, c in zip(st.index, st, strict=True):
+            prev_end = pd.Timestamp(k[1]) - pd.Timedelta(days=1)
+            prev = by_end.get((k[0], k[2], k[3], prev_end), any_end.get((k[2], k[3], prev_end)))
+            ci, co = inflow.get(k), outflow.get(k)
+            if prev is None or ci is None or co is None or pd.isna(ci) or pd.isna(co):
+                continue
+            cells = [int(c), int(prev), int(ci), int(co)]
+            v = vals[cells]
+            if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= TOLERANCE:
+                system.add(cells, [1.0, -1.0, -1.0, 1.0], [True] * 4)

@@ -1,0 +1,263 @@
+"""The checks on one group of linked suppressed cells: which cells a reader could pin down.
+
+:func:`_check_group` applies the linear-algebra rule (a cell determined by
+the published cells, found exactly by :mod:`.exact`) and the *bounds rule*:
+a reader knows that a ``c`` is at least 1 (zeros are shown), so a cell whose
+possible values, given everything published, span less than 1 is as good as
+published. Whole-number moves of the null space (:func:`_basis_moves`) and
+linear programmes (:func:`_range_lp`, :func:`_lp_moves`, ``scipy.optimize.linprog``)
+show which cells can move by at least 1. :func:`_residual_rule` is the
+cheap single-relation version for groups too large for the full check.
+
+This module reports pinned cells; it never hides one. Choosing partners is
+:mod:`.partners`; the pass loop is :mod:`.driver`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from safeguarding.disclosure.policy import TOLERANCE, Policy
+from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group
+from safeguarding.disclosure.secondary.system import _System
+
+
+class GroupCheck(NamedTuple):
+    """What :func:`_check_group` found (the first two are bool per column of the group)."""
+
+    #: columns shown safe (a reader cannot pin them down)
+    safe: np.ndarray
+    #: columns a reader can pin down: each needs a partner
+    pinned: np.ndarray
+    #: pinned column -> positions, in ``group.published``, of the published cells it is worked out from
+    #: (None: not traced this pass)
+    blame: dict[int, np.ndarray | None]
+    #: linear programmes solved
+    lps: int
+
+
+def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
+                 todo: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Columns moved by at least 1 by an integer null-space basis vector that fits the bounds.
+
+    For each free column ``f`` the basis vector ``v`` (``v_f = 1``, other free
+    and fixed columns 0, pivots by back-substitution) is computed in floating
+    point, rounded and then checked *exactly*: ``A v = 0`` in integers and
+    ``x + v >= lb`` or ``x - v >= lb`` outside the scaling set (a shortfall in
+    ``S`` is made up by adding ``t x_S``). Such a ``v`` is another table of whole
+    numbers that fits everything published, so every column it changes moves
+    by at least 1. Stops once every column in ``todo`` is shown.
+
+    Returns ``(shown, near)``: ``near`` maps each column of ``todo`` not shown to
+    the columns of the basis vectors through it (where to look for a move).
+    """
+    from scipy.sparse.linalg import splu
+
+    n = group.n
+    A, x, lb = group.A, group.x, group.lb
+    shown = np.zeros(n, dtype=bool)
+    is_piv = np.zeros(n, dtype=bool)
+    is_piv[piv] = True
+    free_cols = np.flatnonzero(~is_piv & ~fixed)
+    Fc = F.tocsc()
+    check = ~scal
+    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0) if piv.size else None
+    supports: list[np.ndarray] = []
+    for start in range(0, free_cols.size, 256):
+        if not (todo & ~shown).any():
+            break
+        chunk = free_cols[start:start + 256]
+        k = chunk.size
+        V = np.zeros((n, k))
+        if lu is not None:
+            rhs = -Fc[:, chunk].toarray()
+            if rhs.any():
+                with np.errstate(all="ignore"):
+                    V[piv] = lu.solve(rhs)
+        V[chunk, np.arange(k)] = 1.0
+        R = np.round(V)
+        ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
+        ok &= ~np.any(A @ R != 0, axis=0)
+        xs = x[check, None]
+        up = np.all(xs + R[check] >= lb[check, None], axis=0)
+        down = np.all(xs - R[check] >= lb[check, None], axis=0)
+        ok &= up | down
+        nz = np.abs(V) > 1e-9
+        shown |= np.any(nz[:, ok], axis=1)
+        supports.extend(np.flatnonzero(nz[:, i]) for i in range(k))
+    near: dict[int, list[np.ndarray]] = defaultdict(list)
+    wanted = todo & ~shown
+    for sup in supports:
+        for c in sup[wanted[sup]]:
+            near[int(c)].append(sup)
+    return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}
+
+
+def _feasible_move(A, low: np.ndarray, d: np.ndarray) -> np.ndarray | None:
+    """Check a move ``d`` from a linear programme: ``A d = 0`` and ``d >= low``; return it, or None.
+
+    A move that rounds to integers is checked exactly (the coefficients are
+    small integers, so the products are exact in floating point). A
+    fractional move is accepted within a relative tolerance of 1e-9.
+    """
+    r = np.round(d)
+    if np.all(A @ r == 0) and np.all(r >= low):
+        return r
+    scale = 1.0 + float(np.max(np.abs(d), initial=0.0))
+    if np.max(np.abs(A @ d), initial=0.0) <= 1e-9 * scale and np.all(d >= low - 1e-9 * scale):
+        return d
+    return None
+
+
+
+def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None) -> tuple[float, float, list]:
+    """Smallest and largest move of column ``j`` (as ``(low, high)``), over ``cols`` only (others held).
+
+    Holding the other columns at their true values keeps every move found a
+    move of the whole group (every constraint touching ``cols`` is kept).
+    Returns the checked moves found too (each as ``(columns, d)``).
+    """
+    from scipy.optimize import linprog
+
+    A, x, lb = group.A, group.x, group.lb
+    if cols is None:
+        cols = np.arange(group.n)
+    sub = A[:, cols]
+    sub = sub[np.diff(sub.indptr) > 0]
+    low = np.where(scal[cols], -np.inf, (lb - x)[cols])
+    bounds = np.c_[low, np.full(cols.size, np.inf)]
+    jj = int(np.searchsorted(cols, j))
+    ends, moves = [], []
+    for s in (1.0, -1.0):
+        obj = np.zeros(cols.size)
+        obj[jj] = s
+        res = linprog(obj, A_eq=sub, b_eq=np.zeros(sub.shape[0]), bounds=bounds, method="highs")
+        if res.status == 3:  # unbounded: the cell can move without limit
+            ends.append(-s * np.inf)
+            continue
+        d = _feasible_move(sub, low, res.x) if res.status == 0 else None
+        if d is not None:
+            moves.append((cols, d))
+        ends.append(0.0 if d is None else float(d[jj]))
+    return ends[0], ends[1], moves
+
+
+def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[int, np.ndarray],
+              policy: Policy) -> tuple[np.ndarray, int]:
+    """Columns in ``todo`` whose feasible range, by linear programming, is at least 1 wide; bool.
+
+    Cells of the scaling set may go below their bound (``t x_S`` makes up the
+    shortfall). Each undecided column first gets its smallest and largest
+    value over the columns ``near`` it (at most ``policy.max_local_lps``
+    columns per call), then, for at most ``policy.max_single_lps`` columns,
+    over the whole group. Every move found also shows the other columns it
+    shifts by at least 1. Columns still undecided stay unshown
+    (over-suppression only). Returns ``(wide, linear programmes solved)``.
+    """
+    wide = np.zeros(group.n, dtype=bool)
+    lps = 0
+    for tries, scope in ((policy.max_local_lps, "near"), (policy.max_single_lps, "all")):
+        for j in np.flatnonzero(todo & ~wide)[:tries]:
+            if wide[j]:
+                continue
+            cols = None
+            if scope == "near":
+                cols = near.get(int(j))
+                if cols is None or cols.size > 3000:
+                    continue
+            lo, hi, moves = _range_lp(group, scal, int(j), cols)
+            lps += 2
+            for c, d in moves:
+                wide[c[np.abs(d) >= 1 - 1e-9]] = True
+            if hi - lo >= 1 - 1e-9:
+                wide[j] = True
+    return wide & todo, lps
+
+
+def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck:
+    """Rules 2 and 3 on one group: a :class:`GroupCheck` (``safe``, ``pinned``, ``blame``, ``lps``).
+
+    ``known``: columns already shown safe (suppressing more cells never makes
+    a safe cell unsafe, since every table that fitted before still fits).
+    ``blame`` maps a pinned column to the positions, in ``group.published``,
+    of the published cells through which a reader works it out.
+
+    1. Columns in the scaling set ``S`` (:meth:`_Group.scaling_set`) are safe:
+       they can grow without limit. They also make up any shortfall below
+       their bounds (add ``t x_S``), so for the others they are unconstrained.
+    2. Exact elimination (:class:`_Echelon`) first of ``S``, then of the cells
+       above their bound, leaves the relations among the at-bound cells; one
+       linear programme on those (:func:`_cone_fixed`) finds the at-bound
+       cells that cannot move at all. With those fixed, the rest of the
+       elimination and a modular back-substitution find the cells whose unit
+       vector lies in the row space (rule 2): any other cell moves, since a
+       null-space move plus a large multiple of the programme's direction
+       (and of ``x_S``) stays feasible. Fixed and determined cells are pinned.
+    3. If nothing is pinned, the bounds rule proper: every other column must
+       move by at least 1 in some table that fits; shown with integer
+       null-space basis vectors (:func:`_basis_moves`), then linear programmes
+       (:func:`_lp_moves`). Columns not shown are pinned too.
+    """
+    from scipy import sparse
+
+    A, x, lb = group.A, group.x, group.lb
+    n = group.n
+    safe = known | (x == 0)  # a hidden true zero needs no protection of its own: 0 is published anyway
+    none = np.zeros(n, dtype=bool)
+    if A.shape[0] == 0:
+        return GroupCheck(np.ones(n, dtype=bool), none, {}, 0)
+    scal = group.scaling_set()
+    safe |= scal
+    if safe.all():
+        return GroupCheck(safe, none, {}, 0)
+    at = (x - lb < TOLERANCE) & ~scal
+    npub = group.published.size
+    klass = np.r_[np.where(scal, 0, np.where(at, 2, 1)), np.full(npub, 3)]
+    ech = _Echelon(sparse.hstack([A, group.P], format="csr"), klass)
+    ech.run(1)
+    at_cols = np.flatnonzero(at)
+    fixed = np.zeros(n, dtype=bool)
+    fixed[at_cols[_cone_fixed(ech.residual(at_cols))]] = True
+    ech.drop(np.flatnonzero(fixed))
+    ech.run(2)
+    movable = ech.free(np.r_[fixed, np.ones(npub, dtype=bool)])[:n]
+    pinned = ~movable & ~safe
+    piv, U, F, P = ech.blocks(n)
+    if pinned.any():
+        return GroupCheck(safe, pinned, _blame(piv, U, P, pinned, policy.max_blame), 0)
+    shown, near = _basis_moves(group, piv, U, F, fixed, scal, ~safe)
+    safe |= shown
+    lps = 0
+    if not safe.all():
+        wide, lps = _lp_moves(group, scal, ~safe, near, policy)
+        safe |= wide
+    return GroupCheck(safe, ~safe, {}, lps)
+
+
+
+
+def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:
+    """Cheap bounds rule for groups too large to check: in a sum whose hidden parts must all be at their bound.
+
+    Finds the cells of a single relation whose hidden parts, all with the same
+    coefficient, add up to no more than their lower bounds (each ``c`` at least
+    1): a reader then knows every one of them. Relations combined with others
+    are not examined (that is what the full check does).
+    """
+    out = []
+    for k in cons:
+        idx, coef, _ = system.constraints[k]
+        hid = suppressed[idx]
+        if hid.sum() < 2 or hid.sum() == len(idx):
+            continue
+        if not np.all(coef[hid] == coef[hid][0]):
+            continue
+        rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
+        lbs = np.where(system.values[idx][hid] >= 1, 1.0, 0.0)
+        if rest <= lbs.sum() + TOLERANCE:
+            out.append(int(idx[hid][0]))
+    return out

@@ -1,0 +1,182 @@
+"""The pass loop of secondary suppression: hide partners until no suppressed cell can be worked out.
+
+Starting from the primary cells, :func:`protect` repeats, until nothing
+changes:
+
+1. **line rule** (:func:`~.partners._line_rule`): any constraint holding
+   exactly one suppressed cell would give that cell away by subtraction, so
+   the cheapest non-zero published cell of that constraint is suppressed as
+   well;
+2. **linear-algebra rule** and 3. **bounds rule** (:func:`~.bounds._check_group`),
+   group by group of linked suppressed cells: a cell determined by the
+   published cells, or pinned to a range narrower than 1 given that a ``c``
+   is at least 1, gets a partner (:mod:`.partners`), preferably among the
+   published cells it is worked out from.
+
+A cell shown safe stays safe: suppressing more cells only adds tables that
+fit what is published. A group larger than the policy's ``max_exact`` gets
+only the single-relation rule (:func:`~.bounds._residual_rule`) and is
+reported, with a warning, as unverified.
+
+This module runs the loop and counts what it did (:class:`SecondaryReport`);
+the rules themselves are in :mod:`.partners`, :mod:`.bounds` and
+:mod:`.exact`, and the relations it protects against come from
+:mod:`safeguarding.disclosure.relations`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from safeguarding.disclosure.policy import Policy
+from safeguarding.disclosure.secondary.bounds import GroupCheck, _check_group, _residual_rule
+from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.partners import _best, _far_partners, _give_partners, _line_rule
+from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
+
+log = logging.getLogger(__name__)
+
+#: passes after which the loop gives up (it has always converged in a few dozen)
+MAX_PASSES = 10_000
+
+
+@dataclass
+class SecondaryReport:
+    """What :func:`protect` did.
+
+    Attributes:
+        suppressed: True for every suppressed cell, primary and secondary.
+        passes: passes of the loop.
+        largest_group: cells in the largest group of linked suppressed cells checked.
+        lps: linear programmes solved (bounds rule).
+        unprotected: pinned cells for which no partner was found.
+        unverified_groups: groups over ``max_exact`` cells in the last pass
+            (checked only relation by relation).
+        unverified_cells: the cells of those groups.
+    """
+
+    suppressed: np.ndarray
+    passes: int = 0
+    largest_group: int = 0
+    lps: int = 0
+    unprotected: int = 0
+    unverified_groups: int = 0
+    unverified_cells: int = 0
+
+    def stats(self) -> dict[str, int]:
+        """The figures as the ``stats`` dict of :func:`~safeguarding.disclosure.suppress_indicator_table`."""
+        return {"passes": self.passes, "largest_group": self.largest_group, "lps": self.lps,
+                "unprotected": self.unprotected, "unverified_groups": self.unverified_groups,
+                "unverified_cells": self.unverified_cells}
+
+
+def protect(system: _System, primary: np.ndarray, policy: Policy | None = None) -> SecondaryReport:
+    """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
+
+    ``primary`` (bool per cell) is not changed. Limits and costs come from
+    ``policy`` (default :class:`~safeguarding.disclosure.policy.Policy`).
+    """
+    policy = policy if policy is not None else Policy()
+    suppressed = primary.copy()
+    by_cell = system.by_cell()
+    inc = _incidence(system)
+    coef = _coefficients(system)
+    is_eq = system.equalities()
+    shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
+    tries: dict[int, int] = {}  # cheaper, farther partners given to each pinned cell (_give_partners)
+    report = SecondaryReport(suppressed=suppressed)
+    for _ in range(MAX_PASSES):
+        report.passes += 1
+        _line_rule(system, suppressed, inc)
+        added = False
+        deferred: list[int] = []  # pinned cells still without a partner
+        later: list[int] = []  # pinned cells left for the next pass (a partner for them may already be in)
+        large: list[int] = []  # sizes of the groups too large for the full check
+        for cells, cons in _components(system, suppressed, inc):
+            cells_a = np.asarray(cells, dtype=int)
+            if shown[cells_a].all():
+                continue
+            report.largest_group = max(report.largest_group, len(cells))
+            if len(cells) > policy.max_exact:
+                large.append(len(cells))
+                before = int(suppressed.sum())
+                deferred.extend(_give_partners(system, _residual_rule(system, cells, cons, suppressed),
+                                               suppressed, by_cell, policy, tries))
+                added = added or int(suppressed.sum()) > before
+                continue
+            group = _Group(system, cells, cons, coef, is_eq, suppressed)
+            known = np.zeros(group.n, dtype=bool)
+            known[group.col[shown[cells_a]]] = True
+            check = _check_group(group, known, policy)
+            report.lps += check.lps
+            shown[cells_a[check.safe[group.col]]] = True
+            if not check.pinned.any():
+                continue
+            found, stuck = _partners_for_group(system, group, check, suppressed, by_cell, policy, tries, later)
+            added = added or found
+            deferred.extend(stuck)
+        if not added and (deferred or later):  # nothing else moved: search further for the cells left over
+            deferred += later
+            stuck = _far_partners(system, deferred, suppressed, by_cell)
+            added = len(stuck) < len(deferred)
+            deferred = stuck
+        if not added:
+            _finish(report, deferred, large, policy)
+            return report
+    raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+
+
+def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppressed: np.ndarray,
+                        by_cell: Mapping[int, list[int]], policy: Policy, tries: dict[int, int],
+                        later: list[int]) -> tuple[bool, list[int]]:
+    """Partners for a group's pinned cells; ``(any added, cells still without one)``.
+
+    A partner is taken among the published cells a pinned cell is worked out
+    from; one partner serves every pinned cell that depends on it (the next
+    pass checks again), so cells sharing a taken source, or not traced this
+    pass, are appended to ``later``. Cells whose sources are all hidden get
+    one from their relations (:func:`~.partners._give_partners`).
+    """
+    added = False
+    taken: set[int] = set()
+    others = np.zeros(group.n, dtype=bool)
+    blame = check.blame
+    for j in np.flatnonzero(check.pinned):
+        if int(j) in blame and blame[int(j)] is None:  # not traced this pass
+            later.append(int(group.cells[group.col == j][0]))
+            continue
+        pubs = group.published[blame.get(int(j), np.zeros(0, dtype=int))]
+        if taken.intersection(pubs.tolist()):
+            later.append(int(group.cells[group.col == j][0]))
+            continue
+        best = _best(system, pubs[~suppressed[pubs]])
+        if best is None:
+            others[j] = True
+            continue
+        suppressed[best] = True
+        taken.add(best)
+        added = True
+    stuck: list[int] = []
+    if others.any():
+        cells_p = group.cells_of(others)
+        stuck = _give_partners(system, cells_p, suppressed, by_cell, policy, tries)
+        added = added or len(stuck) < len(cells_p)
+    return added, stuck
+
+
+def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy) -> None:
+    """Record the last pass's leftovers in ``report`` and warn about them."""
+    if deferred:  # pragma: no cover - every cell linked to them is already hidden
+        log.warning("secondary suppression: %d suppressed cells could not be protected: every cell linked "
+                    "to them is already suppressed", len(deferred))
+    report.unprotected = len(deferred)
+    report.unverified_groups = len(large)
+    report.unverified_cells = int(sum(large))
+    if large:
+        log.warning("secondary suppression: %d groups of linked suppressed cells (%d cells, the largest %d) are "
+                    "larger than MAX_EXACT=%d (disclosure.max_exact) and were checked only relation by relation",
+                    len(large), sum(large), max(large), policy.max_exact)

@@ -1,0 +1,307 @@
+"""Exact linear algebra on one group of linked suppressed cells: can a reader work a cell out?
+
+A reader who sees the published cells of a group's constraints knows every
+other table of whole numbers that fits them. :class:`_Group` is that view
+of one group (its constraint matrix over the suppressed cells, their true
+values and the bounds a reader knows). :class:`_Echelon` eliminates in exact
+integer arithmetic, so a cell whose unit vector lies in the row space of the
+constraints (determined by them: *linear-algebra rule*) is found without
+rounding; :func:`_cone_fixed` finds the cells held at their bound by the
+others; :func:`_blame` traces a determined cell to the published cells it is
+worked out from, to guide the choice of a partner.
+
+This module answers questions about a group; it hides nothing. The bounds
+rule (whether a cell can move by at least 1) is :mod:`.bounds`; choosing
+partners is :mod:`.partners`; the pass loop is :mod:`.driver`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from safeguarding.disclosure.secondary.system import _System
+
+
+class _Group:
+    """One group of linked suppressed cells as a reader sees it.
+
+    A reader's alternative values for the group are ``x + d`` with ``A d = 0``
+    (the published cells of each constraint are constants) and ``x + d >= lb``.
+    Cells tied by an equality constraint (the same count published twice) share
+    a column: ``col[i]`` is the column of ``cells[i]``. ``A`` (sparse CSR, integer
+    coefficients) holds every other constraint of the group restricted to its
+    columns; ``x`` holds the true values and ``lb`` what a reader knows: a ``c``
+    is at least 1 (0 for a suppressed true zero, which keeps the truth feasible).
+    ``published`` lists the published cells of those constraints and ``P``
+    their coefficients (same rows as ``A``).
+    """
+
+    def __init__(self, system: _System, cells: list[int], cons: list[int], coef, is_eq: np.ndarray,
+                 suppressed: np.ndarray):
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        self.cells = np.asarray(cells, dtype=int)
+        cons_a = np.asarray(cons, dtype=int)
+        nc = self.cells.size
+        full = coef[cons_a]
+        sub = full[:, self.cells].tocsr()
+        eq = is_eq[cons_a] & (np.diff(sub.indptr) == 2)
+        pairs = sub[eq].indices.reshape(-1, 2)
+        link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
+        self.n, self.col = connected_components(link, directed=False)
+        merge = sparse.csr_matrix((np.ones(nc), (np.arange(nc), self.col)), shape=(nc, self.n))
+        A = (sub[~eq] @ merge).tocsr()
+        A.data = np.round(A.data)
+        A.eliminate_zeros()
+        keep = np.diff(A.indptr) > 0
+        self.A = A[keep]
+        full = full[~eq][keep].tocsr()
+        self.published = np.unique(full.indices[~suppressed[full.indices]])
+        self.P = full[:, self.published].tocsr()
+        self.x = np.zeros(self.n)
+        self.x[self.col] = system.values[self.cells]
+        self.lb = np.where(self.x >= 1, 1.0, 0.0)
+
+    def scaling_set(self) -> np.ndarray:
+        """Columns ``S`` (non-zero counts) such that ``d = x`` on ``S``, 0 elsewhere, is a move (bool per column).
+
+        Then ``x + t d`` fits everything published for every ``t >= 0``: each
+        cell of ``S`` can take any value from its true value up. Found by
+        starting from every non-zero column and dropping the columns of any
+        constraint the move would break, until none is broken (in a connected
+        group this leaves either nothing or every non-zero column).
+        """
+        s = self.x >= 1
+        while s.any():
+            broken = np.flatnonzero(self.A @ (self.x * s))
+            if broken.size == 0:
+                break
+            s[np.unique(self.A[broken].indices)] = False
+        return s
+
+    def cells_of(self, columns: np.ndarray) -> list[int]:
+        """System cell ids of the given columns (boolean mask over columns)."""
+        return [int(c) for c in self.cells[columns[self.col]]]
+
+
+#: prime for the modular back-substitution of :meth:`_Echelon.free` (2**61 - 1)
+_PRIME = (1 << 61) - 1
+
+
+class _Echelon:
+    """Exact sparse Gaussian elimination of an integer matrix, columns taken in a set order.
+
+    Rows are dicts ``{column: integer}``; arithmetic is in Python integers, so
+    nothing is rounded. Columns are pivoted class by class (``klass``, lowest
+    first; class 3 is carried along but never pivoted) and within a class the
+    sparsest first, so that fill-in stays small. After the columns of classes
+    up to ``k`` are pivoted, the rows left over (:meth:`residual`) hold only
+    columns of higher classes: they are exactly the relations among those
+    columns once the lower classes are solved for.
+    """
+
+    def __init__(self, A, klass: np.ndarray):
+        A = A.tocsr()
+        self.m, self.n = A.shape
+        indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
+        self.rows: list[dict[int, int]] = []
+        self.col_rows: list[set[int]] = [set() for _ in range(self.n)]
+        for i in range(self.m):
+            row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
+            self.rows.append(row)
+            for c in row:
+                self.col_rows[c].add(i)
+        counts = np.array([len(s) for s in self.col_rows])
+        self.klass = np.asarray(klass, dtype=int)
+        order = np.lexsort((np.arange(self.n), counts, self.klass))
+        self.order = order[self.klass[order] < 3].tolist()
+        self.next = 0
+        self.active = np.ones(self.m, dtype=bool)
+        self.pivots: list[tuple[int, dict[int, int]]] = []
+
+    def run(self, upto: int) -> None:
+        """Pivot on every column of class ``upto`` or lower that still appears in a row."""
+        rows, col_rows, order = self.rows, self.col_rows, self.order
+        while self.next < len(order) and self.klass[order[self.next]] <= upto:
+            c = order[self.next]
+            self.next += 1
+            live = col_rows[c]
+            if not live:
+                continue
+            p = min(live, key=lambda i: len(rows[i]))
+            prow = rows[p]
+            self.active[p] = False
+            for cc in prow:
+                col_rows[cc].discard(p)
+            a_p = prow[c]
+            others = [(cc, v) for cc, v in prow.items() if cc != c]
+            for i in list(live):
+                row = rows[i]
+                a_i = row.pop(c)
+                scaled = a_i % a_p != 0
+                if scaled:
+                    for cc in row:
+                        row[cc] *= a_p
+                    f = a_i
+                else:
+                    f = a_i // a_p
+                for cc, v in others:
+                    old = row.get(cc)
+                    if old is None:
+                        row[cc] = -f * v
+                        col_rows[cc].add(i)
+                    elif old == f * v:
+                        del row[cc]
+                        col_rows[cc].discard(i)
+                    else:
+                        row[cc] = old - f * v
+                if scaled and row:
+                    g = 0
+                    for v in row.values():
+                        g = math.gcd(g, v)
+                    if g > 1:
+                        for cc in row:
+                            row[cc] //= g
+            live.clear()
+            self.pivots.append((c, prow))
+
+    def residual(self, columns: np.ndarray):
+        """The rows not used as pivots, restricted to ``columns`` (CSR, columns renumbered in order)."""
+        from scipy import sparse
+
+        pos = {int(c): j for j, c in enumerate(columns)}
+        r, cc, v = [], [], []
+        k = 0
+        for i in np.flatnonzero(self.active):
+            entries = [(pos[c], a) for c, a in self.rows[i].items() if c in pos]
+            if not entries:
+                continue
+            for j, a in entries:
+                r.append(k)
+                cc.append(j)
+                v.append(a)
+            k += 1
+        return sparse.csr_matrix((np.array(v, dtype=float), (r, cc)), shape=(k, len(columns)))
+
+    def drop(self, columns: np.ndarray) -> None:
+        """Fix the given columns at zero: remove them from the rows not yet used as pivots."""
+        for c in columns:
+            for i in self.col_rows[c]:
+                del self.rows[i][c]
+            self.col_rows[c].clear()
+
+    def free(self, zero: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Columns ``j`` with ``d_j != 0`` for some ``d`` in the null space (``d = 0`` on ``zero``); bool.
+
+        Call after every column is pivoted. The null space is sampled by one
+        back-substitution with random values for the free variables, modulo a
+        61-bit prime: a coordinate that is zero over the rationals is zero
+        modulo the prime, so a column reported free really is free; a free
+        column is missed only if the random combination vanishes there
+        (probability about 1e-18), which would merely over-suppress.
+        """
+        rng = np.random.default_rng(seed)
+        v = [int(a) for a in rng.integers(1, _PRIME, size=self.n)]
+        for c in np.flatnonzero(zero):
+            v[c] = 0
+        for c, _ in self.pivots:
+            v[c] = 0
+        for c, prow in reversed(self.pivots):
+            a = prow[c] % _PRIME
+            if a == 0:  # pragma: no cover - a pivot divisible by the prime: report nothing free (safe)
+                return np.zeros(self.n, dtype=bool)
+            s = 0
+            for cc, val in prow.items():
+                if cc != c:
+                    s += val * v[cc]
+            v[c] = (-s * pow(a, -1, _PRIME)) % _PRIME
+        return np.array([val != 0 for val in v], dtype=bool)
+
+    def blocks(self, n: int):
+        """The pivot rows as sparse blocks: ``(pivot columns, U, F, P)``.
+
+        ``U`` (upper triangular, pivot order) holds the pivot columns, ``F`` the
+        other columns below ``n`` and ``P`` the columns from ``n`` on (class 3).
+        """
+        from scipy import sparse
+
+        piv = np.array([c for c, _ in self.pivots], dtype=int)
+        pos = np.full(self.n, -1)
+        pos[piv] = np.arange(piv.size)
+        r, c, v = [], [], []
+        for i, (_, prow) in enumerate(self.pivots):
+            for cc, a in prow.items():
+                r.append(i)
+                c.append(cc)
+                v.append(a)
+        r_a, c_a, v_a = np.array(r, dtype=int), np.array(c, dtype=int), np.array(v, dtype=float)
+        is_piv = pos[c_a] >= 0
+        k = piv.size
+        U = sparse.csr_matrix((v_a[is_piv], (r_a[is_piv], pos[c_a[is_piv]])), shape=(k, k))
+        low = ~is_piv & (c_a < n)
+        F = sparse.csr_matrix((v_a[low], (r_a[low], c_a[low])), shape=(k, n))
+        high = ~is_piv & (c_a >= n)
+        P = sparse.csr_matrix((v_a[high], (r_a[high], c_a[high] - n)), shape=(k, self.n - n))
+        return piv, U, F, P
+
+
+def _cone_fixed(R) -> np.ndarray:
+    """Columns of ``R`` that are zero in every ``d >= 0`` with ``R d = 0`` (bool per column).
+
+    One linear programme (HiGHS, sparse) maximises ``sum t_j`` with
+    ``0 <= t_j <= min(1, d_j)``: the set of such ``d`` is a cone, closed under
+    addition, so every column that can be non-zero at all gets ``t_j = 1``.
+    """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    m, n = R.shape
+    fixed = np.zeros(n, dtype=bool)
+    if n == 0 or m == 0:
+        return fixed
+    ar = np.arange(n)
+    A_eq = sparse.hstack([R, sparse.csr_matrix((m, n))], format="csr")
+    A_ub = sparse.csr_matrix((np.r_[-np.ones(n), np.ones(n)], (np.r_[ar, ar], np.r_[ar, n + ar])), shape=(n, 2 * n))
+    bounds = np.c_[np.zeros(2 * n), np.r_[np.full(n, np.inf), np.ones(n)]]
+    res = linprog(np.r_[np.zeros(n), -np.ones(n)], A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq, b_eq=np.zeros(m),
+                  bounds=bounds, method="highs")
+    if res.status == 0:
+        fixed[res.x[n:] < 0.5] = True
+    else:  # pragma: no cover - the zero vector is always feasible; be safe anyway
+        fixed[:] = True
+    return fixed
+
+
+def _blame(piv: np.ndarray, U, P, pinned: np.ndarray, max_blame: int) -> dict[int, np.ndarray | None]:
+    """For pinned pivot columns, the published columns with a non-zero weight in their expression.
+
+    Columns past the first ``max_blame`` (:attr:`Policy.max_blame
+    <safeguarding.disclosure.policy.Policy.max_blame>`) map to None (not traced).
+
+    A determined cell equals a fixed combination of published cells; row
+    ``j`` of ``-U^-1 P`` gives the weights (floating point: this only guides
+    the choice of partners, every choice is checked again).
+    """
+    from scipy.sparse.linalg import spsolve_triangular
+
+    pos = np.full(pinned.size, -1)
+    pos[piv] = np.arange(piv.size)
+    cols = np.flatnonzero(pinned & (pos >= 0))
+    out: dict[int, np.ndarray | None] = {int(c): None for c in cols[max_blame:]}  # not traced this time
+    cols = cols[:max_blame]
+    if cols.size == 0 or P.shape[1] == 0:
+        return out
+    E = np.zeros((piv.size, cols.size))
+    E[pos[cols], np.arange(cols.size)] = 1.0
+    with np.errstate(all="ignore"):
+        Z = spsolve_triangular(U.T.tocsr(), E, lower=True)
+    W = np.abs(np.asarray((P.T @ Z).T))
+    for i, c in enumerate(cols):
+        w = W[i]
+        top = np.max(w, initial=0.0)
+        if np.isfinite(top) and top > 0:
+            out[int(c)] = np.flatnonzero(w > 1e-7 * top)
+    return out

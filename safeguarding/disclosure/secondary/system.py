@@ -1,0 +1,93 @@
+"""The linear system secondary suppression works on: cells, exact relations between them, and their groups.
+
+Every publishable count is a *cell*; every exact additive relation between
+published cells is a linear *constraint* (``total - part_1 - ... - part_n = 0``,
+``stock_end - stock_start - inflow + outflow = 0``, or ``a - b = 0`` when the
+same count appears twice). :class:`_System` holds them, with the cost of
+hiding each cell as a partner. The helpers turn the constraints into sparse
+matrices and split the suppressed cells into groups linked by constraints.
+
+This module decides nothing: which cells must be hidden is
+:mod:`.driver` (with :mod:`.exact`, :mod:`.bounds` and :mod:`.partners`);
+which relations exist is :mod:`safeguarding.disclosure.relations`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class _System:
+    """Cells (true values) and exact linear constraints between them."""
+
+    def __init__(self, values: Sequence[float]):
+        self.values = np.asarray(values, dtype=float)
+        # each constraint: (cell indices, coefficients, is_part flags)
+        self.constraints: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: cost of hiding each cell as a partner (lower is chosen first; ties go to the smaller value)
+        self.cost = np.zeros(len(self.values), dtype=int)
+
+    def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
+        """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
+        idx = np.asarray(cells, dtype=int)
+        keep = ~np.isnan(self.values[idx])
+        if keep.sum() < 2:
+            return
+        self.constraints.append((idx[keep], np.asarray(coefs, float)[keep], np.asarray(parts, bool)[keep]))
+
+    def by_cell(self) -> dict[int, list[int]]:
+        """The constraints each cell appears in (cell id -> constraint ids; a defaultdict: a cell in none gives [])."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for k, (idx, _, _) in enumerate(self.constraints):
+            for c in idx:
+                out[int(c)].append(k)
+        return out
+
+    def equalities(self) -> np.ndarray:
+        """True for each constraint that says two cells are equal (the same count published twice)."""
+        return np.array([len(idx) == 2 and a[0] == -a[1] for idx, a, _ in self.constraints], dtype=bool)
+
+
+def _incidence(system: _System):
+    """Sparse constraint-by-cell 0/1 matrix (CSR)."""
+    from scipy import sparse
+
+    rows = np.concatenate([np.full(len(c[0]), k) for k, c in enumerate(system.constraints)] or [np.zeros(0, int)])
+    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(system.constraints), len(system.values)))
+
+
+def _coefficients(system: _System):
+    """Sparse constraint-by-cell matrix of coefficients (CSR)."""
+    from scipy import sparse
+
+    rows = np.concatenate([np.full(len(c[0]), k) for k, c in enumerate(system.constraints)] or [np.zeros(0, int)])
+    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    data = np.concatenate([c[1] for c in system.constraints] or [np.zeros(0)])
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
+
+
+def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list[int], list[int]]]:
+    """Groups of suppressed cells linked by constraints: (cells, constraint ids)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    hidden = np.flatnonzero(suppressed)
+    if hidden.size == 0:
+        return []
+    sub = inc[:, hidden].tocsr()
+    active = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub = sub[active]
+    m = sub.shape[0]
+    graph = sparse.bmat([[None, sub], [sub.T, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    cells: dict[int, list[int]] = defaultdict(list)
+    cons: dict[int, list[int]] = defaultdict(list)
+    for j, lab in enumerate(labels[m:]):
+        cells[int(lab)].append(int(hidden[j]))
+    for i, lab in enumerate(labels[:m]):
+        cons[int(lab)].append(int(active[i]))
+    return [(sorted(cells[r]), cons.get(r, [])) for r in cells]

@@ -1,0 +1,196 @@
+"""Disclosure control of whole tables: a two-way table (:func:`suppress_table`) and the indicator table.
+
+Both are short drivers: list the cells and mark the small ones
+(:mod:`.primary`), state the exact relations between them (row and column
+totals here; :mod:`.relations` for the indicator table), price the cells
+(:mod:`.costs`), protect the small ones (:func:`.secondary.protect`) and
+write the result as published (:mod:`.render`).
+
+The rules themselves live in those modules; the tuning constants in
+:class:`~safeguarding.disclosure.policy.Policy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.disclosure.costs import _share_costs, partner_costs
+from safeguarding.disclosure.policy import TOLERANCE, Policy, resolve
+from safeguarding.disclosure.primary import FIGURES, _in_threshold, indicator_cells
+from safeguarding.disclosure.relations import DEFAULT_BALANCES, indicator_relations
+from safeguarding.disclosure.render import _count_text, render_indicator_table
+from safeguarding.disclosure.secondary import SecondaryReport, _System, protect
+from safeguarding.schema import INDICATOR_COLUMNS
+
+
+def suppress_table(
+    df: pd.DataFrame,
+    count_columns: Sequence[str],
+    *,
+    total_row: object | None = None,
+    total_column: str | None = None,
+    column_sums: Mapping[str, Sequence[str]] | None = None,
+    threshold: tuple[int, int] | None = None,
+    secondary: bool | None = None,
+    policy: Policy | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Suppress small counts in a two-way table and protect them from its totals.
+
+    Args:
+        df: one row per category; ``count_columns`` hold counts (NaN = not available).
+        count_columns: the columns holding counts (including ``total_column``).
+        total_row: index label of the row holding column totals, if published.
+        total_column: name of the column holding row totals, if published.
+        column_sums: further column totals, e.g. ``{"Q1": ["Apr", "May", "Jun"]}``
+            (period totals); each total column must be in ``count_columns``.
+        threshold: inclusive range of counts to suppress; overrides ``policy.threshold``
+            (older form: prefer ``policy``).
+        secondary: apply secondary suppression (turn off only for private board
+            packs); overrides ``policy.secondary``.
+        policy: the disclosure policy (default :class:`~safeguarding.disclosure.policy.Policy`:
+            DfE's 1 to 5, with secondary suppression).
+
+    Returns:
+        ``(display, mask)``: ``display`` is a copy of ``df`` whose count columns
+        are strings (``"c"`` suppressed, ``":"`` not available, ``"0"`` true zero);
+        ``mask`` is a boolean frame (True = suppressed) over the count columns.
+
+    A total that does not equal the sum of its parts is not used as a constraint
+    (it cannot be used to recover a part exactly); parts that exceed their total
+    raise ``ValueError``.
+    """
+    policy = resolve(policy, threshold=threshold, secondary=secondary)
+    cols = list(count_columns)
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"suppress_table: columns {missing} not in the table; columns are {list(df.columns)}")
+    if total_column is not None and total_column not in cols:
+        cols.append(total_column)
+    if total_row is not None and total_row not in df.index:
+        raise ValueError(f"suppress_table: total_row {total_row!r} is not an index label of the table")
+    if df.index.has_duplicates:
+        raise ValueError("suppress_table: the table index has duplicate labels; give each row a unique label")
+    try:
+        values = df[cols].apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"suppress_table: count columns must be numeric ({exc})") from exc
+    n_rows, n_cols = values.shape
+    if np.any(values[~np.isnan(values)] < 0):
+        raise ValueError("suppress_table: counts cannot be negative")
+    system = _System(values.ravel())
+    pos = {c: j for j, c in enumerate(cols)}
+    rows = list(df.index)
+
+    def cell(i: int, j: int) -> int:
+        return i * n_cols + j
+
+    def add_line(total: int, parts: list[int], where: str) -> None:
+        tv = system.values[total]
+        pv = system.values[parts]
+        if np.isnan(tv):
+            return
+        s = np.nansum(pv)
+        if s > tv + TOLERANCE:
+            raise ValueError(f"suppress_table: {where}: parts add up to {s:g}, more than the total {tv:g}")
+        if abs(s - tv) <= TOLERANCE:
+            system.add([total, *parts], [-1.0] + [1.0] * len(parts), [False] + [True] * len(parts))
+
+    sums: dict[str, list[str]] = {k: list(v) for k, v in (column_sums or {}).items()}
+    for k, v in sums.items():
+        if k not in pos or any(c not in pos for c in v):
+            raise ValueError(f"suppress_table: column_sums {k!r}: {v} must all be in count_columns")
+    total_i = rows.index(total_row) if total_row is not None else None
+    derived = set(sums) | ({total_column} if total_column else set())
+    plain = [pos[c] for c in cols if c not in derived]
+    for i in range(n_rows):
+        if total_column is not None:
+            add_line(cell(i, pos[total_column]), [cell(i, j) for j in plain], f"row {rows[i]!r}")
+        for k, v in sums.items():
+            add_line(cell(i, pos[k]), [cell(i, pos[c]) for c in v], f"row {rows[i]!r}, column {k!r}")
+    if total_i is not None:
+        body = [i for i in range(n_rows) if i != total_i]
+        for j in range(n_cols):
+            add_line(cell(total_i, j), [cell(i, j) for i in body], f"column {cols[j]!r}")
+    primary = _in_threshold(system.values, policy)
+    suppressed = protect(system, primary, policy).suppressed if policy.secondary else primary
+    mask = pd.DataFrame(suppressed.reshape(n_rows, n_cols), index=df.index, columns=cols)
+    display = df.copy()
+    for j, c in enumerate(cols):
+        display[c] = pd.Series(
+            ["c" if mask.iat[i, j] else _count_text(values[i, j]) for i in range(n_rows)],
+            index=df.index, dtype="string",
+        )
+    return display, mask
+
+
+def suppress_indicator_table(
+    ind: pd.DataFrame,
+    *,
+    policy: Policy | None = None,
+    threshold: tuple[int, int] | None = None,
+    balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+    stats: dict | None = None,
+) -> pd.DataFrame:
+    """Apply disclosure control to the indicator table (data contract columns).
+
+    Counts (the ``value`` of a count indicator, the numerators of percentages
+    and rates, the denominators of percentages) in the policy's threshold
+    range (default 1 to 5) become ``c``. Secondary suppression protects them
+    against every exact relation found in the table (:mod:`.relations`):
+    breakdown values adding to the headline ``all`` row, months adding to
+    quarters, years and rolling 12 months, quarters to years, the same count
+    appearing in two indicators (e.g. ``REFERRAL_RATE`` numerator and
+    ``REFERRALS``), and stock-flow balances (``balances``: open at end = open
+    at previous end + started - ended, each as ``"INDICATOR:measure"``).
+    Every relation is checked in the data before it is used.
+
+    A percentage is suppressed when its numerator or denominator is; a rate
+    (whose denominator is a published population) when its numerator is.
+
+    ``policy`` holds the threshold and the secondary suppression's limits
+    (default :class:`~safeguarding.disclosure.policy.Policy`);
+    ``threshold`` (the older form) overrides its threshold, and a range
+    whose low end is above its high end, such as ``(0, -1)``, suppresses
+    nothing (prefer ``policy=Policy.unsuppressed()``).
+
+    ``stats``, if given, receives what the secondary suppression did: ``cells``,
+    ``primary`` and ``suppressed`` (cells), ``passes``, ``largest_group`` (linked
+    suppressed cells), ``lps`` (linear programmes), ``unprotected``, and
+    ``unverified_groups`` and ``unverified_cells`` (groups over the policy's
+    ``max_exact`` linked cells, which get only the single-relation checks).
+
+    Returns a copy with ``numerator``, ``denominator`` and ``value`` as strings
+    (``c``, ``:`` not available, ``z`` not applicable, counts as integers,
+    percentages and rates to 1 decimal place), ``suppressed`` (True where any
+    figure on the row is hidden) and ``marker`` (the marker of ``value``:
+    ``c``, ``:``, ``z`` or empty when published).
+    """
+    policy = resolve(policy, threshold=threshold)
+    missing = [c for c in INDICATOR_COLUMNS if c not in ind.columns]
+    if missing:
+        raise ValueError(
+            f"suppress_indicator_table: columns {missing} missing; the indicator table must have "
+            f"{list(INDICATOR_COLUMNS)} (see safeguarding.schema.INDICATOR_COLUMNS)"
+        )
+    df = ind.reset_index(drop=True).copy()
+    for c in FIGURES:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    for c in ("period_start", "period_end"):
+        df[c] = pd.to_datetime(df[c])
+    cells = indicator_cells(df)
+    system = _System(cells.values)
+    primary = _in_threshold(system.values, policy)
+    if policy.secondary:
+        indicator_relations(cells.long, system, balances)
+        system.cost[cells.long["cell"].to_numpy()] = partner_costs(cells.long, policy)
+        _share_costs(system)
+        report = protect(system, primary, policy)
+    else:  # nothing to protect against: no relations needed
+        report = SecondaryReport(suppressed=primary.copy())
+    if stats is not None:
+        stats.update(report.stats())
+        stats.update(cells=len(system.values), primary=int(primary.sum()), suppressed=int(report.suppressed.sum()))
+    return render_indicator_table(df, cells, report.suppressed, policy.markers())
