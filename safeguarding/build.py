@@ -418,6 +418,15 @@ def publication_lines(summary: dict | None) -> list[str]:
     withheld = summary.get("headline_withheld", [])
     lines.append(f"      annual headline figures withheld (reporting year and the year before): {len(withheld)}")
     lines += [f"        - {w['indicator_id']} ({w['year_end']}): {w['reason']}" for w in withheld]
+    detail = summary.get("detail_withheld", [])
+    if detail:
+        lines.append(f"      detail withheld (x) so that the annual headline figures can be published: {len(detail)} "
+                     "series")
+        by_level: dict[str, list[str]] = {}
+        for d in detail:
+            name = d["indicator_id"] + ("" if d["breakdown"] == "all" else f" by {d['breakdown']}")
+            by_level.setdefault(d["level"], []).append(name)
+        lines += [f"        - {level}: {', '.join(names)}" for level, names in by_level.items()]
     return lines
 
 

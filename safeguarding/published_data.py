@@ -23,7 +23,8 @@ import pandas as pd
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
 from safeguarding.disclosure import Policy, suppress_indicator_table
-from safeguarding.disclosure.scope import publication_scope, sparse_series
+from safeguarding.disclosure.publication import protect_publication
+from safeguarding.disclosure.scope import publication_scope, sparse_series  # noqa: F401 - re-exported
 
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
@@ -66,21 +67,13 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         ind["unit"] = ""
     if audience == "public":
         policy = cfg.disclosure
-        # figures published nowhere (rolling 12 months, periods outside the publication scope) and breakdowns
-        # too sparse to publish are withheld (x) and kept out of the suppression: see publication_scope and
-        # sparse_series for why that is safe
-        scope = publication_scope(ind, pd.Timestamp(cfg.year_end), policy)
-        withheld = (~scope | sparse_series(ind, scope, policy)).to_numpy()
-        shown = suppress_indicator_table(ind[~withheld], policy=policy, stats=stats)
-        if withheld.any():  # back in the table's order; intervals and RAG are cleared below with the c's
-            held = ind[withheld].copy()
-            for col in ("numerator", "denominator", "value", "marker"):
-                held[col] = pd.Series("x", index=held.index, dtype="string")
-            held["suppressed"] = True
-            shown.index = np.flatnonzero(~withheld)
-            shown = pd.concat([shown, held[shown.columns]]).sort_index().reset_index(drop=True)
+        # what is published at all, the detail withheld so that the year's headline figures can be, and the
+        # suppression: safeguarding.disclosure.publication
+        pub = protect_publication(ind, pd.Timestamp(cfg.year_end), policy)
+        shown = pub.shown.reset_index(drop=True)
         if stats is not None:
-            stats["withheld_rows"] = int(withheld.sum())
+            stats.update(pub.stats)
+            stats.update(cells=int(shown["suppressed"].size), suppressed=int((shown["marker"] == "c").sum()))
         hidden = shown["suppressed"].astype(bool) | shown["marker"].astype(str).isin(["c", "x"])
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:
@@ -90,7 +83,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         if "note" in shown.columns:
             shown["note"] = shown["note"].map(lambda text: safe_note(text, policy))
         if stats is not None:
-            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy)
+            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy,
+                                                       exceptions=pub.exceptions, detail=pub.yielded)
     else:
         shown = suppress_indicator_table(ind, policy=Policy.unsuppressed())
     path = suppressed_path(cfg, audience)
@@ -99,7 +93,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
 
 
 def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Timestamp,
-                        policy: Policy | None = None) -> dict:
+                        policy: Policy | None = None, *, exceptions: list[dict] | None = None,
+                        detail: list[dict] | None = None) -> dict:
     """What the public table publishes and withholds, by level, and every annual headline figure withheld and why.
 
     ``ind`` is the unsuppressed indicator table and ``shown`` the protected one,
@@ -107,9 +102,14 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     months) and headline (``breakdown == 'all'``) or breakdown. ``withheld``
     counts cells shown as ``c``; ``not_published`` those outside the
     publication scope or in a breakdown withheld whole (``x``). The headline
-    list covers the reporting year and the year before: a figure is withheld
-    because it rests on a count of 1 to 5 (the ``policy``'s threshold), or to
-    protect a linked small count.
+    list covers the years the policy protects (``protect_years``: the
+    reporting year and the year before): a figure is withheld because it
+    rests on a count of 1 to 5 (the ``policy``'s threshold), or, as one of
+    the ``exceptions`` of :func:`~safeguarding.disclosure.publication.protect_publication`,
+    because the annual figures alone would otherwise reveal a small count.
+    ``detail`` (the series withheld so that the headline figures could be
+    published) and ``exceptions`` are kept as ``detail_withheld`` and
+    ``exceptions``.
     """
     policy = policy if policy is not None else Policy()
     lo, hi = policy.threshold or (1, 5)
@@ -125,18 +125,23 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
                          "published": int((~g["marker"].isin(["c", "x"])).sum()),
                          "withheld": int((g["marker"] == "c").sum()),
                          "not_published": int((g["marker"] == "x").sum())})
-    ends = {pd.Timestamp(year_end), pd.Timestamp(year_end) - pd.DateOffset(years=1)}
+    ends = {pd.Timestamp(year_end) - pd.DateOffset(years=k) for k in range(max(policy.protect_years, 1))}
     pick = ((ind["period_type"].astype(str) == "year") & (ind["breakdown"].astype(str) == "all")
             & pd.to_datetime(ind["period_end"]).isin(ends)).to_numpy() & (marker == "c")
     rows = ind[pick]
     unit = rows.get("unit", pd.Series("", index=rows.index)).astype(str)
     small = (policy.small(rows["numerator"]) | policy.small(rows["denominator"])
              | (policy.small(rows["value"]) & (unit == "count")))
-    headline = [{"indicator_id": str(r.indicator_id), "year_end": pd.Timestamp(r.period_end).date().isoformat(),
-                 "reason": f"rests on a count of {lo} to {hi}" if is_small else
-                 f"withheld to protect a linked count of {lo} to {hi} (secondary suppression)"}
-                for r, is_small in zip(rows.itertuples(index=False), small.to_numpy(), strict=True)]
-    return {"by_level": by_level, "headline_withheld": headline}
+    why = {(e["indicator_id"], e["period_end"]): e["reason"] for e in exceptions or []}
+    headline = []
+    for r, is_small in zip(rows.itertuples(index=False), small.to_numpy(), strict=True):
+        end = pd.Timestamp(r.period_end).date().isoformat()
+        reason = (f"rests on a count of {lo} to {hi}" if is_small else
+                  why.get((str(r.indicator_id), end),
+                          f"withheld to protect a linked count of {lo} to {hi} (secondary suppression)"))
+        headline.append({"indicator_id": str(r.indicator_id), "year_end": end, "reason": reason})
+    return {"by_level": by_level, "headline_withheld": headline, "detail_withheld": list(detail or []),
+            "exceptions": list(exceptions or [])}
 
 
 def published_table(cfg: Config, audience: str) -> pd.DataFrame:

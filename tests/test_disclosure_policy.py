@@ -104,8 +104,8 @@ def test_the_policy_threshold_decides_what_is_suppressed():
 def test_stats_are_filled_as_before():
     stats: dict = {}
     suppress_indicator_table(_indicator_table([3, 9, 2, 14]), stats=stats)
-    assert list(stats) == ["passes", "largest_group", "lps", "unprotected", "unverified_groups",
-                           "unverified_cells", "cells", "primary", "suppressed"]
+    assert list(stats) == ["passes", "largest_group", "lps", "interval_lps", "unprotected", "unverified_groups",
+                           "unverified_cells", "stuck", "forced", "cells", "primary", "suppressed"]
     assert stats["primary"] == 2 and stats["suppressed"] >= 2
 
 

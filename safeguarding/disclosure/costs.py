@@ -48,7 +48,8 @@ def _share_costs(system: _System) -> None:
     """Give cells tied by an equality (the same count published twice) the highest cost among them.
 
     Hiding one of them hides the others too, so each is as costly as the most
-    costly of the figures it stands for.
+    costly of the figures it stands for, and protected if any of them is
+    (:attr:`_System.protected`).
     """
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -63,3 +64,6 @@ def _share_costs(system: _System) -> None:
     top = np.zeros(labels.max() + 1, dtype=int)
     np.maximum.at(top, labels, system.cost)
     system.cost = top[labels]
+    guarded = np.zeros(labels.max() + 1, dtype=bool)
+    np.logical_or.at(guarded, labels, system.protected)
+    system.protected = guarded[labels]

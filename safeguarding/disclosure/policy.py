@@ -41,6 +41,13 @@ _PERIOD_COST: dict[str, int] = {"month": 0, "quarter": 1, "rolling12": 1, "year"
 _PUBLISHED_SPAN: dict[str, tuple[int, int]] = {"year": (10 * 12, 10 * 12), "quarter": (3 * 12, 3 * 12),
                                                "month": (3 * 12, 12)}
 
+#: the detail that yields first, when a protected headline figure would otherwise be hidden
+_YIELD_ORDER: tuple[str, ...] = ("month breakdown", "month headline", "quarter breakdown", "quarter headline",
+                                 "year breakdown")
+#: the levels a table has, as ``yield_order`` names them
+LEVELS: tuple[str, ...] = ("month breakdown", "month headline", "quarter breakdown", "quarter headline",
+                           "year breakdown")
+
 #: whole-number settings: the smallest value allowed, and what the setting is (for messages)
 WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, str]] = {
     "headline_cost": (0, "added to the cost of hiding a headline figure as a partner"),
@@ -52,7 +59,8 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, str]] = {
     "max_local_lps": (0, "cells per group and pass given a linear programme on the columns near them"),
     "max_single_lps": (0, "cells per group and pass given linear programmes on the whole group"),
     "max_blame": (1, "pinned cells per group and pass whose published sources are traced"),
-    "protect_years": (0, "years back from the reporting year whose annual headline figures are protected"),
+    "max_far_tries": (1, "far partners given to a cell near a protected figure before it is reported stuck"),
+    "protect_years": (0, "years, counting the reporting year, whose annual headline figures are protected"),
 }
 
 
@@ -91,14 +99,23 @@ class Policy:
             whole group (bounds rule, last resort).
         max_blame: pinned cells per group and pass whose published sources are
             traced (the rest wait for the next pass).
+        max_far_tries: far partners (cells found through chains of
+            relations) given to a pinned cell linked to a protected figure
+            before it is reported stuck (detail is withheld for it instead).
         published_span: how far back each period type is published, in months
             before the year end: ``(headline, breakdowns)``; a period type not
             listed is not published.
         sparse_share: a breakdown by month or quarter is withheld when more
             than this share of its counts are in the threshold range.
-        protect_years: annual headline figures of the reporting year and this
-            many years back are protected from secondary suppression (not used
-            yet: checked and carried only).
+        protect_years: how many years, counting the reporting year, have their
+            annual headline figures protected (2: the reporting year and the
+            year before). A protected figure (a count above the threshold) is
+            never hidden as a partner while withholding detail would do
+            instead (:mod:`safeguarding.disclosure.publication`).
+        yield_order: the detail withheld, level by level in this order, when
+            protecting a small count would otherwise cost a protected figure:
+            each ``"<period type> <headline|breakdown>"``; annual headline
+            figures never yield.
     """
 
     threshold: tuple[int, int] | None = (1, 5)
@@ -113,10 +130,12 @@ class Policy:
     max_local_lps: int = 200
     max_single_lps: int = 10
     max_blame: int = 512
+    max_far_tries: int = 2
     published_span: Mapping[str, tuple[int, int]] = field(default_factory=lambda: _frozen(_PUBLISHED_SPAN),
                                                           hash=False)
     sparse_share: float = 0.5
     protect_years: int = 2
+    yield_order: tuple[str, ...] = _YIELD_ORDER
 
     def __post_init__(self) -> None:
         threshold = self.threshold
@@ -156,6 +175,16 @@ class Policy:
                                  f"[headline, breakdowns], not {months!r}")
             span[ptype] = (int(months[0]), int(months[1]))
         object.__setattr__(self, "published_span", _frozen(span))
+        order = self.yield_order
+        if isinstance(order, str) or not isinstance(order, (list, tuple)):
+            raise ValueError(f"yield_order: must be a list of levels such as 'month breakdown', not {order!r}")
+        for level in order:
+            if level not in LEVELS:
+                near = difflib.get_close_matches(str(level), LEVELS, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise ValueError(f"yield_order: {level!r} is not a level that may yield{hint}; valid: "
+                                 f"{', '.join(LEVELS)} (annual headline figures never yield)")
+        object.__setattr__(self, "yield_order", tuple(order))
         share = self.sparse_share
         if not isinstance(share, numbers.Real) or isinstance(share, bool) or not 0 <= share <= 1:
             raise ValueError(f"sparse_share: must be a number from 0 to 1, not {share!r}")
@@ -210,6 +239,8 @@ class Policy:
                 value = {k: list(v) for k, v in value.items()}
             elif isinstance(value, Mapping):
                 value = dict(value)
+            elif f.name == "yield_order":
+                value = list(value)
             out[f.name] = value
         return out
 
@@ -251,7 +282,8 @@ class Policy:
             "c": f"Suppressed to protect confidentiality: {counts}a figure from which one could be "
                  "worked out (secondary suppression).",
             "z": "Not applicable (for example the denominator of a count).",
-            "x": "Withheld for another reason (for example data quality).",
+            "x": "Not published: detail (a month, a quarter or a breakdown) withheld so that the year's "
+                 "figures can be published safely, or a figure outside the periods published.",
             ":": "Not available (no data for this period).",
             "0": "A true zero: nothing happened.",
         }

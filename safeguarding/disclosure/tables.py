@@ -13,13 +13,14 @@ The rules themselves live in those modules; the tuning constants in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from safeguarding.disclosure.costs import _share_costs, partner_costs
 from safeguarding.disclosure.policy import TOLERANCE, Policy, resolve
-from safeguarding.disclosure.primary import FIGURES, _in_threshold, indicator_cells
+from safeguarding.disclosure.primary import FIGURES, IndicatorCells, _in_threshold, indicator_cells
 from safeguarding.disclosure.relations import DEFAULT_BALANCES, indicator_relations
 from safeguarding.disclosure.render import _count_text, render_indicator_table
 from safeguarding.disclosure.secondary import SecondaryReport, _System, protect
@@ -169,6 +170,59 @@ def suppress_indicator_table(
     ``c``, ``:``, ``z`` or empty when published).
     """
     policy = resolve(policy, threshold=threshold)
+    done = protect_indicator_table(ind, policy=policy, balances=balances)
+    if stats is not None:
+        stats.update(done.stats)
+    return done.shown
+
+
+@dataclass
+class ProtectedTable:
+    """What :func:`protect_indicator_table` returns.
+
+    Attributes:
+        shown: the table as published (see :func:`suppress_indicator_table`).
+        report: what the secondary suppression did (cell ids are rows of ``cells.long``).
+        cells: the cells of the table (:func:`~.primary.indicator_cells`).
+        families: for each row of the table, a number shared by the rows of
+            indicators linked through a relation (a family can be protected
+            again on its own: relations never cross families).
+        stats: the figures of ``stats`` (see :func:`suppress_indicator_table`).
+        index_labels: the index of the table given (``shown`` and the cells
+            number its rows from 0).
+    """
+
+    shown: pd.DataFrame
+    report: SecondaryReport
+    cells: IndicatorCells
+    families: np.ndarray
+    stats: dict
+    index_labels: pd.Index
+
+    def rows_of(self, cell_ids: Sequence[int]) -> np.ndarray:
+        """Positions (in the table given) of the rows holding the given cells."""
+        row = self.cells.long.set_index("cell")["row"]
+        return np.unique(row.loc[list(cell_ids)].to_numpy(dtype=int)) if len(cell_ids) else np.zeros(0, int)
+
+
+def protect_indicator_table(
+    ind: pd.DataFrame,
+    *,
+    policy: Policy | None = None,
+    balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+    protected: np.ndarray | None = None,
+    forced: bool = False,
+) -> ProtectedTable:
+    """:func:`suppress_indicator_table` with the policy's protected rows, and everything it found.
+
+    ``protected`` (bool per row of ``ind``) marks rows whose counts above the
+    threshold are never hidden as partners while anything else would do
+    (the annual headline figures the review is about); without ``forced``,
+    the small counts only they could protect are reported as
+    ``report.stuck`` instead (the caller withholds detail and tries again),
+    and with it they are hidden as a last resort (``report.forced``).
+    """
+    policy = policy if policy is not None else Policy()
     missing = [c for c in INDICATOR_COLUMNS if c not in ind.columns]
     if missing:
         raise ValueError(
@@ -186,11 +240,33 @@ def suppress_indicator_table(
     if policy.secondary:
         indicator_relations(cells.long, system, balances)
         system.cost[cells.long["cell"].to_numpy()] = partner_costs(cells.long, policy)
+        if protected is not None and policy.threshold is not None:
+            rows = cells.long["row"].to_numpy()
+            big = system.values[cells.long["cell"].to_numpy()] > policy.threshold[1]
+            system.protected[cells.long["cell"].to_numpy()] = np.asarray(protected, dtype=bool)[rows] & big
         _share_costs(system)
-        report = protect(system, primary, policy)
+        report = protect(system, primary, policy, forced=forced)
     else:  # nothing to protect against: no relations needed
         report = SecondaryReport(suppressed=primary.copy())
-    if stats is not None:
-        stats.update(report.stats())
-        stats.update(cells=len(system.values), primary=int(primary.sum()), suppressed=int(report.suppressed.sum()))
-    return render_indicator_table(df, cells, report.suppressed, policy.markers())
+    stats = report.stats()
+    stats.update(cells=len(system.values), primary=int(primary.sum()), suppressed=int(report.suppressed.sum()))
+    shown = render_indicator_table(df, cells, report.suppressed, policy.markers())
+    return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index)
+
+
+def _families(df: pd.DataFrame, cells: IndicatorCells, system: _System) -> np.ndarray:
+    """For each row of ``df``, the number of its family: indicators joined by any relation of ``system``."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    codes, ind_of_row = np.unique(df["indicator_id"].astype(str).to_numpy(), return_inverse=True)
+    row_of_cell = np.zeros(len(system.values), dtype=int)
+    row_of_cell[cells.long["cell"].to_numpy()] = cells.long["row"].to_numpy()
+    a, b = [], []
+    for idx, _, _ in system.constraints:
+        inds = ind_of_row[row_of_cell[idx]]
+        a.extend(inds[:-1].tolist())
+        b.extend(inds[1:].tolist())
+    graph = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(len(codes), len(codes)))
+    _, label = connected_components(graph, directed=False)
+    return label[ind_of_row]

@@ -38,6 +38,11 @@ class GroupCheck(NamedTuple):
     blame: dict[int, np.ndarray | None]
     #: linear programmes solved
     lps: int
+    #: columns shown to move that are small counts whose protection interval is still to be checked
+    #: (:mod:`.intervals`); None when the check stopped early (pinned cells first)
+    need: np.ndarray | None = None
+    #: the scaling set (:meth:`_Group.scaling_set`): columns free to grow without limit
+    scal: np.ndarray | None = None
 
 
 def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
@@ -235,7 +240,8 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     if not safe.all():
         wide, lps = _lp_moves(group, scal, ~safe, near, policy)
         safe |= wide
-    return GroupCheck(safe, ~safe, {}, lps)
+    need = group.primary & safe & ~scal & ~known
+    return GroupCheck(safe, ~safe, {}, lps, need, scal)
 
 
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.disclosure.secondary.bounds import GroupCheck, _check_group, _residual_rule
 from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.intervals import reach
 from safeguarding.disclosure.secondary.partners import _best, _far_partners, _give_partners, _line_rule
 from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 
@@ -66,19 +67,30 @@ class SecondaryReport:
     unprotected: int = 0
     unverified_groups: int = 0
     unverified_cells: int = 0
+    interval_lps: int = 0
+    #: suppressed cells left unprotected because only protected cells could have protected them
+    #: (when not ``forced``): the caller withholds detail around them, or runs again with ``forced``
+    stuck: list[int] = field(default_factory=list)
+    #: protected cells hidden all the same (``forced``): nothing else could protect a small count
+    forced: list[int] = field(default_factory=list)
 
     def stats(self) -> dict[str, int]:
         """The figures as the ``stats`` dict of :func:`~safeguarding.disclosure.suppress_indicator_table`."""
         return {"passes": self.passes, "largest_group": self.largest_group, "lps": self.lps,
-                "unprotected": self.unprotected, "unverified_groups": self.unverified_groups,
-                "unverified_cells": self.unverified_cells}
+                "interval_lps": self.interval_lps, "unprotected": self.unprotected,
+                "unverified_groups": self.unverified_groups, "unverified_cells": self.unverified_cells,
+                "stuck": len(self.stuck), "forced": len(self.forced)}
 
 
-def protect(system: _System, primary: np.ndarray, policy: Policy | None = None) -> SecondaryReport:
+def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,
+            forced: bool = False) -> SecondaryReport:
     """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
 
     ``primary`` (bool per cell) is not changed. Limits and costs come from
     ``policy`` (default :class:`~safeguarding.disclosure.policy.Policy`).
+    Protected cells (:attr:`_System.protected`) are hidden only with
+    ``forced``, and then only when no other cell would do; without it, the
+    cells they alone could protect are reported as ``stuck``.
     """
     policy = policy if policy is not None else Policy()
     suppressed = primary.copy()
@@ -88,14 +100,19 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None) 
     is_eq = system.equalities()
     shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
     tries: dict[int, int] = {}  # cheaper, farther partners given to each pinned cell (_give_partners)
+    dead: dict[tuple[bool, bool], set[int]] = {}  # cells with no candidate partner anywhere (_far_partners)
+    far_tries: dict[int, int] = {}  # far partners given to each cell
+    near_protected: dict[int, bool] = {}  # cell -> a protected published cell is linked to it
+    given_up: set[int] = set()  # cells near a protected figure that far partners did not protect: stuck
     report = SecondaryReport(suppressed=suppressed)
     for _ in range(MAX_PASSES):
         report.passes += 1
-        _line_rule(system, suppressed, inc)
+        lonely = _line_rule(system, suppressed, inc, forced=forced)
         added = False
         deferred: list[int] = []  # pinned cells still without a partner
         later: list[int] = []  # pinned cells left for the next pass (a partner for them may already be in)
         large: list[int] = []  # sizes of the groups too large for the full check
+        narrow: list[tuple[_Group, np.ndarray, GroupCheck]] = []  # groups with small counts to check (intervals)
         for cells, cons in _components(system, suppressed, inc):
             cells_a = np.asarray(cells, dtype=int)
             if shown[cells_a].all():
@@ -108,38 +125,63 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None) 
                                                suppressed, by_cell, policy, tries))
                 added = added or int(suppressed.sum()) > before
                 continue
-            group = _Group(system, cells, cons, coef, is_eq, suppressed)
+            group = _Group(system, cells, cons, coef, is_eq, suppressed, policy.threshold)
             known = np.zeros(group.n, dtype=bool)
             known[group.col[shown[cells_a]]] = True
             check = _check_group(group, known, policy)
             report.lps += check.lps
+            if check.need is not None and check.need.any():
+                narrow.append((group, cells_a, check))
+                continue
             shown[cells_a[check.safe[group.col]]] = True
             if not check.pinned.any():
                 continue
             found, stuck = _partners_for_group(system, group, check, suppressed, by_cell, policy, tries, later)
             added = added or found
             deferred.extend(stuck)
+        if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
+            oks, lps = reach([(g, c.need, c.scal) for g, _, c in narrow])
+            report.lps += lps
+            report.interval_lps += lps
+            for (group, cells_a, check), ok in zip(narrow, oks, strict=True):
+                safe = check.safe & ~(check.need & ~ok)
+                shown[cells_a[safe[group.col]]] = True
+                if safe.all():
+                    continue
+                found, stuck = _partners_for_group(system, group, GroupCheck(safe, ~safe, {}, 0), suppressed,
+                                                   by_cell, policy, tries, later, narrow=check.need & ~ok)
+                added = added or found
+                deferred.extend(stuck)
         if not added and (deferred or later):  # nothing else moved: search further for the cells left over
-            deferred += later
-            stuck = _far_partners(system, deferred, suppressed, by_cell)
+            deferred = [c for c in dict.fromkeys(deferred + later) if c not in given_up]
+            if not forced:  # a cell near a protected figure gets a few far partners, then detail yields for it
+                for c in deferred:
+                    far_tries[c] = far_tries.get(c, 0) + 1
+                    if (far_tries[c] > policy.max_far_tries
+                            and _only_protected_left(system, c, suppressed, by_cell, near_protected)):
+                        given_up.add(c)
+                deferred = [c for c in deferred if c not in given_up]
+            stuck = _far_partners(system, deferred, suppressed, by_cell, forced=forced, dead=dead)
             added = len(stuck) < len(deferred)
             deferred = stuck
         if not added:
-            _finish(report, deferred, large, policy)
+            _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
 
 def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppressed: np.ndarray,
                         by_cell: Mapping[int, list[int]], policy: Policy, tries: dict[int, int],
-                        later: list[int]) -> tuple[bool, list[int]]:
+                        later: list[int], narrow: np.ndarray | None = None) -> tuple[bool, list[int]]:
     """Partners for a group's pinned cells; ``(any added, cells still without one)``.
 
     A partner is taken among the published cells a pinned cell is worked out
     from; one partner serves every pinned cell that depends on it (the next
     pass checks again), so cells sharing a taken source, or not traced this
     pass, are appended to ``later``. Cells whose sources are all hidden get
-    one from their relations (:func:`~.partners._give_partners`).
+    one from their relations (:func:`~.partners._give_partners`); a small
+    count kept inside the threshold range (``narrow``, bool per column)
+    preferably one big enough to give it room.
     """
     added = False
     taken: set[int] = set()
@@ -163,13 +205,26 @@ def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppr
     stuck: list[int] = []
     if others.any():
         cells_p = group.cells_of(others)
-        stuck = _give_partners(system, cells_p, suppressed, by_cell, policy, tries)
+        rise: dict[int, float] = {}
+        if narrow is not None and group.ceiling is not None:
+            for j in np.flatnonzero(narrow):
+                for c in group.cells[group.col == j]:
+                    rise[int(c)] = float(group.ceiling + 1 - group.x[j])
+        stuck = _give_partners(system, cells_p, suppressed, by_cell, policy, tries, rise)
         added = added or len(stuck) < len(cells_p)
     return added, stuck
 
 
-def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy) -> None:
+def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy, system: _System,
+            forced: bool) -> None:
     """Record the last pass's leftovers in ``report`` and warn about them."""
+    by_cell = system.by_cell()
+    near: dict[int, bool] = {}  # cell -> a protected published cell is linked to it (shared by its whole world)
+    protected_near = [c for c in deferred if _only_protected_left(system, c, report.suppressed, by_cell, near)]
+    report.forced = [int(c) for c in np.flatnonzero(report.suppressed & system.protected)]
+    if not forced and protected_near:
+        report.stuck = protected_near  # the caller decides: withhold detail, or force
+        deferred = [c for c in deferred if c not in set(protected_near)]
     if deferred:  # pragma: no cover - every cell linked to them is already hidden
         log.warning("secondary suppression: %d suppressed cells could not be protected: every cell linked "
                     "to them is already suppressed", len(deferred))
@@ -180,3 +235,29 @@ def _finish(report: SecondaryReport, deferred: list[int], large: list[int], poli
         log.warning("secondary suppression: %d groups of linked suppressed cells (%d cells, the largest %d) are "
                     "larger than MAX_EXACT=%d (disclosure.max_exact) and were checked only relation by relation",
                     len(large), sum(large), max(large), policy.max_exact)
+
+
+def _only_protected_left(system: _System, cell: int, suppressed: np.ndarray,
+                         by_cell: Mapping[int, list[int]], memo: dict[int, bool]) -> bool:
+    """True when some cell linked to ``cell`` (through any chain of relations) is published and protected.
+
+    ``memo`` keeps the answer for every cell of the linked world searched.
+    """
+    if cell in memo:
+        return memo[cell]
+    seen, frontier = {cell}, [cell]
+    found = False
+    while frontier:
+        nxt = []
+        for c in frontier:
+            for k in by_cell[c]:
+                for other in system.constraints[k][0]:
+                    o = int(other)
+                    if o in seen:
+                        continue
+                    seen.add(o)
+                    found = found or bool(not suppressed[o] and system.protected[o])
+                    nxt.append(o)
+        frontier = nxt
+    memo.update(dict.fromkeys(seen, found))
+    return found

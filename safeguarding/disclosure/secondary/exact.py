@@ -35,11 +35,14 @@ class _Group:
     columns; ``x`` holds the true values and ``lb`` what a reader knows: a ``c``
     is at least 1 (0 for a suppressed true zero, which keeps the truth feasible).
     ``published`` lists the published cells of those constraints and ``P``
-    their coefficients (same rows as ``A``).
+    their coefficients (same rows as ``A``). ``primary`` marks the columns
+    whose true value is in ``threshold`` (the small counts, which must keep
+    their protection interval: :mod:`.intervals`), and ``ceiling`` is the
+    top of that range.
     """
 
     def __init__(self, system: _System, cells: list[int], cons: list[int], coef, is_eq: np.ndarray,
-                 suppressed: np.ndarray):
+                 suppressed: np.ndarray, threshold: tuple[int, int] | None = None):
         from scipy import sparse
         from scipy.sparse.csgraph import connected_components
 
@@ -64,6 +67,9 @@ class _Group:
         self.x = np.zeros(self.n)
         self.x[self.col] = system.values[self.cells]
         self.lb = np.where(self.x >= 1, 1.0, 0.0)
+        self.ceiling = None if threshold is None else threshold[1]
+        self.primary = (np.zeros(self.n, dtype=bool) if threshold is None
+                        else (self.x >= threshold[0]) & (self.x <= threshold[1]))
 
     def scaling_set(self) -> np.ndarray:
         """Columns ``S`` (non-zero counts) such that ``d = x`` on ``S``, 0 elsewhere, is a move (bool per column).

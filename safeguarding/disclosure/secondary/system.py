@@ -29,6 +29,9 @@ class _System:
         self.constraints: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         #: cost of hiding each cell as a partner (lower is chosen first; ties go to the smaller value)
         self.cost = np.zeros(len(self.values), dtype=int)
+        #: cells never hidden as a partner while any other cell would do (the policy's protected
+        #: headline figures); hidden only when the driver is told they may be (``allow_forced``)
+        self.protected = np.zeros(len(self.values), dtype=bool)
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""

@@ -1,0 +1,217 @@
+"""The public indicator table: what is published, what is withheld, and why; headline figures first.
+
+The review exists for its annual headline figures (children on a plan at
+the year end, the re-registration rate NI 65, notifications of private
+fostering). DfE publishes these for every council, small counts apart. When
+months, quarters and breakdowns are published too, protecting *their*
+small counts can cost the annual figures, because every hidden detail
+needs partners and the headline is the partner at hand. The policy's
+priorities settle it the other way round: **detail yields first**.
+
+:func:`protect_publication`:
+
+1. takes the rows published anywhere (:func:`~.scope.publication_scope`)
+   less the breakdowns too sparse to publish (:func:`~.scope.sparse_series`);
+2. protects the annual headline figures of the last ``policy.protect_years``
+   years whose counts are above the threshold: they are never hidden as a
+   partner while anything else would do (:func:`protected_rows`);
+3. runs the suppression (:func:`~.tables.protect_indicator_table`). Small
+   counts that only a protected figure could protect are reported *stuck*;
+   the detail around them is withheld (``x``), level by level in
+   ``policy.yield_order`` (months by breakdown first, then months, then
+   quarters by breakdown, ...), together with every series a withheld one
+   could be worked out from (:func:`~.scope._copies_of`), and the families of
+   linked indicators involved are protected again;
+4. when nothing is left to yield, the last run hides a protected figure
+   (the annual table alone forces it): each such *exception* is listed with
+   its reason.
+
+Withheld rows take no part in the suppression (see
+:func:`~.scope.publication_scope` for why leaving out whole levels is safe;
+the independent attacker in ``tests/attacker.py`` checks it, treating every
+``x`` as an unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from safeguarding.disclosure.policy import Policy
+from safeguarding.disclosure.relations import DEFAULT_BALANCES
+from safeguarding.disclosure.scope import _copies_of, publication_scope, sparse_series
+from safeguarding.disclosure.tables import ProtectedTable, protect_indicator_table
+
+#: rounds of withholding detail before the last, forced run (each yields at least one level)
+MAX_ROUNDS = 20
+
+
+@dataclass
+class Publication:
+    """What :func:`protect_publication` decided, row for row with the indicator table given.
+
+    Attributes:
+        shown: the table as published: ``numerator``, ``denominator``,
+            ``value`` as strings (``x`` for withheld rows), ``suppressed``
+            and ``marker`` (see :func:`~.tables.suppress_indicator_table`).
+        withheld: True for rows not published (``x``).
+        yielded: the detail withheld so that protected figures could be
+            published: ``{"indicator_id", "breakdown", "period_type", "level"}``.
+        exceptions: protected figures hidden all the same, each
+            ``{"indicator_id", "period_end", "measure", "reason"}``.
+        stats: what the suppression did (summed over runs), with ``rounds``.
+    """
+
+    shown: pd.DataFrame
+    withheld: pd.Series
+    yielded: list[dict] = field(default_factory=list)
+    exceptions: list[dict] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+
+def protected_rows(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Policy) -> pd.Series:
+    """Annual headline rows of the last ``policy.protect_years`` years to ``year_end`` (True).
+
+    Their counts above the threshold are protected (a count in the
+    threshold range is suppressed whatever its row).
+    """
+    ends = [pd.Timestamp(year_end) - pd.DateOffset(years=k) for k in range(policy.protect_years)]
+    return (ind["period_type"].astype(str).eq("year") & ind["breakdown"].astype(str).eq("all")
+            & pd.to_datetime(ind["period_end"]).isin(ends))
+
+
+def level_of(ind: pd.DataFrame) -> pd.Series:
+    """Each row's level as ``policy.yield_order`` names it: ``"month breakdown"``, ``"year headline"``, ..."""
+    head = np.where(ind["breakdown"].astype(str).eq("all"), "headline", "breakdown")
+    return pd.Series(ind["period_type"].astype(str).to_numpy() + " " + head, index=ind.index)
+
+
+def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Policy | None = None, *,
+                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES) -> Publication:
+    """Decide the public table: scope, detail withheld, suppression; see the module docstring.
+
+    ``ind`` is the indicator table (data contract columns, plus any others,
+    which are kept); rows keep their order and index. ``balances`` are the
+    stock-flow balances (see :func:`~.tables.suppress_indicator_table`).
+    """
+    policy = policy if policy is not None else Policy()
+    ind = ind.copy()
+    year_end = pd.Timestamp(year_end)
+    scope = publication_scope(ind, year_end, policy)
+    withheld = ~scope | sparse_series(ind, scope, policy)
+    protected = protected_rows(ind, year_end, policy).to_numpy()
+    levels = level_of(ind)
+    keep = ~withheld.to_numpy()
+    first = protect_indicator_table(ind[keep], policy=policy, balances=balances, protected=protected[keep])
+    pieces: dict[int, tuple[pd.Index, ProtectedTable]] = {}
+    family = pd.Series(-1, index=ind.index)
+    family[keep] = first.families
+    for fam in np.unique(first.families):
+        pieces[int(fam)] = (ind.index[keep][first.families == fam], first)
+    stats = dict(first.stats)
+    stats["rounds"] = 1
+    yielded: list[dict] = []
+    stuck = _stuck_rows(first)
+    forced_run = False
+    for _ in range(MAX_ROUNDS):
+        if stuck.empty:
+            break
+        order = [lvl for lvl in policy.yield_order if lvl in set(levels[stuck])]
+        families = sorted({int(family[i]) for i in stuck})
+        if order:
+            lvl = order[0]
+            pick = stuck[levels[stuck].eq(lvl).to_numpy()]
+            series = set(zip(ind.loc[pick, "indicator_id"].astype(str), ind.loc[pick, "breakdown"].astype(str),
+                             ind.loc[pick, "period_type"].astype(str), strict=True))
+            yielded += [{"indicator_id": i, "breakdown": b, "period_type": p, "level": lvl}
+                        for i, b, p in sorted(series)]
+            near = family.isin(families)  # relations never cross families: copies lie within them
+            withheld = withheld | _withhold(ind, scope & near, withheld, series, balances)
+            forced = False
+        else:  # nothing left to yield: the annual table alone forces a protected figure to be hidden
+            forced = forced_run = True
+        rows = ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()]
+        sub = ind.loc[rows]
+        done = protect_indicator_table(sub, policy=policy, balances=balances,
+                                       protected=protected[ind.index.get_indexer(rows)], forced=forced)
+        _add(stats, done.stats)
+        for fam in families:
+            pieces.pop(fam, None)
+        base = max(pieces, default=-1) + 1
+        for fam in np.unique(done.families):
+            pieces[base + int(fam)] = (rows[done.families == fam], done)
+        family[rows] = base + done.families
+        stuck = pd.Index([]) if forced else _stuck_rows(done)
+        if forced_run:
+            break
+    shown = _assemble(ind, withheld, pieces)
+    exceptions = _exceptions(ind, pieces, policy) if forced_run else []
+    stats["withheld_rows"] = int(withheld.sum())
+    return Publication(shown, withheld, yielded, exceptions, stats)
+
+
+def _stuck_rows(done: ProtectedTable) -> pd.Index:
+    """Index labels of the rows holding the cells ``done`` reports stuck."""
+    return done.index_labels[done.rows_of(done.report.stuck)]
+
+
+def _withhold(ind: pd.DataFrame, scope: pd.Series, withheld: pd.Series, series: set[tuple[str, str, str]],
+              balances: Sequence[tuple[str, str, str]]) -> pd.Series:
+    """Rows of ``series`` (indicator, breakdown, period type), and of every series they could be worked out from."""
+    keys = pd.MultiIndex.from_arrays([ind["indicator_id"].astype(str), ind["breakdown"].astype(str),
+                                      ind["period_type"].astype(str)])
+    new = pd.Series(keys.isin(list(series)), index=ind.index) & scope
+    cand = scope & ~withheld | new
+    return _copies_of(ind[cand], new[cand], balances).reindex(ind.index, fill_value=False) | new
+
+
+def _add(stats: dict, more: dict) -> None:
+    for k, v in more.items():
+        if k in ("largest_group",):
+            stats[k] = max(stats.get(k, 0), v)
+        elif k in ("cells", "primary", "suppressed"):
+            continue  # the final table's figures are counted at the end
+        else:
+            stats[k] = stats.get(k, 0) + v
+    stats["rounds"] = stats.get("rounds", 0) + 1
+
+
+def _assemble(ind: pd.DataFrame, withheld: pd.Series,
+              pieces: dict[int, tuple[pd.Index, ProtectedTable]]) -> pd.DataFrame:
+    """The published table in ``ind``'s order: each row from the last run that protected it, ``x`` if withheld."""
+    parts = []
+    for labels, done in pieces.values():
+        table = done.shown.set_axis(done.index_labels)
+        parts.append(table.loc[labels])
+    shown = pd.concat(parts)
+    shown = shown[~shown.index.duplicated(keep="last")]
+    held = ind[withheld.to_numpy()].copy()
+    for col in ("numerator", "denominator", "value", "marker"):
+        held[col] = pd.Series("x", index=held.index, dtype="string")
+    held["suppressed"] = True
+    out = pd.concat([shown, held[shown.columns]]).loc[ind.index]
+    for col in ("numerator", "denominator", "value", "marker"):
+        out[col] = out[col].astype("string")
+    out["suppressed"] = out["suppressed"].astype(bool)
+    return out
+
+
+def _exceptions(ind: pd.DataFrame, pieces: dict[int, tuple[pd.Index, ProtectedTable]], policy: Policy) -> list[dict]:
+    """The protected figures hidden in the forced run, each with its reason."""
+    out = []
+    runs = {id(d): d for _, d in pieces.values()}
+    for done in runs.values():
+        for cell in done.report.forced:
+            r = done.cells.long.loc[done.cells.long["cell"] == cell].iloc[0]
+            label = done.index_labels[int(r["row"])]
+            row = ind.loc[label]
+            out.append({"indicator_id": str(row["indicator_id"]),
+                        "period_end": pd.Timestamp(row["period_end"]).date().isoformat(),
+                        "measure": str(r["measure"]),
+                        "reason": f"the annual figures alone would reveal a linked count {policy.threshold_text} "
+                                  "if this one were published, and no month, quarter or breakdown left to "
+                                  "withhold could prevent it"})
+    return sorted(out, key=lambda e: (e["indicator_id"], e["period_end"], e["measure"]))

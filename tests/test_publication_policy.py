@@ -1,0 +1,146 @@
+"""The publication policy: annual headline figures first, detail yields, exceptions listed with their reason.
+
+Each test builds a small indicator table in which protecting the small
+monthly counts would, without priorities, cost the year's headline figure
+(as the demo's private fostering and NI 65 figures did), and checks what
+:func:`~safeguarding.disclosure.publication.protect_publication` publishes
+instead, with the independent attacker of ``tests/attacker.py`` reading
+the published strings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from attacker import reader_cells, reader_relations, recoverable
+
+from safeguarding.disclosure import Policy, suppress_indicator_table
+from safeguarding.disclosure.publication import level_of, protect_publication, protected_rows
+
+YEAR_END = pd.Timestamp("2025-03-31")
+MONTHS = pd.date_range("2024-04-01", periods=12, freq="MS")
+
+
+def _row(ind: str, ptype: str, start: pd.Timestamp, end: pd.Timestamp, value: float, bd: str = "all",
+         bv: str = "all") -> dict:
+    return {"indicator_id": ind, "period_type": ptype, "period_start": start, "period_end": end, "breakdown": bd,
+            "breakdown_value": bv, "numerator": np.nan, "denominator": np.nan, "value": float(value)}
+
+
+def _flow(ind: str, by_group: dict[str, list[int]], start_year: int = 2024) -> list[dict]:
+    """Months, quarters and the year of a count, headline and by ``group``; each group's counts by month."""
+    months = pd.date_range(f"{start_year}-04-01", periods=12, freq="MS")
+    rows = []
+    total = np.sum([np.asarray(v) for v in by_group.values()], axis=0)
+    series = [("all", "all", total)] + [("group", k, np.asarray(v)) for k, v in by_group.items()]
+    for bd, bv, values in series:
+        for i, m in enumerate(months):
+            rows.append(_row(ind, "month", m, m + pd.offsets.MonthEnd(0), values[i], bd, bv))
+        for q in range(4):
+            rows.append(_row(ind, "quarter", months[3 * q], months[3 * q + 2] + pd.offsets.MonthEnd(0),
+                             values[3 * q:3 * q + 3].sum(), bd, bv))
+        rows.append(_row(ind, "year", months[0], months[-1] + pd.offsets.MonthEnd(0), values.sum(), bd, bv))
+    return rows
+
+
+#: a small service: 8 new arrangements in the year, never more than one a month in any group
+SMALL = {"a": [0, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0], "b": [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0],
+         "c": [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]}
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(_flow("NEW", SMALL))
+
+
+def _headline(shown: pd.DataFrame, ind: str = "NEW") -> str:
+    row = shown[(shown["indicator_id"] == ind) & (shown["period_type"] == "year") & (shown["breakdown"] == "all")
+                & (pd.to_datetime(shown["period_end"]) == YEAR_END)]
+    return str(row["value"].iloc[0])
+
+
+def _attack(ind: pd.DataFrame, shown: pd.DataFrame) -> list:
+    cells = reader_cells(shown.assign(numerator=shown["value"], denominator="z"),
+                         ind.assign(numerator=ind["value"], denominator=np.nan))
+    return recoverable(cells, reader_relations(cells))
+
+
+def test_without_priorities_the_small_months_cost_the_headline():
+    """The finding: protecting each month's small counts hid the year's 8 (a count DfE publishes)."""
+    shown = suppress_indicator_table(_table())
+    assert _headline(shown) == "c"
+
+
+def test_detail_yields_so_that_the_annual_headline_is_published():
+    ind = _table()
+    pub = protect_publication(ind, YEAR_END)
+    assert _headline(pub.shown) == "8"
+    assert pub.exceptions == []
+    # what was withheld instead is detail, lowest level first, each listed
+    assert pub.yielded, "something had to yield"
+    assert {y["level"] for y in pub.yielded} <= {"month breakdown", "month headline", "quarter breakdown",
+                                                 "quarter headline", "year breakdown"}
+    assert pub.yielded[0]["level"] == "month breakdown"
+    levels = level_of(ind)
+    for y in pub.yielded:
+        rows = ((ind["indicator_id"] == y["indicator_id"]) & (ind["breakdown"] == y["breakdown"])
+                & (ind["period_type"] == y["period_type"]))
+        assert (pub.shown.loc[rows, "value"] == "x").all()
+        assert set(levels[rows]) == {y["level"]}
+    assert (pub.shown["value"] == "x").sum() == pub.withheld.sum()
+    # and nothing published gives a hidden count away (x counts as unknown to the attacker)
+    assert _attack(ind, pub.shown) == []
+
+
+def test_yield_order_comes_from_the_policy():
+    """With months by group kept to the last, another level yields first."""
+    ind = _table()
+    policy = Policy(yield_order=("month headline", "quarter breakdown", "month breakdown", "quarter headline",
+                                 "year breakdown"))
+    pub = protect_publication(ind, YEAR_END, policy)
+    assert _headline(pub.shown) == "8"
+    assert pub.yielded[0]["level"] != "month breakdown"
+
+
+def test_a_headline_the_annual_table_alone_exposes_is_an_exception_with_its_reason():
+    """Open at the year end = open a year before + new - ended: with a small 'ended', one more must go.
+
+    Only annual figures are published, so there is no detail to yield: one
+    protected figure is hidden, listed as an exception with its reason.
+    """
+    rows = []
+    for ind, values in (("OPEN", {2024: 20, 2025: 24}), ("NEW", {2025: 7}), ("ENDED", {2025: 3})):
+        for year, v in values.items():
+            rows.append(_row(ind, "year", pd.Timestamp(f"{year - 1}-04-01"), pd.Timestamp(f"{year}-03-31"), v))
+    ind = pd.DataFrame(rows)
+    balances = (("OPEN:value", "NEW:value", "ENDED:value"),)
+    from safeguarding.disclosure import publication
+
+    pub = protect_publication(ind, YEAR_END, Policy(), balances=balances)
+    assert publication  # the module under test
+    shown = dict(zip(ind["indicator_id"] + " " + ind["period_end"].dt.year.astype(str), pub.shown["value"],
+                     strict=True))
+    assert shown["ENDED 2025"] == "c"
+    hidden = [k for k, v in shown.items() if v == "c" and k != "ENDED 2025"]
+    assert len(hidden) == 1, shown
+    assert len(pub.exceptions) == 1
+    exc = pub.exceptions[0]
+    assert f"{exc['indicator_id']} {exc['period_end'][:4]}" == hidden[0]
+    assert "annual figures alone" in exc["reason"]
+
+
+def test_protected_rows_are_the_annual_headlines_of_the_years_the_policy_names():
+    ind = pd.DataFrame(_flow("NEW", SMALL) + _flow("NEW", SMALL, start_year=2023) + _flow("NEW", SMALL, 2022))
+    got = ind[protected_rows(ind, YEAR_END, Policy())]
+    assert set(got["period_type"]) == {"year"} and set(got["breakdown"]) == {"all"}
+    assert sorted(got["period_end"].dt.year) == [2024, 2025]
+    got = ind[protected_rows(ind, YEAR_END, Policy(protect_years=3))]
+    assert sorted(got["period_end"].dt.year) == [2023, 2024, 2025]
+    assert not protected_rows(ind, YEAR_END, Policy(protect_years=0)).any()
+
+
+def test_yield_order_is_checked():
+    with pytest.raises(ValueError, match="year headline"):
+        Policy(yield_order=("month breakdown", "year headline"))
+    with pytest.raises(ValueError, match="did you mean 'month breakdown'"):
+        Policy.from_mapping({"yield_order": ["month breakdwn"]})
