@@ -13,7 +13,6 @@ written so that no spreadsheet can execute them as formulas
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 
@@ -175,25 +174,32 @@ def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path
     return [csv_path, xlsx_path]
 
 
-@functools.lru_cache(maxsize=8)
-def _small_in_text(lo: int, hi: int) -> re.Pattern[str]:
-    """A stand-alone whole number from ``lo`` to ``hi`` in text (not part of a word, date, decimal or percentage)."""
-    numbers = "|".join(str(n) for n in sorted(range(lo, hi + 1), key=lambda n: (-len(str(n)), n)))
-    return re.compile(rf"(?<![\w.,/-])({numbers})(?![\w.,/%-])")
-
-
 def safe_note(text: object, policy: Policy | None = None) -> str:
-    """A note with any stand-alone count from 1 to 5 (the ``policy``'s threshold) replaced by 'fewer than 6'.
+    """A note as the public may read it: no count of cases, whatever its size.
 
-    For the public audience; the replacement names the number above the threshold.
+    A note such as "98 referrals fall less than 12 months after the data
+    starts" states a count linked to the table's figures (here the referrals
+    of the first year), and a reader can combine it with them: a small count
+    hidden in the table could be worked out from one stated in a note. So
+    every number of cases becomes "some" ("some referrals fall ..."), and
+    "fewer than 6" with it. Durations ("12 months", "15 working days"),
+    years, dates, percentages and section numbers stay. With no threshold
+    (:meth:`~safeguarding.disclosure.Policy.unsuppressed`) the note is
+    unchanged.
     """
     if text is None or (isinstance(text, float) and text != text):
         return ""
     policy = policy if policy is not None else Policy()
     if policy.threshold is None:
         return str(text)
-    lo, hi = policy.threshold
-    return _small_in_text(lo, hi).sub(f"fewer than {hi + 1}", str(text))
+    return _COUNT_IN_TEXT.sub("some", str(text))
+
+
+#: a number of cases in a note: a stand-alone whole number (or "fewer than N") followed by a word that is
+#: not a unit of time, and not a section number ("section 47 enquiry") or part of a date or a decimal
+_COUNT_IN_TEXT = re.compile(
+    r"(?:\bfewer than )?(?<![\w.,/:-])(?<!section )\d[\d,]*(?![\w.,/%:-])"
+    r"(?= (?!(?:working )?(?:months?|years?|days?|weeks?|hours?)\b)[A-Za-z])")
 
 
 def _attr(cat: object, code: str, name: str) -> str:

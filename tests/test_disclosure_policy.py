@@ -109,11 +109,18 @@ def test_stats_are_filled_as_before():
     assert stats["primary"] == 2 and stats["suppressed"] >= 2
 
 
-def test_sentences_and_notes_follow_the_threshold():
-    assert safe_note("3 children, 12 visits") == "fewer than 6 children, 12 visits"
-    assert safe_note("3 children, 12 visits", Policy(threshold=(1, 12))) == \
-        "fewer than 13 children, fewer than 13 visits"
+def test_public_notes_state_no_count_of_cases():
+    """A count in a note is a published figure a reader can combine with the table (the review's finding:
+    '98 referrals fall less than 12 months after the data starts' and 'fewer than 6 ICPCs ... are
+    excluded' helped pin hidden re-referral and ICPC counts); durations, dates and section numbers stay."""
+    assert safe_note("3 children, 12 visits") == "some children, some visits"
+    assert safe_note("98 referrals fall less than 12 months after the referral data starts") == \
+        "some referrals fall less than 12 months after the referral data starts"
+    assert safe_note("partial period; fewer than 6 ICPCs with no section 47 enquiry are excluded") == \
+        "partial period; some ICPCs with no section 47 enquiry are excluded"
+    assert safe_note("1,234 plans started within 15 working days") == "some plans started within 15 working days"
     assert safe_note("on 2024-03-05, 7%", Policy(threshold=(1, 9))) == "on 2024-03-05, 7%"
+    assert safe_note("no population figure for 2019-20") == "no population figure for 2019-20"
     assert safe_note("3 children", Policy.unsuppressed()) == "3 children"
 
 

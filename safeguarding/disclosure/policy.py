@@ -59,7 +59,7 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, str]] = {
     "max_local_lps": (0, "cells per group and pass given a linear programme on the columns near them"),
     "max_single_lps": (0, "cells per group and pass given linear programmes on the whole group"),
     "max_blame": (1, "pinned cells per group and pass whose published sources are traced"),
-    "max_far_tries": (1, "far partners given to a cell near a protected figure before it is reported stuck"),
+    "max_far_tries": (1, "passes a cell near a protected figure gets partners before it is reported stuck"),
     "protect_years": (0, "years, counting the reporting year, whose annual headline figures are protected"),
 }
 
@@ -99,9 +99,9 @@ class Policy:
             whole group (bounds rule, last resort).
         max_blame: pinned cells per group and pass whose published sources are
             traced (the rest wait for the next pass).
-        max_far_tries: far partners (cells found through chains of
-            relations) given to a pinned cell linked to a protected figure
-            before it is reported stuck (detail is withheld for it instead).
+        max_far_tries: passes in which a pinned cell linked to a protected
+            figure is given partners (near or far) before it is reported
+            stuck (detail is withheld for it instead).
         published_span: how far back each period type is published, in months
             before the year end: ``(headline, breakdowns)``; a period type not
             listed is not published.
@@ -130,7 +130,7 @@ class Policy:
     max_local_lps: int = 200
     max_single_lps: int = 10
     max_blame: int = 512
-    max_far_tries: int = 2
+    max_far_tries: int = 3
     published_span: Mapping[str, tuple[int, int]] = field(default_factory=lambda: _frozen(_PUBLISHED_SPAN),
                                                           hash=False)
     sparse_share: float = 0.5

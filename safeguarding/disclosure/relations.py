@@ -10,6 +10,9 @@ that secondary suppression protects:
    in and a month out;
 3. :func:`add_repeated_counts`: the same count published twice, under two
    indicators or measures (``REFERRAL_RATE`` numerator and ``REFERRALS``);
+   :func:`add_equal_series`: the same counts under two breakdowns or
+   breakdown values (police referrals as a headline and as a referral
+   source; a plan-length band that two breakdowns share);
 4. :func:`add_shared_stocks`: a stock published for several period types
    (the figure at a month end is the quarter's and the year's figure too);
 5. :func:`add_balances`: stock-flow balances (open at end = open at the
@@ -27,6 +30,7 @@ organisation's report) cannot be seen here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,6 +68,7 @@ def indicator_relations(long: pd.DataFrame, system: _System,
     add_period_sums(system, long)
     wide = _series_table(long)
     add_repeated_counts(system, wide)
+    add_equal_series(system, long)
     add_shared_stocks(system, long)
     add_balances(system, long, wide, balances)
 
@@ -175,6 +180,53 @@ def add_repeated_counts(system: _System, wide: pd.DataFrame) -> None:
                 continue
             for k in np.flatnonzero(both):
                 system.add([int(cells_m[k, a]), int(cells_m[k, b])], [1.0, -1.0], [True, True])
+
+
+def add_equal_series(system: _System, long: pd.DataFrame, min_periods: int = 3, min_nonzero: int = 3) -> None:
+    """Step 3b: two series equal in every period, whatever their indicator, measure, breakdown and value.
+
+    A series is one ``(indicator, measure, breakdown, breakdown value)`` by
+    one period type. Series with the same periods and the same values in
+    each (at least ``min_periods`` of them, ``min_nonzero`` of them not
+    zero, so that two sparse series equal by coincidence are not tied) are
+    tied period by period: police referrals published as a headline indicator and as the
+    police group of referrals by source are one count, and a reader who sees
+    one sees the other. Pairs :func:`add_repeated_counts` already ties (same
+    breakdown value) are tied again, which changes nothing.
+    """
+    keys = ["indicator_id", "measure", "breakdown", "breakdown_value", "period_type"]
+    data = long[long["v"].notna()]
+    for _, by_type in data.groupby("period_type", sort=False):
+        grid = by_type.pivot_table(index="period_start", columns=keys, values="cell", aggfunc="first")
+        cells_m = grid.to_numpy()
+        present = ~np.isnan(cells_m)
+        vals = np.where(present, system.values[np.where(present, cells_m, 0).astype(int)], 0.0)
+        # series are compared where both are present: a breakdown published for a year against a headline
+        # published for three, say. Series are grouped by the periods they cover; each pair of groups is
+        # compared on the periods they share, by hashing each series' values there.
+        masks: dict[bytes, list[int]] = {}
+        for j in range(present.shape[1]):
+            masks.setdefault(present[:, j].tobytes(), []).append(j)
+        spans = [(np.frombuffer(m, dtype=bool), cols) for m, cols in masks.items()]
+        seen: set[tuple[int, int]] = set()
+        for a in range(len(spans)):
+            for b in range(a, len(spans)):
+                rows = np.flatnonzero(spans[a][0] & spans[b][0])
+                if rows.size < min_periods:
+                    continue
+                cols = spans[a][1] if a == b else spans[a][1] + spans[b][1]
+                sub = vals[np.ix_(rows, cols)]
+                ok = (sub > 0).sum(axis=0) >= min_nonzero
+                groups: dict[bytes, list[int]] = {}
+                for k in np.flatnonzero(ok):
+                    groups.setdefault(np.round(sub[:, k], 6).tobytes(), []).append(cols[k])
+                for members in groups.values():
+                    for x, y in itertools.pairwise(members):  # a chain ties them all
+                        if (x, y) in seen:
+                            continue
+                        seen.add((x, y))
+                        for r in rows:
+                            system.add([int(cells_m[r, x]), int(cells_m[r, y])], [1.0, -1.0], [True, True])
 
 
 def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:

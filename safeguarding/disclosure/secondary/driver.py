@@ -105,6 +105,25 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
     near_protected: dict[int, bool] = {}  # cell -> a protected published cell is linked to it
     given_up: set[int] = set()  # cells near a protected figure that far partners did not protect: stuck
     report = SecondaryReport(suppressed=suppressed)
+    rounds: dict[int, int] = {}  # passes in which each cell was found unprotected
+
+    def give_up(group: _Group, pinned: np.ndarray) -> np.ndarray:
+        """Columns of ``pinned`` to stop giving partners: unprotected for too many passes, near a protected figure.
+
+        Without ``forced`` such a cell is reported stuck (the caller withholds detail for it).
+        """
+        out = np.zeros(group.n, dtype=bool)
+        if forced or not system.protected.any():
+            return out
+        for j in np.flatnonzero(pinned):
+            cell = int(group.cells[group.col == j][0])
+            rounds[cell] = rounds.get(cell, 0) + 1
+            if cell in given_up or (rounds[cell] > policy.max_far_tries
+                                    and _only_protected_left(system, cell, suppressed, by_cell, near_protected)):
+                given_up.add(cell)
+                out[j] = True
+        return out
+
     for _ in range(MAX_PASSES):
         report.passes += 1
         lonely = _line_rule(system, suppressed, inc, forced=forced)
@@ -134,6 +153,7 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
                 narrow.append((group, cells_a, check))
                 continue
             shown[cells_a[check.safe[group.col]]] = True
+            check = check._replace(pinned=check.pinned & ~give_up(group, check.pinned))
             if not check.pinned.any():
                 continue
             found, stuck = _partners_for_group(system, group, check, suppressed, by_cell, policy, tries, later)
@@ -146,6 +166,7 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             for (group, cells_a, check), ok in zip(narrow, oks, strict=True):
                 safe = check.safe & ~(check.need & ~ok)
                 shown[cells_a[safe[group.col]]] = True
+                safe |= give_up(group, ~safe)
                 if safe.all():
                     continue
                 found, stuck = _partners_for_group(system, group, GroupCheck(safe, ~safe, {}, 0), suppressed,
