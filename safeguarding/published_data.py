@@ -13,6 +13,7 @@ written so that no spreadsheet can execute them as formulas
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -30,6 +31,11 @@ PUBLISHED_COLUMNS = (
     "breakdown_value", "numerator", "denominator", "value", "ci_lower", "ci_upper", "unit",
     "status", "target", "rag",
 )
+
+
+def publication_path(cfg: Config) -> Path:
+    """Where the public table's publication summary is kept (processed folder): what is withheld, and why."""
+    return cfg.processed_dir / "indicators_public_summary.json"
 
 
 def suppressed_path(cfg: Config, audience: str) -> Path:
@@ -72,7 +78,6 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         shown = pub.shown.reset_index(drop=True)
         if stats is not None:
             stats.update(pub.stats)
-            stats.update(cells=int(shown["suppressed"].size), suppressed=int((shown["marker"] == "c").sum()))
         hidden = shown["suppressed"].astype(bool) | shown["marker"].astype(str).isin(["c", "x"])
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:
@@ -81,9 +86,12 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
             shown.loc[hidden, "rag"] = "N/A"
         if "note" in shown.columns:
             shown["note"] = shown["note"].map(lambda text: safe_note(text, policy))
+        summary = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy, exceptions=pub.exceptions,
+                                      detail=pub.yielded)
+        write_atomic(publication_path(cfg), lambda tmp: tmp.write_text(json.dumps(summary, indent=1),
+                                                                       encoding="utf-8"))
         if stats is not None:
-            stats["publication"] = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy,
-                                                       exceptions=pub.exceptions, detail=pub.yielded)
+            stats["publication"] = summary
     else:
         shown = suppress_indicator_table(ind, policy=Policy.unsuppressed())
     path = suppressed_path(cfg, audience)

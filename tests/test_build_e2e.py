@@ -541,3 +541,36 @@ def test_run_log_says_what_was_published_and_withheld(built):
                        & (protected.marker.astype(str) == "c")
                        & (pd.to_datetime(protected.period_end) >= pd.Timestamp("2024-03-31"))]
     assert sorted(h["indicator_id"] for h in summary["headline_withheld"]) == sorted(annual.indicator_id)
+
+
+def test_the_annual_headline_figures_are_published(built):
+    """The issue's first finding: NI 65 (37 of 142 plans) and private fostering's annual figures were ``c``.
+
+    Every annual headline figure of the reporting year and the year before whose counts are above 5 is
+    published, in the protected table and the CSV; each one withheld rests on a count from 1 to 5, or is
+    an exception listed with its reason. What was withheld instead is detail, listed by level.
+    """
+    import json
+
+    truth = pd.read_parquet(built["processed"] / "indicators.parquet")
+    shown = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    ends = pd.to_datetime(truth["period_end"]).isin([pd.Timestamp("2025-03-31"), pd.Timestamp("2024-03-31")])
+    annual = (truth["period_type"].eq("year") & truth["breakdown"].eq("all") & ends).to_numpy()
+    counts = truth[["numerator", "value"]].apply(pd.to_numeric, errors="coerce")
+    big = counts["numerator"].fillna(counts["value"]).gt(5).to_numpy()
+    den = pd.to_numeric(truth["denominator"], errors="coerce")
+    big &= ~den.between(1, 5).to_numpy()
+    record = json.loads((built["public"].log_dir / "run.json").read_text(encoding="utf-8"))
+    summary = record["disclosure"]["publication"]
+    excepted = {(e["indicator_id"], e["period_end"]) for e in summary["exceptions"]}
+    missing = [(r.indicator_id, str(pd.Timestamp(r.period_end).date())) for r, m in
+               zip(truth[annual & big].itertuples(), shown.loc[annual & big, "marker"].astype(str), strict=True)
+               if m in ("c", "x")]
+    assert [m for m in missing if m not in excepted] == []
+    ni65 = shown[annual & truth["indicator_id"].eq("CPP_SUBSEQUENT").to_numpy()
+                 & pd.to_datetime(truth["period_end"]).eq(pd.Timestamp("2025-03-31")).to_numpy()]
+    assert ni65[["numerator", "denominator"]].astype(str).values.tolist() == [["37", "142"]]
+    assert summary["detail_withheld"] and {d["level"] for d in summary["detail_withheld"]} <= {
+        "month breakdown", "month headline", "quarter breakdown", "quarter headline", "year breakdown"}
+    reasons = {h["reason"] for h in summary["headline_withheld"]}
+    assert all(r.startswith("rests on a count of 1 to 5") or "alone" in r for r in reasons), reasons

@@ -149,6 +149,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
             break
     shown = _assemble(ind, withheld, pieces)
     exceptions = _exceptions(ind, pieces, policy) if forced_run else []
+    stats.update(_final_counts(pieces, policy))
     stats["withheld_rows"] = int(withheld.sum())
     return Publication(shown, withheld, yielded, exceptions, stats)
 
@@ -197,6 +198,19 @@ def _assemble(ind: pd.DataFrame, withheld: pd.Series,
         out[col] = out[col].astype("string")
     out["suppressed"] = out["suppressed"].astype(bool)
     return out
+
+
+def _final_counts(pieces: dict[int, tuple[pd.Index, ProtectedTable]], policy: Policy) -> dict[str, int]:
+    """Cells of the published table, small counts among them, and cells suppressed, over each row's last run."""
+    cells = primary = suppressed = 0
+    for labels, done in pieces.values():
+        long = done.cells.long
+        keep = done.index_labels[long["row"].to_numpy()].isin(labels)
+        ids = long["cell"].to_numpy()[keep]
+        cells += int(ids.size)
+        primary += int(np.asarray(policy.small(done.cells.values[ids]), dtype=bool).sum())
+        suppressed += int(done.report.suppressed[ids].sum())
+    return {"cells": cells, "primary": primary, "suppressed": suppressed}
 
 
 def _exceptions(ind: pd.DataFrame, pieces: dict[int, tuple[pd.Index, ProtectedTable]], policy: Policy) -> list[dict]:

@@ -103,6 +103,15 @@ class ReportContext:
             self.tables[name] = pd.read_parquet(path) if path.exists() else None
         return self.tables[name]
 
+    def publication(self) -> dict[str, Any] | None:
+        """The public table's publication summary (detail withheld, exceptions), or None (board, or absent)."""
+        if not self.public:
+            return None
+        from safeguarding.published_data import publication_path
+
+        path = publication_path(self.config)
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
     def ingest_report(self) -> dict[str, Any] | None:
         """The machine-readable ingest report, if present."""
         path = self.config.processed_dir / "ingest_report.json"

@@ -103,6 +103,61 @@ def methods(ctx: ReportContext) -> Block:
         b.add("**Small numbers.** To protect children's privacy, counts from 1 to 5 are shown as *c*, and a "
               "further figure is hidden where the hidden one could be worked out from a total. Percentages and "
               "rates built on a hidden count are hidden too. *:* means not available; *0* is a true zero.")
+        b.parts.extend(publication_notes(ctx).parts)
+    return b
+
+
+_LEVEL_WORDS = {"month breakdown": "by month, by group", "month headline": "by month",
+                "quarter breakdown": "by quarter, by group", "quarter headline": "by quarter",
+                "year breakdown": "by year, by group"}
+
+
+def publication_notes(ctx: ReportContext) -> Block:
+    """What the public table leaves out so that the year's headline figures can be published, and any exception.
+
+    From the build's publication summary
+    (:func:`safeguarding.published_data.publication_summary`): the detail
+    withheld (*x*), level by level, and each annual headline figure hidden
+    all the same, with its reason. Names come from the catalogue.
+    """
+    b = Block()
+    summary = ctx.publication()
+    if not summary:
+        return b
+    policy = ctx.policy
+    years = max(policy.protect_years, 1)
+    span = "the reporting year" if years == 1 else "the reporting year and the year before" if years == 2 \
+        else f"the last {years} years"
+    b.add(f"**What comes first.** Every annual figure for the whole area for {span} is published unless it rests "
+          f"on a count {policy.threshold_text}. Where protecting a small count in the monthly, quarterly or "
+          "group figures would have cost one of those annual figures, the detail is withheld instead, shown as "
+          "*x*.")
+    detail = summary.get("detail_withheld") or []
+    if detail:
+        rows = []
+        for d in detail:
+            try:
+                name = ctx.info(d["indicator_id"]).name
+            except (KeyError, AttributeError):
+                name = d["indicator_id"]
+            group = "" if d["breakdown"] == "all" else str(d["breakdown"]).replace("_", " ")
+            rows.append({"Figure": name, "Group": group, "Withheld": _LEVEL_WORDS.get(d["level"], d["level"])})
+        b.add(md_table(pd.DataFrame(rows), caption="Detail withheld so that the year's figures can be published",
+                       label="detail-withheld", align=["l", "l", "l"], widths=[6, 3, 3]))
+    exceptions = summary.get("exceptions") or []
+    if exceptions:
+        b.text("Annual figures withheld all the same, because the annual figures on their own would otherwise "
+               "reveal a small count:")
+        items = []
+        for e in exceptions:
+            try:
+                name = ctx.info(e["indicator_id"]).name
+            except (KeyError, AttributeError):
+                name = e["indicator_id"]
+            items.append(f"{name}, year to {e['period_end']}: {e['reason']}")
+        b.bullets(items)
+    else:
+        b.text(f"No annual figure of {span} above the threshold is withheld.")
     return b
 
 
