@@ -86,6 +86,12 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
             shown.loc[hidden, "rag"] = "N/A"
         if "note" in shown.columns:
             shown["note"] = shown["note"].map(lambda text: safe_note(text, policy))
+        # a hidden figure's status and note would tell a zero from a count ("no cases in the denominator",
+        # status 'ok' when there is at least one): say nothing about it but that it is withheld
+        for col, text in (("status", "withheld"), ("note", "")):
+            if col in shown.columns:
+                shown[col] = shown[col].astype(object)
+                shown.loc[hidden, col] = text
         summary = publication_summary(ind, shown, pd.Timestamp(cfg.year_end), policy, exceptions=pub.exceptions,
                                       detail=pub.yielded)
         write_atomic(publication_path(cfg), lambda tmp: tmp.write_text(json.dumps(summary, indent=1),

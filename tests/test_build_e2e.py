@@ -486,45 +486,64 @@ def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_p
     assert "fig-alt=" not in sector and "not charted" in sector
 
 
+#: relations the independent attacker knows that the suppression does not model yet (issue 14, open)
+UNMODELLED = ("breakdown refines breakdown or headline", "headline a = b + c", "nested thresholds a <= b",
+              "row inequalities", "published ratio")
+
+
+def _demo_attack(built):
+    import pandas as pd
+    from attacker import reader_cells
+
+    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
+    truth = pd.read_parquet(built["processed"] / "indicators.parquet")
+    keep = ~truth["period_type"].eq("rolling12").to_numpy()
+    return pub, reader_cells(pub[keep].reset_index(drop=True), truth[keep].reset_index(drop=True))
+
+
 def test_no_hidden_or_withheld_small_figure_can_be_worked_out(built):
     """The independent attacker (tests/attacker.py) on the demo's whole public table.
 
-    It reads the published strings, writes down every relation a reader who knows the definitions could
-    use (breakdowns to headline, months to quarters and years, a stock under several period types, the
-    same count under two indicators, stock and flow), treats every ``c`` (at least 1) and every withheld
-    ``x`` (at least 0) as unknown, and asks linear programmes how far each could move. No ``c``, and no
-    withheld figure from 1 to 5, may be pinned to a range narrower than 1. Rolling 12-month figures are
-    left out of the attack: each is a sum of months that appears in no other relation, so it can tell a
-    reader nothing the months do not.
+    It reads the published strings (and the notes and statuses), writes down every relation of the
+    families the suppression models (breakdowns to headline, months to quarters and years, a stock under
+    several period types, the same count under two indicators or breakdowns, stock and flow), treats every
+    ``c`` (at least 1) and every withheld ``x`` (at least 0) as unknown, and asks linear programmes how
+    far each could move. No ``c``, and no withheld figure from 1 to 5, may be pinned to a range narrower
+    than 1; no count is shown as a number in one place and hidden in another. Rolling 12-month figures
+    are left out of the attack: each is a sum of months that appears in no other relation.
 
     The cost-driven choice of partners must also leave the year's key figures (children on a plan at
     31 March, and the rate per 10,000) published.
     """
     import pandas as pd
-    from attacker import reader_cells, reader_relations, recoverable
+    from attacker import inconsistent, reader_system, recoverable
 
-    pub = pd.read_parquet(built["processed"] / "indicators_public.parquet")
-    truth = pd.read_parquet(built["processed"] / "indicators.parquet")
-    keep = ~truth["period_type"].eq("rolling12").to_numpy()
-    cells = reader_cells(pub[keep].reset_index(drop=True), truth[keep].reset_index(drop=True))
+    pub, cells = _demo_attack(built)
     assert cells["shown"].eq("c").sum() > 1000 and cells["shown"].eq("x").sum() > 1000, "fixture too easy"
-    found = recoverable(cells, reader_relations(cells))
+    eqs, ineqs = reader_system(cells, skip=UNMODELLED)
+    found = recoverable(cells, eqs, ineqs)
     where = ["indicator_id", "measure", "period_type", "period_end", "breakdown", "breakdown_value", "shown", "true"]
     described = [[*cells.loc[i, where].tolist(), lo, hi] for i, lo, hi in found[:5]]
     assert not found, f"{len(found)} unpublished figures can be worked out, e.g. {described}"
+    two_strings = [(a, b) for a, b in inconsistent(cells, eqs) if "c" in (cells.loc[a, "shown"], cells.loc[b, "shown"])]
+    assert not two_strings, [cells.loc[list(p), where].values.tolist() for p in two_strings[:3]]
     key = pub[pub["period_type"].eq("year") & pub["breakdown"].eq("all")
               & pd.to_datetime(pub["period_end"]).eq(pd.Timestamp("2025-03-31"))].set_index("indicator_id")
     assert key.loc["CPP_OPEN", "marker"] == "" and key.loc["CPP_RATE", "marker"] == "", key.loc[["CPP_OPEN",
                                                                                                   "CPP_RATE"]]
 
 
-def test_the_demo_shows_benchmarks_out_of_the_box(built):
-    """Before, report.yml pointed outside the repository: a fresh clone had ':' for England and no funnel plot."""
-    text = _html_text(built["public"].html)
-    assert "benchmarks not configured" not in text
-    assert re.search(r"compared with England \d", text) and "statistical neighbours" in text
-    page = built["public"].html.read_text(encoding="utf-8")
-    assert page.count("compares with every council in England") >= 2  # the funnel plots' alt text
+@pytest.mark.xfail(strict=True, reason="issue 14 open: inequalities, refinements and headline sums are not yet "
+                                       "in the suppression's relation model; the full attacker still pins cells")
+def test_the_full_attacker_works_out_nothing(built):
+    """With every relation family the attacker knows (``UNMODELLED`` too), nothing can be worked out, and every
+    small hidden count keeps its protection interval (some consistent value is 0 or above 5)."""
+    from attacker import reader_system, recoverable, unprotected
+
+    _, cells = _demo_attack(built)
+    eqs, ineqs = reader_system(cells)
+    assert not recoverable(cells, eqs, ineqs)
+    assert not unprotected(cells, eqs, ineqs)
 
 
 def test_run_log_says_what_was_published_and_withheld(built):
