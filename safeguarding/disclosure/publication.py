@@ -126,10 +126,15 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
             pick = stuck[levels[stuck].eq(lvl).to_numpy()]
             series = set(zip(ind.loc[pick, "indicator_id"].astype(str), ind.loc[pick, "breakdown"].astype(str),
                              ind.loc[pick, "period_type"].astype(str), strict=True))
-            yielded += [{"indicator_id": i, "breakdown": b, "period_type": p, "level": lvl}
-                        for i, b, p in sorted(series)]
             near = family.isin(families)  # relations never cross families: copies lie within them
-            withheld = withheld | _withhold(ind, scope & near, withheld, series, balances)
+            new = _withhold(ind, scope & near, withheld, series, balances) & ~withheld
+            withheld = withheld | new
+            # every series withheld this round: those the stuck counts are in, and those that would give
+            # them away (the rest of a stock-flow balance, copies of their counts)
+            took = ind.loc[new.to_numpy(), ["indicator_id", "breakdown", "period_type"]].astype(str)
+            yielded += [{"indicator_id": i, "breakdown": b, "period_type": p, "level": level_of(
+                pd.DataFrame({"breakdown": [b], "period_type": [p]})).iloc[0]}
+                for i, b, p in sorted(set(took.itertuples(index=False, name=None)))]
             forced = False
         else:  # nothing left to yield: the annual table alone forces a protected figure to be hidden
             forced = forced_run = True
