@@ -144,3 +144,17 @@ def test_yield_order_is_checked():
         Policy(yield_order=("month breakdown", "year headline"))
     with pytest.raises(ValueError, match="did you mean 'month breakdown'"):
         Policy.from_mapping({"yield_order": ["month breakdwn"]})
+
+
+def test_when_the_rounds_run_out_the_last_run_is_forced_and_nothing_is_left_unprotected(monkeypatch):
+    """A cap on the rounds of withholding detail never leaves a small count unprotected."""
+    from safeguarding.disclosure import publication
+
+    monkeypatch.setattr(publication, "MAX_ROUNDS", 1)
+    ind = _table()
+    pub = protect_publication(ind, YEAR_END)
+    assert pub.yielded == []
+    assert pub.stats["unprotected"] == 0
+    assert _attack(ind, pub.shown) == []
+    if _headline(pub.shown) == "c":
+        assert [e["indicator_id"] for e in pub.exceptions] == ["NEW"]

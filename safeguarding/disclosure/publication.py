@@ -116,12 +116,12 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     yielded: list[dict] = []
     stuck = _stuck_rows(first)
     forced_run = False
-    for _ in range(MAX_ROUNDS):
+    for round_no in range(MAX_ROUNDS):
         if stuck.empty:
             break
         order = [lvl for lvl in policy.yield_order if lvl in set(levels[stuck])]
         families = sorted({int(family[i]) for i in stuck})
-        if order:
+        if order and round_no < MAX_ROUNDS - 1:  # the last round is always the forced one
             lvl = order[0]
             pick = stuck[levels[stuck].eq(lvl).to_numpy()]
             series = set(zip(ind.loc[pick, "indicator_id"].astype(str), ind.loc[pick, "breakdown"].astype(str),
