@@ -168,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
           f"primary (hidden, true 1-5): {int(attacker.primary(cells).sum())}")
 
     res = attack(cells)
-    label = res["same"]
+    same = res["same"]
 
     def distinct(found) -> str:
         """How many different counts the findings are (a stock under three period types is one count), and
         how many of those are shown as c somewhere."""
-        labels = {int(label[r[0]]) for r in found}
-        with_c = {int(label[i]) for i in np.flatnonzero(cells["shown"].eq("c").to_numpy())} & labels
+        labels = {int(same[r[0]]) for r in found}
+        with_c = {int(same[i]) for i in np.flatnonzero(cells["shown"].eq("c").to_numpy())} & labels
         return f"{len(labels)} distinct counts, {len(with_c)} of them shown as c somewhere"
 
     print(f"\nrelations ({res['eqs']} equalities, {res['ineqs']} inequalities):")
@@ -187,10 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     small = [r for r in rec if 1 <= true[r[0]] <= 5]
     print(f"\nrecoverable (pinned to a range under 1): {len(rec)} ({distinct(rec)}) — true 1-5: {len(small)}, "
           f"6 or more: {len(rec) - len(small)}")
-    for label in ("c", "x"):
-        part = [r for r in rec if cells.at[r[0], "shown"] == label]
+    for mark in ("c", "x"):
+        part = [r for r in rec if cells.at[r[0], "shown"] == mark]
         noted = sum(cells.at[r[0], "measure"].startswith(attacker.NOTE) for r in part)
-        print(f"  shown {label}: {len(part)}" + (f" (of which {noted} counts in notes)" if noted else ""))
+        print(f"  shown {mark}: {len(part)}" + (f" (of which {noted} counts in notes)" if noted else ""))
     if small and n_ex:
         print("  e.g. true 1-5:")
     for r in small[:n_ex]:
