@@ -32,9 +32,11 @@ definitions could use, and asks linear programmes how far each hidden cell
   (and ``no data`` on a row with data means 0);
 * notes that give a count ("11 ICPCs with no section 47 enquiry for the child
   are excluded", or "fewer than 6 ...") are unknowns of their own (exact,
-  from 1 to 5, or 0 when the note is absent from a row with data), tied to the
+  from 1 to 5, or 0 when the note is absent from a row with data of an
+  indicator whose published notes do state such counts), tied to the
   published figures by the relations above (ICPCs held = ICPCs timed + ICPCs
-  excluded);
+  excluded); where the publication states no such count they are unknowns at
+  least 0, still tied by the relations;
 * a published percentage or rate whose numerator or denominator is hidden
   bounds the ratio of the two (to the rounding of the published value);
 * a ``c`` is at least 1 (true zeros are shown as ``0``), and no count is
@@ -242,6 +244,9 @@ def _note_cells(truth: pd.DataFrame, pub: pd.DataFrame, num_true: np.ndarray) ->
     rows = []
     present = pub["present"].to_numpy()
     pnotes = pub["note"].to_numpy(dtype=object)
+    stated: dict[str, set[str]] = defaultdict(set)  # the kinds of count the publication does state, by indicator
+    for i in np.flatnonzero(present & np.isin(ind, list(kinds))):
+        stated[ind[i]].update(_note_counts(pnotes[i]))
     for code, ks in kinds.items():
         for i in np.flatnonzero((ind == code) & ~np.isnan(num_true)):
             shown_counts = _note_counts(pnotes[i]) if present[i] else {}
@@ -251,8 +256,10 @@ def _note_cells(truth: pd.DataFrame, pub: pd.DataFrame, num_true: np.ndarray) ->
                     s = "x"
                 elif k in shown_counts:
                     s = "c" if shown_counts[k] == _FEWER else shown_counts[k]
+                elif k in stated[code] and t == 0:
+                    s = "0"  # the publication states this count wherever it is not 0
                 else:
-                    s = "0" if t == 0 else "x"  # a note the publisher dropped: unknown to the reader
+                    s = "x"  # a publication that never states it (or dropped it here) tells the reader nothing
                 rows.append((i, NOTE + k, s, t))
     return pd.DataFrame(rows, columns=["row", "measure", "shown", "true"])
 

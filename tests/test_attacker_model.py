@@ -272,6 +272,17 @@ def test_a_note_counting_exclusions_pins_a_hidden_denominator():
     assert not recoverable(cells, eqs, ineqs)
 
 
+def test_notes_that_never_state_the_count_say_nothing_about_it():
+    """A publication whose notes state no counts: an absent note is no 0, the excluded count is an unknown."""
+    t = _icpc_table("", 0)  # none excluded in the first month: a reader cannot tell that from the notes
+    for r in t.shown:
+        r["note"] = ""
+    cells, eqs, ineqs = _attack(*t.frames())
+    noted = cells[cells["measure"].str.startswith("note: ")]
+    assert noted["shown"].eq("x").all()
+    assert not _where(cells, recoverable(cells, eqs, ineqs), indicator_id="ICPC_15WD", measure="denominator")
+
+
 def test_a_note_counting_cases_not_in_the_numerator_bounds_it():
     t = Table()
     for m, start in enumerate(MONTHS):
