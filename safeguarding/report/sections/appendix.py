@@ -112,6 +112,14 @@ _LEVEL_WORDS = {"month breakdown": "by month, by group", "month headline": "by m
                 "year breakdown": "by year, by group"}
 
 
+def _indicator_name(ctx: ReportContext, code: str) -> str:
+    """The catalogue's name of an indicator, or its code when the catalogue does not know it."""
+    try:
+        return str(ctx.info(code).name)
+    except (KeyError, AttributeError):
+        return code
+
+
 def publication_notes(ctx: ReportContext) -> Block:
     """What the public table leaves out so that the year's headline figures can be published, and any exception.
 
@@ -136,10 +144,7 @@ def publication_notes(ctx: ReportContext) -> Block:
     if detail:
         rows = []
         for d in detail:
-            try:
-                name = ctx.info(d["indicator_id"]).name
-            except (KeyError, AttributeError):
-                name = d["indicator_id"]
+            name = _indicator_name(ctx, d["indicator_id"])
             group = "" if d["breakdown"] == "all" else str(d["breakdown"]).replace("_", " ")
             rows.append({"Figure": name, "Group": group, "Withheld": _LEVEL_WORDS.get(d["level"], d["level"])})
         b.add(md_table(pd.DataFrame(rows), caption="Detail withheld so that the year's figures can be published",
@@ -150,11 +155,7 @@ def publication_notes(ctx: ReportContext) -> Block:
                "reveal a small count:")
         items = []
         for e in exceptions:
-            try:
-                name = ctx.info(e["indicator_id"]).name
-            except (KeyError, AttributeError):
-                name = e["indicator_id"]
-            items.append(f"{name}, year to {e['period_end']}: {e['reason']}")
+            items.append(f"{_indicator_name(ctx, e['indicator_id'])}, year to {e['period_end']}: {e['reason']}")
         b.bullets(items)
     else:
         b.text(f"No annual figure of {span} above the threshold is withheld.")
