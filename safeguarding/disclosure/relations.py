@@ -16,7 +16,15 @@ that secondary suppression protects:
 4. :func:`add_shared_stocks`: a stock published for several period types
    (the figure at a month end is the quarter's and the year's figure too);
 5. :func:`add_balances`: stock-flow balances (open at end = open at the
-   previous end + started - ended), listed in :data:`DEFAULT_BALANCES`.
+   previous end + started - ended), listed in :data:`DEFAULT_BALANCES`;
+6. the relations declared in the catalogue's relation model
+   (:mod:`.model`) that the data alone cannot show: :func:`add_declared_sums`
+   (a count that is the sum of other indicators' counts),
+   :func:`add_band_equalities` (two band systems of one length), and the
+   inequalities :func:`add_orders` (nested thresholds) and
+   :func:`add_ratio_orders` (a numerator is at most its denominator), each
+   as an equality with a slack cell (:meth:`_System.add_many_at_most
+   <safeguarding.disclosure.secondary.system._System.add_many_at_most>`).
 
 :func:`indicator_relations` calls them all. Every relation is checked in the
 data before it is used (within :data:`~safeguarding.disclosure.policy.TOLERANCE`):
@@ -36,15 +44,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from safeguarding.disclosure.model import RelationModel, default_model, parse_figure
 from safeguarding.disclosure.policy import TOLERANCE
 from safeguarding.disclosure.secondary.system import _System
 
-#: stock = stock at previous period end + inflow - outflow, checked in the data before use
-DEFAULT_BALANCES: tuple[tuple[str, str, str], ...] = (
-    ("CPP_OPEN:value", "CPP_STARTED:value", "CPP_ENDED:value"),
-    ("PF_OPEN:value", "PF_NEW:value", "PF_ENDED:value"),
-    ("LADO_OPEN:value", "LADO_REFERRALS:value", "LADO_CONCLUDED_1M:denominator"),
-)
+#: stock = stock at previous period end + inflow - outflow, checked in the data before use (the
+#: catalogue's ``relations: balances``)
+DEFAULT_BALANCES: tuple[tuple[str, str, str], ...] = default_model().balances
 
 #: order in which period types are tried for a stock at the previous period end (balances)
 _TYPE_ORDER = {"month": 0, "quarter": 1, "year": 2}
@@ -54,16 +60,23 @@ _SERIES_KEYS = ["indicator_id", "measure", "breakdown", "breakdown_value"]
 
 
 def indicator_relations(long: pd.DataFrame, system: _System,
-                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES) -> None:
-    """Add every exact relation between the cells of ``long`` to ``system`` (steps 1 to 5 of the module).
+                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+                        model: RelationModel | None = None, margin: float | None = None) -> None:
+    """Add every relation between the cells of ``long`` to ``system`` (steps 1 to 6 of the module).
 
     ``long`` has one row per cell (see
     :func:`safeguarding.disclosure.primary.indicator_cells`): ``cell``,
     ``measure``, the row's ``indicator_id``, ``period_type``,
     ``period_start``, ``period_end``, ``breakdown``, ``breakdown_value``
     and ``v`` (the value). ``balances`` lists stock-flow balances as
-    ``("STOCK:measure", "INFLOW:measure", "OUTFLOW:measure")``.
+    ``("STOCK:measure", "INFLOW:measure", "OUTFLOW:measure")``. ``model``
+    (default: the catalogue's, :func:`~.model.default_model`) gives the
+    declared sums, band systems and inequalities. An inequality ``a <= b`` is
+    added only where ``b - a`` is at most ``margin`` (None: everywhere): a
+    wider gap cannot stop any move the protection of a small count needs
+    (see :func:`~safeguarding.disclosure.tables.inequality_margin`).
     """
+    model = default_model() if model is None else model
     add_breakdown_sums(system, long)
     add_period_sums(system, long)
     wide = _series_table(long)
@@ -71,6 +84,87 @@ def indicator_relations(long: pd.DataFrame, system: _System,
     add_equal_series(system, long)
     add_shared_stocks(system, long)
     add_balances(system, long, wide, balances)
+    add_declared_sums(system, long, model)
+    add_band_equalities(system, long, model)
+    add_orders(system, long, model, margin)
+    if model.numerator_at_most_denominator:
+        add_ratio_orders(system, long, margin)
+
+
+#: the columns that place a cell in a table: its period and breakdown value
+_PLACE = ["period_type", "period_start", "breakdown", "breakdown_value"]
+
+
+def _figure_cells(long: pd.DataFrame, figure: str) -> pd.DataFrame:
+    """The cells of one figure (:func:`~.model.parse_figure`), by place (:data:`_PLACE` columns, ``cell``, ``v``).
+
+    A figure with a breakdown value (``CODE:measure[breakdown=value]``) is
+    placed as a headline, so that it lines up with a headline total.
+    """
+    code, measure, selector = parse_figure(figure)
+    sel = long[long["indicator_id"].astype(str).eq(code) & long["measure"].eq(measure)]
+    if selector is not None:
+        sel = sel[sel["breakdown"].astype(str).eq(selector[0]) & sel["breakdown_value"].astype(str).eq(selector[1])]
+        sel = sel.assign(breakdown="all", breakdown_value="all")
+    sel = sel.assign(breakdown=sel["breakdown"].astype(str), breakdown_value=sel["breakdown_value"].astype(str))
+    return sel[[*_PLACE, "cell", "v"]].drop_duplicates(_PLACE)
+
+
+def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
+    """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds."""
+    for total, parts in model.sums:
+        frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
+        for k, part in enumerate(parts):
+            frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
+                                on=_PLACE, how="inner")
+        if frame.empty:
+            continue
+        _add_sums(system, frame["t"].to_numpy(), list(frame[[f"p{k}" for k in range(len(parts))]].to_numpy()))
+
+
+def add_band_equalities(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
+    """Step 6b: two band systems of one length: each declared union of bands of one equals one of the other."""
+    key = ["indicator_id", "measure", "period_type", "period_start"]
+    for bands in model.bands:
+        first, second = bands.breakdowns
+        sub = long[long["breakdown"].astype(str).isin([first, second])]
+        lookup = {(*k, bd, str(bv)): c for k, bd, bv, c in zip(
+            sub[key].itertuples(index=False, name=None), sub["breakdown"].astype(str),
+            sub["breakdown_value"], sub["cell"], strict=True)}
+        for k in sub[key].drop_duplicates().itertuples(index=False, name=None):
+            for left, right in bands.equal:
+                a = [lookup.get((*k, first, v)) for v in left]
+                b = [lookup.get((*k, second, v)) for v in right]
+                if any(c is None for c in a + b):
+                    continue
+                va, vb = system.values[a], system.values[b]
+                if np.isnan(va).any() or np.isnan(vb).any() or abs(va.sum() - vb.sum()) > TOLERANCE:
+                    continue
+                system.add([*a, *b], [1.0] * len(a) + [-1.0] * len(b), [True] * (len(a) + len(b)))
+
+
+def _at_most(system: _System, small: np.ndarray, big: np.ndarray, margin: float | None) -> None:
+    """``small <= big`` pair by pair, where the gap is at most ``margin`` (None: every pair)."""
+    if margin is not None:
+        near = system.values[big] - system.values[small] <= margin
+        small, big = small[near], big[near]
+    system.add_many_at_most(small, big)
+
+
+def add_orders(system: _System, long: pd.DataFrame, model: RelationModel, margin: float | None = None) -> None:
+    """Step 6c: nested thresholds, each figure at most the next, place by place (with slack cells)."""
+    for order in model.orders:
+        for small, big in itertools.pairwise(order):
+            pairs = _figure_cells(long, small).merge(_figure_cells(long, big), on=_PLACE, suffixes=("_a", "_b"))
+            _at_most(system, pairs["cell_a"].to_numpy(), pairs["cell_b"].to_numpy(), margin)
+
+
+def add_ratio_orders(system: _System, long: pd.DataFrame, margin: float | None = None) -> None:
+    """Step 6d: every percentage's numerator is at most its denominator (with slack cells)."""
+    num = long[long["measure"].eq("numerator")][["row", "cell"]]
+    den = long[long["measure"].eq("denominator")][["row", "cell"]]
+    pairs = num.merge(den, on="row", suffixes=("_n", "_d"))
+    _at_most(system, pairs["cell_n"].to_numpy(), pairs["cell_d"].to_numpy(), margin)
 
 
 def _add_sums(system: _System, totals: np.ndarray, parts: list[np.ndarray]) -> None:

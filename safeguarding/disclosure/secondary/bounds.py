@@ -211,7 +211,8 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
 
     A, x, lb = group.A, group.x, group.lb
     n = group.n
-    safe = known | (x == 0)  # a hidden true zero needs no protection of its own: 0 is published anyway
+    # a hidden true zero needs no protection of its own (0 is published anyway), nor does a slack cell
+    safe = known | (x == 0) | group.slack
     none = np.zeros(n, dtype=bool)
     if A.shape[0] == 0:
         return GroupCheck(np.ones(n, dtype=bool), none, {}, 0)
@@ -258,12 +259,13 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     for k in cons:
         idx, coef, _ = system.constraints[k]
         hid = suppressed[idx]
-        if hid.sum() < 2 or hid.sum() == len(idx):
+        real = hid & ~system.slack[idx]
+        if hid.sum() < 2 or hid.sum() == len(idx) or not real.any():
             continue
         if not np.all(coef[hid] == coef[hid][0]):
             continue
         rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
-        lbs = np.where(system.values[idx][hid] >= 1, 1.0, 0.0)
+        lbs = np.where((system.values[idx][hid] >= 1) & ~system.slack[idx][hid], 1.0, 0.0)
         if rest <= lbs.sum() + TOLERANCE:
-            out.append(int(idx[hid][0]))
+            out.append(int(idx[real][0]))
     return out

@@ -33,7 +33,8 @@ class _Group:
     a column: ``col[i]`` is the column of ``cells[i]``. ``A`` (sparse CSR, integer
     coefficients) holds every other constraint of the group restricted to its
     columns; ``x`` holds the true values and ``lb`` what a reader knows: a ``c``
-    is at least 1 (0 for a suppressed true zero, which keeps the truth feasible).
+    is at least 1 (0 for a suppressed true zero, which keeps the truth feasible,
+    and for a slack cell, ``slack``: the slack of an inequality).
     ``published`` lists the published cells of those constraints and ``P``
     their coefficients (same rows as ``A``). ``primary`` marks the columns
     whose true value is in ``threshold`` (the small counts, which must keep
@@ -66,10 +67,13 @@ class _Group:
         self.P = full[:, self.published].tocsr()
         self.x = np.zeros(self.n)
         self.x[self.col] = system.values[self.cells]
-        self.lb = np.where(self.x >= 1, 1.0, 0.0)
+        #: columns of slack cells only (of inequalities): at least 0, in need of no protection
+        self.slack = np.ones(self.n, dtype=bool)
+        np.logical_and.at(self.slack, self.col, system.slack[self.cells])
+        self.lb = np.where((self.x >= 1) & ~self.slack, 1.0, 0.0)
         self.ceiling = None if threshold is None else threshold[1]
         self.primary = (np.zeros(self.n, dtype=bool) if threshold is None
-                        else (self.x >= threshold[0]) & (self.x <= threshold[1]))
+                        else (self.x >= threshold[0]) & (self.x <= threshold[1]) & ~self.slack)
 
     def scaling_set(self) -> np.ndarray:
         """Columns ``S`` (non-zero counts) such that ``d = x`` on ``S``, 0 elsewhere, is a move (bool per column).

@@ -76,9 +76,11 @@ def _line_rule(system: _System, suppressed: np.ndarray, inc, forced: bool = Fals
     returned (the caller withholds detail, or forces).
     """
     stuck: set[int] = set()
+    real = ~system.slack  # a slack cell alone in a relation (an inequality between published figures) is no leak
     while True:
         counts = inc @ suppressed.astype(float)
-        lonely = np.flatnonzero(np.abs(counts - 1) < 0.5)
+        lonely = np.flatnonzero((np.abs(counts - 1) < 0.5) & (np.abs(inc @ (suppressed & real).astype(float) - 1)
+                                                                < 0.5))
         added = False
         for k in lonely:
             idx = system.constraints[k][0]
@@ -92,7 +94,7 @@ def _line_rule(system: _System, suppressed: np.ndarray, inc, forced: bool = Fals
                 stuck.update(int(c) for c in idx[suppressed[idx]])
         if not added:
             lonely_now = np.flatnonzero(np.abs(inc @ suppressed.astype(float) - 1) < 0.5)
-            still = {int(c) for k in lonely_now for c in system.constraints[k][0] if suppressed[c]}
+            still = {int(c) for k in lonely_now for c in system.constraints[k][0] if suppressed[c] and real[c]}
             return sorted(stuck & still)
 
 

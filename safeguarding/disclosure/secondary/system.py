@@ -3,7 +3,9 @@
 Every publishable count is a *cell*; every exact additive relation between
 published cells is a linear *constraint* (``total - part_1 - ... - part_n = 0``,
 ``stock_end - stock_start - inflow + outflow = 0``, or ``a - b = 0`` when the
-same count appears twice). :class:`_System` holds them, with the cost of
+same count appears twice). An inequality ``a <= b`` becomes the constraint
+``b - a - s = 0`` with a *slack* cell ``s``: never published, at least 0, and
+in need of no protection of its own (:meth:`_System.add_many_at_most`). :class:`_System` holds them, with the cost of
 hiding each cell as a partner. The helpers turn the constraints into sparse
 matrices and split the suppressed cells into groups linked by constraints.
 
@@ -32,6 +34,9 @@ class _System:
         #: cells never hidden as a partner while any other cell would do (the policy's protected
         #: headline figures); hidden only when the driver is told they may be (``allow_forced``)
         self.protected = np.zeros(len(self.values), dtype=bool)
+        #: the slack cells of inequalities: never published, known to a reader only to be at least 0,
+        #: and in need of no protection of their own
+        self.slack = np.zeros(len(self.values), dtype=bool)
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
@@ -40,6 +45,27 @@ class _System:
         if keep.sum() < 2:
             return
         self.constraints.append((idx[keep], np.asarray(coefs, float)[keep], np.asarray(parts, bool)[keep]))
+
+    def add_many_at_most(self, small: np.ndarray, big: np.ndarray) -> None:
+        """Add ``value[small] <= value[big]`` pair by pair as ``big - small - s = 0`` with a new slack cell ``s``.
+
+        Nothing is added for a pair with a missing value, or where the
+        inequality does not hold in the data (a relation is used only where it
+        is true).
+        """
+        small, big = np.asarray(small, dtype=int), np.asarray(big, dtype=int)
+        a, b = self.values[small], self.values[big]
+        ok = ~np.isnan(a) & ~np.isnan(b) & (a <= b)
+        small, big = small[ok], big[ok]
+        start = len(self.values)
+        slack = np.arange(start, start + small.size)
+        self.values = np.r_[self.values, b[ok] - a[ok]]
+        self.cost = np.r_[self.cost, np.zeros(small.size, dtype=int)]
+        self.protected = np.r_[self.protected, np.zeros(small.size, dtype=bool)]
+        self.slack = np.r_[self.slack, np.ones(small.size, dtype=bool)]
+        coefs, parts = np.array([1.0, -1.0, -1.0]), np.array([False, True, True])
+        self.constraints.extend((np.array([g, s_, k]), coefs, parts) for g, s_, k in zip(big, small, slack,
+                                                                                          strict=True))
 
     def by_cell(self) -> dict[int, list[int]]:
         """The constraints each cell appears in (cell id -> constraint ids; a defaultdict: a cell in none gives [])."""
@@ -93,4 +119,5 @@ def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list
         cells[int(lab)].append(int(hidden[j]))
     for i, lab in enumerate(labels[:m]):
         cons[int(lab)].append(int(active[i]))
-    return [(sorted(cells[r]), cons.get(r, [])) for r in cells]
+    # a group of slack cells only (an inequality between published figures) has nothing to protect
+    return [(sorted(cells[r]), cons.get(r, [])) for r in cells if not system.slack[cells[r]].all()]
