@@ -275,6 +275,61 @@ def test_public_tables_hold_no_count_from_1_to_5(built):
     assert (csv["numerator"] == "c").any(), "expected some suppressed cells in a small council's table"
 
 
+def _html_table(html: str, table_id: str) -> list[list[str]]:
+    """The body rows of one table of an HTML report, each cell as the reader sees it."""
+    from html import unescape
+
+    found = re.search(rf'<table id="{table_id}">(.*?)</table>', html, flags=re.S)
+    assert found, f"table {table_id} is not in the report"
+    body = found.group(1).split("<tbody>", 1)[1]
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
+
+
+#: report tables of counts read from the indicator table: (table id, indicator, breakdown, row label -> value)
+REPORT_COUNT_TABLES = (
+    ("tbl-ref-repeat-children", "REFERRALS_CHILDREN", "referrals_in_period",
+     {"1 referral": "1", "2 referrals": "2", "3 or more referrals": "3+", "Total": "all"}),
+    ("tbl-lado-actions", "LADO_ACTIONS", "action", {"Cases with at least one action": "all"}),
+)
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_report_count_tables_show_what_the_data_files_publish(built, audience):
+    """Children by number of referrals, and actions on concluded allegations: every cell of the report's
+    table is the string the audience's indicators.csv (and .xlsx) publishes for the same indicator row, the
+    total included (same number, or the same ``c``); a row left out of the table is a published 0. The public
+    tables show no count from 1 to 5.
+
+    Before, both tables were counted from the processed tables and suppressed on the spot, apart from the
+    indicator table: the data files did not have these rows, and the suppression did not know the cells.
+    """
+    html = built[audience].html.read_text(encoding="utf-8")
+    data = built[audience].output_dir / "data"
+    csv = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
+    xlsx = pd.read_excel(data / "indicators.xlsx", sheet_name="Indicators", dtype=str, engine="openpyxl",
+                         keep_default_na=False)
+    hidden = 0
+    for table_id, code, breakdown, labels in REPORT_COUNT_TABLES:
+        rows = _html_table(html, table_id)
+        sel = csv[csv["indicator_id"].eq(code) & csv["period_type"].eq("year") & csv["period_end"].eq("2025-03-31")]
+        assert set(sel["breakdown"]) == {"all", breakdown}, (code, set(sel["breakdown"]))
+        published = dict(zip(sel["breakdown_value"], sel["value"], strict=True))
+        in_xlsx = xlsx[xlsx["indicator_id"].eq(code) & xlsx["period_type"].eq("year")
+                       & xlsx["period_end"].eq("2025-03-31")]
+        assert dict(zip(in_xlsx["breakdown_value"], in_xlsx["value"], strict=True)) == published, code
+        shown = {labels.get(label, label): count for label, count, *_ in rows}
+        assert len(shown) == len(rows) and set(shown) <= set(published), (code, sorted(shown), sorted(published))
+        for value, count in shown.items():
+            assert count.replace(",", "") == published[value], (code, value, count, published[value])
+            if audience == "public":
+                assert not re.fullmatch(r"[1-5]", count), (code, value, count)
+                hidden += count == "c"
+        assert all(published[v] == "0" for v in set(published) - set(shown)), (code, published)
+    if audience == "public":
+        assert hidden > 0, "the demo should withhold some of these cells, for this test to mean anything"
+
+
 def test_public_sentences_never_quote_a_withheld_figure(built):
     """Secondary suppression holds in the text too: no sentence quotes a figure the public table withholds."""
     text = re.sub(r"\s+", " ", _html_text(built["public"].html))

@@ -600,3 +600,139 @@ def test_engine_agrees_with_row_by_row_recomputation(seed):
             assert (r.numerator, r.denominator) == val, (code, ptype, ps)
         else:
             assert r.value == val, (code, ptype, ps)
+
+
+# ----------------------------------------------------------------------------- children referred
+#
+# REFERRALS_CHILDREN on the referral fixture above: distinct children with a referral in the financial year,
+# by the child's referrals in that year (records as the source has them: a same-day duplicate counts).
+# 2022-23: R0 01/04/22, R1 10/05/22, R2 28/02/23, R3 01/03/23, R6 15/06/22 -> 5 children, each with 1.
+# 2023-24: R1 09/05/23 x2 (2), R2 28/02/24 (1), R3 29/02/24 (1), R4 10/06/23 x2 (2), R5 x3 (3), R6 15/06/23 (1)
+#          -> 6 children: "1" R2 R3 R6 = 3; "2" R1 R4 = 2; "3+" R5 = 1. (REFERRALS counts 10 referrals.)
+
+
+def children_by_year(referrals: pd.DataFrame) -> dict[int, dict[str, int]]:
+    """An independent count in plain Python: per financial year, children by their referrals that year."""
+    per_child: dict[tuple[int, str], int] = {}
+    for child, when in zip(referrals.child_id, referrals.referral_date, strict=True):
+        fy = when.year + (1 if when.month >= 4 else 0)
+        per_child[(fy, str(child))] = per_child.get((fy, str(child)), 0) + 1
+    out: dict[int, dict[str, int]] = {}
+    for (fy, _), n in per_child.items():
+        band = "3+" if n >= 3 else str(n)
+        out.setdefault(fy, {"1": 0, "2": 0, "3+": 0})[band] += 1
+    return out
+
+
+def test_children_referred_by_number_of_referrals_in_the_year():
+    tables = referral_tables()
+    out = run(tables, ["REFERRALS_CHILDREN"], end="2024-03-31", data_end="2024-03-31")
+    assert set(out.period_type) == {"year"}                      # distinct children: years only
+    expect = {2023: {"1": 5, "2": 0, "3+": 0}, 2024: {"1": 3, "2": 2, "3+": 1}}
+    assert children_by_year(tables["referrals"]) == expect      # the plain count agrees with the paper
+    for fy, bands in expect.items():
+        start = f"{fy - 1}-04-01"
+        head = row(out, "REFERRALS_CHILDREN", "year", start)
+        assert head.value == sum(bands.values()) and head.status == "ok", fy
+        for band, n in bands.items():
+            assert row(out, "REFERRALS_CHILDREN", "year", start, "referrals_in_period", band).value == n, (fy, band)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_children_referred_agree_with_a_plain_count(seed):
+    tables = random_council(seed)
+    out = run(tables, ["REFERRALS_CHILDREN"], start="2020-04-01", end="2024-03-31", data_end="2024-03-31")
+    expect = children_by_year(tables["referrals"])
+    assert sorted(expect) == [2021, 2022, 2023, 2024]
+    for fy, bands in expect.items():
+        start = f"{fy - 1}-04-01"
+        assert row(out, "REFERRALS_CHILDREN", "year", start).value == sum(bands.values())
+        for band, n in bands.items():
+            assert row(out, "REFERRALS_CHILDREN", "year", start, "referrals_in_period", band).value == n
+
+
+def test_children_referred_count_only_for_years():
+    from safeguarding.indicators.catalogue import CatalogueError, _entry
+
+    spec = {"code": "KIDS", "name": "k", "definition": "d", "unit": "count", "method": "referral_children",
+            "frequencies": ["month", "year"]}
+    with pytest.raises(CatalogueError, match="'month' is not valid; valid: year"):
+        _entry(spec, {}, "test")
+    with pytest.raises(CatalogueError, match="referrals_in_period"):   # a local indicator cannot use it
+        load_catalogue({"indicators": [{"code": "X_Y", "name": "x", "table": "referrals", "date": "referral_date",
+                                        "breakdowns": ["referrals_in_period"]}]})
+
+
+# ----------------------------------------------------------------------------- LADO actions
+#
+# LADO_ACTIONS on the LADO fixture above, with these actions (pairs, as ingest writes allegation_actions):
+# a1 concluded 29/02/2024  suspension, dismissal
+# a2 concluded 15/12/2023  (none)
+# a3 concluded 16/12/2023  police_investigation
+# a4 concluded 10/01/2024  suspension
+# a5 concluded 02/01/2024  (none)
+# a6 open                  caution                      not concluded: not counted
+# a7 concluded 05/05/2023  s47_enquiry, suspension, s47_enquiry (recorded twice: counted once)
+# 2023-24: concluded 6, with at least one action a1 a3 a4 a7 = 4 (the headline). By action: Suspension a1 a4 a7
+#          = 3, Dismissal 1, Police investigation 1, Section 47 enquiry 1, every other action 0. The actions add
+#          up to 6, not 4: they overlap, and a2 and a5 have none.
+
+LADO_ACTION_PAIRS = [("a1", "suspension"), ("a1", "dismissal"), ("a3", "police_investigation"), ("a4", "suspension"),
+                     ("a6", "caution"), ("a7", "s47_enquiry"), ("a7", "suspension"), ("a7", "s47_enquiry")]
+
+
+def lado_action_tables():
+    tables = lado_tables()
+    a = tables["allegations"]
+    pairs = pd.DataFrame(LADO_ACTION_PAIRS, columns=["allegation_id", "action"])
+    joined = pairs.groupby("allegation_id", sort=False)["action"].agg(";".join)
+    a["actions"] = a["allegation_id"].map(joined)                # the allegations table's codes column
+    return tables, pairs
+
+
+def test_lado_actions_count_allegations_by_action_and_overlap():
+    from safeguarding.schema import LADO_ACTION
+
+    tables, pairs = lado_action_tables()
+    out = run(tables, ["LADO_ACTIONS", "LADO_CONCLUDED"], end="2024-03-31", data_end="2024-03-31")
+    a = tables["allegations"]
+    done = a[(a.concluded_date >= D("2023-04-01")) & (a.concluded_date <= D("2024-03-31"))]
+    acted = pairs[pairs.allegation_id.isin(done.allegation_id)].drop_duplicates()
+    expect = {LADO_ACTION[k]: int((acted.action == k).sum()) for k in LADO_ACTION}   # independent count
+    assert expect["Suspension"] == 3 and sum(expect.values()) == 6
+    head = row(out, "LADO_ACTIONS", "year", "2023-04-01")
+    assert head.value == acted.allegation_id.nunique() == 4
+    assert row(out, "LADO_CONCLUDED", "year", "2023-04-01").value == 6
+    by = out[(out.indicator_id == "LADO_ACTIONS") & (out.breakdown == "action")
+             & (out.period_start == D("2023-04-01"))]
+    assert by.breakdown_value.tolist() == list(LADO_ACTION.values())   # every action, in the code list's order
+    assert dict(zip(by.breakdown_value, by.value, strict=True)) == expect
+    assert set(out[out.indicator_id == "LADO_ACTIONS"].period_type) == {"year"}
+
+
+def test_every_breakdown_adds_up_to_its_headline_except_the_declared_overlapping_ones():
+    """The engine's contract: a breakdown adds up to its headline (missing values are "Not recorded"),
+    except the breakdowns the catalogue declares overlapping (``OVERLAPPING_BREAKDOWNS``), which are left
+    out here by that declaration and shown not to add up on the fixture."""
+    from safeguarding.indicators.catalogue import OVERLAPPING_BREAKDOWNS
+
+    assert set(OVERLAPPING_BREAKDOWNS) == {"action"} and CAT["LADO_ACTIONS"].overlapping == ("action",)
+    assert all(not CAT[c].overlapping for c in CAT if c != "LADO_ACTIONS")
+    lado, _ = lado_action_tables()
+    tables = {**plan_tables(), **referral_tables(), **icpc_tables(), **pf_tables(), **lado}
+    out = compute_indicators(tables, CAT, population={2024: 5000}, end="2024-03-31", data_end="2024-03-31")
+    key = ["indicator_id", "period_type", "period_start"]
+    head = out[out.breakdown == "all"].set_index(key)
+    parts = out[(out.breakdown != "all") & (out.status != "not available")]
+    checked = overlapping = 0
+    for (code, bd), g in parts.groupby(["indicator_id", "breakdown"]):
+        sums = g.groupby(key)[["numerator", "denominator", "value"]].sum(min_count=1)
+        measures = ["numerator", "denominator"] if CAT[code].unit == "percent" else ["value"]
+        got, want = sums[measures], head.loc[sums.index, measures]
+        if bd in CAT[code].overlapping:
+            overlapping += 1
+            assert (got.fillna(0) != want.fillna(0)).any().any(), (code, bd)   # the declaration is needed
+            continue
+        assert np.allclose(got.fillna(0), want.fillna(0)), (code, bd)
+        checked += 1
+    assert checked > 40 and overlapping == 1

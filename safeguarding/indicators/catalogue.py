@@ -69,6 +69,29 @@ BREAKDOWNS: dict[str, tuple[tuple[str, ...], str]] = {
     "category": (("allegations",), "LADO allegation category"),
     "outcome": (("allegations",), "LADO outcome"),
     "time_to_conclusion": (("allegations",), "time from referral to conclusion (1 month, 3 months, 12 months)"),
+    "referrals_in_period": (("referrals",), "the child's referrals in the year: 1, 2, 3+ (children referred)"),
+    "action": (("allegations",), "LADO action taken; an allegation may have several actions or none (overlapping)"),
+}
+
+#: breakdowns only one method computes (it counts something other than the table's rows: children, or
+#: allegation-action pairs), and the breakdowns that method accepts
+METHOD_BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "referral_children": ("referrals_in_period",),
+    "lado_actions": ("action",),
+}
+
+#: breakdowns whose values overlap: one record can fall under several values, or under none, so the values
+#: do not add up to the headline (which counts each record once). Every other breakdown adds up to its
+#: headline (a missing value is counted as "Not recorded"); code that relies on that (tests, the
+#: disclosure relations, tables with a total row) must leave these out, or check the sum in the data.
+OVERLAPPING_BREAKDOWNS: dict[str, str] = {
+    "action": "an allegation may lead to several actions, or to none; the headline counts allegations with at "
+              "least one action",
+}
+
+#: methods that can be computed only for some frequencies (distinct children do not add up over months)
+METHOD_FREQUENCIES: dict[str, tuple[str, ...]] = {
+    "referral_children": ("year",),
 }
 
 #: built-in method -> the table whose rows it counts (decides valid breakdowns)
@@ -79,7 +102,8 @@ METHOD_TABLE: dict[str, str] = {
     "cpp_ended_2yrs": "cp_plans", "cpp_open": "cp_plans", "cpp_open_band": "cp_plans",
     "cpp_rate": "cp_plans", "cpp_reviews_on_time": "cp_plans",
     "lado_referrals": "allegations", "lado_concluded": "allegations",
-    "lado_concluded_within": "allegations", "lado_open": "allegations",
+    "lado_concluded_within": "allegations", "lado_open": "allegations", "lado_actions": "allegations",
+    "referral_children": "referrals",
     "pf_notifications": "private_fostering", "pf_new": "private_fostering",
     "pf_ended": "private_fostering", "pf_open": "private_fostering", "pf_visit_7wd": "private_fostering",
     "aggregate": "aggregates",
@@ -139,6 +163,12 @@ class Indicator:
     def is_ratio(self) -> bool:
         """True for percentages (numerator over denominator)."""
         return self.unit == "percent"
+
+    @property
+    def overlapping(self) -> tuple[str, ...]:
+        """This indicator's breakdowns whose values overlap (:data:`OVERLAPPING_BREAKDOWNS`): they do not
+        add up to the headline."""
+        return tuple(b for b in self.breakdowns if b in OVERLAPPING_BREAKDOWNS)
 
 
 class Catalogue(Mapping[str, Indicator]):
@@ -230,12 +260,18 @@ def _list(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _check_breakdowns(breakdowns: tuple[str, ...], table: str, where: str) -> None:
-    valid = [b for b, (tables, _) in BREAKDOWNS.items() if table in tables]
+def _check_breakdowns(breakdowns: tuple[str, ...], table: str, where: str, method: str | None = None) -> None:
+    if method in METHOD_BREAKDOWNS:
+        valid = list(METHOD_BREAKDOWNS[method])
+        scope = f"method {method}"
+    else:
+        own = {b for bs in METHOD_BREAKDOWNS.values() for b in bs}
+        valid = [b for b, (tables, _) in BREAKDOWNS.items() if table in tables and b not in own]
+        scope = f"table {table}"
     bad = [b for b in breakdowns if b not in valid]
     if bad:
         raise CatalogueError(
-            f"{where}: unknown breakdown(s) {', '.join(bad)} for table {table}; "
+            f"{where}: unknown breakdown(s) {', '.join(bad)} for {scope}; "
             f"valid: {', '.join(valid) or '(none)'}"
         )
 
@@ -271,11 +307,11 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Indicat
         raise CatalogueError(f"{where}: unknown method {method!r}; valid: {', '.join([*METHOD_TABLE, *LOCAL_METHODS])}")
     freqs = _list(d.get("frequencies")) or FREQUENCIES
     for f in freqs:
-        _choice(f, FREQUENCIES, f"{where} frequencies")
+        _choice(f, METHOD_FREQUENCIES.get(method, FREQUENCIES), f"{where} frequencies")
     table = METHOD_TABLE.get(method) or str(d.get("table"))
     breakdowns = _list(d.get("breakdowns"))
     if table != "aggregates":
-        _check_breakdowns(breakdowns, table, where)
+        _check_breakdowns(breakdowns, table, where, method)
     elif breakdowns:
         raise CatalogueError(f"{where}: aggregate indicators take their breakdowns from the return; list none")
     target = d.get("target")
@@ -408,6 +444,10 @@ _OBA_TEXT = {"how_much": "How much did we do?", "how_well": "How well did we do 
 _POL_TEXT = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "neither": "neither"}
 
 
+def _breakdown_list(ind: Indicator) -> str:
+    return ", ".join(f"{b} (overlapping)" if b in OVERLAPPING_BREAKDOWNS else b for b in ind.breakdowns)
+
+
 def catalogue_markdown(catalogue: Catalogue) -> str:
     """The catalogue as Markdown: a summary table, then each indicator's full definition."""
     def cell(text: Any) -> str:
@@ -419,7 +459,7 @@ def catalogue_markdown(catalogue: Catalogue) -> str:
         target = "" if ind.target is None else f"{ind.target:g}"
         lines.append(f"| `{ind.code}` | {cell(ind.name)} | {_UNIT_TEXT[ind.unit]} | {_POL_TEXT[ind.polarity]} | "
                      f"{target} | {ind.status} | {_OBA_TEXT[ind.oba]} | {', '.join(ind.source)} | "
-                     f"{', '.join(ind.breakdowns) or '-'} |")
+                     f"{_breakdown_list(ind) or '-'} |")
     lines.append("")
     for ind in catalogue.values():
         lines += [f"### `{ind.code}`: {ind.name}", "", ind.definition, ""]
@@ -427,6 +467,9 @@ def catalogue_markdown(catalogue: Catalogue) -> str:
         lines.append(f"- **Denominator:** {ind.denominator or '-'}")
         lines.append(f"- **Unit:** {_UNIT_TEXT[ind.unit]}; **polarity:** {_POL_TEXT[ind.polarity]}; "
                      f"**owner:** {ind.owner}; **frequencies:** {', '.join(ind.frequencies)}")
+        for b in ind.overlapping:
+            lines.append(f"- **Breakdown `{b}` overlaps** (its values do not add up to the headline): "
+                         f"{OVERLAPPING_BREAKDOWNS[b]}")
         if ind.target is not None:
             lines.append(f"- **Default target:** {ind.target:g} ({ind.target_source})")
         lines.append("")

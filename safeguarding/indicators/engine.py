@@ -61,6 +61,7 @@ PLAN_LENGTH_6M = ("Under 6 months", "6 months to under 1 year", "1 year to under
                   "18 months to under 2 years", "2 years or more")
 CONCLUSION_BANDS = ("Within 1 month", "1 to 3 months", "3 to 12 months", "Over 12 months")
 REFERRALS_IN_12M = ("1", "2", "3+")
+REFERRALS_IN_PERIOD = ("1", "2", "3+")
 NOT_RECORDED = "Not recorded"
 
 #: primary date of each table (decides where its data starts)
@@ -84,6 +85,9 @@ class Events:
     coverage: np.ndarray  # bool per window month: the source holds data for it
     notes: dict[str, str] = field(default_factory=dict)  # measure -> note text after the count
     unknown_note: str = ""
+    #: the headline's events, when a breakdown's values overlap (``Indicator.overlapping``): ``frame`` then
+    #: has one row per record and value, and the headline counts each record once from this frame instead
+    headline: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -254,6 +258,10 @@ class _Context:
             fixed = CONCLUSION_BANDS
         elif breakdown == "referrals_in_12m":
             fixed = REFERRALS_IN_12M
+        elif breakdown == "referrals_in_period":
+            fixed = REFERRALS_IN_PERIOD
+        elif breakdown == "action":
+            fixed = tuple(schema.LADO_ACTION.values())
         seen = list(dict.fromkeys(observed))
         extra = sorted(str(v) for v in seen if v not in fixed)
         if breakdown == "age_band":
@@ -327,6 +335,25 @@ def _m_referrals(ctx: _Context, ind: Indicator) -> Events:
         frame["referrals_in_12m"] = _band(_referrals_in_12m(df), [2, 3], REFERRALS_IN_12M)
     return Events("flow", frame, ctx.coverage("referrals"),
                   notes={"dup": "same-child same-day referrals (possible duplicates) are included"})
+
+
+def _m_referral_children(ctx: _Context, ind: Indicator) -> Events:
+    """Children referred: one event per child and financial year, dated by the child's first referral in the
+    year and banded by the child's referrals in the year (records, same-day duplicates included, as
+    ``REFERRALS`` counts them). Summed over the months of a year this counts each child once; over a
+    month or a quarter it would not, so the catalogue allows only ``year`` for this method."""
+    df = ctx.tables["referrals"]
+    months = month_index(df["referral_date"])
+    df = df[(months >= ctx.window.first) & (months <= ctx.window.last)]  # a partial year counts what it covers
+    codes, _ = pd.factorize(df["child_id"].astype("string"))
+    per = pd.DataFrame({"child": codes, "fy": financial_year(df["referral_date"]),
+                        "date": df["referral_date"].to_numpy()})
+    grouped = per.groupby(["child", "fy"], sort=False)["date"]
+    first, n = grouped.min(), grouped.size()
+    frame = ctx.flow(pd.Series(first.to_numpy()), num=1.0)
+    if "referrals_in_period" in ind.breakdowns:
+        frame["referrals_in_period"] = _band(n.to_numpy(dtype=float), [2, 3], REFERRALS_IN_PERIOD)
+    return Events("flow", frame, ctx.coverage("referrals"))
 
 
 def _referral_breakdowns(ctx: _Context, ind: Indicator, df: pd.DataFrame, frame: pd.DataFrame) -> None:
@@ -644,6 +671,25 @@ def _m_lado_concluded_within(ctx: _Context, ind: Indicator) -> Events:
     return Events("flow", frame, ctx.coverage("allegations"))
 
 
+def _m_lado_actions(ctx: _Context, ind: Indicator) -> Events:
+    """Allegations concluded, by action taken: the ``action`` breakdown overlaps (an allegation with several
+    actions is counted under each, one with none under none), so the breakdown has one event per allegation
+    and distinct action, and the headline one per allegation with at least one action."""
+    df = _concluded(ctx)
+    acts = pd.DataFrame({"pos": np.arange(len(df)),
+                         "action": df["actions"].astype("string").str.split(";").to_numpy()}).explode("action")
+    acts["action"] = acts["action"].astype("string").str.strip()
+    acts = acts[acts["action"].notna() & acts["action"].ne("")].drop_duplicates(["pos", "action"])
+    pos = acts["pos"].to_numpy(dtype=np.int64)
+    frame = ctx.flow(df["concluded_date"].iloc[pos], num=1.0)
+    if "action" in ind.breakdowns:
+        idx, uniq = pd.factorize(acts["action"])
+        labels = np.array([schema.LADO_ACTION.get(str(u), str(u)) for u in uniq], dtype=object)
+        frame["action"] = labels[idx]
+    head = ctx.flow(df["concluded_date"].iloc[np.unique(pos)], num=1.0)
+    return Events("flow", frame, ctx.coverage("allegations"), headline=head)
+
+
 def _m_lado_open(ctx: _Context, ind: Indicator) -> Events:
     df = ctx.tables["allegations"]
     rows, months = ctx.expand(df["referral_date"], df["concluded_date"])
@@ -760,6 +806,7 @@ METHODS: dict[str, Callable[[_Context, Indicator], Events]] = {
     "cpp_rate": _m_cpp_open, "cpp_reviews_on_time": _m_cpp_reviews_on_time,
     "lado_referrals": _m_lado_referrals, "lado_concluded": _m_lado_concluded,
     "lado_concluded_within": _m_lado_concluded_within, "lado_open": _m_lado_open,
+    "lado_actions": _m_lado_actions, "referral_children": _m_referral_children,
     "pf_notifications": _m_pf_notifications, "pf_new": _m_pf_new, "pf_ended": _m_pf_ended,
     "pf_open": _m_pf_open, "pf_visit_7wd": _m_pf_visit_7wd, "count": _m_local, "ratio": _m_local,
 }
@@ -773,11 +820,18 @@ def _periods_for(ind: Indicator, periods: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summarise(ctx: _Context, ind: Indicator, ev: Events, periods: pd.DataFrame, breakdowns: bool) -> pd.DataFrame:
-    """Turn events into indicator rows for every period and breakdown value."""
-    frame = ev.frame
-    inside = (frame["month"] >= ctx.window.first) & (frame["month"] <= ctx.window.last)
-    frame = frame[inside.to_numpy()]
-    m = (frame["month"].to_numpy() - ctx.window.first).astype(np.int64)
+    """Turn events into indicator rows for every period and breakdown value.
+
+    The headline sums ``ev.headline`` where the method gives one (a breakdown whose values overlap),
+    otherwise the same events as the breakdowns.
+    """
+    def in_window(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        inside = (frame["month"] >= ctx.window.first) & (frame["month"] <= ctx.window.last)
+        frame = frame[inside.to_numpy()]
+        return frame, (frame["month"].to_numpy() - ctx.window.first).astype(np.int64)
+
+    frame, m = in_window(ev.frame)
+    head_frame, head_m = in_window(ev.headline) if ev.headline is not None else (frame, m)
     ratio = ind.unit == "percent"
     measures = ["num", *(["den"] if ratio else []), *(["unknown"] if "unknown" in frame else []),
                 *[k for k in ev.notes if k in frame]]
@@ -799,9 +853,10 @@ def _summarise(ctx: _Context, ind: Indicator, ev: Events, periods: pd.DataFrame,
     wanted = ["all", *([b for b in ind.breakdowns if b in frame.columns] if breakdowns else [])]
     parts = []
     for bd in wanted:
+        src, months = (head_frame, head_m) if bd == "all" else (frame, m)
         if bd == "all":
             values = ["all"]
-            codes = np.zeros(len(frame), dtype=np.int64)
+            codes = np.zeros(len(src), dtype=np.int64)
         else:
             fcodes, uniq = pd.factorize(frame[bd].to_numpy(dtype=object), use_na_sentinel=True)
             uniq_s = [NOT_RECORDED if (u is None or u is pd.NA or u != u) else str(u) for u in uniq]
@@ -810,10 +865,10 @@ def _summarise(ctx: _Context, ind: Indicator, ev: Events, periods: pd.DataFrame,
             lut = np.array([where[u] for u in uniq_s] + [where.get(NOT_RECORDED, 0)], dtype=np.int64)
             codes = lut[np.where(fcodes < 0, len(uniq_s), fcodes)]
         nv = len(values)
-        idx = codes * ctx.W + m
+        idx = codes * ctx.W + months
         res = {}
         for meas in measures:
-            grid = np.bincount(idx, weights=frame[meas].to_numpy(dtype=float), minlength=nv * ctx.W)
+            grid = np.bincount(idx, weights=src[meas].to_numpy(dtype=float), minlength=nv * ctx.W)
             grid = grid.reshape(nv, ctx.W)
             if ev.kind == "flow":
                 cs = np.concatenate([np.zeros((nv, 1)), np.cumsum(grid, axis=1)], axis=1)

@@ -1,12 +1,13 @@
-"""Tables for the chapters, built from the indicator table and suppressed
-for the public audience by :mod:`safeguarding.disclosure` (with the
-configuration's disclosure policy, ``ctx.policy``)."""
+"""Tables for the chapters, built from the indicator table; for the public
+audience every count is read from the disclosure-controlled table (the
+``hidden`` column of :func:`breakdown_counts`), never suppressed here."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from safeguarding.report.context import ReportContext, fy_label, policy_of
+from safeguarding.indicators.catalogue import OVERLAPPING_BREAKDOWNS
+from safeguarding.report.context import ReportContext, fy_label
 
 
 def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
@@ -16,7 +17,9 @@ def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
 
     Returns raw numbers with columns ``label``, ``count`` and ``hidden`` (True
     where the public disclosure-controlled table withholds the cell). The
-    frame's ``attrs`` hold the headline total and whether it is hidden.
+    frame's ``attrs`` hold the headline total and whether it is hidden
+    (without a headline row: the rows' sum, or NaN for an overlapping
+    breakdown, whose rows do not add up to it; hidden for the public).
     """
     period_end = ctx.year_end if period_end is None else period_end
     ind = ctx.indicators
@@ -33,25 +36,35 @@ def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
         "hidden": [ctx.is_hidden(by_value[i]) for i in index],
     })
     head = ctx.row(indicator_id, period_type, period_end=period_end)
-    out.attrs["total"] = float(head["value"]) if head is not None and pd.notna(head["value"]) else float(
-        out["count"].sum())
-    out.attrs["total_hidden"] = ctx.is_hidden(head)
+    if head is not None and pd.notna(head["value"]):
+        out.attrs["total"] = float(head["value"])
+        out.attrs["total_hidden"] = ctx.is_hidden(head)
+    else:
+        # no headline figure: the rows' sum is the total only where the breakdown adds up to it, and for the
+        # public a figure the protected table does not publish is withheld (the sum would include any 'c')
+        out.attrs["total"] = float("nan") if breakdown in OVERLAPPING_BREAKDOWNS else float(out["count"].sum())
+        out.attrs["total_hidden"] = ctx.public
     return out
 
 
 def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str,
                       count_title: str = "Number", with_percent: bool = True,
-                      total: float | None = None, sort: bool = False) -> pd.DataFrame:
+                      total: float | None = None, sort: bool = False, total_label: str = "Total") -> pd.DataFrame:
     """A breakdown table as shown to the audience: counts, percentages and a total row.
 
     For the public, cells the disclosure-controlled indicator table withholds
     (counts of 1 to 5 and the secondary cells that protect them) show ``c``,
-    and so do their percentages. Tables not drawn from the indicator table
-    (no ``hidden`` column) are suppressed here with the same rules.
+    and so do their percentages. The public table is only ever read from the
+    protected indicator table: ``raw`` must come from :func:`breakdown_counts`
+    (its ``hidden`` column); a frame without it raises ``ValueError``, since a
+    count suppressed here on its own would not be protected with the rest of
+    the table (the same count could be published differently in the data files).
 
     ``sort`` orders the rows by the *published* figures, largest first, with
     withheld rows after them in the order given (e.g. the code list's order):
     sorting by the true counts would tell a reader where a withheld figure lies.
+    ``total_label`` names the last row (e.g. where the rows overlap and do not
+    add up to the total).
     """
     counts = raw["count"].astype(float).tolist()
     tot = float(raw.attrs.get("total", sum(counts)) if total is None else total)
@@ -62,13 +75,13 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
         shown = ["c" if h else f"{round(c):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
         tot_shown = "c" if raw.attrs.get("total_hidden") else f"{round(tot):,}"
     else:
-        from safeguarding.disclosure import suppress_table
-
-        frame = pd.DataFrame({"n": [*counts, tot]})
-        display, _mask = suppress_table(frame, ["n"], total_row=len(counts), policy=policy_of(ctx))
-        shown = [_thousands(v) for v in display["n"].tolist()[:-1]]
-        tot_shown = _thousands(display["n"].tolist()[-1])
-    table = pd.DataFrame({label_title: [*raw["label"].tolist(), "Total"], count_title: [*shown, tot_shown]})
+        raise ValueError(
+            "publish_breakdown: a public table must be read from the protected indicator table, but this frame "
+            f"({label_title!r}) has no 'hidden' column; add the counts to the catalogue as an indicator and read "
+            "them with breakdown_counts(ctx, indicator_id, breakdown), which marks the cells the public table "
+            "withholds"
+        )
+    table = pd.DataFrame({label_title: [*raw["label"].tolist(), total_label], count_title: [*shown, tot_shown]})
     if with_percent:
         pcts = []
         for c, s in zip([*counts, tot], [*shown, tot_shown], strict=True):
@@ -91,13 +104,6 @@ def _by_published_value(table: pd.DataFrame, count_title: str) -> pd.DataFrame:
     shown = body[numbers.notna()].assign(_n=numbers[numbers.notna()])
     shown = shown.sort_values("_n", ascending=False, kind="stable").drop(columns="_n")
     return pd.concat([shown, body[numbers.isna()], total_row], ignore_index=True)
-
-
-def _thousands(v: object) -> str:
-    try:
-        return f"{int(str(v)):,}"
-    except ValueError:
-        return str(v)
 
 
 def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str],

@@ -62,21 +62,27 @@ def outcomes_and_actions(ctx: ReportContext) -> Block:
                        label="lado-outcome"))
     raw = actions_taken(ctx)
     if raw is not None and not raw.empty:
-        b.add("A case can lead to several actions, so the actions add up to more than the number of cases.")
+        b.add("A case can lead to several actions or to none, so the actions do not add up to the number of cases.")
         b.add(md_table(publish_breakdown(ctx, raw, label_title="Action", count_title="Cases",
-                                         with_percent=False, sort=True),
+                                         with_percent=False, sort=True,
+                                         total_label="Cases with at least one action"),
                        caption=f"Actions taken on allegations concluded in {ctx.config.year_label}",
                        label="lado-actions"))
     return b
 
 
 def actions_taken(ctx: ReportContext) -> pd.DataFrame | None:
-    """Allegations concluded in the year by action taken (a case may have several)."""
-    alleg, actions = ctx.table("allegations"), ctx.table("allegation_actions")
-    if alleg is None or actions is None:
+    """Allegations concluded in the year by action taken (a case may have several, or none).
+
+    Read from the indicator table (``LADO_ACTIONS`` by ``action``, in the code list's order: the table
+    sorts by published figures), so that for the public each cell is as the protected table publishes it.
+    The total is the allegations with at least one action. Actions with a published count of 0 are left
+    out; None when the table has no such rows.
+    """
+    raw = breakdown_counts(ctx, "LADO_ACTIONS", "action", order=list(LADO_ACTION.values()))
+    if raw.empty:
         return None
-    done = alleg[(alleg.concluded_date >= ctx.year_start) & (alleg.concluded_date <= ctx.year_end)]
-    acts = actions[actions.allegation_id.isin(done.allegation_id)]
-    counts = acts.groupby("action").allegation_id.nunique().reindex(list(LADO_ACTION)).fillna(0)
-    counts = counts[counts > 0]  # in the code list's order: the table sorts by published figures
-    return pd.DataFrame({"label": [LADO_ACTION[a] for a in counts.index], "count": counts.to_numpy(float)})
+    shown_zero = raw["count"].eq(0) & ~raw["hidden"]  # a 0 the reader can see anyway
+    out = raw[~shown_zero].reset_index(drop=True)
+    out.attrs.update(raw.attrs)
+    return out

@@ -46,23 +46,14 @@ def rereferrals(ctx: ReportContext) -> Block:
 
 
 def repeat_children(ctx: ReportContext) -> pd.DataFrame | None:
-    """Children referred in the reporting year by their number of referrals in the year: 1, 2, 3+."""
-    row = ctx.indicators[(ctx.indicators.indicator_id == "REFERRALS_CHILDREN")
-                         & (ctx.indicators.period_type == "year")
-                         & (ctx.indicators.period_end == ctx.year_end)
-                         & (ctx.indicators.breakdown == "referrals_in_period")]
-    if not row.empty:
-        return breakdown_counts(ctx, "REFERRALS_CHILDREN", "referrals_in_period", order=["1", "2", "3+"],
-                                labels={"1": "1 referral", "2": "2 referrals", "3+": "3 or more referrals"})
-    refs = ctx.table("referrals")
-    if refs is None or refs.empty:
-        return None
-    in_year = refs[(refs.referral_date >= ctx.year_start) & (refs.referral_date <= ctx.year_end)]
-    per_child = in_year.groupby("child_id").size()
-    bands = pd.cut(per_child, [0, 1, 2, float("inf")], labels=["1", "2", "3+"])
-    counts = bands.value_counts().reindex(["1", "2", "3+"]).fillna(0)
-    names = {"1": "1 referral", "2": "2 referrals", "3+": "3 or more referrals"}
-    return pd.DataFrame({"label": [names[str(i)] for i in counts.index], "count": counts.to_numpy(dtype=float)})
+    """Children referred in the reporting year by their number of referrals in the year: 1, 2, 3+.
+
+    Read from the indicator table (``REFERRALS_CHILDREN`` by ``referrals_in_period``), so that for the
+    public each cell is as the protected table publishes it. None when the table has no such rows.
+    """
+    raw = breakdown_counts(ctx, "REFERRALS_CHILDREN", "referrals_in_period", order=["1", "2", "3+"],
+                           labels={"1": "1 referral", "2": "2 referrals", "3+": "3 or more referrals"})
+    return None if raw.empty else raw
 
 
 def by_source_and_team(ctx: ReportContext) -> Block:
