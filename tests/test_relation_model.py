@@ -1,0 +1,183 @@
+"""The relation model declared in the catalogue (``relations:``) and what the suppression does with it.
+
+Issue 14's findings, one test each: the two plan-length breakdowns refine
+each other; plans open are those under 3 months old and the reviews'
+denominator (plans at least 3 months old); allegations
+concluded within 1, 3 and 12 months are sums of the time-to-conclusion
+bands. Each toy table is attacked by the independent attacker
+(``tests/attacker.py``, which shares no code with the suppression) with and
+without the declaration, so each test shows the declaration is what closes
+the leak.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from attacker import reader_cells, reader_system, recoverable, unprotected
+
+from safeguarding.disclosure import relations as rel
+from safeguarding.disclosure import suppress_indicator_table
+from safeguarding.disclosure.model import RelationModel, default_model, parse_figure
+from safeguarding.disclosure.secondary.system import _System
+from safeguarding.indicators.catalogue import load_catalogue
+from safeguarding.indicators.engine import CONCLUSION_BANDS, PLAN_LENGTH_6M, PLAN_LENGTH_D5
+
+YEARS = [2023, 2024, 2025]
+
+
+def _figures(model: RelationModel) -> list[str]:
+    out = [f for b in model.balances for f in b]
+    out += [t for t, _ in model.sums] + [p for _, parts in model.sums for p in parts]
+    out += [f for o in model.orders for f in o]
+    return out
+
+
+def test_every_declared_figure_is_a_catalogue_indicator_measure_and_breakdown_value():
+    cat = load_catalogue()
+    model = default_model()
+    assert model.sums and model.bands and model.orders and model.balances and model.numerator_at_most_denominator
+    bands = {"plan_length": PLAN_LENGTH_D5, "plan_length_6m": PLAN_LENGTH_6M, "time_to_conclusion": CONCLUSION_BANDS}
+    for figure in _figures(model):
+        code, measure, selector = parse_figure(figure)
+        assert code in cat, figure
+        ind = cat[code]
+        assert measure == "value" if ind.unit == "count" else measure in ("numerator", "denominator"), figure
+        if selector:
+            assert selector[0] in ind.breakdowns, figure
+            assert selector[1] in bands[selector[0]], figure
+    for b in model.bands:
+        for (left, right) in b.equal:
+            assert set(left) <= set(bands[b.breakdowns[0]]) and set(right) <= set(bands[b.breakdowns[1]])
+        # the unions cover each band system exactly once
+        assert sorted(v for left, _ in b.equal for v in left) == sorted(bands[b.breakdowns[0]])
+        assert sorted(v for _, right in b.equal for v in right) == sorted(bands[b.breakdowns[1]])
+
+
+@pytest.mark.parametrize("doc, says", [
+    ({"sums": [{"total": "A", "parts": "B"}]}, "sums[0]"),
+    ({"orders": [["A:value"]]}, "orders[0]"),
+    ({"balances": [["A", "B"]]}, "balances[0]"),
+    ({"sums": [{"total": "A:count", "parts": ["B"]}]}, "measure must be one of"),
+    ({"bands": [{"breakdowns": ["a"], "equal": []}]}, "bands[0]"),
+    ({"numerator_at_most_denominator": "yes"}, "true or false"),
+    ({"sum": []}, "unknown key"),
+    ({"sums": [{"total": "A", "parts": ["B[x]"]}]}, "breakdown=value"),
+])
+def test_a_malformed_declaration_is_named(doc, says):
+    with pytest.raises(ValueError, match=r"relations") as err:
+        RelationModel.from_mapping(doc, "relations")
+    assert says in str(err.value)
+
+
+def _row(ind: str, year: int, value: float, bd: str = "all", bv: str = "all", num: float = np.nan,
+         den: float = np.nan) -> dict:
+    return {"indicator_id": ind, "period_type": "year", "period_start": pd.Timestamp(f"{year - 1}-04-01"),
+            "period_end": pd.Timestamp(f"{year}-03-31"), "breakdown": bd, "breakdown_value": bv,
+            "numerator": num, "denominator": den, "value": float(value)}
+
+
+def _attack(truth: pd.DataFrame, shown: pd.DataFrame) -> tuple[list, list]:
+    """What the attacker pins (recoverable) and narrows to 1-5 (unprotected); a count's value is its numerator."""
+    count = truth["denominator"].isna().to_numpy()
+    shown = shown.assign(numerator=shown["numerator"].where(~count, shown["value"]),
+                         denominator=shown["denominator"].where(~count, "z"))
+    truth = truth.assign(numerator=truth["numerator"].where(~count, truth["value"]))
+    cells = reader_cells(shown, truth)
+    eqs, ineqs = reader_system(cells)
+    return recoverable(cells, eqs, ineqs), unprotected(cells, eqs, ineqs)
+
+
+def _without(monkeypatch, **changes) -> None:
+    """Run the suppression with the catalogue's model less some declarations."""
+    stripped = dataclasses.replace(default_model(), **changes)
+    monkeypatch.setattr(rel, "default_model", lambda: stripped)
+
+
+def _plan_lengths() -> pd.DataFrame:
+    """Plans open by both length breakdowns; one small band (3 to 6 months) in each year but the first.
+
+    The attacker verifies a refinement on years published in full, as a reader would.
+    """
+    rows = []
+    for k, year in enumerate([YEARS[0] - 1, *YEARS]):
+        small = 9 if k == 0 else 3
+        d5 = dict(zip(PLAN_LENGTH_D5, [20 + k, small, 8 + k, 30 + 2 * k, 40 + k], strict=True))
+        six = dict(zip(PLAN_LENGTH_6M, [d5["Under 3 months"] + small, d5["6 months to under 1 year"], 14 + k,
+                                        d5["1 year to under 2 years"] - 14 - k, d5["2 years or more"]], strict=True))
+        rows.append(_row("CPP_OPEN", year, sum(d5.values())))
+        rows += [_row("CPP_OPEN", year, v, "plan_length", b) for b, v in d5.items()]
+        rows += [_row("CPP_OPEN", year, v, "plan_length_6m", b) for b, v in six.items()]
+    return pd.DataFrame(rows)
+
+
+def test_the_two_plan_length_breakdowns_refine_each_other(monkeypatch):
+    """Finding: 'under 6 months' less 'under 3 months' gives '3 to 6 months' away unless the suppression knows."""
+    truth = _plan_lengths()
+    found, narrow = _attack(truth, suppress_indicator_table(truth))
+    assert not found and not narrow
+    _without(monkeypatch, bands=())
+    found, _ = _attack(truth, suppress_indicator_table(truth))
+    assert found, "the toy must leak without the declaration, or it tests nothing"
+
+
+def _plans_open_by_age_of_plan() -> pd.DataFrame:
+    """Plans open, those under 3 months old (a small count) and the reviews' denominator (the rest)."""
+    rows = []
+    for k, year in enumerate(YEARS):
+        total, young = 110 + 5 * k, 3 + k % 2
+        on_time = total - young - 4
+        rows.append(_row("CPP_OPEN", year, total))
+        rows.append(_row("CPP_OPEN_UNDER_3M", year, 100 * young / total, num=young, den=total))
+        rows.append(_row("CPP_REVIEWS_ON_TIME", year, 100 * on_time / (total - young), num=on_time,
+                         den=total - young))
+    return pd.DataFrame(rows)
+
+
+def test_plans_open_are_those_under_3_months_and_the_reviews_denominator(monkeypatch):
+    """Finding: CPP_OPEN = CPP_OPEN_UNDER_3M numerator + CPP_REVIEWS_ON_TIME denominator gives a small band away."""
+    truth = _plans_open_by_age_of_plan()
+    found, narrow = _attack(truth, suppress_indicator_table(truth))
+    assert not found and not narrow
+    _without(monkeypatch, sums=())
+    found, _ = _attack(truth, suppress_indicator_table(truth))
+    assert found
+
+
+def _allegations_concluded() -> pd.DataFrame:
+    """Allegations concluded by time taken, and the three timeliness indicators; a small 1-to-3-months band."""
+    rows = []
+    for k, year in enumerate(YEARS):
+        by_time = dict(zip(CONCLUSION_BANDS, [20 + k, 3, 12 + k, 0], strict=True))
+        total = sum(by_time.values())
+        rows.append(_row("LADO_CONCLUDED", year, total))
+        rows += [_row("LADO_CONCLUDED", year, v, "time_to_conclusion", b) for b, v in by_time.items()]
+        within = np.cumsum(list(by_time.values()))
+        for code, n in zip(("LADO_CONCLUDED_1M", "LADO_CONCLUDED_3M", "LADO_CONCLUDED_12M"), within, strict=False):
+            rows.append(_row(code, year, 100 * n / total, num=n, den=total))
+    return pd.DataFrame(rows)
+
+
+def test_allegations_concluded_within_1_3_and_12_months_are_sums_of_the_time_bands(monkeypatch):
+    truth = _allegations_concluded()
+    found, narrow = _attack(truth, suppress_indicator_table(truth))
+    assert not found and not narrow
+    _without(monkeypatch, sums=(), orders=())
+    found, _ = _attack(truth, suppress_indicator_table(truth))
+    assert found
+
+
+def test_an_inequality_becomes_a_slack_cell_only_where_it_holds_and_could_bind():
+    long = pd.DataFrame({"cell": [0, 1, 2, 3, 4, 5], "row": [0, 0, 1, 1, 2, 2],
+                         "measure": ["numerator", "denominator"] * 3})
+    system = _System([3.0, 7.0, 4.0, 90.0, 9.0, 5.0])  # gaps 4 (kept), 86 (too wide), -4 (does not hold)
+    rel.add_ratio_orders(system, long, margin=12.0)
+    assert len(system.constraints) == 1 and system.slack.tolist() == [False] * 6 + [True]
+    idx, coefs, _ = system.constraints[0]
+    assert idx.tolist() == [1, 0, 6] and coefs.tolist() == [1.0, -1.0, -1.0]
+    assert system.values[6] == 4.0
+    rel.add_ratio_orders(system, long)  # no margin: every pair that holds
+    assert len(system.constraints) == 3
