@@ -181,3 +181,56 @@ def test_an_inequality_becomes_a_slack_cell_only_where_it_holds_and_could_bind()
     assert system.values[6] == 4.0
     rel.add_ratio_orders(system, long)  # no margin: every pair that holds
     assert len(system.constraints) == 3
+
+
+def _monthly_bands() -> pd.DataFrame:
+    """Plans open by month, by length of plan, and the five length-band numerators (the same counts).
+
+    The 2-years-or-more band is small.
+    """
+    rows = []
+    for k, m in enumerate(pd.date_range("2024-04-01", periods=6, freq="MS")):
+        bands = {"CPP_OPEN_UNDER_3M": 30 + k, "CPP_OPEN_3_6M": 20 + k % 3, "CPP_OPEN_6M_1Y": 28 + k,
+                 "CPP_OPEN_1_2Y": 17 + k % 2, "CPP_OPEN_2YRS": 1 + k % 4}
+        total = sum(bands.values())
+        end = m + pd.offsets.MonthEnd(0)
+        base = {"period_type": "month", "period_start": m, "period_end": end, "breakdown": "all",
+                "breakdown_value": "all"}
+        rows.append({**base, "indicator_id": "CPP_OPEN", "numerator": np.nan, "denominator": np.nan,
+                     "value": float(total)})
+        rows += [{**base, "indicator_id": c, "numerator": float(n), "denominator": float(total),
+                  "value": 100 * n / total} for c, n in bands.items()]
+        rows += [{**base, "indicator_id": "CPP_OPEN", "breakdown": "plan_length", "breakdown_value": b,
+                  "numerator": np.nan, "denominator": np.nan, "value": float(n)}
+                 for b, n in zip(PLAN_LENGTH_D5, bands.values(), strict=True)]
+    return pd.DataFrame(rows)
+
+
+def test_a_withheld_band_takes_another_band_with_it():
+    """Withheld alone, plans open 2 years or more is the total less the other four bands (all published)."""
+    from safeguarding.disclosure.closure import closure
+    from safeguarding.disclosure.policy import Policy
+
+    rows = _monthly_bands()
+    # the band and plans open by length of plan withheld, as the demo's yield left them
+    withheld = rows["indicator_id"].eq("CPP_OPEN_2YRS") | rows["breakdown"].eq("plan_length")
+    more = closure(rows, withheld, Policy())
+    taken = set(rows.loc[more, "indicator_id"])
+    assert len(taken) == 1 and taken <= {"CPP_OPEN_UNDER_3M", "CPP_OPEN_3_6M", "CPP_OPEN_6M_1Y", "CPP_OPEN_1_2Y"}
+    assert "CPP_OPEN" not in taken, "a part goes before the total"
+    assert taken == {"CPP_OPEN_1_2Y"}, "the smallest part, which gives the small band most room for least lost"
+    # the attacker agrees: with both withheld nothing can be worked out
+    shown = rows.copy().astype({"numerator": object, "denominator": object, "value": object})
+    truth = rows.copy()
+    gone = (withheld | more).to_numpy()
+    for c in ("numerator", "denominator", "value"):
+        shown[c] = [("x" if g else (f"{v:.1f}" if c == "value" and not np.isnan(d) else f"{v:g}"))
+                    for g, v, d in zip(gone, truth[c], truth["denominator"], strict=True)]
+    found, narrow = _attack(truth, shown)
+    assert not found and not narrow
+    # and without the company, it could
+    for c in ("numerator", "denominator", "value"):
+        shown[c] = [("x" if g else (f"{v:.1f}" if c == "value" and not np.isnan(d) else f"{v:g}"))
+                    for g, v, d in zip(withheld.to_numpy(), truth[c], truth["denominator"], strict=True)]
+    found, _ = _attack(truth, shown)
+    assert found

@@ -20,8 +20,8 @@ priorities settle it the other way round: **detail yields first**.
    the detail around them is withheld (``x``), level by level in
    ``policy.yield_order`` (months by breakdown first, then months, then
    quarters by breakdown, ...), together with every series a withheld one
-   could be worked out from (:func:`~.scope._copies_of`), and the families of
-   linked indicators involved are protected again;
+   could be worked out from (:func:`~.scope._copies_of`, :func:`~.closure.closure`),
+   and the families of linked indicators involved are protected again;
 4. when nothing is left to yield, the last run hides a protected figure
    (the annual table alone forces it): each such *exception* is listed with
    its reason.
@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from safeguarding.disclosure.closure import closure
 from safeguarding.disclosure.policy import Policy
 from safeguarding.disclosure.relations import DEFAULT_BALANCES
 from safeguarding.disclosure.scope import _copies_of, publication_scope, sparse_series
@@ -102,6 +103,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     year_end = pd.Timestamp(year_end)
     scope = publication_scope(ind, year_end, policy)
     withheld = ~scope | sparse_series(ind, scope, policy)
+    withheld |= closure(ind[scope], withheld[scope], policy).reindex(ind.index, fill_value=False)
     protected = protected_rows(ind, year_end, policy).to_numpy()
     levels = level_of(ind)
     keep = ~withheld.to_numpy()
@@ -127,7 +129,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
             series = set(zip(ind.loc[pick, "indicator_id"].astype(str), ind.loc[pick, "breakdown"].astype(str),
                              ind.loc[pick, "period_type"].astype(str), strict=True))
             near = family.isin(families)  # relations never cross families: copies lie within them
-            new = _withhold(ind, scope & near, withheld, series, balances) & ~withheld
+            new = _withhold(ind, scope & near, withheld, series, balances, policy) & ~withheld
             withheld = withheld | new
             # every series withheld this round: those the stuck counts are in, and those that would give
             # them away (the rest of a stock-flow balance, copies of their counts)
@@ -165,13 +167,20 @@ def _stuck_rows(done: ProtectedTable) -> pd.Index:
 
 
 def _withhold(ind: pd.DataFrame, scope: pd.Series, withheld: pd.Series, series: set[tuple[str, str, str]],
-              balances: Sequence[tuple[str, str, str]]) -> pd.Series:
-    """Rows of ``series`` (indicator, breakdown, period type), and of every series they could be worked out from."""
+              balances: Sequence[tuple[str, str, str]], policy: Policy) -> pd.Series:
+    """Rows of ``series`` (indicator, breakdown, period type), and of every series they could be worked out from.
+
+    Those are the rest of a stock-flow balance and copies of its counts
+    (:func:`~.scope._copies_of`), and the published series that would give
+    a withheld one away through any other relation (:func:`~.closure.closure`).
+    """
     keys = pd.MultiIndex.from_arrays([ind["indicator_id"].astype(str), ind["breakdown"].astype(str),
                                       ind["period_type"].astype(str)])
     new = pd.Series(keys.isin(list(series)), index=ind.index) & scope
     cand = scope & ~withheld | new
-    return _copies_of(ind[cand], new[cand], balances).reindex(ind.index, fill_value=False) | new
+    new = _copies_of(ind[cand], new[cand], balances).reindex(ind.index, fill_value=False) | new
+    more = closure(ind[scope], (withheld | new)[scope], policy).reindex(ind.index, fill_value=False)
+    return new | more
 
 
 def _add(stats: dict, more: dict) -> None:

@@ -206,7 +206,6 @@ class ProtectedTable:
         stats: the figures of ``stats`` (see :func:`suppress_indicator_table`).
         index_labels: the index of the table given (``shown`` and the cells
             number its rows from 0).
-        system: the cells and relations the suppression worked on.
     """
 
     shown: pd.DataFrame
@@ -215,7 +214,6 @@ class ProtectedTable:
     families: np.ndarray
     stats: dict
     index_labels: pd.Index
-    system: _System | None = None
 
     def rows_of(self, cell_ids: Sequence[int]) -> np.ndarray:
         """Positions (in the table given) of the rows holding the given cells."""
@@ -272,7 +270,7 @@ def protect_indicator_table(
     stats.update(cells=int(table_cells.sum()), primary=int(primary.sum()),
                  suppressed=int((report.suppressed & table_cells).sum()))
     shown = render_indicator_table(df, cells, report.suppressed, policy.markers())
-    return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index, system)
+    return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index)
 
 
 def _families(df: pd.DataFrame, cells: IndicatorCells, system: _System) -> np.ndarray:

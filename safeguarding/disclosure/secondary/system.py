@@ -5,9 +5,10 @@ published cells is a linear *constraint* (``total - part_1 - ... - part_n = 0``,
 ``stock_end - stock_start - inflow + outflow = 0``, or ``a - b = 0`` when the
 same count appears twice). An inequality ``a <= b`` becomes the constraint
 ``b - a - s = 0`` with a *slack* cell ``s``: never published, at least 0, and
-in need of no protection of its own (:meth:`_System.add_many_at_most`). :class:`_System` holds them, with the cost of
-hiding each cell as a partner. The helpers turn the constraints into sparse
-matrices and split the suppressed cells into groups linked by constraints.
+in need of no protection of its own (:meth:`_System.add_many_at_most`).
+:class:`_System` holds them, with the cost of hiding each cell as a partner.
+The helpers turn the constraints into sparse matrices and split the
+suppressed cells into groups linked by constraints.
 
 This module decides nothing: which cells must be hidden is
 :mod:`.driver` (with :mod:`.exact`, :mod:`.bounds` and :mod:`.partners`);
