@@ -623,11 +623,12 @@ def test_the_full_attacker_finds_every_c_protected(built):
     assert not narrow, [[*cells.loc[i, where].tolist(), lo, hi] for i, lo, hi in narrow[:5]]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 open: a series withheld as x is left out of the suppression, so "
-                                       "its sums reach the reader through its published copies (plans open by "
-                                       "length = the length-band indicators)")
 def test_nothing_can_be_worked_out_through_copies_of_withheld_series(built):
-    """With the same counts under two indicators or breakdowns, nothing can be worked out either."""
+    """With the same counts under two indicators or breakdowns, nothing can be worked out either.
+
+    Before detail withheld took its company with it (``disclosure/closure.py``), plans open 2 years or
+    more by month, withheld, was the total less the other length bands, published (about 90 cells).
+    """
     from attacker import reader_system, recoverable
 
     _, cells = _demo_attack(built)
@@ -635,10 +636,9 @@ def test_nothing_can_be_worked_out_through_copies_of_withheld_series(built):
     assert not recoverable(cells, eqs, ineqs)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 open: every c is protected, but detail withheld as x is left out "
-                                       "of the suppression, so a withheld small count can still be worked out "
-                                       "from the published series it sums with (a length band from the total "
-                                       "and the other bands)")
+@pytest.mark.xfail(strict=True, reason="issue 14 open: every c is protected, but 9 withheld small counts are "
+                                       "complements of published ones (ICPCs held less ICPCs timed, stated as "
+                                       "'some' in notes; allegations concluded less those within 3 months)")
 def test_the_full_attacker_works_out_nothing(built):
     """With every relation family the attacker knows (``UNMODELLED`` too), nothing can be worked out, and every
     small hidden count keeps its protection interval (some consistent value is 0 or above 5)."""

@@ -42,7 +42,8 @@ def _iso(s: pd.Series) -> pd.Series:
 
 
 def _plans(folder: Path) -> pd.DataFrame:
-    return pd.read_excel(folder / "cp_plans.xlsx", sheet_name="CP Plans", header=2, dtype={"Child ID": str})
+    return pd.read_excel(folder / "cp_plans.xlsx", sheet_name="CP Plans", header=2, dtype={"Child ID": str},
+                         engine="openpyxl")
 
 
 def _within(observed: float, p: float, n: int, z: float = Z) -> bool:

@@ -27,9 +27,10 @@ priorities settle it the other way round: **detail yields first**.
    its reason.
 
 Withheld rows take no part in the suppression (see
-:func:`~.scope.publication_scope` for why leaving out whole levels is safe;
-the independent attacker in ``tests/attacker.py`` checks it, treating every
-``x`` as an unknown).
+:func:`~.scope.publication_scope` for why leaving out whole levels is safe,
+and :mod:`.closure` for the published series withheld with a series so
+that it cannot be worked out; the independent attacker in
+``tests/attacker.py`` checks both, treating every ``x`` as an unknown).
 """
 
 from __future__ import annotations
