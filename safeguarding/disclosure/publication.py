@@ -243,4 +243,6 @@ def _exceptions(ind: pd.DataFrame, pieces: dict[int, tuple[pd.Index, ProtectedTa
                         "reason": f"the annual figures alone would reveal a linked count {policy.threshold_text} "
                                   "if this one were published, and no month, quarter or breakdown left to "
                                   "withhold could prevent it"})
-    return sorted(out, key=lambda e: (e["indicator_id"], e["period_end"], e["measure"]))
+    # a figure is listed once, however many of its cells (or runs) were forced
+    once = {(e["indicator_id"], e["period_end"], e["measure"]): e for e in out}
+    return sorted(once.values(), key=lambda e: (e["indicator_id"], e["period_end"], e["measure"]))
