@@ -106,7 +106,7 @@ def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: Relation
     """Relations among slots as ``(parts, totals)`` (a copy: one of each; a band equality: two sides)."""
     out: list[Relation] = []
     by_series: dict[tuple[str, str, str, str], list[Slot]] = {}
-    for s in slots:
+    for s in sorted(slots):  # sorted throughout: the same publication from the same data, run after run
         by_series.setdefault((s[0], s[1], s[2], s[4]), []).append(s)
     # a breakdown adds up to its headline (where it does in every period)
     for (ind, m, bd, pt), members in by_series.items():
@@ -116,7 +116,7 @@ def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: Relation
     # declared sums
     places = {(s[2], s[3], s[4]) for s in slots}
     for total, parts in model.sums:
-        for bd, bv, pt in places:
+        for bd, bv, pt in sorted(places):
             t = _slot(total, bd, bv, pt)
             ps = [_slot(p, bd, bv, pt) for p in parts]
             if any(p[2] != bd for p in ps) and bd != "all":
@@ -126,7 +126,7 @@ def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: Relation
     # two band systems of one quantity
     for bands in model.bands:
         first, second = bands.breakdowns
-        for ind, m, bd, pt in list(by_series):
+        for ind, m, bd, pt in sorted(by_series):
             if bd != first or (ind, m, second, pt) not in by_series:
                 continue
             for left, right in bands.equal:
