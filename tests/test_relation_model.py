@@ -97,6 +97,15 @@ def _without(monkeypatch, **changes) -> None:
     monkeypatch.setattr(rel, "default_model", lambda: stripped)
 
 
+def _declaration_closes_the_leak(monkeypatch, truth: pd.DataFrame, **without) -> None:
+    """The attacker finds nothing in the suppressed toy, and finds a leak once the declarations are taken out."""
+    found, narrow = _attack(truth, suppress_indicator_table(truth))
+    assert not found and not narrow
+    _without(monkeypatch, **without)
+    found, _ = _attack(truth, suppress_indicator_table(truth))
+    assert found, "the toy must leak without the declaration, or it tests nothing"
+
+
 def _plan_lengths() -> pd.DataFrame:
     """Plans open by both length breakdowns; one small band (3 to 6 months) in each year but the first.
 
@@ -116,12 +125,7 @@ def _plan_lengths() -> pd.DataFrame:
 
 def test_the_two_plan_length_breakdowns_refine_each_other(monkeypatch):
     """Finding: 'under 6 months' less 'under 3 months' gives '3 to 6 months' away unless the suppression knows."""
-    truth = _plan_lengths()
-    found, narrow = _attack(truth, suppress_indicator_table(truth))
-    assert not found and not narrow
-    _without(monkeypatch, bands=())
-    found, _ = _attack(truth, suppress_indicator_table(truth))
-    assert found, "the toy must leak without the declaration, or it tests nothing"
+    _declaration_closes_the_leak(monkeypatch, _plan_lengths(), bands=())
 
 
 def _plans_open_by_age_of_plan() -> pd.DataFrame:
@@ -139,12 +143,7 @@ def _plans_open_by_age_of_plan() -> pd.DataFrame:
 
 def test_plans_open_are_those_under_3_months_and_the_reviews_denominator(monkeypatch):
     """Finding: CPP_OPEN = CPP_OPEN_UNDER_3M numerator + CPP_REVIEWS_ON_TIME denominator gives a small band away."""
-    truth = _plans_open_by_age_of_plan()
-    found, narrow = _attack(truth, suppress_indicator_table(truth))
-    assert not found and not narrow
-    _without(monkeypatch, sums=())
-    found, _ = _attack(truth, suppress_indicator_table(truth))
-    assert found
+    _declaration_closes_the_leak(monkeypatch, _plans_open_by_age_of_plan(), sums=())
 
 
 def _allegations_concluded() -> pd.DataFrame:
@@ -162,12 +161,7 @@ def _allegations_concluded() -> pd.DataFrame:
 
 
 def test_allegations_concluded_within_1_3_and_12_months_are_sums_of_the_time_bands(monkeypatch):
-    truth = _allegations_concluded()
-    found, narrow = _attack(truth, suppress_indicator_table(truth))
-    assert not found and not narrow
-    _without(monkeypatch, sums=(), orders=())
-    found, _ = _attack(truth, suppress_indicator_table(truth))
-    assert found
+    _declaration_closes_the_leak(monkeypatch, _allegations_concluded(), sums=(), orders=())
 
 
 def test_an_inequality_becomes_a_slack_cell_only_where_it_holds_and_could_bind():
@@ -219,18 +213,18 @@ def test_a_withheld_band_takes_another_band_with_it():
     assert len(taken) == 1 and taken <= {"CPP_OPEN_UNDER_3M", "CPP_OPEN_3_6M", "CPP_OPEN_6M_1Y", "CPP_OPEN_1_2Y"}
     assert "CPP_OPEN" not in taken, "a part goes before the total"
     assert taken == {"CPP_OPEN_1_2Y"}, "the smallest part, which gives the small band most room for least lost"
-    # the attacker agrees: with both withheld nothing can be worked out
-    shown = rows.copy().astype({"numerator": object, "denominator": object, "value": object})
-    truth = rows.copy()
-    gone = (withheld | more).to_numpy()
-    for c in ("numerator", "denominator", "value"):
-        shown[c] = [("x" if g else (f"{v:.1f}" if c == "value" and not np.isnan(d) else f"{v:g}"))
-                    for g, v, d in zip(gone, truth[c], truth["denominator"], strict=True)]
-    found, narrow = _attack(truth, shown)
+    # the attacker agrees: with both withheld nothing can be worked out, and without the company it could
+    found, narrow = _attack(rows, _published(rows, withheld | more))
     assert not found and not narrow
-    # and without the company, it could
-    for c in ("numerator", "denominator", "value"):
-        shown[c] = [("x" if g else (f"{v:.1f}" if c == "value" and not np.isnan(d) else f"{v:g}"))
-                    for g, v, d in zip(withheld.to_numpy(), truth[c], truth["denominator"], strict=True)]
-    found, _ = _attack(truth, shown)
+    found, _ = _attack(rows, _published(rows, withheld))
     assert found
+
+
+def _published(truth: pd.DataFrame, gone: pd.Series) -> pd.DataFrame:
+    """The toy as published: ``x`` on the rows in ``gone``, figures as strings elsewhere (percentages to 1 dp)."""
+    shown = truth.astype({"numerator": object, "denominator": object, "value": object})
+    percent = truth["denominator"].notna().to_numpy()
+    for c in ("numerator", "denominator", "value"):
+        shown[c] = ["x" if g else (f"{v:.1f}" if c == "value" and p else f"{v:g}")
+                    for g, v, p in zip(gone.to_numpy(), truth[c], percent, strict=True)]
+    return shown

@@ -36,6 +36,7 @@ import pandas as pd
 
 from safeguarding.disclosure.model import RelationModel, default_model, parse_figure
 from safeguarding.disclosure.policy import TOLERANCE, Policy
+from safeguarding.disclosure.primary import FIGURES
 
 #: a slot: (indicator, measure, breakdown, breakdown value, period type)
 Slot = tuple[str, str, str, str, str]
@@ -44,7 +45,6 @@ Series = tuple[str, str, str]
 #: a relation among slots: (parts, totals); a copy has one of each, a band equality a union on each side
 Relation = tuple[tuple[Slot, ...], tuple[Slot, ...]]
 
-_MEASURES = ("numerator", "denominator", "value")
 #: withheld series given more company, at most this many times (each time one series more)
 MAX_STEPS = 200
 
@@ -88,7 +88,7 @@ def _series(slot: Slot) -> Series:
 def _slots(rows: pd.DataFrame) -> tuple[set[Slot], dict[Slot, np.ndarray]]:
     """Every slot with a figure, and its values by period (ordered by period start; NaN where absent)."""
     frames = []
-    for m in _MEASURES:
+    for m in FIGURES:
         v = pd.to_numeric(rows[m], errors="coerce")
         frames.append(pd.DataFrame({"i": rows["indicator_id"].astype(str), "m": m, "b": rows["breakdown"].astype(str),
                                     "bv": rows["breakdown_value"].astype(str), "pt": rows["period_type"].astype(str),

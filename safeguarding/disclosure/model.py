@@ -20,13 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-#: figure names as written in the catalogue: ``CODE:measure``
-MEASURES = ("value", "numerator", "denominator")
+from safeguarding.disclosure.primary import FIGURES
 
 
 @dataclass(frozen=True)
@@ -120,18 +118,9 @@ def parse_figure(text: str, where: str = "relations") -> tuple[str, str, tuple[s
         selector = (bd.strip(), bv.strip())
     code, _, measure = head.partition(":")
     measure = measure or "value"
-    if measure not in MEASURES:
-        raise ValueError(f"{where}: {text!r}: the measure must be one of {', '.join(MEASURES)}")
+    if measure not in FIGURES:
+        raise ValueError(f"{where}: {text!r}: the measure must be one of {', '.join(FIGURES)}")
     return code.strip(), measure, selector
-
-
-def load_model(path: str | Path | None = None) -> RelationModel:
-    """The relation model of a catalogue file (default: the built-in catalogue)."""
-    if path is None:
-        return default_model()
-    p = Path(path)
-    doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    return RelationModel.from_mapping(doc.get("relations"), f"{p.name} relations")
 
 
 @lru_cache(maxsize=1)
