@@ -5,7 +5,7 @@ the published cells, found exactly by :mod:`.exact`) and the *bounds rule*:
 a reader knows that a ``c`` is at least 1 (zeros are shown), so a cell whose
 possible values, given everything published, span less than 1 is as good as
 published. Whole-number moves of the null space (:func:`_basis_moves`) and
-linear programmes (:func:`_range_lp`, :func:`_lp_moves`, ``scipy.optimize.linprog``)
+linear programmes (:func:`_range_lp`, :func:`_lp_moves`, HiGHS through :mod:`.lp`)
 show which cells can move by at least 1. :func:`_residual_rule` is the
 cheap single-relation version for groups too large for the full check.
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from safeguarding.disclosure.policy import TOLERANCE, Policy
 from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group
+from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.secondary.system import _System
 
 
@@ -46,7 +47,8 @@ class GroupCheck(NamedTuple):
 
 
 def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
-                 todo: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+                 todo: np.ndarray, rise: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
     """Columns moved by at least 1 by an integer null-space basis vector that fits the bounds.
 
     For each free column ``f`` the basis vector ``v`` (``v_f = 1``, other free
@@ -57,8 +59,16 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     numbers that fits everything published, so every column it changes moves
     by at least 1. Stops once every column in ``todo`` is shown.
 
-    Returns ``(shown, near)``: ``near`` maps each column of ``todo`` not shown to
-    the columns of the basis vectors through it (where to look for a move).
+    ``rise`` (per column, NaN where not asked) asks more of the small counts:
+    can a whole multiple ``t v`` that fits the bounds raise the column by at
+    least ``rise`` (its protection interval, :mod:`.intervals`)? ``t`` is the
+    largest whole step that keeps every checked column at or above its bound,
+    so ``x + t v`` is again a table of whole numbers that fits everything
+    published. Columns so shown need no linear programme.
+
+    Returns ``(shown, near, reached)``: ``near`` maps each column of ``todo``
+    not shown to the columns of the basis vectors through it (where to look
+    for a move); ``reached`` marks the columns of ``rise`` shown to rise enough.
     """
     from scipy.sparse.linalg import splu
 
@@ -72,8 +82,10 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     check = ~scal
     lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0) if piv.size else None
     supports: list[np.ndarray] = []
+    asked = np.zeros(n, dtype=bool) if rise is None else ~np.isnan(rise)
+    reached = np.zeros(n, dtype=bool)
     for start in range(0, free_cols.size, 256):
-        if not (todo & ~shown).any():
+        if not (todo & ~shown).any() and not (asked & ~reached).any():
             break
         chunk = free_cols[start:start + 256]
         k = chunk.size
@@ -94,12 +106,39 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         nz = np.abs(V) > 1e-9
         shown |= np.any(nz[:, ok], axis=1)
         supports.extend(np.flatnonzero(nz[:, i]) for i in range(k))
+        if (asked & ~reached).any():
+            reached |= _reach_by_steps(R[:, ok], x - lb, check, rise, asked)
     near: dict[int, list[np.ndarray]] = defaultdict(list)
     wanted = todo & ~shown
     for sup in supports:
         for c in sup[wanted[sup]]:
             near[int(c)].append(sup)
-    return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}
+    return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}, reached
+
+
+def _reach_by_steps(R: np.ndarray, room: np.ndarray, check: np.ndarray, rise: np.ndarray,
+                    asked: np.ndarray) -> np.ndarray:
+    """Columns raised by at least ``rise`` by a whole multiple of one integer move (a column of ``R``).
+
+    ``R`` holds exact integer null-space vectors; ``room`` is each column's
+    distance above its bound; only ``check`` columns are held to their bound
+    (the scaling set makes up any shortfall of the others). In the direction
+    ``+v`` the largest whole step is ``min floor(room_k / -v_k)`` over checked
+    ``k`` with ``v_k < 0`` (unlimited when there is none); ``-v`` likewise.
+    """
+    out = np.zeros(R.shape[0], dtype=bool)
+    if R.shape[1] == 0:
+        return out
+    Rc = R[check]
+    rc = np.maximum(room[check], 0.0)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0)
+        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0)
+    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
+        gain = np.maximum(np.where(R > 0, R * up, 0.0), np.where(R < 0, -R * down, 0.0))
+    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+    need = np.where(asked, rise, np.inf)
+    return np.any(gain >= need[:, None] - 1e-9, axis=1) & asked
 
 
 def _feasible_move(A, low: np.ndarray, d: np.ndarray) -> np.ndarray | None:
@@ -126,25 +165,23 @@ def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None) 
     move of the whole group (every constraint touching ``cols`` is kept).
     Returns the checked moves found too (each as ``(columns, d)``).
     """
-    from scipy.optimize import linprog
-
     A, x, lb = group.A, group.x, group.lb
     if cols is None:
         cols = np.arange(group.n)
     sub = A[:, cols]
     sub = sub[np.diff(sub.indptr) > 0]
     low = np.where(scal[cols], -np.inf, (lb - x)[cols])
-    bounds = np.c_[low, np.full(cols.size, np.inf)]
+    prog = Programme(sub, np.zeros(sub.shape[0]), low, np.full(cols.size, np.inf))
     jj = int(np.searchsorted(cols, j))
     ends, moves = [], []
-    for s in (1.0, -1.0):
+    for s in (-1.0, 1.0):  # lowest, then highest (the second solve starts from the first's basis)
         obj = np.zeros(cols.size)
         obj[jj] = s
-        res = linprog(obj, A_eq=sub, b_eq=np.zeros(sub.shape[0]), bounds=bounds, method="highs")
-        if res.status == 3:  # unbounded: the cell can move without limit
-            ends.append(-s * np.inf)
+        status, sol = prog.maximise(obj)
+        if status == Status.UNBOUNDED:  # the cell can move without limit
+            ends.append(s * np.inf)
             continue
-        d = _feasible_move(sub, low, res.x) if res.status == 0 else None
+        d = _feasible_move(sub, low, sol) if status == Status.OPTIMAL else None
         if d is not None:
             moves.append((cols, d))
         ends.append(0.0 if d is None else float(d[jj]))
@@ -235,13 +272,16 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     piv, U, F, P = ech.blocks(n)
     if pinned.any():
         return GroupCheck(safe, pinned, _blame(piv, U, P, pinned, policy.max_blame), 0)
-    shown, near = _basis_moves(group, piv, U, F, fixed, scal, ~safe)
+    rise = None
+    if group.ceiling is not None:
+        rise = np.where(group.primary & ~scal & ~known, group.ceiling + 1 - x, np.nan)
+    shown, near, reached = _basis_moves(group, piv, U, F, fixed, scal, ~safe, rise)
     safe |= shown
     lps = 0
     if not safe.all():
         wide, lps = _lp_moves(group, scal, ~safe, near, policy)
         safe |= wide
-    need = group.primary & safe & ~scal & ~known
+    need = group.primary & safe & ~scal & ~known & ~reached
     return GroupCheck(safe, ~safe, {}, lps, need, scal)
 
 

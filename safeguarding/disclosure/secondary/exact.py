@@ -266,7 +266,8 @@ def _cone_fixed(R) -> np.ndarray:
     addition, so every column that can be non-zero at all gets ``t_j = 1``.
     """
     from scipy import sparse
-    from scipy.optimize import linprog
+
+    from safeguarding.disclosure.secondary.lp import Programme, Status
 
     m, n = R.shape
     fixed = np.zeros(n, dtype=bool)
@@ -275,11 +276,11 @@ def _cone_fixed(R) -> np.ndarray:
     ar = np.arange(n)
     A_eq = sparse.hstack([R, sparse.csr_matrix((m, n))], format="csr")
     A_ub = sparse.csr_matrix((np.r_[-np.ones(n), np.ones(n)], (np.r_[ar, ar], np.r_[ar, n + ar])), shape=(n, 2 * n))
-    bounds = np.c_[np.zeros(2 * n), np.r_[np.full(n, np.inf), np.ones(n)]]
-    res = linprog(np.r_[np.zeros(n), -np.ones(n)], A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq, b_eq=np.zeros(m),
-                  bounds=bounds, method="highs")
-    if res.status == 0:
-        fixed[res.x[n:] < 0.5] = True
+    prog = Programme(A_eq, np.zeros(m), np.zeros(2 * n), np.r_[np.full(n, np.inf), np.ones(n)],
+                     A_ub=A_ub, b_ub=np.zeros(n))
+    status, sol = prog.maximise(np.r_[np.zeros(n), np.ones(n)])
+    if status == Status.OPTIMAL:
+        fixed[sol[n:] < 0.5] = True
     else:  # pragma: no cover - the zero vector is always feasible; be safe anyway
         fixed[:] = True
     return fixed

@@ -18,9 +18,10 @@ is known to be at least 1, so reaching 0 is not an option for it.
 2. linear programmes over all the groups together (block-diagonal): one
    maximises the sum of every open cell's rise, capped at what it needs, so
    that every cell reaching its need in that one table is shown; repeated
-   while it shows more;
-3. then one cell per group per programme (each group's cell is maximised
-   independently, since the groups share nothing).
+   while it shows more (:func:`_joint`);
+3. then each cell left on its own, group by group: one region per group
+   kept in HiGHS and re-solved warm for each cell's objective
+   (:func:`_one_by_one`, :class:`~.lp.Programme`).
 
 A cell of the scaling set can grow without limit and is never asked. This
 module decides; the driver (:mod:`.driver`) gives the cells that fail a
@@ -34,6 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.lp import Programme, Status
 
 #: slack for floating-point linear programmes (counts are whole numbers)
 _EPS = 1e-7
@@ -78,84 +80,81 @@ def reach(items: Sequence[tuple[_Group, np.ndarray, np.ndarray]]) -> tuple[list[
     done = [_capped(g, need, scal) for g, need, scal in items]  # decided: cannot rise enough
     lps = 0
     open_ = [k for k, (_, need, _) in enumerate(items) if (need & ~done[k]).any()]
-    joint = True
-    while open_:
+    while open_:  # all open cells together, while that shows more
         lps += 1
-        progress = _round([items[k] for k in open_], [ok[k] for k in open_], [done[k] for k in open_], joint)
-        if joint and not progress:
-            joint = False
+        if not _joint([items[k] for k in open_], [ok[k] for k in open_], [done[k] for k in open_]):
+            break
         open_ = [k for k in open_ if (items[k][1] & ~ok[k] & ~done[k]).any()]
+    for k in open_:  # then each cell on its own
+        lps += _one_by_one(items[k], ok[k], done[k])
     return [o & need for o, (_, need, _) in zip(ok, items, strict=True)], lps
 
 
-#: most variables in one linear programme of the one-cell-at-a-time stage (copies of groups side by side)
-_MAX_VARIABLES = 12000
+def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower bounds of the moves ``d = y - x`` (free in the scaling set) and the rise each cell must reach."""
+    low = np.where(scal, -np.inf, group.lb - group.x)
+    rise = group.ceiling + 1 - group.x
+    return low, rise
 
 
-def _round(items: Sequence[tuple[_Group, np.ndarray, np.ndarray]], oks: list[np.ndarray], done: list[np.ndarray],
-           joint: bool) -> bool:
-    """One linear programme over the given groups; marks cells shown (``oks``) or decided (``done``), in place.
+def _joint(items: Sequence[tuple[_Group, np.ndarray, np.ndarray]], oks: list[np.ndarray],
+           done: list[np.ndarray]) -> bool:
+    """One programme over the given groups (block-diagonal): maximise every open cell's rise, capped at its need.
 
-    ``joint``: maximise every open cell's rise together (capped at what each
-    needs). Otherwise each open cell is maximised on its own, in a copy of
-    its group: several copies of a group sit side by side in one programme
-    (they share nothing, so each copy's optimum is that cell's own).
-    Returns whether any cell was newly shown to rise enough.
+    Marks the cells that reach their need in that one table (``oks``, in
+    place); returns whether any did.
     """
     from scipy import sparse
-    from scipy.optimize import linprog
 
     todo = [need & ~o & ~d for (_, need, _), o, d in zip(items, oks, done, strict=True)]
-    if joint:
-        copies = [(k, np.flatnonzero(t)) for k, t in enumerate(todo)]
-    else:
-        per_group = max(1, _MAX_VARIABLES // max(sum(g.n for g, _, _ in items), 1))
-        copies = [(k, np.array([j])) for k, t in enumerate(todo) for j in np.flatnonzero(t)[:per_group]]
-    blocks = [items[k][0] for k, _ in copies]
+    blocks = [g for g, _, _ in items]
     offs = np.cumsum([0] + [g.n for g in blocks])
     n = int(offs[-1])
+    regions = [_moves_region(g, scal) for g, _, scal in items]
+    low = np.concatenate([lo for lo, _ in regions])
+    rise = np.concatenate([r for _, r in regions])
+    targets = np.concatenate([offs[i] + np.flatnonzero(t) for i, t in enumerate(todo)])
     A = sparse.block_diag([g.A for g in blocks], format="csr")
-    low = np.concatenate([np.where(items[k][2], -np.inf, g.lb - g.x) for (k, _), g in zip(copies, blocks,
-                                                                                          strict=True)])
-    rise = np.concatenate([g.ceiling + 1 - g.x for g in blocks])  # how far each cell must be able to rise
-    targets = np.concatenate([offs[i] + cols for i, (_, cols) in enumerate(copies)])
-    bounds = np.c_[low, np.full(n, np.inf)]
-    b_eq = np.zeros(A.shape[0])
+    # maximise sum t_i, t_i <= d_j(i), 0 <= t_i <= rise_j(i)
+    m = targets.size
+    A_eq = sparse.hstack([A, sparse.csr_matrix((A.shape[0], m))], format="csr")
+    ar = np.arange(m)
+    A_ub = sparse.csr_matrix((np.r_[-np.ones(m), np.ones(m)], (np.r_[ar, ar], np.r_[targets, n + ar])),
+                             shape=(m, n + m))
+    prog = Programme(A_eq, np.zeros(A.shape[0]), np.r_[low, np.zeros(m)], np.r_[np.full(n, np.inf), rise[targets]],
+                     A_ub=A_ub, b_ub=np.zeros(m))
+    status, sol = prog.maximise(np.r_[np.zeros(n), np.ones(m)])
     got = np.zeros(n, dtype=bool)
-    if joint:
-        # maximise sum t_i, t_i <= d_j(i), 0 <= t_i <= rise_j(i)
-        m = targets.size
-        A_eq = sparse.hstack([A, sparse.csr_matrix((A.shape[0], m))], format="csr")
-        ar = np.arange(m)
-        A_ub = sparse.csr_matrix((np.r_[-np.ones(m), np.ones(m)], (np.r_[ar, ar], np.r_[targets, n + ar])),
-                                 shape=(m, n + m))
-        res = linprog(np.r_[np.zeros(n), -np.ones(m)], A_ub=A_ub, b_ub=np.zeros(m), A_eq=A_eq, b_eq=b_eq,
-                      bounds=np.r_[bounds, np.c_[np.zeros(m), rise[targets]]], method="highs")
-        if res.status == 0:
-            got[targets[res.x[n:] >= rise[targets] - _EPS]] = True
-    else:
-        obj = np.zeros(n)
-        obj[targets] = -1.0
-        res = linprog(obj, A_eq=A, b_eq=b_eq, bounds=bounds, method="highs")
-        if res.status == 0:
-            got = res.x >= rise - _EPS
-        else:  # unbounded somewhere (a cell free to grow): ask each copy's cell alone
-            for i, j in enumerate(targets):
-                sl = slice(offs[i], offs[i + 1])
-                one = np.zeros(int(offs[i + 1] - offs[i]))
-                one[j - offs[i]] = -1.0
-                r = linprog(one, A_eq=blocks[i].A, b_eq=np.zeros(blocks[i].A.shape[0]), bounds=bounds[sl],
-                            method="highs")
-                if r.status == 3:
-                    got[j] = True
-                elif r.status == 0:
-                    got[sl] = r.x >= rise[sl] - _EPS
+    if status == Status.OPTIMAL:
+        got[targets[sol[n:] >= rise[targets] - _EPS]] = True
     progress = False
-    for i, (k, cols) in enumerate(copies):
-        need = items[k][1]
-        new = got[offs[i]:offs[i + 1]] & need & ~oks[k]
+    for i, (_, need, _) in enumerate(items):
+        new = got[offs[i]:offs[i + 1]] & need & ~oks[i]
         progress |= bool(new.any())
-        oks[k] |= new
-        if not joint:
-            done[k][cols] = True
+        oks[i] |= new
     return progress
+
+
+def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, done: np.ndarray) -> int:
+    """Maximise each open cell of one group on its own (one region, re-solved warm); marks ``ok``/``done``.
+
+    Every optimal table also shows the other cells it raises enough.
+    Returns the programmes solved.
+    """
+    group, need, scal = item
+    low, rise = _moves_region(group, scal)
+    prog = Programme(group.A, np.zeros(group.A.shape[0]), low, np.full(group.n, np.inf))
+    solved = 0
+    for j in np.flatnonzero(need & ~ok & ~done):
+        if ok[j]:
+            continue
+        obj = np.zeros(group.n)
+        obj[j] = 1.0
+        status, sol = prog.maximise(obj)
+        solved += 1
+        if status == Status.UNBOUNDED:
+            ok[j] = True
+        elif status == Status.OPTIMAL:
+            ok |= (sol >= rise - _EPS) & need
+        done[j] = True
+    return solved

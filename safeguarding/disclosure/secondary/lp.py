@@ -1,0 +1,102 @@
+"""Linear programmes of the secondary suppression, solved by HiGHS and re-solved warm.
+
+The checks ask many questions of the same feasible region: how far can
+this cell rise, how far can that one fall, over the tables that fit what is
+published. :class:`Programme` keeps one region (``A_eq x = b_eq``,
+``A_ub x <= b_ub``, bounds) loaded in HiGHS (``highspy``) and answers each
+question by changing only the objective: HiGHS starts from the last optimal
+basis, so a second question over the same region costs a few pivots instead
+of a whole solve, and no matrices are converted again.
+
+Every solution is used only as a *candidate*: the callers check moves
+exactly (:func:`~.bounds._feasible_move`) or only use them to show that a
+cell can move (over-suppression at worst when a programme gives up).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+#: HiGHS's "infinity" (bounds beyond it are free)
+_INF = 1e30
+
+
+class Status(IntEnum):
+    """The outcome of :meth:`Programme.maximise` (numbers as ``scipy.optimize.linprog``'s status)."""
+
+    OPTIMAL = 0
+    OTHER = 1  # iteration limit, numerical trouble: no answer
+    INFEASIBLE = 2
+    UNBOUNDED = 3
+
+
+class Programme:
+    """One feasible region in HiGHS, for many objectives.
+
+    Args:
+        A_eq: equality rows (scipy sparse, any format) over ``n`` columns.
+        b_eq: their right-hand sides.
+        lower, upper: column bounds (``-inf``/``inf`` for none).
+        A_ub, b_ub: optional ``<=`` rows over the same columns.
+    """
+
+    def __init__(self, A_eq, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 A_ub=None, b_ub: np.ndarray | None = None) -> None:
+        import highspy
+        from scipy import sparse
+
+        try:  # the bare solver: highspy.Highs adds Python callbacks (and prints a banner) on construction
+            from highspy._core import _Highs as solver
+        except ImportError:  # pragma: no cover - a highspy without it
+            solver = highspy.Highs
+
+        rows = [sparse.csr_matrix(A_eq)]
+        row_lo = [np.asarray(b_eq, dtype=float)]
+        row_hi = [np.asarray(b_eq, dtype=float)]
+        if A_ub is not None:
+            rows.append(sparse.csr_matrix(A_ub))
+            row_lo.append(np.full(A_ub.shape[0], -_INF))
+            row_hi.append(np.asarray(b_ub, dtype=float))
+        A = sparse.vstack(rows, format="csc") if len(rows) > 1 else rows[0].tocsc()
+        self.n = A.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = A.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.clip(np.asarray(lower, dtype=float), -_INF, _INF)
+        lp.col_upper_ = np.clip(np.asarray(upper, dtype=float), -_INF, _INF)
+        lp.row_lower_ = np.concatenate(row_lo) if row_lo else np.zeros(0)
+        lp.row_upper_ = np.concatenate(row_hi) if row_hi else np.zeros(0)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        lp.a_matrix_.num_col_ = self.n
+        lp.a_matrix_.num_row_ = A.shape[0]
+        self._highs = solver()
+        self._highs.setOptionValue("output_flag", False)
+        self._highs.passModel(lp)
+        self._status = highspy.HighsModelStatus
+        self._cost = np.zeros(self.n)
+
+    def maximise(self, weights: np.ndarray) -> tuple[Status, np.ndarray | None]:
+        """Maximise ``weights @ x`` over the region; ``(status, x)`` (``x`` None unless optimal).
+
+        Starts from the previous optimal basis when there is one.
+        """
+        w = np.asarray(weights, dtype=float)
+        changed = np.flatnonzero(w != -self._cost)
+        if changed.size:
+            self._cost[changed] = -w[changed]
+            self._highs.changeColsCost(int(changed.size), changed.astype(np.int32), self._cost[changed])
+        self._highs.run()
+        st = self._highs.getModelStatus()
+        if st == self._status.kOptimal:
+            return Status.OPTIMAL, np.asarray(self._highs.getSolution().col_value)
+        if st in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
+            return Status.UNBOUNDED, None  # every region here holds the true table: never infeasible
+        if st == self._status.kInfeasible:
+            return Status.INFEASIBLE, None
+        return Status.OTHER, None
