@@ -122,14 +122,23 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     for round_no in range(MAX_ROUNDS):
         if stuck.empty:
             break
-        order = [lvl for lvl in policy.yield_order if lvl in set(levels[stuck])]
-        families = sorted({int(family[i]) for i in stuck})
-        if order and round_no < MAX_ROUNDS - 1:  # the last round is always the forced one
-            lvl = order[0]
-            pick = stuck[levels[stuck].eq(lvl).to_numpy()]
+        # families never share a relation, so each yields its own next level in the same round (the result
+        # is the one of taking them one after another, in fewer runs); a family with nothing left to yield
+        # (or in the last round) is protected once more with its protected figures open to hiding (forced)
+        picks, yielding, forcing = [], [], []
+        for fam in sorted({int(f) for f in family[stuck]}):
+            rows_f = stuck[family[stuck].eq(fam).to_numpy()]
+            order = [lvl for lvl in policy.yield_order if lvl in set(levels[rows_f])]
+            if order and round_no < MAX_ROUNDS - 1:
+                picks.append(rows_f[levels[rows_f].eq(order[0]).to_numpy()])
+                yielding.append(fam)
+            else:
+                forcing.append(fam)
+        if picks:
+            pick = picks[0].append(picks[1:]) if len(picks) > 1 else picks[0]
             series = set(zip(ind.loc[pick, "indicator_id"].astype(str), ind.loc[pick, "breakdown"].astype(str),
                              ind.loc[pick, "period_type"].astype(str), strict=True))
-            near = family.isin(families)  # relations never cross families: copies lie within them
+            near = family.isin(yielding)  # relations never cross families: copies lie within them
             new = _withhold(ind, scope & near, withheld, series, balances, policy) & ~withheld
             withheld = withheld | new
             # every series withheld this round: those the stuck counts are in, and those that would give
@@ -138,23 +147,26 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
             yielded += [{"indicator_id": i, "breakdown": b, "period_type": p, "level": level_of(
                 pd.DataFrame({"breakdown": [b], "period_type": [p]})).iloc[0]}
                 for i, b, p in sorted(set(took.itertuples(index=False, name=None)))]
-            forced = False
-        else:  # nothing left to yield: the annual table alone forces a protected figure to be hidden
-            forced = forced_run = True
-        rows = ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()]
-        sub = ind.loc[rows]
-        done = protect_indicator_table(sub, policy=policy, balances=balances,
-                                       protected=protected[ind.index.get_indexer(rows)], forced=forced)
-        _add(stats, done.stats)
-        for fam in families:
-            pieces.pop(fam, None)
-        base = max(pieces, default=-1) + 1
-        for fam in np.unique(done.families):
-            pieces[base + int(fam)] = (rows[done.families == fam], done)
-        family[rows] = base + done.families
-        stuck = pd.Index([]) if forced else _stuck_rows(done)
-        if forced_run:
-            break
+        still: list[pd.Index] = []
+        for families, forced in [([f], False) for f in yielding] + [([f], True) for f in forcing]:
+            forced_run = forced_run or forced
+            rows = ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()]
+            done = protect_indicator_table(ind.loc[rows], policy=policy, balances=balances,
+                                           protected=protected[ind.index.get_indexer(rows)], forced=forced)
+            _add(stats, done.stats)
+            for fam in families:
+                pieces.pop(fam, None)
+            base = max(pieces, default=-1) + 1
+            for fam in np.unique(done.families):
+                pieces[base + int(fam)] = (rows[done.families == fam], done)
+            family[rows] = base + done.families
+            if not forced:
+                still.append(_stuck_rows(done))
+        stuck = still[0].append(still[1:]) if still else pd.Index([])
+    for labels, done in pieces.values():  # every small count the runs kept protects itself, or the table is wrong
+        left = _stuck_rows(done).intersection(labels)
+        if len(left):
+            raise RuntimeError(f"disclosure: {len(left)} small counts were left unprotected (rows {list(left[:5])})")
     shown = _assemble(ind, withheld, pieces)
     exceptions = _exceptions(ind, pieces, policy) if forced_run else []
     stats.update(_final_counts(pieces, policy))
