@@ -651,3 +651,62 @@ def limitations(ctx: ReportContext) -> list[str]:
         out.append(f"Counts {policy_of(ctx).threshold_text}, and figures from which they could be worked out, are "
                    "withheld (shown as c) to protect children's privacy.")
     return out
+
+
+#: what each chapter says, as (indicator, kind): 'count' a year-on-year count sentence, 'percent' the
+#: percentage sentences with England, 'percent-local' without England, 'monthly' the month-by-month chart
+#: (months shown), 'seasonal' the seasonal sentence. Key messages reuse the same findings.
+REPORTED: tuple[tuple[str, str, int], ...] = (
+    ("CPP_OPEN", "count", 0), ("CPP_STARTED", "count", 0), ("CPP_ENDED", "count", 0),
+    ("CPP_SUBSEQUENT", "percent", 24), ("CPP_ENDED_2YRS", "percent", 24), ("CPP_OPEN_2YRS", "percent", 24),
+    ("CPP_REVIEWS_ON_TIME", "percent", 24), ("ICPC_15WD", "percent", 24),
+    ("S47_STARTED", "count", 24), ("ICPC_HELD", "count", 0),
+    ("REFERRALS", "count", 36), ("REFERRALS", "seasonal", 0), ("REREFERRALS_12M", "percent", 24),
+    ("LADO_REFERRALS", "count", 0), ("LADO_CONCLUDED_1M", "percent-local", 0),
+    ("LADO_CONCLUDED_3M", "percent-local", 0), ("LADO_CONCLUDED_12M", "percent-local", 0),
+    ("PF_NOTIFICATIONS", "count", 0), ("PF_OPEN", "count", 0), ("PF_VISIT_7WD", "percent-local", 0),
+)
+
+
+def report_findings(ctx: ReportContext) -> list[Finding]:
+    """Every finding whose sentence the chapters print (see :data:`REPORTED`), once each, in report order.
+
+    A year-on-year finding is left out when this year's figure is withheld or there is
+    no earlier year (the chapter then prints a sentence that states no comparison).
+    """
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(f: Finding | None) -> None:
+        if f is None:
+            return
+        key = (f.indicator, f.comparison, f.sentence)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+
+    for code, kind, months in REPORTED:
+        if code not in ctx.catalogue:
+            continue
+        cur = ctx.row(code, "year")
+        hidden = cur is not None and ctx.fmt_value(cur) == "c"
+        if kind == "seasonal":
+            add(seasonal_finding(ctx, code))
+            continue
+        if kind == "count":
+            f = year_on_year(ctx, code)
+            if f is not None and not hidden and f.verdict != "no earlier year":
+                add(f)
+        elif not hidden and cur is not None and _num(cur["denominator"]) > 0:
+            for f in percentage_findings(ctx, code, benchmark=kind == "percent"):
+                add(f)
+        if months:
+            add(within_year(ctx, code, months=months)[0])
+    return out
+
+
+def findings_table(ctx: ReportContext) -> pd.DataFrame:
+    """:func:`report_findings` as the ``findings.csv`` table (:data:`safeguarding.report.findings.COLUMNS`)."""
+    from safeguarding.report.findings import COLUMNS
+
+    return pd.DataFrame([f.row() for f in report_findings(ctx)], columns=COLUMNS)
