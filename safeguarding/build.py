@@ -551,7 +551,26 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
 def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     from safeguarding.published_data import write_published_data
 
-    return write_published_data(cfg, audience, staging / "data")
+    files = write_published_data(cfg, audience, staging / "data")
+    return [*files, write_findings(cfg, audience, staging / "data")]
+
+
+def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
+    """Write ``findings.csv``: one row per sentence of the report that states a change, a signal, a seasonal
+    pattern or a comparison, with the numbers behind it (:func:`safeguarding.report.text.findings_table`).
+
+    The findings are worked out from the audience's disclosure-controlled table, as the chapters do.
+    """
+    import tempfile
+
+    from safeguarding.publish.writers import write_csv
+    from safeguarding.report.context import ReportContext
+    from safeguarding.report.text import findings_table
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp)
+        table = findings_table(ctx)
+    return write_csv(table, out_dir / "findings.csv")
 
 
 def _replace(staging: Path, final_dir: Path) -> None:

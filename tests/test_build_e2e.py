@@ -34,7 +34,7 @@ def test_outputs_are_where_the_issue_says(built):
     assert pub.output_dir.parts[-2:] == ("northwold", "2025")
     assert pub.html.name == "annual-review.html" and pub.html.stat().st_size > 50_000
     assert pub.pdf.name == "annual-review.pdf" and pub.pdf.stat().st_size > 20_000
-    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx"}
+    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv"}
     board = built["board"]
     assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
     for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
@@ -328,6 +328,26 @@ def test_report_count_tables_show_what_the_data_files_publish(built, audience):
         assert all(published[v] == "0" for v in set(published) - set(shown)), (code, published)
     if audience == "public":
         assert hidden > 0, "the demo should withhold some of these cells, for this test to mean anything"
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_every_finding_sentence_is_in_the_report_and_regenerates_from_its_row(built, audience):
+    """Issue 15: each sentence stating a change, a signal, a seasonal pattern or a comparison has a findings row."""
+    import html as html_module
+
+    from safeguarding.report import findings
+
+    html = re.sub(r"\s+", " ", html_module.unescape(_html_text(built[audience].html)))
+    rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    assert len(rows) >= 20 and set(rows.columns) == set(findings.COLUMNS)
+    assert {"year on year", "within year", "seasonal", "target"} <= set(rows["comparison"])
+    for _, row in rows.iterrows():
+        assert findings.render(findings.from_row(row)) == row["sentence"]
+        assert row["sentence"] in html, row["sentence"]
+    icpc = rows[(rows["indicator"] == "ICPC_15WD") & (rows["comparison"] == "year on year")].iloc[0]
+    assert icpc["verdict"] == "significant decrease" and float(icpc["upper"]) < 0
+    assert "within the range expected from month-to-month variation" not in html
+    assert "is usually the busiest month" not in html  # the demo's seasonal claim was not supported
 
 
 def test_public_sentences_never_quote_a_withheld_figure(built):

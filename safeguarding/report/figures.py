@@ -15,6 +15,7 @@ import pandas as pd
 
 from safeguarding import charts, escape
 from safeguarding.report.context import ReportContext, fy_label, policy_of
+from safeguarding.report.findings import Finding
 from safeguarding.report.markdown import md_figure
 from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
@@ -278,55 +279,60 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
 
 
 def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
-    """A 'Making Data Count' XmR chart of a monthly count."""
-    from safeguarding.report.text import spc_frame
-
-    df = spc_frame(ctx, code, months=months)
-    if df is None:
-        return ""
-    if _small(ctx, df["value"].to_numpy(float), _window_rows(ctx, code, months)):
-        return _note(f"The monthly control chart for {ctx.info(code).name.lower()} is not shown because some monthly "
-                "figures are withheld to protect privacy.")
-    from safeguarding.stats import verdicts
-
-    name = ctx.info(code).name
-    summary = verdicts.spc_verdict(name.lower(), df)
-    title = _spc_title(name, df)
-    chart = charts.spc_chart(df, title=title, y_label=name, percent=False,
-                             caption=f"{name} each month with the range expected from ordinary variation "
-                                     f"(Making Data Count XmR chart). {summary}")
-    return _emit(ctx, chart, label)
+    """A 'Making Data Count' XmR chart of a monthly count (see :func:`monthly_chart`)."""
+    return monthly_chart(ctx, code, label=label, months=months)
 
 
 def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
-    """A p-chart of a monthly percentage; monthly numerators of 1-5 hide it for the public."""
-    from safeguarding.report.text import spc_frame
+    """A p-chart of a monthly percentage (see :func:`monthly_chart`)."""
+    return monthly_chart(ctx, code, label=label, months=months)
 
-    df = spc_frame(ctx, code, months=months)
-    if df is None:
+
+def monthly_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
+    """The month-by-month chart of an indicator, its title and caption from one finding (:func:`text.within_year`).
+
+    A control chart (XmR for counts, p-chart for percentages) where one is valid;
+    a run chart without signal rules for a month-end snapshot; a sentence instead
+    of a chart when a percentage has too few exceptions, or for the public when
+    any monthly figure is withheld (nothing is computed from it).
+    """
+    from safeguarding.report.text import within_year
+
+    finding, df = within_year(ctx, code, months=months)
+    if finding is None:
         return ""
-    if _small(ctx, df["numerator"].to_numpy(float), _window_rows(ctx, code, months)) or _small(
-            ctx, (df["denominator"] - df["numerator"]).to_numpy(float)):
-        return _note(f"The monthly control chart for {ctx.info(code).name.lower()} is not shown in the public report "
-                "because some monthly figures are withheld to protect privacy; the yearly figure above is "
-                "reliable.")
     name = ctx.info(code).name
-    title = _spc_title(name, df)
-    chart = charts.spc_chart(df, title=title, y_label="Percent", percent=True,
-                             caption=f"{name}, each month, with the range expected from month-to-month "
-                                     "variation (Making Data Count p-chart).")
+    if finding.verdict == "snapshot":
+        s = _window_rows(ctx, code, months)
+        percent = ctx.unit(code) == "percent"
+        values = s["value"].to_numpy(float)
+        index = [d.strftime("%b %Y") for d in s["period_start"]]
+        frame = pd.DataFrame({name: values}, index=index)
+        median = pd.Series(float(np.nanmedian(values)), index=index, name="Median")
+        chart = charts.line_chart(frame, title=spc_title(finding), y_label="Percent" if percent else "Number",
+                                  comparison={"Median": median}, percent=percent, y_from_zero=not percent,
+                                  caption=f"{name} at each month end (run chart with the median). "
+                                          f"{finding.sentence} {SOURCE}")
+        return _emit(ctx, chart, label)
+    if df is None:
+        return _note(finding.sentence)
+    percent = ctx.unit(code) == "percent"
+    kind = "p-chart" if percent else "XmR chart"
+    chart = charts.spc_chart(df, title=spc_title(finding), y_label="Percent" if percent else name, percent=percent,
+                             caption=f"{name} each month, with dashed lines marking the range expected from "
+                                     f"month-to-month variation (Making Data Count {kind}). {finding.sentence}")
     return _emit(ctx, chart, label)
 
 
-def _spc_title(name: str, df: pd.DataFrame) -> str:
-    have = df[np.isfinite(df["value"].to_numpy(float))]
-    special = have[have["special_cause"]]
-    if special.empty:
-        return f"{name}: month-to-month changes are within the expected range"
-    last = special.iloc[-1]
-    kind = {"improvement": "an unusual improvement", "concern": "an unusual change of concern"}.get(
-        str(last.get("signal", "")), "an unusual pattern")
-    return f"{name}: {kind} in {pd.Timestamp(last['period']).strftime('%B %Y')}"
+def spc_title(finding: Finding) -> str:
+    """A monthly chart's title, from the same finding as its caption and text."""
+    name = finding.name
+    if finding.verdict == "snapshot":
+        return f"{name}: month-end figures (a run chart, no signal rules)"
+    if finding.verdict == "common cause":
+        return f"{name}: every month within the expected range"
+    n = int(finding.statistic)
+    return f"{name}: {n} unusual month{'s' if n != 1 else ''} in {finding.period}"
 
 
 def funnel(ctx: ReportContext, code: str, *, label: str) -> str:

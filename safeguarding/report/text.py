@@ -18,7 +18,9 @@ import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
+from safeguarding.report.findings import WITHHELD, Finding, rank_score
 from safeguarding.stats import verdicts
+from safeguarding.stats.spc import normalise_improvement
 
 SPC_MONTHS = 24
 
@@ -75,28 +77,167 @@ def format_target(ctx: ReportContext, code: str, target: Any) -> str:
 
 
 def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: str = "year") -> str:
-    """This year's count against last year's, with the exact test of the change (stats.change_verdict).
+    """This year's count against last year's: the year-on-year finding's sentence (:func:`year_on_year`).
 
-    'Referrals to children's social care rose by 3.0%, from 1,446 in 2023-24 to 1,490 in 2024-25, which is
-    not statistically significant (it could be chance).' ``phrase`` words the sentence when there is no
-    earlier year to compare with, or when the count is withheld.
+    ``phrase`` words the sentence when there is no earlier year to compare with
+    ('In 2024-25, 1,490 referrals ...'); a withheld count gives the withheld sentence.
     """
     if code not in ctx.catalogue:
         return ""
     cur = ctx.row(code, period_type)
-    prev = ctx.row(code, period_type, period_end=ctx.year_end - pd.DateOffset(years=1))
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"No figure is available for {_name(ctx, code).lower()} in {ctx.config.year_label}."
-    n = _num(cur["value"])
-    shown = ctx.fmt_count(n)
     if ctx.fmt_value(cur) == "c":  # a count from 1 to 5, or hidden by secondary suppression
         return _withheld(ctx, code)
-    lead = f"In {ctx.config.year_label}, {shown} {phrase}"
-    if prev is None or not np.isfinite(_num(prev["value"])) or ctx.fmt_value(prev) == "c":
-        return lead + "."
-    return verdicts.change_verdict(
-        _name(ctx, code), _num(prev["value"]), None, n, None, kind="count", label1=fy_label(ctx.year - 1),
-        label2=fy_label(ctx.year), polarity=_polarity(ctx, code))
+    finding = year_on_year(ctx, code)
+    if finding is None or finding.verdict == "no earlier year":
+        return f"In {ctx.config.year_label}, {ctx.fmt_count(_num(cur['value']))} {phrase}."
+    return finding.sentence
+
+
+def _shown(ctx: ReportContext, row: pd.Series | None, *, percent: bool = False) -> bool:
+    """True when the row has a figure the audience may see (not withheld, not missing)."""
+    if row is None or not np.isfinite(_num(row["value"])):
+        return False
+    if percent and not (_num(row["denominator"]) > 0):
+        return False
+    return ctx.fmt_value(row) not in ("c", ":")
+
+
+def _pct_text(num: float, den: float) -> str:
+    pct = verdicts.format_percent(100 * num / den)
+    return f"{pct} ({verdicts.format_number(num)} of {verdicts.format_number(den)})"
+
+
+def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
+    """The year-on-year finding for an indicator: this year's figure against last year's, with its test.
+
+    Percentages: difference in percentage points with Newcombe's hybrid score
+    interval, and the pooled score (z) test, or Fisher's exact test when an
+    expected cell count is below 5 (:func:`safeguarding.stats.compare_proportions`).
+    Counts: the exact conditional Poisson test with the rate ratio and its
+    interval; rates per 10,000 the same with the population as exposure
+    (:func:`safeguarding.stats.compare_rates`). Only published figures are used:
+    when either year's figure is withheld the finding is ``not published`` and
+    nothing is computed. None when there is no figure this year.
+    """
+    if code not in ctx.catalogue:
+        return None
+    cur = ctx.row(code, "year")
+    prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return None
+    unit = ctx.unit(code)
+    label1, label2 = fy_label(ctx.year - 1), fy_label(ctx.year)
+    base = {"indicator": code, "name": _name(ctx, code), "period": label2, "comparison": "year on year",
+            "baseline_period": label1, "polarity": normalise_improvement(_polarity(ctx, code))}
+    if ctx.fmt_value(cur) == "c":
+        return Finding(**base, method="not computed", verdict="not published",
+                       detail=f"the figure for {label2} {WITHHELD}")
+    percent = unit == "percent"
+    if percent and not _num(cur["denominator"]) > 0:
+        return None
+    if prev is None or not np.isfinite(_num(prev["value"])) or (percent and not _num(prev["denominator"]) > 0):
+        return Finding(**base, method="not computed", verdict="no earlier year", value=ctx.fmt_value(cur))
+    if ctx.fmt_value(prev) == "c":
+        return Finding(**base, method="not computed", verdict="not published",
+                       detail=f"the figure for {label1} {WITHHELD}")
+    from safeguarding.stats import compare_proportions, compare_rates
+
+    if percent:
+        n1, d1, n2, d2 = (_num(prev["numerator"]), _num(prev["denominator"]), _num(cur["numerator"]),
+                          _num(cur["denominator"]))
+        res = compare_proportions(n1, d1, n2, d2)
+        v1, v2 = _pct_text(n1, d1), _pct_text(n2, d2)
+        if verdicts.format_percent(100 * res.p1) == verdicts.format_percent(100 * res.p2):
+            return Finding(**base, method=res.method, verdict="no change", baseline_value=v1,
+                           value=verdicts.format_percent(100 * res.p2))
+        verdict = (("significant increase" if res.difference > 0 else "significant decrease") if res.significant
+                   else "no significant change")
+        return Finding(**base, method=res.method, verdict=verdict, baseline_value=v1, value=v2,
+                       estimate=res.difference, lower=res.lower, upper=res.upper,
+                       estimate_unit="percentage points", statistic=res.statistic,
+                       statistic_name="z" if res.method.startswith("two-proportion") else "odds ratio",
+                       p_value=res.p_value)
+    if unit == "rate_per_10k":
+        c1, e1, c2, e2 = (_num(prev["numerator"]), _num(prev["denominator"]), _num(cur["numerator"]),
+                          _num(cur["denominator"]))
+        if not (np.isfinite(c1) and e1 > 0 and np.isfinite(c2) and e2 > 0):
+            return Finding(**base, method="not computed", verdict="no earlier year", value=ctx.fmt_value(cur))
+        v1 = f"{verdicts.format_number(_num(prev['value']))} per 10,000 children"
+        v2 = f"{verdicts.format_number(_num(cur['value']))} per 10,000 children"
+    else:
+        c1, e1, c2, e2 = _num(prev["value"]), 1.0, _num(cur["value"]), 1.0
+        v1, v2 = verdicts.format_number(c1), verdicts.format_number(c2)
+    if (c1 == c2 and e1 == e2) or v1 == v2:
+        return Finding(**base, method="exact conditional Poisson test", verdict="no change", baseline_value=v1,
+                       value=v2)
+    res = compare_rates(c1, e1, c2, e2)
+    if not np.isfinite(res.ratio):  # none last year: a ratio has no meaning
+        return Finding(**base, method="not computed", verdict="no earlier year", value=v2)
+    verdict = (("significant increase" if res.ratio > 1 else "significant decrease") if res.significant
+               else "no significant change")
+    return Finding(**base, method="exact conditional Poisson test", verdict=verdict, baseline_value=v1, value=v2,
+                   estimate=res.ratio, lower=res.lower, upper=res.upper, estimate_unit="rate ratio",
+                   statistic=c2, statistic_name=f"events in {label2} of {verdicts.format_number(c1 + c2)}",
+                   p_value=res.p_value)
+
+
+def target_finding(ctx: ReportContext, code: str) -> Finding | None:
+    """This year's figure against its target, with the status and, when missed, by how much.
+
+    The status (Green within 5% of the target, Amber within 10%, Red beyond) is
+    the indicator table's; a figure short of its target is said to have missed
+    it whatever the colour. None without a target or a published figure.
+    """
+    if code not in ctx.catalogue:
+        return None
+    cur = ctx.row(code, "year")
+    if not _shown(ctx, cur, percent=ctx.unit(code) == "percent"):
+        return None
+    target = _num(cur.get("target"))
+    rag = str(cur.get("rag", "N/A"))
+    if not np.isfinite(target) or rag in ("N/A", "nan", "None"):
+        return None
+    value = _num(cur["value"])
+    pol = normalise_improvement(_polarity(ctx, code))
+    unit = ctx.unit(code)
+    shown_value = float(ctx.fmt_value(cur).rstrip("%").replace(",", ""))  # the published, rounded figure
+    gap = shown_value - target
+    met = (gap >= 0) if pol >= 0 else (gap <= 0)
+    t_text = f"{target:g}%" if unit == "percent" else f"{target:,g}"
+    return Finding(indicator=code, name=_name(ctx, code), period=fy_label(ctx.year), comparison="target",
+                   method="status against target (Green within 5%, Amber within 10%)",
+                   verdict="met" if met else f"missed ({rag})", value=ctx.fmt_value(cur),
+                   baseline_value="points" if unit == "percent" else "", estimate=round(gap, 1) if np.isfinite(
+                       value) else math.nan, limits=t_text, detail=f"{rag}|{target:g}", polarity=pol)
+
+
+def benchmark_finding(ctx: ReportContext, code: str) -> Finding | None:
+    """This year's percentage against England's: significant when England lies outside the local 95% Wilson interval."""
+    if code not in ctx.catalogue or ctx.unit(code) != "percent":
+        return None
+    cur = ctx.row(code, "year")
+    if not _shown(ctx, cur, percent=True):
+        return None
+    b = benchmark_for(ctx, code)
+    if not b or not np.isfinite(_num(b["england"]["value"])):
+        return None
+    from safeguarding.stats import wilson_interval
+
+    bench = _num(b["england"]["value"]) / 100.0
+    label = "England" if b.get("year_used") == ctx.year else f"England in {fy_label(int(b['year_used']))}"
+    num, den = _num(cur["numerator"]), _num(cur["denominator"])
+    lo, hi = wilson_interval(num, den)
+    verdict = ("significantly higher" if lo > bench else "significantly lower" if hi < bench
+               else "not significantly different")
+    name = _name(ctx, code)
+    return Finding(indicator=code, name=name, period=fy_label(ctx.year), comparison="benchmark",
+                   method="benchmark outside the 95% Wilson interval of the local figure", verdict=verdict,
+                   baseline_period=label, baseline_value=verdicts.format_percent(100 * bench),
+                   value=_pct_text(num, den), estimate=num / den, lower=float(lo), upper=float(hi),
+                   estimate_unit="proportion", polarity=normalise_improvement(_polarity(ctx, code)),
+                   detail="plural" if _verb(name) == "were" else "singular")
 
 
 def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str, *, lead: str = "That is") -> str:
@@ -144,8 +285,11 @@ def _note(row: pd.Series | None) -> str:
 
 
 def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) -> str:
-    """One sentence on this year's percentage: its interval, month-to-month variation and England."""
-    use_bench = benchmark
+    """This year's percentage: the year-on-year finding, then England and the target as separate sentences.
+
+    Month-to-month variation is not judged here: a control chart's verdict is about
+    months, not the year, and goes with its chart (:func:`within_year`).
+    """
     if code not in ctx.catalogue:
         return ""
     cur = ctx.row(code, "year")
@@ -153,25 +297,18 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
     if cur is None or not np.isfinite(_num(cur["denominator"])) or _num(cur["denominator"]) == 0:
         reason = _note(cur)
         return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
-    num, den = _num(cur["numerator"]), _num(cur["denominator"])
     if ctx.fmt_value(cur) == "c":
         return _withheld(ctx, code)
-    chart = spc_frame(ctx, code)
-    bench = None
-    label = "England"
-    if use_bench:
-        b = benchmark_for(ctx, code)
-        if b and np.isfinite(_num(b["england"]["value"])):
-            bench = _num(b["england"]["value"]) / 100.0
-            if b.get("year_used") != ctx.year:
-                label = f"England in {fy_label(int(b['year_used']))}"
-    sentence = verdicts.proportion_verdict(name, num, den, chart_df=chart, benchmark=bench, benchmark_label=label,
-                                           polarity=_polarity(ctx, code), verb=_verb(name))
-    target = _num(cur.get("target"))
-    if np.isfinite(target):
-        rag = str(cur.get("rag", "N/A"))
-        sentence += f" The target is {format_target(ctx, code, target)}; status: {rag}."
-    return sentence
+    return " ".join(f.sentence for f in percentage_findings(ctx, code, benchmark=benchmark))
+
+
+def percentage_findings(ctx: ReportContext, code: str, benchmark: bool = True) -> list[Finding]:
+    """The findings behind :func:`percentage_verdict`: year on year, England (optional) and the target."""
+    out = [year_on_year(ctx, code)]
+    if benchmark:
+        out.append(benchmark_finding(ctx, code))
+    out.append(target_finding(ctx, code))
+    return [f for f in out if f is not None]
 
 
 _PLURAL_NOUNS = {"plans", "icpcs", "allegations", "re-referrals", "referrals", "visits", "conferences",
@@ -211,27 +348,133 @@ def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.Dat
 
 
 def seasonality(ctx: ReportContext, code: str) -> str:
-    """Which months are usually busiest and quietest (STL), when two full years exist."""
-    from safeguarding.stats.trend import InsufficientDataError, seasonal_decomposition
+    """The seasonal finding's sentence (:func:`seasonal_finding`)."""
+    return seasonal_finding(ctx, code).sentence
 
+
+def seasonal_finding(ctx: ReportContext, code: str) -> Finding:
+    """Whether a monthly count varies with the month of the year, allowing for its trend.
+
+    Uses every consecutive published month up to the year end (at least 36: three
+    full years) in :func:`safeguarding.stats.seasonality_test` (Poisson, or negative
+    binomial when overdispersed, likelihood ratio test). The busiest month is
+    reported with its size and interval, and called 'usually' the busiest only when
+    it was the busiest month in most complete years.
+    """
+    from safeguarding.stats import seasonality_test
+    from safeguarding.stats.trend import InsufficientDataError
+
+    name = _name(ctx, code)
     s = ctx.series(code, "month")
     s = s[s["value"].notna()]
-    if len(s) < 24:
-        return "There are fewer than two full years of monthly figures, so seasonal patterns cannot be separated."
+    base = {"indicator": code, "name": name, "comparison": "seasonal", "polarity": 0}
+    if ctx.public and len(s) and ctx.hidden_mask(s).any():
+        s = s[~ctx.hidden_mask(s)]
+    # the longest run of consecutive months ending at the year end
+    months = pd.DatetimeIndex(s["period_start"]).to_period("M")
+    keep = len(months)
+    for i in range(len(months) - 1, 0, -1):
+        if (months[i] - months[i - 1]).n != 1:
+            keep = len(months) - i
+            break
+    s = s.tail(keep)
+    period = (f"{pd.Timestamp(s['period_start'].iloc[0]):%B %Y} to {pd.Timestamp(s['period_start'].iloc[-1]):%B %Y}"
+              if len(s) else ctx.config.year_label)
     series = pd.Series(s["value"].to_numpy(float), index=pd.DatetimeIndex(s["period_start"]))
     try:
-        dec = seasonal_decomposition(series)
-    except InsufficientDataError as exc:
-        return f"Seasonal patterns cannot be separated: {exc}."
-    seasonal = dec["seasonal"] if "seasonal" in dec.columns else dec.iloc[:, 1]
-    by_month = seasonal.groupby(seasonal.index.month).mean()
-    level = float(series.mean())
-    hi, lo = int(by_month.idxmax()), int(by_month.idxmin())
-    month = pd.Timestamp(2000, hi, 1).strftime("%B"), pd.Timestamp(2000, lo, 1).strftime("%B")
-    return (f"Referrals follow a seasonal pattern: {month[0]} is usually the busiest month, about "
-            f"{abs(by_month.max()) / level * 100:.0f}% above the underlying level, and {month[1]} the quietest, "
-            f"about {abs(by_month.min()) / level * 100:.0f}% below it (seasonal decomposition over "
-            f"{len(series)} months).")
+        res = seasonality_test(series)
+    except InsufficientDataError:
+        return Finding(**base, period=period, method="not computed", verdict="not tested",
+                       detail="there are fewer than three full years of monthly figures")
+    method = (f"{'negative binomial' if res.family != 'poisson' else 'Poisson'} model with trend, "
+              "likelihood ratio test")
+    if not res.significant:
+        return Finding(**base, period=period, method=method, verdict="no seasonal pattern",
+                       statistic=res.lr_statistic, statistic_name=f"likelihood ratio (chi-squared, {res.df} df)",
+                       p_value=res.p_value)
+    usual = res.peak_years > res.n_years / 2
+    return Finding(**base, period=period, method=method, verdict="seasonal, usual peak" if usual else "seasonal",
+                   value=pd.Timestamp(2000, res.peak_month, 1).strftime("%B"), estimate=res.peak_ratio,
+                   lower=res.peak_lower, upper=res.peak_upper, estimate_unit="ratio to an average month",
+                   statistic=res.lr_statistic, statistic_name=f"likelihood ratio (chi-squared, {res.df} df)",
+                   p_value=res.p_value, limits=f"{res.peak_years} of {res.n_years} years")
+
+
+#: catalogue methods whose figure is a month-end snapshot (a stock): successive months count largely the same
+#: cases, so control-chart rules, which assume independent points, do not apply (the engine's 'stock' methods)
+SNAPSHOT_METHODS = frozenset({"cpp_open", "cpp_open_band", "cpp_rate", "cpp_reviews_on_time", "lado_open",
+                              "pf_open"})
+
+#: a percentage at 0% or 100% in more than this share of months has too few exceptions for a p-chart
+CEILING_SHARE = 0.5
+
+
+def is_snapshot(ctx: ReportContext, code: str) -> bool:
+    """True when the indicator is a month-end snapshot (see :data:`SNAPSHOT_METHODS`)."""
+    return str(getattr(ctx.catalogue[code], "method", "")) in SNAPSHOT_METHODS
+
+
+def within_year(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> tuple[Finding | None, pd.DataFrame | None]:
+    """The month-by-month finding for an indicator and, when a control chart is valid, the chart's frame.
+
+    No control chart (and no rule for unusual months) for a month-end snapshot
+    (verdict ``snapshot``: a run chart is drawn), for a percentage at 0% or 100%
+    in most months (``too few exceptions``), or, for the public, when any monthly
+    figure in the window is withheld (``not published``: nothing is computed).
+    Otherwise a p-chart (percentages) or XmR chart (counts) over ``months`` months.
+    """
+    s = ctx.series(code, "month")
+    s = s[s["period_end"] > ctx.year_end - pd.DateOffset(months=months)]
+    if s.empty or code not in ctx.catalogue:
+        return None, None
+    name = _name(ctx, code)
+    n_months = len(s)
+    period = f"the {n_months} months to {pd.Timestamp(s['period_start'].iloc[-1]):%B %Y}"
+    base = {"indicator": code, "name": name, "period": period, "comparison": "within year",
+            "polarity": normalise_improvement(_polarity(ctx, code))}
+    if ctx.public:
+        small = policy_of(ctx).small
+        num = s["numerator"] if ctx.unit(code) == "percent" else s["value"]
+        rest = (s["denominator"] - s["numerator"]) if ctx.unit(code) == "percent" else pd.Series(dtype=float)
+        if ctx.hidden_mask(s).any() or bool(np.any(small(num.to_numpy(float)))) or bool(
+                np.any(small(rest.to_numpy(float)))):
+            return Finding(**base, method="not computed", verdict="not published"), None
+    if is_snapshot(ctx, code):
+        return Finding(**base, method="run chart (month-end snapshot, no signal rules)", verdict="snapshot"), None
+    unit = ctx.unit(code)
+    if unit == "percent":
+        ok = s["denominator"].fillna(0) > 0
+        if ok.sum() < 12:
+            return Finding(**base, method="not computed", verdict="too few months"), None
+        v = (s.loc[ok, "numerator"] / s.loc[ok, "denominator"]).to_numpy(float)
+        at_top, at_zero = int((v >= 1).sum()), int((v <= 0).sum())
+        if max(at_top, at_zero) > CEILING_SHARE * ok.sum():
+            edge, k = ("100%", at_top) if at_top >= at_zero else ("0%", at_zero)
+            return Finding(**base, method="not charted (too few exceptions)", verdict="too few exceptions",
+                           detail=edge, limits=str(k)), None
+    chart = spc_frame(ctx, code, months=months)
+    if chart is None:
+        return Finding(**base, method="not computed", verdict="too few months"), None
+    percent = unit == "percent"
+    method = "p-chart" if percent else "XmR chart"
+    have = chart[np.isfinite(chart["value"].to_numpy(float))]
+    last = have.iloc[-1]
+    fmt = verdicts.format_percent if percent else verdicts.format_number
+    limits = f"{fmt(float(last['lower']))} to {fmt(float(last['upper']))} in {pd.Timestamp(last['period']):%B %Y}"
+    special = have[have["special_cause"]]
+    if special.empty:
+        return Finding(**base, method=method, verdict="common cause", limits=limits, statistic=0,
+                       statistic_name="unusual months"), chart
+    listed = [f"{pd.Timestamp(r.period):%B %Y} ({fmt(float(r.value))}, "
+              f"{verdicts._rule_text(r.rule, r.direction, 'month')})" for r in special.head(3).itertuples()]
+    more = len(special) - len(listed)
+    detail = verdicts._join(listed + ([f"{more} more"] if more > 0 else []))
+    directions = {d for d in special["direction"] if d}
+    pol = base["polarity"]
+    if pol and len(directions) == 1:
+        detail += verdicts._judgement(1 if directions == {"higher"} else -1, pol)
+    return Finding(**base, method=method, verdict="special cause", limits=limits, statistic=len(special),
+                   statistic_name="unusual months", detail=detail), chart
 
 
 def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
@@ -285,41 +528,70 @@ def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False,
 
 
 def short_story(ctx: ReportContext, code: str) -> str:
-    """A few words for the report card: direction against last year and target status."""
+    """One line for the report card: direction and verdict against last year, target status, England.
+
+    'Down 10.9 points, a significant fall (a deterioration); Red: 13.4 points short of the 90% target;
+    England: not significantly different'.
+    """
     cur = ctx.row(code, "year")
-    prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
     if cur is None or not np.isfinite(_num(cur["value"])):
         return "No data this year"
     if ctx.fmt_value(cur) == "c":
         return "Withheld to protect privacy"
     bits = []
-    if prev is not None and np.isfinite(_num(prev["value"])) and ctx.fmt_value(prev) != "c":
-        c, p = _num(cur["value"]), _num(prev["value"])
-        pol = _polarity(ctx, code)
-        if c == p:
-            bits.append("unchanged")
+    yoy = year_on_year(ctx, code)
+    if yoy is not None:
+        if yoy.verdict == "not published":
+            bits.append("last year's figure withheld, so no comparison")
+        elif yoy.verdict == "no change":
+            bits.append("unchanged from last year")
+        elif yoy.verdict != "no earlier year":
+            up = yoy.estimate > (1 if yoy.estimate_unit == "rate ratio" else 0)
+            if yoy.estimate_unit == "percentage points":
+                size = f"{'up' if up else 'down'} {abs(100 * yoy.estimate):.1f} points"
+            else:
+                size = f"{'up' if up else 'down'} {abs(100 * (yoy.estimate - 1)):.1f}%"
+            if yoy.significant:
+                judged = ""
+                if yoy.polarity:
+                    judged = " (better)" if (1 if up else -1) * yoy.polarity > 0 else " (worse)"
+                bits.append(f"{size} on last year, a significant change{judged}")
+            else:
+                bits.append(f"{size} on last year, which could be chance")
+    tgt = target_finding(ctx, code)
+    if tgt is not None:
+        rag = tgt.detail.partition("|")[0]
+        if tgt.verdict == "met":
+            bits.append(f"{rag}: {tgt.limits} target met")
         else:
-            up = c > p
-            better = (up and pol == "increase") or (not up and pol == "decrease")
-            worse = (up and pol == "decrease") or (not up and pol == "increase")
-            bits.append(("up" if up else "down") + (" (better)" if better else " (worse)" if worse else ""))
-    rag = str(cur.get("rag", "N/A"))
-    if rag not in {"N/A", "nan", "None"}:
-        bits.append(f"{rag} against target")
+            unit = f" {tgt.baseline_value}" if tgt.baseline_value else ""
+            bits.append(f"{rag}: {tgt.limits} target missed by {abs(tgt.estimate):.1f}{unit}")
+    bench = benchmark_finding(ctx, code)
+    if bench is not None:
+        bits.append(f"{bench.baseline_period}: {bench.verdict}")
     return "; ".join(bits) if bits else "First year of data"
 
 
-def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[str]:
-    """Key messages: the essential indicators whose change or position matters most, first.
+#: the number of key messages the summary leads with
+KEY_MESSAGES = 5
 
+
+def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES) -> list[str]:
+    """Key messages: one per essential indicator, the most important first.
+
+    Each message leads with the year-on-year verdict (:func:`year_on_year`); for a
+    percentage the target status follows as its own sentence. The order is
+    :func:`safeguarding.report.findings.rank_score` (the highest of the message's
+    findings): significant changes, deteriorations first, then missed targets by
+    how far they were missed, then the rest in the catalogue's order.
     Indicators whose figure for the year is withheld (public audience) give no
     message of their own: they are named together in one closing sentence,
     which comes after every message that carries a figure and takes one of the
     ``limit`` places, so that a board member reads what is known first.
     """
-    scored: list[tuple[float, str]] = []
+    scored: list[tuple[float, int, str]] = []
     withheld: list[str] = []
-    for code in codes:
+    for order, code in enumerate(codes):
         cur = ctx.row(code, "year")
         if cur is None or not np.isfinite(_num(cur["value"])):
             continue
@@ -327,14 +599,10 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[s
             withheld.append(_name(ctx, code))
             continue
         unit = ctx.unit(code)
+        found: list[Finding] = []
         if unit == "percent":
-            sentence = percentage_verdict(ctx, code)
-            score = 1.0
-            chart = spc_frame(ctx, code)
-            if chart is not None and bool(chart["special_cause"].iloc[-1]):
-                score += 2
-            if str(cur.get("rag", "")) == "Red":
-                score += 1.5
+            sentence = percentage_verdict(ctx, code, benchmark=False)
+            found = percentage_findings(ctx, code, benchmark=False)
         elif unit == "count":
             phrase = {"REFERRALS": "referrals were made to children's social care",
                       "CPP_STARTED": "child protection plans started",
@@ -343,18 +611,18 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = 7) -> list[s
                       "PF_NOTIFICATIONS": "private fostering notifications were received"}.get(
                 code, f"— {_name(ctx, code).lower()}")
             sentence = count_with_change(ctx, code, phrase)
-            score = 1.5 if "significant" in sentence and "not" not in sentence else 0.5
+            found = [f for f in (year_on_year(ctx, code),) if f is not None]
         else:
             phrase = {"CPP_RATE": "children were on a child protection plan at 31 March for every 10,000 "
                                   "children aged 0-17",
                       "REFERRAL_RATE": "referrals were made for every 10,000 children aged 0-17"}.get(
                 code, f"per 10,000 children aged 0-17: {_name(ctx, code).lower()}")
             sentence = rate_with_benchmarks(ctx, code, phrase, lead=f"In {ctx.config.year_label},")
-            score = 0.8
+        score = max((rank_score(f) for f in found), default=0.0)
         if sentence:
-            scored.append((score, sentence))
-    scored.sort(key=lambda t: -t[0])
-    messages = [s for _, s in scored]
+            scored.append((score, order, sentence))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    messages = [s for _, _, s in scored]
     if withheld:
         many = len(withheld) > 1
         closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for {verdicts._join(withheld)} "
@@ -383,3 +651,62 @@ def limitations(ctx: ReportContext) -> list[str]:
         out.append(f"Counts {policy_of(ctx).threshold_text}, and figures from which they could be worked out, are "
                    "withheld (shown as c) to protect children's privacy.")
     return out
+
+
+#: what each chapter says, as (indicator, kind): 'count' a year-on-year count sentence, 'percent' the
+#: percentage sentences with England, 'percent-local' without England, 'monthly' the month-by-month chart
+#: (months shown), 'seasonal' the seasonal sentence. Key messages reuse the same findings.
+REPORTED: tuple[tuple[str, str, int], ...] = (
+    ("CPP_OPEN", "count", 0), ("CPP_STARTED", "count", 0), ("CPP_ENDED", "count", 0),
+    ("CPP_SUBSEQUENT", "percent", 24), ("CPP_ENDED_2YRS", "percent", 24), ("CPP_OPEN_2YRS", "percent", 24),
+    ("CPP_REVIEWS_ON_TIME", "percent", 24), ("ICPC_15WD", "percent", 24),
+    ("S47_STARTED", "count", 24), ("ICPC_HELD", "count", 0),
+    ("REFERRALS", "count", 36), ("REFERRALS", "seasonal", 0), ("REREFERRALS_12M", "percent", 24),
+    ("LADO_REFERRALS", "count", 0), ("LADO_CONCLUDED_1M", "percent-local", 0),
+    ("LADO_CONCLUDED_3M", "percent-local", 0), ("LADO_CONCLUDED_12M", "percent-local", 0),
+    ("PF_NOTIFICATIONS", "count", 0), ("PF_OPEN", "count", 0), ("PF_VISIT_7WD", "percent-local", 0),
+)
+
+
+def report_findings(ctx: ReportContext) -> list[Finding]:
+    """Every finding whose sentence the chapters print (see :data:`REPORTED`), once each, in report order.
+
+    A year-on-year finding is left out when this year's figure is withheld or there is
+    no earlier year (the chapter then prints a sentence that states no comparison).
+    """
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(f: Finding | None) -> None:
+        if f is None:
+            return
+        key = (f.indicator, f.comparison, f.sentence)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+
+    for code, kind, months in REPORTED:
+        if code not in ctx.catalogue:
+            continue
+        cur = ctx.row(code, "year")
+        hidden = cur is not None and ctx.fmt_value(cur) == "c"
+        if kind == "seasonal":
+            add(seasonal_finding(ctx, code))
+            continue
+        if kind == "count":
+            f = year_on_year(ctx, code)
+            if f is not None and not hidden and f.verdict != "no earlier year":
+                add(f)
+        elif not hidden and cur is not None and _num(cur["denominator"]) > 0:
+            for f in percentage_findings(ctx, code, benchmark=kind == "percent"):
+                add(f)
+        if months:
+            add(within_year(ctx, code, months=months)[0])
+    return out
+
+
+def findings_table(ctx: ReportContext) -> pd.DataFrame:
+    """:func:`report_findings` as the ``findings.csv`` table (:data:`safeguarding.report.findings.COLUMNS`)."""
+    from safeguarding.report.findings import COLUMNS
+
+    return pd.DataFrame([f.row() for f in report_findings(ctx)], columns=COLUMNS)

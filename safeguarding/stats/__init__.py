@@ -28,10 +28,12 @@ from safeguarding.stats.trend import (
     InsufficientDataError,
     ProportionComparison,
     RateComparison,
+    SeasonalityResult,
     TrendResult,
     compare_proportions,
     compare_rates,
     seasonal_decomposition,
+    seasonality_test,
     trend_test,
 )
 from safeguarding.stats.verdicts import (
@@ -51,6 +53,7 @@ __all__ = [
     "Overdispersion",
     "ProportionComparison",
     "RateComparison",
+    "SeasonalityResult",
     "TrendResult",
     "assurance",
     "change_verdict",
@@ -74,6 +77,7 @@ __all__ = [
     "proportion_verdict",
     "rate_interval",
     "seasonal_decomposition",
+    "seasonality_test",
     "spc_summary",
     "spc_verdict",
     "trend_test",

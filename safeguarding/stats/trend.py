@@ -31,10 +31,12 @@ __all__ = [
     "InsufficientDataError",
     "ProportionComparison",
     "RateComparison",
+    "SeasonalityResult",
     "TrendResult",
     "compare_proportions",
     "compare_rates",
     "seasonal_decomposition",
+    "seasonality_test",
     "trend_test",
 ]
 
@@ -55,6 +57,9 @@ class ProportionComparison:
     p_value: float
     significant: bool
     method: str
+    #: the test statistic: z of the pooled score test (signed, second minus first), or the sample odds ratio
+    #: (second year's odds over the first's) for Fisher's exact test
+    statistic: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -258,13 +263,17 @@ def _compare_proportions_one(n1: float, d1: float, n2: float, d2: float, c: floa
     if expected.min() >= 5:
         se = np.sqrt(pooled * (1 - pooled) * (1 / d1 + 1 / d2))
         p_value = float(2.0 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
+        statistic = float(diff / se) if se > 0 else 0.0
         method = "two-proportion z-test"
     else:
-        table = [[round(n1), round(d1 - n1)], [round(n2), round(d2 - n2)]]
-        p_value = float(stats.fisher_exact(table).pvalue)
+        table = [[round(n2), round(d2 - n2)], [round(n1), round(d1 - n1)]]
+        fisher = stats.fisher_exact(table)
+        p_value = float(fisher.pvalue)
+        statistic = float(fisher.statistic)
         method = "Fisher's exact test"
     return ProportionComparison(
-        float(p1), float(p2), float(diff), float(lower), float(upper), p_value, bool(p_value < 1 - c), method
+        float(p1), float(p2), float(diff), float(lower), float(upper), p_value, bool(p_value < 1 - c), method,
+        statistic,
     )
 
 
@@ -312,3 +321,127 @@ def _vectorise(func, args, c):
     if isinstance(template, pd.Series) and len(template) == len(df):
         df.index = template.index
     return df
+
+
+@dataclass(frozen=True)
+class SeasonalityResult:
+    """A month-of-year effect tested in a count model with a trend (see :func:`seasonality_test`).
+
+    ``peak_ratio`` is the busiest month's expected count over an average month's
+    (the geometric mean of the 12 month effects), with its Wald interval;
+    ``peak_years`` counts the complete April-March years in which that month had
+    the highest count, out of ``n_years``.
+    """
+
+    lr_statistic: float
+    df: int
+    p_value: float
+    significant: bool
+    family: str
+    dispersion: float
+    n_months: int
+    n_years: int
+    peak_month: int
+    peak_ratio: float
+    peak_lower: float
+    peak_upper: float
+    peak_years: int
+
+
+def seasonality_test(
+    monthly_counts: pd.Series,
+    confidence: float = 0.95,
+    dispersion_threshold: float = 1.5,
+    min_months: int = 36,
+) -> SeasonalityResult:
+    """Test for a month-of-year effect on monthly counts, allowing for a linear trend.
+
+    Fits log E[y] = a + b·t + s(month), with t in years and the 12 month effects
+    coded to sum to zero, by Poisson regression (statsmodels GLM), and compares it
+    with the model without month effects by a likelihood ratio test on 11 degrees
+    of freedom. When the Pearson dispersion of the full Poisson model exceeds
+    ``dispersion_threshold`` both models are refitted as negative binomial (NB2,
+    alpha by maximum likelihood) and the likelihood ratio comes from those fits.
+    Needs ``min_months`` (default 36: three full years) consecutive months with a
+    DatetimeIndex or PeriodIndex; otherwise raises :class:`InsufficientDataError`.
+    """
+    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    c = check_confidence(confidence)
+    if not isinstance(monthly_counts, pd.Series):
+        raise TypeError("monthly_counts must be a pandas Series indexed by month")
+    index = monthly_counts.index
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        raise TypeError("monthly_counts needs a DatetimeIndex or PeriodIndex of months")
+    months = index.to_period("M") if isinstance(index, pd.DatetimeIndex) else index.asfreq("M")
+    y = pd.to_numeric(monthly_counts, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(y).any():
+        raise InsufficientDataError("the series has a missing month; the seasonal test needs every month filled")
+    if y.size < min_months:
+        raise InsufficientDataError(
+            f"a seasonal test needs at least {min_months} consecutive months ({min_months // 12} full years); "
+            f"the series has {y.size}"
+        )
+    ordinal = np.asarray([p.ordinal for p in months])
+    if np.any(np.diff(ordinal) != 1):
+        raise InsufficientDataError("months are not consecutive; add the missing months before testing")
+    if np.any(y < 0):
+        raise ValueError("counts must not be negative")
+    month = np.asarray([p.month for p in months])
+    t = (np.arange(y.size) - (y.size - 1) / 2) / 12.0
+    dummies = np.zeros((y.size, 11))
+    for j in range(11):  # months 1..11 against December coded -1 (sum-to-zero effects)
+        dummies[:, j] = np.where(month == j + 1, 1.0, np.where(month == 12, -1.0, 0.0))
+    X_red = sm.add_constant(t)
+    X_full = np.column_stack([X_red, dummies])
+    full = sm.GLM(y, X_full, family=sm.families.Poisson()).fit()
+    reduced = sm.GLM(y, X_red, family=sm.families.Poisson()).fit()
+    dispersion = float(full.pearson_chi2 / full.df_resid) if full.df_resid > 0 else float("nan")
+    family = "poisson"
+    lr = float(reduced.deviance - full.deviance)
+    params, cov = np.asarray(full.params), np.asarray(full.cov_params())
+    if np.isfinite(dispersion) and dispersion > dispersion_threshold:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb_full = NegativeBinomial(y, X_full, loglike_method="nb2").fit(disp=0, maxiter=500)
+            nb_red = NegativeBinomial(y, X_red, loglike_method="nb2").fit(disp=0, maxiter=500)
+        lr = float(2.0 * (nb_full.llf - nb_red.llf))
+        k = X_full.shape[1]
+        params, cov = np.asarray(nb_full.params)[:k], np.asarray(nb_full.cov_params())[:k, :k]
+        family = "negative binomial"
+    lr = max(lr, 0.0)
+    p_value = float(stats.chi2.sf(lr, 11))
+    # effect of each month on the log scale: L @ params, December = -(sum of the others)
+    L = np.zeros((12, X_full.shape[1]))
+    for m in range(11):
+        L[m, 2 + m] = 1.0
+    L[11, 2:] = -1.0
+    effects = L @ params
+    ses = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", L, cov, L), 0.0))
+    peak = int(np.argmax(effects))
+    z = z_value(c)
+    # complete April-March years: in how many was the peak month the busiest?
+    fy = np.asarray([p.year + (1 if p.month >= 4 else 0) for p in months])
+    years = [yr for yr in np.unique(fy) if (fy == yr).sum() == 12]
+    peak_years = 0
+    for yr in years:
+        sel = fy == yr
+        top = np.flatnonzero(y[sel] == y[sel].max())
+        if any(month[sel][i] == peak + 1 for i in top) and top.size == 1:
+            peak_years += 1
+    return SeasonalityResult(
+        lr_statistic=lr,
+        df=11,
+        p_value=p_value,
+        significant=bool(p_value < 1.0 - c),
+        family=family,
+        dispersion=dispersion,
+        n_months=int(y.size),
+        n_years=len(years),
+        peak_month=peak + 1,
+        peak_ratio=float(np.exp(effects[peak])),
+        peak_lower=float(np.exp(effects[peak] - z * ses[peak])),
+        peak_upper=float(np.exp(effects[peak] + z * ses[peak])),
+        peak_years=int(peak_years),
+    )

@@ -88,14 +88,26 @@ def methods(ctx: ReportContext) -> Block:
     """How intervals, control charts, funnel plots and suppression work, in plain English."""
     b = Block()
     b.heading("How to read the figures")
-    b.add("**Confidence intervals.** A percentage from a small number of children can move a lot by chance. "
-          "Each percentage is shown with a 95% confidence interval (Wilson score method): the range within which "
-          "the underlying rate is likely to lie.")
-    b.add("**Control charts.** Month-by-month charts follow NHS England's *Making Data Count*. The shaded "
-          "limits show the range expected from ordinary month-to-month variation. A point outside the limits, a "
-          "run of seven points on one side of the average, a run of seven rising or falling, or two of three "
-          "points close to a limit is an unusual pattern worth asking about; anything else is ordinary "
-          "variation, however much it seems to swing.")
+    b.add("**Change on last year.** Each year-on-year sentence says whether the change is statistically "
+          "significant, that is, unlikely to be chance alone. Percentages are compared with a two-proportion test "
+          "(Fisher's exact test when the numbers are small) and the change in percentage points is given with a 95% "
+          "confidence interval (Newcombe's method); counts and rates with an exact test, the change in per cent with "
+          "its 95% confidence interval. Every such sentence, with the numbers behind it, is listed in the data file "
+          "findings.csv published with this report.")
+    b.add("**Targets.** Green means at least 95% of the target was achieved, Amber at least 90%, Red less. A "
+          "figure can be Green and still miss its target: the status then says by how much it was missed.")
+    b.add("**Control charts.** Month-by-month charts of monthly flows and of percentages follow NHS England's "
+          "*Making Data Count*. The dashed lines show the range expected from ordinary month-to-month variation. A "
+          "point outside the dashed lines, a run of seven points on one side of the average, a run of seven rising or "
+          "falling, or two of three points close to a dashed line is an unusual pattern worth asking about; anything "
+          "else is ordinary variation, however much it seems to swing. Figures counted at each month end (plans "
+          "open, plans reviewed on time) are largely the same cases from one month to the next, so they are shown "
+          "as a run chart with the median and no such rules. A percentage at 0% or 100% in most months has too few "
+          "exceptions to chart, and the text says so. A control chart is about months: the year's figure is judged "
+          "against last year's, not against the monthly range.")
+    b.add("**Seasonal patterns.** A month is called usually the busiest only when a test allowing for the trend "
+          "(a count model and a likelihood ratio test over at least three full years) finds a seasonal pattern and "
+          "that month was the busiest in most of the years.")
     b.add("**Funnel plots.** Each dot is a council. Smaller councils are expected to vary more, so the limits "
           "widen to the left. A council outside the 99.8% limits differs from England by more than chance "
           "would explain.")

@@ -1,0 +1,282 @@
+"""Findings: one row per statement the report makes about a change, a signal, a seasonal pattern,
+a comparison with a benchmark or a target.
+
+Each :class:`Finding` holds the numbers behind one sentence (indicator, period,
+comparison, method, estimate and interval, statistic, p-value or limits,
+verdict) and the sentence is *rendered from those fields alone*
+(:func:`render`), so that a reader of ``findings.csv`` can check every such
+sentence in the report against its row, and a test can regenerate it
+(:func:`from_row`). The findings themselves are worked out in
+:mod:`safeguarding.report.text` from the disclosure-controlled indicator
+table: a comparison that would need a withheld figure is a finding with the
+verdict ``not published`` and says so, without saying why.
+
+Ranking (:func:`rank_score`, used for the key messages): a statistically
+significant year-on-year change first (a deterioration before an
+improvement), then a missed target by how far it was missed, then the rest;
+ties keep the catalogue's order. See ``docs/statistics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from safeguarding.stats.verdicts import _cap, _round
+
+__all__ = ["COLUMNS", "Finding", "format_p", "from_row", "rank_score", "render"]
+
+NAN = float("nan")
+
+#: the comparisons a finding can make
+COMPARISONS = ("year on year", "within year", "seasonal", "target", "benchmark")
+
+#: every finding's sentence about a withheld figure gives this one reason, so that it reveals no bound
+WITHHELD = "is withheld to protect children's privacy"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The numbers behind one sentence of the report; ``sentence`` is rendered from them.
+
+    ``estimate``/``lower``/``upper`` are in ``estimate_unit`` ('percentage points',
+    'rate ratio', 'ratio to an average month', 'points from target', 'percent').
+    ``polarity`` is +1 (higher is better), -1 (lower is better) or 0.
+    """
+
+    indicator: str
+    name: str
+    period: str
+    comparison: str
+    method: str
+    verdict: str
+    baseline_period: str = ""
+    baseline_value: str = ""
+    value: str = ""
+    estimate: float = NAN
+    lower: float = NAN
+    upper: float = NAN
+    estimate_unit: str = ""
+    statistic: float = NAN
+    statistic_name: str = ""
+    p_value: float = NAN
+    limits: str = ""
+    detail: str = ""
+    polarity: int = 0
+
+    @property
+    def sentence(self) -> str:
+        """The sentence the report prints, rendered from the fields (see :func:`render`)."""
+        return render(self)
+
+    @property
+    def significant(self) -> bool:
+        """True for a statistically significant year-on-year change."""
+        return self.verdict in ("significant increase", "significant decrease")
+
+    def row(self) -> dict[str, Any]:
+        """The finding as a ``findings.csv`` row (the fields and the sentence)."""
+        out = asdict(self)
+        out["sentence"] = self.sentence
+        return out
+
+
+#: the columns of ``findings.csv``, in order
+COLUMNS: list[str] = [f.name for f in fields(Finding)] + ["sentence"]
+
+_FLOATS = {f.name for f in fields(Finding) if f.type in ("float", float)}
+
+
+def from_row(row: Mapping[str, Any]) -> Finding:
+    """A finding from a ``findings.csv`` row (read as text or as typed values); the sentence is ignored."""
+    kwargs: dict[str, Any] = {}
+    for f in fields(Finding):
+        v = row.get(f.name, "")
+        if f.name in _FLOATS:
+            kwargs[f.name] = _float(v)
+        elif f.name == "polarity":
+            kwargs[f.name] = int(_float(v)) if math.isfinite(_float(v)) else 0
+        else:
+            kwargs[f.name] = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    return Finding(**kwargs)
+
+
+def _float(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def format_p(p: float) -> str:
+    """A p-value as printed: 'p < 0.001', else to 3 decimal places ('p = 0.010')."""
+    if not math.isfinite(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def rank_score(f: Finding) -> float:
+    """How important a finding is for the key messages (higher first); the rule is in the module docstring.
+
+    A significant year-on-year change scores 3 (4 when it is a deterioration); a
+    missed target scores 1 plus the share of the target missed (at most 2); the
+    rest 0.
+    """
+    if f.comparison == "year on year" and f.significant:
+        worse = f.polarity != 0 and _direction(f) * f.polarity < 0
+        return 4.0 if worse else 3.0
+    if f.comparison == "target" and f.verdict.startswith("missed"):
+        target = _float(f.detail.split("|")[-1]) if "|" in f.detail else NAN
+        share = abs(f.estimate) / target if math.isfinite(target) and target > 0 else 0.0
+        return 1.0 + min(share, 1.0)
+    return 0.0
+
+
+def _direction(f: Finding) -> int:
+    if f.estimate_unit == "rate ratio":
+        return 0 if f.estimate == 1 else (1 if f.estimate > 1 else -1)
+    return 0 if f.estimate == 0 else (1 if f.estimate > 0 else -1)
+
+
+# ------------------------------------------------------------------------------------------ render
+
+
+def render(f: Finding) -> str:
+    """The sentence for a finding, from its fields only."""
+    renderer = {"year on year": _year_on_year, "within year": _within_year, "seasonal": _seasonal,
+                "target": _target, "benchmark": _benchmark}.get(f.comparison)
+    if renderer is None:
+        raise ValueError(f"unknown comparison {f.comparison!r}; expected one of {COMPARISONS}")
+    return renderer(f)
+
+
+def _low(name: str) -> str:
+    """A name inside a sentence: first letter lower-cased, unless it starts an acronym ('ICPCs')."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
+def _judgement(direction: int, polarity: int) -> str:
+    if polarity == 0 or direction == 0:
+        return ""
+    return ", and an improvement" if direction * polarity > 0 else ", and a deterioration"
+
+
+def _points(v: float) -> str:
+    return _round(abs(100 * v), 1)
+
+
+def _signed_points(v: float) -> str:
+    """A change in percentage points as words: 'a fall of 3.0', 'a rise of 1.2', 'no change'."""
+    if float(_points(v)) == 0:
+        return "no change"
+    return f"{'a rise' if v > 0 else 'a fall'} of {_points(v)}"
+
+
+def _points_interval(lo: float, hi: float) -> str:
+    """An interval for a change in points: 'a fall of between 3.0 and 18.5 points', or 'from a fall of 10.7 to
+    a rise of 12.6 points' when it holds no change."""
+    if lo > 0 and float(_points(lo)) > 0:
+        return f"a rise of between {_points(lo)} and {_points(hi)} points"
+    if hi < 0 and float(_points(hi)) > 0:
+        return f"a fall of between {_points(hi)} and {_points(lo)} points"
+    return f"from {_signed_points(lo)} to {_signed_points(hi)} points"
+
+
+def _signed_pct(ratio: float) -> str:
+    change = 100 * (ratio - 1)
+    if not math.isfinite(change):
+        return "not available"
+    text = _round(abs(change), 1)
+    return f"{'+' if change > 0 else '-' if float(text) else ''}{text}%"
+
+
+def _year_on_year(f: Finding) -> str:
+    name = _cap(f.name)
+    if f.verdict == "not published":
+        return f"{name} is not compared with {f.baseline_period}: {f.detail}."
+    if f.verdict == "no earlier year":
+        return f"{name} was {f.value} in {f.period}; there is no figure for {f.baseline_period} to compare with."
+    if f.verdict == "no change":
+        return f"{name} stayed at {f.value} in {f.baseline_period} and {f.period}."
+    direction = _direction(f)
+    rose = direction > 0
+    if f.estimate_unit == "percentage points":
+        size = (f"a {'rise' if rose else 'fall'} of {_points(f.estimate)} percentage points "
+                f"(95% confidence interval: {_points_interval(f.lower, f.upper)})")
+        lead = (f"{name} {'rose' if rose else 'fell'} from {f.baseline_value} in {f.baseline_period} to {f.value} "
+                f"in {f.period}, {size}")
+    else:
+        change = _signed_pct(f.estimate).lstrip("+-")
+        lead = (f"{name} {'rose' if rose else 'fell'} by {change}, from {f.baseline_value} in {f.baseline_period} "
+                f"to {f.value} in {f.period} (95% confidence interval for the change: {_signed_pct(f.lower)} "
+                f"to {_signed_pct(f.upper)})")
+    test = f"{f.method}, {format_p(f.p_value)}"
+    if f.significant:
+        return (f"{lead}; this change is statistically significant (unlikely to be chance alone; {test})"
+                f"{_judgement(direction, f.polarity)}.")
+    return f"{lead}; this change is not statistically significant (it could be chance; {test})."
+
+
+def _within_year(f: Finding) -> str:
+    low = _low(f.name)
+    if f.verdict == "not published":
+        return (f"No month-by-month verdict is given for {low}: some monthly figures are "
+                f"{WITHHELD.removeprefix('is ')}.")
+    if f.verdict == "too few months":
+        return f"There are too few monthly figures for {low} in {f.period} to chart their variation."
+    if f.verdict == "snapshot":
+        return (f"The monthly figures for {low} count what is open at each month end, largely the same cases from "
+                f"one month to the next, so {f.period} are shown as a run chart without rules for unusual months.")
+    if f.verdict == "too few exceptions":
+        return (f"{_cap(f.name)} stood at {f.detail} in {f.limits} of {f.period}: too few exceptions to chart, so "
+                "no month is judged unusual.")
+    if f.verdict == "common cause":
+        return (f"Month by month over {f.period}, {low} stayed within the range expected from ordinary "
+                f"variation ({f.method}, limits {f.limits}): no month stands out as unusual.")
+    n = int(f.statistic) if math.isfinite(f.statistic) else 0
+    months = "1 month was" if n == 1 else f"{n} months were"
+    return (f"Month by month over {f.period} ({f.method}, limits {f.limits}), {months} unusual, more than "
+            f"ordinary variation would explain: {f.detail}.")
+
+
+def _seasonal(f: Finding) -> str:
+    name = _cap(f.name)
+    if f.verdict == "not tested":
+        return f"No seasonal pattern is tested for {_low(f.name)}: {f.detail}."
+    test = f"{f.method}, {format_p(f.p_value)}"
+    if f.verdict == "no seasonal pattern":
+        return (f"{name} showed no clear seasonal pattern over {f.period}: the differences between months could "
+                f"be chance ({test}).")
+    size = (f"{_round(100 * (f.estimate - 1), 0)}% above an average month (95% confidence interval "
+            f"{_signed_pct(f.lower)} to {_signed_pct(f.upper)})")
+    if f.verdict == "seasonal, usual peak":
+        return (f"{name} follows a seasonal pattern ({test}): {f.value} is usually the busiest month, {size}; it "
+                f"was the busiest month in {f.limits}.")
+    k, _, n = f.limits.partition(" of ")
+    only = f"in none of the {n}" if k == "0" else f"in only {f.limits}"
+    return (f"{name} varies with the time of year ({test}): {f.value} was the busiest month on average, {size}, "
+            f"but it was the busiest month {only}, so no month is usually the busiest.")
+
+
+def _target(f: Finding) -> str:
+    rag = f.detail.partition("|")[0]
+    gap = f.baseline_value  # 'points' or '' for counts
+    unit = f" {gap}" if gap else ""
+    if f.verdict == "met":
+        return f"Status: {rag}: the {f.limits} target was met."
+    amount = _round(abs(f.estimate), 1)
+    band = {"Green": "within 5% of", "Amber": "within 10% of", "Red": "more than 10% short of"}.get(rag, "short of")
+    return f"Status: {rag}: {band} the {f.limits} target (missed by {amount}{unit})."
+
+
+def _benchmark(f: Finding) -> str:
+    name = _cap(f.name)
+    verb = "were" if f.detail == "plural" else "was"
+    if f.verdict == "not significantly different":
+        return (f"{name} {verb} {f.value} in {f.period}, not significantly different from {f.baseline_period} "
+                f"({f.baseline_value}).")
+    side = 1 if f.verdict == "significantly higher" else -1
+    return (f"{name} {verb} {f.value} in {f.period}, {f.verdict} than {f.baseline_period} ({f.baseline_value})"
+            f"{_judgement(side, f.polarity)}.")
