@@ -33,6 +33,7 @@ def _figures(model: RelationModel) -> list[str]:
     out = [f for b in model.balances for f in b]
     out += [t for t, _ in model.sums] + [p for _, parts in model.sums for p in parts]
     out += [f for o in model.orders for f in o]
+    out += [t for _, t, _ in model.unpublished] + [p for _, _, parts in model.unpublished for p in parts]
     return out
 
 
@@ -66,6 +67,8 @@ def test_every_declared_figure_is_a_catalogue_indicator_measure_and_breakdown_va
     ({"numerator_at_most_denominator": "yes"}, "true or false"),
     ({"sum": []}, "unknown key"),
     ({"sums": [{"total": "A", "parts": ["B[x]"]}]}, "breakdown=value"),
+    ({"unpublished": [{"total": "A", "parts": ["B"]}]}, "unpublished[0]"),
+    ({"unpublished": [{"name": "x", "total": "A", "parts": []}]}, "unpublished[0]"),
 ])
 def test_a_malformed_declaration_is_named(doc, says):
     with pytest.raises(ValueError, match=r"relations") as err:
@@ -228,3 +231,41 @@ def _published(truth: pd.DataFrame, gone: pd.Series) -> pd.DataFrame:
         shown[c] = ["x" if g else (f"{v:.1f}" if c == "value" and p else f"{v:g}")
                     for g, v, p in zip(gone.to_numpy(), truth[c], percent, strict=True)]
     return shown
+
+
+def _icpcs_excluded() -> pd.DataFrame:
+    """ICPCs held and those timed; the difference (no section 47 enquiry) is small in the last year only.
+
+    The note says how many were excluded; published, it says "some" (the count is a cell of its own).
+    """
+    rows = []
+    for k, year in enumerate(YEARS):
+        held, excluded = 60 + 7 * k, (3 if year == YEARS[-1] else 0)
+        timed = 40 + 5 * k
+        note = f"{excluded} ICPCs with no section 47 enquiry for the child are excluded" if excluded else ""
+        rows.append({**_row("ICPC_HELD", year, held), "note": ""})
+        rows.append({**_row("ICPC_15WD", year, 100 * timed / (held - excluded), num=timed, den=held - excluded),
+                     "note": note})
+    return pd.DataFrame(rows)
+
+
+def test_a_count_never_published_but_the_difference_of_published_ones_is_protected(monkeypatch):
+    """Finding (complements): ICPCs held less ICPCs timed is the number with no section 47 enquiry, 1 to 5.
+
+    The note states it as "some"; the attacker ties it to the published figures (held = timed + excluded)
+    and pins it unless the suppression protects it as a count of its own (``unpublished:``).
+    """
+    from safeguarding.published_data import safe_note
+
+    truth = _icpcs_excluded()
+
+    def attack() -> tuple[list, list]:
+        shown = suppress_indicator_table(truth)
+        shown["note"] = truth["note"].map(safe_note)
+        return _attack(truth, shown)
+
+    found, narrow = attack()
+    assert not found and not narrow
+    _without(monkeypatch, unpublished=())
+    found, _ = attack()
+    assert found, "the toy must leak without the declaration, or it tests nothing"

@@ -6,8 +6,10 @@ months to quarters and years, the same count twice). Some it cannot find by
 looking, because they join figures of different indicators, breakdowns or
 kinds: stock-flow balances, a count that is the sum of other indicators'
 counts, two band systems over the same lengths, nested thresholds (within 1
-month <= within 3 months), and a numerator never above its denominator.
-Those are declared once, in the ``relations:`` section of the indicator
+month <= within 3 months), a numerator never above its denominator, and
+counts never published that are the difference of published ones (ICPCs
+held less those timed: the ICPCs with no section 47 enquiry, which a note
+mentions). Those are declared once, in the ``relations:`` section of the indicator
 catalogue (``safeguarding/indicators/catalogue.yml``), and read here into a
 :class:`RelationModel`, which the suppression and the tests use.
 
@@ -46,6 +48,9 @@ class RelationModel:
         bands: band systems of one quantity (:class:`BandEquality`).
         orders: lists of figures that can only grow along the list.
         numerator_at_most_denominator: every percentage's numerator is at most its denominator.
+        unpublished: ``(name, total, parts)``: a count never published that is
+            total - sum of parts (ICPCs held less those timed), protected like a
+            published count when it is small.
     """
 
     balances: tuple[tuple[str, str, str], ...] = ()
@@ -53,6 +58,7 @@ class RelationModel:
     bands: tuple[BandEquality, ...] = ()
     orders: tuple[tuple[str, ...], ...] = ()
     numerator_at_most_denominator: bool = False
+    unpublished: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     #: where it was read from (for messages)
     source: str = field(default="", compare=False)
 
@@ -60,10 +66,10 @@ class RelationModel:
     def from_mapping(cls, doc: Mapping[str, Any] | None, source: str = "relations") -> RelationModel:
         """Read the ``relations:`` section; a malformed entry raises ``ValueError`` naming it."""
         doc = dict(doc or {})
-        unknown = set(doc) - {"balances", "sums", "bands", "orders", "numerator_at_most_denominator"}
+        unknown = set(doc) - {"balances", "sums", "bands", "orders", "numerator_at_most_denominator", "unpublished"}
         if unknown:
             raise ValueError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; valid: balances, sums, "
-                             "bands, orders, numerator_at_most_denominator")
+                             "bands, orders, numerator_at_most_denominator, unpublished")
         balances = []
         for i, b in enumerate(doc.get("balances") or []):
             if not isinstance(b, list) or len(b) != 3:
@@ -96,7 +102,17 @@ class RelationModel:
         flag = doc.get("numerator_at_most_denominator", False)
         if not isinstance(flag, bool):
             raise ValueError(f"{source}.numerator_at_most_denominator: must be true or false, not {flag!r}")
-        return cls(tuple(balances), tuple(sums), tuple(bands), tuple(orders), flag, source)  # type: ignore[arg-type]
+        unpublished = []
+        for i, u in enumerate(doc.get("unpublished") or []):
+            where = f"{source}.unpublished[{i}]"
+            if (not isinstance(u, Mapping) or set(u) != {"name", "total", "parts"} or not isinstance(u["parts"], list)
+                    or not u["parts"] or not isinstance(u["name"], str) or not u["name"].strip()):
+                raise ValueError(f"{where}: must be {{name: what the count is, total: CODE:measure, "
+                                 f"parts: [CODE:measure, ...]}}, not {u!r}")
+            unpublished.append((u["name"].strip(), _figure(u["total"], where),
+                                tuple(_figure(p, where) for p in u["parts"])))
+        return cls(tuple(balances), tuple(sums), tuple(bands), tuple(orders), flag,  # type: ignore[arg-type]
+                   tuple(unpublished), source)
 
 
 def _figure(text: object, where: str) -> str:

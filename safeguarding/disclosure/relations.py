@@ -24,7 +24,9 @@ that secondary suppression protects:
    inequalities :func:`add_orders` (nested thresholds) and
    :func:`add_ratio_orders` (a numerator is at most its denominator), each
    as an equality with a slack cell (:meth:`_System.add_many_at_most
-   <safeguarding.disclosure.secondary.system._System.add_many_at_most>`).
+   <safeguarding.disclosure.secondary.system._System.add_many_at_most>`),
+   and :func:`add_unpublished_counts` (a count never published that is the
+   difference of published ones, protected when small).
 
 :func:`indicator_relations` calls them all. Every relation is checked in the
 data before it is used (within :data:`~safeguarding.disclosure.policy.TOLERANCE`):
@@ -89,6 +91,7 @@ def indicator_relations(long: pd.DataFrame, system: _System,
     add_orders(system, long, model, margin)
     if model.numerator_at_most_denominator:
         add_ratio_orders(system, long, margin)
+    add_unpublished_counts(system, long, model)
 
 
 #: the columns that place a cell in a table: its period and breakdown value
@@ -120,6 +123,23 @@ def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel)
         if frame.empty:
             continue
         _add_sums(system, frame["t"].to_numpy(), list(frame[[f"p{k}" for k in range(len(parts))]].to_numpy()))
+
+
+def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
+    """Step 6e: a count never published but the difference of published ones is a cell of its own, place by place.
+
+    Protected like a published count when it is small
+    (:meth:`~.secondary.system._System.add_unpublished`), where it holds
+    (not negative, a whole number).
+    """
+    for _name, total, parts in model.unpublished:
+        frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
+        for k, part in enumerate(parts):
+            frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
+                                on=_PLACE, how="inner")
+        if frame.empty:
+            continue
+        system.add_unpublished(frame["t"].to_numpy(), [frame[f"p{k}"].to_numpy() for k in range(len(parts))])
 
 
 def add_band_equalities(system: _System, long: pd.DataFrame, model: RelationModel) -> None:

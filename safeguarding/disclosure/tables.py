@@ -13,7 +13,7 @@ The rules themselves live in those modules; the tuning constants in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -214,11 +214,18 @@ class ProtectedTable:
     families: np.ndarray
     stats: dict
     index_labels: pd.Index
+    #: each unpublished count (a cell of no row) -> the table cells of its relation
+    homes: dict[int, list[int]] = field(default_factory=dict)
 
     def rows_of(self, cell_ids: Sequence[int]) -> np.ndarray:
-        """Positions (in the table given) of the rows holding the given cells."""
+        """Positions (in the table given) of the rows holding the given cells.
+
+        An unpublished count has no row of its own: it stands for the rows of
+        the published figures it is the difference of.
+        """
+        ids = [h for c in cell_ids for h in self.homes.get(int(c), [int(c)])]
         row = self.cells.long.set_index("cell")["row"]
-        return np.unique(row.loc[list(cell_ids)].to_numpy(dtype=int)) if len(cell_ids) else np.zeros(0, int)
+        return np.unique(row.loc[ids].to_numpy(dtype=int)) if ids else np.zeros(0, int)
 
 
 def protect_indicator_table(
@@ -255,7 +262,9 @@ def protect_indicator_table(
     primary = _in_threshold(system.values, policy)
     if policy.secondary:
         indicator_relations(cells.long, system, balances, margin=inequality_margin(policy))
-        primary = np.r_[primary, np.zeros(len(system.values) - len(primary), dtype=bool)]  # slack cells
+        # an unpublished count needs protection only when it is small: otherwise it is a slack cell like any
+        system.counted &= np.asarray(_in_threshold(system.values, policy), dtype=bool)
+        primary = np.r_[primary, system.counted[len(primary):]]  # slack cells: unpublished small counts
         system.cost[cells.long["cell"].to_numpy()] = partner_costs(cells.long, policy)
         if protected is not None and policy.threshold is not None:
             rows = cells.long["row"].to_numpy()
@@ -270,7 +279,8 @@ def protect_indicator_table(
     stats.update(cells=int(table_cells.sum()), primary=int(primary.sum()),
                  suppressed=int((report.suppressed & table_cells).sum()))
     shown = render_indicator_table(df, cells, report.suppressed, policy.markers())
-    return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index)
+    return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index,
+                          dict(system.home) if policy.secondary else {})
 
 
 def _families(df: pd.DataFrame, cells: IndicatorCells, system: _System) -> np.ndarray:

@@ -299,13 +299,14 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     for k in cons:
         idx, coef, _ = system.constraints[k]
         hid = suppressed[idx]
-        real = hid & ~system.slack[idx]
+        free = system.free_slack()[idx]
+        real = hid & ~free
         if hid.sum() < 2 or hid.sum() == len(idx) or not real.any():
             continue
         if not np.all(coef[hid] == coef[hid][0]):
             continue
         rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
-        lbs = np.where((system.values[idx][hid] >= 1) & ~system.slack[idx][hid], 1.0, 0.0)
+        lbs = np.where((system.values[idx][hid] >= 1) & ~free[hid], 1.0, 0.0)
         if rest <= lbs.sum() + TOLERANCE:
             out.append(int(idx[real][0]))
     return out

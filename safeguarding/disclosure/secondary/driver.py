@@ -93,8 +93,8 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
     cells they alone could protect are reported as ``stuck``.
     """
     policy = policy if policy is not None else Policy()
-    primary = np.r_[primary, np.zeros(len(system.values) - len(primary), dtype=bool)] & ~system.slack
-    suppressed = primary | system.slack  # slack cells (of inequalities) are never published
+    primary = np.r_[primary, np.zeros(len(system.values) - len(primary), dtype=bool)] & ~system.free_slack()
+    suppressed = primary | system.slack  # slack cells (of inequalities, unpublished counts) are never published
     by_cell = system.by_cell()
     inc = _incidence(system)
     coef = _coefficients(system)

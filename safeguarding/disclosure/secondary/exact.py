@@ -69,7 +69,7 @@ class _Group:
         self.x[self.col] = system.values[self.cells]
         #: columns of slack cells only (of inequalities): at least 0, in need of no protection
         self.slack = np.ones(self.n, dtype=bool)
-        np.logical_and.at(self.slack, self.col, system.slack[self.cells])
+        np.logical_and.at(self.slack, self.col, system.free_slack()[self.cells])
         self.lb = np.where((self.x >= 1) & ~self.slack, 1.0, 0.0)
         self.ceiling = None if threshold is None else threshold[1]
         self.primary = (np.zeros(self.n, dtype=bool) if threshold is None

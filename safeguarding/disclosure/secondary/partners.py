@@ -76,7 +76,8 @@ def _line_rule(system: _System, suppressed: np.ndarray, inc, forced: bool = Fals
     returned (the caller withholds detail, or forces).
     """
     stuck: set[int] = set()
-    real = ~system.slack  # a slack cell alone in a relation (an inequality between published figures) is no leak
+    real = ~system.free_slack()  # a slack cell alone in a relation (an inequality between published figures)
+    # is no leak; an unpublished count alone in one is
     while True:
         counts = inc @ suppressed.astype(float)
         lonely = np.flatnonzero((np.abs(counts - 1) < 0.5) & (np.abs(inc @ (suppressed & real).astype(float) - 1)

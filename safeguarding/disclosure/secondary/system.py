@@ -5,7 +5,11 @@ published cells is a linear *constraint* (``total - part_1 - ... - part_n = 0``,
 ``stock_end - stock_start - inflow + outflow = 0``, or ``a - b = 0`` when the
 same count appears twice). An inequality ``a <= b`` becomes the constraint
 ``b - a - s = 0`` with a *slack* cell ``s``: never published, at least 0, and
-in need of no protection of its own (:meth:`_System.add_many_at_most`).
+in need of no protection of its own (:meth:`_System.add_many_at_most`). A
+count that is never published but is the difference of published ones
+(ICPCs held less those timed: the ICPCs with no section 47 enquiry) is an
+*unpublished count*: never published, yet protected like a published count
+when it is small (:meth:`_System.add_unpublished`).
 :class:`_System` holds them, with the cost of hiding each cell as a partner.
 The helpers turn the constraints into sparse matrices and split the
 suppressed cells into groups linked by constraints.
@@ -38,6 +42,10 @@ class _System:
         #: the slack cells of inequalities: never published, known to a reader only to be at least 0,
         #: and in need of no protection of their own
         self.slack = np.zeros(len(self.values), dtype=bool)
+        #: the unpublished counts among the slack cells (:meth:`add_unpublished`): protected when small
+        self.counted = np.zeros(len(self.values), dtype=bool)
+        #: each unpublished count -> the published cells of its relation (where a reader meets it)
+        self.home: dict[int, list[int]] = {}
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
@@ -64,9 +72,40 @@ class _System:
         self.cost = np.r_[self.cost, np.zeros(small.size, dtype=int)]
         self.protected = np.r_[self.protected, np.zeros(small.size, dtype=bool)]
         self.slack = np.r_[self.slack, np.ones(small.size, dtype=bool)]
+        self.counted = np.r_[self.counted, np.zeros(small.size, dtype=bool)]
         coefs, parts = np.array([1.0, -1.0, -1.0]), np.array([False, True, True])
         self.constraints.extend((np.array([g, s_, k]), coefs, parts) for g, s_, k in zip(big, small, slack,
                                                                                           strict=True))
+
+    def add_unpublished(self, total: np.ndarray, parts: Sequence[np.ndarray]) -> None:
+        """Add ``total = sum(parts) + u`` place by place with a new unpublished count ``u`` (see the module docstring).
+
+        ``total`` and each array of ``parts`` are cell ids, one per place.
+        Nothing is added where a value is missing or ``u`` would be negative
+        or fractional (a relation is used only where it is true).
+        """
+        total = np.asarray(total, dtype=int)
+        parts = [np.asarray(p, dtype=int) for p in parts]
+        rest = self.values[total] - sum((self.values[p] for p in parts), np.zeros(total.size))
+        ok = ~np.isnan(rest) & (rest >= -1e-9) & (np.abs(rest - np.round(rest)) < 1e-9)
+        start = len(self.values)
+        n = int(ok.sum())
+        new = np.arange(start, start + n)
+        self.values = np.r_[self.values, np.round(rest[ok])]
+        self.cost = np.r_[self.cost, np.zeros(n, dtype=int)]
+        self.protected = np.r_[self.protected, np.zeros(n, dtype=bool)]
+        self.slack = np.r_[self.slack, np.ones(n, dtype=bool)]
+        self.counted = np.r_[self.counted, np.ones(n, dtype=bool)]
+        k = len(parts)
+        coefs = np.r_[1.0, -np.ones(k + 1)]
+        flags = np.r_[False, np.ones(k + 1, dtype=bool)]
+        for t, ps, u in zip(total[ok], np.array([p[ok] for p in parts]).T.reshape(n, k), new, strict=True):
+            self.constraints.append((np.r_[t, ps, u].astype(int), coefs, flags))
+            self.home[int(u)] = [int(t), *map(int, ps)]
+
+    def free_slack(self) -> np.ndarray:
+        """Slack cells in need of no protection: the slack of inequalities, not the unpublished counts."""
+        return self.slack & ~self.counted
 
     def by_cell(self) -> dict[int, list[int]]:
         """The constraints each cell appears in (cell id -> constraint ids; a defaultdict: a cell in none gives [])."""
@@ -121,4 +160,5 @@ def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list
     for i, lab in enumerate(labels[:m]):
         cons[int(lab)].append(int(active[i]))
     # a group of slack cells only (an inequality between published figures) has nothing to protect
-    return [(sorted(cells[r]), cons.get(r, [])) for r in cells if not system.slack[cells[r]].all()]
+    free = system.free_slack()
+    return [(sorted(cells[r]), cons.get(r, [])) for r in cells if not free[cells[r]].all()]
