@@ -656,9 +656,27 @@ def test_nothing_can_be_worked_out_through_copies_of_withheld_series(built):
     assert not recoverable(cells, eqs, ineqs)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 open: every c is protected, but 9 withheld small counts are "
-                                       "complements of published ones (ICPCs held less ICPCs timed, stated as "
-                                       "'some' in notes; allegations concluded less those within 3 months)")
+#: what the full attacker still works out (issue 14 open): withheld allegation time bands, each the complement
+#: of published figures (concluded less concluded within 12 months, the complement of the published percentage;
+#: concluded within 12 months less within 3 months, both published by quarter)
+KNOWN_COMPLEMENTS = ("LADO_CONCLUDED", "time_to_conclusion")
+
+
+def test_the_full_attacker_works_out_nothing_but_the_known_complements(built):
+    """Everything the full attacker works out is one of the known complements: any other leak fails here."""
+    from attacker import reader_system, recoverable, unprotected
+
+    _, cells = _demo_attack(built)
+    eqs, ineqs = reader_system(cells)
+    found = [c for c, *_ in recoverable(cells, eqs, ineqs)] + [c for c, *_ in unprotected(cells, eqs, ineqs)]
+    other = cells.loc[found]
+    other = other[~(other["indicator_id"].eq(KNOWN_COMPLEMENTS[0]) & other["breakdown"].eq(KNOWN_COMPLEMENTS[1])
+                    & other["shown"].eq("x"))]
+    assert other.empty, f"{len(other)} more figures can be worked out, e.g. {other.head(5).values.tolist()}"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 open: every c is protected, but withheld allegation time bands "
+                                       "are complements of published figures (KNOWN_COMPLEMENTS)")
 def test_the_full_attacker_works_out_nothing(built):
     """With every relation family the attacker knows (``UNMODELLED`` too), nothing can be worked out, and every
     small hidden count keeps its protection interval (some consistent value is 0 or above 5)."""
