@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -298,8 +299,8 @@ REPORT_COUNT_TABLES = (
 def test_report_count_tables_show_what_the_data_files_publish(built, audience):
     """Children by number of referrals, and actions on concluded allegations: every cell of the report's
     table is the string the audience's indicators.csv (and .xlsx) publishes for the same indicator row, the
-    total included (same number, or the same ``c``); a row left out of the table is a published 0. The public
-    tables show no count from 1 to 5.
+    total included (same number, or the same ``c``), and the PDF prints the same string (the one-string
+    rule); a row left out of the table is a published 0. The public tables show no count from 1 to 5.
 
     Before, both tables were counted from the processed tables and suppressed on the spot, apart from the
     indicator table: the data files did not have these rows, and the suppression did not know the cells.
@@ -309,6 +310,8 @@ def test_report_count_tables_show_what_the_data_files_publish(built, audience):
     csv = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
     xlsx = pd.read_excel(data / "indicators.xlsx", sheet_name="Indicators", dtype=str, engine="openpyxl",
                          keep_default_na=False)
+    pdf = subprocess.run(["pdftotext", "-layout", str(built[audience].pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
     hidden = 0
     for table_id, code, breakdown, labels in REPORT_COUNT_TABLES:
         rows = _html_table(html, table_id)
@@ -326,6 +329,9 @@ def test_report_count_tables_show_what_the_data_files_publish(built, audience):
                 assert not re.fullmatch(r"[1-5]", count), (code, value, count)
                 hidden += count == "c"
         assert all(published[v] == "0" for v in set(published) - set(shown)), (code, published)
+        for label, count, *_ in rows:  # the PDF prints the same string on the row's line
+            assert re.search(rf"^\s*{re.escape(label)}\s+{re.escape(count)}(\s|$)", pdf, flags=re.M), \
+                (code, label, count, "not in the PDF")
     if audience == "public":
         assert hidden > 0, "the demo should withhold some of these cells, for this test to mean anything"
 
