@@ -455,6 +455,44 @@ def test_every_finding_sentence_is_in_the_report_and_regenerates_from_its_row(bu
     assert "is usually the busiest month" not in html  # the demo's seasonal claim was not supported
 
 
+#: phrases the findings renderer (safeguarding.report.findings.render) uses to state a change, a signal, a trend,
+#: a seasonal pattern or a comparison
+VERDICT_PHRASES = ("statistically significant", "could be chance", "unlikely to be chance", "unusual",
+                   "within the range expected", "above the range expected", "below the range expected", "seasonal",
+                   "busiest", "trend", "significantly", "target was met", "missed by", "compared with", " rose ",
+                   " fell ", "stayed at", "special cause", "an improvement", "a deterioration")
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_every_verdict_sentence_in_the_chapters_is_a_findings_row(built, audience):
+    """Issue 15, the other way round: each sentence of the chapters that states a verdict (found by the renderer's
+    phrases) is the sentence of a findings.csv row. Tables (the report card's one-line stories, checked in
+    tests/test_findings.py) and the front page and appendix, which describe the methods, are left out."""
+    import html as html_module
+
+    page = built[audience].html.read_text(encoding="utf-8")
+    page = re.sub(r"<(script|style|table)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]+"', "", page)
+    text = re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", page)))
+    chapters = text[text.rfind("Key messages"):text.rfind("Appendix: data quality and definitions")]
+    assert "Private fostering" in chapters and "Re-referrals" in chapters
+    rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    assert {"trend", "funnel", "benchmark"} <= set(rows["comparison"])
+    assert "listed" in set(rows["verdict"])  # the rates beside England, the region and neighbours
+    rest = chapters
+    for sentence in sorted(rows["sentence"], key=len, reverse=True):
+        assert sentence in text, sentence
+        rest = rest.replace(sentence, " | ")
+    left = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\|", rest) if any(p in s for p in VERDICT_PHRASES)]
+    assert left == [], left
+    # the funnel plot and the Wilson comparison with England agree (the same test, drawn and said)
+    for code, funnel in rows[rows["comparison"] == "funnel"].set_index("indicator").iterrows():
+        bench = rows[(rows["indicator"] == code) & (rows["comparison"] == "benchmark")]
+        if len(bench) and funnel["baseline_period"] == funnel["period"]:
+            within = funnel["verdict"] == "within"
+            assert within == (bench["verdict"].iloc[0] == "not significantly different"), code
+
+
 def test_public_sentences_never_quote_a_withheld_figure(built):
     """Secondary suppression holds in the text too: no sentence quotes a figure the public table withholds."""
     text = re.sub(r"\s+", " ", _html_text(built["public"].html))

@@ -20,7 +20,7 @@ RAG_SYMBOL = {"Green": "● Green (on target)", "Amber": "◐ Amber (close)", "R
 
 
 def _essential(ctx: ReportContext) -> list[str]:
-    return [code for code in ctx.catalogue.codes if ctx.catalogue[code].status == "essential"]
+    return text.essential_codes(ctx)
 
 
 def key_messages(ctx: ReportContext) -> Block:
