@@ -650,8 +650,9 @@ def test_key_messages_lead_with_figures_and_name_withheld_ones_once(built, tmp_p
         assert not any(m.startswith(("That is", "This is", "It ")) for m in messages), messages
     rates = [c for c in essential if ctx.unit(c) == "rate_per_10k" and c not in hidden]
     assert rates, "the demo has an essential rate per 10,000"
-    assert any(m.startswith(f"In {ctx.config.year_label},") and "every 10,000 children" in m
-               for m in text.key_messages(ctx, essential, limit=50))
+    # a rate's message stands alone: its year-on-year finding, then the rate beside England (issue 15)
+    assert any(m.startswith("The rate of") and "per 10,000 children" in m and "statistically significant" in m
+               and "compared with England" in m for m in text.key_messages(ctx, essential, limit=50))
     board = ReportContext.load(built["config"], audience="board", build_dir=tmp_path)
     assert not any("withheld" in m for m in text.key_messages(board, essential, limit=50))
 
