@@ -122,6 +122,111 @@ def _html_text(path: Path) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
+def _html_tables(path: Path) -> list[dict]:
+    """Every table of an HTML page: its caption, header cells and body rows (cell text, entities decoded)."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tables: list[dict] = []
+            self.cell: list[str] | None = None
+            self.caption: list[str] | None = None
+            self.row: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append({"caption": "", "header": [], "rows": []})
+            elif tag == "caption":
+                self.caption = []
+            elif tag == "tr":
+                self.row = []
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "caption" and self.caption is not None:
+                self.tables[-1]["caption"] = re.sub(r"\s+", " ", "".join(self.caption)).strip()
+                self.caption = None
+            elif tag in ("td", "th") and self.cell is not None and self.row is not None:
+                self.row.append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None and self.tables:
+                table = self.tables[-1]
+                if table["header"]:
+                    table["rows"].append(self.row)
+                else:
+                    table["header"] = self.row
+                self.row = None
+
+        def handle_data(self, data):
+            for part in (self.cell, self.caption):
+                if part is not None:
+                    part.append(data)
+
+    parser = Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_every_percentage_and_rate_in_a_table_carries_its_interval(built, audience):
+    """Issue 15, item 4: a visible '95% CI' column follows every percentage and rate of the area in the HTML
+    (so a screen reader reads it with its header), computed from the published figures; a withheld figure
+    shows the table's marker and no interval."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from safeguarding.measures import round_half_up
+
+    tables = _html_tables(built[audience].html)
+    assert len(tables) >= 15
+    percent = re.compile(r"\d+\.\d%")
+    checked = 0
+    for t in tables:
+        header = t["header"]
+        for j, col in enumerate(header):
+            if col.startswith("95% CI") or col in ("England", "Target"):
+                continue
+            cells = [r[j] for r in t["rows"] if len(r) == len(header)]
+            is_rate = "per 10,000" in col or "Rate" in col
+            if not (is_rate or any(percent.fullmatch(c) for c in cells)):
+                continue
+            assert j + 1 < len(header) and header[j + 1].startswith("95% CI"), (t["caption"], col)
+            for r in t["rows"]:
+                value, ci = r[j], r[j + 1]
+                if value in ("c", ":"):
+                    assert ci == value, (t["caption"], col, r)  # a withheld figure has no interval
+                elif percent.fullmatch(value) or is_rate:
+                    assert re.fullmatch(r"[\d,]+\.\d%? to [\d,]+\.\d%?", ci) or (ci == "z" and r[0] == "Total"), \
+                        (t["caption"], col, r)
+                    checked += 1
+    assert checked >= 40
+    # the scorecard's intervals against an independent Wilson calculation on the published figures
+    published = pd.read_csv(built[audience].output_dir / "data" / "indicators.csv", dtype=str,
+                            keep_default_na=False)
+    year = published[(published["period_type"] == "year") & (published["period_end"] == "2025-03-31")
+                     & (published["breakdown"] == "all")].set_index("indicator_name")
+    card = next(t for t in tables if "Scorecard" in t["caption"])
+    assert card["header"][1:5] == ["2024-25", "95% CI (2024-25)", "2023-24", "95% CI (2023-24)"]
+    seen = {"interval": 0, "withheld": 0}
+    for r in card["rows"]:
+        row = year.loc[r[0]]
+        if row["unit"] != "percent":
+            continue
+        if row["value"] == "c":
+            assert r[1] == r[2] == "c"
+            seen["withheld"] += 1
+            continue
+        lo, hi = proportion_confint(int(row["numerator"]), int(row["denominator"]), alpha=0.05, method="wilson")
+        assert r[2] == f"{round_half_up(100 * lo, 1):.1f}% to {round_half_up(100 * hi, 1):.1f}%", r
+        seen["interval"] += 1
+    assert seen["interval"] >= 4
+    if audience == "public":
+        assert seen["withheld"] >= 1, "the demo withholds an essential percentage, for the test to mean anything"
+    icpc = next(r for r in card["rows"] if r[0].startswith("ICPCs within 15 working days"))
+    assert icpc[1:3] == ["76.6%", "70.1% to 82.0%"]  # 147 of 192, Wilson 70.09% to 82.00%
+
+
 def test_key_figures_in_html_match_indicator_table(built):
     """The figures a reader sees are the indicator table's (public and board)."""
     ind = pd.read_parquet(built["processed"] / "indicators.parquet")
@@ -356,6 +461,44 @@ def test_every_finding_sentence_is_in_the_report_and_regenerates_from_its_row(bu
     assert "is usually the busiest month" not in html  # the demo's seasonal claim was not supported
 
 
+#: phrases the findings renderer (safeguarding.report.findings.render) uses to state a change, a signal, a trend,
+#: a seasonal pattern or a comparison
+VERDICT_PHRASES = ("statistically significant", "could be chance", "unlikely to be chance", "unusual",
+                   "within the range expected", "above the range expected", "below the range expected", "seasonal",
+                   "busiest", "trend", "significantly", "target was met", "missed by", "compared with", " rose ",
+                   " fell ", "stayed at", "special cause", "an improvement", "a deterioration")
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_every_verdict_sentence_in_the_chapters_is_a_findings_row(built, audience):
+    """Issue 15, the other way round: each sentence of the chapters that states a verdict (found by the renderer's
+    phrases) is the sentence of a findings.csv row. Tables (the report card's one-line stories, checked in
+    tests/test_findings.py) and the front page and appendix, which describe the methods, are left out."""
+    import html as html_module
+
+    page = built[audience].html.read_text(encoding="utf-8")
+    page = re.sub(r"<(script|style|table)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]+"', "", page)
+    text = re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", page)))
+    chapters = text[text.rfind("Key messages"):text.rfind("Appendix: data quality and definitions")]
+    assert "Private fostering" in chapters and "Re-referrals" in chapters
+    rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    assert {"trend", "funnel", "benchmark"} <= set(rows["comparison"])
+    assert "listed" in set(rows["verdict"])  # the rates beside England, the region and neighbours
+    rest = chapters
+    for sentence in sorted(rows["sentence"], key=len, reverse=True):
+        assert sentence in text, sentence
+        rest = rest.replace(sentence, " | ")
+    left = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\|", rest) if any(p in s for p in VERDICT_PHRASES)]
+    assert left == [], left
+    # the funnel plot and the Wilson comparison with England agree (the same test, drawn and said)
+    for code, funnel in rows[rows["comparison"] == "funnel"].set_index("indicator").iterrows():
+        bench = rows[(rows["indicator"] == code) & (rows["comparison"] == "benchmark")]
+        if len(bench) and funnel["baseline_period"] == funnel["period"]:
+            within = funnel["verdict"] == "within"
+            assert within == (bench["verdict"].iloc[0] == "not significantly different"), code
+
+
 def test_public_sentences_never_quote_a_withheld_figure(built):
     """Secondary suppression holds in the text too: no sentence quotes a figure the public table withholds."""
     text = re.sub(r"\s+", " ", _html_text(built["public"].html))
@@ -478,7 +621,7 @@ def test_scorecard_status_follows_the_public_table(built, tmp_path):
         assert len(rows) >= 8
         by_name = {ctx.catalogue[c].name: c for c in ctx.catalogue.codes}
         for cells in rows:
-            name, this_year, _, target, status, _ = (unescape_markdown(c.strip()) for c in cells)
+            name, this_year, _, _, _, target, status, _ = (unescape_markdown(c.strip()) for c in cells)
             row = ctx.row(by_name[name], "year")
             if this_year == "c":
                 assert audience == "public"
@@ -488,7 +631,7 @@ def test_scorecard_status_follows_the_public_table(built, tmp_path):
             else:  # the status is the indicator table's RAG, symbol and word
                 assert status == summary.RAG_SYMBOL[str(row["rag"])], (name, status, row["rag"])
         if audience == "public":
-            assert any(unescape_markdown(c[4].strip()) == "– Not shown (figure withheld)" for c in rows), \
+            assert any(unescape_markdown(c[6].strip()) == "– Not shown (figure withheld)" for c in rows), \
                 "the demo has a withheld figure with a target"
 
 
@@ -508,13 +651,14 @@ def test_key_messages_lead_with_figures_and_name_withheld_ones_once(built, tmp_p
         said = [m for m in messages if "withheld" in m]
         assert len(said) == 1 and said[0] == messages[-1], messages
         for code in hidden:
-            assert ctx.catalogue[code].name in said[0]
+            assert ctx.catalogue[code].name.lower() in said[0].lower()
         # each message stands alone: none leans on a sentence before it
         assert not any(m.startswith(("That is", "This is", "It ")) for m in messages), messages
     rates = [c for c in essential if ctx.unit(c) == "rate_per_10k" and c not in hidden]
     assert rates, "the demo has an essential rate per 10,000"
-    assert any(m.startswith(f"In {ctx.config.year_label},") and "every 10,000 children" in m
-               for m in text.key_messages(ctx, essential, limit=50))
+    # a rate's message stands alone: its year-on-year finding, then the rate beside England (issue 15)
+    assert any(m.startswith("The rate of") and "per 10,000 children" in m and "statistically significant" in m
+               and "compared with England" in m for m in text.key_messages(ctx, essential, limit=50))
     board = ReportContext.load(built["config"], audience="board", build_dir=tmp_path)
     assert not any("withheld" in m for m in text.key_messages(board, essential, limit=50))
 

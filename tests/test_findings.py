@@ -134,7 +134,7 @@ def test_a_withheld_year_is_not_compared_and_its_figure_not_revealed(tmp_path):
     ctx = _ctx(tmp_path, rows, shown=shown)
     f = text.year_on_year(ctx, "ICPC_15WD")
     assert f.verdict == "not published" and np.isnan(f.p_value)
-    assert f.sentence == ("ICPCs within 15 working days of the section 47 start is not compared with 2023-24: "
+    assert f.sentence == ("ICPCs within 15 working days of the section 47 start are not compared with 2023-24: "
                           "the figure for 2023-24 is withheld to protect children's privacy.")
     assert "153" not in text.percentage_verdict(ctx, "ICPC_15WD") and "87.4" not in text.short_story(ctx, "ICPC_15WD")
 
@@ -278,3 +278,72 @@ def test_ranking_puts_a_significant_deterioration_first(tmp_path):
     ctx = _ctx(tmp_path, rows)
     messages = text.key_messages(ctx, ["CPP_REVIEWS_ON_TIME", "ICPC_15WD"])
     assert messages[0].startswith("ICPCs")
+
+
+# ------------------------------------------------------------------ 5 (cont.): trend, rate and target rows
+
+
+def _counts(code: str, values: dict[int, float]) -> list[dict]:
+    return [_year(code, y, v, None) for y, v in values.items()]
+
+
+def test_the_trend_sentence_is_a_finding_with_the_models_numbers(tmp_path):
+    """The multi-year trend: a Poisson regression on the year with the population as exposure, checked against a
+    direct maximisation of the likelihood (scipy); the sentence is rendered from the row."""
+    counts = {2021: 1376, 2022: 1458, 2023: 1446, 2024: 1490, 2025: 1561}
+    ctx = _ctx(tmp_path, _counts("REFERRALS", counts))
+    f = text.trend_finding(ctx, "REFERRALS")
+    assert f.comparison == "trend" and f.baseline_period == "2020-21" and f.period == "2024-25"
+    pop = np.array([float(ctx.config.population[y]) for y in counts])
+    y, t = np.array(list(counts.values()), float), np.arange(5.0) - 2.0
+
+    def nll(b):
+        mu = pop * np.exp(b[0] + b[1] * t)
+        return float(np.sum(mu - y * np.log(mu)))
+
+    b = optimize.minimize(nll, x0=[np.log(y.sum() / pop.sum()), 0.0], method="Nelder-Mead",
+                          options={"xatol": 1e-10, "fatol": 1e-10}).x
+    assert f.estimate == pytest.approx(100 * np.expm1(b[1]), abs=1e-3)
+    assert f.method.startswith("Poisson regression with the number of children as exposure")
+    assert f.verdict == ("significant rise" if f.p_value < 0.05 else "no significant trend")
+    assert "allowing for the number of children in the area" in f.sentence
+    assert findings.render(findings.from_row(f.row())) == f.sentence == text.trend(ctx, "REFERRALS")
+
+
+def test_no_trend_is_fitted_through_a_withheld_year(tmp_path):
+    rows = _counts("PF_NOTIFICATIONS", {2021: 9, 2022: 4, 2023: 12, 2024: 8, 2025: 16})
+    key = ("PF_NOTIFICATIONS", "year", pd.Timestamp(2022, 3, 31), "all", "all")
+    shown = {("PF_NOTIFICATIONS", "year", pd.Timestamp(r["period_end"]), "all", "all"): {"marker": ""} for r in rows}
+    shown[key] = {"marker": "c"}
+    ctx = _ctx(tmp_path, rows, shown=shown)
+    f = text.trend_finding(ctx, "PF_NOTIFICATIONS")
+    assert f.verdict == "not published" and np.isnan(f.p_value) and np.isnan(f.estimate)
+    assert f.sentence == ("No trend is tested for private fostering notifications: the figure for 2021-22 is "
+                          "withheld to protect children's privacy.")
+    short = text.trend_finding(_ctx(tmp_path, _counts("REFERRALS", {2024: 10, 2025: 12})), "REFERRALS")
+    assert short.verdict == "not tested" and "fewer than three years" in short.sentence
+
+
+def test_a_target_finding_has_its_status_and_target_as_fields(tmp_path):
+    """No 'Green|90' packed in one field: status and target are columns, and the ranking reads the target."""
+    ctx = _ctx(tmp_path, _icpc_rows())
+    f = text.target_finding(ctx, "ICPC_15WD")
+    assert (f.status, f.target, f.estimate, f.estimate_unit) == ("Red", 90.0, -13.4, "percentage points")
+    assert f.detail == "" and {"status", "target"} <= set(findings.COLUMNS)
+    assert findings.rank_score(f) == pytest.approx(1 + 13.4 / 90)
+    back = findings.from_row({k: str(v) for k, v in f.row().items()})
+    assert (back.status, back.target) == ("Red", 90.0) and back.sentence == f.sentence
+
+
+def test_year_on_year_for_a_rate_names_the_rate_once(tmp_path):
+    rows = [_year("CPP_RATE", 2024, 116, 28_217), _year("CPP_RATE", 2025, 114, 28_302)]
+    for r in rows:
+        r["value"] = r["numerator"] / r["denominator"] * 10_000
+    ctx = _ctx(tmp_path, rows)
+    f = text.year_on_year(ctx, "CPP_RATE")
+    res = compare_rates(116, 28_217, 114, 28_302)
+    assert f.estimate == pytest.approx(res.ratio) and f.p_value == pytest.approx(res.p_value)
+    # exact conditional test: 114 of the 230 events fall in the second year, binomial with p = e2 / (e1 + e2)
+    assert f.p_value == pytest.approx(stats.binomtest(114, 230, 28_302 / (28_217 + 28_302)).pvalue)
+    assert f.sentence.startswith("The rate of children on a child protection plan per 10,000 children fell by "
+                                 "2.0%, from 41.1 in 2023-24 to 40.3 in 2024-25")

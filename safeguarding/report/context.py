@@ -233,6 +233,33 @@ class ReportContext:
             return self.fmt_rate(row["value"], row["numerator"])
         return self.fmt_count(row["value"])
 
+    def fmt_interval(self, row: pd.Series | None) -> str:
+        """The 95% confidence interval of a row's percentage or rate, as the report's tables show it.
+
+        A percentage gets its Wilson score interval ('72.0% to 80.6%'), a rate per
+        10,000 the exact (below 10 events) or Byar's Poisson interval of its count
+        over the population ('36.2 to 44.8'), both worked out from the numerator and
+        denominator the audience's table publishes (the same formulas as the
+        indicator table's ``ci_lower``/``ci_upper``). A figure the table shows as a
+        marker gets the same marker (``c`` withheld, ``:`` not available), so a
+        withheld figure has no interval; a count gets ``z`` (not applicable: it is
+        what was recorded, not an estimate).
+        """
+        shown = self.fmt_value(row)
+        if row is None or shown in ("c", ":"):
+            return shown
+        unit = self.unit(str(row["indicator_id"]))
+        if unit not in ("percent", "rate_per_10k"):
+            return "z"
+        pub = self.published(row)
+        if pub is not None:  # the published strings, never the figures behind them
+            num, den = _num(pub.get("numerator")), _num(pub.get("denominator"))
+        else:
+            num, den = _num(row.get("numerator")), _num(row.get("denominator"))
+        if num is None or den is None or den <= 0:
+            return ":"
+        return interval_text(num, den, unit)
+
     def unit(self, indicator_id: str) -> str:
         """The catalogue unit (count, percent, rate_per_10k)."""
         entry = self.catalogue[indicator_id]
@@ -260,6 +287,26 @@ def policy_of(ctx: Any) -> Policy:
     """The disclosure policy of a report context (the default :class:`Policy` for a stand-in without one)."""
     policy = getattr(ctx, "policy", None)
     return policy if isinstance(policy, Policy) else Policy()
+
+
+def interval_text(numerator: float, denominator: float, unit: str = "percent") -> str:
+    """A 95% confidence interval as printed in a table, from a numerator and denominator.
+
+    ``unit='percent'``: the Wilson score interval of numerator / denominator
+    ('72.0% to 80.6%'); ``unit='rate_per_10k'``: the Poisson interval of the count
+    (numerator) per 10,000 of the population (denominator), without a % sign.
+    Limits to 1 decimal place, halves rounded up, as the figures themselves.
+    """
+    from safeguarding.measures import round_half_up
+    from safeguarding.stats import rate_interval, wilson_interval
+
+    if unit == "percent":
+        lo, hi = wilson_interval(numerator, denominator)
+        return f"{round_half_up(100 * float(lo), 1):.1f}% to {round_half_up(100 * float(hi), 1):.1f}%"
+    if unit == "rate_per_10k":
+        lo, hi = rate_interval(numerator, denominator, per=10_000)
+        return f"{round_half_up(float(lo), 1):,.1f} to {round_half_up(float(hi), 1):,.1f}"
+    raise ValueError(f"interval_text: no interval for unit {unit!r} (percent or rate_per_10k)")
 
 
 def fy_label(year: int) -> str:

@@ -336,38 +336,36 @@ def spc_title(finding: Finding) -> str:
 
 
 def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
-    """A funnel plot of all councils for the latest published year, this area highlighted."""
+    """A funnel plot of all councils for the latest published year, this area highlighted.
+
+    The caption's sentence is the funnel finding's (:func:`text.funnel_finding`), from the same
+    England figure and limits as the chart.
+    """
     if not ctx.la_code or not getattr(ctx.benchmarks, "available", False):
         return ""
-    from safeguarding.stats import classify_funnel, funnel_limits, verdicts
+    from safeguarding.report.text import funnel_centre, funnel_finding, funnel_units
+    from safeguarding.stats import funnel_limits
 
     b = ctx.benchmarks.benchmarks_for(code, ctx.la_code, ctx.year)
     if not b.get("available") or ctx.unit(code) != "percent":
         return ""
     year = int(b["year_used"])
-    units = ctx.benchmarks.all_councils(code, year)
-    units = units[np.isfinite(units["numerator"]) & np.isfinite(units["denominator"]) & (units["denominator"] > 0)]
-    if units.empty:
+    units = funnel_units(ctx, code, year)
+    bench = funnel_centre(ctx, code, b)
+    if units.empty or bench is None:
         return ""
-    eng = b["england"]
-    bench = eng["numerator"] / eng["denominator"] if eng["denominator"] else np.nansum(units.numerator) / np.nansum(
-        units.denominator)
     cur = ctx.row(code, "year")
     ours = None
     if cur is not None and np.isfinite(float(cur["denominator"])) and float(cur["denominator"]) > 0:
         ours = (float(cur["numerator"]), float(cur["denominator"]))
+    if ours and ctx.fmt_value(cur) == "c":
+        return _note(f"The comparison of {ctx.info(code).name.lower()} with every council in England is not shown: "
+                     "this year's figure is withheld to protect children's privacy.")
     grid = np.unique(np.linspace(max(5, units.denominator.min() * 0.8), units.denominator.max() * 1.05, 200).round())
     limits = funnel_limits(bench, grid, kind="proportion")
     name = ctx.info(code).name
-    sentence = ""
-    if ours and ctx.fmt_value(cur) != "c":
-        cls = classify_funnel(np.array([ours[0]]), np.array([ours[1]]), bench, kind="proportion")
-        cls_label = str(np.asarray(cls)[0]) if not isinstance(cls, pd.DataFrame) else str(cls.iloc[0, -1])
-        sentence = verdicts.funnel_verdict(name.lower(), ours[0], ours[1], cls_label, benchmark=bench,
-                                           benchmark_label=f"England in {fy_label(year)}")
-    elif ours:
-        return _note(f"The comparison of {name.lower()} with every council in England is not shown: this year's "
-                "figure is withheld to protect children's privacy.")
+    finding = funnel_finding(ctx, code) if ours else None
+    sentence = finding.sentence if finding is not None else ""
     chart = charts.funnel_chart(
         units.assign(value=100 * units.numerator / units.denominator), limits, benchmark=100 * bench,
         highlight=(ours[1], 100 * ours[0] / ours[1]) if ours else None,

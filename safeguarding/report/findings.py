@@ -31,7 +31,7 @@ __all__ = ["COLUMNS", "Finding", "format_p", "from_row", "rank_score", "render"]
 NAN = float("nan")
 
 #: the comparisons a finding can make
-COMPARISONS = ("year on year", "within year", "seasonal", "target", "benchmark")
+COMPARISONS = ("year on year", "within year", "seasonal", "trend", "target", "benchmark", "funnel")
 
 #: every finding's sentence about a withheld figure gives this one reason, so that it reveals no bound
 WITHHELD = "is withheld to protect children's privacy"
@@ -42,7 +42,11 @@ class Finding:
     """The numbers behind one sentence of the report; ``sentence`` is rendered from them.
 
     ``estimate``/``lower``/``upper`` are in ``estimate_unit`` ('percentage points',
-    'rate ratio', 'ratio to an average month', 'points from target', 'percent').
+    'rate ratio', 'ratio to an average month', 'proportion', 'percent a year', or for a
+    target the gap from it in 'percentage points' or 'count').
+    ``status`` is the RAG status against the target ('Green', 'Amber', 'Red') and
+    ``target`` the target itself, in the figure's unit. ``detail`` is what the sentence
+    lists or gives as a reason (the unusual months, a withheld figure's reason).
     ``polarity`` is +1 (higher is better), -1 (lower is better) or 0.
     """
 
@@ -63,6 +67,8 @@ class Finding:
     statistic_name: str = ""
     p_value: float = NAN
     limits: str = ""
+    status: str = ""
+    target: float = NAN
     detail: str = ""
     polarity: int = 0
 
@@ -128,8 +134,7 @@ def rank_score(f: Finding) -> float:
         worse = f.polarity != 0 and _direction(f) * f.polarity < 0
         return 4.0 if worse else 3.0
     if f.comparison == "target" and f.verdict.startswith("missed"):
-        target = _float(f.detail.split("|")[-1]) if "|" in f.detail else NAN
-        share = abs(f.estimate) / target if math.isfinite(target) and target > 0 else 0.0
+        share = abs(f.estimate) / f.target if math.isfinite(f.target) and f.target > 0 else 0.0
         return 1.0 + min(share, 1.0)
     return 0.0
 
@@ -146,7 +151,7 @@ def _direction(f: Finding) -> int:
 def render(f: Finding) -> str:
     """The sentence for a finding, from its fields only."""
     renderer = {"year on year": _year_on_year, "within year": _within_year, "seasonal": _seasonal,
-                "target": _target, "benchmark": _benchmark}.get(f.comparison)
+                "trend": _trend, "target": _target, "benchmark": _benchmark, "funnel": _funnel}.get(f.comparison)
     if renderer is None:
         raise ValueError(f"unknown comparison {f.comparison!r}; expected one of {COMPARISONS}")
     return renderer(f)
@@ -155,6 +160,16 @@ def render(f: Finding) -> str:
 def _low(name: str) -> str:
     """A name inside a sentence: first letter lower-cased, unless it starts an acronym ('ICPCs')."""
     return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
+_PLURAL_NOUNS = {"plans", "icpcs", "allegations", "re-referrals", "referrals", "visits", "conferences",
+                 "notifications", "arrangements", "enquiries", "children"}
+
+
+def verb_for(name: str, singular: str = "was", plural: str = "were") -> str:
+    """``plural`` when an indicator's name is about a plural noun ('Plans reviewed on time'), else ``singular``."""
+    words = {w.strip(",()").lower() for w in name.split()[:6]}
+    return plural if words & _PLURAL_NOUNS else singular
 
 
 def _judgement(direction: int, polarity: int) -> str:
@@ -184,18 +199,33 @@ def _points_interval(lo: float, hi: float) -> str:
     return f"from {_signed_points(lo)} to {_signed_points(hi)} points"
 
 
-def _signed_pct(ratio: float) -> str:
-    change = 100 * (ratio - 1)
-    if not math.isfinite(change):
+def _pct(change: float) -> str:
+    return f"{_round(abs(change), 1)}%"
+
+
+def _pct_interval(lo: float, hi: float, *, rise: str = "a rise", fall: str = "a fall") -> str:
+    """An interval for a change in per cent, in words: 'a rise of between 4.5% and 26.0%', or
+    'from a fall of 24.8% to a rise of 28.4%' when it holds no change."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return "not available"
-    text = _round(abs(change), 1)
-    return f"{'+' if change > 0 else '-' if float(text) else ''}{text}%"
+    if lo > 0 and float(_round(lo, 1)) > 0:
+        return f"{rise} of between {_pct(lo)} and {_pct(hi)}"
+    if hi < 0 and float(_round(-hi, 1)) > 0:
+        return f"{fall} of between {_pct(hi)} and {_pct(lo)}"
+    low = f"{fall} of {_pct(lo)}" if float(_round(-lo, 1)) > 0 else "no change"
+    high = f"{rise} of {_pct(hi)}" if float(_round(hi, 1)) > 0 else "no change"
+    return f"from {low} to {high}"
+
+
+def _ratio_interval(lo: float, hi: float) -> str:
+    """A rate ratio's interval as a change in per cent, in words."""
+    return _pct_interval(100 * (lo - 1), 100 * (hi - 1))
 
 
 def _year_on_year(f: Finding) -> str:
     name = _cap(f.name)
     if f.verdict == "not published":
-        return f"{name} is not compared with {f.baseline_period}: {f.detail}."
+        return f"{name} {verb_for(f.name, 'is', 'are')} not compared with {f.baseline_period}: {f.detail}."
     if f.verdict == "no earlier year":
         return f"{name} was {f.value} in {f.period}; there is no figure for {f.baseline_period} to compare with."
     if f.verdict == "no change":
@@ -208,10 +238,12 @@ def _year_on_year(f: Finding) -> str:
         lead = (f"{name} {'rose' if rose else 'fell'} from {f.baseline_value} in {f.baseline_period} to {f.value} "
                 f"in {f.period}, {size}")
     else:
-        change = _signed_pct(f.estimate).lstrip("+-")
+        change = _pct(100 * (f.estimate - 1))
+        if "per 10,000" in f.name:  # a rate: 'The rate of children on a plan per 10,000 children fell by 2.0%'
+            name = f"The rate of {_low(f.name)}"
         lead = (f"{name} {'rose' if rose else 'fell'} by {change}, from {f.baseline_value} in {f.baseline_period} "
-                f"to {f.value} in {f.period} (95% confidence interval for the change: {_signed_pct(f.lower)} "
-                f"to {_signed_pct(f.upper)})")
+                f"to {f.value} in {f.period} (95% confidence interval for the change: "
+                f"{_ratio_interval(f.lower, f.upper)})")
     test = f"{f.method}, {format_p(f.p_value)}"
     if f.significant:
         return (f"{lead}; this change is statistically significant (unlikely to be chance alone; {test})"
@@ -249,34 +281,113 @@ def _seasonal(f: Finding) -> str:
     if f.verdict == "no seasonal pattern":
         return (f"{name} showed no clear seasonal pattern over {f.period}: the differences between months could "
                 f"be chance ({test}).")
-    size = (f"{_round(100 * (f.estimate - 1), 0)}% above an average month (95% confidence interval "
-            f"{_signed_pct(f.lower)} to {_signed_pct(f.upper)})")
+    size = (f"{_above_below(f.estimate)} an average month (95% confidence interval: "
+            f"{_above_below_interval(f.lower, f.upper)})")
     if f.verdict == "seasonal, usual peak":
-        return (f"{name} follows a seasonal pattern ({test}): {f.value} is usually the busiest month, {size}; it "
-                f"was the busiest month in {f.limits}.")
+        return (f"{name} {verb_for(f.name, 'follows', 'follow')} a seasonal pattern ({test}): {f.value} is usually "
+                f"the busiest month, {size}; it was the busiest month in {f.limits}.")
     k, _, n = f.limits.partition(" of ")
-    only = f"in none of the {n}" if k == "0" else f"in only {f.limits}"
-    return (f"{name} varies with the time of year ({test}): {f.value} was the busiest month on average, {size}, "
-            f"but it was the busiest month {only}, so no month is usually the busiest.")
+    only = (f"it was not the busiest month in any of the {n}" if k == "0"
+            else f"it was the busiest month in only {f.limits}")
+    return (f"{name} {verb_for(f.name, 'varies', 'vary')} with the time of year ({test}): {f.value} was the busiest "
+            f"month on average, {size}, but {only}, so no month is usually the busiest.")
+
+
+def _above_below(ratio: float) -> str:
+    """A ratio to an average as words: '14.7% above', '3.0% below'."""
+    change = 100 * (ratio - 1)
+    return f"{_pct(change)} {'above' if change >= 0 else 'below'}"
+
+
+def _above_below_interval(lo: float, hi: float) -> str:
+    """'between 4.5% and 26.0% above', 'between 2.0% and 9.0% below', or 'from 3.0% below to 26.0% above'."""
+    a, b = 100 * (lo - 1), 100 * (hi - 1)
+    if a >= 0 or b <= 0:
+        side = "above" if a >= 0 else "below"
+        first, second = (a, b) if a >= 0 else (b, a)
+        return f"between {_pct(first)} and {_pct(second)} {side}"
+    return f"from {_pct(a)} below to {_pct(b)} above"
+
+
+def _trend(f: Finding) -> str:
+    low = _low(f.name)
+    if f.verdict == "not published":
+        return f"No trend is tested for {low}: {f.detail}."
+    if f.verdict == "not tested":
+        return f"No trend is tested for {low}: there are fewer than three years of figures."
+    first, last = f.baseline_period, f.period
+    years = int(last[:4]) - int(first[:4]) + 1
+    span = f"Over the {_count_words(years)} years from {first} to {last}"
+    allowing = ", allowing for the number of children in the area" if "per child" in f.estimate_unit else ""
+    interval = f"95% confidence interval: {_pct_interval(f.lower, f.upper)} a year"
+    test = f"{f.method}, {format_p(f.p_value)}"
+    if float(_round(abs(f.estimate), 1)) == 0:
+        movement = f"{low} showed no average change{allowing} ({interval})"
+    else:
+        movement = (f"{low} {'rose' if f.estimate > 0 else 'fell'} by an average of {_pct(f.estimate)} a year"
+                    f"{allowing} ({interval})")
+    if f.verdict.startswith("significant"):
+        direction = 1 if f.estimate > 0 else -1
+        tail = (f"; this {'upward' if direction > 0 else 'downward'} trend is statistically significant (unlikely "
+                f"to be chance alone; {test}){_judgement(direction, f.polarity)}")
+    else:
+        tail = f"; this is not a statistically significant trend (the ups and downs could be chance; {test})"
+    sentence = f"{span}, {movement}{tail}."
+    if not f.method.startswith("Poisson"):
+        sentence += (" Figures varied more from year to year than chance alone would explain, and the test allows "
+                     "for that.")
+    return sentence
+
+
+def _count_words(n: int) -> str:
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if 0 <= n < len(words) else f"{n:,}"
+
+
+def target_text(f: Finding) -> str:
+    """A target finding's target as printed: '90%' for a percentage, '1,000' for a count."""
+    return f"{f.target:g}%" if f.estimate_unit == "percentage points" else f"{f.target:,g}"
+
+
+def gap_text(f: Finding) -> str:
+    """How far a target finding's figure is from its target: '2.6 points', or '12' for a count."""
+    amount = _round(abs(f.estimate), 1)
+    return f"{amount} points" if f.estimate_unit == "percentage points" else amount
 
 
 def _target(f: Finding) -> str:
-    rag = f.detail.partition("|")[0]
-    gap = f.baseline_value  # 'points' or '' for counts
-    unit = f" {gap}" if gap else ""
     if f.verdict == "met":
-        return f"Status: {rag}: the {f.limits} target was met."
-    amount = _round(abs(f.estimate), 1)
-    band = {"Green": "within 5% of", "Amber": "within 10% of", "Red": "more than 10% short of"}.get(rag, "short of")
-    return f"Status: {rag}: {band} the {f.limits} target (missed by {amount}{unit})."
+        return f"Status: {f.status}: the {target_text(f)} target was met."
+    band = {"Green": "within 5% of", "Amber": "within 10% of", "Red": "more than 10% short of"}.get(f.status,
+                                                                                                 "short of")
+    return f"Status: {f.status}: {band} the {target_text(f)} target (missed by {gap_text(f)})."
 
 
 def _benchmark(f: Finding) -> str:
     name = _cap(f.name)
-    verb = "were" if f.detail == "plural" else "was"
+    verb = verb_for(f.name)
+    if f.verdict == "listed":  # a rate beside England, the region and neighbours: no test, no verdict
+        when = "" if f.baseline_period == f.period else f" in {f.baseline_period}, the latest published year"
+        return f"The rate of {_low(f.name)} was {f.value} in {f.period}, compared with {f.baseline_value}{when}."
     if f.verdict == "not significantly different":
         return (f"{name} {verb} {f.value} in {f.period}, not significantly different from {f.baseline_period} "
                 f"({f.baseline_value}).")
     side = 1 if f.verdict == "significantly higher" else -1
     return (f"{name} {verb} {f.value} in {f.period}, {f.verdict} than {f.baseline_period} ({f.baseline_value})"
             f"{_judgement(side, f.polarity)}.")
+
+
+def _funnel(f: Finding) -> str:
+    name = _cap(f.name)
+    england = f"England's {f.baseline_value}" + ("" if f.baseline_period == f.period else f" in {f.baseline_period}")
+    lead = f"{name} {verb_for(f.name)} {f.value} in {f.period}"
+    if f.verdict == "no data":
+        return f"{name} cannot be placed on the funnel plot because there were no cases in {f.period}."
+    if f.verdict == "within":
+        return (f"{lead}, within the range expected for a council of this size around {england} "
+                f"({f.limits}): the difference from England could be chance.")
+    side, _, level = f.verdict.partition(" ")
+    strength = "well " if level.startswith("99") else ""
+    return (f"{lead}, {strength}{side} the range expected for a council of this size around {england} "
+            f"({f.limits}; outside the {level} limit, so unlikely to be chance)"
+            f"{_judgement(1 if side == 'above' else -1, f.polarity)}.")

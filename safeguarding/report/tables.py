@@ -7,7 +7,16 @@ from __future__ import annotations
 import pandas as pd
 
 from safeguarding.indicators.catalogue import OVERLAPPING_BREAKDOWNS
-from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.context import ReportContext, fy_label, interval_text
+
+#: the header of a table's column of 95% confidence intervals
+CI = "95% CI"
+
+
+def ci_header(of: str) -> str:
+    """The header of the interval column for the figure headed ``of``: '95% CI (rate per 10,000)'."""
+    return f"{CI} ({of[:1].lower() + of[1:] if not of[:2].isupper() else of})"
+
 
 
 def breakdown_counts(ctx: ReportContext, indicator_id: str, breakdown: str, *,
@@ -65,6 +74,11 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
     sorting by the true counts would tell a reader where a withheld figure lies.
     ``total_label`` names the last row (e.g. where the rows overlap and do not
     add up to the total).
+
+    With ``with_percent``, each share is followed by its 95% confidence interval
+    (column :data:`CI`: the Wilson score interval of the published count over the
+    published total); a withheld share has none (``c``, as the share itself), and
+    the total row's 100% is not an estimate (``z``, not applicable).
     """
     counts = raw["count"].astype(float).tolist()
     tot = float(raw.attrs.get("total", sum(counts)) if total is None else total)
@@ -83,18 +97,41 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
         )
     table = pd.DataFrame({label_title: [*raw["label"].tolist(), total_label], count_title: [*shown, tot_shown]})
     if with_percent:
-        pcts = []
-        for c, s in zip([*counts, tot], [*shown, tot_shown], strict=True):
+        pcts, cis = [], []
+        for i, (c, s) in enumerate(zip([*counts, tot], [*shown, tot_shown], strict=True)):
             if s in {"c", "x"} or tot_shown == "c":
                 pcts.append("c")
+                cis.append("c")
             elif tot <= 0:
                 pcts.append(":")
+                cis.append(":")
             else:
                 pcts.append(f"{100.0 * c / tot:.1f}%")
+                # the share's interval from the published count and total; the total row's 100% is not an estimate
+                if i == len(counts):
+                    cis.append("z")
+                elif not (_is_number(s) and _is_number(tot_shown)):
+                    cis.append(":")
+                else:
+                    cis.append(interval_text(_published_number(s), _published_number(tot_shown)))
         table["Percent"] = pcts
+        table[CI] = cis
     if sort:
         table = _by_published_value(table, count_title)
     return table
+
+
+def _published_number(text: str) -> float:
+    """A count as a table prints it ('1,490') as a number."""
+    return float(text.replace(",", ""))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        _published_number(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _by_published_value(table: pd.DataFrame, count_title: str) -> pd.DataFrame:
@@ -108,7 +145,12 @@ def _by_published_value(table: pd.DataFrame, count_title: str) -> pd.DataFrame:
 
 def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str],
                  years: int = 5) -> pd.DataFrame:
-    """One row per financial year (oldest first), one column per indicator, formatted."""
+    """One row per financial year (oldest first), one column per indicator, formatted.
+
+    A percentage or rate is followed by its 95% confidence interval,
+    headed ``95% CI (<label>)`` (:meth:`ReportContext.fmt_interval`: ``c`` where
+    the figure is withheld).
+    """
     rows = []
     first = ctx.year - years + 1
     for y in range(first, ctx.year + 1):
@@ -117,7 +159,10 @@ def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str,
         any_data = False
         for code in indicator_ids:
             r = ctx.row(code, "year", period_end=end)
-            rec[labels.get(code, code)] = ctx.fmt_value(r)
+            label = labels.get(code, code)
+            rec[label] = ctx.fmt_value(r)
+            if ctx.unit(code) in ("percent", "rate_per_10k"):
+                rec[ci_header(label)] = ctx.fmt_interval(r)
             if r is not None and pd.notna(r.get("value")):
                 any_data = True
         if any_data:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
-from safeguarding.report.findings import WITHHELD, Finding, rank_score
+from safeguarding.report.findings import WITHHELD, Finding, gap_text, rank_score, target_text
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
 
@@ -164,8 +164,7 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
                           _num(cur["denominator"]))
         if not (np.isfinite(c1) and e1 > 0 and np.isfinite(c2) and e2 > 0):
             return Finding(**base, method="not computed", verdict="no earlier year", value=ctx.fmt_value(cur))
-        v1 = f"{verdicts.format_number(_num(prev['value']))} per 10,000 children"
-        v2 = f"{verdicts.format_number(_num(cur['value']))} per 10,000 children"
+        v1, v2 = ctx.fmt_value(prev), ctx.fmt_value(cur)
     else:
         c1, e1, c2, e2 = _num(prev["value"]), 1.0, _num(cur["value"]), 1.0
         v1, v2 = verdicts.format_number(c1), verdicts.format_number(c2)
@@ -205,12 +204,12 @@ def target_finding(ctx: ReportContext, code: str) -> Finding | None:
     shown_value = float(ctx.fmt_value(cur).rstrip("%").replace(",", ""))  # the published, rounded figure
     gap = shown_value - target
     met = (gap >= 0) if pol >= 0 else (gap <= 0)
-    t_text = f"{target:g}%" if unit == "percent" else f"{target:,g}"
     return Finding(indicator=code, name=_name(ctx, code), period=fy_label(ctx.year), comparison="target",
                    method="status against target (Green within 5%, Amber within 10%)",
                    verdict="met" if met else f"missed ({rag})", value=ctx.fmt_value(cur),
-                   baseline_value="points" if unit == "percent" else "", estimate=round(gap, 1) if np.isfinite(
-                       value) else math.nan, limits=t_text, detail=f"{rag}|{target:g}", polarity=pol)
+                   estimate=round(gap, 1) if np.isfinite(value) else math.nan,
+                   estimate_unit="percentage points" if unit == "percent" else "count", status=rag, target=target,
+                   polarity=pol)
 
 
 def benchmark_finding(ctx: ReportContext, code: str) -> Finding | None:
@@ -236,28 +235,24 @@ def benchmark_finding(ctx: ReportContext, code: str) -> Finding | None:
                    method="benchmark outside the 95% Wilson interval of the local figure", verdict=verdict,
                    baseline_period=label, baseline_value=verdicts.format_percent(100 * bench),
                    value=_pct_text(num, den), estimate=num / den, lower=float(lo), upper=float(hi),
-                   estimate_unit="proportion", polarity=normalise_improvement(_polarity(ctx, code)),
-                   detail="plural" if _verb(name) == "were" else "singular")
+                   estimate_unit="proportion", polarity=normalise_improvement(_polarity(ctx, code)))
 
 
-def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str, *, lead: str = "That is") -> str:
-    """The rate per 10,000 this year, compared with England, the region and statistical neighbours.
+def rate_finding(ctx: ReportContext, code: str) -> Finding | None:
+    """This year's rate per 10,000 beside England's, the region's and the statistical neighbours' (no test).
 
-    The sentence is ``lead`` + the rate + ``phrase``: "That is" follows a count
-    sentence; a key message, which stands alone, gives its own lead.
+    The verdict is ``listed``: the figures are set side by side and nothing is
+    said about whether they differ. None without a published rate or without
+    benchmarks.
     """
     if code not in ctx.catalogue:
-        return ""
+        return None
     cur = ctx.row(code, "year")
-    if cur is None or not np.isfinite(_num(cur["value"])):
-        return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
-    if ctx.fmt_value(cur) == "c":
-        return "The rate per 10,000 children is withheld to protect children's privacy."
-    rate = _num(cur["value"])
-    out = f"{lead} {rate:,.1f} {phrase}"
+    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) in ("c", ":"):
+        return None
     b = benchmark_for(ctx, code)
     if not b:
-        return out + "."
+        return None
     parts = []
     for key, label in (("england", "England"), ("region", b.get("region", {}).get("name") or "the region")):
         v = _num(b.get(key, {}).get("value"))
@@ -266,10 +261,32 @@ def rate_with_benchmarks(ctx: ReportContext, code: str, phrase: str, *, lead: st
     nm = _num(b.get("neighbour_mean"))
     if np.isfinite(nm):
         parts.append(f"statistical neighbours {nm:,.1f} on average")
-    when = "" if b.get("year_used") == ctx.year else f" in {fy_label(int(b['year_used']))}, the latest published year"
-    if parts:
-        out += f", compared with {verdicts._join(parts)}{when}"
-    return out + "."
+    if not parts:
+        return None
+    return Finding(indicator=code, name=_name(ctx, code), period=fy_label(ctx.year), comparison="benchmark",
+                   method="figures listed side by side, no test", verdict="listed",
+                   baseline_period=fy_label(int(b["year_used"])), baseline_value=verdicts._join(parts),
+                   value=ctx.fmt_value(cur), estimate=_num(cur["value"]), estimate_unit="rate per 10,000",
+                   polarity=normalise_improvement(_polarity(ctx, code)))
+
+
+def rate_with_benchmarks(ctx: ReportContext, code: str) -> str:
+    """The rate per 10,000 this year, with England's, the region's and the statistical neighbours' beside it.
+
+    The sentence of :func:`rate_finding`; without benchmarks the rate alone, and
+    a withheld or missing rate says so.
+    """
+    if code not in ctx.catalogue:
+        return ""
+    cur = ctx.row(code, "year")
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
+    if ctx.fmt_value(cur) == "c":
+        return "The rate per 10,000 children is withheld to protect children's privacy."
+    finding = rate_finding(ctx, code)
+    if finding is not None:
+        return finding.sentence
+    return f"The rate of {_name(ctx, code).lower()} was {ctx.fmt_value(cur)} in {fy_label(ctx.year)}."
 
 
 def _withheld(ctx: ReportContext, code: str) -> str:
@@ -309,16 +326,6 @@ def percentage_findings(ctx: ReportContext, code: str, benchmark: bool = True) -
         out.append(benchmark_finding(ctx, code))
     out.append(target_finding(ctx, code))
     return [f for f in out if f is not None]
-
-
-_PLURAL_NOUNS = {"plans", "icpcs", "allegations", "re-referrals", "referrals", "visits", "conferences",
-                 "notifications", "arrangements", "enquiries", "children"}
-
-
-def _verb(name: str) -> str:
-    """'were' when the indicator's name is about a plural noun ('Plans reviewed on time'), else 'was'."""
-    words = {w.strip(",()").lower() for w in name.split()[:6]}
-    return "were" if words & _PLURAL_NOUNS else "was"
 
 
 def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.DataFrame | None:
@@ -478,26 +485,109 @@ def within_year(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> tupl
 
 
 def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
-    """A multi-year trend test with population exposure where available."""
+    """The multi-year trend finding's sentence (:func:`trend_finding`)."""
+    f = trend_finding(ctx, code, years=years)
+    return "" if f is None else f.sentence
+
+
+def trend_finding(ctx: ReportContext, code: str, years: int = 5) -> Finding | None:
+    """The average change a year over the last ``years`` years of a count (:func:`safeguarding.stats.trend_test`).
+
+    A Poisson regression of the yearly counts on the year (negative binomial when
+    the counts vary more than chance would explain), with the population of children
+    as exposure when the configuration gives it for every year, so the change is in
+    the rate per child. Only published figures are used: a withheld year gives the
+    verdict ``not published`` and nothing is computed; fewer than three consecutive
+    years to the reporting year, ``not tested``.
+    """
     from safeguarding.stats import trend_test
 
+    if code not in ctx.catalogue:
+        return None
+    base = {"indicator": code, "name": _name(ctx, code), "period": fy_label(ctx.year), "comparison": "trend",
+            "polarity": normalise_improvement(_polarity(ctx, code))}
     rows = []
-    for y in range(ctx.year - years + 1, ctx.year + 1):
+    for y in range(ctx.year, ctx.year - years, -1):  # back from the reporting year, consecutive years only
         r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
-        if r is not None and np.isfinite(_num(r["value"])):
-            if ctx.fmt_value(r) == "c":  # a fitted trend would carry information about the withheld figure
-                return (f"No trend is tested for {_name(ctx, code).lower()}: the figure for {fy_label(y)} is "
-                        "withheld to protect children's privacy.")
-            pop = ctx.config.population.get(y)
-            rows.append((y, _num(r["value"]), float(pop) if pop else 1.0))
+        if r is None or not np.isfinite(_num(r["value"])):
+            break
+        if ctx.fmt_value(r) == "c":  # a fitted trend would carry information about the withheld figure
+            return Finding(**base, method="not computed", verdict="not published",
+                           detail=f"the figure for {fy_label(y)} {WITHHELD}")
+        rows.append((y, _num(r["value"]), ctx.config.population.get(y)))
+    rows.reverse()
     if len(rows) < 3:
-        return "There are fewer than three full years of figures, so no trend test is made."
-    ys, counts, exposure = zip(*rows, strict=True)
-    result = trend_test(np.array(counts), np.array(exposure), np.array(ys))
-    name = _name(ctx, code).lower()
-    if ctx.config.population:
-        name += " (allowing for the number of children in the area)"
-    return verdicts.trend_verdict(verdicts._cap(name), result, polarity=_polarity(ctx, code))
+        return Finding(**base, method="not computed", verdict="not tested")
+    ys, counts, pops = zip(*rows, strict=True)
+    per_child = all(p for p in pops)
+    exposure = np.array([float(p) if per_child else 1.0 for p in pops])
+    result = trend_test(np.array(counts), exposure, np.array(ys))
+    family = {"poisson": "Poisson regression", "negative binomial": "negative binomial regression",
+              "quasi-poisson": "quasi-Poisson regression"}.get(result.family, result.family)
+    verdict = (("significant rise" if result.annual_change_pct > 0 else "significant fall") if result.significant
+               else "no significant trend")
+    return Finding(**{**base, "period": fy_label(ys[-1])}, baseline_period=fy_label(ys[0]),
+                   method=f"{family}{' with the number of children as exposure' if per_child else ''}",
+                   verdict=verdict, estimate=result.annual_change_pct, lower=result.lower, upper=result.upper,
+                   estimate_unit="percent a year per child" if per_child else "percent a year",
+                   p_value=result.p_value, value=verdicts.format_number(counts[-1]),
+                   baseline_value=verdicts.format_number(counts[0]))
+
+
+def funnel_finding(ctx: ReportContext, code: str) -> Finding | None:
+    """Where this year's percentage sits on the funnel plot of every council in England (England's figure the centre).
+
+    The 95% and 99.8% limits at this council's denominator come from
+    :func:`safeguarding.stats.funnel_limits` (Wilson), as the chart's. None when
+    there are no benchmarks for the indicator, or for a figure the audience may
+    not see (the chapter then says the comparison is not shown).
+    """
+    if code not in ctx.catalogue or ctx.unit(code) != "percent" or not ctx.la_code:
+        return None
+    if not getattr(ctx.benchmarks, "available", False):
+        return None
+    from safeguarding.stats import classify_funnel, funnel_limits
+
+    b = ctx.benchmarks.benchmarks_for(code, ctx.la_code, ctx.year)
+    if not b.get("available"):
+        return None
+    bench = funnel_centre(ctx, code, b)
+    cur = ctx.row(code, "year")
+    if bench is None or not _shown(ctx, cur, percent=True):
+        return None
+    units = funnel_units(ctx, code, int(b["year_used"]))
+    if units.empty:  # no council to plot: no chart, and no caption
+        return None
+    num, den = _num(cur["numerator"]), _num(cur["denominator"])
+    cls = classify_funnel(np.array([num]), np.array([den]), bench, kind="proportion")
+    label = str(np.asarray(cls)[0]) if not isinstance(cls, pd.DataFrame) else str(cls.iloc[0, -1])
+    lim = funnel_limits(bench, np.array([den]), kind="proportion").iloc[0]
+    pct = verdicts.format_percent
+    limits = (f"95% limits {pct(100 * lim['lower_95'])} to {pct(100 * lim['upper_95'])}, 99.8% limits "
+              f"{pct(100 * lim['lower_998'])} to {pct(100 * lim['upper_998'])}")
+    return Finding(indicator=code, name=_name(ctx, code), period=fy_label(ctx.year), comparison="funnel",
+                   method="funnel plot of every council in England (Wilson limits around England's figure)",
+                   verdict=label, baseline_period=fy_label(int(b["year_used"])), baseline_value=pct(100 * bench),
+                   value=_pct_text(num, den), estimate=num / den, estimate_unit="proportion", limits=limits,
+                   polarity=normalise_improvement(_polarity(ctx, code)))
+
+
+def funnel_units(ctx: ReportContext, code: str, year: int) -> pd.DataFrame:
+    """Every council's published numerator and denominator for the funnel plot (those with a denominator)."""
+    units = ctx.benchmarks.all_councils(code, year)
+    ok = np.isfinite(units["numerator"]) & np.isfinite(units["denominator"]) & (units["denominator"] > 0)
+    return units[ok]
+
+
+def funnel_centre(ctx: ReportContext, code: str, b: dict[str, Any]) -> float | None:
+    """England's proportion for the funnel plot: its numerator over its denominator, else all councils pooled."""
+    eng = b["england"]
+    if _num(eng.get("denominator")) > 0:
+        return _num(eng["numerator"]) / _num(eng["denominator"])
+    units = funnel_units(ctx, code, int(b["year_used"]))
+    if units.empty:
+        return None
+    return float(np.nansum(units.numerator) / np.nansum(units.denominator))
 
 
 def largest_share_title(raw: pd.DataFrame, what: str, *, public: bool = False,
@@ -560,12 +650,10 @@ def short_story(ctx: ReportContext, code: str) -> str:
                 bits.append(f"{size} on last year, which could be chance")
     tgt = target_finding(ctx, code)
     if tgt is not None:
-        rag = tgt.detail.partition("|")[0]
         if tgt.verdict == "met":
-            bits.append(f"{rag}: {tgt.limits} target met")
+            bits.append(f"{tgt.status}: {target_text(tgt)} target met")
         else:
-            unit = f" {tgt.baseline_value}" if tgt.baseline_value else ""
-            bits.append(f"{rag}: {tgt.limits} target missed by {abs(tgt.estimate):.1f}{unit}")
+            bits.append(f"{tgt.status}: {target_text(tgt)} target missed by {gap_text(tgt)}")
     bench = benchmark_finding(ctx, code)
     if bench is not None:
         bits.append(f"{bench.baseline_period}: {bench.verdict}")
@@ -589,7 +677,13 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES
     which comes after every message that carries a figure and takes one of the
     ``limit`` places, so that a board member reads what is known first.
     """
-    scored: list[tuple[float, int, str]] = []
+    return [sentence for sentence, _ in key_messages_with_findings(ctx, codes, limit)]
+
+
+def key_messages_with_findings(ctx: ReportContext, codes: list[str],
+                               limit: int = KEY_MESSAGES) -> list[tuple[str, list[Finding]]]:
+    """:func:`key_messages`, each message with the findings whose sentences it prints (none for the closing one)."""
+    scored: list[tuple[float, int, str, list[Finding]]] = []
     withheld: list[str] = []
     for order, code in enumerate(codes):
         cur = ctx.row(code, "year")
@@ -599,10 +693,9 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES
             withheld.append(_name(ctx, code))
             continue
         unit = ctx.unit(code)
-        found: list[Finding] = []
+        found = key_message_findings(ctx, code)
         if unit == "percent":
             sentence = percentage_verdict(ctx, code, benchmark=False)
-            found = percentage_findings(ctx, code, benchmark=False)
         elif unit == "count":
             phrase = {"REFERRALS": "referrals were made to children's social care",
                       "CPP_STARTED": "child protection plans started",
@@ -611,24 +704,25 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES
                       "PF_NOTIFICATIONS": "private fostering notifications were received"}.get(
                 code, f"— {_name(ctx, code).lower()}")
             sentence = count_with_change(ctx, code, phrase)
-            found = [f for f in (year_on_year(ctx, code),) if f is not None]
-        else:
-            phrase = {"CPP_RATE": "children were on a child protection plan at 31 March for every 10,000 "
-                                  "children aged 0-17",
-                      "REFERRAL_RATE": "referrals were made for every 10,000 children aged 0-17"}.get(
-                code, f"per 10,000 children aged 0-17: {_name(ctx, code).lower()}")
-            sentence = rate_with_benchmarks(ctx, code, phrase, lead=f"In {ctx.config.year_label},")
+        else:  # a rate: the year-on-year finding, then England, the region and neighbours beside it
+            sentence = " ".join(f.sentence for f in found) or rate_with_benchmarks(ctx, code)
         score = max((rank_score(f) for f in found), default=0.0)
         if sentence:
-            scored.append((score, order, sentence))
+            scored.append((score, order, sentence, found))
     scored.sort(key=lambda t: (-t[0], t[1]))
-    messages = [s for _, _, s in scored]
+    messages = [(sentence, found) for _, _, sentence, found in scored]
     if withheld:
         many = len(withheld) > 1
-        closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for {verdicts._join(withheld)} "
+        closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for "
+                   f"{verdicts._join([_low_name(w) for w in withheld])} "
                    f"{'are' if many else 'is'} withheld to protect children's privacy.")
-        return [*messages[:max(limit - 1, 0)], closing]
+        return [*messages[:max(limit - 1, 0)], (closing, [])]
     return messages[:limit]
+
+
+def _low_name(name: str) -> str:
+    """An indicator's name inside a sentence: first letter lower-cased unless it starts an acronym ('ICPCs')."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 def limitations(ctx: ReportContext) -> list[str]:
@@ -655,13 +749,17 @@ def limitations(ctx: ReportContext) -> list[str]:
 
 #: what each chapter says, as (indicator, kind): 'count' a year-on-year count sentence, 'percent' the
 #: percentage sentences with England, 'percent-local' without England, 'monthly' the month-by-month chart
-#: (months shown), 'seasonal' the seasonal sentence. Key messages reuse the same findings.
+#: (months shown), 'seasonal' the seasonal sentence, 'trend' the multi-year trend, 'rate' the rate beside
+#: England, the region and neighbours, 'funnel' the funnel plot's caption. Key messages reuse the same findings.
 REPORTED: tuple[tuple[str, str, int], ...] = (
     ("CPP_OPEN", "count", 0), ("CPP_STARTED", "count", 0), ("CPP_ENDED", "count", 0),
     ("CPP_SUBSEQUENT", "percent", 24), ("CPP_ENDED_2YRS", "percent", 24), ("CPP_OPEN_2YRS", "percent", 24),
     ("CPP_REVIEWS_ON_TIME", "percent", 24), ("ICPC_15WD", "percent", 24),
+    ("CPP_RATE", "rate", 0), ("CPP_SUBSEQUENT", "funnel", 0), ("CPP_ENDED_2YRS", "funnel", 0),
+    ("CPP_OPEN_2YRS", "funnel", 0), ("CPP_REVIEWS_ON_TIME", "funnel", 0), ("ICPC_15WD", "funnel", 0),
     ("S47_STARTED", "count", 24), ("ICPC_HELD", "count", 0),
-    ("REFERRALS", "count", 36), ("REFERRALS", "seasonal", 0), ("REREFERRALS_12M", "percent", 24),
+    ("REFERRALS", "count", 36), ("REFERRAL_RATE", "rate", 0), ("REFERRALS", "seasonal", 0),
+    ("REFERRALS", "trend", 0), ("REREFERRALS_12M", "percent", 24), ("REREFERRALS_12M", "funnel", 0),
     ("LADO_REFERRALS", "count", 0), ("LADO_CONCLUDED_1M", "percent-local", 0),
     ("LADO_CONCLUDED_3M", "percent-local", 0), ("LADO_CONCLUDED_12M", "percent-local", 0),
     ("PF_NOTIFICATIONS", "count", 0), ("PF_OPEN", "count", 0), ("PF_VISIT_7WD", "percent-local", 0),
@@ -693,6 +791,15 @@ def report_findings(ctx: ReportContext) -> list[Finding]:
         if kind == "seasonal":
             add(seasonal_finding(ctx, code))
             continue
+        if kind == "trend":
+            add(trend_finding(ctx, code))
+            continue
+        if kind == "rate":
+            add(rate_finding(ctx, code))
+            continue
+        if kind == "funnel":
+            add(funnel_finding(ctx, code))
+            continue
         if kind == "count":
             f = year_on_year(ctx, code)
             if f is not None and not hidden and f.verdict != "no earlier year":
@@ -702,7 +809,28 @@ def report_findings(ctx: ReportContext) -> list[Finding]:
                 add(f)
         if months:
             add(within_year(ctx, code, months=months)[0])
+    # the key messages' findings (a rate's year on year is printed only there), for the messages printed
+    for _, found in key_messages_with_findings(ctx, essential_codes(ctx)):
+        for f in found:
+            add(f)
     return out
+
+
+def essential_codes(ctx: ReportContext) -> list[str]:
+    """The catalogue's essential indicators, in its order (the scorecard, the report card and the key messages)."""
+    return [code for code in ctx.catalogue.codes if ctx.catalogue[code].status == "essential"]
+
+
+def key_message_findings(ctx: ReportContext, code: str) -> list[Finding]:
+    """The findings a key message for ``code`` prints (none when its figure is withheld or missing)."""
+    cur = ctx.row(code, "year")
+    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) == "c":
+        return []
+    unit = ctx.unit(code)
+    if unit == "percent":
+        return percentage_findings(ctx, code, benchmark=False) if _num(cur["denominator"]) > 0 else []
+    found = [year_on_year(ctx, code)] + ([rate_finding(ctx, code)] if unit == "rate_per_10k" else [])
+    return [f for f in found if f is not None and f.verdict != "no earlier year"]
 
 
 def findings_table(ctx: ReportContext) -> pd.DataFrame:

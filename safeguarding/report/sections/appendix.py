@@ -94,6 +94,13 @@ def methods(ctx: ReportContext) -> Block:
           "confidence interval (Newcombe's method); counts and rates with an exact test, the change in per cent with "
           "its 95% confidence interval. Every such sentence, with the numbers behind it, is listed in the data file "
           "findings.csv published with this report.")
+    b.add("**Intervals.** In the tables, every percentage and every rate per 10,000 for this area is followed by "
+          "its 95% confidence interval (95% CI), the range in which the underlying figure is likely to lie, allowing "
+          "for chance. Percentages use the Wilson score interval, rates the exact Poisson interval (Byar's method "
+          "from 10 events), as Public Health England's Fingertips does; both are worked out from the published "
+          "numbers. A figure withheld to protect children's privacy has no interval (c). Counts are what was "
+          "recorded and have none, nor has a total's 100% (z, not applicable). England's figures are DfE's, shown "
+          "without an interval.")
     b.add("**Targets.** Green means at least 95% of the target was achieved, Amber at least 90%, Red less. A "
           "figure can be Green and still miss its target: the status then says by how much it was missed.")
     b.add("**Control charts.** Month-by-month charts of monthly flows and of percentages follow NHS England's "
@@ -114,7 +121,8 @@ def methods(ctx: ReportContext) -> Block:
     if ctx.public:
         b.add("**Small numbers.** To protect children's privacy, counts from 1 to 5 are shown as *c*, and a "
               "further figure is hidden where the hidden one could be worked out from a total. Percentages and "
-              "rates built on a hidden count are hidden too. *:* means not available; *0* is a true zero.")
+              "rates built on a hidden count are hidden too. *:* means not available; *z* not applicable; *0* is a "
+              "true zero.")
         b.parts.extend(publication_notes(ctx).parts)
     return b
 

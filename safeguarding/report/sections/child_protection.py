@@ -17,7 +17,7 @@ def overview(ctx: ReportContext) -> Block:
     b.heading("Children on a child protection plan")
     b.text(text.count_with_change(ctx, "CPP_OPEN", "children were on a child protection plan at 31 March "
                                  f"{ctx.year}", period_type="year"))
-    b.text(text.rate_with_benchmarks(ctx, "CPP_RATE", "children on a plan per 10,000 children aged 0-17"))
+    b.text(text.rate_with_benchmarks(ctx, "CPP_RATE"))
     b.add(md_table(
         yearly_table(ctx, ["CPP_OPEN", "CPP_RATE", "CPP_STARTED", "CPP_ENDED"], {
             "CPP_OPEN": "On a plan at 31 March", "CPP_RATE": "Rate per 10,000",

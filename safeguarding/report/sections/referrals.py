@@ -15,7 +15,7 @@ def monthly(ctx: ReportContext) -> Block:
     b = Block()
     b.heading("Referrals received")
     b.text(text.count_with_change(ctx, "REFERRALS", "referrals to children's social care in the year"))
-    b.text(text.rate_with_benchmarks(ctx, "REFERRAL_RATE", "referrals per 10,000 children aged 0-17"))
+    b.text(text.rate_with_benchmarks(ctx, "REFERRAL_RATE"))
     b.add(figures.xmr(ctx, "REFERRALS", label="spc-referrals", months=36))
     b.text(text.seasonality(ctx, "REFERRALS"))
     b.text(text.trend(ctx, "REFERRALS"))

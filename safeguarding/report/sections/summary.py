@@ -7,6 +7,7 @@ import pandas as pd
 from safeguarding.report import text
 from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.report.markdown import Block, md_table
+from safeguarding.report.tables import ci_header
 
 QUADRANTS = {
     "how_much": "How much did we do?",
@@ -19,7 +20,7 @@ RAG_SYMBOL = {"Green": "● Green (on target)", "Amber": "◐ Amber (close)", "R
 
 
 def _essential(ctx: ReportContext) -> list[str]:
-    return [code for code in ctx.catalogue.codes if ctx.catalogue[code].status == "essential"]
+    return text.essential_codes(ctx)
 
 
 def key_messages(ctx: ReportContext) -> Block:
@@ -39,7 +40,9 @@ def scorecard(ctx: ReportContext) -> Block:
     b.heading("Scorecard")
     b.add("Status compares this year's figure with its target: Green when at least 95% of the target is "
           "achieved, Amber when at least 90%, Red below that. The symbol and the word carry the status, so "
-          "the table reads the same in black and white.")
+          "the table reads the same in black and white. Each percentage and rate is followed by its 95% "
+          "confidence interval (95% CI), the range in which the underlying figure is likely to lie, allowing for "
+          "chance; a count is what was recorded and has none (z, not applicable).")
     rows = []
     prev_end = ctx.year_end - pd.DateOffset(years=1)
     for code in _essential(ctx):
@@ -52,16 +55,20 @@ def scorecard(ctx: ReportContext) -> Block:
         if shown in {"c", ":"}:  # no status for a figure the reader cannot see (or that does not exist)
             has_target = target is not None and pd.notna(target)
             rag = "N/A" if not has_target else ("withheld" if shown == "c" else "no figure")
+        this, last = fy_label(ctx.year), fy_label(ctx.year - 1)
         rows.append({
             "Indicator": info.name,
-            fy_label(ctx.year): ctx.fmt_value(cur),
-            fy_label(ctx.year - 1): ctx.fmt_value(prev),
+            this: ctx.fmt_value(cur),
+            ci_header(this): ctx.fmt_interval(cur),
+            last: ctx.fmt_value(prev),
+            ci_header(last): ctx.fmt_interval(prev),
             "Target": text.format_target(ctx, code, target),
             "Status": RAG_SYMBOL.get(rag, rag),
             "England": text.england_value(ctx, code),
         })
     b.add(md_table(pd.DataFrame(rows), caption=f"Scorecard of essential indicators, {ctx.config.year_label}",
-                   label="scorecard", align=["l", "r", "r", "r", "l", "r"], widths=[5, 2, 2, 2, 3, 2]))
+                   label="scorecard", align=["l", "r", "r", "r", "r", "r", "l", "r"],
+                   widths=[5, 2, 3, 2, 3, 2, 3, 2]))
     return b
 
 
@@ -80,13 +87,14 @@ def report_card(ctx: ReportContext) -> Block:
         for code in codes:
             cur = ctx.row(code, "year")
             prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
+            last, this = fy_label(ctx.year - 1), fy_label(ctx.year)
             rows.append({"Measure": ctx.catalogue[code].name,
-                         fy_label(ctx.year - 1): ctx.fmt_value(prev),
-                         fy_label(ctx.year): ctx.fmt_value(cur),
+                         last: ctx.fmt_value(prev), ci_header(last): ctx.fmt_interval(prev),
+                         this: ctx.fmt_value(cur), ci_header(this): ctx.fmt_interval(cur),
                          "Story behind the figure": text.short_story(ctx, code)})
         b.heading(title, 3)
         b.add(md_table(pd.DataFrame(rows), caption=f"Report card: {title}", label=f"card-{quadrant}",
-                       align=["l", "r", "r", "l"], widths=[4, 2, 2, 6]))
+                       align=["l", "r", "r", "r", "r", "l"], widths=[4, 2, 3, 2, 3, 6]))
     return b
 
 
