@@ -758,3 +758,20 @@ def test_pdf_page_total_words_and_columns(built):
     assert len(codes) > 20, "the definitions table lists the indicator codes"
     # a code run into the next column reads as one word with it: REFERRALS_CHILDRENChildren
     assert [w for w in codes if re.fullmatch(r"[A-Z0-9_]+[A-Z][a-z]+\W*", w)] == []
+
+
+def test_cover_carries_status_and_version_not_the_build_date(built):
+    """The demo is a draft (report.yml): the cover says so, every page is watermarked, no build date."""
+    import datetime as dt
+
+    from pypdf import PdfReader
+
+    from safeguarding.publish.quarto_config import format_date_en_gb
+
+    pages = [page.extract_text() or "" for page in PdfReader(str(built["public"].pdf)).pages]
+    assert "Draft, version 0.1" in pages[0]
+    assert format_date_en_gb(dt.date.today()) not in pages[0]
+    html = built["public"].html.read_text(encoding="utf-8")
+    assert '<p class="status draft" role="note">Draft, version 0.1</p>' in html
+    # the watermark's letters are in every page's text layer (before: on none)
+    assert all("DRAFT" in "".join(p.split()) for p in pages)

@@ -200,6 +200,8 @@ def typst_settings(qcfg: QuartoConfig, audience: str) -> str:
         f"#let sg-title = {typst_string(qcfg.title)}",
         f"#let sg-subtitle = {typst_string(subtitle)}",
         f"#let sg-date = {typst_string(qcfg.date)}",
+        f"#let sg-status = {typst_string(qcfg.status)}",
+        f"#let sg-draft = {'true' if qcfg.draft else 'false'}",
         "#let sg-authors = (" + "".join(f"{typst_string(a)}, " for a in qcfg.authors) + ")",
         f"#let sg-footer-left = {typst_string(footer_left)}",
         f"#let sg-lang = {typst_string(lang)}",
@@ -229,6 +231,10 @@ def _metadata(qcfg: QuartoConfig, audience: str) -> dict:
         meta["author"] = [md(a) for a in qcfg.authors]
     if qcfg.date:
         meta["date"] = md(qcfg.date)
+    if qcfg.status:
+        meta["status"] = md(qcfg.status)
+    if qcfg.draft:
+        meta["draft"] = True
     if audience == "board":
         meta["board"] = True
         meta["marking"] = md(MARKING)

@@ -423,8 +423,11 @@ def pdf_page_texts(path: Path) -> list[str]:
     return [page.replace("\u200b", "") for page in text.split("\f")[:-1]]
 
 
-def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5) -> list[str]:
-    """Words printed over one another on a page, by their boxes in ``pdftotext -bbox-layout`` (empty = none)."""
+def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5, max_height: float = 60.0) -> list[str]:
+    """Words printed over one another on a page, by their boxes in ``pdftotext -bbox-layout`` (empty = none).
+
+    Words more than ``max_height`` points tall (a watermark drawn behind the text) are left out.
+    """
     exe = shutil.which("pdftotext")
     if not exe:
         raise ToolMissingError("pdftotext is not installed (apt-get install poppler-utils)")
@@ -433,7 +436,8 @@ def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5) -> list[str]:
     word_re = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
     for n, page in enumerate(xml.split("<page ")[1:], start=1):
         words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in word_re.findall(page)]
-        words = [w for w in words if w[4].strip("\u200b")]
+        # text drawn taller than 60 pt is a watermark behind the page (DRAFT), not a word of the report
+        words = [w for w in words if w[4].strip("\u200b") and w[3] - w[1] <= max_height]
         words.sort()
         for i, (x0, y0, x1, y1, w) in enumerate(words):
             for u0, v0, u1, v1, other in words[i + 1:]:
