@@ -541,11 +541,37 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
     }
     report_cfg = cfg.section("report")
     meta.update({k: v for k, v in report_cfg.items() if k in {"title", "subtitle", "author", "date"}})
+    meta.update(cover_status(report_cfg))
     result = publish(chapters, staging, quarto_yml=project_quarto_yml(cfg), renderer=renderer, audience=audience,
                      metadata_overrides=meta)
     record["warnings"].extend(getattr(result, "warnings", []) or [])
     record["renderer_used"] = getattr(result, "renderer", renderer)
     return {"html": str(result.html), "pdf": str(result.pdf)}
+
+
+def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
+    """What the cover says about the report's standing, from ``report.yml``'s ``report`` section.
+
+    ``status``: "Draft" or "Approved by the board on 12 June 2025", with "version 1.0" when set;
+    ``date``: "Published 30 June 2025" from ``published_on`` (never the build date: without
+    ``published_on`` and ``date``, the cover gives no date); ``draft``: watermark every page.
+    """
+    from safeguarding.publish.quarto_config import format_date_en_gb
+
+    status = report_cfg.get("status")
+    parts = []
+    if status == "draft":
+        parts.append("Draft")
+    elif status == "approved":
+        parts.append(f"Approved by the board on {format_date_en_gb(report_cfg.get('approved_on'))}")
+    if report_cfg.get("version") is not None:
+        parts.append(f"version {report_cfg['version']}")
+    out: dict[str, Any] = {"status": ", ".join(parts), "draft": status == "draft"}
+    if report_cfg.get("published_on") is not None:
+        out["date"] = f"Published {format_date_en_gb(report_cfg['published_on'])}"
+    elif report_cfg.get("date") is None:
+        out["date"] = ""
+    return out
 
 
 def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:

@@ -63,7 +63,10 @@ PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
 BENCHMARKS_KEYS: tuple[str, ...] = ("folder", "ons_file", "sources")
 PSEUDONYMISATION_KEYS: tuple[str, ...] = ("key_file",)
 INGEST_KEYS: tuple[str, ...] = ("min_date", "max_date")
-REPORT_KEYS: tuple[str, ...] = ("title", "subtitle", "author", "date")
+REPORT_KEYS: tuple[str, ...] = ("title", "subtitle", "author", "date", "status", "approved_on", "version",
+                                 "published_on")
+#: ``report.status``: a draft is watermarked; an approved report names the board meeting that approved it
+REPORT_STATUSES: tuple[str, ...] = ("draft", "approved")
 #: Keys of ``indicators`` when it is a mapping (as ``safeguarding.indicators.engine`` reads them).
 INDICATORS_KEYS: tuple[str, ...] = ("local", "start", "end", "history_start", "data_end")
 
@@ -615,6 +618,20 @@ def _report(c: _Checker, value: Any) -> None:
         items = author if isinstance(author, list) else [author]
         if not all(isinstance(a, str) or (isinstance(a, dict) and "name" in a) for a in items):
             c.add("report.author", f"must be a name or a list of names, not {describe(author)}")
+    status = section.get("status")
+    if status is not None and status not in REPORT_STATUSES:
+        c.add("report.status", f"must be one of {', '.join(REPORT_STATUSES)}, not {describe(status)}")
+    for name in ("approved_on", "published_on"):
+        if section.get(name) is not None:
+            c.date(section[name], f"report.{name}")
+    if status == "approved" and section.get("approved_on") is None:
+        c.add("report.approved_on", "is not set; an approved report gives the date the board approved it "
+                                    "(YYYY-MM-DD)")
+    if status == "draft" and section.get("approved_on") is not None:
+        c.add("report.approved_on", "is set but report.status is draft; set status: approved, or remove it")
+    version = section.get("version")
+    if version is not None and not isinstance(version, (str, int, float)):
+        c.add("report.version", f"must be text such as '1.0', not {describe(version)}")
     date = section.get("date")
     if date is not None and not isinstance(date, (str, dt.date)):
         c.add("report.date", f"must be a date (YYYY-MM-DD), 'today' or text such as 'March 2025', "

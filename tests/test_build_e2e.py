@@ -890,3 +890,56 @@ def test_the_annual_headline_figures_are_published(built):
         "month breakdown", "month headline", "quarter breakdown", "quarter headline", "year breakdown"}
     reasons = {h["reason"] for h in summary["headline_withheld"]}
     assert all(r.startswith("rests on a count of 1 to 5") or "alone" in r for r in reasons), reasons
+
+
+# --------------------------------------------------------------------------- layout (issue 16, item 6)
+
+
+def test_page_layout_at_phone_and_laptop_widths(built, tmp_path):
+    """390 px and 1280 px: the page never scrolls sideways, tables scroll in their own box, no figure in a table
+    is broken across lines, chart labels at least 8 px high."""
+    from safeguarding.publish.checks import ToolMissingError, check_layout_in_browser
+
+    try:
+        problems = check_layout_in_browser(built["public"].html, screenshots=tmp_path)
+    except ToolMissingError as exc:
+        skip_or_fail(str(exc))
+    assert problems == []
+
+
+def test_pdf_page_total_words_and_columns(built):
+    """The footer's total is the number of pages in the file; no two words are printed over each other; every
+    indicator code in the definitions stands on its own (it does not run into the next column)."""
+    from safeguarding.publish.checks import ToolMissingError, pdf_overlapping_words, pdf_page_texts
+
+    try:
+        pages = pdf_page_texts(built["public"].pdf)
+        overlaps = pdf_overlapping_words(built["public"].pdf)
+    except ToolMissingError as exc:
+        skip_or_fail(str(exc))
+    totals = {int(m) for page in pages for m in re.findall(r"Page \d+ of (\d+)", page)}
+    assert totals == {len(pages)}
+    numbers = [re.findall(r"Page (\d+) of", page) for page in pages[1:]]
+    assert [int(n[0]) for n in numbers if n] == list(range(2, len(pages) + 1))
+    assert overlaps == []
+    codes = [w for w in " ".join(pages).split() if re.match(r"[A-Z][A-Z0-9]*_", w)]
+    assert len(codes) > 20, "the definitions table lists the indicator codes"
+    # a code run into the next column reads as one word with it: REFERRALS_CHILDRENChildren
+    assert [w for w in codes if re.fullmatch(r"[A-Z0-9_]+[A-Z][a-z]+\W*", w)] == []
+
+
+def test_cover_carries_status_and_version_not_the_build_date(built):
+    """The demo is a draft (report.yml): the cover says so, every page is watermarked, no build date."""
+    import datetime as dt
+
+    from pypdf import PdfReader
+
+    from safeguarding.publish.quarto_config import format_date_en_gb
+
+    pages = [page.extract_text() or "" for page in PdfReader(str(built["public"].pdf)).pages]
+    assert "Draft, version 0.1" in pages[0]
+    assert format_date_en_gb(dt.date.today()) not in pages[0]
+    html = built["public"].html.read_text(encoding="utf-8")
+    assert '<p class="status draft" role="note">Draft, version 0.1</p>' in html
+    # the watermark's letters are in every page's text layer (before: on none)
+    assert all("DRAFT" in "".join(p.split()) for p in pages)

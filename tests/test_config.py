@@ -423,3 +423,23 @@ def test_cli_reports_every_problem_and_does_no_work(tmp_path, project):
     assert "Traceback" not in proc.stderr
     assert "2 problems" in proc.stderr and "  - year: " in proc.stderr and "  - area.slug: " in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_report_status_version_and_dates_are_checked(tmp_path):
+    """report.status is draft or approved; an approved report needs approved_on; dates are YYYY-MM-DD."""
+    p = write(tmp_path, "year: 2025\nreport:\n  status: signed off\n  published_on: 30/06/2025\n")
+    lines = problems_of(p)
+    assert any(line.startswith("report.status: must be one of draft, approved") for line in lines), lines
+    assert any(line.startswith("report.published_on: must be a date written YYYY-MM-DD") for line in lines), lines
+    p = write(tmp_path, "year: 2025\nreport:\n  status: approved\n")
+    (line,) = problems_of(p)
+    assert line.startswith("report.approved_on: is not set")
+    p = write(tmp_path, "year: 2025\nreport:\n  status: approved\n  approved_on: 2025-06-12\n  version: '1.0'\n"
+                        "  published_on: 2025-06-30\n")
+    from safeguarding.build import cover_status
+
+    cover = cover_status(load_config(p).section("report"))
+    assert cover == {"status": "Approved by the board on 12 June 2025, version 1.0", "draft": False,
+                     "date": "Published 30 June 2025"}
+    # no publication date: the cover gives none (never the build date)
+    assert cover_status({"status": "draft"}) == {"status": "Draft", "draft": True, "date": ""}

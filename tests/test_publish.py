@@ -136,3 +136,20 @@ def test_quarto_renderer(tmp_path: Path, toy_report) -> None:  # noqa: F811
     assert result.renderer == "quarto"
     assert check_html_static(result.html) == []
     assert check_pdf(result.pdf, KEY_FIGURES, board=False, require_tagged=False) == []
+
+
+def test_short_tables_are_kept_on_one_page_and_long_ones_may_break() -> None:
+    """A table of up to KEEP_TOGETHER_ROWS rows is wrapped in an unbreakable block (no row left on the next
+    page); its label stays on the figure."""
+    from safeguarding.publish.builtin import KEEP_TOGETHER_ROWS
+
+    def table(rows: int) -> str:
+        body = "".join(f"    [r{i}], [{i}],\n" for i in range(rows))
+        return ("#figure(\n  align(left)[#table(\n    columns: 2,\n    table.header([A], [B],),\n" + body
+                + "  )]\n  , caption: [Table 1.1: T]\n  , kind: table\n  )\n<tbl-t>\n\nAfter.\n")
+
+    short = tune_typst(table(5))
+    assert short.startswith("#block(breakable: false)[#figure(") and "kind: table\n  ) <tbl-t>]" in short
+    assert short.endswith("\n\nAfter.\n")
+    long = tune_typst(table(KEEP_TOGETHER_ROWS + 1))
+    assert "breakable: false" not in long and long.startswith("#figure(")

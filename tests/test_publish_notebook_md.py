@@ -79,7 +79,7 @@ def test_cells_and_options(tmp_path: Path) -> None:
     assert "ASIS *text*" in html
     assert ch.labels == {"fig-one": "Figure 2.1", "tbl-one": "Table 2.1"}
     assert '![Figure 2.1: Rising](media/02-test-001.png){#fig-one alt="Line rising to 40"}' in html
-    assert 'alt: "Line rising to 40"' in typ and 'caption: "Figure 2.1: Rising") <fig-one>' in typ
+    assert 'alt: "Line rising to 40"' in typ and 'caption: "Figure 2.1: Rising", placement: auto) <fig-one>' in typ
     assert ": Table 2.1: Plans {#tbl-one}" in html
     assert (tmp_path / "media" / "02-test-001.png").read_bytes()[:4] == b"\x89PNG"
     resolved, missing = resolve_cross_references(html, ch.labels)

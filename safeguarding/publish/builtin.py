@@ -128,11 +128,34 @@ def tune_typst(source: str) -> str:
     spare width and figure columns sized to their numbers.
     """
     source = source.replace("align(center)[#table(", "align(left)[#table(")
+    source = _keep_short_tables_together(source)
     # tables converted from HTML carry no alignment: labels left, figures right
     source = re.sub(r"align: \(auto,((?:auto,)*)\)",
                     lambda m: "align: (left," + "right," * m.group(1).count("auto") + ")", source)
     return re.sub(r"(#table\(\s*columns: )(\d+),",
                   lambda m: f"{m.group(1)}(1fr,) + (auto,) * {int(m.group(2)) - 1},", source)
+
+
+#: a table with at most this many body rows is never split across pages (so none leaves a row behind)
+KEEP_TOGETHER_ROWS = 30
+_TABLE_FIGURE_RE = re.compile(r"^#figure\(\n  align\(left\)\[#table\(\n(?P<body>.*?)\n  \)\]\n"
+                              r"(?P<tail>.*?, kind: table\n  \))(?P<label>\n<[^>\n]+>)?", re.S | re.M)
+
+
+def _keep_short_tables_together(source: str) -> str:
+    """Wrap each table figure of up to :data:`KEEP_TOGETHER_ROWS` rows in an unbreakable block.
+
+    A longer table may break across pages; its header row repeats on the next page.
+    """
+    def keep(m: re.Match[str]) -> str:
+        rows = sum(1 for line in m.group("body").split("\n") if line.startswith("    ["))
+        if rows > KEEP_TOGETHER_ROWS:
+            return m.group(0)
+        label = (m.group("label") or "").strip()
+        inner = m.group(0)[: m.end("tail") - m.start()]
+        return f"#block(breakable: false)[{inner}{(' ' + label) if label else ''}]"
+
+    return _TABLE_FIGURE_RE.sub(keep, source)
 
 
 def _run_pandoc(args: list[str], cwd: Path) -> None:
@@ -177,6 +200,8 @@ def typst_settings(qcfg: QuartoConfig, audience: str) -> str:
         f"#let sg-title = {typst_string(qcfg.title)}",
         f"#let sg-subtitle = {typst_string(subtitle)}",
         f"#let sg-date = {typst_string(qcfg.date)}",
+        f"#let sg-status = {typst_string(qcfg.status)}",
+        f"#let sg-draft = {'true' if qcfg.draft else 'false'}",
         "#let sg-authors = (" + "".join(f"{typst_string(a)}, " for a in qcfg.authors) + ")",
         f"#let sg-footer-left = {typst_string(footer_left)}",
         f"#let sg-lang = {typst_string(lang)}",
@@ -206,6 +231,10 @@ def _metadata(qcfg: QuartoConfig, audience: str) -> dict:
         meta["author"] = [md(a) for a in qcfg.authors]
     if qcfg.date:
         meta["date"] = md(qcfg.date)
+    if qcfg.status:
+        meta["status"] = md(qcfg.status)
+    if qcfg.draft:
+        meta["draft"] = True
     if audience == "board":
         meta["board"] = True
         meta["marking"] = md(MARKING)

@@ -337,3 +337,112 @@ def pdf_to_pngs(path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run([exe, "-r", str(dpi), "-png", str(path), str(out_dir / "page")], check=True)
     return sorted(out_dir.glob("page-*.png"))
+
+
+# ------------------------------------------------------------------ layout
+#: the screen widths the page is laid out for: a phone (390 px) and a laptop (1280 px)
+LAYOUT_WIDTHS: tuple[int, ...] = (390, 1280)
+#: smallest chart label a reader should be asked to read, in CSS pixels (the charts' smallest text is 9 pt)
+MIN_CHART_TEXT_PX = 8.0
+CHART_DPI = 150
+CHART_SMALLEST_PT = 9.0
+
+_LAYOUT_JS = """() => {
+  const out = {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+               broken: [], wideTables: [], charts: []};
+  // a cell holding one figure or period ("1,490", "22.0%", "2024-25") must render on one line
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    const text = cell.textContent.trim();
+    if (!/\\d/.test(text) || /\\s/.test(text)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+    if (tops.size > 1) out.broken.push(text);
+  }
+  // a table wider than the text scrolls inside its own box, never the page
+  for (const table of document.querySelectorAll('main table')) {
+    const box = table.closest('.table-wrap');
+    const style = box ? getComputedStyle(box) : null;
+    if (!box || !['auto', 'scroll'].includes(style.overflowX))
+      out.wideTables.push(table.id || table.caption?.textContent || 'table');
+  }
+  // each visible chart: how large its image is drawn compared with its pixels
+  for (const img of document.querySelectorAll('main figure img')) {
+    if (img.offsetParent === null || !img.naturalWidth) continue;
+    out.charts.push({src: img.getAttribute('src').slice(0, 30), scale: img.clientWidth / img.naturalWidth});
+  }
+  return out;
+}"""
+
+
+def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS, *,
+                            screenshots: Path | None = None) -> list[str]:
+    """Open the page in headless Chromium at each width and return what breaks the layout (empty = fine).
+
+    At every width: no horizontal scrolling of the page (``scrollWidth <= innerWidth``); every table
+    inside a box that scrolls sideways; no table cell holding one figure or period broken across lines;
+    chart labels at least :data:`MIN_CHART_TEXT_PX` high as drawn (the charts' smallest text is
+    :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown).
+    ``screenshots`` (a folder) keeps a full-page PNG per width.
+    """
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            for width in widths:
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(Path(path).resolve().as_uri(), wait_until="load")
+                info = page.evaluate(_LAYOUT_JS)
+                if info["scrollWidth"] > info["innerWidth"]:
+                    problems.append(f"{width} px: the page is {info['scrollWidth']} px wide (scrolls sideways)")
+                problems += [f"{width} px: figure {t!r} is broken across lines in a table" for t in info["broken"]]
+                problems += [f"{width} px: table {t!r} is not in a box that scrolls sideways"
+                             for t in info["wideTables"]]
+                for chart in info["charts"]:
+                    text_px = CHART_SMALLEST_PT / 72 * CHART_DPI * chart["scale"]
+                    if text_px < MIN_CHART_TEXT_PX:
+                        problems.append(f"{width} px: chart labels drawn {text_px:.1f} px high "
+                                        f"(less than {MIN_CHART_TEXT_PX:g}) in {chart['src']}")
+                if screenshots is not None:
+                    screenshots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(screenshots / f"page-{width}.png"), full_page=True)
+                page.close()
+        finally:
+            browser.close()
+    return problems
+
+
+def pdf_page_texts(path: Path) -> list[str]:
+    """The text of each page of the PDF as poppler's ``pdftotext -layout`` reads it (zero-width spaces removed)."""
+    exe = shutil.which("pdftotext")
+    if not exe:
+        raise ToolMissingError("pdftotext is not installed (apt-get install poppler-utils)")
+    text = subprocess.run([exe, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [page.replace("\u200b", "") for page in text.split("\f")[:-1]]
+
+
+def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5, max_height: float = 60.0) -> list[str]:
+    """Words printed over one another on a page, by their boxes in ``pdftotext -bbox-layout`` (empty = none).
+
+    Words more than ``max_height`` points tall (a watermark drawn behind the text) are left out.
+    """
+    exe = shutil.which("pdftotext")
+    if not exe:
+        raise ToolMissingError("pdftotext is not installed (apt-get install poppler-utils)")
+    xml = subprocess.run([exe, "-bbox-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    problems: list[str] = []
+    word_re = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    for n, page in enumerate(xml.split("<page ")[1:], start=1):
+        words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in word_re.findall(page)]
+        # text drawn taller than 60 pt is a watermark behind the page (DRAFT), not a word of the report
+        words = [w for w in words if w[4].strip("\u200b") and w[3] - w[1] <= max_height]
+        words.sort()
+        for i, (x0, y0, x1, y1, w) in enumerate(words):
+            for u0, v0, u1, v1, other in words[i + 1:]:
+                if u0 >= x1 - tolerance:
+                    break
+                if min(y1, v1) - max(y0, v0) > tolerance and min(x1, u1) - max(x0, u0) > tolerance:
+                    problems.append(f"page {n}: {w!r} and {other!r} are printed over each other")
+    return problems

@@ -267,20 +267,34 @@ def _unnumber_headings(markdown: str) -> str:
     return "\n".join(out)
 
 
-def _figure_parts(state: _State, data: bytes, ext: str, caption: str, alt: str, label: str | None) -> Part:
+def _figure_parts(state: _State, data: bytes, ext: str, caption: str, alt: str, label: str | None,
+                  narrow: bytes | None = None) -> Part:
+    """The figure for each target; ``narrow`` is a phone-sized rendering the web page shows on narrow screens."""
     state.images += 1
     name = f"{state.chapter_slug}-{state.images:03d}.{ext}"
     (state.media_dir / name).write_bytes(data)
     rel = f"{state.media_prefix}/{name}"
     ident = f"#{label} " if label else ""
-    html = f"![{caption}]({rel}){{{ident}alt={_attr_value(alt)}}}" if caption else (
-        f"![]({rel}){{{ident}alt={_attr_value(alt)}}}\\ "
+    extra = ""
+    if narrow is not None:
+        narrow_name = f"{state.chapter_slug}-{state.images:03d}.narrow.{ext}"
+        (state.media_dir / narrow_name).write_bytes(narrow)
+        # guard.lua (HTML only) turns this attribute into a second image shown below the phone breakpoint
+        extra = f" narrow={_attr_value(f'{state.media_prefix}/{narrow_name}')}"
+        narrow_size = _png_size(narrow) if ext == "png" else None
+        if narrow_size:
+            extra += f' narrow-width="{narrow_size[0] // 2}"'  # CSS pixels: drawn at 150 dpi, shown at 75
+    html = f"![{caption}]({rel}){{{ident}alt={_attr_value(alt)}{extra}}}" if caption else (
+        f"![]({rel}){{{ident}alt={_attr_value(alt)}{extra}}}\\ "
     )
     size = _png_size(data) if ext == "png" else None
     width = ", width: 100%" if size is None or size[0] >= 600 else ""
     cap = f", caption: {escape.typst(_plain(caption))}" if caption else ""
     lab = f" <{label}>" if label else ""
-    typ = f"```{{=typst}}\n#figure(image({typst_string(rel)}, alt: {typst_string(alt)}{width}){cap}){lab}\n```"
+    # a chart floats to the top or bottom of a page (placement: auto) so the text goes on filling the page
+    # instead of leaving it half empty when the chart does not fit below it
+    typ = (f"```{{=typst}}\n#figure(image({typst_string(rel)}, alt: {typst_string(alt)}{width}){cap}, "
+           f"placement: auto){lab}\n```")
     return Part(per_target={"html": html, "typst": typ})
 
 
@@ -388,6 +402,7 @@ def markdown_parts(text: str, where: str, state: _State, chapter: Chapter, base_
         if re.match(r"^(https?:)?//", src):
             raise PublishError(f"{where}: figure {src!r} is on the web; the report must be self-contained, so save "
                                "the image in the build folder")
+        narrow = None
         if src.startswith("data:"):
             mime, _, payload = src[5:].partition(";base64,")
             blob, ext = base64.b64decode(payload), mime.split("/")[-1].replace("svg+xml", "svg")
@@ -399,6 +414,8 @@ def markdown_parts(text: str, where: str, state: _State, chapter: Chapter, base_
             if not path.is_file():
                 raise PublishError(f"{where}: figure file {src!r} not found (looked in {path.parent})")
             blob, ext = path.read_bytes(), path.suffix.lstrip(".").lower()
+            narrow_file = path.with_name(f"{path.stem}.narrow{path.suffix}")
+            narrow = narrow_file.read_bytes() if narrow_file.is_file() else None
         cap = m.group("cap").strip()
         alt = kv.get("fig-alt") or kv.get("alt")
         if not alt:
@@ -412,7 +429,7 @@ def markdown_parts(text: str, where: str, state: _State, chapter: Chapter, base_
             caption = f"Figure {number}: {cap}"
             if label:
                 chapter.labels[label] = f"Figure {number}"
-        parts.append(_figure_parts(state, blob, ext, caption, alt, label if cap else None))
+        parts.append(_figure_parts(state, blob, ext, caption, alt, label if cap else None, narrow))
     if buffer:
         parts.append(Part(common="\n".join(buffer)))
     return parts

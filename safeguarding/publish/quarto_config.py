@@ -80,6 +80,8 @@ class QuartoConfig:
     html: dict[str, Any] = field(default_factory=dict)
     typst: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    status: str = ""
+    draft: bool = False
 
     def html_option(self, key: str, default: Any = None) -> Any:
         """An html format option, falling back to the top level, then ``default``."""
@@ -184,9 +186,9 @@ def load_quarto_config(path: str | Path, overrides: dict[str, Any] | None = None
                         "(set it to false so Quarto does not re-run them either)")
 
     for key, value in (overrides or {}).items():
-        if key not in {"title", "subtitle", "author", "date", "chapters"}:
+        if key not in {"title", "subtitle", "author", "date", "chapters", "status", "draft"}:
             raise QuartoConfigError(f"metadata override {key!r} is not supported; use title, subtitle, author, "
-                                    "date or chapters")
+                                    "date, chapters, status or draft")
         book[key] = value
 
     title = str(book.get("title") or raw.get("title") or "").strip()
@@ -207,4 +209,6 @@ def load_quarto_config(path: str | Path, overrides: dict[str, Any] | None = None
         html=dict(html),
         typst=dict(typ),
         warnings=warnings,
+        status=str(book.get("status") or "").strip(),
+        draft=bool(book.get("draft", False)),
     )

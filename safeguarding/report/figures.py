@@ -30,6 +30,7 @@ def _note(sentence: str) -> str:
 def _emit(ctx: ReportContext, chart: charts.Chart, label: str) -> str:
     path = ctx.figure_path(label)
     charts.save_chart(chart, path)
+    charts.save_narrow_chart(chart, path)
     rel = path.relative_to(ctx.build_dir).as_posix()
     # the title (the finding) is drawn in the image: say it to screen-reader users first
     title = chart.title.strip().rstrip(".")
