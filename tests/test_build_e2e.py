@@ -35,7 +35,7 @@ def test_outputs_are_where_the_issue_says(built):
     assert pub.output_dir.parts[-2:] == ("northwold", "2025")
     assert pub.html.name == "annual-review.html" and pub.html.stat().st_size > 50_000
     assert pub.pdf.name == "annual-review.pdf" and pub.pdf.stat().st_size > 20_000
-    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv"}
+    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv", "README.txt"}
     board = built["board"]
     assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
     for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
@@ -890,3 +890,55 @@ def test_the_annual_headline_figures_are_published(built):
         "month breakdown", "month headline", "quarter breakdown", "quarter headline", "year breakdown"}
     reasons = {h["reason"] for h in summary["headline_withheld"]}
     assert all(r.startswith("rests on a count of 1 to 5") or "alone" in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_data_files_an_analyst_can_use(built, audience):
+    """The demo's workbook stores every numeric-looking figure as a number and every marker as text, equal to
+    the CSV's; every marker and status present in the CSV is explained in the workbook's notes sheet and in
+    README.txt (listed among the data files), as are the CSV's and findings.csv's columns; and the 2018-19
+    plans ended (0, from an extract of plans that starts on 1 April 2019) are 'partial', not 'ok'.
+    Before, ~2,700 numbers were text, the CSV had no explanation of its 4,776 'x' rows beside it, and the
+    2018-19 rows were 'ok'."""
+    import openpyxl
+
+    from safeguarding.report.findings import COLUMNS as FINDINGS_COLUMNS
+
+    data = built[audience].output_dir / "data"
+    assert [p.name for p in built[audience].data_files][-1] == "README.txt"
+    csv = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
+    wb = openpyxl.load_workbook(data / "indicators.xlsx", read_only=True)
+    rows = wb["Indicators"].iter_rows(values_only=True)
+    assert list(next(rows)) == list(csv.columns)
+    numeric = {"numerator", "denominator", "value", "target"}
+    texts = 0
+    for got, want in zip(rows, csv.itertuples(index=False), strict=True):
+        got = (*got, *[None] * (len(csv.columns) - len(got)))  # a read-only row ends at its last value
+        for name, cell, text in zip(csv.columns, got, want, strict=True):
+            if name in numeric and re.fullmatch(r"\d+(\.\d+)?", text):
+                assert isinstance(cell, (int, float)) and cell == float(text), (name, text, cell)
+            elif text:
+                assert isinstance(cell, str) and cell == text, (name, text, cell)
+                texts += name in numeric
+    assert texts > 100  # the markers
+    notes = "\n".join(" ".join(str(v) for v in row if v is not None) for row in wb["notes"].iter_rows(values_only=True))
+    readme = (data / "README.txt").read_text(encoding="utf-8")
+    markers = set(csv["marker"]) - {""}
+    markers |= {v for c in ("numerator", "denominator", "value") for v in csv[c] if v in {"c", "x", "z", ":"}}
+    markers |= {"0"} if (csv["value"] == "0").any() else set()
+    assert {"x", "c", "z", ":", "0"} <= markers or audience == "board"
+    for text in (notes, readme):
+        for marker in markers:
+            assert re.search(rf"^\s*{re.escape(marker)}\s+\S", text, flags=re.M), (marker, text[:400])
+        for status in set(csv["status"]):
+            assert re.search(rf"^\s*{re.escape(status)}\s+\S", text, flags=re.M), status
+        for column in csv.columns:
+            assert re.search(rf"^\s*{re.escape(column)}\s+\S", text, flags=re.M), column
+    assert "so that the year's figures can be published" in readme or audience == "board"
+    for column in FINDINGS_COLUMNS:
+        assert re.search(rf"^\s*{re.escape(column)}\s+\S", readme, flags=re.M), column
+    ended = csv[csv["indicator_id"].eq("CPP_ENDED") & csv["period_type"].eq("year") & csv["breakdown"].eq("all")
+                & csv["period_start"].eq("2018-04-01")].iloc[0]
+    assert ended["status"] == "partial" and "the extract starts on 2019-04-01" in ended["note"], dict(ended)
+    assert not (csv["status"].eq("ok") & csv["note"].str.contains("partial")).any()
+

@@ -60,3 +60,40 @@ def test_xlsx_decimals_show_as_the_csv_writes_them(tmp_path):
     assert ws["A2"].value == 80 and ws["A2"].number_format == "0.0"
     assert ws["A3"].value == 12.5 and ws["A5"].value == 7 and ws["A4"].value == "c"
     assert [ws[f"B{i}"].value for i in range(2, 6)] == ["1", "2", "3+", "x"]  # a text column stays text
+
+
+def test_notes_describe_every_column_status_and_findings_column():
+    """The notes and README have a line for every column the data files can have and every status the engine
+    and the disclosure control write (a new one must be explained before it is published)."""
+    from safeguarding.indicators import engine
+    from safeguarding.publish import data_notes
+    from safeguarding.published_data import PUBLISHED_COLUMNS
+    from safeguarding.report.findings import COLUMNS
+
+    assert list(data_notes.FINDINGS_COLUMNS) == COLUMNS
+    assert set(PUBLISHED_COLUMNS) | {"marker", "note"} <= set(data_notes.INDICATOR_COLUMNS)
+    assert {"ok", engine.PARTIAL, "no data", "not available", "withheld"} <= set(data_notes.STATUSES)
+
+
+def test_workbook_notes_and_readme_explain_every_marker_in_the_table(tmp_path):
+    """Every marker present in the table (``x`` included: detail withheld so that the year's figures can be
+    published) has its line in the workbook's notes sheet and in the README, in the policy's words."""
+    from safeguarding.disclosure import Policy
+    from safeguarding.publish.data_notes import notes_sections, readme_text
+
+    pub = _published()
+    pub.loc[pub.index[:3], ["value", "marker"]] = "x"
+    columns = [c for c in pub.columns if c != "suppressed"]
+    markers = Policy().markers()
+    write_xlsx(pub[columns], tmp_path / "t.xlsx", markers=markers, notes=notes_sections(columns))
+    sheet = [tuple(v for v in row if v is not None)
+             for row in openpyxl.load_workbook(tmp_path / "t.xlsx")["notes"].iter_rows(values_only=True)]
+    readme = readme_text(markers, columns, title="Test")
+    present = {v for c in ("numerator", "denominator", "value") for v in pub[c].astype(str) if v in MARKERS}
+    assert {"x", "c"} <= present
+    for marker in present:
+        assert (marker, markers[marker]) in sheet, marker
+        assert re.search(rf"^\s*{re.escape(marker)}\s+{re.escape(markers[marker])}$", readme, flags=re.M), marker
+    assert "year's figures can be published" in markers["x"]
+    for column in columns:
+        assert any(row and row[0] == column for row in sheet), column
