@@ -942,3 +942,83 @@ def test_data_files_an_analyst_can_use(built, audience):
     assert ended["status"] == "partial" and "the extract starts on 2019-04-01" in ended["note"], dict(ended)
     assert not (csv["status"].eq("ok") & csv["note"].str.contains("partial")).any()
 
+
+def prose_sentences(html: str) -> list[str]:
+    """The sentences of the HTML body's prose: paragraphs, list items and figure captions (tables, navigation,
+    scripts and charts left out: a table repeats its labels by design)."""
+    from html.parser import HTMLParser
+
+    class Prose(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.skip, self.depth, self.buf, self.paragraphs = 0, 0, [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "table", "nav", "svg", "head"):
+                self.skip += 1
+            elif tag in ("p", "li", "figcaption", "blockquote") and not self.skip:
+                self.depth += 1
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "table", "nav", "svg", "head"):
+                self.skip -= 1
+            elif tag in ("p", "li", "figcaption", "blockquote") and self.depth and not self.skip:
+                self.depth -= 1
+                if not self.depth:
+                    self.paragraphs.append("".join(self.buf))
+                    self.buf = []
+
+        def handle_data(self, data):
+            if self.depth and not self.skip:
+                self.buf.append(data)
+
+    parser = Prose()
+    parser.feed(html)
+    out = []
+    for para in parser.paragraphs:
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", re.sub(r"\s+", " ", para).strip()):
+            if len(sentence.split()) >= 4:
+                out.append(sentence)
+    return out
+
+
+def repeated_sentences(html: str, most: int = 2) -> dict[str, int]:
+    """Sentences of the prose printed more than ``most`` times; a chart's source line ("Source: ...") is left
+    out: it stays under every chart so that a chart copied on its own still names its source."""
+    from collections import Counter
+
+    counts = Counter(s for s in prose_sentences(html) if not s.startswith("Source:"))
+    return {s: n for s, n in counts.items() if n > most}
+
+
+def test_repeated_sentence_check_catches_boilerplate():
+    """The style check itself: the issue's boilerplate, printed four times, is caught; twice is allowed."""
+    boiler = ("The figure for 2024-25 is withheld to protect children's privacy; the yearly figure above is "
+              "reliable.")
+    html = "<html><body>" + "".join(f"<p>Chart {i} shows plans. {boiler}</p>" for i in range(4)) + "</body></html>"
+    assert repeated_sentences(html) == {boiler: 4}
+    assert repeated_sentences(html.replace(f" {boiler}", "", 2)) == {}
+    assert repeated_sentences("<table><tr><td>Same label here now</td></tr></table>" * 5) == {}
+
+
+def test_public_report_prose_repeats_no_sentence_more_than_twice(built):
+    """Plain, varied wording (issue 16, item 7): no sentence of the public report's prose more than twice."""
+    html = built["public"].html.read_text(encoding="utf-8")
+    assert len(prose_sentences(html)) > 50
+    assert repeated_sentences(html) == {}
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_abbreviations_are_capitalised_and_spelled_out_at_first_use(built, audience):
+    """'icpc' never appears in lower case (before, the definitions table named the source table 'icpc'), and
+    the first ICPC of the body text is the spelled-out 'initial child protection conferences (ICPCs)' (before,
+    it was first spelled out in the definitions, after a dozen uses)."""
+    from html import unescape
+
+    html = built[audience].html.read_text(encoding="utf-8")
+    body = re.sub(r"<(script|style|head)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", body)))
+    assert not re.findall(r"\bicpcs?\b", text), re.findall(r".{60}\bicpcs?\b.{20}", text)[:3]
+    first = text.find("ICPC")
+    before = text[max(first - 50, 0):first + 5].lower()
+    assert first > 0 and before.endswith("initial child protection conferences (icpcs"), text[max(first - 80, 0):][:120]
