@@ -791,3 +791,18 @@ def test_history_start_says_where_the_extract_starts():
     out = run(tables, ["CPP_ENDED"], history_start="2018-04-01", **kw)
     r = row(out, "CPP_ENDED", "year", "2018-04-01")
     assert r.status == "ok" and r.note == ""
+
+
+def test_the_report_names_the_partial_years_it_shows():
+    """The report's limitations name each headline year the data cover only in part (here 2018-19, before
+    the extract of plans starts), within the six years it shows; complete years and stocks complete at
+    31 March are not named."""
+    from safeguarding.report.text import partial_years
+
+    out = run(truncated_plans(), ["CPP_STARTED", "CPP_ENDED", "CPP_OPEN"], start="2018-04-01", end="2020-03-31",
+              data_end="2020-03-31")
+    names = {"CPP_STARTED": "Child protection plans started", "CPP_ENDED": "Child protection plans ended",
+             "CPP_OPEN": "Children on a plan"}
+    assert partial_years(out, D("2020-03-31"), names) == {"Child protection plans started": ["2018-19"],
+                                                          "Child protection plans ended": ["2018-19"]}
+    assert partial_years(out, D("2020-03-31"), names, years=1) == {}
