@@ -34,7 +34,7 @@ INDICATOR_COLUMNS: dict[str, str] = {
     "target": "the board's target, where it has one",
     "rag": "Green (at least 95% of the target achieved), Amber (at least 90%), Red (below), N/A (no target, "
            "or no figure)",
-    "marker": "the symbol that stands in the figure's place, if any (see Symbol); empty for a published figure",
+    "marker": "the symbol that stands in place of the value, if any (see the symbols); empty for a published value",
     "note": "why a figure is missing or only partly covered, and records excluded or of unknown history",
 }
 
@@ -42,8 +42,8 @@ INDICATOR_COLUMNS: dict[str, str] = {
 STATUSES: dict[str, str] = {
     "ok": "a figure from data that cover the whole period",
     "partial": "the data cover only part of the period: they start or end inside it, or it falls before the "
-               "start of an extract that holds only the cases still open then (the note gives the date). The "
-               "figure is what the data hold, so it is likely an undercount; do not compare it with complete "
+               "start of an extract that holds only the cases still open then (the note gives the date). A "
+               "count is what the data hold, so likely an undercount; do not compare the figure with complete "
                "periods",
     "no data": "no figure: the period is outside the months the data cover, or a percentage has no cases to be "
                "a percentage of",
@@ -129,7 +129,7 @@ def readme_text(markers: Mapping[str, str], columns: Sequence[str], *, title: st
            "                   numbers behind it",
            "  README.txt       this file",
            "",
-           "Symbols in numerator, denominator and value (the marker column repeats the one used)"]
+           "Symbols in numerator, denominator and value (the marker column gives the value's)"]
     out += _block([(k, v) for k, v in markers.items()], 3)
     out += ["", "Status (indicators.csv, status column)"]
     out += _block(list(STATUSES.items()), 13)
