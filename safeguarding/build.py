@@ -578,7 +578,9 @@ def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     from safeguarding.published_data import write_published_data
 
     files = write_published_data(cfg, audience, staging / "data")
-    return [*files, write_findings(cfg, audience, staging / "data")]
+    findings = write_findings(cfg, audience, staging / "data")
+    # the README last, after the files it explains
+    return [*(p for p in files if p.suffix != ".txt"), findings, *(p for p in files if p.suffix == ".txt")]
 
 
 def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:

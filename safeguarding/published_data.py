@@ -173,19 +173,29 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
 
 
 def write_published_data(cfg: Config, audience: str, out_dir: Path) -> list[Path]:
-    """Write ``indicators.csv`` and ``indicators.xlsx`` into ``out_dir``; return the paths.
+    """Write ``indicators.csv``, ``indicators.xlsx`` and ``README.txt`` into ``out_dir``; return the paths.
 
-    The workbook's notes explain the markers in the configured policy's words.
+    The workbook's notes sheet and the README explain every marker (in the
+    configured policy's words), status and column, and the rows that look alike
+    but are counted differently (:mod:`safeguarding.publish.data_notes`); the
+    README also explains ``findings.csv``'s columns.
     """
+    from safeguarding.publish.data_notes import notes_sections, readme_text
     from safeguarding.publish.writers import write_csv, write_xlsx
 
     out_dir.mkdir(parents=True, exist_ok=True)
     table = published_table(cfg, audience)
     csv_path = out_dir / "indicators.csv"
     xlsx_path = out_dir / "indicators.xlsx"
+    readme_path = out_dir / "README.txt"
+    markers = cfg.disclosure.markers()
+    title = f"{cfg.area_name}: data published with the annual review {cfg.year_label}"
     write_csv(table, csv_path)
-    write_xlsx(table, xlsx_path, sheet_name="Indicators", markers=cfg.disclosure.markers())
-    return [csv_path, xlsx_path]
+    write_xlsx(table, xlsx_path, sheet_name="Indicators", markers=markers, title=title,
+               notes=notes_sections(list(table.columns)))
+    write_atomic(readme_path, lambda tmp: tmp.write_text(readme_text(markers, list(table.columns), title=title),
+                                                         encoding="utf-8"))
+    return [csv_path, xlsx_path, readme_path]
 
 
 def safe_note(text: object, policy: Policy | None = None) -> str:

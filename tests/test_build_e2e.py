@@ -35,7 +35,7 @@ def test_outputs_are_where_the_issue_says(built):
     assert pub.output_dir.parts[-2:] == ("northwold", "2025")
     assert pub.html.name == "annual-review.html" and pub.html.stat().st_size > 50_000
     assert pub.pdf.name == "annual-review.pdf" and pub.pdf.stat().st_size > 20_000
-    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv"}
+    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv", "README.txt"}
     board = built["board"]
     assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
     for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
@@ -943,3 +943,135 @@ def test_cover_carries_status_and_version_not_the_build_date(built):
     assert '<p class="status draft" role="note">Draft, version 0.1</p>' in html
     # the watermark's letters are in every page's text layer (before: on none)
     assert all("DRAFT" in "".join(p.split()) for p in pages)
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_data_files_an_analyst_can_use(built, audience):
+    """The demo's workbook stores every numeric-looking figure as a number and every marker as text, equal to
+    the CSV's; every marker and status present in the CSV is explained in the workbook's notes sheet and in
+    README.txt (listed among the data files), as are the CSV's and findings.csv's columns; and the 2018-19
+    plans ended (0, from an extract of plans that starts on 1 April 2019) are 'partial', not 'ok'.
+    Before, ~2,700 numbers were text, the CSV had no explanation of its 4,776 'x' rows beside it, and the
+    2018-19 rows were 'ok'."""
+    import openpyxl
+
+    from safeguarding.report.findings import COLUMNS as FINDINGS_COLUMNS
+
+    data = built[audience].output_dir / "data"
+    assert [p.name for p in built[audience].data_files][-1] == "README.txt"
+    csv = pd.read_csv(data / "indicators.csv", dtype=str, keep_default_na=False)
+    wb = openpyxl.load_workbook(data / "indicators.xlsx", read_only=True)
+    rows = wb["Indicators"].iter_rows(values_only=True)
+    assert list(next(rows)) == list(csv.columns)
+    numeric = {"numerator", "denominator", "value", "target"}
+    texts = 0
+    for got, want in zip(rows, csv.itertuples(index=False), strict=True):
+        got = (*got, *[None] * (len(csv.columns) - len(got)))  # a read-only row ends at its last value
+        for name, cell, text in zip(csv.columns, got, want, strict=True):
+            if name in numeric and re.fullmatch(r"\d+(\.\d+)?", text):
+                assert isinstance(cell, (int, float)) and cell == float(text), (name, text, cell)
+            elif text:
+                assert isinstance(cell, str) and cell == text, (name, text, cell)
+                texts += name in numeric
+    assert texts > 100  # the markers
+    notes = "\n".join(" ".join(str(v) for v in row if v is not None) for row in wb["notes"].iter_rows(values_only=True))
+    readme = (data / "README.txt").read_text(encoding="utf-8")
+    markers = set(csv["marker"]) - {""}
+    markers |= {v for c in ("numerator", "denominator", "value") for v in csv[c] if v in {"c", "x", "z", ":"}}
+    markers |= {"0"} if (csv["value"] == "0").any() else set()
+    assert {"x", "c", "z", ":", "0"} <= markers or audience == "board"
+    for text in (notes, readme):
+        for marker in markers:
+            assert re.search(rf"^\s*{re.escape(marker)}\s+\S", text, flags=re.M), (marker, text[:400])
+        for status in set(csv["status"]):
+            assert re.search(rf"^\s*{re.escape(status)}\s+\S", text, flags=re.M), status
+        for column in csv.columns:
+            assert re.search(rf"^\s*{re.escape(column)}\s+\S", text, flags=re.M), column
+    assert "so that the year's figures can be published" in readme or audience == "board"
+    for column in FINDINGS_COLUMNS:
+        assert re.search(rf"^\s*{re.escape(column)}\s+\S", readme, flags=re.M), column
+    ended = csv[csv["indicator_id"].eq("CPP_ENDED") & csv["period_type"].eq("year") & csv["breakdown"].eq("all")
+                & csv["period_start"].eq("2018-04-01")].iloc[0]
+    assert ended["status"] == "partial" and "the extract starts on 2019-04-01" in ended["note"], dict(ended)
+    assert not (csv["status"].eq("ok") & csv["note"].str.contains("partial")).any()
+
+
+def prose_sentences(html: str) -> list[str]:
+    """The sentences of the HTML body's prose: paragraphs, list items and figure captions (tables, navigation,
+    scripts and charts left out: a table repeats its labels by design)."""
+    from html.parser import HTMLParser
+
+    class Prose(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.skip, self.depth, self.buf, self.paragraphs = 0, 0, [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "table", "nav", "svg", "head"):
+                self.skip += 1
+            elif tag in ("p", "li", "figcaption", "blockquote") and not self.skip:
+                self.depth += 1
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "table", "nav", "svg", "head"):
+                self.skip -= 1
+            elif tag in ("p", "li", "figcaption", "blockquote") and self.depth and not self.skip:
+                self.depth -= 1
+                if not self.depth:
+                    self.paragraphs.append("".join(self.buf))
+                    self.buf = []
+
+        def handle_data(self, data):
+            if self.depth and not self.skip:
+                self.buf.append(data)
+
+    parser = Prose()
+    parser.feed(html)
+    out = []
+    for para in parser.paragraphs:
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", re.sub(r"\s+", " ", para).strip()):
+            if len(sentence.split()) >= 4:
+                out.append(sentence)
+    return out
+
+
+def repeated_sentences(html: str, most: int = 2) -> dict[str, int]:
+    """Sentences of the prose printed more than ``most`` times; a chart's source line ("Source: ...") is left
+    out: it stays under every chart so that a chart copied on its own still names its source."""
+    from collections import Counter
+
+    counts = Counter(s for s in prose_sentences(html) if not s.startswith("Source:"))
+    return {s: n for s, n in counts.items() if n > most}
+
+
+def test_repeated_sentence_check_catches_boilerplate():
+    """The style check itself: the issue's boilerplate, printed four times, is caught; twice is allowed."""
+    boiler = ("The figure for 2024-25 is withheld to protect children's privacy; the yearly figure above is "
+              "reliable.")
+    html = "<html><body>" + "".join(f"<p>Chart {i} shows plans. {boiler}</p>" for i in range(4)) + "</body></html>"
+    assert repeated_sentences(html) == {boiler: 4}
+    assert repeated_sentences(html.replace(f" {boiler}", "", 2)) == {}
+    assert repeated_sentences("<table><tr><td>Same label here now</td></tr></table>" * 5) == {}
+
+
+def test_public_report_prose_repeats_no_sentence_more_than_twice(built):
+    """Plain, varied wording (issue 16, item 7): no sentence of the public report's prose more than twice."""
+    html = built["public"].html.read_text(encoding="utf-8")
+    assert len(prose_sentences(html)) > 50
+    assert repeated_sentences(html) == {}
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_abbreviations_are_capitalised_and_spelled_out_at_first_use(built, audience):
+    """'icpc' never appears in lower case (before, the definitions table named the source table 'icpc'), and
+    the first ICPC of the body text is the spelled-out 'initial child protection conferences (ICPCs)' (before,
+    it was first spelled out in the definitions, after a dozen uses)."""
+    from html import unescape
+
+    html = built[audience].html.read_text(encoding="utf-8")
+    body = re.sub(r"<(script|style|head)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", body)))
+    assert not re.findall(r"\bicpcs?\b", text), re.findall(r".{60}\bicpcs?\b.{20}", text)[:3]
+    first = text.find("ICPC")
+    before = text[max(first - 50, 0):first + 5].lower()
+    assert first > 0 and before.endswith("initial child protection conferences (icpcs"), text[max(first - 80, 0):][:120]

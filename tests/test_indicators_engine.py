@@ -736,3 +736,73 @@ def test_every_breakdown_adds_up_to_its_headline_except_the_declared_overlapping
         assert np.allclose(got.fillna(0), want.fillna(0)), (code, bd)
         checked += 1
     assert checked > 40 and overlapping == 1
+
+
+# ----------------------------------------------------------------------------- an extract that starts part-way
+#
+# The extract holds the plans open at any time from 01/04/2019: K1 and L1 started in 2018-19 and were still open
+# then (K1 ends 10/04/2019, the earliest end: 1 April of its financial year, 2019, is the extract's start), M1 and
+# N1 start later. So 2018-19 holds 2 of the plans that started (others started and ended before April 2019 and
+# are not in the extract) and none that ended: before, both were 'ok' ("0 plans ended" beside the plans started).
+
+def truncated_plans():
+    plans = pd.DataFrame([
+        ("K1", "K", "2018-05-03", "2019-04-10"), ("L1", "L", "2019-01-15", "2019-12-01"),
+        ("M1", "M", "2019-06-01", None), ("N1", "N", "2019-08-20", "2020-02-01"),
+    ], columns=["plan_id", "child_id", "plan_start_date", "plan_end_date"])
+    for c in ("plan_start_date", "plan_end_date"):
+        plans[c] = pd.to_datetime(plans[c])
+    plans["initial_category"] = "NEG"
+    plans["team"] = ["North", "South", "North", "South"]
+    return {"cp_plans": plans}
+
+
+def test_periods_before_the_extract_start_are_partial_with_a_note():
+    from safeguarding.published_data import safe_note
+
+    out = run(truncated_plans(), ["CPP_STARTED", "CPP_ENDED", "CPP_OPEN"], start="2018-04-01", end="2020-03-31",
+              data_end="2020-03-31")
+    for code in ("CPP_STARTED", "CPP_ENDED"):
+        r = row(out, code, "year", "2018-04-01")
+        assert r.status == "partial", (code, r.status)
+        assert "the extract starts on 2019-04-01" in r.note and "only partly covered" in r.note
+        assert safe_note(r.note) == r.note  # the public note keeps the date (no count in it)
+        assert r.rag == "N/A"
+    assert row(out, "CPP_ENDED", "year", "2018-04-01").value == 0  # what the data hold, marked, not hidden
+    assert row(out, "CPP_STARTED", "year", "2018-04-01").value == 2
+    # a stock at 31/03/2019 is complete (a plan open then is still open on 01/04/2019); a month before is not
+    assert row(out, "CPP_OPEN", "year", "2018-04-01").status == "ok"
+    assert row(out, "CPP_OPEN", "month", "2019-02-01").status == "partial"
+    for code in ("CPP_STARTED", "CPP_ENDED", "CPP_OPEN"):
+        r = row(out, code, "year", "2019-04-01")
+        assert r.status == "ok" and r.note == "", (code, r.status, r.note)
+    # the status is the period's, whatever the count: a team with none and a team with some read alike
+    started = out[(out.indicator_id == "CPP_STARTED") & (out.period_type == "year")
+                  & (out.period_start == D("2018-04-01"))]
+    assert set(started.status) == {"partial"} and started.note.nunique() == 1
+    assert set(started.value) >= {0.0, 1.0} or len(started) == 1
+
+
+def test_history_start_says_where_the_extract_starts():
+    tables = truncated_plans()
+    tables["cp_plans"].loc[0, "plan_start_date"] = D("2018-04-05")
+    kw = {"start": "2018-04-01", "end": "2020-03-31", "data_end": "2020-03-31"}
+    assert row(run(tables, ["CPP_ENDED"], **kw), "CPP_ENDED", "year", "2018-04-01").status == "partial"
+    out = run(tables, ["CPP_ENDED"], history_start="2018-04-01", **kw)
+    r = row(out, "CPP_ENDED", "year", "2018-04-01")
+    assert r.status == "ok" and r.note == ""
+
+
+def test_the_report_names_the_partial_years_it_shows():
+    """The report's limitations name each headline year the data cover only in part (here 2018-19, before
+    the extract of plans starts), within the six years it shows; complete years and stocks complete at
+    31 March are not named."""
+    from safeguarding.report.text import partial_years
+
+    out = run(truncated_plans(), ["CPP_STARTED", "CPP_ENDED", "CPP_OPEN"], start="2018-04-01", end="2020-03-31",
+              data_end="2020-03-31")
+    names = {"CPP_STARTED": "Child protection plans started", "CPP_ENDED": "Child protection plans ended",
+             "CPP_OPEN": "Children on a plan"}
+    assert partial_years(out, D("2020-03-31"), names) == {"Child protection plans started": ["2018-19"],
+                                                          "Child protection plans ended": ["2018-19"]}
+    assert partial_years(out, D("2020-03-31"), names, years=1) == {}

@@ -14,7 +14,10 @@ Events are summed into a month grid (``numpy.bincount``) per breakdown value;
 quarters, financial years and rolling 12 months are sums of months (flows) or
 the value at their last month end (stocks). Nothing loops over rows in Python.
 
-Status of each row: ``ok``; ``no data`` where the period lies outside the
+Status of each row: ``ok``; ``partial`` where the source covers only part of the
+period (the data start or end inside it, or it falls before the start of an
+extract of episodes that holds only those still open then: the note says
+which; the value is what the data hold); ``no data`` where the period lies outside the
 months the source table covers or a percentage has no cases in its
 denominator (value NaN, never 0); ``not available`` where the source table (or
 the population, for rates) was not supplied, with the reason in ``note``.
@@ -72,6 +75,17 @@ PRIMARY_DATE = {
 }
 
 
+#: the date on which an episode of each table ends (an extract of episodes holds those open at any time from its
+#: start, so records dated earlier are only those still open then: see ``_Context.extract_start``)
+END_DATE = {"cp_plans": "plan_end_date", "allegations": "concluded_date",
+            "private_fostering": "arrangement_end_date"}
+
+
+#: the status of a figure the source covers only in part (the period starts before the extract's start or
+#: before the data start, or ends after the data end); its value is what the data hold, and its note says why
+PARTIAL = "partial"
+
+
 class IndicatorInputError(ValueError):
     """A processed table breaks the data contract (names the table, row, column and fix)."""
 
@@ -83,6 +97,10 @@ class Events:
     kind: str  # "flow" or "stock"
     frame: pd.DataFrame  # column "month" plus measures and breakdown columns
     coverage: np.ndarray  # bool per window month: the source holds data for it
+    #: bool per window month: the source holds only part of it (before the extract's start: see
+    #: ``_Context.extract_start``); None when every covered month is complete
+    partly: np.ndarray | None = None
+    extract_start: pd.Timestamp | None = None
     notes: dict[str, str] = field(default_factory=dict)  # measure -> note text after the count
     unknown_note: str = ""
     #: the headline's events, when a breakdown's values overlap (``Indicator.overlapping``): ``frame`` then
@@ -190,6 +208,48 @@ class _Context:
                 cov[max(a, 0): max(min(b + 1, self.W), 0)] = True
             self._cov[table] = cov
         return self._cov[table]
+
+    def extract_start(self, table: str) -> pd.Timestamp | None:
+        """The date from which ``table`` is complete, when it holds records dated before it; else None.
+
+        ``history_start`` (``indicators: {history_start: DATE}`` in report.yml) when given. Otherwise, for a
+        table of episodes (:data:`END_DATE`: plans, allegations, private fostering arrangements), 1 April of the
+        financial year of the earliest end date, when records start before it: such an extract holds the
+        episodes open at any time from its start, so an episode that started before then is there only if it
+        was still open, and none ended before it. Periods before this date are only partly covered.
+        """
+        df = self.tables.get(table)
+        if df is None or not len(df):
+            return None
+        first = df[PRIMARY_DATE[table]].min()
+        if self.history_start is not None:
+            start = self.history_start
+        elif table in END_DATE and df[END_DATE[table]].notna().any():
+            end = df[END_DATE[table]].min()
+            start = pd.Timestamp(end.year if end.month >= 4 else end.year - 1, 4, 1)
+        else:
+            return None
+        return start if first < start else None
+
+    def partly(self, table: str, kind: str = "flow") -> np.ndarray:
+        """Window months only partly covered by ``table``: covered, and before its :meth:`extract_start`.
+
+        For a flow, a month that starts before the extract's start; for a stock (taken at the month end), a
+        month that ends before the day before it (an episode open at the end of the day before the start is
+        still open at the start, so it is in the extract).
+        """
+        start = self.extract_start(table)
+        cov = self.coverage(table)
+        if start is None:
+            return np.zeros(self.W, dtype=bool)
+        first_complete = start if kind == "flow" else start - pd.Timedelta(days=1)
+        months = np.arange(self.W) + self.window.first
+        return cov & (months < int(month_index(pd.DatetimeIndex([first_complete]))[0]))
+
+    def events(self, kind: str, frame: pd.DataFrame, table: str, **kwargs: Any) -> Events:
+        """:class:`Events` of ``table``, with its coverage and the months its extract covers only partly."""
+        return Events(kind, frame, self.coverage(table), partly=self.partly(table, kind),
+                      extract_start=self.extract_start(table), **kwargs)
 
     def data_start(self, table: str) -> pd.Timestamp:
         """Earliest primary date in a table (the start of its history)."""
@@ -333,7 +393,7 @@ def _m_referrals(ctx: _Context, ind: Indicator) -> Events:
     _referral_breakdowns(ctx, ind, df, frame)
     if "referrals_in_12m" in ind.breakdowns:
         frame["referrals_in_12m"] = _band(_referrals_in_12m(df), [2, 3], REFERRALS_IN_12M)
-    return Events("flow", frame, ctx.coverage("referrals"),
+    return ctx.events("flow", frame, "referrals",
                   notes={"dup": "same-child same-day referrals (possible duplicates) are included"})
 
 
@@ -353,7 +413,7 @@ def _m_referral_children(ctx: _Context, ind: Indicator) -> Events:
     frame = ctx.flow(pd.Series(first.to_numpy()), num=1.0)
     if "referrals_in_period" in ind.breakdowns:
         frame["referrals_in_period"] = _band(n.to_numpy(dtype=float), [2, 3], REFERRALS_IN_PERIOD)
-    return Events("flow", frame, ctx.coverage("referrals"))
+    return ctx.events("flow", frame, "referrals")
 
 
 def _referral_breakdowns(ctx: _Context, ind: Indicator, df: pd.DataFrame, frame: pd.DataFrame) -> None:
@@ -419,7 +479,7 @@ def _m_rereferrals(ctx: _Context, ind: Indicator) -> Events:
     unknown = (~rerefer) & lookback_incomplete
     frame = ctx.flow(d, num=rerefer, den=1.0, unknown=unknown)
     _referral_breakdowns(ctx, ind, df, frame)
-    return Events("flow", frame, ctx.coverage("referrals"),
+    return ctx.events("flow", frame, "referrals",
                   unknown_note="referrals fall less than 12 months after the referral data starts, so a previous "
                                "referral may be missing (counted as not re-referrals)")
 
@@ -430,14 +490,14 @@ def _m_s47_started(ctx: _Context, ind: Indicator) -> Events:
     ctx.child_breakdowns(frame, df["child_id"], df["s47_start_date"], ind.breakdowns)
     if "team" in ind.breakdowns:
         frame["team"] = _text(df["team"])
-    return Events("flow", frame, ctx.coverage("s47"))
+    return ctx.events("flow", frame, "s47")
 
 
 def _m_icpc_held(ctx: _Context, ind: Indicator) -> Events:
     df = ctx.tables["icpc"]
     frame = ctx.flow(df["icpc_date"], num=1.0)
     ctx.child_breakdowns(frame, df["child_id"], df["icpc_date"], ind.breakdowns)
-    return Events("flow", frame, ctx.coverage("icpc"))
+    return ctx.events("flow", frame, "icpc")
 
 
 def link_icpc_s47(icpc: pd.DataFrame, s47: pd.DataFrame) -> pd.Series:
@@ -470,7 +530,7 @@ def _m_icpc_15wd(ctx: _Context, ind: Indicator) -> Events:
     on_time = valid & (np.nan_to_num(wd, nan=np.inf) <= 15)
     frame = ctx.flow(df["icpc_date"], num=on_time, den=valid, invalid=invalid, unmatched=unmatched)
     ctx.child_breakdowns(frame, df["child_id"], df["icpc_date"], ind.breakdowns)
-    return Events("flow", frame, ctx.coverage("icpc"),
+    return ctx.events("flow", frame, "icpc",
                   notes={"invalid": "ICPCs dated before their section 47 start are invalid and excluded",
                          "unmatched": "ICPCs with no section 47 enquiry for the child are excluded"})
 
@@ -491,7 +551,7 @@ def _m_cpp_started(ctx: _Context, ind: Indicator) -> Events:
     df = ctx.tables["cp_plans"]
     frame = ctx.flow(df["plan_start_date"], num=1.0)
     _plan_breakdowns(ctx, ind, df, frame, df["plan_start_date"])
-    return Events("flow", frame, ctx.coverage("cp_plans"))
+    return ctx.events("flow", frame, "cp_plans")
 
 
 def subsequent_plans(plans: pd.DataFrame, dob: pd.Series | None, history_start: pd.Timestamp) -> pd.DataFrame:
@@ -523,7 +583,7 @@ def _m_cpp_subsequent(ctx: _Context, ind: Indicator) -> Events:
     cls = subsequent_plans(df, ctx.dob, hs)
     frame = ctx.flow(df["plan_start_date"], num=cls["subsequent"], den=1.0, unknown=cls["unknown"])
     _plan_breakdowns(ctx, ind, df, frame, df["plan_start_date"])
-    return Events("flow", frame, ctx.coverage("cp_plans"),
+    return ctx.events("flow", frame, "cp_plans",
                   unknown_note=f"plans have unknown history (no recorded previous plans and the child was born "
                                f"before the plan data starts on {hs:%d/%m/%Y}); counted as first plans, "
                                f"so the figure is a lower bound")
@@ -538,7 +598,7 @@ def _m_cpp_ended(ctx: _Context, ind: Indicator) -> Events:
     df = _ended_plans(ctx)
     frame = ctx.flow(df["plan_end_date"], num=1.0)
     _plan_breakdowns(ctx, ind, df, frame, df["plan_end_date"])
-    return Events("flow", frame, ctx.coverage("cp_plans"))
+    return ctx.events("flow", frame, "cp_plans")
 
 
 def _m_cpp_ended_2yrs(ctx: _Context, ind: Indicator) -> Events:
@@ -546,7 +606,7 @@ def _m_cpp_ended_2yrs(ctx: _Context, ind: Indicator) -> Events:
     two = completed_months(df["plan_start_date"], df["plan_end_date"]) >= 24
     frame = ctx.flow(df["plan_end_date"], num=two, den=1.0)
     _plan_breakdowns(ctx, ind, df, frame, df["plan_end_date"])
-    return Events("flow", frame, ctx.coverage("cp_plans"))
+    return ctx.events("flow", frame, "cp_plans")
 
 
 _PLAN_BREAKDOWNS = ("age_band", "gender", "ethnicity", "initial_category", "latest_category", "team",
@@ -573,7 +633,7 @@ def _open_plans(ctx: _Context, ind: Indicator) -> tuple[pd.DataFrame, pd.DataFra
 def _m_cpp_open(ctx: _Context, ind: Indicator) -> Events:
     _, frame, _ = _open_plans(ctx, ind)
     frame["num"] = 1.0
-    return Events("stock", frame, ctx.coverage("cp_plans"))
+    return ctx.events("stock", frame, "cp_plans")
 
 
 def _m_cpp_open_band(ctx: _Context, ind: Indicator) -> Events:
@@ -583,7 +643,7 @@ def _m_cpp_open_band(ctx: _Context, ind: Indicator) -> Events:
     band = _band(frame["_months"].to_numpy(dtype=float), [3, 6, 12, 24], PLAN_LENGTH_D5)
     frame["num"] = (band == ind.band).astype(float)
     frame["den"] = 1.0
-    return Events("stock", frame, ctx.coverage("cp_plans"))
+    return ctx.events("stock", frame, "cp_plans")
 
 
 def review_late_from(plans: pd.DataFrame, reviews: pd.DataFrame) -> pd.Series:
@@ -626,7 +686,7 @@ def _m_cpp_reviews_on_time(ctx: _Context, ind: Indicator) -> Events:
     on_time = eligible & (ref.to_numpy() < late_from.to_numpy()[rows])
     frame["num"] = on_time.astype(float)
     frame["den"] = eligible.astype(float)
-    return Events("stock", frame, ctx.coverage("cp_plans"))
+    return ctx.events("stock", frame, "cp_plans")
 
 
 def _lado_breakdowns(ind: Indicator, df: pd.DataFrame, frame: pd.DataFrame) -> None:
@@ -648,7 +708,7 @@ def _m_lado_referrals(ctx: _Context, ind: Indicator) -> Events:
     df = ctx.tables["allegations"]
     frame = ctx.flow(df["referral_date"], num=1.0)
     _lado_breakdowns(ind, df, frame)
-    return Events("flow", frame, ctx.coverage("allegations"))
+    return ctx.events("flow", frame, "allegations")
 
 
 def _concluded(ctx: _Context) -> pd.DataFrame:
@@ -660,7 +720,7 @@ def _m_lado_concluded(ctx: _Context, ind: Indicator) -> Events:
     df = _concluded(ctx)
     frame = ctx.flow(df["concluded_date"], num=1.0)
     _lado_breakdowns(ind, df, frame)
-    return Events("flow", frame, ctx.coverage("allegations"))
+    return ctx.events("flow", frame, "allegations")
 
 
 def _m_lado_concluded_within(ctx: _Context, ind: Indicator) -> Events:
@@ -668,7 +728,7 @@ def _m_lado_concluded_within(ctx: _Context, ind: Indicator) -> Events:
     within = (df["concluded_date"] <= add_months(df["referral_date"], int(ind.months or 1))).to_numpy()
     frame = ctx.flow(df["concluded_date"], num=within, den=1.0)
     _lado_breakdowns(ind, df, frame)
-    return Events("flow", frame, ctx.coverage("allegations"))
+    return ctx.events("flow", frame, "allegations")
 
 
 def _m_lado_actions(ctx: _Context, ind: Indicator) -> Events:
@@ -687,7 +747,7 @@ def _m_lado_actions(ctx: _Context, ind: Indicator) -> Events:
         labels = np.array([schema.LADO_ACTION.get(str(u), str(u)) for u in uniq], dtype=object)
         frame["action"] = labels[idx]
     head = ctx.flow(df["concluded_date"].iloc[np.unique(pos)], num=1.0)
-    return Events("flow", frame, ctx.coverage("allegations"), headline=head)
+    return ctx.events("flow", frame, "allegations", headline=head)
 
 
 def _m_lado_open(ctx: _Context, ind: Indicator) -> Events:
@@ -695,7 +755,7 @@ def _m_lado_open(ctx: _Context, ind: Indicator) -> Events:
     rows, months = ctx.expand(df["referral_date"], df["concluded_date"])
     frame = pd.DataFrame({"month": months, "num": 1.0})
     _lado_breakdowns(ind, df.iloc[rows].reset_index(drop=True), frame)
-    return Events("stock", frame, ctx.coverage("allegations"))
+    return ctx.events("stock", frame, "allegations")
 
 
 def _pf_arrangements(ctx: _Context) -> pd.DataFrame:
@@ -707,7 +767,7 @@ def _pf_arrangements(ctx: _Context) -> pd.DataFrame:
 def _pf_flow(ctx: _Context, ind: Indicator, df: pd.DataFrame, date: pd.Series, **measures: Any) -> Events:
     frame = ctx.flow(date, **measures)
     ctx.child_breakdowns(frame, df["child_id"], date, ind.breakdowns)
-    return Events("flow", frame, ctx.coverage("private_fostering"))
+    return ctx.events("flow", frame, "private_fostering")
 
 
 def _m_pf_notifications(ctx: _Context, ind: Indicator) -> Events:
@@ -732,7 +792,7 @@ def _m_pf_open(ctx: _Context, ind: Indicator) -> Events:
     frame = pd.DataFrame({"month": months, "num": 1.0})
     sub = df.iloc[rows].reset_index(drop=True)
     ctx.child_breakdowns(frame, sub["child_id"], pd.Series(month_end(months)), ind.breakdowns)
-    return Events("stock", frame, ctx.coverage("private_fostering"))
+    return ctx.events("stock", frame, "private_fostering")
 
 
 def _m_pf_visit_7wd(ctx: _Context, ind: Indicator) -> Events:
@@ -795,7 +855,7 @@ def _m_local(ctx: _Context, ind: Indicator) -> Events:
             ctx.child_breakdowns(frame, df["child_id"], date, ind.breakdowns)
         if "team" in ind.breakdowns and "team" in df.columns:
             frame["team"] = _text(df["team"])
-    return Events("flow", frame, ctx.coverage(table))
+    return ctx.events("flow", frame, table)
 
 
 METHODS: dict[str, Callable[[_Context, Indicator], Events]] = {
@@ -843,12 +903,17 @@ def _summarise(ctx: _Context, ind: Indicator, ev: Events, periods: pd.DataFrame,
         covered = covered_months > 0
         period_months = (periods["end_month"] - periods["period_start"].pipe(month_index)).to_numpy() + 1
         partial = covered & (covered_months < period_months)
+        truncated = np.zeros(len(periods), dtype=bool)
+        if ev.partly is not None:
+            npart = np.concatenate([[0], np.cumsum(ev.partly)])
+            truncated = covered & (npart[last + 1] - npart[first] > 0)
     else:
         # a stock is taken at the last month end with data inside the period
         lc = np.where(ev.coverage, np.arange(ctx.W), -1)
         lc = np.maximum.accumulate(lc)[last]
         covered = lc >= first
         partial = covered & ((lc + ctx.window.first) < periods["end_month"].to_numpy())
+        truncated = (covered & ev.partly[np.maximum(lc, 0)]) if ev.partly is not None else np.zeros(len(periods), bool)
         last = np.where(covered, lc, last)
     wanted = ["all", *([b for b in ind.breakdowns if b in frame.columns] if breakdowns else [])]
     parts = []
@@ -888,6 +953,7 @@ def _summarise(ctx: _Context, ind: Indicator, ev: Events, periods: pd.DataFrame,
             part[meas] = res[meas].reshape(-1)
         part["_covered"] = np.tile(covered, nv)
         part["_partial"] = np.tile(partial, nv)
+        part["_truncated"] = np.tile(truncated, nv)
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     return _finish(ctx, ind, ev, out)
@@ -897,6 +963,7 @@ def _finish(ctx: _Context, ind: Indicator, ev: Events, out: pd.DataFrame) -> pd.
     """Value, status and note columns from summed measures."""
     covered = out.pop("_covered").to_numpy(dtype=bool)
     partial = out.pop("_partial").to_numpy(dtype=bool)
+    truncated = out.pop("_truncated").to_numpy(dtype=bool) if "_truncated" in out else np.zeros(len(out), bool)
     num = out.pop("num").to_numpy(dtype=float)
     status = np.where(covered, "ok", "no data").astype(object)
     note = pd.Series(np.where(covered, "", "no source data for this period"), dtype="object")
@@ -928,6 +995,8 @@ def _finish(ctx: _Context, ind: Indicator, ev: Events, out: pd.DataFrame) -> pd.
     out["numerator"] = num
     out["denominator"] = den
     out["value"] = value
+    # a figure the data cover only in part is never 'ok' without a note: its status says so
+    status[(status == "ok") & (partial | truncated)] = PARTIAL
     out["status"] = status
     extra = []
     if "unknown" in out:
@@ -943,7 +1012,11 @@ def _finish(ctx: _Context, ind: Indicator, ev: Events, out: pd.DataFrame) -> pd.
     ok = covered
     text = ("partial period: the data cover only part of it" if ev.kind == "flow"
             else "partial period: value at the last month end with data")
-    part_note = pd.Series(np.where(ok & partial, text, ""))
+    part_note = pd.Series(np.where(ok & partial & ~truncated, text, ""))
+    if ev.extract_start is not None:
+        # an ISO date, so that the public note keeps it (safeguarding.published_data.safe_note)
+        part_note[ok & truncated] = (f"the extract starts on {ev.extract_start:%Y-%m-%d} (earlier records are only "
+                                     f"those still open then); this period is only partly covered")
     pieces = [note, part_note]
     for counts, text in extra:
         show = ok & (counts > 0)
@@ -1180,7 +1253,7 @@ def _add_targets(out: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     out["target"] = ids.map(targets).astype(float)
     polarity = ids.map(pol).fillna("neither")
     rag = rag_column(out["value"].to_numpy(dtype=float), out["target"].to_numpy(), polarity.to_numpy())
-    out["rag"] = np.where(out["status"].to_numpy() == "ok", rag, "N/A")
+    out["rag"] = np.where(np.isin(out["status"].to_numpy(), ["ok", PARTIAL]), rag, "N/A")
     return out
 
 

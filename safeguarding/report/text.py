@@ -741,9 +741,38 @@ def limitations(ctx: ReportContext) -> list[str]:
     note = _note(cur)
     if note:
         out.append(f"Second or subsequent plans: {note}.")
+    part = partial_years(ctx.indicators, ctx.year_end, {c: _name(ctx, c) for c in ctx.catalogue.codes})
+    if part:
+        listed = "; ".join(f"{_low_name(name)} ({verdicts._join(years)})" for name, years in part.items())
+        out.append(f"Some yearly figures cover only part of the year, because the data start or end inside it: "
+                   f"{listed}. They count what the data hold, are marked partial in the data files, and should "
+                   f"not be compared with full years.")
     if ctx.public:
         out.append(f"Counts {policy_of(ctx).threshold_text}, and figures from which they could be worked out, are "
                    "withheld (shown as c) to protect children's privacy.")
+    return out
+
+
+def partial_years(indicators: pd.DataFrame, year_end: pd.Timestamp, names: dict[str, str],
+                  years: int = 6) -> dict[str, list[str]]:
+    """The headline yearly figures of the last ``years`` years to ``year_end`` whose status is ``partial``.
+
+    Returns the indicator's name (from ``names``; indicators not named are left out) and its years as labels
+    ('2018-19'), in the order of ``names``. The report shows at most six years in a table, so older partial
+    years (those before an extract starts) are left to the data files' notes.
+    """
+    if "status" not in indicators.columns:
+        return {}
+    first = pd.Timestamp(year_end) - pd.DateOffset(years=years)
+    sel = indicators[(indicators["period_type"] == "year") & (indicators["breakdown"] == "all")
+                     & (indicators["status"].astype(str) == "partial")
+                     & (pd.to_datetime(indicators["period_end"]) > first)
+                     & (pd.to_datetime(indicators["period_end"]) <= pd.Timestamp(year_end))]
+    out: dict[str, list[str]] = {}
+    for code, name in names.items():
+        ends = sorted(pd.to_datetime(sel.loc[sel["indicator_id"] == code, "period_end"]))
+        if ends:
+            out[name] = [fy_label(int(e.year)) for e in ends]
     return out
 
 

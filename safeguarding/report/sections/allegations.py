@@ -66,7 +66,8 @@ def outcomes_and_actions(ctx: ReportContext) -> Block:
         b.add(md_table(publish_breakdown(ctx, raw, label_title="Action", count_title="Cases",
                                          with_percent=False, sort=True,
                                          total_label="Cases with at least one action"),
-                       caption=f"Actions taken on allegations concluded in {ctx.config.year_label}",
+                       caption=f"Actions taken on allegations concluded in {ctx.config.year_label} "
+                               "(data files: LADO_ACTIONS by action)",
                        label="lado-actions"))
     return b
 

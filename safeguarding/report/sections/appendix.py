@@ -44,11 +44,12 @@ def data_quality(ctx: ReportContext) -> Block:
         name = str(entry.get("table", ""))
         read, accepted, rejected = (int(entry.get(k, 0) or 0) for k in ("rows_read", "rows_accepted",
                                                                          "rows_rejected"))
+        label = SOURCE_LABELS.get(name, name.replace("_", " "))
         if public:
-            rows.append({"Table": name.replace("_", " "), "Rows read": rounded_count(read, 100),
+            rows.append({"Table": label, "Rows read": rounded_count(read, 100),
                          "Rejected": rounded_count(rejected, 10), "Status": str(entry.get("status", ""))})
         else:
-            rows.append({"Table": name.replace("_", " "), "Rows read": f"{read:,}", "Accepted": f"{accepted:,}",
+            rows.append({"Table": label, "Rows read": f"{read:,}", "Accepted": f"{accepted:,}",
                          "Rejected": f"{rejected:,}", "Status": str(entry.get("status", ""))})
         for reason, n in (entry.get("rejected_by_reason") or {}).items():
             reasons[(name, reason)] = reasons.get((name, reason), 0) + int(n)
@@ -65,7 +66,8 @@ def data_quality(ctx: ReportContext) -> Block:
     b.add(md_table(pd.DataFrame(rows), caption=caption, label="dq-rows",
                    align=["l", "r", "r", "l"] if public else ["l", "r", "r", "r", "l"]))
     if reasons:
-        tab = pd.DataFrame([{"Table": t.replace("_", " "), "Reason": labels.get(r, r.replace("_", " ")),
+        tab = pd.DataFrame([{"Table": SOURCE_LABELS.get(t, t.replace("_", " ")),
+                             "Reason": labels.get(r, r.replace("_", " ")),
                              "Rows": rounded_count(n, 10) if public else f"{n:,}"}
                             for (t, r), n in sorted(reasons.items())])
         b.add(md_table(tab, caption="Rejected rows by reason", label="dq-reasons", align=["l", "l", "r"]))
@@ -182,6 +184,14 @@ def publication_notes(ctx: ReportContext) -> Block:
     return b
 
 
+#: the source tables as the definitions table names them (the table names are code: 'icpc', 'cp_plans')
+SOURCE_LABELS: dict[str, str] = {
+    "referrals": "referrals", "s47": "section 47 enquiries", "icpc": "ICPCs", "cp_plans": "child protection plans",
+    "cp_reviews": "plan reviews", "allegations": "allegations (LADO)", "private_fostering": "private fostering",
+    "children": "children", "aggregates": "partners' returns",
+}
+
+
 def definitions(ctx: ReportContext) -> Block:
     """Every indicator's definition from the catalogue."""
     b = Block()
@@ -191,7 +201,7 @@ def definitions(ctx: ReportContext) -> Block:
         info = ctx.catalogue[code]
         rows.append({"Code": code, "Indicator": info.name, "Definition": info.definition,
                      "Polarity": POLARITY.get(str(info.polarity), str(info.polarity)),
-                     "Source": ", ".join(getattr(info, "source", ()) or ())})
+                     "Source": ", ".join(SOURCE_LABELS.get(t, t) for t in getattr(info, "source", ()) or ())})
     b.add(md_table(pd.DataFrame(rows), caption="Indicator definitions", label="definitions",
                    align=["l", "l", "l", "l", "l"], widths=[5, 4, 8, 3, 3]))
     return b

@@ -37,10 +37,13 @@ def rereferrals(ctx: ReportContext) -> Block:
         b.add(funnel)
     raw = repeat_children(ctx)
     if raw is not None and not raw.empty:
-        table = publish_breakdown(ctx, raw, label_title="Referrals in the 12 months to 31 March",
+        table = publish_breakdown(ctx, raw, label_title=f"Referrals in {ctx.config.year_label}",
                                   count_title="Children")
-        b.add(md_table(table, caption=f"Children referred in {ctx.config.year_label} by how many times they "
-                                      "were referred in the 12 months to the end of the year",
+        # the data files hold two splits by number of referrals: say which one this table is
+        b.add(md_table(table, caption=f"Children referred in {ctx.config.year_label}, each counted once, by how "
+                                      "many times they were referred in the year (data files: REFERRALS_CHILDREN "
+                                      "by referrals_in_period; REFERRALS by referrals_in_12m counts referrals, "
+                                      "not children)",
                        label="ref-repeat-children"))
     return b
 
