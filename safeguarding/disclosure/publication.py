@@ -122,9 +122,10 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     for round_no in range(MAX_ROUNDS):
         if stuck.empty:
             break
-        # families never share a relation, so each yields its own next level in the same round (the result
-        # is the one of taking them one after another, in fewer runs); a family with nothing left to yield
-        # (or in the last round) is protected once more with its protected figures open to hiding (forced)
+        # families never share a relation, so each yields its own next level in the same round and is
+        # protected on its own (from here on its result depends on its own rows only); a family with nothing
+        # left to yield (or in the last round) is protected once more with its protected figures open to
+        # hiding (forced)
         picks, yielding, forcing = [], [], []
         for fam in sorted({int(f) for f in family[stuck]}):
             rows_f = stuck[family[stuck].eq(fam).to_numpy()]

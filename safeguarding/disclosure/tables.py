@@ -275,8 +275,8 @@ def protect_indicator_table(
     else:  # nothing to protect against: no relations needed
         report = SecondaryReport(suppressed=primary.copy())
     stats = report.stats()
-    table_cells = ~system.slack  # not the slack of an inequality
-    stats.update(cells=int(table_cells.sum()), primary=int(primary.sum()),
+    table_cells = ~system.slack  # not the slack of an inequality, nor an unpublished count
+    stats.update(cells=int(table_cells.sum()), primary=int((primary & table_cells[:len(primary)]).sum()),
                  suppressed=int((report.suppressed & table_cells).sum()))
     shown = render_indicator_table(df, cells, report.suppressed, policy.markers())
     return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index,
