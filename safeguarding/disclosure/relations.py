@@ -116,13 +116,18 @@ def _figure_cells(long: pd.DataFrame, figure: str) -> pd.DataFrame:
 def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
     """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds."""
     for total, parts in model.sums:
-        frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
-        for k, part in enumerate(parts):
-            frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
-                                on=_PLACE, how="inner")
-        if frame.empty:
-            continue
-        _add_sums(system, frame["t"].to_numpy(), list(frame[[f"p{k}" for k in range(len(parts))]].to_numpy()))
+        totals, part_cells = _lined_up(long, total, parts)
+        if totals.size:
+            _add_sums(system, totals, list(np.array(part_cells).T))
+
+
+def _lined_up(long: pd.DataFrame, total: str, parts: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The cells of a declared total and of each part, place by place where all are present (:data:`_PLACE`)."""
+    frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
+    for k, part in enumerate(parts):
+        frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
+                            on=_PLACE, how="inner")
+    return frame["t"].to_numpy(dtype=int), [frame[f"p{k}"].to_numpy(dtype=int) for k in range(len(parts))]
 
 
 def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
@@ -133,13 +138,9 @@ def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationM
     (not negative, a whole number).
     """
     for _name, total, parts in model.unpublished:
-        frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
-        for k, part in enumerate(parts):
-            frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
-                                on=_PLACE, how="inner")
-        if frame.empty:
-            continue
-        system.add_unpublished(frame["t"].to_numpy(), [frame[f"p{k}"].to_numpy() for k in range(len(parts))])
+        totals, part_cells = _lined_up(long, total, parts)
+        if totals.size:
+            system.add_unpublished(totals, part_cells)
 
 
 def add_band_equalities(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
