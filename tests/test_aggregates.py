@@ -538,16 +538,19 @@ def test_demo_police_return_loads_without_errors(project):
     df, issues = load_aggregates(cfg)
     errors = [i for i in issues if i["severity"] == "error"]
     assert errors == [], errors
-    police = df[df.source_file.str.contains("police_monthly_return")]
-    assert len(police) > 0
-    assert (police.period_type == "month").all()
-    fy = int(specs[0].get("financial_year") or cfg.year)
-    assert police.period_start.min() >= pd.Timestamp(fy - 1, 4, 1)
-    assert police.period_start.max() <= pd.Timestamp(fy, 3, 1)
+    # this year's return and the year before's (so that the review can compare them), each its own months
+    assert [int(s.get("financial_year") or cfg.year) for s in specs] == [cfg.year, cfg.year - 1]
     assert accounting_holds(df, issues)
     truth_file = cfg.raw_dir / "ground_truth.json"
-    if truth_file.exists():  # the generator's record of what it wrote: an independent check of every value
-        truth = json.loads(truth_file.read_text(encoding="utf-8"))["police_return"]
-        for code, expected in truth.items():
-            got = police[police.indicator_id == code].sort_values("period_start")
-            assert got.numerator.astype(int).tolist() == list(expected["months"].values())
+    truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.exists() else None
+    for spec, key in zip(specs, ("police_return", "police_return_previous_year"), strict=True):
+        police = df[df.source_file.str.endswith(Path(str(spec["file"])).name)]
+        assert len(police) > 0
+        assert (police.period_type == "month").all()
+        fy = int(spec["financial_year"])
+        assert police.period_start.min() >= pd.Timestamp(fy - 1, 4, 1)
+        assert police.period_start.max() <= pd.Timestamp(fy, 3, 1)
+        if truth is not None:  # the generator's record of what it wrote: an independent check of every value
+            for code, expected in truth[key].items():
+                got = police[police.indicator_id == code].sort_values("period_start")
+                assert got.numerator.astype(int).tolist() == list(expected["months"].values())

@@ -667,6 +667,17 @@ FILES: dict[str, dict[str, Any]] = {
     "private_fostering.csv": {"entity": "private_fostering", "encoding": "utf-8-sig", "header_row": 1},
 }
 AGGREGATE_FILE = "police_monthly_return.xlsx"
+
+
+def previous_aggregate_file(end_year: int) -> str:
+    """The file name of the police return for the year before ``end_year`` ('police_monthly_return_2023-24.xlsx').
+
+    The police send one return a year; the generator writes the reporting year's
+    (:data:`AGGREGATE_FILE`) and, when it simulates more than one year, the year
+    before's, so that the report can compare the two.
+    """
+    return f"police_monthly_return_{end_year - 2}-{(end_year - 1) % 100:02d}.xlsx"
+
 AGGREGATE_SHEET = "Police return"
 
 #: canonical column -> source header, per file (what report.yml `columns` says)
@@ -1022,7 +1033,8 @@ def _write_plans_xlsx(tab: SourceTable, path: Path, council: str, extract: dt.da
 
 
 def _police_return(tables: dict[str, SourceTable], p: SynthParams, rng: np.random.Generator, end_year: int,
-                   population: float, rate: float) -> tuple[list[list[Any]], list[dict[str, Any]], dict[str, Any]]:
+                   population: float, rate: float, file: str = AGGREGATE_FILE
+                   ) -> tuple[list[list[Any]], list[dict[str, Any]], dict[str, Any]]:
     ref = tables["referrals.csv"]
     day = ref.data["Date of Referral"]
     police = ref.data["Source of Referral"] == REFERRAL_SOURCES["6"][0]
@@ -1041,7 +1053,7 @@ def _police_return(tables: dict[str, SourceTable], p: SynthParams, rng: np.rando
         ytd = sum(months)
         if i == bad_row:
             wrong = ytd + int(rng.choice([-12, -5, -1, 3, 10, 20]))
-            faults.append({"file": AGGREGATE_FILE, "kind": "ytd_mismatch", "row": 3 + i, "column": "YTD",
+            faults.append({"file": file, "kind": "ytd_mismatch", "row": 3 + i, "column": "YTD",
                            "label": label, "value": str(wrong), "sum_of_months": ytd})
             ytd = wrong
         rows.append([label, *months, ytd])
@@ -1150,6 +1162,16 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
                              "header_row": 2, "financial_year": end_year,
                              "measures": {label: code for label, code in POLICE_MEASURES}}
     faults.extend(pol_faults)
+    previous = None
+    if years >= 2:  # the year before's return, drawn after this year's so that this year's file is unchanged
+        prev_file = previous_aggregate_file(end_year)
+        prev_rows, prev_faults, previous = _police_return(tables, params, agg_rng, end_year - 1,
+                                                          population[str(end_year - 1)], fault_rate, prev_file)
+        _write_police_xlsx(out_dir / prev_file, prev_rows, name, end_year - 1)
+        files[prev_file] = {"entity": None, "layout": "wide", "rows": len(prev_rows), "sheet": AGGREGATE_SHEET,
+                            "header_row": 2, "financial_year": end_year - 1,
+                            "measures": {label: code for label, code in POLICE_MEASURES}}
+        faults.extend(prev_faults)
 
     all_files = list(files)
     by_file = summarise(faults, all_files)
@@ -1158,7 +1180,7 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
         by_file[f]["extra_column"] = len(cols)
     truth = _ground_truth(params, sim, seed=seed, scale=scale, years=years, end_year=end_year, la_code=la_code,
                           name=name, fault_rate=fault_rate, files=files, faults=faults, by_file=by_file,
-                          population=population, police=pol_truth)
+                          population=population, police=pol_truth, police_previous=previous)
     text = json.dumps(truth, indent=1, ensure_ascii=False)
     (out_dir / "ground_truth.json").write_text(text + "\n", encoding="utf-8")
     return json.loads(text)  # exactly what the file holds (tuples become lists)
@@ -1166,7 +1188,7 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
 
 def _ground_truth(p: SynthParams, sim: _Sim, *, seed: int, scale: str, years: int, end_year: int, la_code: str,
                   name: str, fault_rate: float, files: dict, faults: list, by_file: dict,
-                  population: dict[str, int], police: dict) -> dict:
+                  population: dict[str, int], police: dict, police_previous: dict | None = None) -> dict:
     exp_year = sim.expected["referrals_by_year"]
     rate = {y: round(exp_year[y] / population[y] * 10_000, 3) for y in population}
     after = {str(y): p.rereferral_12m_rate for y in range(end_year - years + 2, end_year + 1)}
@@ -1174,7 +1196,7 @@ def _ground_truth(p: SynthParams, sim: _Sim, *, seed: int, scale: str, years: in
     plan_2y = (1 - p_short) * (1 - _lognormal_cdf(730, p.plan_length_median_days, p.plan_length_sigma))
     plan_3m = p_short + (1 - p_short) * _lognormal_cdf(91, p.plan_length_median_days, p.plan_length_sigma)
     rows_rejected = {f: sum(v for k, v in by_file.get(f, {}).items() if k in ROW_FAULT_KINDS)
-                     for f in files if f != AGGREGATE_FILE}
+                     for f in files if files[f].get("layout") != "wide"}  # not the police returns
     params = asdict(p)
     return {
         "generator": "safeguarding.synth", "generator_version": GENERATOR_VERSION,
@@ -1217,6 +1239,7 @@ def _ground_truth(p: SynthParams, sim: _Sim, *, seed: int, scale: str, years: in
         },
         "realised": sim.realised,
         "police_return": police,
+        **({"police_return_previous_year": police_previous} if police_previous is not None else {}),
         "files": files,
         "faults": {
             "fault_rate": fault_rate,
@@ -1281,8 +1304,19 @@ def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, 
     return out
 
 
-def aggregates_config(folder: str = "data/raw/demo", end_year: int = 2025) -> list[dict[str, Any]]:
-    """The report.yml ``aggregates:`` section for the generated police return."""
-    return [{"file": f"{folder.rstrip('/')}/{AGGREGATE_FILE}", "layout": "wide", "sheet": AGGREGATE_SHEET,
-             "header_row": 2, "financial_year": end_year, "label_column": "Measure", "ytd_column": "YTD",
-             "rows": {label: code for label, code in POLICE_MEASURES}}]
+def aggregates_config(folder: str = "data/raw/demo", end_year: int = 2025, *,
+                      previous: bool = True) -> list[dict[str, Any]]:
+    """The report.yml ``aggregates:`` section for the generated police returns.
+
+    The reporting year's return first, then (``previous``: a council generated
+    with two years or more) the year before's.
+    """
+    def entry(file: str, year: int) -> dict[str, Any]:
+        return {"file": f"{folder.rstrip('/')}/{file}", "layout": "wide", "sheet": AGGREGATE_SHEET,
+                "header_row": 2, "financial_year": year, "label_column": "Measure", "ytd_column": "YTD",
+                "rows": {label: code for label, code in POLICE_MEASURES}}
+
+    out = [entry(AGGREGATE_FILE, end_year)]
+    if previous:
+        out.append(entry(previous_aggregate_file(end_year), end_year - 1))
+    return out
