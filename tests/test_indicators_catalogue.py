@@ -166,3 +166,54 @@ def test_docs_page_is_in_step_with_the_catalogue(project):
 
     page = (project / "docs" / "catalogue.md").read_text(encoding="utf-8")
     assert catalogue_markdown(load_catalogue()) in page, "regenerate docs/catalogue.md from catalogue.yml"
+
+
+# ------------------------------------------------------------------ chapter (issue 16, item 3)
+
+
+def _catalogue_with(tmp_path, entry: dict):
+    """The built-in catalogue file with one aggregate entry changed (or added), loaded from ``tmp_path``."""
+    from safeguarding.indicators.catalogue import CATALOGUE_PATH
+
+    doc = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
+    doc["indicators"] = [e for e in doc["indicators"] if e["code"] != entry["code"]] + [entry]
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return load_catalogue(path=path)
+
+
+_PARTNER = {"code": "POLICE_MISSING_EPISODES", "name": "Missing episodes", "definition": "As returned.",
+            "unit": "count", "owner": "Police", "method": "aggregate", "source": ["aggregates"]}
+
+
+def test_every_entry_names_a_known_chapter_and_partners_measures_are_placed_where_a_board_looks():
+    from safeguarding.indicators.catalogue import CHAPTERS
+
+    cat = load_catalogue()
+    assert all(ind.chapter in CHAPTERS for ind in cat.values())
+    # the default is the chapter of the table the method counts
+    assert cat["CPP_OPEN"].chapter == cat["ICPC_15WD"].chapter == "child_protection"
+    assert cat["REFERRALS"].chapter == "referrals" and cat["LADO_REFERRALS"].chapter == "allegations"
+    assert cat["PF_NOTIFICATIONS"].chapter == "private_fostering"
+    # the police measures: the front door, and risk outside the home
+    assert cat["POLICE_DA_NOTIFICATIONS"].chapter == cat["POLICE_CP_REFERRALS"].chapter == "referrals"
+    assert cat["POLICE_MISSING_EPISODES"].chapter == "child_protection"
+    for code in ("POLICE_DA_NOTIFICATIONS", "POLICE_CP_REFERRALS", "POLICE_MISSING_EPISODES"):
+        assert cat[code].is_aggregate and cat[code].owner == "Police"
+        assert "as returned by the police" in cat[code].definition
+        assert "not validated by the partnership" in cat[code].definition
+
+
+def test_an_unknown_chapter_is_a_catalogue_error_naming_the_entry(tmp_path):
+    assert _catalogue_with(tmp_path, {**_PARTNER, "chapter": "child_protection"})[
+        "POLICE_MISSING_EPISODES"].chapter == "child_protection"
+    with pytest.raises(CatalogueError) as err:
+        _catalogue_with(tmp_path, {**_PARTNER, "chapter": "front_door"})
+    message = str(err.value)
+    assert "POLICE_MISSING_EPISODES" in message and "entry" in message and "'front_door' is not valid" in message
+    assert "referrals, child_protection, allegations, private_fostering" in message
+
+
+def test_a_partners_measure_without_a_chapter_is_a_catalogue_error(tmp_path):
+    with pytest.raises(CatalogueError, match=r"POLICE_MISSING_EPISODES.*'chapter' is required"):
+        _catalogue_with(tmp_path, dict(_PARTNER))

@@ -49,6 +49,18 @@ OBA = ("how_much", "how_well", "better_off")
 FREQUENCIES = ("month", "quarter", "year", "rolling12")
 LOCAL_METHODS = ("count", "ratio")
 
+#: the chapters an indicator can be reported in (``chapter:`` in the catalogue), one per chapter notebook
+#: (``notebooks/NN-<chapter with hyphens>.ipynb``). A new chapter that reports catalogue entries adds itself here.
+CHAPTERS = ("referrals", "child_protection", "allegations", "private_fostering")
+
+#: the chapter an entry is reported in when it names none: the chapter of the table its method counts.
+#: Partners' aggregate measures have no such table and must name their chapter.
+TABLE_CHAPTERS: dict[str, str] = {
+    "referrals": "referrals", "s47": "child_protection", "icpc": "child_protection",
+    "cp_plans": "child_protection", "cp_reviews": "child_protection", "allegations": "allegations",
+    "private_fostering": "private_fostering", "children": "referrals",
+}
+
 _CHILD_TABLES = ("referrals", "s47", "icpc", "cp_plans", "private_fostering")
 
 #: breakdown name -> (tables it applies to, description)
@@ -112,7 +124,7 @@ METHOD_TABLE: dict[str, str] = {
 _FIELDS = (
     "code", "name", "definition", "numerator", "denominator", "unit", "polarity", "target",
     "target_source", "method", "source", "frequencies", "status", "oba", "owner", "breakdowns",
-    "band", "months", "table", "date", "filter", "numerator_filter", "denominator_filter", "local",
+    "band", "months", "table", "date", "filter", "numerator_filter", "denominator_filter", "local", "chapter",
 )
 _LOCAL_KEYS = (
     "code", "name", "definition", "table", "date", "filter", "unit", "numerator", "denominator",
@@ -152,6 +164,14 @@ class Indicator:
     numerator_filter: dict[str, Any] = field(default_factory=dict)
     denominator_filter: dict[str, Any] = field(default_factory=dict)
     local: bool = False
+    #: the chapter that reports the indicator (:data:`CHAPTERS`); for a partner's aggregate measure, where its
+    #: chart and verdicts are printed (:mod:`safeguarding.report.sections.partners`)
+    chapter: str = "referrals"
+
+    @property
+    def is_aggregate(self) -> bool:
+        """True for a measure supplied by a partner's aggregate return (counts of events as returned)."""
+        return self.method == "aggregate"
 
     def __getitem__(self, key: str) -> Any:
         """Dictionary-style access to a field (``entry["unit"]``)."""
@@ -232,6 +252,7 @@ class Catalogue(Mapping[str, Indicator]):
                 "oba": ind.oba, "owner": ind.owner, "source": ", ".join(ind.source),
                 "frequencies": ", ".join(ind.frequencies), "breakdowns": ", ".join(ind.breakdowns),
                 "definition": ind.definition, "numerator": ind.numerator, "denominator": ind.denominator,
+                "chapter": ind.chapter,
             })
         return pd.DataFrame(rows)
 
@@ -315,6 +336,13 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Indicat
     elif breakdowns:
         raise CatalogueError(f"{where}: aggregate indicators take their breakdowns from the return; list none")
     target = d.get("target")
+    chapter = d.get("chapter")
+    if chapter is None:
+        if table not in TABLE_CHAPTERS:
+            raise CatalogueError(f"{where}: 'chapter' is required for a measure from {table}: name the chapter that "
+                                 f"reports it; valid: {', '.join(CHAPTERS)}")
+        chapter = TABLE_CHAPTERS[table]
+    chapter = _choice(chapter, CHAPTERS, f"{where} chapter")
     return Indicator(
         code=code,
         name=str(d["name"]),
@@ -340,6 +368,7 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Indicat
         numerator_filter=dict(d.get("numerator_filter") or {}),
         denominator_filter=dict(d.get("denominator_filter") or {}),
         local=bool(d.get("local", False)),
+        chapter=chapter,
     )
 
 
@@ -466,7 +495,8 @@ def catalogue_markdown(catalogue: Catalogue) -> str:
         lines.append(f"- **Numerator:** {ind.numerator or '-'}")
         lines.append(f"- **Denominator:** {ind.denominator or '-'}")
         lines.append(f"- **Unit:** {_UNIT_TEXT[ind.unit]}; **polarity:** {_POL_TEXT[ind.polarity]}; "
-                     f"**owner:** {ind.owner}; **frequencies:** {', '.join(ind.frequencies)}")
+                     f"**owner:** {ind.owner}; **frequencies:** {', '.join(ind.frequencies)}; "
+                     f"**chapter:** {ind.chapter}")
         for b in ind.overlapping:
             lines.append(f"- **Breakdown `{b}` overlaps** (its values do not add up to the headline): "
                          f"{OVERLAPPING_BREAKDOWNS[b]}")
