@@ -279,9 +279,9 @@ def sector_over_time(ctx: ReportContext, code: str, breakdown: str, *, labels: d
     return _emit(ctx, chart, label)
 
 
-def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
+def xmr(ctx: ReportContext, code: str, *, label: str, months: int = 24, source: str = "") -> str:
     """A 'Making Data Count' XmR chart of a monthly count (see :func:`monthly_chart`)."""
-    return monthly_chart(ctx, code, label=label, months=months)
+    return monthly_chart(ctx, code, label=label, months=months, source=source)
 
 
 def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
@@ -289,13 +289,14 @@ def p_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> s
     return monthly_chart(ctx, code, label=label, months=months)
 
 
-def monthly_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24) -> str:
+def monthly_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24, source: str = "") -> str:
     """The month-by-month chart of an indicator, its title and caption from one finding (:func:`text.within_year`).
 
     A control chart (XmR for counts, p-chart for percentages) where one is valid;
     a run chart without signal rules for a month-end snapshot; a sentence instead
     of a chart when a percentage has too few exceptions, or for the public when
-    any monthly figure is withheld (nothing is computed from it).
+    any monthly figure is withheld (nothing is computed from it). ``source``, when
+    given, ends the caption of a control chart (a partner's return names itself).
     """
     from safeguarding.report.text import within_year
 
@@ -321,7 +322,8 @@ def monthly_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24
     kind = "p-chart" if percent else "XmR chart"
     chart = charts.spc_chart(df, title=spc_title(finding), y_label="Percent" if percent else name, percent=percent,
                              caption=f"{name} each month, with dashed lines marking the range expected from "
-                                     f"month-to-month variation (Making Data Count {kind}). {finding.sentence}")
+                                     f"month-to-month variation (Making Data Count {kind}). {finding.sentence}"
+                                     + (f" {source}" if source else ""))
     return _emit(ctx, chart, label)
 
 

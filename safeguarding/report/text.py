@@ -664,7 +664,8 @@ def short_story(ctx: ReportContext, code: str) -> str:
 KEY_MESSAGES = 5
 
 
-def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES) -> list[str]:
+def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES, *,
+                 optional: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Key messages: one per essential indicator, the most important first.
 
     Each message leads with the year-on-year verdict (:func:`year_on_year`); for a
@@ -676,24 +677,33 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES
     message of their own: they are named together in one closing sentence,
     which comes after every message that carries a figure and takes one of the
     ``limit`` places, so that a board member reads what is known first.
+
+    ``optional`` codes (partners' aggregate measures, :func:`partner_codes`) compete
+    for a place only when one of their findings ranks (a significant change, a
+    missed target): they are never forced in, and a withheld one is not named.
     """
-    return [sentence for sentence, _ in key_messages_with_findings(ctx, codes, limit)]
+    return [sentence for sentence, _ in key_messages_with_findings(ctx, codes, limit, optional=optional)]
 
 
-def key_messages_with_findings(ctx: ReportContext, codes: list[str],
-                               limit: int = KEY_MESSAGES) -> list[tuple[str, list[Finding]]]:
+def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES, *,
+                               optional: list[str] | tuple[str, ...] = ()) -> list[tuple[str, list[Finding]]]:
     """:func:`key_messages`, each message with the findings whose sentences it prints (none for the closing one)."""
     scored: list[tuple[float, int, str, list[Finding]]] = []
     withheld: list[str] = []
-    for order, code in enumerate(codes):
+    extra = [c for c in optional if c not in codes]
+    for order, code in enumerate([*codes, *extra]):
+        is_optional = order >= len(codes)
         cur = ctx.row(code, "year")
         if cur is None or not np.isfinite(_num(cur["value"])):
             continue
         if ctx.fmt_value(cur) == "c":
-            withheld.append(_name(ctx, code))
+            if not is_optional:
+                withheld.append(_name(ctx, code))
             continue
         unit = ctx.unit(code)
         found = key_message_findings(ctx, code)
+        if is_optional and max((rank_score(f) for f in found), default=0.0) <= 0:
+            continue
         if unit == "percent":
             sentence = percentage_verdict(ctx, code, benchmark=False)
         elif unit == "count":
@@ -838,8 +848,12 @@ def report_findings(ctx: ReportContext) -> list[Finding]:
                 add(f)
         if months:
             add(within_year(ctx, code, months=months)[0])
+    # partners' aggregate measures, in the chapters their catalogue entries name (sections/partners.py)
+    for code in partner_codes(ctx):
+        for f in partner_findings(ctx, code):
+            add(f)
     # the key messages' findings (a rate's year on year is printed only there), for the messages printed
-    for _, found in key_messages_with_findings(ctx, essential_codes(ctx)):
+    for _, found in key_messages_with_findings(ctx, essential_codes(ctx), optional=partner_codes(ctx)):
         for f in found:
             add(f)
     return out
@@ -867,3 +881,91 @@ def findings_table(ctx: ReportContext) -> pd.DataFrame:
     from safeguarding.report.findings import COLUMNS
 
     return pd.DataFrame([f.row() for f in report_findings(ctx)], columns=COLUMNS)
+
+
+# ------------------------------------------------------------------ partners' aggregate returns
+
+
+def partner_codes(ctx: ReportContext, chapter: str | None = None) -> list[str]:
+    """Partners' aggregate measures (``method: aggregate``) in catalogue order; those of ``chapter`` when given."""
+    out = []
+    for code in ctx.catalogue.codes:
+        info = ctx.catalogue[code]
+        if str(getattr(info, "method", "")) == "aggregate" and (chapter is None
+                                                              or getattr(info, "chapter", None) == chapter):
+            out.append(code)
+    return out
+
+
+def has_figures(ctx: ReportContext, code: str) -> bool:
+    """True when the indicator has a monthly or yearly figure up to the year end (a partner returned it)."""
+    for period_type in ("month", "year"):
+        s = ctx.series(code, period_type)
+        if len(s) and bool(np.isfinite(pd.to_numeric(s["value"], errors="coerce").to_numpy(float)).any()):
+            return True
+    return False
+
+
+def partner_months(ctx: ReportContext, code: str, most: int = SPC_MONTHS) -> int:
+    """The months of a partner's measure to chart: its run of consecutive monthly figures ending at the year end.
+
+    At most ``most`` (24, as for the other monthly flows); 0 when the last month of the year has no figure.
+    A partner's returns start when the partnership began collecting them, and a control chart
+    reaching back before that would chart months without a figure.
+    """
+    s = ctx.series(code, "month")
+    s = s[s["period_end"] > ctx.year_end - pd.DateOffset(months=most)]
+    if s.empty or pd.Timestamp(s["period_end"].iloc[-1]).normalize() != ctx.year_end.normalize():
+        return 0
+    values = pd.to_numeric(s["value"], errors="coerce").to_numpy(float)
+    run = 0
+    for v in values[::-1]:
+        if not np.isfinite(v):
+            break
+        run += 1
+    return run
+
+
+def partner_count(ctx: ReportContext, code: str) -> str:
+    """This year's count of a partner's measure against last year's (:func:`year_on_year`: the exact conditional
+    Poisson test and the rate ratio), or, in the first year of the return, a sentence that says there is no
+    comparison yet. A withheld figure gives the withheld sentence; a measure no return holds says so."""
+    name = _name(ctx, code)
+    cur = ctx.row(code, "year")
+    if cur is None or not np.isfinite(_num(cur["value"])):
+        return f"No figure was returned for {_low_name(name)} for {ctx.config.year_label}."
+    if ctx.fmt_value(cur) == "c":
+        return _withheld(ctx, code)
+    finding = year_on_year(ctx, code)
+    if finding is None or finding.verdict == "no earlier year":
+        return (f"{name}: {ctx.fmt_value(cur)} in {ctx.config.year_label}. This is the first year of this return, "
+                f"so there is no earlier year to set it against yet.")
+    return finding.sentence
+
+
+def partner_findings(ctx: ReportContext, code: str) -> list[Finding]:
+    """The findings the chapter prints for a partner's measure (:mod:`safeguarding.report.sections.partners`).
+
+    The year on year (not in the first year of the return, nor for a withheld figure), the
+    month-by-month control chart over the return's months (:func:`partner_months`), and the
+    trend when the return goes back three years or more.
+    """
+    if not has_figures(ctx, code):
+        return []
+    out: list[Finding | None] = []
+    cur = ctx.row(code, "year")
+    yoy = year_on_year(ctx, code)
+    if yoy is not None and yoy.verdict != "no earlier year" and not (cur is not None and ctx.fmt_value(cur) == "c"):
+        out.append(yoy)
+    months = partner_months(ctx, code)
+    if months:
+        out.append(within_year(ctx, code, months=months)[0])
+    out.append(partner_trend(ctx, code))
+    return [f for f in out if f is not None]
+
+
+def partner_trend(ctx: ReportContext, code: str) -> Finding | None:
+    """The trend of a partner's measure (:func:`trend_finding`), or None with fewer than three years of returns
+    (the year-on-year sentence, or the first-year sentence, already says what there is)."""
+    f = trend_finding(ctx, code)
+    return None if f is None or f.verdict == "not tested" else f

@@ -201,10 +201,21 @@ def definitions(ctx: ReportContext) -> Block:
         info = ctx.catalogue[code]
         rows.append({"Code": code, "Indicator": info.name, "Definition": info.definition,
                      "Polarity": POLARITY.get(str(info.polarity), str(info.polarity)),
-                     "Source": ", ".join(SOURCE_LABELS.get(t, t) for t in getattr(info, "source", ()) or ())})
+                     "Source": _source(info)})
     b.add(md_table(pd.DataFrame(rows), caption="Indicator definitions", label="definitions",
                    align=["l", "l", "l", "l", "l"], widths=[5, 4, 8, 3, 3]))
     return b
+
+
+def _source(info: object) -> str:
+    """The definitions table's source: the tables in words; a partner's return names its owner ('Police')."""
+    labels = []
+    for t in getattr(info, "source", ()) or ():
+        label = SOURCE_LABELS.get(t, t)
+        if t == "aggregates":
+            label = f"{label} ({getattr(info, 'owner', '') or 'partner'})"
+        labels.append(label)
+    return ", ".join(labels)
 
 
 def _n(value: object) -> int:

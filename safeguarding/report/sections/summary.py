@@ -27,7 +27,8 @@ def key_messages(ctx: ReportContext) -> Block:
     """The few sentences a board member must read, generated from the numbers."""
     b = Block()
     b.heading("Key messages")
-    messages = text.key_messages(ctx, _essential(ctx))
+    # partners' measures compete for a place only when their verdict ranks (a significant change)
+    messages = text.key_messages(ctx, _essential(ctx), optional=text.partner_codes(ctx))
     if not messages:
         b.add("There is not enough data for the reporting year to draw key messages.")
     b.bullets(messages)
