@@ -1075,3 +1075,55 @@ def test_abbreviations_are_capitalised_and_spelled_out_at_first_use(built, audie
     first = text.find("ICPC")
     before = text[max(first - 50, 0):first + 5].lower()
     assert first > 0 and before.endswith("initial child protection conferences (icpcs"), text[max(first - 80, 0):][:120]
+
+
+def _chapter_title(chapter: str) -> str:
+    """The title of a chapter's notebook (``notebooks/NN-<chapter with hyphens>.ipynb``, its first heading)."""
+    import json
+
+    [nb] = (Path(__file__).resolve().parents[1] / "notebooks").glob(f"[0-9][0-9]-{chapter.replace('_', '-')}.ipynb")
+    cell = next(c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "markdown")
+    return "".join(cell["source"]).strip().lstrip("#").strip()
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_partners_measures_are_reported_in_the_chapter_their_catalogue_entry_names(built, audience):
+    """Issue 16, item 3: each aggregate measure of the catalogue has its chart (a figure with alt text) and its
+    verdict sentences in the chapter its ``chapter:`` names, and nowhere else."""
+    import html as html_module
+    from itertools import pairwise
+
+    from safeguarding.config import load_config
+    from safeguarding.indicators.catalogue import load_catalogue
+
+    page = re.sub(r'src="data:[^"]+"', "", built[audience].html.read_text(encoding="utf-8"))
+    starts = [m.start() for m in re.finditer(r'<section id="[^"]*" class="level1', page)] + [len(page)]
+    chapters = {}  # title -> the chapter's HTML
+    for a, b in pairwise(starts):
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page[a:b], flags=re.S)
+        title = re.sub(r"^\s*\d+\s+", "", re.sub(r"<[^>]+>", "", html_module.unescape(h1.group(1)))) if h1 else ""
+        chapters[title.strip().replace("\u2019", "'")] = page[a:b]
+    rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+
+    def words(fragment: str) -> str:
+        return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+    cat = load_catalogue(load_config(built["config"]))
+    partners = [code for code in cat.codes if cat[code].is_aggregate]
+    assert {"POLICE_DA_NOTIFICATIONS", "POLICE_CP_REFERRALS", "POLICE_MISSING_EPISODES"} <= set(partners)
+    for code in partners:
+        title = _chapter_title(cat[code].chapter)
+        assert title in chapters, (code, title, list(chapters))
+        own = chapters[title]
+        figure = f'id="fig-partner-{code.lower().replace("_", "-")}"'
+        assert own.count(figure) == 1, (code, title)
+        assert all(figure not in other for t, other in chapters.items() if t != title), code
+        img = re.search(figure + r'[^>]*>\s*<img[^>]*aria-label="([^"]+)"', own)
+        assert img and cat[code].name in html_module.unescape(img.group(1)), code  # the chart's alt text
+        found = rows[rows["indicator"] == code]
+        assert set(found["comparison"]) >= {"year on year", "within year"}, code  # the demo has two years
+        text = words(own)
+        for sentence in found["sentence"]:
+            assert sentence in text, (code, sentence)
+        yoy = found[found["comparison"] == "year on year"].iloc[0]
+        assert yoy["method"] == "exact conditional Poisson test" and yoy["baseline_period"] == "2023-24"

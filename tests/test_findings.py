@@ -347,3 +347,69 @@ def test_year_on_year_for_a_rate_names_the_rate_once(tmp_path):
     assert f.p_value == pytest.approx(stats.binomtest(114, 230, 28_302 / (28_217 + 28_302)).pvalue)
     assert f.sentence.startswith("The rate of children on a child protection plan per 10,000 children fell by "
                                  "2.0%, from 41.1 in 2023-24 to 40.3 in 2024-25")
+
+
+# ------------------------------------------------------------------ partners' aggregate returns (issue 16, item 3)
+
+#: the demo's police domestic abuse notifications, 2023-24 and 2024-25 (data/raw/demo/ground_truth.json)
+_DA_2024 = [89, 104, 92, 83, 71, 116, 88, 94, 84, 88, 82, 92]
+_DA_2025 = [92, 83, 103, 89, 75, 105, 150, 119, 100, 101, 77, 103]
+
+
+def _police_rows(years: int) -> list[dict]:
+    """POLICE_DA_NOTIFICATIONS as the engine writes a return: each year the sum of its months."""
+    months = (_DA_2024 + _DA_2025)[-12 * years:]
+    rows = _months("POLICE_DA_NOTIFICATIONS", months)
+    rows.append(_year("POLICE_DA_NOTIFICATIONS", 2025, sum(_DA_2025), None))
+    if years == 2:
+        rows.append(_year("POLICE_DA_NOTIFICATIONS", 2024, sum(_DA_2024), None))
+    return rows
+
+
+def test_partners_year_on_year_is_the_exact_conditional_poisson_test_checked_by_scipy(tmp_path):
+    """Two years of counts: given the total, this year's count is binomial(n, 1/2) under no change; the rate ratio's
+    interval is the Clopper-Pearson interval of that proportion, p/(1-p)."""
+    ctx = _ctx(tmp_path, _police_rows(2))
+    c1, c2 = sum(_DA_2024), sum(_DA_2025)
+    assert (c1, c2) == (1083, 1197)  # the totals the demo report prints
+    f = text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS")
+    ref = stats.binomtest(c2, c1 + c2, 0.5)
+    ci = ref.proportion_ci(method="exact")
+    assert f.method == "exact conditional Poisson test"
+    assert f.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert f.estimate == pytest.approx(c2 / c1, rel=1e-12)
+    assert f.lower == pytest.approx(ci.low / (1 - ci.low), rel=1e-9)
+    assert f.upper == pytest.approx(ci.high / (1 - ci.high), rel=1e-9)
+    assert f.verdict == ("significant increase" if ref.pvalue < 0.05 else "no significant change")
+    sentence = text.partner_count(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert sentence == f.sentence and f"from {c1:,} in 2023-24 to {c2:,} in 2024-25" in sentence
+    assert "first year" not in sentence
+    found = text.partner_findings(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert [g.comparison for g in found] == ["year on year", "within year"]  # two years: no trend yet
+    assert found[1].period == "the 24 months to March 2025"
+
+
+def test_partners_first_year_of_a_return_says_there_is_no_comparison_yet(tmp_path):
+    ctx = _ctx(tmp_path, _police_rows(1))
+    sentence = text.partner_count(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert sentence == (f"Police domestic abuse notifications involving children: {sum(_DA_2025):,} in 2024-25. "
+                        "This is the first year of this return, so there is no earlier year to set it against yet.")
+    found = text.partner_findings(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert [g.comparison for g in found] == ["within year"]  # no year on year: nothing was compared
+    assert found[0].period == "the 12 months to March 2025"
+    assert text.partner_months(ctx, "POLICE_DA_NOTIFICATIONS") == 12
+
+
+def test_partners_measures_enter_the_key_messages_only_when_their_verdict_ranks(tmp_path):
+    rows = _police_rows(2) + _icpc_rows()
+    ctx = _ctx(tmp_path, rows)
+    yoy = text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert yoy.significant  # the demo's rise of 10.5%, p = 0.018
+    messages = text.key_messages(ctx, ["ICPC_15WD"], optional=["POLICE_DA_NOTIFICATIONS"])
+    assert len(messages) == 2 and messages[1] == yoy.sentence
+    # the same count with no significant change is not forced in
+    flat = [r for r in rows if not (r["indicator_id"] == "POLICE_DA_NOTIFICATIONS" and r["period_type"] == "year")]
+    flat += [_year("POLICE_DA_NOTIFICATIONS", 2025, 1100, None), _year("POLICE_DA_NOTIFICATIONS", 2024, 1083, None)]
+    ctx = _ctx(tmp_path, flat)
+    assert not text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS").significant
+    assert len(text.key_messages(ctx, ["ICPC_15WD"], optional=["POLICE_DA_NOTIFICATIONS"])) == 1
