@@ -413,3 +413,20 @@ def test_partners_measures_enter_the_key_messages_only_when_their_verdict_ranks(
     ctx = _ctx(tmp_path, flat)
     assert not text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS").significant
     assert len(text.key_messages(ctx, ["ICPC_15WD"], optional=["POLICE_DA_NOTIFICATIONS"])) == 1
+
+
+def test_partners_figures_go_through_the_disclosure_controlled_table(tmp_path):
+    """Counts of events, not children, but the public sees them only as the protected table publishes them: a
+    withheld year is neither quoted nor compared, and is not named in the key messages."""
+    rows = _police_rows(2)
+    shown = {}
+    for r in rows:
+        key = (r["indicator_id"], r["period_type"], pd.Timestamp(r["period_end"]), "all", "all")
+        shown[key] = {"marker": "c" if r["period_type"] == "year" and r["period_end"] == "2025-03-31" else ""}
+    ctx = _ctx(tmp_path, rows, shown=shown)
+    sentence = text.partner_count(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert sentence == ("Police domestic abuse notifications involving children: the figure for 2024-25 is withheld "
+                        "to protect children's privacy.")
+    assert "1,197" not in sentence and "1,083" not in sentence
+    assert "year on year" not in [f.comparison for f in text.partner_findings(ctx, "POLICE_DA_NOTIFICATIONS")]
+    assert text.key_messages(ctx, [], optional=["POLICE_DA_NOTIFICATIONS"]) == []
