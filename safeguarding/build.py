@@ -372,6 +372,10 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
                 "marked 'not available'.",
             )
         record["warnings"].append(f"published without input tables: {names}")
+    if "survey" not in cfg.inputs:  # optional: the report leaves its section out, and says so here
+        from safeguarding.report.sections.voice import ABSENT_WARNING
+
+        record["warnings"].append(ABSENT_WARNING)
     # rows kept with a value the code lists do not know: say so on screen, with where the mapping goes
     report = getattr(result, "report", None) or {}
     for entry in report.get("inputs") or []:

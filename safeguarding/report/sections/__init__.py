@@ -7,6 +7,7 @@ from safeguarding.report.sections import (
     private_fostering,
     referrals,
     summary,
+    voice,
 )
 
-__all__ = ["allegations", "appendix", "child_protection", "private_fostering", "referrals", "summary"]
+__all__ = ["allegations", "appendix", "child_protection", "private_fostering", "referrals", "summary", "voice"]
