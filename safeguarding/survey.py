@@ -276,3 +276,34 @@ def published_counts(q: PublishedQuestion) -> list[int]:
     their pairwise differences."""
     vals = list(q.figures.values())
     return vals + [abs(a - b) for a, b in itertools.combinations(vals, 2)]
+
+
+#: what ``README.txt`` of the published data says about ``survey.csv``
+SURVEY_README = """Voice of children and families (survey.csv)
+  One row per survey question: children asked both times (children_compared), of them those saying yes
+  before and after (yes_before, yes_after) and as percentages, the change in percentage points with its
+  95% confidence interval (Newcombe's method 10 for paired answers), the exact McNemar p-value, the children
+  not compared (asked once, or not answering once) and the verdict in words, exactly as the report shows
+  them. x: withheld to protect small numbers (a figure behind it, or the difference of two published
+  figures, would be a count from 1 to 5); c: a count from 1 to 5. These rows are not in indicators.csv:
+  they have no period or breakdown, and a paired change is not a numerator over a denominator.
+"""
+
+
+def write_published_survey(cfg: Any, audience: str, out_dir: Any) -> Any:
+    """Write ``survey.csv`` (:func:`published_frame`) into ``out_dir`` and return its path; None without a survey.
+
+    The figures are worked out from the processed ``survey`` table under the
+    public disclosure rules (``cfg.disclosure``) or, for the board, none, as
+    the report's section does.
+    """
+    from pathlib import Path
+
+    from safeguarding.publish.writers import write_csv
+
+    path = Path(cfg.processed_dir) / "survey.parquet"
+    if "survey" not in cfg.inputs or not path.exists():
+        return None
+    policy = cfg.disclosure if audience == "public" else Policy.unsuppressed()
+    frame = published_frame(publish_survey(summarise_survey(pd.read_parquet(path)), policy))
+    return write_csv(frame, Path(out_dir) / "survey.csv")
