@@ -35,7 +35,8 @@ def test_outputs_are_where_the_issue_says(built):
     assert pub.output_dir.parts[-2:] == ("northwold", "2025")
     assert pub.html.name == "annual-review.html" and pub.html.stat().st_size > 50_000
     assert pub.pdf.name == "annual-review.pdf" and pub.pdf.stat().st_size > 20_000
-    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv", "README.txt"}
+    assert {p.name for p in pub.data_files} == {"indicators.csv", "indicators.xlsx", "findings.csv", "survey.csv",
+                                               "README.txt"}
     board = built["board"]
     assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
     for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
