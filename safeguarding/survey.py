@@ -245,6 +245,7 @@ def publish_survey(summaries: list[QuestionSummary], policy: Policy) -> list[Pub
 PUBLISHED_SURVEY_COLUMNS = (
     "question", "question_text", "children_compared", "yes_before", "yes_after", "pct_yes_before",
     "pct_yes_after", "change_points", "ci_lower_points", "ci_upper_points", "p_value", "not_compared", "verdict",
+    "sentence",
 )
 
 
@@ -260,7 +261,7 @@ def published_frame(questions: list[PublishedQuestion]) -> pd.DataFrame:
             "change_points": q.change,
             "ci_lower_points": _num(pts.get("lower")), "ci_upper_points": _num(pts.get("upper")),
             "p_value": f"{pts['p']:.4f}" if "p" in pts else q.p_value, "not_compared": q.not_compared,
-            "verdict": q.verdict,
+            "verdict": q.verdict, "sentence": q.sentence,
         })
     return pd.DataFrame(rows, columns=list(PUBLISHED_SURVEY_COLUMNS))
 
@@ -283,10 +284,11 @@ SURVEY_README = """Voice of children and families (survey.csv)
   One row per survey question: children asked both times (children_compared), of them those saying yes
   before and after (yes_before, yes_after) and as percentages, the change in percentage points with its
   95% confidence interval (Newcombe's method 10 for paired answers), the exact McNemar p-value, the children
-  not compared (asked once, or not answering once) and the verdict in words, exactly as the report shows
-  them. x: withheld to protect small numbers (a figure behind it, or the difference of two published
-  figures, would be a count from 1 to 5); c: a count from 1 to 5. These rows are not in indicators.csv:
-  they have no period or breakdown, and a paired change is not a numerator over a denominator.
+  not compared (asked once, or not answering once), the verdict in words and the report's sentence,
+  exactly as the report shows them. x: withheld to protect small numbers (a figure behind it, or the
+  difference of two published figures, would be a count from 1 to 5); c: a count from 1 to 5. These rows
+  are not in indicators.csv: they have no period or breakdown, and a paired change is not a numerator
+  over a denominator.
 """
 
 

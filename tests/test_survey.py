@@ -136,6 +136,7 @@ def test_published_file_rows_match_the_report():
     assert list(df["children_compared"]) == ["52", "55"]
     assert list(df["yes_after"]) == ["33", "x"] and list(df["p_value"]) == ["0.0227", "x"]
     assert df.loc[0, "pct_yes_before"] == qs[0].pct_before.rstrip("%")
+    assert list(df["sentence"]) == [q.sentence for q in qs]
 
 
 # ------------------------------------------------------------------ ingest
