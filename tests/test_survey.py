@@ -189,7 +189,9 @@ def test_published_data_file_from_the_processed_table(tmp_path):
 def stand_in(survey: pd.DataFrame | None, tmp_path: Path, public: bool = True) -> SimpleNamespace:
     config = SimpleNamespace(inputs={"survey": {"file": "survey.csv"}} if survey is not None else {},
                              resolve=lambda p: tmp_path / p)
-    return SimpleNamespace(public=public, policy=Policy(), config=config, table=lambda name: survey)
+    (tmp_path / "figures").mkdir(exist_ok=True)
+    return SimpleNamespace(public=public, policy=Policy(), config=config, table=lambda name: survey,
+                           build_dir=tmp_path, figure_path=lambda stem: tmp_path / "figures" / f"{stem}.png")
 
 
 def demo_like_frame() -> pd.DataFrame:
@@ -205,8 +207,11 @@ def test_section_renders_sentence_table_and_escapes_the_wording(tmp_path):
     md = voice_of_children(stand_in(demo_like_frame(), tmp_path)).markdown
     assert md.startswith("## Voice of children and families")
     assert escape.markdown("unlikely to be chance (paired test, p = 0.023)") in md
-    assert "\\*safe\\* at \\<home\\>" in md and "<home>" not in md and "*safe*" not in md
+    prose = "\n".join(line for line in md.splitlines() if not line.startswith("!["))  # alt text: attribute()
+    assert "\\*safe\\* at \\<home\\>" in prose and "<home>" not in prose and "*safe*" not in prose
     assert "| Question |" in md and "synthetic" not in md.lower()
+    assert "![" in md and (tmp_path / "figures" / "voice-survey.png").is_file()
+    assert "Dot chart of the percentage of children saying yes at the start and at the end" in md
 
 
 def test_synthetic_survey_is_marked(tmp_path):

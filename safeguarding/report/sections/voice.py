@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from safeguarding import charts
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, policy_of
 from safeguarding.report.markdown import Block, md_table
-from safeguarding.survey import publish_survey, summarise_survey
+from safeguarding.survey import PublishedQuestion, publish_survey, summarise_survey
 
 #: the build's warning when no survey is configured
 ABSENT_WARNING = ("no survey input (inputs.survey in report.yml): the section 'Voice of children and families' "
@@ -76,6 +77,7 @@ def voice_of_children(ctx: ReportContext) -> Block:
     caption = "What children said at the start and at the end of the work" + (" (synthetic)" if synthetic else "")
     b.add(md_table(table, caption=caption, label="voice-survey", align=["l", "r", "r", "r", "r", "l", "r"],
                    widths=[5, 2, 2, 2, 4, 3, 2]))
+    b.add(_chart(ctx, questions, synthetic))
     b.add("Yes before and Yes after: the percentage of the children asked both times who said yes. Change: "
           "percentage points, with its 95% confidence interval (Newcombe's method for paired answers). What it "
           "means: the exact McNemar test of the children whose answer changed; below 5% (p < 0.05) the change "
@@ -87,3 +89,25 @@ def voice_of_children(ctx: ReportContext) -> Block:
 def _c_note(ctx: ReportContext) -> str:
     threshold = survey_policy(ctx).threshold
     return f"; c: a count from {threshold[0]} to {threshold[1]}" if threshold else ""
+
+
+def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bool) -> str:
+    """The percentage saying yes at the start and at the end, for the questions whose percentages are published."""
+    shown = [q for q in questions if q.pct_before not in ("x", "c")]
+    if not shown:
+        return ""
+    from safeguarding.report.figures import _emit
+
+    before = [float(q.pct_before.rstrip("%")) for q in shown]
+    after = [float(q.pct_after.rstrip("%")) for q in shown]
+    higher = sum(1 for x0, x1 in zip(before, after, strict=True) if x1 > x0)
+    title = (f"More children said yes at the end than at the start for {higher} of {len(shown)} "
+             f"question{'s' if len(shown) != 1 else ''}")
+    left_out = len(questions) - len(shown)
+    note = f" {left_out} question(s) withheld to protect small numbers are not shown." if left_out else ""
+    caption = ("Percentage of the children asked both times who said yes, at the start and at the end of the work; "
+               "the table gives whether each change is likely to be chance." + note
+               + (" Synthetic survey answers." if synthetic else "") + " Source: children's survey.")
+    chart = charts.before_after_chart([q.text for q in shown], before, after, title=title, caption=caption,
+                                      what="the percentage of children saying yes")
+    return _emit(ctx, chart, "voice-survey")
