@@ -424,8 +424,8 @@ def before_after_chart(
     for y, x0, x1 in zip(pos, b, a, strict=True):
         ax.plot([x0, x1], [y, y], color=LIGHT_GREY, linewidth=3, zorder=1)
         left, right = (x0, x1) if x0 <= x1 else (x1, x0)
-        ax.text(left - 2, y, f"{left:.0f}%", va="center", ha="right", fontsize=10, color=TEXT)
-        ax.text(right + 2, y, f"{right:.0f}%", va="center", ha="left", fontsize=10, color=TEXT)
+        ax.text(left - 2, y, _fmt(left, True), va="center", ha="right", fontsize=10, color=TEXT)
+        ax.text(right + 2, y, _fmt(right, True), va="center", ha="left", fontsize=10, color=TEXT)
     ax.scatter(b, pos, s=70, marker="o", facecolors="white", edgecolors=GREY, linewidths=2, zorder=2,
                label="At the start")
     ax.scatter(a, pos, s=70, marker="s", color=PALETTE[0], zorder=3, label="At the end")

@@ -258,7 +258,7 @@ def published_frame(questions: list[PublishedQuestion]) -> pd.DataFrame:
             "question": q.question, "question_text": q.text, "children_compared": q.n,
             "yes_before": q.yes_before, "yes_after": q.yes_after,
             "pct_yes_before": q.pct_before.rstrip("%"), "pct_yes_after": q.pct_after.rstrip("%"),
-            "change_points": q.change,
+            "change_points": _num(pts.get("change")),
             "ci_lower_points": _num(pts.get("lower")), "ci_upper_points": _num(pts.get("upper")),
             "p_value": f"{pts['p']:.4f}" if "p" in pts else q.p_value, "not_compared": q.not_compared,
             "verdict": q.verdict, "sentence": q.sentence,
@@ -267,9 +267,12 @@ def published_frame(questions: list[PublishedQuestion]) -> pd.DataFrame:
 
 
 def _num(v: float | None) -> str:
+    """A figure in percentage points to 1 dp as the report rounds it (halves away from zero), or ``x``."""
+    from safeguarding.measures import round_half_up
+
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "x"
-    return f"{v:.1f}"
+    return f"{round_half_up(v, 1):.1f}"
 
 
 def published_counts(q: PublishedQuestion) -> list[int]:

@@ -64,6 +64,7 @@ def voice_of_children(ctx: ReportContext) -> Block:
         b.add("The survey input holds no answers this year.")
         return b
     b.bullets(q.sentence for q in questions)
+    b.add(_chart(ctx, questions, synthetic))
     table = pd.DataFrame({
         "Question": [q.text for q in questions],
         "Asked both times": [q.n for q in questions],
@@ -76,8 +77,7 @@ def voice_of_children(ctx: ReportContext) -> Block:
     })
     caption = "What children said at the start and at the end of the work" + (" (synthetic)" if synthetic else "")
     b.add(md_table(table, caption=caption, label="voice-survey", align=["l", "r", "r", "r", "r", "l", "r"],
-                   widths=[5, 2, 2, 2, 4, 3, 2]))
-    b.add(_chart(ctx, questions, synthetic))
+                   widths=[4, 2, 2, 2, 3, 3, 2]))
     b.add("Yes before and Yes after: the percentage of the children asked both times who said yes. Change: "
           "percentage points, with its 95% confidence interval (Newcombe's method for paired answers). What it "
           "means: the exact McNemar test of the children whose answer changed; below 5% (p < 0.05) the change "
@@ -104,7 +104,8 @@ def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bo
     title = (f"More children said yes at the end than at the start for {higher} of {len(shown)} "
              f"question{'s' if len(shown) != 1 else ''}")
     left_out = len(questions) - len(shown)
-    note = f" {left_out} question(s) withheld to protect small numbers are not shown." if left_out else ""
+    note = (f" {left_out} question{' is' if left_out == 1 else 's are'} not shown: withheld to protect small "
+            "numbers." if left_out else "")
     caption = ("Percentage of the children asked both times who said yes, at the start and at the end of the work; "
                "the table gives whether each change is likely to be chance." + note
                + (" Synthetic survey answers." if synthetic else "") + " Source: children's survey.")
