@@ -261,3 +261,11 @@ def test_shipped_demo_survey_shows_each_level(project):
                           "answer": df["Answer"].str.lower().replace({"not answered": "not_answered"})})
     levels = {q.question: publish_question(q, Policy()).level for q in summarise_survey(canon)}
     assert levels == {"FEEL_SAFE": "full", "TRUSTED_ADULT": "margins", "HAPPY_SCHOOL": "count"}
+
+
+def test_appendix_explains_the_survey_method_only_when_there_is_a_survey(tmp_path):
+    from safeguarding.report.sections.appendix import methods
+
+    with_survey = stand_in(demo_like_frame(), tmp_path, public=False)
+    assert "**Survey answers.**" in methods(with_survey).markdown
+    assert "Survey answers" not in methods(stand_in(None, tmp_path, public=False)).markdown
