@@ -101,8 +101,10 @@ def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bo
     before = [float(q.pct_before.rstrip("%")) for q in shown]
     after = [float(q.pct_after.rstrip("%")) for q in shown]
     higher = sum(1 for x0, x1 in zip(before, after, strict=True) if x1 > x0)
-    title = (f"More children said yes at the end than at the start for {higher} of {len(shown)} "
-             f"question{'s' if len(shown) != 1 else ''}")
+    questions_word = f"question{'s' if len(shown) != 1 else ''}"
+    title = (f"More children said yes at the end than at the start for {higher} of {len(shown)} {questions_word}"
+             if higher else f"No more children said yes at the end than at the start, in {len(shown)} "
+             f"{questions_word}")
     left_out = len(questions) - len(shown)
     note = (f" {left_out} question{' is' if left_out == 1 else 's are'} not shown: withheld to protect small "
             "numbers." if left_out else "")
