@@ -211,6 +211,13 @@ def test_section_renders_sentence_table_and_escapes_the_wording(tmp_path):
     assert "\\*safe\\* at \\<home\\>" in prose and "<home>" not in prose and "*safe*" not in prose
     assert "| Question |" in md and "synthetic" not in md.lower()
     assert "![" in md and (tmp_path / "figures" / "voice-survey.png").is_file()
+    from safeguarding.report.context import interval_text
+
+    # each percentage is followed by its Wilson interval from the published counts (21 and 33 of 52)
+    row = next(line for line in md.splitlines() if line.startswith("| Do you feel"))
+    cells = [c.strip() for c in row.strip("|").split(" | ")]
+    assert [escape.unescape_markdown(c) for c in cells[2:6]] == [
+        "40.4%", interval_text(21, 52), "63.5%", interval_text(33, 52)]
     assert "Dot chart of the percentage of children saying yes at the start and at the end" in md
 
 

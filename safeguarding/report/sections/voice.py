@@ -15,7 +15,7 @@ import pandas as pd
 
 from safeguarding import charts
 from safeguarding.disclosure.policy import Policy
-from safeguarding.report.context import ReportContext, policy_of
+from safeguarding.report.context import ReportContext, interval_text, policy_of
 from safeguarding.report.markdown import Block, md_table
 from safeguarding.survey import PublishedQuestion, publish_survey, summarise_survey
 
@@ -69,16 +69,19 @@ def voice_of_children(ctx: ReportContext) -> Block:
         "Question": [q.text for q in questions],
         "Asked both times": [q.n for q in questions],
         "Yes before": [q.pct_before for q in questions],
+        "95% CI (before)": [_wilson(q, "yes_before") for q in questions],
         "Yes after": [q.pct_after for q in questions],
+        "95% CI (after)": [_wilson(q, "yes_after") for q in questions],
         "Change in points (95% CI)": [q.change if q.interval == "x" else f"{q.change} ({q.interval})"
-                                    for q in questions],
+                                      for q in questions],
         "What it means": [q.verdict for q in questions],
         "Not compared": [q.not_compared for q in questions],
     })
     caption = "What children said at the start and at the end of the work" + (" (synthetic)" if synthetic else "")
-    b.add(md_table(table, caption=caption, label="voice-survey", align=["l", "r", "r", "r", "r", "l", "r"],
-                   widths=[4, 2, 2, 2, 3, 3, 2]))
-    b.add("Yes before and Yes after: the percentage of the children asked both times who said yes. Change: "
+    b.add(md_table(table, caption=caption, label="voice-survey", align=["l", "r", "r", "r", "r", "r", "r", "l", "r"],
+                   widths=[4, 2, 2, 3, 2, 3, 3, 3, 2]))
+    b.add("Yes before and Yes after: the percentage of the children asked both times who said yes, with its 95% "
+          "confidence interval (Wilson score). Change: "
           "percentage points, with its 95% confidence interval (Newcombe's method for paired answers). What it "
           "means: the exact McNemar test of the children whose answer changed; below 5% (p < 0.05) the change "
           "is called unlikely to be chance. Not compared: children asked only once, or who gave no answer one "
@@ -114,3 +117,10 @@ def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bo
     chart = charts.before_after_chart([q.text for q in shown], before, after, title=title, caption=caption,
                                       what="the percentage of children saying yes")
     return _emit(ctx, chart, "voice-survey")
+
+
+def _wilson(q: PublishedQuestion, which: str) -> str:
+    """The Wilson interval of a published percentage (from the published counts), or the figure's marker."""
+    if which not in q.figures or "n" not in q.figures:
+        return q.pct_before if which == "yes_before" else q.pct_after
+    return interval_text(q.figures[which], q.figures["n"], "percent")
