@@ -83,8 +83,8 @@ def voice_of_children(ctx: ReportContext) -> Block:
     b.add("Yes before and Yes after: the percentage of the children asked both times who said yes, with its 95% "
           "confidence interval (Wilson score). Change: "
           "percentage points, with its 95% confidence interval (Newcombe's method for paired answers). What it "
-          "means: the exact McNemar test of the children whose answer changed; below 5% (p < 0.05) the change "
-          "is called unlikely to be chance. Not compared: children asked only once, or who gave no answer one "
+          "means: the exact McNemar test of the children whose answer changed, at the 5% level (p < 0.05). "
+          "Not compared: children asked only once, or who gave no answer one "
           f"of the times. x: not shown, to protect small numbers{_c_note(ctx)}.")
     return b
 
