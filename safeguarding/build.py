@@ -372,6 +372,10 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
                 "marked 'not available'.",
             )
         record["warnings"].append(f"published without input tables: {names}")
+    if "survey" not in cfg.inputs:  # optional: the report leaves its section out, and says so here
+        from safeguarding.report.sections.voice import ABSENT_WARNING
+
+        record["warnings"].append(ABSENT_WARNING)
     # rows kept with a value the code lists do not know: say so on screen, with where the mapping goes
     report = getattr(result, "report", None) or {}
     for entry in report.get("inputs") or []:
@@ -576,11 +580,19 @@ def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
 
 def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     from safeguarding.published_data import write_published_data
+    from safeguarding.survey import SURVEY_README, write_published_survey
 
     files = write_published_data(cfg, audience, staging / "data")
     findings = write_findings(cfg, audience, staging / "data")
+    survey = write_published_survey(cfg, audience, staging / "data")  # None without a survey input
+    extra = [findings]
+    if survey is not None:
+        extra.append(survey)
+        for readme in (p for p in files if p.suffix == ".txt"):
+            with readme.open("a", encoding="utf-8") as fh:
+                fh.write("\n" + SURVEY_README)
     # the README last, after the files it explains
-    return [*(p for p in files if p.suffix != ".txt"), findings, *(p for p in files if p.suffix == ".txt")]
+    return [*(p for p in files if p.suffix != ".txt"), *extra, *(p for p in files if p.suffix == ".txt")]
 
 
 def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:

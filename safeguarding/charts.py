@@ -399,6 +399,53 @@ def bar_chart(
     return Chart(fig, title, alt, caption, data=s.to_frame(value_label))
 
 
+def before_after_chart(
+    labels: Sequence[str],
+    before: Sequence[float],
+    after: Sequence[float],
+    *,
+    title: str,
+    caption: str,
+    what: str = "the percentage saying yes",
+) -> Chart:
+    """One row per item: a dot at the start (open grey circle) joined to a dot at the end (filled blue square).
+
+    ``before`` and ``after`` are percentages (0-100). Marker shape, fill and
+    the labels beside each dot carry the meaning, not colour alone.
+    """
+    import textwrap
+
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    n = len(labels)
+    wrapped = ["\n".join(textwrap.wrap(str(lab), 30)) or str(lab) for lab in labels]
+    fig, ax = _new_figure(8.0, max(2.6, 0.9 * n + 1.4))
+    pos = np.arange(n)[::-1]
+    for y, x0, x1 in zip(pos, b, a, strict=True):
+        ax.plot([x0, x1], [y, y], color=LIGHT_GREY, linewidth=3, zorder=1)
+        left, right = (x0, x1) if x0 <= x1 else (x1, x0)
+        ax.text(left - 2, y, _fmt(left, True), va="center", ha="right", fontsize=10, color=TEXT)
+        ax.text(right + 2, y, _fmt(right, True), va="center", ha="left", fontsize=10, color=TEXT)
+    ax.scatter(b, pos, s=70, marker="o", facecolors="white", edgecolors=GREY, linewidths=2, zorder=2,
+               label="At the start")
+    ax.scatter(a, pos, s=70, marker="s", color=PALETTE[0], zorder=3, label="At the end")
+    ax.set_yticks(pos, wrapped)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=10)
+    _finish(fig, ax, title, None)
+    alt = (f"Dot chart of {what} at the start and at the end, for {n} "
+           f"{'item' if n == 1 else 'items'}. " + "; ".join(
+               f"{lab}: {_fmt(x0, True)} at the start, {_fmt(x1, True)} at the end"
+               for lab, x0, x1 in zip(labels, b, a, strict=True)) + ".")
+    data = pd.DataFrame({"at the start": b, "at the end": a}, index=[str(x) for x in labels])
+    return Chart(fig, title, alt, caption, data=data)
+
+
 def stacked_bar_chart(
     df: pd.DataFrame,
     *,

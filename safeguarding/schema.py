@@ -156,6 +156,15 @@ LADO_ACTION: dict[str, str] = {
     "disciplinary": "Disciplinary action",
 }
 
+#: Survey of children and families (voice of the child): when the question was asked.
+SURVEY_TIME_POINT: dict[str, str] = {
+    "before": "Before (at the start of the work)",
+    "after": "After (at the end of the work)",
+}
+
+#: Survey answers: yes, no, or not answered (asked but no answer given).
+SURVEY_ANSWER: dict[str, str] = {"yes": "Yes", "no": "No", "not_answered": "Not answered"}
+
 CODE_LISTS: dict[str, dict[str, str]] = {
     "category_of_abuse": CATEGORY_OF_ABUSE,
     "sex": SEX,
@@ -166,6 +175,8 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     "lado_category": LADO_CATEGORY,
     "lado_outcome": LADO_OUTCOME,
     "lado_action": LADO_ACTION,
+    "survey_time_point": SURVEY_TIME_POINT,
+    "survey_answer": SURVEY_ANSWER,
 }
 
 #: Extra spellings seen in real extracts, beyond each code's own label.
@@ -199,6 +210,17 @@ EXTRA_ALIASES: dict[str, dict[str, str]] = {
         "dbs": "barring_referral", "referral to dbs": "barring_referral",
         "referral to regulator": "regulator_referral", "regulator": "regulator_referral",
         "disciplinary": "disciplinary",
+    },
+    "survey_time_point": {
+        "start": "before", "at start": "before", "pre": "before", "baseline": "before", "first": "before",
+        "registration": "before", "1": "before", "t1": "before", "time 1": "before",
+        "end": "after", "at end": "after", "post": "after", "follow up": "after", "second": "after",
+        "deregistration": "after", "2": "after", "t2": "after", "time 2": "after",
+    },
+    "survey_answer": {
+        "y": "yes", "n": "no", "true": "yes", "false": "no",
+        "no answer": "not_answered", "not answered": "not_answered", "did not answer": "not_answered",
+        "skipped": "not_answered", "declined": "not_answered", "prefer not to say": "not_answered",
     },
 }
 
@@ -521,6 +543,29 @@ ENTITIES: dict[str, Entity] = {
                                        "first visit date"),
                 "arrangement_start_date": ("arrangement start", "start date", "arrangement start date"),
                 "arrangement_end_date": ("arrangement end", "end date", "arrangement end date"),
+            },
+        ),
+        Entity(
+            "survey",
+            "One row per child, question and time point: the child's answer to a survey question "
+            "(voice of children and families), asked before and after the work.",
+            (
+                C("child_id", "id", True, description="child identifier (pseudonymised at ingest)"),
+                C("question", "str", True, description="question code, the same at both time points (FEEL_SAFE)"),
+                C("time_point", "code", True, "survey_time_point", description="before or after the work"),
+                C("answer", "code", True, "survey_answer", description="yes, no or not answered"),
+                C("response_date", "date", False),
+                C("question_text", "str", False, description="the question as asked (shown in the report)"),
+            ),
+            key=("child_id", "question", "time_point"),
+            aliases={
+                "child_id": ("child id", "la child id", "lachildid", "person id", "child ref"),
+                "question": ("question code", "question id", "question ref", "item", "question number"),
+                "time_point": ("time point", "timepoint", "survey point", "stage", "when asked", "survey stage"),
+                "answer": ("answer", "response", "reply"),
+                "response_date": ("response date", "date of response", "survey date", "date completed",
+                                  "date asked", "interview date"),
+                "question_text": ("question text", "question wording", "wording", "question asked"),
             },
         ),
     )

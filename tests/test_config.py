@@ -394,7 +394,7 @@ def test_demo_config_reads_benchmarks_shipped_in_the_project(project):
     cfg = load_config(project / "report.yml")
     folder = cfg.resolve(cfg.section("benchmarks")["folder"]).resolve()
     assert folder.is_relative_to(project.resolve()) and any(folder.glob("c1_*.csv"))
-    assert cfg.area_slug == "northwold" and len(cfg.inputs) == 8 and len(cfg.aggregates) == 2  # police: 2 years
+    assert cfg.area_slug == "northwold" and len(cfg.inputs) == 9 and len(cfg.aggregates) == 2  # police: 2 years
     assert cfg.population[2025] == 28302
 
 

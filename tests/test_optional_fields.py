@@ -272,7 +272,7 @@ def test_the_build_says_on_screen_when_rows_were_kept_with_an_unknown_code(tmp_p
         {"table": "s47", "rows_kept_with_unknown": 0, "warnings": []}]})
     monkeypatch.setattr(ingest_module, "run_ingest", lambda cfg: fake)
     record: dict = {"warnings": []}
-    build_module._stage_ingest(types.SimpleNamespace(processed_dir=tmp_path), False, record,
+    build_module._stage_ingest(types.SimpleNamespace(processed_dir=tmp_path, inputs={"survey": {}}), False, record,
                                __import__("logging").getLogger("t"))
     assert record["warnings"] == [f"ingest, referrals: {warning}"]
 

@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
           f"{truth['window']['start']} to {truth['window']['end']}, to {out}:")
     for fname, info in truth["files"].items():
         print(f"  {fname:<28} {info['rows']:>8,} rows")
+    survey = out / "survey.csv"  # the children's survey: its own seeded stream (safeguarding.synth.survey)
+    if survey.exists():
+        rows = survey.read_text(encoding="utf-8").count("\n") - 1
+        print(f"  {survey.name:<28} {rows:>8,} rows (synthetic survey, not in ground_truth.json)")
     if args.fault_rate:
         print(f"  injected {truth['faults']['total_row_faults']:,} row faults (see ground_truth.json 'faults')")
     print(f"  ground truth: {out / 'ground_truth.json'}")

@@ -1183,6 +1183,12 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
                           population=population, police=pol_truth, police_previous=previous)
     text = json.dumps(truth, indent=1, ensure_ascii=False)
     (out_dir / "ground_truth.json").write_text(text + "\n", encoding="utf-8")
+    # the children's survey: its own random stream and its own description (safeguarding.synth.survey), so
+    # the files above are what they were before it existed
+    from safeguarding.synth.survey import write_survey
+
+    write_survey(out_dir, tables["cp_plans.xlsx"], tables["children.csv"], seed=seed, la_code=la_code,
+                 end_year=end_year)
     return json.loads(text)  # exactly what the file holds (tuples become lists)
 
 
@@ -1301,6 +1307,9 @@ def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, 
         if codes:
             spec["codes"] = codes
         out[entity] = spec
+    from safeguarding.synth.survey import survey_input
+
+    out["survey"] = survey_input(folder)
     return out
 
 

@@ -8,6 +8,8 @@ from safeguarding.report.sections import (
     private_fostering,
     referrals,
     summary,
+    voice,
 )
 
-__all__ = ["allegations", "appendix", "child_protection", "partners", "private_fostering", "referrals", "summary"]
+__all__ = ["allegations", "appendix", "child_protection", "partners", "private_fostering", "referrals", "summary",
+           "voice"]

@@ -120,6 +120,15 @@ def methods(ctx: ReportContext) -> Block:
     b.add("**Funnel plots.** Each dot is a council. Smaller councils are expected to vary more, so the limits "
           "widen to the left. A council outside the 99.8% limits differs from England by more than chance "
           "would explain.")
+    table = getattr(ctx, "table", None)
+    if callable(table) and table("survey") is not None:
+        b.add("**Survey answers.** The voice of children and families compares each child's answer at the end of "
+              "the work with the same child's answer at the start (a paired comparison), counting only children "
+              "with a yes or no both times. Whether a change is likely to be chance is judged by the exact "
+              "McNemar test, which looks only at the children whose answer changed; its 95% interval is "
+              "Newcombe's (1998) for paired answers. A change does not show that the work caused it. Where a "
+              "group of answers would be a count from 1 to 5, or could be worked out from the figures shown, "
+              "the figures are withheld (*x*).")
     if ctx.public:
         b.add("**Small numbers.** To protect children's privacy, counts from 1 to 5 are shown as *c*, and a "
               "further figure is hidden where the hidden one could be worked out from a total. Percentages and "
@@ -188,7 +197,7 @@ def publication_notes(ctx: ReportContext) -> Block:
 SOURCE_LABELS: dict[str, str] = {
     "referrals": "referrals", "s47": "section 47 enquiries", "icpc": "ICPCs", "cp_plans": "child protection plans",
     "cp_reviews": "plan reviews", "allegations": "allegations (LADO)", "private_fostering": "private fostering",
-    "children": "children", "aggregates": "partners' returns",
+    "children": "children", "aggregates": "partners' returns", "survey": "children's survey",
 }
 
 
