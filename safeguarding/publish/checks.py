@@ -344,6 +344,10 @@ def pdf_to_pngs(path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
 LAYOUT_WIDTHS: tuple[int, ...] = (390, 1280)
 #: smallest chart label a reader should be asked to read, in CSS pixels (the charts' smallest text is 9 pt)
 MIN_CHART_TEXT_PX = 8.0
+#: From this screen width (the contents beside the text) a table's label column is at least
+#: :data:`MIN_LABEL_COLUMN_PX` wide, so an indicator's name takes a few lines, not five.
+WIDE_SCREEN_PX = 1024
+MIN_LABEL_COLUMN_PX = 160
 CHART_DPI = 150
 CHART_SMALLEST_PT = 9.0
 
@@ -366,10 +370,22 @@ _LAYOUT_JS = """() => {
     if (!box || !['auto', 'scroll'].includes(style.overflowX))
       out.wideTables.push(table.id || table.caption?.textContent || 'table');
   }
-  // each visible chart: how large its image is drawn compared with its pixels
+  // a table's label column (the first) wide enough to read a label in a few lines
+  out.labelColumns = [];
+  for (const table of document.querySelectorAll('main table')) {
+    const first = table.querySelector('tbody tr td:first-child, tbody tr th:first-child');
+    const columns = table.querySelectorAll('thead th').length;
+    if (first && columns >= 4 && /[a-z]/i.test(first.textContent))
+      out.labelColumns.push({table: table.id || table.caption?.textContent || 'table', columns,
+                             width: Math.round(first.getBoundingClientRect().width)});
+  }
+  // each visible chart: how large its image is drawn compared with its pixels, and whether it fits its figure
   for (const img of document.querySelectorAll('main figure img')) {
     if (img.offsetParent === null || !img.naturalWidth) continue;
-    out.charts.push({src: img.getAttribute('src').slice(0, 30), scale: img.clientWidth / img.naturalWidth});
+    const figure = img.closest('figure');
+    out.charts.push({src: img.getAttribute('src').slice(0, 30), alt: (img.alt || '').slice(0, 60),
+                     scale: img.clientWidth / img.naturalWidth,
+                     overflow: Math.round(img.getBoundingClientRect().width - figure.clientWidth)});
   }
   return out;
 }"""
@@ -382,7 +398,9 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
     At every width: no horizontal scrolling of the page (``scrollWidth <= innerWidth``); every table
     inside a box that scrolls sideways; no table cell holding one figure or period broken across lines;
     chart labels at least :data:`MIN_CHART_TEXT_PX` high as drawn (the charts' smallest text is
-    :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown).
+    :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown);
+    no chart wider than its figure (a phone chart that scrolls sideways); from :data:`WIDE_SCREEN_PX`,
+    the label column of a table of four or more columns at least :data:`MIN_LABEL_COLUMN_PX` wide.
     ``screenshots`` (a folder) keeps a full-page PNG per width.
     """
     from playwright.sync_api import sync_playwright
@@ -400,7 +418,14 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
                 problems += [f"{width} px: figure {t!r} is broken across lines in a table" for t in info["broken"]]
                 problems += [f"{width} px: table {t!r} is not in a box that scrolls sideways"
                              for t in info["wideTables"]]
+                if width >= WIDE_SCREEN_PX:
+                    problems += [f"{width} px: the label column of table {t['table']!r} ({t['columns']} columns) "
+                                 f"is {t['width']} px wide (less than {MIN_LABEL_COLUMN_PX})"
+                                 for t in info["labelColumns"] if t["width"] < MIN_LABEL_COLUMN_PX]
                 for chart in info["charts"]:
+                    if chart["overflow"] > 1:
+                        problems.append(f"{width} px: chart {chart['alt']!r} is {chart['overflow']} px wider than "
+                                        "the screen leaves for it (it scrolls sideways)")
                     text_px = CHART_SMALLEST_PT / 72 * CHART_DPI * chart["scale"]
                     if text_px < MIN_CHART_TEXT_PX:
                         problems.append(f"{width} px: chart labels drawn {text_px:.1f} px high "
