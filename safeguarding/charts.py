@@ -323,6 +323,70 @@ def _direct_labels(ax, ends: list[tuple[float, str, str]], percent: bool) -> Non
                     fontweight="bold")
 
 
+def interval_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    caption: str,
+    y_label: str,
+    what: str,
+    target: float | None = None,
+    percent: bool = True,
+) -> Chart:
+    """Each period's figure as a point with its 95% confidence interval as a vertical bar.
+
+    ``data`` has one row per period (the index: period labels, oldest first)
+    and columns ``value``, ``lower`` and ``upper`` in the figure's unit
+    (percent when ``percent``); a period without a figure is a gap. ``target``
+    adds a dashed reference line. The latest period is drawn in the main
+    colour, the others in grey, so the eye goes to this year against the last.
+    """
+    missing = [c for c in ("value", "lower", "upper") if c not in data.columns]
+    if missing:
+        raise ValueError(f"interval_chart: columns {missing} missing; expected value, lower and upper")
+    d = data.astype(float)
+    shown = d["value"].notna()
+    if int(shown.sum()) == 0:
+        raise ValueError("interval_chart: no period has a figure to draw")
+    if ((d["lower"] > d["value"]) | (d["upper"] < d["value"]))[shown].any():
+        raise ValueError("interval_chart: an interval does not contain its figure")
+    fig, ax = _new_figure(8.0, 4.2)
+    x = np.arange(len(d))
+    latest = int(np.nonzero(shown.to_numpy())[0][-1])
+    for i in np.nonzero(shown.to_numpy())[0]:
+        colour = PALETTE[0] if i == latest else GREY
+        ax.errorbar([x[i]], [d["value"].iloc[i]],
+                    yerr=[[d["value"].iloc[i] - d["lower"].iloc[i]], [d["upper"].iloc[i] - d["value"].iloc[i]]],
+                    fmt="o" if i == latest else "s", color=colour, ecolor=colour, elinewidth=2.0, capsize=6,
+                    capthick=1.6, markersize=8 if i == latest else 6, zorder=3)
+        ax.annotate(_fmt(d["value"].iloc[i], percent), xy=(x[i], d["value"].iloc[i]), xytext=(8, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=9, color=colour)
+    ends = []
+    if target is not None and not pd.isna(target):
+        ax.axhline(target, color=TEXT, linestyle=(0, (2, 2)), linewidth=1.2, zorder=2)
+        ends.append((target, f"Target {_fmt(target, percent)}", TEXT))
+    ax.set_xticks(list(x), [str(i) for i in d.index])
+    ax.set_xlim(-0.5, len(d) - 0.5)
+    ax.grid(axis="x", visible=False)
+    top = float(np.nanmax(d[["upper"]].to_numpy()))
+    if target is not None and not pd.isna(target):
+        top = max(top, float(target))
+    bottom = float(np.nanmin(d[["lower"]].to_numpy()))
+    pad = max(2.0, 0.1 * (top - bottom))
+    ax.set_ylim(max(0.0, bottom - pad), min(100.0, top + pad) if percent else top + pad)
+    (_percent_axis if percent else _count_axis)(ax)
+    _direct_labels(ax, ends, percent)
+    _finish(fig, ax, title, y_label)
+    parts = [f"{i} {_fmt(r.value, percent)} (95% confidence interval {_fmt(r.lower, percent)} to "
+             f"{_fmt(r.upper, percent)})" if not pd.isna(r.value) else f"{i} no figure"
+             for i, r in zip(d.index, d.itertuples(), strict=True)]
+    alt = (f"Chart of {what} by period, each with its 95% confidence interval as a vertical bar: "
+           + "; ".join(parts) + ".")
+    if ends:
+        alt += f" Target {_fmt(target, percent)}."
+    return Chart(fig, title, alt, caption, data=d)
+
+
 def bar_chart(
     values: pd.Series | Sequence[str],
     counts: Sequence[float] | np.ndarray | None = None,

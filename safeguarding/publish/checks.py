@@ -471,3 +471,75 @@ def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5, max_height: flo
                 if min(y1, v1) - max(y0, v0) > tolerance and min(x1, u1) - max(x0, u0) > tolerance:
                     problems.append(f"page {n}: {w!r} and {other!r} are printed over each other")
     return problems
+
+
+#: a page of a chapter, other than its last, filled to less than this share of its height is half empty
+MIN_PAGE_FILL = 0.6
+
+
+def pdf_page_fill(path: Path, *, dpi: int = 30) -> list[float]:
+    """How far down each page of the PDF its content reaches, between header and footer (0 empty, 1 full).
+
+    Each page is drawn in grey at ``dpi`` (poppler's ``pdftoppm``); the lowest row holding a dark pixel
+    (darker than a light grey, so the pale DRAFT watermark does not count) between the header's rule (11%
+    of the height) and the footer's (90%) gives the share. Charts and tables count as well as text.
+    """
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    exe = shutil.which("pdftoppm")
+    if not exe:
+        raise ToolMissingError("pdftoppm is not installed (apt-get install poppler-utils)")
+    fills: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([exe, "-gray", "-r", str(dpi), str(path), f"{tmp}/p"], check=True, capture_output=True)
+        for page in sorted(Path(tmp).glob("p*.pgm"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)):
+            grey = np.asarray(Image.open(page), dtype=np.uint8)
+            top, bottom = int(grey.shape[0] * 0.11), int(grey.shape[0] * 0.90)
+            rows = np.nonzero((grey[top:bottom] < 170).any(axis=1))[0]
+            fills.append(float(rows.max() + 1) / (bottom - top) if rows.size else 0.0)
+    return fills
+
+
+def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list[str]:
+    """What is wrong with where the PDF's chapters, figures and blank space fall (empty = nothing).
+
+    The chapters and their first pages are read from the contents page (``1 Summary . . . 4``). Each
+    chapter's first page begins with its heading; every figure captioned ``Figure N.M`` is printed between
+    the start of chapter N and the start of the next; and every page from the first chapter on, other than
+    a chapter's last page, is at least ``min_fill`` full (:func:`pdf_page_fill`): a half-empty page before a
+    large figure is what floating figures are meant to prevent.
+    """
+    pages = pdf_page_texts(path)
+    fills = pdf_page_fill(path)
+    contents = next((p for p in pages if re.search(r"^\s*Contents\s*$", p, flags=re.M)), "")
+    starts = {int(n): (title.strip(), int(page)) for n, title, page in
+              re.findall(r"^\s*(\d+)\s+(\S[^\n]*?)\s*(?:\.\s*)+\u2060?(\d+)\s*$", contents, flags=re.M)}
+    if not starts:
+        return ["no chapters found in the contents page"]
+    problems: list[str] = []
+    order = sorted(starts)
+    first_page = {n: starts[n][1] for n in order}
+    for n in order:
+        title, page = starts[n]
+        # (letters of the DRAFT watermark, drawn behind the page, may come first in the text layer)
+        lines = [ln.strip() for ln in pages[page - 1].splitlines()
+                 if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
+        body = lines[1:] if lines and ("Page " in lines[0] or "review" in lines[0]) else lines
+        head = re.sub(r"\s+", " ", " ".join(body[:2]))
+        if not head.startswith(f"{n} {title.split()[0]}"):
+            problems.append(f"page {page}: chapter {n} ({title}) does not begin with its heading: {head[:80]!r}")
+    for i, text in enumerate(pages, start=1):
+        for n in {int(m) for m in re.findall(r"^\s*Figure (\d+)\.\d+:", text, flags=re.M)}:
+            end = min((first_page[m] for m in order if m > n), default=len(pages) + 1)
+            if n in first_page and not first_page[n] <= i < end:
+                problems.append(f"page {i}: a figure of chapter {n} is printed outside its chapter "
+                                f"(pages {first_page[n]} to {end - 1})")
+    last_pages = {first_page[m] - 1 for m in order} | {len(pages)}
+    for i in range(first_page[order[0]], len(pages) + 1):
+        if i not in last_pages and fills[i - 1] < min_fill:
+            problems.append(f"page {i} is {fills[i - 1]:.0%} full (a page inside a chapter should be at least "
+                            f"{min_fill:.0%} full)")
+    return problems
