@@ -163,9 +163,7 @@ def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6
     gap = f" No figure is shown for {', '.join(withheld)} (withheld or not available)." if withheld else ""
     chart = charts.interval_chart(
         frame, title=yearly_title(finding, name), y_label="Percent", what=name[:1].lower() + name[1:], target=target,
-        caption=(f"{name} by financial year; each bar is the 95% confidence interval (Wilson score), the range "
-                 f"in which the underlying figure is likely to lie. Overlapping bars do not by themselves mean "
-                 f"no change: the test in the text compares the two latest years directly.{gap} {SOURCE}"))
+        caption=f"{name} by financial year, each with its 95% confidence interval as a bar.{gap} {SOURCE}")
     return _emit(ctx, chart, label)
 
 
