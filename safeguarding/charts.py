@@ -323,6 +323,70 @@ def _direct_labels(ax, ends: list[tuple[float, str, str]], percent: bool) -> Non
                     fontweight="bold")
 
 
+def interval_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    caption: str,
+    y_label: str,
+    what: str,
+    target: float | None = None,
+    percent: bool = True,
+) -> Chart:
+    """Each period's figure as a point with its 95% confidence interval as a vertical bar.
+
+    ``data`` has one row per period (the index: period labels, oldest first)
+    and columns ``value``, ``lower`` and ``upper`` in the figure's unit
+    (percent when ``percent``); a period without a figure is a gap. ``target``
+    adds a dashed reference line. The latest period is drawn in the main
+    colour, the others in grey, so the eye goes to this year against the last.
+    """
+    missing = [c for c in ("value", "lower", "upper") if c not in data.columns]
+    if missing:
+        raise ValueError(f"interval_chart: columns {missing} missing; expected value, lower and upper")
+    d = data.astype(float)
+    shown = d["value"].notna()
+    if int(shown.sum()) == 0:
+        raise ValueError("interval_chart: no period has a figure to draw")
+    if ((d["lower"] > d["value"]) | (d["upper"] < d["value"]))[shown].any():
+        raise ValueError("interval_chart: an interval does not contain its figure")
+    fig, ax = _new_figure(8.0, 4.2)
+    x = np.arange(len(d))
+    latest = int(np.nonzero(shown.to_numpy())[0][-1])
+    for i in np.nonzero(shown.to_numpy())[0]:
+        colour = PALETTE[0] if i == latest else GREY
+        ax.errorbar([x[i]], [d["value"].iloc[i]],
+                    yerr=[[d["value"].iloc[i] - d["lower"].iloc[i]], [d["upper"].iloc[i] - d["value"].iloc[i]]],
+                    fmt="o" if i == latest else "s", color=colour, ecolor=colour, elinewidth=2.0, capsize=6,
+                    capthick=1.6, markersize=8 if i == latest else 6, zorder=3)
+        ax.annotate(_fmt(d["value"].iloc[i], percent), xy=(x[i], d["value"].iloc[i]), xytext=(8, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=9, color=colour)
+    ends = []
+    if target is not None and not pd.isna(target):
+        ax.axhline(target, color=TEXT, linestyle=(0, (2, 2)), linewidth=1.2, zorder=2)
+        ends.append((target, f"Target {_fmt(target, percent)}", TEXT))
+    ax.set_xticks(list(x), [str(i) for i in d.index])
+    ax.set_xlim(-0.5, len(d) - 0.5)
+    ax.grid(axis="x", visible=False)
+    top = float(np.nanmax(d[["upper"]].to_numpy()))
+    if target is not None and not pd.isna(target):
+        top = max(top, float(target))
+    bottom = float(np.nanmin(d[["lower"]].to_numpy()))
+    pad = max(2.0, 0.1 * (top - bottom))
+    ax.set_ylim(max(0.0, bottom - pad), min(100.0, top + pad) if percent else top + pad)
+    (_percent_axis if percent else _count_axis)(ax)
+    _direct_labels(ax, ends, percent)
+    _finish(fig, ax, title, y_label)
+    parts = [f"{i} {_fmt(r.value, percent)} (95% confidence interval {_fmt(r.lower, percent)} to "
+             f"{_fmt(r.upper, percent)})" if not pd.isna(r.value) else f"{i} no figure"
+             for i, r in zip(d.index, d.itertuples(), strict=True)]
+    alt = (f"Chart of {what} by period, each with its 95% confidence interval as a vertical bar: "
+           + "; ".join(parts) + ".")
+    if ends:
+        alt += f" Target {_fmt(target, percent)}."
+    return Chart(fig, title, alt, caption, data=d)
+
+
 def bar_chart(
     values: pd.Series | Sequence[str],
     counts: Sequence[float] | np.ndarray | None = None,
@@ -743,12 +807,22 @@ def rag_table(df: pd.DataFrame, rag_column: str = "rag") -> str:
 
 # --------------------------------------------------------------------------- output
 def save_chart(chart: Chart, path: str | Path, dpi: int = 150) -> Path:
-    """Write the chart as PNG (with its title and alt text in the PNG metadata); return the path."""
+    """Write the chart as PNG (with its title and alt text in the PNG metadata); return the path.
+
+    Text that would run past the chart's width is wrapped and crowded x-axis
+    labels thinned for the saving only (:func:`fit_to_width`), so the image is
+    as wide as the figure and its labels keep their size when it is shown.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    chart.figure.savefig(path, dpi=dpi, format="png",
-                         metadata={"Title": chart.title, "Description": chart.alt_text[:2000],
-                                   "Software": "safeguarding annual review"})
+    undo = fit_to_width(chart.figure)
+    try:
+        chart.figure.savefig(path, dpi=dpi, format="png",
+                             metadata={"Title": chart.title, "Description": chart.alt_text[:2000],
+                                       "Software": "safeguarding annual review"})
+    finally:
+        for step in reversed(undo):
+            step()
     return path
 
 
@@ -769,6 +843,10 @@ def save_narrow_chart(chart: Chart, path: str | Path, dpi: int = 150) -> Path:
     The figure is resized, not scaled: text keeps its size in points while the
     plot area shrinks, so the labels stay legible on a 390 px screen. The web
     page shows this rendering on narrow screens and the full one elsewhere.
+    Text that would run past the right edge (the title, labels at the ends of
+    lines, notes) is wrapped onto more lines and crowded x-axis labels are
+    thinned (:func:`fit_to_width`, as for every saved chart), so the image is
+    no wider than :data:`NARROW_SIZE`; the chart is left as it was.
     """
     width, height = chart.figure.get_size_inches()
     chart.figure.set_size_inches(*NARROW_SIZE)
@@ -776,3 +854,214 @@ def save_narrow_chart(chart: Chart, path: str | Path, dpi: int = 150) -> Path:
         return save_chart(chart, narrow_path(path), dpi=dpi)
     finally:
         chart.figure.set_size_inches(width, height)
+
+
+#: the narrowest a wrapped label may become (characters), and the space kept between x-axis labels (points)
+_MIN_WRAP, _TICK_GAP = 10, 4.0
+
+
+def _wrapped(text: str, chars: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, max(_MIN_WRAP, chars), break_long_words=False, break_on_hyphens=False)
+                     or line for line in text.split("\n"))
+
+
+def _draw(fig: Figure) -> bool:
+    """Draw the figure; False when the constrained layout gave up (the plot squeezed to nothing)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    gave_up = [w for w in caught if "constrained_layout not applied" in str(w.message)]
+    for w in caught:
+        if w not in gave_up:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return not gave_up
+
+
+def fit_to_width(fig: Figure, rounds: int = 4) -> list:
+    """Make every piece of the figure fit inside its width; return the steps that undo the changes.
+
+    * Labels drawn to the right of a plot (at the ends of lines) are wrapped to
+      at most a quarter of the figure's width, then moved apart so that none
+      overlaps another (the constrained layout leaves room for them).
+    * Any other text (title, subtitle, annotations, legend entries) wider than
+      the figure, or than the room between its left edge and the figure's
+      right edge, is wrapped onto more lines.
+    * X-axis labels that overlap their neighbours are thinned: every k-th
+      label is kept (the tick marks stay), k as small as leaves a gap.
+
+    Tick labels are never wrapped. With the house style's constrained layout
+    the plot then shrinks to leave room for what is beside and above it.
+    """
+    from matplotlib.text import Text
+
+    undo: list = []
+    _draw(fig)
+    renderer = fig.canvas.get_renderer()
+    pad = 4 * fig.dpi / 72
+    axes = list(fig.axes)
+    ticks = {id(t) for ax in axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+
+    def set_text(t: Text, new: str) -> None:
+        old = t.get_text()
+        t.set_text(new)
+        undo.append(lambda t=t, old=old: t.set_text(old))
+
+    first: dict[int, tuple[str, float]] = {}  # a wrapped text's own words and their width on one line
+
+    def wrap_to(t: Text, room: float) -> bool:
+        box = t.get_window_extent(renderer)
+        if box.width <= room or room <= 0:
+            return False
+        original, width = first.setdefault(id(t), (t.get_text(), box.width))
+        longest = max(len(line) for line in original.split("\n"))
+        new = _wrapped(original, int(longest * room / width))
+        if new == t.get_text():
+            return False
+        set_text(t, new)
+        return True
+
+    # long category names on a y axis (horizontal bars): wrapped, so the plot keeps most of the width
+    for ax in axes:
+        labels = [lab for lab in ax.get_yticklabels() if lab.get_text().strip()]
+        widest = max((lab.get_window_extent(renderer).width for lab in labels), default=0.0)
+        if widest > 0.35 * fig.bbox.width:
+            longest = max(len(lab.get_text()) for lab in labels)
+            chars = max(_MIN_WRAP, int(longest * 0.3 * fig.bbox.width / widest))
+            old_fmt = ax.yaxis.get_major_formatter()
+            ax.yaxis.set_major_formatter(_WrappedLabels(old_fmt, chars))
+            undo.append(lambda axis=ax.yaxis, fmt=old_fmt: axis.set_major_formatter(fmt))
+    # a key (legend) inside a plot that covers a note or most of the plot's width: under the plot instead
+    for ax in axes:
+        legend = ax.get_legend()
+        if legend is None or legend.get_bbox_to_anchor().bounds != ax.bbox.bounds:
+            continue
+        box = legend.get_window_extent(renderer)
+        notes = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text().strip()]
+        if box.width > 0.45 * ax.bbox.width or any(box.overlaps(n) for n in notes):
+            labels = [t.get_text() for t in legend.get_texts()]
+            moved = fig.legend(legend.legend_handles, labels, loc="outside lower center", ncols=1,
+                               fontsize=legend.get_texts()[0].get_fontsize() if labels else None)
+            legend.set_visible(False)
+            undo.append(lambda legend=legend, moved=moved: (moved.remove(), legend.set_visible(True)))
+    _draw(fig)
+    texts = [t for t in fig.findobj(Text)
+             if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
+    # labels beside the plots (at the ends of lines): a quarter of the width at most
+    outside = [t for t in texts if t.axes is not None
+               and t.get_window_extent(renderer).x0 >= t.axes.bbox.x1 - 1]
+    for t in outside:
+        wrap_to(t, fig.bbox.width / 4)
+    # anything else wider than a plot can be (its width alone: the layout may not be settled yet)
+    others = [t for t in texts if t not in outside]
+    for t in others:
+        wrap_to(t, 0.8 * fig.bbox.width)
+    # then by position, once the layout is settled: titles and legends up to the figure's edge, a note
+    # written inside a plot up to the plot's edge (the layout would squeeze the plot to make room for it)
+    titles = {id(getattr(ax, name)) for ax in axes for name in ("title", "_left_title", "_right_title")}
+    for _ in range(rounds):
+        if not _draw(fig):
+            break
+        right_edge = fig.bbox.x1 - pad
+        changed = False
+        for t in others:
+            box = t.get_window_extent(renderer)
+            edge = right_edge
+            owner = t.axes
+            if owner is not None and id(t) not in titles and box.x0 < owner.bbox.x1 - 1:
+                edge = min(edge, owner.bbox.x1)
+            if box.x1 > edge + 1:
+                changed |= wrap_to(t, edge - max(box.x0, fig.bbox.x0))
+        if not changed:
+            break
+    if outside:
+        _draw(fig)
+        _space_apart(outside, renderer, undo)
+    # crowded x-axis labels: keep every k-th
+    for ax in axes:
+        _draw(fig)
+        boxes = sorted((lab.get_window_extent(renderer) for lab in shown_tick_labels(ax)), key=lambda b: b.x0)
+        gap = _TICK_GAP * fig.dpi / 72
+        step = next((k for k in range(1, len(boxes) + 1)
+                     if all(boxes[i].x1 + gap <= boxes[i + k].x0 for i in range(len(boxes) - k))), 1)
+        if step > 1:
+            axis = ax.xaxis
+            old_fmt = axis.get_major_formatter()
+            axis.set_major_formatter(_Thinned(old_fmt, step))
+            undo.append(lambda axis=axis, fmt=old_fmt: axis.set_major_formatter(fmt))
+    return undo
+
+
+class _WrappedLabels(matplotlib.ticker.Formatter):
+    """Another formatter's labels wrapped onto lines of at most ``chars`` characters (between words)."""
+
+    def __init__(self, inner: matplotlib.ticker.Formatter, chars: int) -> None:
+        self.inner, self.chars = inner, chars
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def format_ticks(self, values) -> list[str]:
+        return [_wrapped(lab, self.chars) for lab in self.inner.format_ticks(values)]
+
+    def __call__(self, x, pos=None) -> str:
+        return _wrapped(self.inner(x, pos), self.chars)
+
+
+def shown_tick_labels(ax) -> list:
+    """The x-axis tick labels drawn on ``ax``: inside the axis's limits, visible and not blank."""
+    lo, hi = sorted(ax.get_xlim())
+    span = (hi - lo) * 1e-9
+    return [tick.label1 for tick in ax.xaxis.get_major_ticks()
+            if lo - span <= tick.get_loc() <= hi + span and tick.label1.get_visible()
+            and tick.label1.get_text().strip()]
+
+
+class _Thinned(matplotlib.ticker.Formatter):
+    """Another formatter's labels with only every ``step``-th kept (the others blank)."""
+
+    def __init__(self, inner: matplotlib.ticker.Formatter, step: int) -> None:
+        self.inner, self.step = inner, step
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def format_ticks(self, values) -> list[str]:
+        labels = self.inner.format_ticks(values)
+        return [lab if i % self.step == 0 else "" for i, lab in enumerate(labels)]
+
+    def __call__(self, x, pos=None) -> str:
+        return self.inner(x, pos)
+
+
+def _space_apart(labels: list, renderer, undo: list) -> None:
+    """Move labels drawn beside a plot (annotations) up so that none overlaps the one below it."""
+    from matplotlib.text import Annotation
+
+    by_axes: dict[int, list] = {}
+    for t in labels:
+        if isinstance(t, Annotation) and t.axes is not None:
+            by_axes.setdefault(id(t.axes), []).append(t)
+    for group in by_axes.values():
+        boxes = sorted(((t.get_window_extent(renderer), t) for t in group), key=lambda bt: bt[0].y0)
+        top = -math.inf
+        for box, t in boxes:
+            gap = 2 * t.figure.dpi / 72
+            shift = max(0.0, top + gap - box.y0)
+            if shift:
+                old = tuple(t.xyann)
+                t.xyann = (old[0], old[1] + shift * 72 / t.figure.dpi)
+                undo.append(lambda t=t, old=old: setattr(t, "xyann", old))
+            top = box.y1 + shift
+        over = top - max(t.axes.bbox.y1 for t in group)
+        if over > 0:  # the pile reaches above the plot: move it down, as far as the plot's bottom allows
+            down = min(over, max(0.0, boxes[0][0].y0 - group[0].axes.bbox.y0))
+            for t in group:
+                old = tuple(t.xyann)
+                t.xyann = (old[0], old[1] - down * 72 / t.figure.dpi)
+                undo.append(lambda t=t, old=old: setattr(t, "xyann", old))

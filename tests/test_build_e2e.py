@@ -1069,7 +1069,8 @@ def test_public_report_prose_repeats_no_sentence_more_than_twice(built):
 def test_abbreviations_are_capitalised_and_spelled_out_at_first_use(built, audience):
     """'icpc' never appears in lower case (before, the definitions table named the source table 'icpc'), and
     the first ICPC of the body text is the spelled-out 'initial child protection conferences (ICPCs)' (before,
-    it was first spelled out in the definitions, after a dozen uses)."""
+    it was first spelled out in the definitions, after a dozen uses); the same for LADO, which the contents
+    listed ('Allegations referred to the LADO') before the text spelled it out."""
     from html import unescape
 
     html = built[audience].html.read_text(encoding="utf-8")
@@ -1131,3 +1132,38 @@ def test_partners_measures_are_reported_in_the_chapter_their_catalogue_entry_nam
             assert sentence in text, (code, sentence)
         yoy = found[found["comparison"] == "year on year"].iloc[0]
         assert yoy["method"] == "exact conditional Poisson test" and yoy["baseline_period"] == "2023-24"
+
+    # the page's text starts with the contents: LADO was in a heading listed there before it was spelled out
+    first = text.find("LADO")
+    before = text[max(first - 50, 0):first + 4].lower()
+    assert first > 0 and before.endswith("designated officer (lado"), text[max(first - 80, 0):][:120]
+
+
+def test_about_this_review_explains_every_symbol_in_the_tables(built):
+    """Issue 16: the front matter explained `c` but not the `z` and `:` of 27 table cells (nor the data files'
+    `x`). Every symbol a table of the public review shows is explained before the first chapter."""
+    path = built["public"].html
+    symbols = {cell for table in _html_tables(path) for row in table["rows"] for cell in row
+               if cell in {"c", "x", "z", ":", "0"}}
+    assert {"c", "z"} <= symbols
+    page = path.read_text(encoding="utf-8")
+    main = page[page.index("<main"):]
+    about = re.sub(r"<[^>]+>", " ", main[:main.index("<h1", main.index("</h1>"))])  # up to chapter 1's heading
+    assert "About this review" in about and "Key messages" not in about
+    for symbol in sorted(symbols | {"x"}):  # x: the data files beside the page
+        s = re.escape(symbol)
+        assert re.search(rf"(^|\s){s}\s+(means|is|for)\b|\bshown as\s+{s}(\s|$)", about), (symbol, about[:600])
+
+
+def test_pdf_chapters_begin_with_their_heading_and_keep_their_figures(built):
+    """Issue 16: a chapter's first figure was printed above the chapter's heading (Figure 3.1 at the top of the
+    page that starts chapter 3), and pages could be left half empty before a large figure. Each chapter's
+    first page begins with its heading, each figure is printed within its chapter, and every page of a chapter
+    but its last is at least 60% full."""
+    from safeguarding.publish.checks import ToolMissingError, pdf_chapter_problems
+
+    try:
+        problems = pdf_chapter_problems(built["public"].pdf)
+    except ToolMissingError as exc:
+        skip_or_fail(str(exc))
+    assert problems == []

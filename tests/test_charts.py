@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -190,3 +192,87 @@ def test_save_chart_png(tmp_path):
 
     img = Image.open(path)
     assert img.info.get("Title") == "Rising" and "Line chart" in img.info.get("Description", "")
+
+
+# --------------------------------------------------------------------------- phone-sized rendering
+LONG_TITLE = "Second or subsequent child protection plans: how Northwold compares with every council in England"
+
+
+def _narrow_cases():
+    idx = months(36, "2022-04-01")
+    rng = np.random.default_rng(5)
+    s = pd.Series(rng.normal(88, 2, 36), index=idx)
+    units, lim, p0 = funnel_inputs()
+    yield "line", charts.line_chart(
+        s, title=LONG_TITLE, caption="c", y_label="Percent", percent=True, y_from_zero=False,
+        label="Child protection plans reviewed on time",
+        comparison={"Median": pd.Series(float(s.median()), index=idx)})
+    yield "spc", charts.spc_chart(spc_frame(15, "concern"), title=LONG_TITLE, caption="c", y_label="Enquiries")
+    yield "funnel", charts.funnel_chart(
+        units.assign(value=100 * units["value"]), lim, title=LONG_TITLE, caption="c", y_label="Percent",
+        benchmark=100 * p0, highlight=(400, 20.5), highlight_label="Northwold (synthetic demo) 2024-25")
+    labels = pd.Series(["Education – schools and colleges", "Early years – nursery or childminder",
+                        "Social care – residential homes", "Voluntary and youth organisations"])
+    yield "bar", charts.bar_chart(labels, [120, 80, 40, 12], title=LONG_TITLE, caption="c", value_label="Allegations")
+
+
+def _text_boxes(fig):
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    hidden = {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+    hidden -= {id(t) for ax in fig.axes for t in charts.shown_tick_labels(ax)}
+    hidden -= {id(t.label1) for ax in fig.axes for t in ax.yaxis.get_major_ticks()
+               if min(ax.get_ylim()) <= t.get_loc() <= max(ax.get_ylim())}
+    return [(t.get_text(), t.get_window_extent(r)) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+
+
+def _state(fig):
+    from matplotlib.text import Annotation, Text
+
+    ticks = {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+    return ([t.get_text() for t in fig.findobj(Text) if id(t) not in ticks],
+            [tuple(t.xyann) for t in fig.findobj(Annotation)],
+            [ax.xaxis.get_major_formatter() for ax in fig.axes], tuple(fig.get_size_inches()))
+
+
+@pytest.mark.parametrize("kind", ["line", "spc", "funnel", "bar"])
+def test_saved_charts_fit_their_width_and_the_chart_is_left_as_it_was(kind, tmp_path):
+    """Issue 16: on a phone the chart's title ran 1,436 px wide and x-axis labels piled up.
+
+    Both renderings keep every piece of text inside the figure's width (the saved
+    image is no wider than the figure plus the save padding), no two labels beside
+    the plot or on the x axis overlap, and saving leaves the chart's texts, label
+    positions, axis formatters and size as they were.
+    """
+    from PIL import Image
+
+    chart = dict(_narrow_cases())[kind]
+    fig = chart.figure
+    before = _state(fig)
+    full = charts.save_chart(chart, tmp_path / "chart.png")
+    narrow = charts.save_narrow_chart(chart, tmp_path / "chart.png")
+    assert _state(fig) == before
+    dpi = 150
+    for path, inches in ((full, before[3][0]), (narrow, charts.NARROW_SIZE[0])):
+        width_px = Image.open(path).size[0]
+        assert width_px <= (inches + 0.25) * dpi, (kind, path.name, width_px)
+
+    # the same fitting, kept on the figure this time, to look at its text boxes
+    fig.set_size_inches(*charts.NARROW_SIZE)
+    charts.fit_to_width(fig)
+    boxes = _text_boxes(fig)
+    right = fig.bbox.x1
+    wide = [(t, round(b.x1 - right)) for t, b in boxes if b.x1 > right + 2]
+    assert not wide, wide
+    ax = fig.axes[0]
+    r = fig.canvas.get_renderer()
+    ticks = sorted((lab.get_window_extent(r) for lab in charts.shown_tick_labels(ax)), key=lambda b: b.x0)
+    assert len(ticks) >= 2
+    assert all(a.x1 <= b.x0 for a, b in itertools.pairwise(ticks)), "x-axis labels overlap"
+    beside = [b for t, b in boxes if b.x0 >= ax.bbox.x1 - 1 and b.y0 < ax.bbox.y1]
+    for i, a in enumerate(beside):
+        for b in beside[i + 1:]:
+            assert not a.overlaps(b), "labels beside the plot overlap"

@@ -157,3 +157,60 @@ def test_a_count_has_no_interval_and_a_missing_row_none(tmp_path):
     ctx = _ctx(tmp_path, ROWS, None)
     assert ctx.fmt_interval(ctx.row("CPP_OPEN", "year")) == "z"
     assert ctx.fmt_interval(None) == ":"
+
+
+# ------------------------------------------------------------------------ intervals on charts (item 4)
+ICPC_YEARS = [(2021, 120, 160), (2022, 131, 160), (2023, 140, 170), (2024, 153, 175), (2025, 147, 192)]
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_yearly_chart_draws_each_years_wilson_interval_and_states_the_year_on_year_finding(tmp_path, public):
+    """Issue 15, item 4: the charts showed no interval anywhere. A percentage's yearly chart draws each year's
+    95% interval (checked against statsmodels' Wilson interval of the published counts), leaves a withheld year
+    as a gap, and its title states the year-on-year finding the text gives (87.4% to 76.6%: significant)."""
+    import matplotlib.pyplot as plt
+
+    from safeguarding import charts
+    from safeguarding.report import figures
+
+    rows = [_row("ICPC_15WD", y, n, d, 100 * n / d) for y, n, d in ICPC_YEARS]
+    markers = {("ICPC_15WD", 2022): "c"} if public else None
+    ctx = _ctx(tmp_path, rows, markers)
+    drawn: list[charts.Chart] = []
+    real = charts.interval_chart
+
+    def spy(*args, **kwargs):
+        drawn.append(real(*args, **kwargs))
+        return drawn[-1]
+
+    charts.interval_chart = spy
+    try:
+        md = figures.yearly_interval(ctx, "ICPC_15WD", label="years-icpc")
+    finally:
+        charts.interval_chart = real
+    assert "years-icpc" in md and len(drawn) == 1
+    chart = drawn[0]
+    for (y, n, d), (label, r) in zip(ICPC_YEARS, chart.data.iterrows(), strict=True):
+        assert label == f"{y - 1}-{str(y)[2:]}"
+        if public and y == 2022:
+            assert r.isna().all()
+            continue
+        lo, hi = proportion_confint(n, d, alpha=0.05, method="wilson")
+        assert r["value"] == pytest.approx(100 * n / d) and r["lower"] == pytest.approx(100 * lo)
+        assert r["upper"] == pytest.approx(100 * hi)
+    # the bars drawn are the intervals: each error bar's vertical line spans lower to upper
+    segments = [c for c in chart.figure.axes[0].collections if c.__class__.__name__ == "LineCollection"]
+    spans = sorted((round(min(s[:, 1]), 6), round(max(s[:, 1]), 6)) for c in segments for s in c.get_segments())
+    want = sorted((round(r.lower, 6), round(r.upper, 6)) for r in chart.data.dropna().itertuples())
+    assert spans == want
+    assert chart.title.endswith(": lower in 2024-25 than in 2023-24, unlikely to be chance"), chart.title
+    assert "70.1% to 82.0%" in chart.alt_text  # 147 of 192, as the table prints it
+    plt.close("all")
+
+
+def test_no_yearly_chart_for_a_count_or_fewer_than_three_years(tmp_path):
+    from safeguarding.report import figures
+
+    ctx = _ctx(tmp_path, ROWS, None)
+    assert figures.yearly_interval(ctx, "CPP_OPEN", label="x") == ""  # a count: no interval
+    assert figures.yearly_interval(ctx, "ICPC_15WD", label="x") == ""  # two years only

@@ -344,6 +344,10 @@ def pdf_to_pngs(path: Path, out_dir: Path, *, dpi: int = 60) -> list[Path]:
 LAYOUT_WIDTHS: tuple[int, ...] = (390, 1280)
 #: smallest chart label a reader should be asked to read, in CSS pixels (the charts' smallest text is 9 pt)
 MIN_CHART_TEXT_PX = 8.0
+#: From this screen width (the contents beside the text) a table's label column is at least
+#: :data:`MIN_LABEL_COLUMN_PX` wide, so an indicator's name takes a few lines, not five.
+WIDE_SCREEN_PX = 1024
+MIN_LABEL_COLUMN_PX = 160
 CHART_DPI = 150
 CHART_SMALLEST_PT = 9.0
 
@@ -366,10 +370,22 @@ _LAYOUT_JS = """() => {
     if (!box || !['auto', 'scroll'].includes(style.overflowX))
       out.wideTables.push(table.id || table.caption?.textContent || 'table');
   }
-  // each visible chart: how large its image is drawn compared with its pixels
+  // a table's label column (the first) wide enough to read a label in a few lines
+  out.labelColumns = [];
+  for (const table of document.querySelectorAll('main table')) {
+    const first = table.querySelector('tbody tr td:first-child, tbody tr th:first-child');
+    const columns = table.querySelectorAll('thead th').length;
+    if (first && columns >= 4 && /[a-z]/i.test(first.textContent))
+      out.labelColumns.push({table: table.id || table.caption?.textContent || 'table', columns,
+                             width: Math.round(first.getBoundingClientRect().width)});
+  }
+  // each visible chart: how large its image is drawn compared with its pixels, and whether it fits its figure
   for (const img of document.querySelectorAll('main figure img')) {
     if (img.offsetParent === null || !img.naturalWidth) continue;
-    out.charts.push({src: img.getAttribute('src').slice(0, 30), scale: img.clientWidth / img.naturalWidth});
+    const figure = img.closest('figure');
+    out.charts.push({src: img.getAttribute('src').slice(0, 30), alt: (img.alt || '').slice(0, 60),
+                     scale: img.clientWidth / img.naturalWidth,
+                     overflow: Math.round(img.getBoundingClientRect().width - figure.clientWidth)});
   }
   return out;
 }"""
@@ -382,7 +398,9 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
     At every width: no horizontal scrolling of the page (``scrollWidth <= innerWidth``); every table
     inside a box that scrolls sideways; no table cell holding one figure or period broken across lines;
     chart labels at least :data:`MIN_CHART_TEXT_PX` high as drawn (the charts' smallest text is
-    :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown).
+    :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown);
+    no chart wider than its figure (a phone chart that scrolls sideways); from :data:`WIDE_SCREEN_PX`,
+    the label column of a table of four or more columns at least :data:`MIN_LABEL_COLUMN_PX` wide.
     ``screenshots`` (a folder) keeps a full-page PNG per width.
     """
     from playwright.sync_api import sync_playwright
@@ -400,7 +418,14 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
                 problems += [f"{width} px: figure {t!r} is broken across lines in a table" for t in info["broken"]]
                 problems += [f"{width} px: table {t!r} is not in a box that scrolls sideways"
                              for t in info["wideTables"]]
+                if width >= WIDE_SCREEN_PX:
+                    problems += [f"{width} px: the label column of table {t['table']!r} ({t['columns']} columns) "
+                                 f"is {t['width']} px wide (less than {MIN_LABEL_COLUMN_PX})"
+                                 for t in info["labelColumns"] if t["width"] < MIN_LABEL_COLUMN_PX]
                 for chart in info["charts"]:
+                    if chart["overflow"] > 1:
+                        problems.append(f"{width} px: chart {chart['alt']!r} is {chart['overflow']} px wider than "
+                                        "the screen leaves for it (it scrolls sideways)")
                     text_px = CHART_SMALLEST_PT / 72 * CHART_DPI * chart["scale"]
                     if text_px < MIN_CHART_TEXT_PX:
                         problems.append(f"{width} px: chart labels drawn {text_px:.1f} px high "
@@ -445,4 +470,76 @@ def pdf_overlapping_words(path: Path, *, tolerance: float = 0.5, max_height: flo
                     break
                 if min(y1, v1) - max(y0, v0) > tolerance and min(x1, u1) - max(x0, u0) > tolerance:
                     problems.append(f"page {n}: {w!r} and {other!r} are printed over each other")
+    return problems
+
+
+#: a page of a chapter, other than its last, filled to less than this share of its height is half empty
+MIN_PAGE_FILL = 0.6
+
+
+def pdf_page_fill(path: Path, *, dpi: int = 30) -> list[float]:
+    """How far down each page of the PDF its content reaches, between header and footer (0 empty, 1 full).
+
+    Each page is drawn in grey at ``dpi`` (poppler's ``pdftoppm``); the lowest row holding a dark pixel
+    (darker than a light grey, so the pale DRAFT watermark does not count) between the header's rule (11%
+    of the height) and the footer's (90%) gives the share. Charts and tables count as well as text.
+    """
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    exe = shutil.which("pdftoppm")
+    if not exe:
+        raise ToolMissingError("pdftoppm is not installed (apt-get install poppler-utils)")
+    fills: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([exe, "-gray", "-r", str(dpi), str(path), f"{tmp}/p"], check=True, capture_output=True)
+        for page in sorted(Path(tmp).glob("p*.pgm"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)):
+            grey = np.asarray(Image.open(page), dtype=np.uint8)
+            top, bottom = int(grey.shape[0] * 0.11), int(grey.shape[0] * 0.90)
+            rows = np.nonzero((grey[top:bottom] < 170).any(axis=1))[0]
+            fills.append(float(rows.max() + 1) / (bottom - top) if rows.size else 0.0)
+    return fills
+
+
+def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list[str]:
+    """What is wrong with where the PDF's chapters, figures and blank space fall (empty = nothing).
+
+    The chapters and their first pages are read from the contents page (``1 Summary . . . 4``). Each
+    chapter's first page begins with its heading; every figure captioned ``Figure N.M`` is printed between
+    the start of chapter N and the start of the next; and every page from the first chapter on, other than
+    a chapter's last page, is at least ``min_fill`` full (:func:`pdf_page_fill`): a half-empty page before a
+    large figure is what floating figures are meant to prevent.
+    """
+    pages = pdf_page_texts(path)
+    fills = pdf_page_fill(path)
+    contents = next((p for p in pages if re.search(r"^\s*Contents\s*$", p, flags=re.M)), "")
+    starts = {int(n): (title.strip(), int(page)) for n, title, page in
+              re.findall(r"^\s*(\d+)\s+(\S[^\n]*?)\s*(?:\.\s*)+\u2060?(\d+)\s*$", contents, flags=re.M)}
+    if not starts:
+        return ["no chapters found in the contents page"]
+    problems: list[str] = []
+    order = sorted(starts)
+    first_page = {n: starts[n][1] for n in order}
+    for n in order:
+        title, page = starts[n]
+        # (letters of the DRAFT watermark, drawn behind the page, may come first in the text layer)
+        lines = [ln.strip() for ln in pages[page - 1].splitlines()
+                 if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
+        body = lines[1:] if lines and ("Page " in lines[0] or "review" in lines[0]) else lines
+        head = re.sub(r"\s+", " ", " ".join(body[:2]))
+        if not head.startswith(f"{n} {title.split()[0]}"):
+            problems.append(f"page {page}: chapter {n} ({title}) does not begin with its heading: {head[:80]!r}")
+    for i, text in enumerate(pages, start=1):
+        for n in {int(m) for m in re.findall(r"^\s*Figure (\d+)\.\d+:", text, flags=re.M)}:
+            end = min((first_page[m] for m in order if m > n), default=len(pages) + 1)
+            if n in first_page and not first_page[n] <= i < end:
+                problems.append(f"page {i}: a figure of chapter {n} is printed outside its chapter "
+                                f"(pages {first_page[n]} to {end - 1})")
+    last_pages = {first_page[m] - 1 for m in order} | {len(pages)}
+    for i in range(first_page[order[0]], len(pages) + 1):
+        if i not in last_pages and fills[i - 1] < min_fill:
+            problems.append(f"page {i} is {fills[i - 1]:.0%} full (a page inside a chapter should be at least "
+                            f"{min_fill:.0%} full)")
     return problems

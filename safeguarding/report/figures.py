@@ -109,6 +109,64 @@ def yearly_lines(ctx: ReportContext, codes: dict[str, str], *, title: str, label
     return _emit(ctx, chart, label)
 
 
+def yearly_title(finding: Finding | None, name: str) -> str:
+    """A yearly interval chart's title, from the year-on-year finding its text states."""
+    if finding is None or finding.verdict in ("not published", "no earlier year", "not computed"):
+        return f"{name}: each year with its 95% confidence interval"
+    if finding.verdict == "no change":
+        return f"{name}: the same in {finding.period} as in {finding.baseline_period}"
+    if finding.significant:
+        higher = finding.estimate > 0 if finding.estimate_unit == "percentage points" else finding.estimate > 1
+        return (f"{name}: {'higher' if higher else 'lower'} in {finding.period} than in "
+                f"{finding.baseline_period}, unlikely to be chance")
+    return f"{name}: the change from {finding.baseline_period} to {finding.period} could be chance"
+
+
+def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6) -> str:
+    """A percentage's yearly figures, each with its 95% confidence interval (Wilson score), as points and bars.
+
+    The figures and intervals are worked out from the numerators and
+    denominators the audience's table publishes (as the tables' interval
+    columns are); a withheld or missing year is a gap. Drawn only for a
+    percentage with at least three years shown; the title states the
+    year-on-year finding the text beside it gives (:func:`text.year_on_year`).
+    """
+    from safeguarding.report.context import _num
+    from safeguarding.report.text import year_on_year
+    from safeguarding.stats import wilson_interval
+
+    if code not in ctx.catalogue or ctx.unit(code) != "percent":
+        return ""
+    s = ctx.series(code, "year")
+    s = s[s["period_end"] <= ctx.year_end].tail(years)
+    rows = []
+    for _, row in s.iterrows():
+        shown = ctx.fmt_value(row)
+        pub = ctx.published(row) if ctx.public else None
+        source = pub if pub is not None else row
+        num, den = _num(source.get("numerator")), _num(source.get("denominator"))
+        label_y = fy_label(pd.Timestamp(row["period_end"]).year)
+        if shown in ("c", ":") or num is None or den is None or not den > 0:
+            rows.append((label_y, np.nan, np.nan, np.nan))
+            continue
+        lo, hi = wilson_interval(num, den)
+        rows.append((label_y, 100 * num / den, 100 * float(lo), 100 * float(hi)))
+    frame = pd.DataFrame(rows, columns=["year", "value", "lower", "upper"]).set_index("year")
+    if int(frame["value"].notna().sum()) < 3:
+        return ""
+    name = ctx.info(code).name
+    finding = year_on_year(ctx, code)
+    cur = ctx.row(code, "year")
+    target = cur.get("target") if cur is not None else None
+    target = float(target) if target is not None and pd.notna(target) else None
+    withheld = [str(i) for i, v in frame["value"].items() if pd.isna(v)]
+    gap = f" No figure is shown for {', '.join(withheld)} (withheld or not available)." if withheld else ""
+    chart = charts.interval_chart(
+        frame, title=yearly_title(finding, name), y_label="Percent", what=name[:1].lower() + name[1:], target=target,
+        caption=f"{name} by financial year, each with its 95% confidence interval as a bar.{gap} {SOURCE}")
+    return _emit(ctx, chart, label)
+
+
 def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what: str, months: int = 24) -> str:
     """A line of month-end values (stock), aggregated to quarter ends when small counts would show."""
     s = ctx.series(code, "month")

@@ -14,7 +14,7 @@ from safeguarding.schema import LADO_ACTION, LADO_CATEGORY, LADO_OUTCOME, LADO_S
 def overview(ctx: ReportContext) -> Block:
     """Allegations referred to the LADO by sector and category, and open cases."""
     b = Block()
-    b.heading("Allegations referred to the LADO")
+    b.heading("Allegations referred to the designated officer")
     b.text(text.count_with_change(ctx, "LADO_REFERRALS", "allegations were referred to the LADO in the year"))
     for breakdown, title, labels in (("sector", "Employer sector", LADO_SECTOR),
                                      ("category", "Category of allegation", LADO_CATEGORY)):

@@ -117,6 +117,10 @@ def methods(ctx: ReportContext) -> Block:
     b.add("**Seasonal patterns.** A month is called usually the busiest only when a test allowing for the trend "
           "(a count model and a likelihood ratio test over at least three full years) finds a seasonal pattern and "
           "that month was the busiest in most of the years.")
+    b.add("**Yearly charts with intervals.** A national indicator that is a percentage is charted year by year, "
+          "each figure with its 95% confidence interval (Wilson score) as a vertical bar: the range in which the "
+          "underlying figure is likely to lie. Overlapping bars do not by themselves mean no change: the test in "
+          "the text, and in the chart's title, compares the two latest years directly.")
     b.add("**Funnel plots.** Each dot is a council. Smaller councils are expected to vary more, so the limits "
           "widen to the left. A council outside the 99.8% limits differs from England by more than chance "
           "would explain.")

@@ -93,6 +93,7 @@ def national_indicators(ctx: ReportContext) -> Block:
             continue
         b.heading(title, 4)
         b.text(text.percentage_verdict(ctx, code))
+        b.add(figures.yearly_interval(ctx, code, label=f"years-{code.lower()}"))
         b.add(figures.p_chart(ctx, code, label=f"spc-{code.lower()}"))
         funnel = figures.funnel(ctx, code, label=f"funnel-{code.lower()}")
         if funnel:
