@@ -430,3 +430,34 @@ def test_partners_figures_go_through_the_disclosure_controlled_table(tmp_path):
     assert "1,197" not in sentence and "1,083" not in sentence
     assert "year on year" not in [f.comparison for f in text.partner_findings(ctx, "POLICE_DA_NOTIFICATIONS")]
     assert text.key_messages(ctx, [], optional=["POLICE_DA_NOTIFICATIONS"]) == []
+
+
+def test_the_boards_priorities_order_findings_within_their_tier_and_never_across():
+    """Issue 15, item 5: the ranking rule names the board's priorities. A finding on an indicator a priority
+    names comes first within its tier (a significant deterioration, a significant improvement, a missed target,
+    the rest), and never above a finding of a higher tier."""
+    def yoy(code: str, estimate: float, polarity: int) -> findings.Finding:
+        return findings.Finding(indicator=code, name=code, period="2024-25", comparison="year on year",
+                                method="two-proportion z-test", verdict="significant increase",
+                                baseline_period="2023-24", estimate=estimate, lower=estimate / 2,
+                                upper=estimate * 1.5, estimate_unit="percentage points", p_value=0.01,
+                                polarity=polarity)
+
+    worse, better = yoy("A", 5.0, -1), yoy("B", 5.0, +1)
+    missed = findings.Finding(indicator="C", name="C", period="2024-25", comparison="target", method="target",
+                              verdict="missed", estimate=-45.0, target=90.0, estimate_unit="percentage points")
+    rest = findings.Finding(indicator="D", name="D", period="2024-25", comparison="benchmark", method="m",
+                            verdict="similar")
+    every = [worse, better, missed, rest]
+    without = [findings.rank_score(f) for f in every]
+    assert without == sorted(without, reverse=True) and without[-1] == 0.0
+    for code in "ABCD":
+        with_priority = [findings.rank_score(f, {code}) for f in every]
+        # the same order of tiers whichever indicator the board prioritises
+        assert with_priority == sorted(with_priority, reverse=True), code
+        i = "ABCD".index(code)
+        assert with_priority[i] == without[i] + findings.PRIORITY_BONUS
+    # within a tier the priority leads: a prioritised improvement before another improvement
+    other_better = yoy("E", 9.0, +1)
+    assert findings.rank_score(better, {"B"}) > findings.rank_score(other_better, {"B"})
+    assert findings.rank_score(better) == findings.rank_score(other_better)

@@ -14,7 +14,8 @@ verdict ``not published`` and says so, without saying why.
 Ranking (:func:`rank_score`, used for the key messages): a statistically
 significant year-on-year change first (a deterioration before an
 improvement), then a missed target by how far it was missed, then the rest;
-ties keep the catalogue's order. See ``docs/statistics.md``.
+within each of these, an indicator that one of the board's priorities names
+comes first; ties keep the catalogue's order. See ``docs/statistics.md``.
 """
 
 from __future__ import annotations
@@ -123,20 +124,28 @@ def format_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def rank_score(f: Finding) -> float:
+#: added to a finding's rank when its indicator measures one of the board's priorities: it orders findings
+#: within their tier and never lifts one into a higher tier (the tiers are a whole point or more apart)
+PRIORITY_BONUS = 0.5
+
+
+def rank_score(f: Finding, priorities: frozenset[str] | set[str] = frozenset()) -> float:
     """How important a finding is for the key messages (higher first); the rule is in the module docstring.
 
     A significant year-on-year change scores 3 (4 when it is a deterioration); a
     missed target scores 1 plus the share of the target missed (at most 2); the
-    rest 0.
+    rest 0. A finding about an indicator in ``priorities`` (the codes the board's
+    priorities name) gets :data:`PRIORITY_BONUS` more: first within its tier, and
+    a priority's unremarkable finding ahead of other unremarkable ones.
     """
+    bonus = PRIORITY_BONUS if f.indicator in priorities else 0.0
     if f.comparison == "year on year" and f.significant:
         worse = f.polarity != 0 and _direction(f) * f.polarity < 0
-        return 4.0 if worse else 3.0
+        return (4.0 if worse else 3.0) + bonus
     if f.comparison == "target" and f.verdict.startswith("missed"):
         share = abs(f.estimate) / f.target if math.isfinite(f.target) and f.target > 0 else 0.0
-        return 1.0 + min(share, 1.0)
-    return 0.0
+        return 1.0 + min(share, 1.0) + bonus
+    return bonus
 
 
 def _direction(f: Finding) -> int:

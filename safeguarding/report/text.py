@@ -665,7 +665,8 @@ KEY_MESSAGES = 5
 
 
 def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES, *,
-                 optional: list[str] | tuple[str, ...] = ()) -> list[str]:
+                 optional: list[str] | tuple[str, ...] = (),
+                 priorities: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Key messages: one per essential indicator, the most important first.
 
     Each message leads with the year-on-year verdict (:func:`year_on_year`); for a
@@ -681,12 +682,17 @@ def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES
     ``optional`` codes (partners' aggregate measures, :func:`partner_codes`) compete
     for a place only when one of their findings ranks (a significant change, a
     missed target): they are never forced in, and a withheld one is not named.
+    ``priorities``: the indicator codes the board's priorities name
+    (:func:`board_priority_codes`); their messages come first within each rank.
     """
-    return [sentence for sentence, _ in key_messages_with_findings(ctx, codes, limit, optional=optional)]
+    return [sentence for sentence, _ in key_messages_with_findings(ctx, codes, limit, optional=optional,
+                                                                   priorities=priorities)]
 
 
 def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES, *,
-                               optional: list[str] | tuple[str, ...] = ()) -> list[tuple[str, list[Finding]]]:
+                               optional: list[str] | tuple[str, ...] = (),
+                               priorities: frozenset[str] | set[str] = frozenset(),
+                               ) -> list[tuple[str, list[Finding]]]:
     """:func:`key_messages`, each message with the findings whose sentences it prints (none for the closing one)."""
     scored: list[tuple[float, int, str, list[Finding]]] = []
     withheld: list[str] = []
@@ -716,7 +722,7 @@ def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int 
             sentence = count_with_change(ctx, code, phrase)
         else:  # a rate: the year-on-year finding, then England, the region and neighbours beside it
             sentence = " ".join(f.sentence for f in found) or rate_with_benchmarks(ctx, code)
-        score = max((rank_score(f) for f in found), default=0.0)
+        score = max((rank_score(f, priorities) for f in found), default=0.0)
         if sentence:
             scored.append((score, order, sentence, found))
     scored.sort(key=lambda t: (-t[0], t[1]))
