@@ -4,9 +4,10 @@ from safeguarding.report.sections import (
     allegations,
     appendix,
     child_protection,
+    editorial,
     private_fostering,
     referrals,
     summary,
 )
 
-__all__ = ["allegations", "appendix", "child_protection", "private_fostering", "referrals", "summary"]
+__all__ = ["allegations", "appendix", "child_protection", "editorial", "private_fostering", "referrals", "summary"]
