@@ -78,7 +78,7 @@ def priorities(ctx: ReportContext) -> Block:
              "Status": a.status_label} for p, a in acts]
     if rows:
         b.add(md_table(pd.DataFrame(rows), caption="The board's priorities: actions, owners, due dates and progress",
-                       label="partnership-priorities", align=["l"] * 5, widths=[3, 6, 4, 3, 3]))
+                       label="partnership-priorities", align=["l"] * 5, widths=[4, 7, 4, 4, 3]))
     return b
 
 
@@ -112,7 +112,7 @@ def learning(ctx: ReportContext) -> Block:
     rows = [{"Review or audit": a.audit, "Agencies": ", ".join(a.agencies), "Date": a.date.label,
              "Findings": a.findings, "Actions": a.actions, "Status": a.status_label} for a in ed.audits]
     b.add(md_table(pd.DataFrame(rows), caption="Case reviews and multi-agency audits: findings, actions and status",
-                   label="partnership-audits", align=["l"] * 6, widths=[4, 3, 2, 6, 6, 3]))
+                   label="partnership-audits", align=["l"] * 6, widths=[4, 4, 4, 6, 6, 3]))
     return b
 
 
