@@ -368,3 +368,14 @@ def test_the_examples_uncommented_load_and_publish_every_part(tmp_path):
     for name, example in ed_mod.EXAMPLES.items():  # the commented file holds the same example, line by line
         for line in example.splitlines():
             assert re.sub(r"^\s*", "", line) in commented[name], (name, line)
+
+
+def test_pipeline_check_reports_a_wrong_editorial_file_with_status_2(tmp_path, capsys):
+    import argparse
+
+    from safeguarding import check
+
+    folder = write(tmp_path / "ed", {"budget.csv": "agency,contribution\nPolice,lots\n"})
+    cfg = demo_config_copy(tmp_path, editorial=str(folder))
+    assert check.run(argparse.Namespace(config=str(cfg), year=None, strict=False, verbose=False)) == 2
+    assert "ed/budget.csv, line 2, contribution: 'lots' is not an amount in pounds" in capsys.readouterr().err
