@@ -326,6 +326,9 @@ def test_the_demo_review_holds_every_editorial_part_in_order(built, audience):
               "◐ At risk"):
         assert s in pdf.replace("\u200b", ""), s
     assert not [w for w in result.warnings if w.startswith("editorial:")]
+    if audience == "public":  # the identifier and date-of-birth scan below reads the editorial text too
+        texts = _public_texts(built)
+        assert "Northwold Police (fictional)" in texts["html"] and "Foreword by the chair" in texts["pdf"]
 
 
 def _public_texts(built) -> dict[str, str]:

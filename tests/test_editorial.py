@@ -379,3 +379,15 @@ def test_pipeline_check_reports_a_wrong_editorial_file_with_status_2(tmp_path, c
     cfg = demo_config_copy(tmp_path, editorial=str(folder))
     assert check.run(argparse.Namespace(config=str(cfg), year=None, strict=False, verbose=False)) == 2
     assert "ed/budget.csv, line 2, contribution: 'lots' is not an amount in pounds" in capsys.readouterr().err
+
+
+def test_the_issues_hostile_partner_file_is_refused_for_its_image_alone(tmp_path):
+    """``<script>``, a shortcode and an image in one file: the image refuses the file (with its line); without the
+    image the same text loads, and the rest is shown as written (tests above, in the web page and the PDF)."""
+    text = "# Police\n\n<script>alert(1)</script>\n\n{{< include x >}}\n\n![x](/etc/passwd)\n"
+    write(tmp_path / "ed", {"partners/police.md": text})
+    message = problems(tmp_path / "ed")
+    assert message.startswith("1 problem in the editorial files") and "police.md, line 7: an image" in message
+    write(tmp_path / "ed", {"partners/police.md": text.replace("![x](/etc/passwd)", "")})
+    md = load_editorial_folder(tmp_path / "ed").partners[0].text.markdown(3)
+    assert unescape_markdown(md) == "<script>alert(1)</script>\n\n{{< include x >}}"
