@@ -108,7 +108,8 @@ _RAW_LOOKING = re.compile(r"<[A-Za-z/!]|\{\{<|\{=[A-Za-z]")
 #: a count of 1 to 5 children in authored text ("three children", "2 young people")
 _SMALL_CHILDREN = re.compile(
     r"\b([1-5]|one|two|three|four|five)\s+(?:[a-z-]+\s+)?(child|children|young (?:people|persons?)|bab(?:y|ies)|"
-    r"infants?|pupils?|girls?|boys?)\b", re.I)
+    r"infants?|pupils?|girls?|boys?)\b(?!\s+(?:protection|in need|sexual|criminal|exploitation|death|safeguarding))",
+    re.I)
 #: pandoc's Markdown with everything but plain writing switched off
 PANDOC_READER = "markdown" + "".join(f"-{ext}" for ext in (
     "raw_html", "raw_tex", "raw_attribute", "tex_math_dollars", "tex_math_single_backslash",
@@ -450,8 +451,8 @@ class _Reader:
         if data is None:
             return None
         if not isinstance(data, list):
-            self.problems.append(f"{self.where(path)}: must be a list of {item}s, each starting with '- {item}:' "
-                                 f"(see the example in the README), not {_describe(data)}")
+            self.problems.append(f"{self.where(path)}: must be a list, one entry per {item}, each starting with "
+                                 f"'- {item}:' (see the example in the README), not {_describe(data)}")
             return None
         return data
 
@@ -500,8 +501,9 @@ class _Reader:
             if item is None:
                 continue
             actions_raw = item.get("actions")
-            if actions_raw is not None and not isinstance(actions_raw, list):
-                self.problems.append(f"{where}.actions: must be a list of actions, each starting with '- action:'")
+            if actions_raw is not None and (not isinstance(actions_raw, list) or not actions_raw):
+                self.problems.append(f"{where}.actions: must be a list of one or more actions, each starting with "
+                                     "'- action:'")
                 actions_raw = []
             actions = []
             for j, araw in enumerate(actions_raw or [], start=1):

@@ -204,7 +204,9 @@ BAD = [
      ["priority 1, action 1.onwer: unknown key; the keys are action, owner, due, status"]),
     ({"priorities.yml": "- priority: Neglect\n  actions:\n    - action: A\n      due: 2025-01-01\n"
                         "      status: complete\n"}, ["priority 1, action 1.owner: is missing"]),
-    ({"priorities.yml": "priority: Neglect\n"}, ["ed/priorities.yml: must be a list of prioritys"[:-2]]),
+    ({"priorities.yml": "priority: Neglect\n"}, ["ed/priorities.yml: must be a list, one entry per priority"]),
+    ({"priorities.yml": "- priority: Neglect\n  actions: []\n"},
+     ["priority 1.actions: must be a list of one or more actions"]),
     ({"priorities.yml": "- priority: [unclosed\n"}, ["ed/priorities.yml, line 2: not valid YAML"]),
     ({"audits.yml": "- audit: A\n  agencies: [Police]\n  date: 2025-01\n  findings: F\n  actions: X\n"
                     "  status: finished\n"},
@@ -244,9 +246,13 @@ def test_each_mistake_names_the_file_where_and_the_fix(tmp_path, files, expected
 
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
-    folder = write(tmp_path / "ed", {**BAD[0][0], **BAD[9][0], **BAD[16][0]})
+    folder = write(tmp_path / "ed", {"priorities.yml": PRIORITY.format(due="soon", status="dunno"),
+                                     "budget.csv": "agency,contribution\nPolice,lots\n",
+                                     "partners/police.md": "# Police\n\n![x](y.png)\n"})
     message = problems(folder)
-    assert message.startswith("3 problems in the editorial files")
+    assert message.startswith("4 problems in the editorial files")
+    for where in ("action 1.due", "action 1.status", "budget.csv, line 2", "police.md, line 3"):
+        assert where in message
 
 
 def test_a_file_that_is_not_utf8_is_named(tmp_path):
@@ -257,7 +263,8 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
 def test_small_counts_of_children_are_warned(tmp_path):
     write(tmp_path, {"audits.yml": "- audit: A\n  agencies: Police\n  date: 2025-01\n  findings: Three children "
                                    "waited too long.\n  actions: None.\n  status: complete\n",
-                     "foreword.md": "We met 2 young people and 40 children.\n"})
+                     "foreword.md": "We met 2 young people and 40 children. Three child protection "
+                                    "conferences met.\n"})
     warned = [w for w in load_editorial_folder(tmp_path).warnings if "counts of 1 to 5 children" in w]
     assert len(warned) == 2 and "'Three children'" in warned[1] and "'2 young people'" in warned[0]
 
