@@ -398,3 +398,18 @@ def test_the_issues_hostile_partner_file_is_refused_for_its_image_alone(tmp_path
     write(tmp_path / "ed", {"partners/police.md": text.replace("![x](/etc/passwd)", "")})
     md = load_editorial_folder(tmp_path / "ed").partners[0].text.markdown(3)
     assert unescape_markdown(md) == "<script>alert(1)</script>\n\n{{< include x >}}"
+
+
+def test_a_left_out_chapter_is_not_executed(tmp_path, monkeypatch):
+    import logging
+
+    import safeguarding.build as b
+
+    ran = []
+    monkeypatch.setattr(b, "_execute_all", lambda notebooks, *a, **k: ran.extend(p.name for p in notebooks))
+    cfg = load_config(PROJECT / "report.yml")
+    b._stage_notebooks(cfg, "public", tmp_path, logging.getLogger("t"), leave_out=["06-partnership.ipynb"])
+    assert "06-partnership.ipynb" not in ran and "07-appendix.ipynb" in ran and "01-summary.ipynb" in ran
+    ran.clear()
+    b._stage_notebooks(cfg, "public", tmp_path, logging.getLogger("t"))
+    assert "06-partnership.ipynb" in ran
