@@ -79,17 +79,17 @@ PARTNERSHIP_PARTS: tuple[str, ...] = PARTS[1:]
 
 #: Status of a priority's action: the word written in ``priorities.yml`` -> symbol and word shown.
 ACTION_STATUSES: dict[str, str] = {
-    "complete": "✓ Complete",
-    "on track": "● On track",
-    "at risk": "◐ At risk",
-    "off track": "○ Off track",
-    "not started": "– Not started",
+    "complete": "✓\u00a0Complete",  # a no-break space keeps the symbol with its word in a narrow column
+    "on track": "●\u00a0On track",
+    "at risk": "◐\u00a0At risk",
+    "off track": "○\u00a0Off track",
+    "not started": "–\u00a0Not started",
 }
 #: Status of an audit or case review in ``audits.yml``.
 AUDIT_STATUSES: dict[str, str] = {
-    "complete": "✓ Complete",
-    "in progress": "◐ In progress",
-    "planned": "– Planned",
+    "complete": "✓\u00a0Complete",
+    "in progress": "◐\u00a0In progress",
+    "planned": "–\u00a0Planned",
 }
 PRIORITY_KEYS = ("priority", "description", "actions")
 ACTION_KEYS = ("action", "owner", "due", "status")

@@ -24,6 +24,11 @@ def _ed(ctx: ReportContext) -> Editorial:
     return ctx.editorial
 
 
+def _word(status_label: str) -> str:
+    """The word of a status label (``◐ At risk`` -> ``at risk``) for a sentence."""
+    return status_label.split("\u00a0", 1)[1].lower()
+
+
 def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
@@ -67,7 +72,7 @@ def priorities(ctx: ReportContext) -> Block:
     b.heading("The board's priorities")
     acts = ed.actions
     counts = Counter(a.status for _p, a in acts)
-    said = ", ".join(f"{counts[s]:,} {ACTION_STATUSES[s].split(' ', 1)[1].lower()}" for s in ACTION_STATUSES
+    said = ", ".join(f"{counts[s]:,} {_word(ACTION_STATUSES[s])}" for s in ACTION_STATUSES
                      if counts[s])
     b.text(f"The board set {_count(len(ed.priorities), 'priority', 'priorities')} for the year, with "
            f"{_count(len(acts), 'action', 'actions')}: {said}. The symbol and the word carry each action's "
@@ -104,7 +109,7 @@ def learning(ctx: ReportContext) -> Block:
         return b
     b.heading("Learning from case reviews and audits")
     counts = Counter(a.status for a in ed.audits)
-    said = ", ".join(f"{counts[s]:,} {AUDIT_STATUSES[s].split(' ', 1)[1].lower()}" for s in AUDIT_STATUSES
+    said = ", ".join(f"{counts[s]:,} {_word(AUDIT_STATUSES[s])}" for s in AUDIT_STATUSES
                      if counts[s])
     held = _count(len(ed.audits), "case review or audit", "case reviews and audits")
     b.text(f"The partnership's programme held {held} ({said}). Each row gives what was found and what the "
