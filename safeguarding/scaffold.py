@@ -510,6 +510,8 @@ def next_steps(result: ScaffoldResult) -> str:
         f"  2. python pipeline.py check --config {cfg}",
         "     lists every column and code the pipeline cannot match, with the lines to paste into report.yml.",
         f"  3. python pipeline.py build --config {cfg}",
+        f"  The board's own words (foreword, priorities, partners, audits, training, attendance, governance, budget) "
+        f"go in {folder / 'editorial'}: each file holds its instructions and a commented example.",
     ]
     return "\n".join(lines)
 
