@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from safeguarding.config import Config, ConfigError, load_config
+from safeguarding.editorial import Editorial, EditorialError, load_editorial
 from safeguarding.lock import LockedError, build_lock
 
 #: the project skeleton shipped with the package (links to the repository's ``notebooks/`` and
@@ -46,6 +47,11 @@ RECORDED_PACKAGES = (
     "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "openpyxl",
     "holidays", "papermill", "nbformat", "nbclient", "pypandoc-binary", "typst", "PyYAML",
 )
+
+#: chapters (``NN-<name>.ipynb``) published only when the editorial content has something for them
+OPTIONAL_CHAPTERS: dict[str, Callable[[Editorial], bool]] = {
+    "partnership": lambda ed: ed.has_partnership_chapter,
+}
 
 STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace")
 
@@ -196,6 +202,28 @@ def project_quarto_yml(cfg: Config) -> Path:
     return own if own.is_file() else QUARTO_YML
 
 
+def check_editorial(cfg: Config) -> Editorial:
+    """Read and check the editorial files (``report.yml`` ``editorial:``) before anything runs.
+
+    A wrong file stops the build as a configuration error does (exit status 2),
+    naming the file, the row or key and the fix; nothing is read or written.
+    """
+    try:
+        return load_editorial(cfg)
+    except EditorialError as exc:
+        raise ConfigError(f"{cfg.path}: {exc}", ()) from exc
+
+
+def chapters_left_out(notebooks: list[Path], editorial: Editorial) -> list[str]:
+    """The names of the chapter notebooks with nothing to publish (:data:`OPTIONAL_CHAPTERS`)."""
+    out = []
+    for nb in notebooks:
+        wanted = OPTIONAL_CHAPTERS.get(nb.stem.split("-", 1)[-1])
+        if wanted is not None and not wanted(editorial):
+            out.append(nb.name)
+    return out
+
+
 def _new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
@@ -220,10 +248,11 @@ def build(
     :class:`BuildInterrupted`.
     """
     cfg = load_config(config_path, year=year, audience=audience)
+    editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
     final_dir = output_dir_for(cfg, cfg.audience)  # checks the slug keeps the report inside reports/
     with build_lock([cfg.processed_dir, cfg.reports_dir], wait=wait) as notes, _signals_interrupt():
         return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
-                      keep_build=keep_build, echo=echo, lock_notes=notes)
+                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial)
 
 
 @contextlib.contextmanager
@@ -246,7 +275,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 
 def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
-           echo: Callable[[str], None], lock_notes: list[str]) -> BuildResult:
+           echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None) -> BuildResult:
     aud = cfg.audience
     already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
@@ -281,6 +310,12 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
             "bytes": path.stat().st_size if exists else None,
         }
     logger.info("run %s: %s, year %s, audience %s", run_id, cfg.area_name, cfg.year_label, aud)
+    editorial = editorial if editorial is not None else check_editorial(cfg)
+    record["chapters_left_out"] = chapters_left_out(chapter_notebooks(project_notebooks(cfg)), editorial)
+    for warning in editorial.warnings:  # a part left out, text shown as written, a small count of children
+        record["warnings"].append(warning)
+        logger.warning(warning)
+        echo(f"warning: {warning}")
 
     total = len(STAGES)
 
@@ -309,7 +344,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger))
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
-        built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir))
+        built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
+                                                               leave_out=record["chapters_left_out"]))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
@@ -435,13 +471,16 @@ def publication_lines(summary: dict | None) -> list[str]:
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
-                     log_dir: Path | None = None) -> Path:
+                     log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = ()) -> Path:
 
     folder = project_notebooks(cfg)
     notebooks = chapter_notebooks(folder)
     if not notebooks:
         raise BuildError("notebooks", f"no chapter notebooks (NN-name.ipynb) found in {folder}")
     logger.info("chapters from %s", folder)
+    if leave_out:
+        logger.info("chapters left out (nothing to publish): %s", ", ".join(leave_out))
+        notebooks = [nb for nb in notebooks if nb.name not in leave_out]
     out_dir = work / "chapters"
     out_dir.mkdir(parents=True, exist_ok=True)
     params = {
@@ -546,6 +585,12 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
     report_cfg = cfg.section("report")
     meta.update({k: v for k, v in report_cfg.items() if k in {"title", "subtitle", "author", "date"}})
     meta.update(cover_status(report_cfg))
+    left_out = record.get("chapters_left_out") or []
+    if left_out:  # a chapter with nothing to publish is not executed, so it leaves the book's list too
+        from safeguarding.publish.quarto_config import load_quarto_config
+
+        listed = load_quarto_config(project_quarto_yml(cfg)).chapters
+        meta["chapters"] = [name for name in listed if name not in left_out]
     result = publish(chapters, staging, quarto_yml=project_quarto_yml(cfg), renderer=renderer, audience=audience,
                      metadata_overrides=meta)
     record["warnings"].extend(getattr(result, "warnings", []) or [])

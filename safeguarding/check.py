@@ -705,11 +705,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check; exit status 0 (nothing blocks a build), 1 (something does) or 2 (configuration error)."""
+    from safeguarding.build import check_editorial
+
     try:
         cfg = load_config_with_inputs(args.config, year=args.year)
+        editorial = check_editorial(cfg)  # the editorial files too: a mistake there would stop the build
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = check_inputs(cfg)
     print(format_report(result, verbose=getattr(args, "verbose", False)))
+    for warning in editorial.warnings:
+        print(f"warning: {warning}")
     return result.exit_status(strict=getattr(args, "strict", False))

@@ -26,6 +26,8 @@ The rules follow how each setting is used:
   by indicator code; ``benchmarks``, ``pseudonymisation``, ``ingest``,
   ``report``, ``indicators`` and ``age_bands`` as documented in
   ``docs/configuration.md``;
+* ``editorial``: a folder path (the files in it are checked by
+  :func:`safeguarding.editorial.load_editorial` before the build starts);
 * ``disclosure``: the keys of ``safeguarding.disclosure.policy.Policy``, with
   the ranges it declares; ``threshold`` two whole numbers ``[lo, hi]`` with
   ``1 <= lo <= hi`` (a true zero is always shown), and ``secondary`` never
@@ -56,7 +58,7 @@ from safeguarding.schema import ENTITIES
 #: Top-level settings, in the order the documentation lists them.
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "area", "year", "audience", "paths", "population", "benchmarks", "targets", "indicators",
-    "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure",
+    "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure", "editorial",
 )
 AREA_KEYS: tuple[str, ...] = ("name", "slug", "la_code")
 PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
@@ -716,6 +718,12 @@ def _public_keeps_secondary(c: _Checker, raw: Mapping[Any, Any], audience: Any) 
                                       "the line (the board audience is never suppressed)")
 
 
+def _editorial(c: _Checker, value: Any) -> None:
+    """``editorial``: the folder of the board's own words (``safeguarding.editorial``), read, never written."""
+    if value is not None:
+        c.input_path(value, "editorial")
+
+
 def _year(c: _Checker, value: Any) -> None:
     if value is not None:
         c.year(value, "year")
@@ -730,7 +738,7 @@ _SECTIONS: dict[str, Callable[[_Checker, Any], None]] = {
     "area": _area, "year": _year, "audience": _audience, "paths": _paths, "population": _population,
     "benchmarks": _benchmarks, "targets": _targets, "indicators": _indicators, "age_bands": _age_bands,
     "inputs": _inputs, "aggregates": _aggregates, "pseudonymisation": _pseudonymisation, "ingest": _ingest,
-    "report": _report, "disclosure": _disclosure,
+    "report": _report, "disclosure": _disclosure, "editorial": _editorial,
 }
 
 

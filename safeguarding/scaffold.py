@@ -9,6 +9,11 @@ Writes, into ``DIR``:
 * ``notebooks/``: the project's chapter notebooks (``NN-*.ipynb``) without
   outputs, ``kernelspec`` kept (papermill needs it);
 * ``_quarto.yml``: the project's report structure;
+* ``editorial/``: the board's own words (foreword, priorities, partner
+  contributions, audits, training, attendance, governance, budget), one file
+  each with its instructions and a commented-out example
+  (:func:`safeguarding.editorial.example_files`), so nothing is published
+  until a person writes it;
 * ``data/raw/README.md``: what each extract must hold, generated from
   :data:`safeguarding.schema.ENTITIES` and the code lists, so that it never
   drifts from what the ingest reads (:func:`extracts_readme`);
@@ -34,6 +39,7 @@ import yaml
 
 from safeguarding.build import NOTEBOOK_DIR, QUARTO_YML, chapter_notebooks
 from safeguarding.config_schema import slugify
+from safeguarding.editorial import example_files
 from safeguarding.schema import CODE_LISTS, ENTITIES, EXTRA_ALIASES, PERSONAL_COLUMN_PATTERNS, Column, Entity
 
 #: The project checkout this package belongs to (notebooks, ``_quarto.yml`` and reference data live there).
@@ -365,6 +371,11 @@ def report_yml(name: str, slug: str, year: int, la_code: str | None = None,
         "# pseudonymisation:",
         "#   key_file: ~/.config/safeguarding/pseudonym.key",
         "",
+        "# The board's own words, one optional file each in editorial/ (pipeline.py init wrote a commented",
+        "# example of each): foreword, priorities, partner contributions, learning from reviews and audits,",
+        "# training, attendance, governance and budget. A part with no file is left out, with a warning.",
+        "editorial: editorial",
+        "",
         _c("# report:", "overrides for the published document"),
         "#   title: \"Safeguarding children partnership annual review\"",
         "#   author: \"Safeguarding Children Partnership\"",
@@ -466,6 +477,8 @@ def scaffold_area(folder: str | os.PathLike[str], area: str, la_code: str | None
     files[Path("_quarto.yml")] = QUARTO_YML.read_bytes()
     for nb in chapter_notebooks(NOTEBOOK_DIR):
         files[Path("notebooks") / nb.name] = notebook_without_outputs(nb.read_bytes())
+    for rel_name, text in example_files().items():  # the board's own words: commented examples
+        files[Path("editorial") / rel_name] = text.encode("utf-8")
     for rel, data in files.items():
         path = target / rel
         if path.exists():
@@ -497,6 +510,8 @@ def next_steps(result: ScaffoldResult) -> str:
         f"  2. python pipeline.py check --config {cfg}",
         "     lists every column and code the pipeline cannot match, with the lines to paste into report.yml.",
         f"  3. python pipeline.py build --config {cfg}",
+        f"  The board's own words (foreword, priorities, partners, audits, training, attendance, governance, budget) "
+        f"go in {folder / 'editorial'}: each file holds its instructions and a commented example.",
     ]
     return "\n".join(lines)
 

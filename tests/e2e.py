@@ -20,6 +20,8 @@ def demo_config_copy(tmp: Path, **overrides: object) -> Path:
     paths["raw"] = str((PROJECT / paths.get("raw", "data/raw/demo")).resolve())
     paths["processed"] = str(tmp / "processed")
     paths["reports"] = str(tmp / "reports")
+    if raw.get("editorial"):
+        raw["editorial"] = str((PROJECT / raw["editorial"]).resolve())
     bench = raw.get("benchmarks") or {}
     if bench.get("folder"):
         bench["folder"] = str((PROJECT / bench["folder"]).resolve())

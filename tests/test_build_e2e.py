@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import skip_or_fail
 from e2e import demo_config_copy
+from hostile import html_text, shown
 
 from safeguarding.build import build
 from safeguarding.escape import unescape_markdown
@@ -298,6 +299,39 @@ def test_previous_report_left_intact_when_a_stage_fails(built, monkeypatch):
 # --------------------------------------------------------------------------- disclosure scan
 
 
+#: what the demo's editorial folder (editorial/, fictional) puts in the review, in the order it must appear
+EDITORIAL_IN_ORDER = (
+    "Foreword by the chair", "This foreword is fictional", "Key messages", "The partnership at work",
+    "The board's priorities", "◐ At risk", "Partner contributions", "Northwold Police (fictional)",
+    "Northwold Schools and Colleges (fictional)", "Learning from case reviews and audits",
+    "Rapid review following a serious incident (fictional)", "Training delivered by agency", "Board attendance",
+    "Governance and budget", "How the partnership is organised", "£245,000", "Appendix: data quality and definitions",
+)
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_the_demo_review_holds_every_editorial_part_in_order(built, audience):
+    """Issue 16, item 1: the foreword opens the summary; the partnership chapter holds every other part, in order,
+    in the web page and in the PDF; the build warned about nothing left out."""
+    from pypdf import PdfReader
+
+    result = built[audience]
+    text = shown(html_text(result.html))
+    at = [text.find(s) for s in EDITORIAL_IN_ORDER]
+    assert -1 not in at, [s for s, i in zip(EDITORIAL_IN_ORDER, at, strict=True) if i < 0]
+    body = text[text.find("This chapter gives the key messages"):]  # the summary chapter on, after the contents
+    at = [body.find(s) for s in EDITORIAL_IN_ORDER]
+    assert at == sorted(at) and -1 not in at, list(zip(EDITORIAL_IN_ORDER, at, strict=True))
+    pdf = " ".join(" ".join((p.extract_text() or "") for p in PdfReader(str(result.pdf)).pages).split())
+    for s in ("Foreword by the chair", "The partnership at work", "Northwold Police (fictional)", "£245,000",
+              "◐ At risk"):
+        assert s in pdf.replace("\u200b", ""), s
+    assert not [w for w in result.warnings if w.startswith("editorial:")]
+    if audience == "public":  # the identifier and date-of-birth scan below reads the editorial text too
+        texts = _public_texts(built)
+        assert "Northwold Police (fictional)" in texts["html"] and "Foreword by the chair" in texts["pdf"]
+
+
 def _public_texts(built) -> dict[str, str]:
     from pypdf import PdfReader
 
@@ -368,6 +402,9 @@ def test_public_outputs_hold_no_identifier_or_date_of_birth(built):
 def test_public_tables_hold_no_count_from_1_to_5(built):
     """No table cell in the public HTML, and no count in the public CSV, is 1 to 5."""
     html = built["public"].html.read_text(encoding="utf-8")
+    # the partnership chapter's tables (training, attendance, budget) count courses and meetings, not children
+    assert html.count('<table id="tbl-partnership-') == 5
+    html = re.sub(r'<table id="tbl-partnership-.*?</table>', "", html, flags=re.S)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
     assert len(cells) > 100
     small = [c for c in cells if re.fullmatch(r"\s*[1-5]\s*", re.sub(r"<[^>]+>", "", c))]

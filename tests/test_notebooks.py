@@ -15,7 +15,8 @@ def notebooks():
 
 def test_there_is_a_notebook_per_chapter():
     names = [p.stem for p in notebooks()]
-    for chapter in ("summary", "child-protection", "referrals", "allegations", "private-fostering", "appendix"):
+    for chapter in ("summary", "child-protection", "referrals", "allegations", "private-fostering", "partnership",
+                    "appendix"):
         assert any(chapter in n for n in names), f"no notebook for {chapter}: {names}"
 
 

@@ -22,7 +22,7 @@ def test_project_quarto_yml_is_a_book_of_executed_notebooks(project: Path) -> No
     assert cfg.chapters[0] == "index.qmd"
     assert [c for c in cfg.chapters if c.endswith(".ipynb")] == [
         "01-summary.ipynb", "02-child-protection.ipynb", "03-referrals.ipynb", "04-allegations.ipynb",
-        "05-private-fostering.ipynb", "06-appendix.ipynb",
+        "05-private-fostering.ipynb", "06-partnership.ipynb", "07-appendix.ipynb",
     ]
     # every key of the project's own file is understood by the built-in publisher
     assert cfg.warnings == []

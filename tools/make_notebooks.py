@@ -27,6 +27,7 @@ CHAPTERS = {
     "01-summary": ("Summary", "summary", [
         ("md", "This chapter gives the key messages of the year, the scorecard of the essential "
                "indicators against their targets, and the Outcomes Based Accountability report card."),
+        ("code", "sections.editorial.foreword(ctx)"),
         ("code", "sections.summary.key_messages(ctx)"),
         ("md", "<!-- Analysts: add the board's commentary on the key messages here. -->"),
         ("code", "sections.summary.scorecard(ctx)"),
@@ -58,7 +59,16 @@ CHAPTERS = {
         ("code", "sections.private_fostering.overview(ctx)"),
         ("md", "<!-- Analysts: commentary on private fostering awareness-raising. -->"),
     ]),
-    "06-appendix": ("Appendix: data quality and definitions", "appendix", [
+    "06-partnership": ("The partnership at work", "editorial", [
+        ("code", "sections.editorial.chapter_intro(ctx)"),
+        ("code", "sections.editorial.priorities(ctx)"),
+        ("code", "sections.editorial.partner_contributions(ctx)"),
+        ("code", "sections.editorial.learning(ctx)"),
+        ("code", "sections.editorial.training(ctx)"),
+        ("code", "sections.editorial.attendance(ctx)"),
+        ("code", "sections.editorial.governance_and_budget(ctx)"),
+    ]),
+    "07-appendix": ("Appendix: data quality and definitions", "appendix", [
         ("code", "sections.appendix.data_quality(ctx)"),
         ("code", "sections.appendix.methods(ctx)"),
         ("code", "sections.appendix.definitions(ctx)"),

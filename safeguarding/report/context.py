@@ -9,16 +9,20 @@ functions of :mod:`safeguarding.report.sections`, which return Markdown.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from safeguarding.config import Config, load_config
 from safeguarding.disclosure.policy import Policy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.editorial import Editorial
 
 
 @dataclass
@@ -70,6 +74,13 @@ class ReportContext:
         return ctx
 
     # ------------------------------------------------------------- basics
+    @functools.cached_property
+    def editorial(self) -> Editorial:
+        """The board's editorial content (:func:`safeguarding.editorial.load_editorial`), read once per chapter."""
+        from safeguarding.editorial import load_editorial
+
+        return load_editorial(self.config)
+
     @property
     def public(self) -> bool:
         """True when small numbers must be suppressed."""

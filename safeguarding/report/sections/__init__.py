@@ -4,6 +4,7 @@ from safeguarding.report.sections import (
     allegations,
     appendix,
     child_protection,
+    editorial,
     partners,
     private_fostering,
     referrals,
@@ -11,5 +12,5 @@ from safeguarding.report.sections import (
     voice,
 )
 
-__all__ = ["allegations", "appendix", "child_protection", "partners", "private_fostering", "referrals", "summary",
-           "voice"]
+__all__ = ["allegations", "appendix", "child_protection", "editorial", "partners", "private_fostering", "referrals",
+           "summary", "voice"]
