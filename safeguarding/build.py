@@ -209,9 +209,20 @@ def check_editorial(cfg: Config) -> Editorial:
     naming the file, the row or key and the fix; nothing is read or written.
     """
     try:
-        return load_editorial(cfg)
+        editorial = load_editorial(cfg)
     except EditorialError as exc:
         raise ConfigError(f"{cfg.path}: {exc}", ()) from exc
+    named = [(i, code) for i, p in enumerate(editorial.priorities, start=1) for code in p.indicators]
+    if named:
+        from safeguarding.indicators.catalogue import load_catalogue
+
+        known = set(load_catalogue(cfg).codes)
+        unknown = [f"priority {i}.indicators: {code!r} is not in the indicator catalogue" for i, code in named
+                   if code not in known]
+        if unknown:
+            raise ConfigError(f"{cfg.path}: {editorial.folder}/priorities.yml: " + "; ".join(unknown)
+                              + f"; the indicators are {', '.join(sorted(known))} (docs/catalogue.md)", ())
+    return editorial
 
 
 def chapters_left_out(notebooks: list[Path], editorial: Editorial) -> list[str]:

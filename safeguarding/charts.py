@@ -934,19 +934,32 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
             old_fmt = ax.yaxis.get_major_formatter()
             ax.yaxis.set_major_formatter(_WrappedLabels(old_fmt, chars))
             undo.append(lambda axis=ax.yaxis, fmt=old_fmt: axis.set_major_formatter(fmt))
-    # a key (legend) inside a plot that covers a note or most of the plot's width: under the plot instead
+    # a key (legend) that covers a note inside the plot, takes most of its width, or hangs wider than the plot
+    # from under it: moved under the whole figure (where the layout makes room for it), in as many columns as fit
     for ax in axes:
         legend = ax.get_legend()
-        if legend is None or legend.get_bbox_to_anchor().bounds != ax.bbox.bounds:
+        if legend is None or not legend.get_visible():
             continue
         box = legend.get_window_extent(renderer)
+        inside = legend.get_bbox_to_anchor().bounds == ax.bbox.bounds
         notes = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text().strip()]
-        if box.width > 0.45 * ax.bbox.width or any(box.overlaps(n) for n in notes):
-            labels = [t.get_text() for t in legend.get_texts()]
-            moved = fig.legend(legend.legend_handles, labels, loc="outside lower center", ncols=1,
-                               fontsize=legend.get_texts()[0].get_fontsize() if labels else None)
-            legend.set_visible(False)
-            undo.append(lambda legend=legend, moved=moved: (moved.remove(), legend.set_visible(True)))
+        if inside:
+            crowded = box.width > 0.45 * ax.bbox.width or any(box.overlaps(n) for n in notes)
+        else:
+            crowded = box.width > 0.95 * ax.bbox.width
+        if not crowded:
+            continue
+        labels = [t.get_text() for t in legend.get_texts()]
+        size = legend.get_texts()[0].get_fontsize() if labels else None
+        moved = None
+        for n in range(max(1, legend._ncols), 0, -1):
+            if moved is not None:
+                moved.remove()
+            moved = fig.legend(legend.legend_handles, labels, loc="outside lower center", ncols=n, fontsize=size)
+            if moved.get_window_extent(renderer).width <= fig.bbox.width - 2 * pad:
+                break
+        legend.set_visible(False)
+        undo.append(lambda legend=legend, moved=moved: (moved.remove(), legend.set_visible(True)))
     _draw(fig)
     texts = [t for t in fig.findobj(Text)
              if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
@@ -977,6 +990,20 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
                 changed |= wrap_to(t, edge - max(box.x0, fig.bbox.x0))
         if not changed:
             break
+    # a note under the title (the axis label) that now takes more lines: the title moves up to clear it
+    for ax in axes:
+        title = ax._left_title if ax._left_title.get_text() else ax.title
+        if not title.get_text() or not hasattr(ax, "_set_title_offset_trans"):
+            continue
+        _draw(fig)
+        top = title.get_window_extent(renderer)
+        below = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text().strip()
+                 and t.get_window_extent(renderer).overlaps(top)]
+        if below:
+            rise = max(b.y1 for b in below) - top.y0 + 2 * fig.dpi / 72
+            pad = ax.titleOffsetTrans.get_matrix()[1, 2] * 72 / fig.dpi
+            ax._set_title_offset_trans(pad + rise * 72 / fig.dpi)
+            undo.append(lambda ax=ax, pad=pad: ax._set_title_offset_trans(pad))
     if outside:
         _draw(fig)
         _space_apart(outside, renderer, undo)

@@ -91,7 +91,7 @@ AUDIT_STATUSES: dict[str, str] = {
     "in progress": "◐\u00a0In progress",
     "planned": "–\u00a0Planned",
 }
-PRIORITY_KEYS = ("priority", "description", "actions")
+PRIORITY_KEYS = ("priority", "description", "indicators", "actions")
 ACTION_KEYS = ("action", "owner", "due", "status")
 AUDIT_KEYS = ("audit", "agencies", "date", "findings", "actions", "status")
 #: CSV tables: columns of each (the first is the agency), and what each number means
@@ -100,6 +100,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "attendance": ("agency", "attended", "held"),
     "budget": ("agency", "contribution"),
 }
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
 DATE_FIX = "write the date as YYYY-MM-DD (e.g. 2025-09-30), or YYYY-MM for a month (e.g. 2025-09)"
 #: web and e-mail addresses only: a link elsewhere keeps its words and loses the link
 _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.I)
@@ -190,6 +191,9 @@ class Priority:
     title: str
     description: str | None
     actions: tuple[Action, ...]
+    #: the catalogue's indicators that show whether the priority is working ("how we will know"); their
+    #: findings come first in the key messages (:func:`safeguarding.report.findings.rank_score`)
+    indicators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -482,6 +486,21 @@ class _Reader:
                              f"{', '.join(allowed)}")
         return next(iter(allowed))
 
+    def codes(self, value: Any, where: str) -> tuple[str, ...]:
+        """Indicator codes: one code or a list of them (checked against the catalogue by the build)."""
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for v in items:
+            code = str(v).strip().upper() if isinstance(v, str) else ""
+            if not _CODE.fullmatch(code):
+                self.problems.append(f"{where}: {_describe(v)} is not an indicator code; give the catalogue's codes "
+                                     "as a list, e.g. [CPP_SUBSEQUENT, ICPC_15WD] (docs/catalogue.md lists them)")
+                continue
+            out.append(code)
+        return tuple(dict.fromkeys(out))
+
     def due(self, value: Any, where: str) -> Due:
         parsed = parse_due(value)
         if parsed is None:
@@ -517,7 +536,8 @@ class _Reader:
                                       status=self.status(a.get("status"), f"{awhere}.status", ACTION_STATUSES)))
             out.append(Priority(title=self.text(item.get("priority"), f"{where}.priority"),
                                 description=self.text(item.get("description"), f"{where}.description") or None,
-                                actions=tuple(actions)))
+                                actions=tuple(actions),
+                                indicators=self.codes(item.get("indicators"), f"{where}.indicators")))
         return tuple(out)
 
     def audits(self) -> tuple[Audit, ...] | None:
@@ -805,7 +825,10 @@ INSTRUCTIONS: dict[str, str] = {
                    "is shown as written; images are refused. Comments like this one are never published.",
     "priorities.yml": "The board's priorities. One entry per priority, each with its actions; every action has an "
                       "owner, a due date (YYYY-MM-DD, or YYYY-MM for a month) and a status: complete, on track, at "
-                      "risk, off track or not started. Remove the '# ' before each line of the example to start.",
+                      "risk, off track or not started. 'indicators' (optional) lists the catalogue's indicators "
+                      "that show whether the priority is working: the summary reports them under the priority and "
+                      "their findings lead the key messages. Remove the '# ' before each line of the example to "
+                      "start.",
     "partners/example-agency.md": "One file per agency in this folder (any name ending .md; files are published "
                                   "in the order of their names, so 01-police.md comes first). The first line is "
                                   "the agency's name as a heading; the rest is Markdown, as in foreword.md.",
@@ -833,6 +856,7 @@ EXAMPLES: dict[str, str] = {
     "priorities.yml": (
         "- priority: Neglect\n"
         "  description: Children living with neglect are noticed sooner and helped earlier.\n"
+        "  indicators: [CPP_SUBSEQUENT, REREFERRALS_12M]\n"
         "  actions:\n"
         "    - action: Launch the multi-agency neglect toolkit\n"
         "      owner: Neglect subgroup chair\n"

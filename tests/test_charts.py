@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -207,7 +208,10 @@ def _narrow_cases():
         s, title=LONG_TITLE, caption="c", y_label="Percent", percent=True, y_from_zero=False,
         label="Child protection plans reviewed on time",
         comparison={"Median": pd.Series(float(s.median()), index=idx)})
-    yield "spc", charts.spc_chart(spc_frame(15, "concern"), title=LONG_TITLE, caption="c", y_label="Enquiries")
+    three_kinds = spc_frame(15, "concern")
+    three_kinds.loc[3, ["special_cause", "signal"]] = [True, "improvement"]  # a key of three entries
+    yield "spc", charts.spc_chart(three_kinds, title=LONG_TITLE, caption="c",
+                                  y_label="Police domestic abuse notifications involving children")
     yield "funnel", charts.funnel_chart(
         units.assign(value=100 * units["value"]), lim, title=LONG_TITLE, caption="c", y_label="Percent",
         benchmark=100 * p0, highlight=(400, 20.5), highlight_label="Northwold (synthetic demo) 2024-25")
@@ -222,6 +226,8 @@ def _text_boxes(fig):
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     hidden = {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+    hidden |= {id(t) for ax in fig.axes if ax.get_legend() is not None and not ax.get_legend().get_visible()
+               for t in ax.get_legend().get_texts()}  # a key moved under the figure
     hidden -= {id(t) for ax in fig.axes for t in charts.shown_tick_labels(ax)}
     hidden -= {id(t.label1) for ax in fig.axes for t in ax.yaxis.get_major_ticks()
                if min(ax.get_ylim()) <= t.get_loc() <= max(ax.get_ylim())}
@@ -276,3 +282,10 @@ def test_saved_charts_fit_their_width_and_the_chart_is_left_as_it_was(kind, tmp_
     for i, a in enumerate(beside):
         for b in beside[i + 1:]:
             assert not a.overlaps(b), "labels beside the plot overlap"
+    # no words over other words (the title and the wrapped axis label under it, a key and a note)
+    words = [(t, b) for t, b in boxes if not re.fullmatch(r"[\d.,%\s]+|[A-Z][a-z]{2}\n\d{4}", t)]
+    for i, (t1, a) in enumerate(words):
+        for t2, b in words[i + 1:]:
+            assert not a.overlaps(b), (kind, t1[:40], t2[:40])
+    # the layout held: the plot keeps most of the width
+    assert ax.bbox.width > 0.5 * fig.bbox.width, (kind, ax.bbox.width)

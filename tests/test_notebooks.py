@@ -87,3 +87,22 @@ def test_a_kernel_that_dies_at_start_is_started_again(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="something else"):
         b._execute_one(nb, tmp_path, {})
     assert len(calls) == 1, "only a kernel that died at start is retried"
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=lambda p: p.name)
+def test_the_notebook_generator_knows_every_cell_the_chapter_calls(path):
+    """tools/make_notebooks.py writes a chapter from its list of cells: the committed notebook calls the same
+    section functions in the same order (before, the survey and partners' cells were missing from the list, so
+    regenerating a chapter would have dropped them)."""
+    import importlib.util
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "make_notebooks.py"
+    spec = importlib.util.spec_from_file_location("make_notebooks", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    calls = ["".join(c["source"]).strip() for c in nb["cells"]
+             if c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith("sections.")]
+    listed = [text for kind, text in module.CHAPTERS[path.stem][2] if kind == "code"]
+    assert calls == listed

@@ -25,11 +25,14 @@ ctx = ReportContext.load(config_path, year=year, audience=audience, build_dir=bu
 
 CHAPTERS = {
     "01-summary": ("Summary", "summary", [
-        ("md", "This chapter gives the key messages of the year, the scorecard of the essential "
-               "indicators against their targets, and the Outcomes Based Accountability report card."),
+        ("md", "This chapter gives the key messages of the year, answers the four questions of Outcomes Based "
+               "Accountability (how much did we do, how well did we do it, is anyone better off, and what will we "
+               "do next), then sets out the scorecard of the essential indicators against their targets and the "
+               "report card."),
         ("code", "sections.editorial.foreword(ctx)"),
         ("code", "sections.summary.key_messages(ctx)"),
         ("md", "<!-- Analysts: add the board's commentary on the key messages here. -->"),
+        ("code", "sections.summary.four_questions(ctx)"),
         ("code", "sections.summary.scorecard(ctx)"),
         ("code", "sections.summary.report_card(ctx)"),
         ("code", "sections.summary.about_the_data(ctx)"),
@@ -41,12 +44,15 @@ CHAPTERS = {
         ("code", "sections.child_protection.open_by_month(ctx)"),
         ("code", "sections.child_protection.national_indicators(ctx)"),
         ("code", "sections.child_protection.enquiries_and_conferences(ctx)"),
+        ("code", "sections.voice.voice_of_children(ctx)"),
+        ("code", 'sections.partners.returns(ctx, "child_protection")'),
         ("md", "<!-- Analysts: commentary on child protection, the story behind the figures. -->"),
     ]),
     "03-referrals": ("Referrals to children's social care", "referrals", [
         ("code", "sections.referrals.monthly(ctx)"),
         ("code", "sections.referrals.rereferrals(ctx)"),
         ("code", "sections.referrals.by_source_and_team(ctx)"),
+        ("code", 'sections.partners.returns(ctx, "referrals")'),
         ("md", "<!-- Analysts: commentary on referrals. -->"),
     ]),
     "04-allegations": ("Allegations against people who work with children", "allegations", [

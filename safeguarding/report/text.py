@@ -662,6 +662,16 @@ def short_story(ctx: ReportContext, code: str) -> str:
 
 #: the number of key messages the summary leads with
 KEY_MESSAGES = 5
+#: how a count reads after its figure ("1,490 referrals were made to children's social care")
+COUNT_PHRASES: dict[str, str] = {
+    "REFERRALS": "referrals were made to children's social care",
+    "CPP_STARTED": "child protection plans started",
+    "CPP_OPEN": "children were on a child protection plan at 31 March",
+    "LADO_REFERRALS": "allegations were referred to the LADO",
+    "PF_NOTIFICATIONS": "private fostering notifications were received",
+    "S47_STARTED": "section 47 enquiries started",
+    "ICPC_HELD": "initial child protection conferences were held",
+}
 
 
 def key_messages(ctx: ReportContext, codes: list[str], limit: int = KEY_MESSAGES, *,
@@ -713,12 +723,7 @@ def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int 
         if unit == "percent":
             sentence = percentage_verdict(ctx, code, benchmark=False)
         elif unit == "count":
-            phrase = {"REFERRALS": "referrals were made to children's social care",
-                      "CPP_STARTED": "child protection plans started",
-                      "CPP_OPEN": "children were on a child protection plan at 31 March",
-                      "LADO_REFERRALS": "allegations were referred to the LADO",
-                      "PF_NOTIFICATIONS": "private fostering notifications were received"}.get(
-                code, f"— {_name(ctx, code).lower()}")
+            phrase = COUNT_PHRASES.get(code, f"— {_name(ctx, code).lower()}")
             sentence = count_with_change(ctx, code, phrase)
         else:  # a rate: the year-on-year finding, then England, the region and neighbours beside it
             sentence = " ".join(f.sentence for f in found) or rate_with_benchmarks(ctx, code)
@@ -890,6 +895,13 @@ def findings_table(ctx: ReportContext) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ partners' aggregate returns
+
+
+def board_priority_codes(ctx: ReportContext) -> frozenset[str]:
+    """The catalogue codes the board's priorities name (``priorities.yml`` ``indicators``), for the ranking."""
+    editorial = getattr(ctx, "editorial", None)
+    priorities = getattr(editorial, "priorities", ()) or ()
+    return frozenset(code for p in priorities for code in getattr(p, "indicators", ()) if code in ctx.catalogue)
 
 
 def partner_codes(ctx: ReportContext, chapter: str | None = None) -> list[str]:

@@ -28,10 +28,144 @@ def key_messages(ctx: ReportContext) -> Block:
     b = Block()
     b.heading("Key messages")
     # partners' measures compete for a place only when their verdict ranks (a significant change)
-    messages = text.key_messages(ctx, _essential(ctx), optional=text.partner_codes(ctx))
+    messages = text.key_messages(ctx, _essential(ctx), optional=text.partner_codes(ctx),
+                                 priorities=text.board_priority_codes(ctx))
     if not messages:
         b.add("There is not enough data for the reporting year to draw key messages.")
     b.bullets(messages)
+    return b
+
+
+def _quadrant_codes(ctx: ReportContext, quadrant: str) -> list[str]:
+    return [c for c in _essential(ctx) if ctx.catalogue[c].oba == quadrant]
+
+
+def _lead_findings(ctx: ReportContext, codes: list[str], priorities: frozenset[str], limit: int = 2) -> list[str]:
+    """The sentences of the highest-ranked findings about ``codes`` that rank at all (a significant change, a
+    missed target or a board priority), most important first; each is a findings.csv row's sentence."""
+    from safeguarding.report.findings import rank_score
+
+    scored = []
+    for order, code in enumerate(codes):
+        for f in text.key_message_findings(ctx, code):
+            score = rank_score(f, priorities)
+            if score > 0:
+                scored.append((-score, order, f.sentence))
+    scored.sort()
+    out: list[str] = []
+    for _, _, sentence in scored:
+        if sentence not in out:
+            out.append(sentence)
+    return out[:limit]
+
+
+def _volumes(ctx: ReportContext, codes: list[str]) -> str:
+    """One sentence of the year's volumes: the published counts of ``codes`` (a withheld one is named as such)."""
+    parts, withheld = [], []
+    for code in codes:
+        if ctx.unit(code) != "count":
+            continue
+        cur = ctx.row(code, "year")
+        shown = ctx.fmt_value(cur)
+        if shown == ":":
+            continue
+        if shown == "c":
+            withheld.append(ctx.catalogue[code].name[:1].lower() + ctx.catalogue[code].name[1:])
+            continue
+        parts.append(f"{shown} {text.COUNT_PHRASES.get(code, ctx.catalogue[code].name.lower())}")
+    if not parts and not withheld:
+        return ""
+    said = f"In {ctx.config.year_label}, " + "; ".join(parts) + "." if parts else ""
+    if withheld:
+        said += f" The figure for {' and '.join(withheld)} is withheld to protect children's privacy."
+    return said.strip()
+
+
+def _statuses(ctx: ReportContext, codes: list[str]) -> str:
+    """One sentence counting the target statuses of ``codes`` (the scorecard's, without verdict words)."""
+    counts: dict[str, list[str]] = {"Green": [], "Amber": [], "Red": [], "withheld": []}
+    for code in codes:
+        cur = ctx.row(code, "year")
+        if cur is None or cur.get("target") is None or pd.isna(cur.get("target")):
+            continue
+        rag = "withheld" if ctx.fmt_value(cur) in ("c", ":") else str(cur.get("rag", ""))
+        if rag in counts:
+            counts[rag].append(ctx.catalogue[code].name)
+    total = sum(len(v) for v in counts.values())
+    if not total:
+        return ""
+    bits = [f"{len(counts[k])} {k}" for k in ("Green", "Amber", "Red") if counts[k]]
+    said = (f"Of the {total} measure{'s' if total != 1 else ''} of how well the work was done that have a target, "
+            f"{text.verdicts._join(bits) if bits else 'none has a status to show'}")
+    if counts["withheld"]:
+        said += f", and {len(counts['withheld'])} withheld"
+    said += " (the scorecard gives each)."
+    if counts["Red"]:
+        names = [n[:1].lower() + n[1:] for n in counts["Red"]]
+        said += f" Red: {text.verdicts._join(names)}."
+    return said
+
+
+def four_questions(ctx: ReportContext) -> Block:
+    """The year in the four questions of Outcomes Based Accountability, each answered from the findings.
+
+    How much did we do (the year's volumes, and the most important change among
+    them), how well did we do it (the target statuses, and the most important
+    finding), is anyone better off (the findings on outcomes, and the children's
+    survey) and what will we do next (the board's priorities, their actions'
+    progress, and the findings on the indicators each priority names). Every
+    sentence that states a change is a findings.csv (or survey.csv) row's.
+    """
+    from safeguarding.report.sections.voice import survey_sentences
+
+    priorities = text.board_priority_codes(ctx)
+    b = Block()
+    b.heading("The year in four questions")
+    b.add("Outcomes Based Accountability asks four questions of a partnership's work. Each answer below draws on "
+          "the findings set out in the chapters that follow.")
+    b.heading("How much did we do?", 3)
+    codes = _quadrant_codes(ctx, "how_much")
+    b.text(_volumes(ctx, codes))
+    for sentence in _lead_findings(ctx, codes, priorities, limit=1):
+        b.text(sentence)
+    b.heading("How well did we do it?", 3)
+    codes = _quadrant_codes(ctx, "how_well")
+    b.text(_statuses(ctx, codes))
+    for sentence in _lead_findings(ctx, codes, priorities):
+        b.text(sentence)
+    b.heading("Is anyone better off?", 3)
+    codes = _quadrant_codes(ctx, "better_off")
+    said = _lead_findings(ctx, codes, priorities)
+    for sentence in said:
+        b.text(sentence)
+    voices = survey_sentences(ctx)
+    if voices:
+        b.text("In the children's survey (section 'Voice of children and families'):")
+        b.bullets(voices)
+    if not said and not voices:
+        b.text("No measure of whether children are better off changed by more than chance this year, and there "
+               "was no children's survey to report.")
+    editorial = getattr(ctx, "editorial", None)
+    plans = getattr(editorial, "priorities", ()) or ()
+    if plans:
+        b.heading("What will we do next?", 3)
+        b.text(f"The board's {len(plans)} priorit{'ies' if len(plans) != 1 else 'y'} and how far their actions "
+               "have got (the partnership chapter lists every action with its owner and due date):")
+        items = []
+        for p in plans:
+            statuses = [a.status for a in p.actions]
+            done = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+            line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({done})."
+            named = [c for c in p.indicators if c in ctx.catalogue]
+            if named:
+                line += " Measured by " + text.verdicts._join(
+                    [ctx.catalogue[c].name[:1].lower() + ctx.catalogue[c].name[1:] for c in named]) + "."
+            items.append(line)
+        b.bullets(items)
+        follow = [f.sentence for p in plans for c in p.indicators if c in ctx.catalogue
+                  for f in text.key_message_findings(ctx, c)[:1]]
+        for sentence in dict.fromkeys(follow):
+            b.text(sentence)
     return b
 
 

@@ -89,6 +89,20 @@ def voice_of_children(ctx: ReportContext) -> Block:
     return b
 
 
+def survey_sentences(ctx: ReportContext) -> list[str]:
+    """The survey's sentences that give a verdict (levels ``full`` and ``margins``), as the section prints them.
+
+    For the summary's "Is anyone better off?": each is a row of ``survey.csv``.
+    Empty without a survey, or when no question has enough children or figures
+    to publish a verdict.
+    """
+    frame = ctx.table("survey")
+    if frame is None:
+        return []
+    questions = publish_survey(summarise_survey(frame), survey_policy(ctx))
+    return [q.sentence for q in questions if q.level in ("full", "margins") and q.sentence]
+
+
 def _c_note(ctx: ReportContext) -> str:
     threshold = survey_policy(ctx).threshold
     return f"; c: a count from {threshold[0]} to {threshold[1]}" if threshold else ""
