@@ -1203,3 +1203,36 @@ def test_pdf_chapters_begin_with_their_heading_and_keep_their_figures(built):
     except ToolMissingError as exc:
         skip_or_fail(str(exc))
     assert problems == []
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_the_summary_answers_the_four_questions_after_the_key_messages(built, audience):
+    """Issue 16, item 4: after the key messages (the most important findings), the summary answers how much did we
+    do, how well did we do it, is anyone better off (with the children's survey) and what will we do next (every
+    priority of editorial/priorities.yml with its actions' progress); no findings sentence is said twice."""
+    import html as html_module
+
+    page = re.sub(r'src="data:[^"]+"', "", built[audience].html.read_text(encoding="utf-8"))
+    start, end = page.index('id="key-messages"'), page.index('id="scorecard"')
+    summary = re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", page[start:end])))
+    questions = ["How much did we do?", "How well did we do it?", "Is anyone better off?", "What will we do next?"]
+    at = [summary.find(q) for q in questions]
+    assert summary.find("Key messages") < summary.find("The year in four questions") < at[0], at
+    assert at == sorted(at) and -1 not in at, at
+    better_off, next_steps = summary[at[2]:at[3]], summary[at[3]:]
+    survey = pd.read_csv(built[audience].output_dir / "data" / "survey.csv", dtype=str, keep_default_na=False)
+    said = [s for s in survey["sentence"] if "chance" in s]
+    assert said and all(s in better_off for s in said)
+    import yaml
+
+    from safeguarding.config import load_config
+    from safeguarding.editorial import editorial_folder
+
+    folder = editorial_folder(load_config(built["config"]))
+    priorities = yaml.safe_load((folder / "priorities.yml").read_text(encoding="utf-8"))
+    for p in priorities:
+        n = len(p["actions"])
+        assert f"{p['priority']}: {n} action{'s' if n != 1 else ''} (" in next_steps, p["priority"]
+    rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    repeated = [s for s in set(rows["sentence"]) if summary.count(s) > 1]
+    assert repeated == []

@@ -414,3 +414,29 @@ def test_a_left_out_chapter_is_not_executed(tmp_path, monkeypatch):
     ran.clear()
     b._stage_notebooks(cfg, "public", tmp_path, logging.getLogger("t"))
     assert "06-partnership.ipynb" in ran
+
+
+# ------------------------------------------------------------------ a priority names its indicators (issue 15)
+
+def test_a_priority_names_catalogue_indicators_and_an_unknown_one_stops_the_build(tmp_path):
+    """A priority's ``indicators`` are read as codes (one or a list, any case); one the catalogue does not know
+    stops the build before any work, naming the file, the priority and the indicators it could be."""
+    from safeguarding.build import check_editorial
+
+    text = ("- priority: Neglect\n  indicators: [cpp_subsequent, REREFERRALS_12M]\n  actions:\n"
+            "    - {action: A, owner: B, due: 2025-01-01, status: on track}\n"
+            "- priority: Adolescents\n  indicators: POLICE_MISSING_EPISODES\n  actions:\n"
+            "    - {action: A, owner: B, due: 2025-01-01, status: on track}\n")
+    folder = write(tmp_path / "ed", {"priorities.yml": text})
+    ed = load_editorial_folder(folder)
+    assert [p.indicators for p in ed.priorities] == [("CPP_SUBSEQUENT", "REREFERRALS_12M"),
+                                                     ("POLICE_MISSING_EPISODES",)]
+    assert check_editorial(load_config(demo_config_copy(tmp_path, editorial=str(folder)))).priorities == ed.priorities
+    bad = write(tmp_path / "bad", {"priorities.yml": text.replace("REREFERRALS_12M", "REREFERALS_12M")})
+    with pytest.raises(ConfigError) as info:
+        check_editorial(load_config(demo_config_copy(tmp_path, editorial=str(bad))))
+    message = str(info.value)
+    assert "priorities.yml: priority 1.indicators: 'REREFERALS_12M' is not in the indicator catalogue" in message
+    assert "REREFERRALS_12M" in message  # the list of the indicators it could be
+    wrong = write(tmp_path / "wrong", {"priorities.yml": text.replace("POLICE_MISSING_EPISODES", "'12 months'")})
+    assert "priority 2.indicators: the text '12 months' is not an indicator code" in problems(wrong)

@@ -461,3 +461,27 @@ def test_the_boards_priorities_order_findings_within_their_tier_and_never_across
     other_better = yoy("E", 9.0, +1)
     assert findings.rank_score(better, {"B"}) > findings.rank_score(other_better, {"B"})
     assert findings.rank_score(better) == findings.rank_score(other_better)
+
+
+def test_a_board_priority_leads_the_key_messages_within_its_rank(tmp_path):
+    """Issue 15, item 5: two percentages whose changes could both be chance keep the catalogue's order, unless the
+    board's priorities name the second, which then leads; a significant deterioration still comes before both."""
+    rows = [_year("CPP_REVIEWS_ON_TIME", 2024, 77, 90), _year("CPP_REVIEWS_ON_TIME", 2025, 59, 67),
+            _year("CPP_SUBSEQUENT", 2024, 38, 136), _year("CPP_SUBSEQUENT", 2025, 37, 142), *_icpc_rows()]
+    ctx = _ctx(tmp_path, rows)
+    codes = ["CPP_REVIEWS_ON_TIME", "CPP_SUBSEQUENT"]
+    plain = text.key_messages(ctx, codes)
+    assert plain[0].startswith("Child protection plans reviewed on time")
+    first = text.key_messages(ctx, codes, priorities={"CPP_SUBSEQUENT"})
+    assert first[0].startswith("Second or subsequent child protection plans") and sorted(first) == sorted(plain)
+    with_icpc = text.key_messages(ctx, ["ICPC_15WD", *codes], priorities={"CPP_SUBSEQUENT"})
+    assert with_icpc[0].startswith("ICPCs within 15 working days") and with_icpc[1].startswith("Second or")
+
+
+def test_board_priority_codes_come_from_the_priorities_indicators(tmp_path):
+    from types import SimpleNamespace
+
+    ctx = _ctx(tmp_path, _icpc_rows())
+    ctx.__dict__["editorial"] = SimpleNamespace(priorities=(
+        SimpleNamespace(indicators=("CPP_SUBSEQUENT", "ICPC_15WD")), SimpleNamespace(indicators=())))
+    assert text.board_priority_codes(ctx) == frozenset({"CPP_SUBSEQUENT", "ICPC_15WD"})

@@ -40,23 +40,36 @@ def _quadrant_codes(ctx: ReportContext, quadrant: str) -> list[str]:
     return [c for c in _essential(ctx) if ctx.catalogue[c].oba == quadrant]
 
 
-def _lead_findings(ctx: ReportContext, codes: list[str], priorities: frozenset[str], limit: int = 2) -> list[str]:
-    """The sentences of the highest-ranked findings about ``codes`` that rank at all (a significant change, a
-    missed target or a board priority), most important first; each is a findings.csv row's sentence."""
+def _lower_first(name: str) -> str:
+    """A name inside a sentence: first letter in lower case, unless it starts an abbreviation ('ICPCs')."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
+def _lead_findings(ctx: ReportContext, codes: list[str], priorities: frozenset[str], printed: set[str],
+                   limit: int = 2) -> list[str]:
+    """The findings' sentences of the ``limit`` highest-ranked indicators of ``codes`` that rank at all (a
+    significant change, a missed target or a board priority), most important first, each indicator's sentences
+    together (its year on year, then its target status). Sentences in ``printed`` (the key messages', or an
+    earlier question's) are not repeated, and the ones returned are added to it."""
     from safeguarding.report.findings import rank_score
 
-    scored = []
+    ranked = []
     for order, code in enumerate(codes):
-        for f in text.key_message_findings(ctx, code):
-            score = rank_score(f, priorities)
-            if score > 0:
-                scored.append((-score, order, f.sentence))
-    scored.sort()
+        found = text.key_message_findings(ctx, code)
+        score = max((rank_score(f, priorities) for f in found), default=0.0)
+        if score > 0:
+            ranked.append((-score, order, [f.sentence for f in found]))
+    ranked.sort(key=lambda r: (r[0], r[1]))
     out: list[str] = []
-    for _, _, sentence in scored:
-        if sentence not in out:
-            out.append(sentence)
-    return out[:limit]
+    for _, _, sentences in ranked:
+        new = [s for s in sentences if s not in printed]
+        if not new:
+            continue
+        out.append(" ".join(new))
+        printed.update(new)
+        if len(out) == limit:
+            break
+    return out
 
 
 def _volumes(ctx: ReportContext, codes: list[str]) -> str:
@@ -70,7 +83,7 @@ def _volumes(ctx: ReportContext, codes: list[str]) -> str:
         if shown == ":":
             continue
         if shown == "c":
-            withheld.append(ctx.catalogue[code].name[:1].lower() + ctx.catalogue[code].name[1:])
+            withheld.append(_lower_first(ctx.catalogue[code].name))
             continue
         parts.append(f"{shown} {text.COUNT_PHRASES.get(code, ctx.catalogue[code].name.lower())}")
     if not parts and not withheld:
@@ -101,7 +114,7 @@ def _statuses(ctx: ReportContext, codes: list[str]) -> str:
         said += f", and {len(counts['withheld'])} withheld"
     said += " (the scorecard gives each)."
     if counts["Red"]:
-        names = [n[:1].lower() + n[1:] for n in counts["Red"]]
+        names = [_lower_first(n) for n in counts["Red"]]
         said += f" Red: {text.verdicts._join(names)}."
     return said
 
@@ -119,6 +132,9 @@ def four_questions(ctx: ReportContext) -> Block:
     from safeguarding.report.sections.voice import survey_sentences
 
     priorities = text.board_priority_codes(ctx)
+    # what the key messages above already say is not said again
+    printed = {f.sentence for _, found in text.key_messages_with_findings(
+        ctx, _essential(ctx), optional=text.partner_codes(ctx), priorities=priorities) for f in found}
     b = Block()
     b.heading("The year in four questions")
     b.add("Outcomes Based Accountability asks four questions of a partnership's work. Each answer below draws on "
@@ -126,16 +142,16 @@ def four_questions(ctx: ReportContext) -> Block:
     b.heading("How much did we do?", 3)
     codes = _quadrant_codes(ctx, "how_much")
     b.text(_volumes(ctx, codes))
-    for sentence in _lead_findings(ctx, codes, priorities, limit=1):
+    for sentence in _lead_findings(ctx, codes, priorities, printed, limit=1):
         b.text(sentence)
     b.heading("How well did we do it?", 3)
     codes = _quadrant_codes(ctx, "how_well")
     b.text(_statuses(ctx, codes))
-    for sentence in _lead_findings(ctx, codes, priorities):
+    for sentence in _lead_findings(ctx, codes, priorities, printed):
         b.text(sentence)
     b.heading("Is anyone better off?", 3)
     codes = _quadrant_codes(ctx, "better_off")
-    said = _lead_findings(ctx, codes, priorities)
+    said = _lead_findings(ctx, codes, priorities, printed)
     for sentence in said:
         b.text(sentence)
     voices = survey_sentences(ctx)
@@ -158,12 +174,13 @@ def four_questions(ctx: ReportContext) -> Block:
             line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({done})."
             named = [c for c in p.indicators if c in ctx.catalogue]
             if named:
-                line += " Measured by " + text.verdicts._join(
-                    [ctx.catalogue[c].name[:1].lower() + ctx.catalogue[c].name[1:] for c in named]) + "."
+                line += " Measured by " + text.verdicts._join([_lower_first(ctx.catalogue[c].name)
+                                                              for c in named]) + "."
             items.append(line)
         b.bullets(items)
+        # each measure's year on year, unless the key messages or an answer above gave it
         follow = [f.sentence for p in plans for c in p.indicators if c in ctx.catalogue
-                  for f in text.key_message_findings(ctx, c)[:1]]
+                  for f in text.key_message_findings(ctx, c)[:1] if f.sentence not in printed]
         for sentence in dict.fromkeys(follow):
             b.text(sentence)
     return b
