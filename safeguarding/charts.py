@@ -25,6 +25,7 @@ alt text generated from the data, and a caption (source and definition).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -868,12 +869,13 @@ def _wrapped(text: str, chars: int) -> str:
 
 
 def _draw(fig: Figure) -> bool:
-    """Draw the figure; False when the constrained layout gave up (the plot squeezed to nothing)."""
+    """Lay the figure out (without painting it); False when the constrained layout gave up (the plot squeezed
+    to nothing)."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig.canvas.draw()
+        fig.draw_without_rendering()
     gave_up = [w for w in caught if "constrained_layout not applied" in str(w.message)]
     for w in caught:
         if w not in gave_up:
@@ -899,11 +901,13 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
     from matplotlib.text import Text
 
     undo: list = []
-    _draw(fig)
+    laid_out = _draw(fig)
     renderer = fig.canvas.get_renderer()
     pad = 4 * fig.dpi / 72
     axes = list(fig.axes)
     ticks = {id(t) for ax in axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
+    if laid_out and _fits(fig, renderer, axes, ticks):
+        return undo  # most charts at full size: one layout, nothing to change
 
     def set_text(t: Text, new: str) -> None:
         old = t.get_text()
@@ -991,11 +995,11 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
         if not changed:
             break
     # a note under the title (the axis label) that now takes more lines: the title moves up to clear it
+    _draw(fig)
     for ax in axes:
         title = ax._left_title if ax._left_title.get_text() else ax.title
         if not title.get_text() or not hasattr(ax, "_set_title_offset_trans"):
             continue
-        _draw(fig)
         top = title.get_window_extent(renderer)
         below = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text().strip()
                  and t.get_window_extent(renderer).overlaps(top)]
@@ -1008,8 +1012,8 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
         _draw(fig)
         _space_apart(outside, renderer, undo)
     # crowded x-axis labels: keep every k-th
+    _draw(fig)
     for ax in axes:
-        _draw(fig)
         boxes = sorted((lab.get_window_extent(renderer) for lab in shown_tick_labels(ax)), key=lambda b: b.x0)
         gap = _TICK_GAP * fig.dpi / 72
         step = next((k for k in range(1, len(boxes) + 1)
@@ -1020,6 +1024,59 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
             axis.set_major_formatter(_Thinned(old_fmt, step))
             undo.append(lambda axis=axis, fmt=old_fmt: axis.set_major_formatter(fmt))
     return undo
+
+
+def _crowded_ticks(ax, renderer, gap: float) -> bool:
+    boxes = sorted((lab.get_window_extent(renderer) for lab in shown_tick_labels(ax)), key=lambda b: b.x0)
+    return any(a.x1 + gap > b.x0 for a, b in itertools.pairwise(boxes))
+
+
+def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:
+    """True when nothing :func:`fit_to_width` mends is wrong: no text past the figure's edges or past its
+    plot's edge, no label beside a plot wider than a quarter of the figure, no crowded x-axis labels, no
+    category label over a third of the width, no key crowding its plot, no title over the note under it."""
+    from matplotlib.text import Text
+
+    left, right = fig.bbox.x0 - 1, fig.bbox.x1 + 1
+    titles = {id(getattr(ax, name)) for ax in axes for name in ("title", "_left_title", "_right_title")}
+    for t in fig.findobj(Text):
+        if id(t) in ticks or not t.get_visible() or not t.get_text().strip():
+            continue
+        box = t.get_window_extent(renderer)
+        if box.x1 > right or box.x0 < left:
+            return False
+        owner = t.axes
+        if owner is not None and id(t) not in titles:
+            if box.x0 >= owner.bbox.x1 - 1 and box.width > fig.bbox.width / 4:
+                return False
+            if box.x0 < owner.bbox.x1 - 1 and box.x1 > owner.bbox.x1 + 1 \
+                    and t not in (owner.get_legend().get_texts() if owner.get_legend() else []):
+                return False
+    gap = _TICK_GAP * fig.dpi / 72
+    for ax in axes:
+        if _crowded_ticks(ax, renderer, gap):
+            return False
+        if any(lab.get_window_extent(renderer).x1 > right for lab in shown_tick_labels(ax)):
+            return False
+        if any(lab.get_window_extent(renderer).width > 0.35 * fig.bbox.width
+               for lab in ax.get_yticklabels() if lab.get_text().strip()):
+            return False
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            box = legend.get_window_extent(renderer)
+            if legend.get_bbox_to_anchor().bounds == ax.bbox.bounds:
+                notes = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible() and t.get_text().strip()]
+                if box.width > 0.45 * ax.bbox.width or any(box.overlaps(n) for n in notes):
+                    return False
+            elif box.width > 0.95 * ax.bbox.width:
+                return False
+        title = ax._left_title if ax._left_title.get_text() else ax.title
+        if title.get_text():
+            top = title.get_window_extent(renderer)
+            if any(t.get_window_extent(renderer).overlaps(top) for t in ax.texts
+                   if t.get_visible() and t.get_text().strip()):
+                return False
+    return True
 
 
 class _WrappedLabels(matplotlib.ticker.Formatter):

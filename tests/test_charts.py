@@ -289,3 +289,19 @@ def test_saved_charts_fit_their_width_and_the_chart_is_left_as_it_was(kind, tmp_
             assert not a.overlaps(b), (kind, t1[:40], t2[:40])
     # the layout held: the plot keeps most of the width
     assert ax.bbox.width > 0.5 * fig.bbox.width, (kind, ax.bbox.width)
+
+
+def test_a_chart_that_fits_is_left_alone():
+    """fit_to_width changes nothing on a chart whose words all fit (the full-size rendering of most charts):
+    no step to undo, the title and the axis formatter as they were."""
+    s = pd.Series(np.arange(10, 46, dtype=float), index=months(36))
+    chart = charts.line_chart(s, title="Referrals rose", caption="c", y_label="Referrals", label="Referrals")
+    fig = chart.figure
+    formatter = fig.axes[0].xaxis.get_major_formatter()
+    assert charts.fit_to_width(fig) == []
+    assert fig.axes[0].get_title(loc="left") == "Referrals rose"
+    assert fig.axes[0].xaxis.get_major_formatter() is formatter
+    # a title that runs past the edge of the same chart is wrapped: a step to undo
+    chart_long = charts.line_chart(s, title=LONG_TITLE, caption="c", y_label="Referrals", label="Referrals")
+    assert charts.fit_to_width(chart_long.figure) != []
+    assert "\n" in chart_long.figure.axes[0].get_title(loc="left")
