@@ -489,8 +489,11 @@ def before_after_chart(
     for y, x0, x1 in zip(pos, b, a, strict=True):
         ax.plot([x0, x1], [y, y], color=LIGHT_GREY, linewidth=3, zorder=1)
         left, right = (x0, x1) if x0 <= x1 else (x1, x0)
-        ax.text(left - 2, y, _fmt(left, True), va="center", ha="right", fontsize=10, color=TEXT)
-        ax.text(right + 2, y, _fmt(right, True), va="center", ha="left", fontsize=10, color=TEXT)
+        # set off from the markers in points, so the figures clear them at any width the chart is drawn
+        ax.annotate(_fmt(left, True), xy=(left, y), xytext=(-9, 0), textcoords="offset points", va="center",
+                    ha="right", fontsize=10, color=TEXT)
+        ax.annotate(_fmt(right, True), xy=(right, y), xytext=(9, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=10, color=TEXT)
     ax.scatter(b, pos, s=70, marker="o", facecolors="white", edgecolors=GREY, linewidths=2, zorder=2,
                label="At the start")
     ax.scatter(a, pos, s=70, marker="s", color=PALETTE[0], zorder=3, label="At the end")
@@ -859,6 +862,8 @@ def save_narrow_chart(chart: Chart, path: str | Path, dpi: int = 150) -> Path:
 
 #: the narrowest a wrapped label may become (characters), and the space kept between x-axis labels (points)
 _MIN_WRAP, _TICK_GAP = 10, 4.0
+#: the largest share of a chart's width the category names on its y axis may take before they are wrapped
+_Y_LABEL_SHARE = 0.3
 
 
 def _wrapped(text: str, chars: int) -> str:
@@ -932,9 +937,9 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:
     for ax in axes:
         labels = [lab for lab in ax.get_yticklabels() if lab.get_text().strip()]
         widest = max((lab.get_window_extent(renderer).width for lab in labels), default=0.0)
-        if widest > 0.35 * fig.bbox.width:
-            longest = max(len(lab.get_text()) for lab in labels)
-            chars = max(_MIN_WRAP, int(longest * 0.3 * fig.bbox.width / widest))
+        if widest > _Y_LABEL_SHARE * fig.bbox.width:
+            longest = max(len(line) for lab in labels for line in lab.get_text().split("\n"))
+            chars = max(_MIN_WRAP, int(longest * 0.85 * _Y_LABEL_SHARE * fig.bbox.width / widest))
             old_fmt = ax.yaxis.get_major_formatter()
             ax.yaxis.set_major_formatter(_WrappedLabels(old_fmt, chars))
             undo.append(lambda axis=ax.yaxis, fmt=old_fmt: axis.set_major_formatter(fmt))
@@ -1058,7 +1063,7 @@ def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:
             return False
         if any(lab.get_window_extent(renderer).x1 > right for lab in shown_tick_labels(ax)):
             return False
-        if any(lab.get_window_extent(renderer).width > 0.35 * fig.bbox.width
+        if any(lab.get_window_extent(renderer).width > _Y_LABEL_SHARE * fig.bbox.width
                for lab in ax.get_yticklabels() if lab.get_text().strip()):
             return False
         legend = ax.get_legend()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 
 import numpy as np
@@ -218,6 +219,10 @@ def _narrow_cases():
     labels = pd.Series(["Education – schools and colleges", "Early years – nursery or childminder",
                         "Social care – residential homes", "Voluntary and youth organisations"])
     yield "bar", charts.bar_chart(labels, [120, 80, 40, 12], title=LONG_TITLE, caption="c", value_label="Allegations")
+    yield "survey", charts.before_after_chart(
+        ["Do you feel safe at home?", "Is there an adult you can talk to when you are worried?"], [40.4, 62.3],
+        [63.5, 79.2], title="More children said yes at the end than at the start for 2 of 2 questions",
+        caption="c")
 
 
 def _text_boxes(fig):
@@ -244,7 +249,7 @@ def _state(fig):
             [ax.xaxis.get_major_formatter() for ax in fig.axes], tuple(fig.get_size_inches()))
 
 
-@pytest.mark.parametrize("kind", ["line", "spc", "funnel", "bar"])
+@pytest.mark.parametrize("kind", ["line", "spc", "funnel", "bar", "survey"])
 def test_saved_charts_fit_their_width_and_the_chart_is_left_as_it_was(kind, tmp_path):
     """Issue 16: on a phone the chart's title ran 1,436 px wide and x-axis labels piled up.
 
@@ -305,3 +310,24 @@ def test_a_chart_that_fits_is_left_alone():
     chart_long = charts.line_chart(s, title=LONG_TITLE, caption="c", y_label="Referrals", label="Referrals")
     assert charts.fit_to_width(chart_long.figure) != []
     assert "\n" in chart_long.figure.axes[0].get_title(loc="left")
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_survey_chart_figures_clear_their_markers(narrow):
+    """Issue 16: on a phone the survey chart's percentages were printed over the start and end markers (set off
+    by 2 percentage points, under 3 px there). Each figure's box stays clear of its marker at both widths."""
+    chart = dict(_narrow_cases())["survey"]
+    fig = chart.figure
+    if narrow:
+        fig.set_size_inches(*charts.NARROW_SIZE)
+    charts.fit_to_width(fig)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    radius = math.sqrt(70) / 2 * fig.dpi / 72  # the markers' size (s=70 points squared)
+    figures = [t for t in ax.texts if t.get_text().endswith("%")]
+    assert len(figures) == 4
+    for t in figures:
+        x, _ = ax.transData.transform(t.xy)
+        box = t.get_window_extent(r)
+        assert box.x1 < x - radius or box.x0 > x + radius, (t.get_text(), box, x)
