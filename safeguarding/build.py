@@ -687,6 +687,7 @@ def _stage_site(cfg: Config, audience: str, record: dict[str, Any], logger: logg
     """
     if audience != "public":
         logger.info("site: not rewritten for a %s build", audience)
+        echo(f"      the area's index is not rewritten by a {audience} build (its folder is never listed)")
         return
     from safeguarding.site import write_site
 

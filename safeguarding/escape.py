@@ -92,9 +92,13 @@ def unescape_markdown(text: str) -> str:
     return MARKDOWN_ESCAPED.sub(r"\1", text)
 
 
-def html(value: object) -> str:
-    """Plain text escaped for HTML element content or a double- or single-quoted attribute."""
-    return _html.escape(plain(value), quote=True)
+def html(value: object, *, breakable: bool = True) -> str:
+    """Plain text escaped for HTML element content or a double- or single-quoted attribute.
+
+    ``breakable=False`` leaves long words whole: for an address in ``href``, which an
+    invisible break opportunity would change.
+    """
+    return _html.escape(plain(value, breakable=breakable), quote=True)
 
 
 def typst(value: object, *, breakable: bool = True) -> str:

@@ -323,7 +323,7 @@ def _date(iso: str | None) -> str:
 
 def _href(path: str) -> str:
     """A relative link to a file of the area's folder, percent-encoded, then HTML-escaped."""
-    return escape.html(quote(path, safe="/-._~"))
+    return escape.html(quote(path, safe="/-._~"), breakable=False)
 
 
 def _page(title: str, settings: SiteSettings, body: str, *, footer_links: list[tuple[str, str]]) -> str:
@@ -411,10 +411,11 @@ def render_statement(settings: SiteSettings, *, prepared_on: dt.date, sitemap: b
     """``accessibility.html``: the accessibility statement, in the structure of GOV.UK's model statement."""
     e = escape.html
     owner, area = e(settings.owner), e(settings.area_name)
-    where = (f' published at <a href="{e(settings.base_url)}/">{e(settings.base_url)}/</a>'
+    where = (f' published at <a href="{e(settings.base_url, breakable=False)}/">{e(settings.base_url)}/</a>'
              if settings.base_url else "")
     email = settings.contact_email
-    contact = (f'email <a href="mailto:{e(email)}">{e(email)}</a>' if email else "contact the partnership")
+    contact = (f'email <a href="mailto:{e(email, breakable=False)}">{e(email)}</a>' if email
+               else "contact the partnership")
     missing = ""
     if not (settings.contact_email and settings.organisation):
         missing = ('<p class="notice"><strong>Contact details are missing.</strong> The site\u2019s owner '

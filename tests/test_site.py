@@ -318,6 +318,16 @@ def test_accessibility_statement_has_the_model_statement_sections(project: Path)
     assert "Contact details are missing" not in text
 
 
+def test_addresses_in_links_are_kept_whole(project: Path) -> None:
+    """A long address is shown with break opportunities, but its link is exactly the configured one."""
+    email = "safeguarding.children.partnership.business.unit@example.gov.uk"
+    base = "https://www.example.gov.uk/safeguarding-children-partnership/annual-reviews/northwold"
+    build_site(project, site_block={"contact_email": email, "base_url": base, "organisation": "N"})
+    hrefs = [href for href, _ in read_page(project / "reports" / "northwold" / "accessibility.html").links]
+    assert f"mailto:{email}" in hrefs and f"{base}/" in hrefs
+    assert not [h for h in hrefs if "\u200b" in h]
+
+
 def test_statement_without_contact_details_says_where_to_add_them(project: Path) -> None:
     result = build_site(project)
     assert site.CONTACT_MISSING in result.warnings
