@@ -467,9 +467,9 @@ due to the non-compliances and known issues listed below.</p>
 <h2>Non-accessible content</h2>
 <p>The content listed below is non-accessible for the following reasons.</p>
 <h3>Non-compliance with the accessibility regulations</h3>
-<p>The automated checks described below found no serious or critical failures of WCAG 2.2 AA. Automated checks
-find only some kinds of problem and the website has not yet been audited by hand, so until it is we describe it
-as partially compliant. The known issues are listed under \u201cHow accessible this website is\u201d.</p>
+<p>The pages are checked automatically for failures of WCAG 2.2 AA, as described below. Automated checks find
+only some kinds of problem and the website has not yet been audited by hand, so until it is we describe it as
+partially compliant. The known issues are listed under \u201cHow accessible this website is\u201d.</p>
 <h3>Disproportionate burden</h3>
 <p>We are not claiming that fixing any problem would be a disproportionate burden.</p>
 <h3>Content that\u2019s not within the scope of the accessibility regulations</h3>
@@ -578,11 +578,36 @@ def write_site(cfg: Config, *, today: dt.date | None = None) -> SiteResult:
 # pipeline.py site
 # --------------------------------------------------------------------------
 
+def check_site(result: SiteResult) -> list[str]:
+    """Open every page of the site in headless Chromium as a reader would; return the problems (empty = fine).
+
+    The index, the statement and each listed year's review, at 390 and 1280 px: axe-core (no serious
+    or critical violation), images and headings, no request outside the page
+    (:func:`~safeguarding.publish.checks.check_html_in_browser`), and no sideways scrolling
+    (:func:`~safeguarding.publish.checks.check_layout_in_browser`). Raises
+    :class:`~safeguarding.publish.checks.ToolMissingError` without Chromium.
+    """
+    from safeguarding.publish.checks import LAYOUT_WIDTHS, check_html_in_browser, check_layout_in_browser
+
+    pages = [result.area_dir / INDEX_NAME, result.area_dir / STATEMENT_NAME]
+    pages += [result.area_dir / f.path for e in result.years if (f := e.file(HTML_NAME)) is not None]
+    problems: list[str] = []
+    for page in pages:
+        name = page.relative_to(result.area_dir).as_posix()
+        for width in LAYOUT_WIDTHS:
+            problems += [f"{name} at {width} px: {p}" for p in check_html_in_browser(page, viewport=(width, 900))]
+        problems += [f"{name}: {p}" for p in check_layout_in_browser(page)]
+    return problems
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``pipeline.py site``."""
     parser.add_argument("--config", default="report.yml", help="configuration file (default: report.yml)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for a build using the same folders to finish (default: stop)")
+    parser.add_argument("--check", action="store_true",
+                        help="then open every page (index, statement, each year's review) in Chromium at 390 and "
+                             "1280 px: axe, layout, no outside requests; exit 1 on a problem")
 
 
 def run(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
@@ -601,4 +626,16 @@ def run(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
     echo(f"Wrote {', '.join(p.name for p in result.written)} in {result.area_dir} (years: {years})")
     for w in result.warnings:
         echo(f"warning: {w}")
-    return 0
+    if not getattr(args, "check", False):
+        return 0
+    from safeguarding.publish.checks import ToolMissingError
+
+    try:
+        problems = check_site(result)
+    except ToolMissingError as exc:
+        print(f"error: cannot check the pages: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        echo(f"problem: {problem}")
+    echo(f"Checked in Chromium at 390 and 1280 px: {len(problems)} problem(s)")
+    return 1 if problems else 0

@@ -431,3 +431,24 @@ def test_browser_check_catches_a_page_that_scrolls_sideways(tmp_path: Path) -> N
     except ToolMissingError as exc:
         skip_or_fail(str(exc))
     assert any("scrolls sideways" in p for p in problems)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_site_check_opens_every_page_and_fails_on_a_bad_year_page(project: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    """``pipeline.py site --check``: the index, the statement and each year's review in Chromium."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        skip_or_fail("chromium is not installed (apt-get install chromium)")
+    config = str(write_config(project))
+    assert main(["site", "--config", config, "--check"]) == 0, capsys.readouterr().out
+    assert "0 problem(s)" in capsys.readouterr().out
+    bad = project / "reports" / "northwold" / "2024" / site.HTML_NAME
+    bad.write_text("<!DOCTYPE html><html lang='en-GB'><title>x</title><main><h1>x</h1>"
+                   f"<p style='white-space:nowrap'>{'wide ' * 80}</p><img src='data:,'></main></html>",
+                   encoding="utf-8")
+    assert main(["site", "--config", config, "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "problem: 2024/annual-review.html at 390 px: image 1 has no alt text" in out
+    assert "problem: 2024/annual-review.html: 390 px: the page is" in out
+    assert "2025/annual-review.html" not in out.replace("Wrote", "")
