@@ -1,6 +1,6 @@
 """The area's site: ``reports/<area>/index.html``, ``accessibility.html`` and ``sitemap.xml``.
 
-Every public build writes ``review.json`` beside its outputs (:func:`write_review_record`):
+Every build writes ``review.json`` beside its outputs (:func:`write_review_record`):
 the area, the year, the report's standing as ``report.yml``'s ``report:`` block gave it
 (status, approved_on, version, published_on) and every file with its size and SHA-256.
 After the year is published, :func:`write_site` scans ``reports/<area>/`` for year
