@@ -184,13 +184,26 @@ def _files_on_disk(folder: Path) -> list[str]:
     return names
 
 
-def scan_years(area_dir: Path) -> list[YearEntry]:
+#: the board report's marking (``safeguarding.publish.builtin.MARKING``): a page carrying it is never listed
+BOARD_MARKING = b"OFFICIAL-SENSITIVE"
+
+
+def _is_board_page(page: Path) -> bool:
+    """True when the page carries the board report's OFFICIAL-SENSITIVE marking."""
+    try:
+        return BOARD_MARKING in page.read_bytes()
+    except OSError:
+        return True  # unreadable: not listed
+
+
+def scan_years(area_dir: Path, refused: list[str] | None = None) -> list[YearEntry]:
     """Every public year published under ``area_dir``, newest first.
 
     A year is a folder named with four digits holding ``annual-review.html``. Never listed: a
     ``-board`` folder (or any other name), a symbolic link, a hidden (staging) folder, or a
-    folder whose ``review.json`` gives an audience other than ``public``. A file is listed only
-    if it exists, inside the year's folder, under a plain name.
+    year folder holding a board report (its ``review.json`` gives an audience other than
+    ``public``, or its page carries the OFFICIAL-SENSITIVE marking): such a folder is named in
+    ``refused``. A file is listed only if it exists, inside the year's folder, under a plain name.
     """
     entries: list[YearEntry] = []
     if not area_dir.is_dir():
@@ -202,18 +215,24 @@ def scan_years(area_dir: Path) -> list[YearEntry]:
             continue
         year = int(folder.name)
         record = _read_record(folder)
-        if record is not None and record.get("audience", "public") != "public":
-            continue  # an unsuppressed report put in a public year's folder is never listed
+        if (record is not None and record.get("audience", "public") != "public") or _is_board_page(
+                folder / HTML_NAME):
+            if refused is not None:  # an unsuppressed report put in a public year's folder is never listed
+                refused.append(f"{folder} holds a board report (OFFICIAL-SENSITIVE): it is not listed in the "
+                               "index and must not be published; move it out of the area's folder")
+            continue
         if record is not None and record.get("year") not in (None, year):
             record = None  # a record copied from another year says nothing about this one
-        paths = [str(f.get("path", "")) for f in (record or {}).get("files", []) if isinstance(f, dict)]
+        recorded = (record or {}).get("files")
+        paths = [str(f.get("path", "")) for f in recorded if isinstance(f, dict)] if isinstance(recorded, list) else []
         if not paths:
             paths = _files_on_disk(folder)
         files = []
+        inside = folder.resolve()
         for rel in paths:
             target = folder / rel
             if (_SAFE_RELATIVE.fullmatch(rel) and ".." not in rel.split("/") and target.is_file()
-                    and not target.is_symlink()):
+                    and not target.is_symlink() and target.resolve().is_relative_to(inside)):
                 files.append(SiteFile(f"{year}/{rel}", target.stat().st_size))
         if not any(f.path == f"{year}/{HTML_NAME}" for f in files):  # the page is always listed first
             files.insert(0, SiteFile(f"{year}/{HTML_NAME}", (folder / HTML_NAME).stat().st_size))
@@ -552,8 +571,8 @@ def write_site(cfg: Config, *, today: dt.date | None = None) -> SiteResult:
     settings = SiteSettings.from_config(cfg)
     area_dir = cfg.reports_dir / cfg.area_slug
     area_dir.mkdir(parents=True, exist_ok=True)
-    entries = scan_years(area_dir)
     warnings: list[str] = []
+    entries = scan_years(area_dir, warnings)
     written: list[Path] = []
     sitemap = area_dir / SITEMAP_NAME
     if settings.base_url:

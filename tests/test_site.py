@@ -181,13 +181,23 @@ def test_board_folder_beside_the_public_years_is_never_listed(project: Path) -> 
     fake_year(project, 2023, DRAFT, audience="board", folder_name="2023")
     shutil.copytree(area / "2024", area / ".2026.staging-abc123")
     (area / "2022").symlink_to(area / "2025-board", target_is_directory=True)
+    # a board report from before builds kept review.json, renamed as a year: known by its marking
+    shutil.copytree(area / "2025-board", area / "2021")
+    (area / "2021" / "review.json").unlink()
+    # a public year whose data folder is a link to the board's data
+    fake_year(project, 2020, DRAFT)
+    shutil.rmtree(area / "2020" / "data")
+    (area / "2020" / "data").symlink_to(area / "2025-board" / "data", target_is_directory=True)
     result = build_site(project, site_block={"base_url": BASE})
-    assert [e.year for e in result.years] == [2025, 2024]
+    assert [e.year for e in result.years] == [2025, 2024, 2020]
+    assert [e.path for e in result.years[-1].files] == ["2020/annual-review.html", "2020/annual-review.pdf"]
+    refused = [w for w in result.warnings if "holds a board report" in w]
+    assert sorted(Path(w.split(" holds")[0]).name for w in refused) == ["2021", "2023"]
     index = (area / "index.html").read_text(encoding="utf-8")
     sitemap = (area / "sitemap.xml").read_text(encoding="utf-8")
     for text in (index, sitemap):
         assert "-board" not in text and "OFFICIAL" not in text and "staging" not in text
-        assert "2023/" not in text and "2022/" not in text
+        assert "2023/" not in text and "2022/" not in text and "2021/" not in text and "2020/data" not in text
 
 
 def test_status_and_dates_as_report_yml_gave_them(project: Path) -> None:
