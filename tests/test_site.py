@@ -75,7 +75,7 @@ DRAFT = {"status": "draft", "version": "0.1"}
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def site_root(tmp_path: Path) -> Path:
     """Two public years (2023-24 approved and published, 2024-25 a draft), a board folder beside them."""
     fake_year(tmp_path, 2024, APPROVED)
     fake_year(tmp_path, 2025, DRAFT)
@@ -153,9 +153,9 @@ def build_site(root: Path, **config: Any) -> site.SiteResult:
 
 
 # ------------------------------------------------------------------ the index
-def test_index_lists_each_year_newest_first_with_links_to_files_that_exist(project: Path) -> None:
-    result = build_site(project)
-    area = project / "reports" / "northwold"
+def test_index_lists_each_year_newest_first_with_links_to_files_that_exist(site_root: Path) -> None:
+    result = build_site(site_root)
+    area = site_root / "reports" / "northwold"
     page = read_page(area / "index.html")
     assert [e.year for e in result.years] == [2025, 2024]
     years = [text for level, text in page.headings if level == 2]
@@ -174,21 +174,21 @@ def test_index_lists_each_year_newest_first_with_links_to_files_that_exist(proje
     assert "2023-24" not in page.section_text("year-2025")
 
 
-def test_board_folder_beside_the_public_years_is_never_listed(project: Path) -> None:
-    area = project / "reports" / "northwold"
+def test_board_folder_beside_the_public_years_is_never_listed(site_root: Path) -> None:
+    area = site_root / "reports" / "northwold"
     assert (area / "2025-board" / "annual-review.html").is_file()
     # an unsuppressed build in a year-named folder and a staging folder: neither listed either
-    fake_year(project, 2023, DRAFT, audience="board", folder_name="2023")
+    fake_year(site_root, 2023, DRAFT, audience="board", folder_name="2023")
     shutil.copytree(area / "2024", area / ".2026.staging-abc123")
     (area / "2022").symlink_to(area / "2025-board", target_is_directory=True)
     # a board report from before builds kept review.json, renamed as a year: known by its marking
     shutil.copytree(area / "2025-board", area / "2021")
     (area / "2021" / "review.json").unlink()
     # a public year whose data folder is a link to the board's data
-    fake_year(project, 2020, DRAFT)
+    fake_year(site_root, 2020, DRAFT)
     shutil.rmtree(area / "2020" / "data")
     (area / "2020" / "data").symlink_to(area / "2025-board" / "data", target_is_directory=True)
-    result = build_site(project, site_block={"base_url": BASE})
+    result = build_site(site_root, site_block={"base_url": BASE})
     assert [e.year for e in result.years] == [2025, 2024, 2020]
     assert [e.path for e in result.years[-1].files] == ["2020/annual-review.html", "2020/annual-review.pdf"]
     refused = [w for w in result.warnings if "holds a board report" in w]
@@ -200,31 +200,31 @@ def test_board_folder_beside_the_public_years_is_never_listed(project: Path) -> 
         assert "2023/" not in text and "2022/" not in text and "2021/" not in text and "2020/data" not in text
 
 
-def test_status_and_dates_as_report_yml_gave_them(project: Path) -> None:
-    build_site(project)
-    page = read_page(project / "reports" / "northwold" / "index.html")
+def test_status_and_dates_as_report_yml_gave_them(site_root: Path) -> None:
+    build_site(site_root)
+    page = read_page(site_root / "reports" / "northwold" / "index.html")
     draft, approved = page.section_text("year-2025"), page.section_text("year-2024")
     assert "Status: Draft \u2014 not approved, version 0.1" in draft
     assert "Publication date not set" in draft and "Approved" not in draft
     assert "Status: Approved by the board on 12 June 2024, version 1.0" in approved
     assert "Published 30 June 2024" in approved and "Draft" not in approved
-    record = json.loads((project / "reports" / "northwold" / "2024" / "review.json").read_text(encoding="utf-8"))
+    record = json.loads((site_root / "reports" / "northwold" / "2024" / "review.json").read_text(encoding="utf-8"))
     assert {k: record[k] for k in ("status", "approved_on", "version", "published_on", "year_label")} == {
         **APPROVED, "year_label": "2023-24"}
 
 
-def test_a_year_without_a_record_is_listed_with_its_status_unknown(project: Path) -> None:
+def test_a_year_without_a_record_is_listed_with_its_status_unknown(site_root: Path) -> None:
     """A year published before builds kept review.json: its files from disk, its status 'not recorded'."""
-    (project / "reports" / "northwold" / "2024" / "review.json").unlink()
-    build_site(project)
-    page = read_page(project / "reports" / "northwold" / "index.html")
+    (site_root / "reports" / "northwold" / "2024" / "review.json").unlink()
+    build_site(site_root)
+    page = read_page(site_root / "reports" / "northwold" / "index.html")
     text = page.section_text("year-2024")
     assert "Status not recorded" in text and "Publication date not set" in text
     assert ("2024/annual-review.pdf", "Annual review 2023-24 (PDF)") in page.links
 
 
-def test_review_record_lists_every_file_with_its_size_and_hash(project: Path) -> None:
-    folder = project / "reports" / "northwold" / "2025"
+def test_review_record_lists_every_file_with_its_size_and_hash(site_root: Path) -> None:
+    folder = site_root / "reports" / "northwold" / "2025"
     record = json.loads((folder / "review.json").read_text(encoding="utf-8"))
     assert record["area"] == "Northwold" and record["year"] == 2025 and record["audience"] == "public"
     paths = {f["path"]: f for f in record["files"]}
@@ -257,9 +257,9 @@ def test_xml_escape_keeps_every_hostile_string_as_text() -> None:
 
 
 # ------------------------------------------------------------------ the sitemap
-def test_sitemap_is_valid_with_absolute_https_addresses(project: Path) -> None:
-    build_site(project, site_block={"base_url": BASE + "/"})
-    area = project / "reports" / "northwold"
+def test_sitemap_is_valid_with_absolute_https_addresses(site_root: Path) -> None:
+    build_site(site_root, site_block={"base_url": BASE + "/"})
+    area = site_root / "reports" / "northwold"
     root = ET.parse(area / "sitemap.xml").getroot()
     assert root.tag == f"{{{site.SITEMAP_NS}}}urlset"
     locs = [u.findtext("s:loc", namespaces=NS) for u in root.findall("s:url", NS)]
@@ -282,15 +282,15 @@ def test_sitemap_escapes_what_it_writes() -> None:
     assert "&amp;" in text and "<c>" not in text
 
 
-def test_no_sitemap_without_a_base_url_and_a_warning_once(project: Path, capsys: pytest.CaptureFixture) -> None:
-    area = project / "reports" / "northwold"
-    build_site(project, site_block={"base_url": BASE})
+def test_no_sitemap_without_a_base_url_and_a_warning_once(site_root: Path, capsys: pytest.CaptureFixture) -> None:
+    area = site_root / "reports" / "northwold"
+    build_site(site_root, site_block={"base_url": BASE})
     assert (area / "sitemap.xml").is_file()
-    result = build_site(project)  # base_url removed: the old sitemap goes, rather than list old addresses
+    result = build_site(site_root)  # base_url removed: the old sitemap goes, rather than list old addresses
     assert not (area / "sitemap.xml").exists()
     assert [w for w in result.warnings if "base_url" in w] == [site.BASE_URL_MISSING]
     assert "sitemap" not in dict(read_page(area / "index.html").links)
-    assert main(["site", "--config", str(project / "report.yml")]) == 0
+    assert main(["site", "--config", str(site_root / "report.yml")]) == 0
     assert capsys.readouterr().out.count("no site.base_url") == 1
 
 
@@ -309,11 +309,11 @@ STATEMENT_HEADINGS = [
 ]
 
 
-def test_accessibility_statement_has_the_model_statement_sections(project: Path) -> None:
-    result = build_site(project, site_block={"contact_email": "scp@example.gov.uk", "organisation": "Northwold SCP",
+def test_accessibility_statement_has_the_model_statement_sections(site_root: Path) -> None:
+    result = build_site(site_root, site_block={"contact_email": "scp@example.gov.uk", "organisation": "Northwold SCP",
                                              "statement_prepared_on": "2025-06-01"})
     assert not [w for w in result.warnings if "contact" in w]
-    page = read_page(project / "reports" / "northwold" / "accessibility.html")
+    page = read_page(site_root / "reports" / "northwold" / "accessibility.html")
     for heading in STATEMENT_HEADINGS:
         assert heading in page.headings, heading
     text = page.all_text
@@ -328,22 +328,22 @@ def test_accessibility_statement_has_the_model_statement_sections(project: Path)
     assert "Contact details are missing" not in text
 
 
-def test_addresses_in_links_are_kept_whole(project: Path) -> None:
+def test_addresses_in_links_are_kept_whole(site_root: Path) -> None:
     """A long address is shown with break opportunities, but its link is exactly the configured one."""
     email = "safeguarding.children.partnership.business.unit@example.gov.uk"
     base = "https://www.example.gov.uk/safeguarding-children-partnership/annual-reviews/northwold"
-    build_site(project, site_block={"contact_email": email, "base_url": base, "organisation": "N"})
-    hrefs = [href for href, _ in read_page(project / "reports" / "northwold" / "accessibility.html").links]
+    build_site(site_root, site_block={"contact_email": email, "base_url": base, "organisation": "N"})
+    hrefs = [href for href, _ in read_page(site_root / "reports" / "northwold" / "accessibility.html").links]
     assert f"mailto:{email}" in hrefs and f"{base}/" in hrefs
     assert not [h for h in hrefs if "\u200b" in h]
 
 
-def test_statement_without_contact_details_says_where_to_add_them(project: Path) -> None:
-    result = build_site(project)
+def test_statement_without_contact_details_says_where_to_add_them(site_root: Path) -> None:
+    result = build_site(site_root)
     assert site.CONTACT_MISSING in result.warnings
-    text = read_page(project / "reports" / "northwold" / "accessibility.html").all_text
+    text = read_page(site_root / "reports" / "northwold" / "accessibility.html").all_text
     assert "Contact details are missing." in text and "site: {contact_email: ..., organisation: ...}" in text
-    assert "mailto:" not in (project / "reports" / "northwold" / "accessibility.html").read_text(encoding="utf-8")
+    assert "mailto:" not in (site_root / "reports" / "northwold" / "accessibility.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("block", "key"), [
@@ -363,13 +363,13 @@ def test_site_settings_are_checked(tmp_path: Path, block: dict, key: str) -> Non
 
 
 # ------------------------------------------------------------------ writing and the build
-def test_an_unsafe_page_is_refused_and_the_previous_one_kept(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    build_site(project)
-    index = project / "reports" / "northwold" / "index.html"
+def test_an_unsafe_page_is_refused_and_the_previous_one_kept(site_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(site_root)
+    index = site_root / "reports" / "northwold" / "index.html"
     before = index.read_bytes()
     monkeypatch.setattr(site, "render_index", lambda *a, **k: "<html><a href='../../etc/passwd'>x</a></html>")
     with pytest.raises(site.SiteError, match=r"index\.html was not written"):
-        build_site(project)
+        build_site(site_root)
     assert index.read_bytes() == before
     assert not [p for p in index.parent.iterdir() if ".tmp-" in p.name]
 
@@ -445,15 +445,15 @@ def test_browser_check_catches_a_page_that_scrolls_sideways(tmp_path: Path) -> N
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_site_check_opens_every_page_and_fails_on_a_bad_year_page(project: Path,
+def test_site_check_opens_every_page_and_fails_on_a_bad_year_page(site_root: Path,
                                                                   capsys: pytest.CaptureFixture) -> None:
     """``pipeline.py site --check``: the index, the statement and each year's review in Chromium."""
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         skip_or_fail("chromium is not installed (apt-get install chromium)")
-    config = str(write_config(project))
+    config = str(write_config(site_root))
     assert main(["site", "--config", config, "--check"]) == 0, capsys.readouterr().out
     assert "0 problem(s)" in capsys.readouterr().out
-    bad = project / "reports" / "northwold" / "2024" / site.HTML_NAME
+    bad = site_root / "reports" / "northwold" / "2024" / site.HTML_NAME
     bad.write_text("<!DOCTYPE html><html lang='en-GB'><title>x</title><main><h1>x</h1>"
                    f"<p style='white-space:nowrap'>{'wide ' * 80}</p><img src='data:,'></main></html>",
                    encoding="utf-8")
