@@ -498,7 +498,7 @@ partially compliant. The known issues are listed under \u201cHow accessible this
 will fix any problem reported to us and list it here until it is fixed.</p>
 <h2>Preparation of this accessibility statement</h2>
 <p>This statement was prepared on {e(_date(prepared_on.isoformat()))}.</p>
-<p>The pages were tested with automated checks: each kind of page (this list of reviews, this statement and the
+<p>The pages are tested with automated checks: each kind of page (this list of reviews, this statement and the
 annual review) is opened in the Chromium browser at two widths, 390 pixels (a phone) and 1280 pixels (a laptop),
 and checked with axe-core for failures of the Web Content Accessibility Guidelines (none serious or critical is
 allowed), for images without a text alternative, headings out of order, requests for anything outside the page,
