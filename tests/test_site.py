@@ -379,7 +379,8 @@ def test_relative_links_are_allowed_only_when_asked_and_never_upwards(tmp_path: 
     page.write_text('<a href="2025/annual-review.pdf">a</a>', encoding="utf-8")
     assert safety_problems(page, relative_links=True) == []
     assert safety_problems(page) != []
-    for bad in ("../2025-board/annual-review.html", "javascript:alert(1)", "file:///etc/passwd", "//evil.example/x"):
+    for bad in ("../2025-board/annual-review.html", "%2e%2e/x.html", "2025/%2E%2E/%2e%2E/x", "javascript:alert(1)",
+                "file:///etc/passwd", "//evil.example/x", "/etc/passwd"):
         page.write_text(f'<a href="{bad}">a</a>', encoding="utf-8")
         assert safety_problems(page, relative_links=True) != [], bad
 

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 MARKING_WORDS = ("OFFICIAL-SENSITIVE", "not for publication")
 A4_POINTS = (595.28, 841.89)
@@ -68,7 +69,8 @@ class _Scan(HTMLParser):
             if key not in _URL_ATTRS:
                 continue
             if tag == "a" and key == "href":
-                if self.relative_links and _RELATIVE_HREF.fullmatch(value) and ".." not in value.split("/"):
+                if (self.relative_links and _RELATIVE_HREF.fullmatch(value)
+                        and ".." not in unquote(value).split("/")):  # a browser reads %2e%2e as ..
                     continue
                 if not _SAFE_HREF.match(value):
                     self.unsafe.append(f"<a href={value[:80]!r}> link that is not to http(s), mailto or the page")
