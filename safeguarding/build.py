@@ -53,7 +53,7 @@ OPTIONAL_CHAPTERS: dict[str, Callable[[Editorial], bool]] = {
     "partnership": lambda ed: ed.has_partnership_chapter,
 }
 
-STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace")
+STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace", "site")
 
 
 class BuildInterrupted(BaseException):
@@ -361,7 +361,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
         data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging))
-        stage(7, "replace", lambda: _replace(staging, final_dir))
+        stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
+        stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
     except BuildError:
         shutil.rmtree(staging, ignore_errors=True)
         raise  # the working folder is kept so the failed notebook can be read
@@ -667,6 +668,42 @@ def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
         ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp)
         table = findings_table(ctx)
     return write_csv(table, out_dir / "findings.csv")
+
+
+def _stage_replace(cfg: Config, staging: Path, final_dir: Path) -> None:
+    """Record the build beside its outputs (``review.json``, :func:`safeguarding.site.write_review_record`); swap."""
+    from safeguarding.site import write_review_record
+
+    write_review_record(cfg, staging)
+    _replace(staging, final_dir)
+
+
+def _stage_site(cfg: Config, audience: str, record: dict[str, Any], logger: logging.Logger,
+                echo: Callable[[str], None]) -> None:
+    """After a public year is published, rewrite the area's index, accessibility statement and sitemap.
+
+    Never for a board build (its folder is never listed). The year is already published, so a
+    failure here is a warning naming the command that rewrites the site, not a failed build.
+    """
+    if audience != "public":
+        logger.info("site: not rewritten for a %s build", audience)
+        echo(f"      the area's index is not rewritten by a {audience} build (its folder is never listed)")
+        return
+    from safeguarding.site import write_site
+
+    try:
+        result = write_site(cfg)
+    except Exception as exc:  # the year is published either way
+        logger.error("site failed:\n%s", traceback.format_exc())
+        warnings = [f"the area's index was not rewritten ({type(exc).__name__}: {exc}); "
+                    f"run python pipeline.py site --config {cfg.path}"]
+    else:
+        record["site"] = {"written": [str(p) for p in result.written], "years": [e.year for e in result.years]}
+        warnings = result.warnings
+    for w in warnings:
+        record["warnings"].append(w)
+        logger.warning(w)
+        echo(f"warning: {w}")
 
 
 def _replace(staging: Path, final_dir: Path) -> None:

@@ -26,6 +26,9 @@ The rules follow how each setting is used:
   by indicator code; ``benchmarks``, ``pseudonymisation``, ``ingest``,
   ``report``, ``indicators`` and ``age_bands`` as documented in
   ``docs/configuration.md``;
+* ``site`` (optional): ``base_url`` an ``https://`` address (:data:`BASE_URL_PATTERN`),
+  ``contact_email`` an e-mail address (:data:`EMAIL_PATTERN`), ``organisation`` text,
+  ``statement_prepared_on`` a date;
 * ``editorial``: a folder path (the files in it are checked by
   :func:`safeguarding.editorial.load_editorial` before the build starts);
 * ``disclosure``: the keys of ``safeguarding.disclosure.policy.Policy``, with
@@ -58,7 +61,7 @@ from safeguarding.schema import ENTITIES
 #: Top-level settings, in the order the documentation lists them.
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "area", "year", "audience", "paths", "population", "benchmarks", "targets", "indicators",
-    "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure", "editorial",
+    "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure", "editorial", "site",
 )
 AREA_KEYS: tuple[str, ...] = ("name", "slug", "la_code")
 PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
@@ -67,6 +70,13 @@ PSEUDONYMISATION_KEYS: tuple[str, ...] = ("key_file",)
 INGEST_KEYS: tuple[str, ...] = ("min_date", "max_date")
 REPORT_KEYS: tuple[str, ...] = ("title", "subtitle", "author", "date", "status", "approved_on", "version",
                                  "published_on")
+#: ``site``: the area's site (``reports/<area>/index.html``, the accessibility statement and the sitemap)
+SITE_KEYS: tuple[str, ...] = ("base_url", "contact_email", "organisation", "statement_prepared_on")
+#: an e-mail address as far as a configuration check can tell: one ``@``, a dot in the domain, no spaces or markup
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+EMAIL_PATTERN = re.compile(rf"[^@\s<>\"'(),;:\[\]\\]+@{_LABEL}(?:\.{_LABEL})+")
+#: ``site.base_url``: https, a host, an optional path; no query, fragment, spaces or quotes
+BASE_URL_PATTERN = re.compile(r"https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
 #: ``report.status``: a draft is watermarked; an approved report names the board meeting that approved it
 REPORT_STATUSES: tuple[str, ...] = ("draft", "approved")
 #: Keys of ``indicators`` when it is a mapping (as ``safeguarding.indicators.engine`` reads them).
@@ -724,6 +734,26 @@ def _editorial(c: _Checker, value: Any) -> None:
         c.input_path(value, "editorial")
 
 
+def _site(c: _Checker, value: Any) -> None:
+    """``site``: where the area's pages are published and who to contact about them (all optional)."""
+    section = c.mapping(value, "site", "site: {base_url: https://www.example.gov.uk/safeguarding/northwold, "
+                                       "contact_email: scp@example.gov.uk, organisation: Northwold SCP}", SITE_KEYS)
+    if section is None:
+        return
+    url = section.get("base_url")
+    if url is not None and not (isinstance(url, str) and BASE_URL_PATTERN.fullmatch(url.strip())):
+        c.add("site.base_url", f"must be the https:// address the area's folder is published at (letters, digits, "
+                               f"'.', '-', '/' only; no query or #), e.g. https://www.example.gov.uk/scp/northwold, "
+                               f"not {describe(url)}")
+    email = section.get("contact_email")
+    if email is not None and not (isinstance(email, str) and EMAIL_PATTERN.fullmatch(email.strip())):
+        c.add("site.contact_email", f"must be an e-mail address such as scp@example.gov.uk, not {describe(email)}")
+    if section.get("organisation") is not None:
+        c.text(section["organisation"], "site.organisation", "the organisation responsible for the site")
+    if section.get("statement_prepared_on") is not None:
+        c.date(section["statement_prepared_on"], "site.statement_prepared_on")
+
+
 def _year(c: _Checker, value: Any) -> None:
     if value is not None:
         c.year(value, "year")
@@ -738,7 +768,7 @@ _SECTIONS: dict[str, Callable[[_Checker, Any], None]] = {
     "area": _area, "year": _year, "audience": _audience, "paths": _paths, "population": _population,
     "benchmarks": _benchmarks, "targets": _targets, "indicators": _indicators, "age_bands": _age_bands,
     "inputs": _inputs, "aggregates": _aggregates, "pseudonymisation": _pseudonymisation, "ingest": _ingest,
-    "report": _report, "disclosure": _disclosure, "editorial": _editorial,
+    "report": _report, "disclosure": _disclosure, "editorial": _editorial, "site": _site,
 }
 
 

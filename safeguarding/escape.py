@@ -10,6 +10,7 @@ region names, file names in the ingest report) and from the configuration
 - :func:`html` escapes text for HTML element content and attribute values;
 - :func:`typst` quotes text as a Typst string literal;
 - :func:`attribute` quotes text for a pandoc attribute value (``alt="..."``);
+- :func:`xml` escapes text for XML element content or attribute values (the sitemap);
 - charts draw text with Matplotlib's math parsing switched off
   (:func:`safeguarding.charts.apply_house_style`), so ``$...$`` is drawn as
   written.
@@ -31,7 +32,8 @@ import html as _html
 import math
 import re
 
-__all__ = ["LONG_WORD", "MARKDOWN_ESCAPED", "attribute", "html", "markdown", "plain", "typst", "unescape_markdown"]
+__all__ = ["LONG_WORD", "MARKDOWN_ESCAPED", "attribute", "html", "markdown", "plain", "typst", "unescape_markdown",
+           "xml"]
 
 #: Words longer than this get a zero-width space every ``LONG_WORD`` characters.
 LONG_WORD = 30
@@ -90,9 +92,13 @@ def unescape_markdown(text: str) -> str:
     return MARKDOWN_ESCAPED.sub(r"\1", text)
 
 
-def html(value: object) -> str:
-    """Plain text escaped for HTML element content or a double- or single-quoted attribute."""
-    return _html.escape(plain(value), quote=True)
+def html(value: object, *, breakable: bool = True) -> str:
+    """Plain text escaped for HTML element content or a double- or single-quoted attribute.
+
+    ``breakable=False`` leaves long words whole: for an address in ``href``, which an
+    invisible break opportunity would change.
+    """
+    return _html.escape(plain(value, breakable=breakable), quote=True)
 
 
 def typst(value: object, *, breakable: bool = True) -> str:
@@ -104,3 +110,19 @@ def typst(value: object, *, breakable: bool = True) -> str:
 def attribute(value: object) -> str:
     """Plain text as a quoted pandoc attribute value (``alt="..."``), backslash and quote escaped."""
     return '"' + plain(value, breakable=False).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+#: characters XML 1.0 does not allow anywhere (surrogates and U+FFFE, U+FFFF), even escaped
+_XML_INVALID = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def xml(value: object) -> str:
+    """Plain text escaped for XML element content or a double- or single-quoted attribute value.
+
+    ``&``, ``<``, ``>``, ``"`` and ``'`` become entity references; long words are
+    left whole (an address must not gain invisible characters), and characters
+    XML 1.0 forbids are removed.
+    """
+    text = _XML_INVALID.sub("", plain(value, breakable=False))
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))

@@ -380,6 +380,14 @@ def report_yml(name: str, slug: str, year: int, la_code: str | None = None,
         "#   title: \"Safeguarding children partnership annual review\"",
         "#   author: \"Safeguarding Children Partnership\"",
         "",
+        "# The area's site (reports/<area>/index.html, accessibility.html, sitemap.xml): the address the",
+        "# area's folder is published at (https; without it no sitemap is written) and who to contact about",
+        "# accessibility (shown in the accessibility statement). python pipeline.py site rewrites them.",
+        "# site:",
+        "#   base_url: https://www.example.gov.uk/safeguarding/annual-reviews",
+        "#   contact_email: scp@example.gov.uk",
+        "#   organisation: \"Safeguarding Children Partnership\"",
+        "",
     ]
     return "\n".join(lines)
 

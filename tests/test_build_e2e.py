@@ -40,8 +40,30 @@ def test_outputs_are_where_the_issue_says(built):
                                                "README.txt"}
     board = built["board"]
     assert board.output_dir != pub.output_dir, "the board pack must never overwrite the public report"
-    for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace"):
+    for stage in ("ingest", "indicators", "notebooks", "publish", "data", "replace", "site"):
         assert stage in pub.timings
+
+
+def test_the_public_build_lists_its_year_in_the_areas_index_and_the_board_build_never(built):
+    """Issue 17 item 1: after publishing its year the public build rewrites reports/<area>/index.html from the
+    year's review.json; the board build, published beside it, leaves the index alone and is never listed."""
+    import json
+
+    pub, board = built["public"], built["board"]
+    area = pub.output_dir.parent
+    assert board.output_dir.parent == area and board.output_dir.name == "2025-board"
+    record = json.loads((pub.output_dir / "review.json").read_text(encoding="utf-8"))
+    assert (record["audience"], record["status"], record["version"]) == ("public", "draft", "0.1")
+    assert {f["path"] for f in record["files"]} == {"annual-review.html", "annual-review.pdf",
+                                                    *(f"data/{p.name}" for p in pub.data_files)}
+    index = (area / "index.html").read_text(encoding="utf-8")
+    for name in ("annual-review.html", "annual-review.pdf", *(f"data/{p.name}" for p in pub.data_files)):
+        assert f'href="2025/{name}"' in index, name
+    assert "Draft \u2014 not approved" in index and "Publication date not set" in index
+    assert "-board" not in index and "OFFICIAL" not in index
+    assert (area / "accessibility.html").is_file() and not (area / "sitemap.xml").exists()  # the demo: no base_url
+    assert json.loads((pub.log_dir / "run.json").read_text())["site"]["years"] == [2025]
+    assert "site" not in json.loads((board.log_dir / "run.json").read_text())
 
 
 def test_run_log_records_the_run(built):

@@ -351,6 +351,7 @@ def _known_key_paths() -> list[tuple[str, ...]]:
         PATHS_KEYS,
         PSEUDONYMISATION_KEYS,
         REPORT_KEYS,
+        SITE_KEYS,
         TOP_LEVEL_KEYS,
         aggregate_keys,
         input_rules,
@@ -359,7 +360,7 @@ def _known_key_paths() -> list[tuple[str, ...]]:
     paths = [(k,) for k in TOP_LEVEL_KEYS]
     for section, keys in (("area", AREA_KEYS), ("paths", PATHS_KEYS), ("benchmarks", BENCHMARKS_KEYS),
                           ("pseudonymisation", PSEUDONYMISATION_KEYS), ("ingest", INGEST_KEYS),
-                          ("report", REPORT_KEYS), ("indicators", INDICATORS_KEYS)):
+                          ("report", REPORT_KEYS), ("indicators", INDICATORS_KEYS), ("site", SITE_KEYS)):
         paths += [(section, k) for k in keys]
     paths += [("inputs", "cp_plans", k) for k in input_rules().keys]
     paths += [("inputs", "referrals", "columns", "team"), ("inputs", "referrals", "codes", "referral_source")]

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 MARKING_WORDS = ("OFFICIAL-SENSITIVE", "not for publication")
 A4_POINTS = (595.28, 841.89)
@@ -30,6 +31,8 @@ _UNSAFE_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "app
 _URL_ATTRS = ("src", "href", "srcset", "poster", "data", "action", "formaction", "background", "xlink:href",
               "ping", "cite", "longdesc")
 _SAFE_HREF = re.compile(r"^\s*(#|https?:|mailto:)", re.I)
+#: a link to a file beside the page or below it (the area's site): plain path characters, no scheme, no ``..``
+_RELATIVE_HREF = re.compile(r"[A-Za-z0-9_~%-][A-Za-z0-9._~%/-]*")
 
 
 class ToolMissingError(RuntimeError):
@@ -38,8 +41,9 @@ class ToolMissingError(RuntimeError):
 
 # ------------------------------------------------------------------ static HTML
 class _Scan(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, relative_links: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.relative_links = relative_links
         self.problems: list[str] = []
         self.headings: list[tuple[int, str]] = []
         self.images = 0
@@ -65,6 +69,9 @@ class _Scan(HTMLParser):
             if key not in _URL_ATTRS:
                 continue
             if tag == "a" and key == "href":
+                if (self.relative_links and _RELATIVE_HREF.fullmatch(value)
+                        and ".." not in unquote(value).split("/")):  # a browser reads %2e%2e as ..
+                    continue
                 if not _SAFE_HREF.match(value):
                     self.unsafe.append(f"<a href={value[:80]!r}> link that is not to http(s), mailto or the page")
             elif not value.strip().lower().startswith("data:") and not (key == "href" and value.startswith("#")):
@@ -123,7 +130,7 @@ def heading_problems(headings: list[tuple[int, str]]) -> list[str]:
     return problems
 
 
-def safety_problems(path: Path) -> list[str]:
+def safety_problems(path: Path, *, relative_links: bool = False) -> list[str]:
     """What in a published HTML file could run code or fetch or embed something from outside it (empty = safe).
 
     No ``<script>``, frames, objects, forms, ``<base>``, ``<link>`` or meta
@@ -131,8 +138,10 @@ def safety_problems(path: Path) -> list[str]:
     other than a link) a ``data:`` URI; every link to the page itself, http(s)
     or mailto; no stylesheet ``url(...)`` or ``@import`` other than ``data:``.
     Both publishers' pages are checked with it before they are kept.
+    ``relative_links`` also allows links to files beside or below the page
+    (``2025/annual-review.pdf``, never ``../`` or another scheme): the area's site.
     """
-    scan = _Scan()
+    scan = _Scan(relative_links=relative_links)
     scan.feed(Path(path).read_text(encoding="utf-8"))
     problems = list(scan.unsafe)
     css = "\n".join(scan.styles)
