@@ -1,7 +1,8 @@
 """Front door: ``python pipeline.py COMMAND --help`` lists each command's options.
 
-Commands: synth, ingest, indicators, build. All logic lives in the
-``safeguarding`` package; this file only hands the command line to it.
+Commands: init, check, synth, ingest, indicators, build, site, benchmarks. All
+logic lives in the ``safeguarding`` package; this file only hands the command
+line to it.
 """
 
 import sys
