@@ -1084,21 +1084,35 @@ def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:
     return True
 
 
-class _WrappedLabels(matplotlib.ticker.Formatter):
-    """Another formatter's labels wrapped onto lines of at most ``chars`` characters (between words)."""
+class _Relabel(matplotlib.ticker.Formatter):
+    """Another formatter's labels, changed by :meth:`relabel` (the tick positions stay the other's)."""
 
-    def __init__(self, inner: matplotlib.ticker.Formatter, chars: int) -> None:
-        self.inner, self.chars = inner, chars
+    def __init__(self, inner: matplotlib.ticker.Formatter) -> None:
+        self.inner = inner
 
     def set_axis(self, axis) -> None:
         super().set_axis(axis)
         self.inner.set_axis(axis)
 
+    def relabel(self, labels: list[str]) -> list[str]:  # pragma: no cover - every subclass says how
+        raise NotImplementedError
+
     def format_ticks(self, values) -> list[str]:
-        return [_wrapped(lab, self.chars) for lab in self.inner.format_ticks(values)]
+        return self.relabel(list(self.inner.format_ticks(values)))
 
     def __call__(self, x, pos=None) -> str:
-        return _wrapped(self.inner(x, pos), self.chars)
+        return self.inner(x, pos)
+
+
+class _WrappedLabels(_Relabel):
+    """Another formatter's labels wrapped onto lines of at most ``chars`` characters (between words)."""
+
+    def __init__(self, inner: matplotlib.ticker.Formatter, chars: int) -> None:
+        super().__init__(inner)
+        self.chars = chars
+
+    def relabel(self, labels: list[str]) -> list[str]:
+        return [_wrapped(lab, self.chars) for lab in labels]
 
 
 def shown_tick_labels(ax) -> list:
@@ -1110,22 +1124,15 @@ def shown_tick_labels(ax) -> list:
             and tick.label1.get_text().strip()]
 
 
-class _Thinned(matplotlib.ticker.Formatter):
+class _Thinned(_Relabel):
     """Another formatter's labels with only every ``step``-th kept (the others blank)."""
 
     def __init__(self, inner: matplotlib.ticker.Formatter, step: int) -> None:
-        self.inner, self.step = inner, step
+        super().__init__(inner)
+        self.step = step
 
-    def set_axis(self, axis) -> None:
-        super().set_axis(axis)
-        self.inner.set_axis(axis)
-
-    def format_ticks(self, values) -> list[str]:
-        labels = self.inner.format_ticks(values)
+    def relabel(self, labels: list[str]) -> list[str]:
         return [lab if i % self.step == 0 else "" for i, lab in enumerate(labels)]
-
-    def __call__(self, x, pos=None) -> str:
-        return self.inner(x, pos)
 
 
 def _space_apart(labels: list, renderer, undo: list) -> None:

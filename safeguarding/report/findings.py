@@ -27,7 +27,7 @@ from typing import Any
 
 from safeguarding.stats.verdicts import _cap, _round
 
-__all__ = ["COLUMNS", "Finding", "format_p", "from_row", "rank_score", "render"]
+__all__ = ["COLUMNS", "Finding", "format_p", "from_row", "lower_first", "rank_score", "render"]
 
 NAN = float("nan")
 
@@ -166,7 +166,7 @@ def render(f: Finding) -> str:
     return renderer(f)
 
 
-def _low(name: str) -> str:
+def lower_first(name: str) -> str:
     """A name inside a sentence: first letter lower-cased, unless it starts an acronym ('ICPCs')."""
     return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
@@ -249,7 +249,7 @@ def _year_on_year(f: Finding) -> str:
     else:
         change = _pct(100 * (f.estimate - 1))
         if "per 10,000" in f.name:  # a rate: 'The rate of children on a plan per 10,000 children fell by 2.0%'
-            name = f"The rate of {_low(f.name)}"
+            name = f"The rate of {lower_first(f.name)}"
         lead = (f"{name} {'rose' if rose else 'fell'} by {change}, from {f.baseline_value} in {f.baseline_period} "
                 f"to {f.value} in {f.period} (95% confidence interval for the change: "
                 f"{_ratio_interval(f.lower, f.upper)})")
@@ -261,7 +261,7 @@ def _year_on_year(f: Finding) -> str:
 
 
 def _within_year(f: Finding) -> str:
-    low = _low(f.name)
+    low = lower_first(f.name)
     if f.verdict == "not published":
         return (f"No month-by-month verdict is given for {low}: some monthly figures are "
                 f"{WITHHELD.removeprefix('is ')}.")
@@ -285,7 +285,7 @@ def _within_year(f: Finding) -> str:
 def _seasonal(f: Finding) -> str:
     name = _cap(f.name)
     if f.verdict == "not tested":
-        return f"No seasonal pattern is tested for {_low(f.name)}: {f.detail}."
+        return f"No seasonal pattern is tested for {lower_first(f.name)}: {f.detail}."
     test = f"{f.method}, {format_p(f.p_value)}"
     if f.verdict == "no seasonal pattern":
         return (f"{name} showed no clear seasonal pattern over {f.period}: the differences between months could "
@@ -319,7 +319,7 @@ def _above_below_interval(lo: float, hi: float) -> str:
 
 
 def _trend(f: Finding) -> str:
-    low = _low(f.name)
+    low = lower_first(f.name)
     if f.verdict == "not published":
         return f"No trend is tested for {low}: {f.detail}."
     if f.verdict == "not tested":
@@ -377,7 +377,7 @@ def _benchmark(f: Finding) -> str:
     verb = verb_for(f.name)
     if f.verdict == "listed":  # a rate beside England, the region and neighbours: no test, no verdict
         when = "" if f.baseline_period == f.period else f" in {f.baseline_period}, the latest published year"
-        return f"The rate of {_low(f.name)} was {f.value} in {f.period}, compared with {f.baseline_value}{when}."
+        return f"The rate of {lower_first(f.name)} was {f.value} in {f.period}, compared with {f.baseline_value}{when}."
     if f.verdict == "not significantly different":
         return (f"{name} {verb} {f.value} in {f.period}, not significantly different from {f.baseline_period} "
                 f"({f.baseline_value}).")

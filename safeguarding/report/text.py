@@ -18,7 +18,7 @@ import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
-from safeguarding.report.findings import WITHHELD, Finding, gap_text, rank_score, target_text
+from safeguarding.report.findings import WITHHELD, Finding, gap_text, lower_first, rank_score, target_text
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
 
@@ -735,15 +735,10 @@ def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int 
     if withheld:
         many = len(withheld) > 1
         closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for "
-                   f"{verdicts._join([_low_name(w) for w in withheld])} "
+                   f"{verdicts._join([lower_first(w) for w in withheld])} "
                    f"{'are' if many else 'is'} withheld to protect children's privacy.")
         return [*messages[:max(limit - 1, 0)], (closing, [])]
     return messages[:limit]
-
-
-def _low_name(name: str) -> str:
-    """An indicator's name inside a sentence: first letter lower-cased unless it starts an acronym ('ICPCs')."""
-    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 def limitations(ctx: ReportContext) -> list[str]:
@@ -764,7 +759,7 @@ def limitations(ctx: ReportContext) -> list[str]:
         out.append(f"Second or subsequent plans: {note}.")
     part = partial_years(ctx.indicators, ctx.year_end, {c: _name(ctx, c) for c in ctx.catalogue.codes})
     if part:
-        listed = "; ".join(f"{_low_name(name)} ({verdicts._join(years)})" for name, years in part.items())
+        listed = "; ".join(f"{lower_first(name)} ({verdicts._join(years)})" for name, years in part.items())
         out.append(f"Some yearly figures cover only part of the year, because the data start or end inside it: "
                    f"{listed}. They count what the data hold, are marked partial in the data files, and should "
                    f"not be compared with full years.")
@@ -838,17 +833,10 @@ def report_findings(ctx: ReportContext) -> list[Finding]:
             continue
         cur = ctx.row(code, "year")
         hidden = cur is not None and ctx.fmt_value(cur) == "c"
-        if kind == "seasonal":
-            add(seasonal_finding(ctx, code))
-            continue
-        if kind == "trend":
-            add(trend_finding(ctx, code))
-            continue
-        if kind == "rate":
-            add(rate_finding(ctx, code))
-            continue
-        if kind == "funnel":
-            add(funnel_finding(ctx, code))
+        one = {"seasonal": seasonal_finding, "trend": trend_finding, "rate": rate_finding,
+               "funnel": funnel_finding}.get(kind)
+        if one is not None:
+            add(one(ctx, code))
             continue
         if kind == "count":
             f = year_on_year(ctx, code)
@@ -864,7 +852,8 @@ def report_findings(ctx: ReportContext) -> list[Finding]:
         for f in partner_findings(ctx, code):
             add(f)
     # the key messages' findings (a rate's year on year is printed only there), for the messages printed
-    for _, found in key_messages_with_findings(ctx, essential_codes(ctx), optional=partner_codes(ctx)):
+    for _, found in key_messages_with_findings(ctx, essential_codes(ctx), optional=partner_codes(ctx),
+                                               priorities=board_priority_codes(ctx)):
         for f in found:
             add(f)
     return out
@@ -951,7 +940,7 @@ def partner_count(ctx: ReportContext, code: str) -> str:
     name = _name(ctx, code)
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
-        return f"No figure was returned for {_low_name(name)} for {ctx.config.year_label}."
+        return f"No figure was returned for {lower_first(name)} for {ctx.config.year_label}."
     if ctx.fmt_value(cur) == "c":
         return _withheld(ctx, code)
     finding = year_on_year(ctx, code)

@@ -10,10 +10,11 @@ escapes every word and moves headings below the section they sit in.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 import pandas as pd
 
-from safeguarding.editorial import ACTION_STATUSES, AUDIT_STATUSES, Editorial
+from safeguarding.editorial import ACTION_STATUSES, AUDIT_STATUSES, Action, Editorial
 from safeguarding.report.context import ReportContext
 from safeguarding.report.markdown import Block, md_table
 
@@ -31,6 +32,12 @@ def _word(status_label: str) -> str:
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
+
+
+def progress(actions: Iterable[Action]) -> str:
+    """How far a set of actions has got, in the statuses' order: '1 complete, 2 on track, 1 at risk'."""
+    counts = Counter(a.status for a in actions)
+    return ", ".join(f"{counts[s]:,} {_word(ACTION_STATUSES[s])}" for s in ACTION_STATUSES if counts[s])
 
 
 def foreword(ctx: ReportContext) -> Block:
@@ -71,9 +78,7 @@ def priorities(ctx: ReportContext) -> Block:
         return b
     b.heading("The board's priorities")
     acts = ed.actions
-    counts = Counter(a.status for _p, a in acts)
-    said = ", ".join(f"{counts[s]:,} {_word(ACTION_STATUSES[s])}" for s in ACTION_STATUSES
-                     if counts[s])
+    said = progress(a for _p, a in acts)
     b.text(f"The board set {_count(len(ed.priorities), 'priority', 'priorities')} for the year, with "
            f"{_count(len(acts), 'action', 'actions')}: {said}. The symbol and the word carry each action's "
            "status, so the table reads the same in black and white.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from safeguarding.indicators.catalogue import CHAPTERS
 from safeguarding.report import figures, text
 from safeguarding.report.context import ReportContext
+from safeguarding.report.findings import lower_first
 from safeguarding.report.markdown import Block
 from safeguarding.stats.verdicts import _join
 
@@ -51,6 +52,6 @@ def returns(ctx: ReportContext, chapter: str) -> Block:
         if trend is not None:
             b.text(trend.sentence)
     if missing:
-        names = _join([text._low_name(str(ctx.catalogue[c].name)) for c in missing])
+        names = _join([lower_first(str(ctx.catalogue[c].name)) for c in missing])
         b.text(f"No return holding {names} was supplied for {ctx.config.year_label}.")
     return b

@@ -6,6 +6,7 @@ import pandas as pd
 
 from safeguarding.report import text
 from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.report.findings import lower_first
 from safeguarding.report.markdown import Block, md_table
 from safeguarding.report.tables import ci_header
 
@@ -38,11 +39,6 @@ def key_messages(ctx: ReportContext) -> Block:
 
 def _quadrant_codes(ctx: ReportContext, quadrant: str) -> list[str]:
     return [c for c in _essential(ctx) if ctx.catalogue[c].oba == quadrant]
-
-
-def _lower_first(name: str) -> str:
-    """A name inside a sentence: first letter in lower case, unless it starts an abbreviation ('ICPCs')."""
-    return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _lead_findings(ctx: ReportContext, codes: list[str], priorities: frozenset[str], printed: set[str],
@@ -83,7 +79,7 @@ def _volumes(ctx: ReportContext, codes: list[str]) -> str:
         if shown == ":":
             continue
         if shown == "c":
-            withheld.append(_lower_first(ctx.catalogue[code].name))
+            withheld.append(lower_first(ctx.catalogue[code].name))
             continue
         parts.append(f"{shown} {text.COUNT_PHRASES.get(code, ctx.catalogue[code].name.lower())}")
     if not parts and not withheld:
@@ -114,7 +110,7 @@ def _statuses(ctx: ReportContext, codes: list[str]) -> str:
         said += f", and {len(counts['withheld'])} withheld"
     said += " (the scorecard gives each)."
     if counts["Red"]:
-        names = [_lower_first(n) for n in counts["Red"]]
+        names = [lower_first(n) for n in counts["Red"]]
         said += f" Red: {text.verdicts._join(names)}."
     return said
 
@@ -129,6 +125,7 @@ def four_questions(ctx: ReportContext) -> Block:
     progress, and the findings on the indicators each priority names). Every
     sentence that states a change is a findings.csv (or survey.csv) row's.
     """
+    from safeguarding.report.sections.editorial import progress
     from safeguarding.report.sections.voice import survey_sentences
 
     priorities = text.board_priority_codes(ctx)
@@ -169,12 +166,10 @@ def four_questions(ctx: ReportContext) -> Block:
                "have got (the partnership chapter lists every action with its owner and due date):")
         items = []
         for p in plans:
-            statuses = [a.status for a in p.actions]
-            done = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
-            line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({done})."
+            line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({progress(p.actions)})."
             named = [c for c in p.indicators if c in ctx.catalogue]
             if named:
-                line += " Measured by " + text.verdicts._join([_lower_first(ctx.catalogue[c].name)
+                line += " Measured by " + text.verdicts._join([lower_first(ctx.catalogue[c].name)
                                                               for c in named]) + "."
             items.append(line)
         b.bullets(items)
