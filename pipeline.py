@@ -1,8 +1,8 @@
 """Front door: ``python pipeline.py COMMAND --help`` lists each command's options.
 
-Commands: init, check, synth, ingest, indicators, build, site, benchmarks. All
-logic lives in the ``safeguarding`` package; this file only hands the command
-line to it.
+Commands: init, check, synth, ingest, indicators, build, site, publish,
+benchmarks. All logic lives in the ``safeguarding`` package; this file only
+hands the command line to it.
 """
 
 import sys

@@ -29,6 +29,10 @@ The rules follow how each setting is used:
 * ``site`` (optional): ``base_url`` an ``https://`` address (:data:`BASE_URL_PATTERN`),
   ``contact_email`` an e-mail address (:data:`EMAIL_PATTERN`), ``organisation`` text,
   ``statement_prepared_on`` a date;
+* ``publish`` (optional): ``targets``, each a name with ``url`` (a folder, ``file:///path`` or
+  ``sftp://user@host[:port]/path``, never with a password), ``audience`` (``public``, the default,
+  or ``board``) and ``keep`` (releases kept, a whole number from 2), as
+  :func:`safeguarding.deploy.parse_target` reads them;
 * ``editorial``: a folder path (the files in it are checked by
   :func:`safeguarding.editorial.load_editorial` before the build starts);
 * ``disclosure``: the keys of ``safeguarding.disclosure.policy.Policy``, with
@@ -62,6 +66,7 @@ from safeguarding.schema import ENTITIES
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "area", "year", "audience", "paths", "population", "benchmarks", "targets", "indicators",
     "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure", "editorial", "site",
+    "publish",
 )
 AREA_KEYS: tuple[str, ...] = ("name", "slug", "la_code")
 PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
@@ -754,6 +759,41 @@ def _site(c: _Checker, value: Any) -> None:
         c.date(section["statement_prepared_on"], "site.statement_prepared_on")
 
 
+def _publish(c: _Checker, value: Any) -> None:
+    """``publish``: the targets ``pipeline.py publish --to NAME`` sends the area's site to (all optional)."""
+    from safeguarding.deploy import KEEP_MIN, PUBLISH_KEYS, TARGET_KEYS, TargetError, parse_target
+
+    section = c.mapping(value, "publish", "publish: {targets: {website: {url: sftp://user@host/path}}}",
+                        PUBLISH_KEYS)
+    if section is None:
+        return
+    targets = c.mapping(section.get("targets"), "publish.targets",
+                        "one 'name: {url: ..., audience: public}' entry per target, under publish.targets")
+    for name, spec in (targets or {}).items():
+        key = f"publish.targets.{name}"
+        if not (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_-]+", name)):
+            c.add(key, f"a target's name is letters, digits, '-' and '_' (it is written after --to), "
+                       f"not {describe(name)}")
+        target = c.mapping(spec, key, f"{key}: {{url: sftp://user@host/path, audience: public}}", TARGET_KEYS)
+        if target is None:
+            continue
+        audience = target.get("audience")
+        if audience is not None:
+            c.choice(audience, f"{key}.audience", AUDIENCES)
+        keep = target.get("keep")
+        if keep is not None:
+            c.whole(keep, f"{key}.keep", KEEP_MIN, "releases kept on the target, the current one and the one "
+                                                   "--rollback returns to among them")
+        url = target.get("url")
+        if url is None:
+            c.add(f"{key}.url", "is not set; give a folder, file:///path or sftp://user@host[:port]/path")
+        elif c.text(url, f"{key}.url", "a folder, file:///path or sftp://user@host[:port]/path") is not None:
+            try:
+                parse_target(url, base=c.root)
+            except TargetError as exc:
+                c.add(f"{key}.url", str(exc))
+
+
 def _year(c: _Checker, value: Any) -> None:
     if value is not None:
         c.year(value, "year")
@@ -769,6 +809,7 @@ _SECTIONS: dict[str, Callable[[_Checker, Any], None]] = {
     "benchmarks": _benchmarks, "targets": _targets, "indicators": _indicators, "age_bands": _age_bands,
     "inputs": _inputs, "aggregates": _aggregates, "pseudonymisation": _pseudonymisation, "ingest": _ingest,
     "report": _report, "disclosure": _disclosure, "editorial": _editorial, "site": _site,
+    "publish": _publish,
 }
 
 
