@@ -366,6 +366,10 @@ def _known_key_paths() -> list[tuple[str, ...]]:
     paths += [("inputs", "referrals", "columns", "team"), ("inputs", "referrals", "codes", "referral_source")]
     paths += [("aggregates", 0, k) for k in aggregate_keys()]
     paths += [("population", 2025), ("targets", "ICPC_15WD")]
+    from safeguarding.deploy import PUBLISH_KEYS, TARGET_KEYS
+
+    paths += [("publish", k) for k in PUBLISH_KEYS] + [("publish", "targets", "website")]
+    paths += [("publish", "targets", "website", k) for k in TARGET_KEYS]
     return paths
 
 
