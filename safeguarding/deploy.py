@@ -753,9 +753,17 @@ class Outcome:
 
 
 def current_release(t: Transport) -> str | None:
-    """The release ``current`` points at (its folder's name), or None."""
+    """The release ``current`` points at (its folder's name), or None.
+
+    Raises :class:`PublishError` when ``current`` exists but is not a symbolic link (made by hand):
+    it cannot be switched atomically, and must be moved aside first.
+    """
     link = t.readlink(CURRENT)
     if link is None:
+        if CURRENT in t.listdir(""):
+            raise PublishError(f"{CURRENT} on the target is not a symbolic link (a folder or file put there by "
+                               "other means); move it aside, point the web root at <target>/current, and publish "
+                               "again")
         return None
     name = posixpath.basename(posixpath.normpath(link))
     return name if RELEASE_NAME.fullmatch(name) else None

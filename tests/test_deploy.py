@@ -343,6 +343,16 @@ def test_report_yml_audience_board_is_refused_by_a_public_target(project, tmp_pa
     assert run(config, "website", capsys, audience="public")[0] == 0
 
 
+def test_a_current_that_is_not_a_link_is_left_alone(project, tmp_path, capsys):
+    web = tmp_path / "web"
+    (web / "current").mkdir(parents=True)
+    (web / "current" / "index.html").write_text("the old site, copied by hand")
+    code, out = run(write_config(project), str(web), capsys)
+    assert code == 1 and "not a symbolic link" in out
+    assert (web / "current" / "index.html").read_text() == "the old site, copied by hand"
+    assert releases(web) == []
+
+
 def test_nothing_built_is_refused(tmp_path, capsys):
     web = tmp_path / "web"
     config = write_config(tmp_path)
