@@ -135,6 +135,7 @@ def parse_target(text: str, *, audience: str = "public", name: str | None = None
     ``SAFEGUARDING_SFTP_KEY``, never from an address that is written down).
     """
     text = str(text).strip()
+    shown = _without_password(text)
     if not text:
         raise TargetError("the target is empty; give a folder, file:///path or sftp://user@host/path")
     if "://" not in text:
@@ -145,41 +146,48 @@ def parse_target(text: str, *, audience: str = "public", name: str | None = None
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if parts.password is not None or (parts.username is not None and ":" in (parts.netloc.rsplit("@", 1)[0])):
-        raise TargetError(f"the target address {_without_password(text)} holds a password: remove it "
+        raise TargetError(f"the target address {shown} holds a password: remove it "
                           f"(write sftp://user@host/path); the key comes from an SSH agent or the file named by "
                           f"{ENV_KEY} (passphrase in {ENV_PASSPHRASE})")
     if parts.query or parts.fragment:
-        raise TargetError(f"the target address {text!r} has a query or '#'; write sftp://user@host[:port]/path")
+        raise TargetError(f"the target address {shown!r} has a query or '#'; write sftp://user@host[:port]/path")
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise TargetError(f"{text!r}: a file:// address names a folder on this machine, file:///path")
+            raise TargetError(f"{shown!r}: a file:// address names a folder on this machine, file:///path")
         path = unquote(parts.path)
         if not path.startswith("/"):
-            raise TargetError(f"{text!r}: write file:///absolute/path")
+            raise TargetError(f"{shown!r}: write file:///absolute/path")
         return Target("folder", os.path.normpath(path), audience=audience, name=name, keep=keep)
     if scheme == "sftp":
         if not parts.hostname:
-            raise TargetError(f"{text!r} names no server; write sftp://user@host[:port]/path")
+            raise TargetError(f"{shown!r} names no server; write sftp://user@host[:port]/path")
         try:
             port = parts.port or 22
         except ValueError as exc:
-            raise TargetError(f"{text!r}: the port must be a number from 1 to 65535") from exc
+            raise TargetError(f"{shown!r}: the port must be a number from 1 to 65535") from exc
         path = unquote(parts.path)
         if path.startswith("/~/") or path == "/~":
             path = path[3:]  # relative to the login folder
         path = posixpath.normpath(path) if path else ""
         if path in ("", ".", "/"):
-            raise TargetError(f"{text!r} names no folder; write sftp://user@host/path/to/the/area (the web "
+            raise TargetError(f"{shown!r} names no folder; write sftp://user@host/path/to/the/area (the web "
                               "root then points at path/to/the/area/current)")
         return Target("sftp", path, audience=audience, name=name, host=parts.hostname, port=port,
                       user=unquote(parts.username) if parts.username else None, keep=keep)
-    raise TargetError(f"{text!r}: a target is a folder, file:///path or sftp://user@host[:port]/path, "
+    raise TargetError(f"{shown!r}: a target is a folder, file:///path or sftp://user@host[:port]/path, "
                       f"not a {scheme}:// address")
 
 
 def _without_password(text: str) -> str:
-    """The address with whatever stood between ``://`` and ``@`` after the user name replaced by ``***``."""
-    return re.sub(r"(://[^/:@]*):[^@/]*@", r"\1:***@", text)
+    """The address as messages show it: whatever follows the user name up to the last ``@`` becomes ``***``.
+
+    Wider than the address's own user part on purpose: a password holding ``/`` or ``@`` is hidden too.
+    """
+    m = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*://)(.*)@(.*)", text, re.S)
+    if not m:
+        return text
+    user = re.split(r"[:/]", m.group(2), maxsplit=1)[0]
+    return f"{m.group(1)}{user}{':***' if user != m.group(2) else ''}@{m.group(3)}"
 
 
 def configured_targets(cfg: Any) -> dict[str, dict[str, Any]]:
