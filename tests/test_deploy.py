@@ -74,7 +74,8 @@ def write_config(root: Path, targets: dict | None = None, **extra: object) -> Pa
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def built(tmp_path: Path) -> Path:
+    """A project folder whose reports/northwold/ holds two public years and a board one."""
     root = tmp_path / "project"
     root.mkdir()
     make_site(root / "reports")
@@ -179,10 +180,10 @@ def test_publish_section_is_checked_with_key_paths(tmp_path):
 # a folder target
 # --------------------------------------------------------------------------
 
-def test_folder_publish_then_dry_run_then_rollback(project, tmp_path, capsys):
-    area = project / "reports" / AREA
+def test_folder_publish_then_dry_run_then_rollback(built, tmp_path, capsys):
+    area = built / "reports" / AREA
     web = tmp_path / "web"
-    config = write_config(project)
+    config = write_config(built)
     code, out = run(config, str(web), capsys)
     assert code == 0, out
     first = releases(web)
@@ -223,10 +224,10 @@ def test_folder_publish_then_dry_run_then_rollback(project, tmp_path, capsys):
     assert os.readlink(web / "current") == f"releases/{first[0]}"
 
 
-def test_old_releases_are_pruned_but_never_the_one_current_pointed_to(project, tmp_path, capsys):
-    area = project / "reports" / AREA
+def test_old_releases_are_pruned_but_never_the_one_current_pointed_to(built, tmp_path, capsys):
+    area = built / "reports" / AREA
     web = tmp_path / "web"
-    config = write_config(project, {"website": {"url": str(web), "keep": 2}})
+    config = write_config(built, {"website": {"url": str(web), "keep": 2}})
     names = []
     for i in range(4):
         (area / "index.html").write_text(f"<html><body><h1>edition {i}</h1></body></html>")
@@ -269,10 +270,10 @@ class Corrupting(deploy.FolderTransport):
                 f.write(bytes([byte[0] ^ 0xFF]))
 
 
-def test_folder_upload_cut_off_half_way_leaves_current_and_the_next_publish_succeeds(project, tmp_path, capsys):
-    area = project / "reports" / AREA
+def test_folder_upload_cut_off_half_way_leaves_current_and_the_next_publish_succeeds(built, tmp_path, capsys):
+    area = built / "reports" / AREA
     web = tmp_path / "web"
-    config = write_config(project)
+    config = write_config(built)
     cfg = load_config(config)
     target = deploy.parse_target(str(web))
     assert run(config, str(web), capsys)[0] == 0
@@ -291,10 +292,10 @@ def test_folder_upload_cut_off_half_way_leaves_current_and_the_next_publish_succ
     assert os.readlink(web / "current") != old and published(web) == expected_public(area)
 
 
-def test_a_file_that_reads_back_differently_stops_the_switch(project, tmp_path):
-    area = project / "reports" / AREA
+def test_a_file_that_reads_back_differently_stops_the_switch(built, tmp_path):
+    area = built / "reports" / AREA
     web = tmp_path / "web"
-    cfg = load_config(write_config(project))
+    cfg = load_config(write_config(built))
     target = deploy.parse_target(str(web))
     deploy.publish(cfg, target, echo=lambda s: None)
     old = os.readlink(web / "current")
@@ -305,10 +306,10 @@ def test_a_file_that_reads_back_differently_stops_the_switch(project, tmp_path):
     assert len(releases(web)) == 1  # the bad upload was removed
 
 
-def test_board_build_is_refused_by_a_public_target_and_accepted_by_a_board_one(project, tmp_path, capsys):
-    area = project / "reports" / AREA
+def test_board_build_is_refused_by_a_public_target_and_accepted_by_a_board_one(built, tmp_path, capsys):
+    area = built / "reports" / AREA
     web, board = tmp_path / "web", tmp_path / "board"
-    config = write_config(project, {"website": {"url": str(web)},
+    config = write_config(built, {"website": {"url": str(web)},
                                     "board-share": {"url": str(board), "audience": "board"}})
     # the board's build asked for by name, to a public target
     code, out = run(config, "website", capsys, audience="board")
@@ -337,19 +338,19 @@ def test_board_build_is_refused_by_a_public_target_and_accepted_by_a_board_one(p
     assert run(config, "board-share", capsys, audience="board")[0] == 0
 
 
-def test_report_yml_audience_board_is_refused_by_a_public_target(project, tmp_path, capsys):
+def test_report_yml_audience_board_is_refused_by_a_public_target(built, tmp_path, capsys):
     web = tmp_path / "web"
-    config = write_config(project, {"website": {"url": str(web)}}, audience="board")
+    config = write_config(built, {"website": {"url": str(web)}}, audience="board")
     code, out = run(config, "website", capsys)
     assert code == 2 and "board (OFFICIAL-SENSITIVE) build cannot be published" in out
     assert run(config, "website", capsys, audience="public")[0] == 0
 
 
-def test_a_current_that_is_not_a_link_is_left_alone(project, tmp_path, capsys):
+def test_a_current_that_is_not_a_link_is_left_alone(built, tmp_path, capsys):
     web = tmp_path / "web"
     (web / "current").mkdir(parents=True)
     (web / "current" / "index.html").write_text("the old site, copied by hand")
-    code, out = run(write_config(project), str(web), capsys)
+    code, out = run(write_config(built), str(web), capsys)
     assert code == 1 and "not a symbolic link" in out
     assert (web / "current" / "index.html").read_text() == "the old site, copied by hand"
     assert releases(web) == []
@@ -370,9 +371,9 @@ def test_nothing_built_is_refused(tmp_path, capsys):
     assert not web.exists()
 
 
-def test_a_target_inside_the_area_folder_is_refused(project, capsys):
-    config = write_config(project)
-    code, out = run(config, str(project / "reports" / AREA / "web"), capsys)
+def test_a_target_inside_the_area_folder_is_refused(built, capsys):
+    config = write_config(built)
+    code, out = run(config, str(built / "reports" / AREA / "web"), capsys)
     assert code == 2 and "overlaps" in out
 
 
@@ -424,8 +425,9 @@ class Server:
             "PermitRootLogin prohibit-password", "UsePAM no", "Subsystem sftp internal-sftp", "LogLevel VERBOSE",
         ]) + "\n")
         self.log = folder / "sshd.log"
+        self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
-                                     stderr=self.log.open("wb"))
+                                     stderr=self._log_file)
         deadline = time.monotonic() + 15
         while True:
             if self.proc.poll() is not None:
@@ -462,6 +464,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+        self._log_file.close()
 
 
 @pytest.fixture(scope="module")
@@ -489,10 +492,10 @@ def ssh_env(sshd, monkeypatch):
     return sshd
 
 
-def test_sftp_publish_dry_run_and_rollback(project, tmp_path, ssh_env, capsys):
-    area = project / "reports" / AREA
+def test_sftp_publish_dry_run_and_rollback(built, tmp_path, ssh_env, capsys):
+    area = built / "reports" / AREA
     web = tmp_path / "srv" / "scp"
-    config = write_config(project, {"website": {"url": ssh_env.url(web)}})
+    config = write_config(built, {"website": {"url": ssh_env.url(web)}})
     code, out = run(config, "website", capsys)
     assert code == 0, out
     first = releases(web)
@@ -511,11 +514,11 @@ def test_sftp_publish_dry_run_and_rollback(project, tmp_path, ssh_env, capsys):
     assert b"revised" not in published(web)["accessibility.html"]
 
 
-def test_sftp_upload_cut_off_half_way_leaves_current_and_the_next_publish_succeeds(project, tmp_path, ssh_env,
+def test_sftp_upload_cut_off_half_way_leaves_current_and_the_next_publish_succeeds(built, tmp_path, ssh_env,
                                                                                    capsys):
-    area = project / "reports" / AREA
+    area = built / "reports" / AREA
     web = tmp_path / "srv" / "scp"
-    config = write_config(project, {"website": {"url": ssh_env.url(web)}})
+    config = write_config(built, {"website": {"url": ssh_env.url(web)}})
     assert run(config, "website", capsys)[0] == 0
     old, old_files = os.readlink(web / "current"), published(web)
     (area / "2025" / "annual-review.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(200_000))
@@ -539,10 +542,10 @@ def test_sftp_upload_cut_off_half_way_leaves_current_and_the_next_publish_succee
     assert os.readlink(web / "current") != old and published(web) == expected_public(area)
 
 
-def test_sftp_cut_off_through_the_command_line_says_current_is_unchanged(project, tmp_path, ssh_env, capsys,
+def test_sftp_cut_off_through_the_command_line_says_current_is_unchanged(built, tmp_path, ssh_env, capsys,
                                                                          monkeypatch):
     web = tmp_path / "srv" / "scp"
-    config = write_config(project, {"website": {"url": ssh_env.url(web)}})
+    config = write_config(built, {"website": {"url": ssh_env.url(web)}})
     real_put = deploy.SFTPTransport.put
     calls = []
 
@@ -560,10 +563,10 @@ def test_sftp_cut_off_through_the_command_line_says_current_is_unchanged(project
     assert run(config, "website", capsys)[0] == 0 and (web / "current").is_symlink()
 
 
-def test_sftp_a_file_that_reads_back_differently_stops_the_switch(project, tmp_path, ssh_env):
-    area = project / "reports" / AREA
+def test_sftp_a_file_that_reads_back_differently_stops_the_switch(built, tmp_path, ssh_env):
+    area = built / "reports" / AREA
     web = tmp_path / "srv" / "scp"
-    cfg = load_config(write_config(project, {"website": {"url": ssh_env.url(web)}}))
+    cfg = load_config(write_config(built, {"website": {"url": ssh_env.url(web)}}))
     target = deploy.resolve_target("website", cfg)
     deploy.publish(cfg, target, echo=lambda s: None)
     old = os.readlink(web / "current")
@@ -581,12 +584,12 @@ def test_sftp_a_file_that_reads_back_differently_stops_the_switch(project, tmp_p
     assert os.readlink(web / "current") == old and len(releases(web)) == 1
 
 
-def test_sftp_unknown_host_key_is_refused_and_nothing_is_sent(project, tmp_path, ssh_env, capsys, monkeypatch):
+def test_sftp_unknown_host_key_is_refused_and_nothing_is_sent(built, tmp_path, ssh_env, capsys, monkeypatch):
     web = tmp_path / "srv" / "scp"
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     monkeypatch.setenv("SAFEGUARDING_SFTP_KNOWN_HOSTS", str(empty))
-    config = write_config(project)
+    config = write_config(built)
     code, out = run(config, ssh_env.url(web), capsys)
     assert code == 2, out
     assert "not in the known hosts file" in out and f"ssh-keyscan -p {ssh_env.port}" in out and "SHA256:" in out
@@ -600,10 +603,10 @@ def test_sftp_unknown_host_key_is_refused_and_nothing_is_sent(project, tmp_path,
     assert code == 2 and "impostor" in out and not web.exists()
 
 
-def test_sftp_credentials_never_appear_in_output_or_logs(project, tmp_path, ssh_env, capsys, caplog, monkeypatch):
+def test_sftp_credentials_never_appear_in_output_or_logs(built, tmp_path, ssh_env, capsys, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)  # paramiko's own debug log included
     web = tmp_path / "srv" / "scp"
-    config = write_config(project, {"website": {"url": ssh_env.url(web)}})
+    config = write_config(built, {"website": {"url": ssh_env.url(web)}})
     code, out = run(config, "website", capsys, dry_run=True)
     assert code == 0 and "to add" in out
     code, out2 = run(config, "website", capsys)
@@ -623,7 +626,7 @@ def test_sftp_credentials_never_appear_in_output_or_logs(project, tmp_path, ssh_
     assert (ssh_env.folder / "user_key").read_text().splitlines()[1] not in everything  # nor the key itself
 
 
-def test_sftp_with_an_ssh_agent(project, tmp_path, ssh_env, capsys, monkeypatch):
+def test_sftp_with_an_ssh_agent(built, tmp_path, ssh_env, capsys, monkeypatch):
     agent = shutil.which("ssh-agent")
     if not agent or not shutil.which("ssh-add"):
         skip_or_fail("ssh-agent not installed (apt-get install openssh-client)")
@@ -641,9 +644,9 @@ def test_sftp_with_an_ssh_agent(project, tmp_path, ssh_env, capsys, monkeypatch)
         monkeypatch.delenv("SAFEGUARDING_SFTP_PASSPHRASE")
         monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
         web = tmp_path / "srv" / "scp"
-        code, out = run(write_config(project), ssh_env.url(web), capsys)
+        code, out = run(write_config(built), ssh_env.url(web), capsys)
         assert code == 0, out
-        assert published(web) == expected_public(project / "reports" / AREA)
+        assert published(web) == expected_public(built / "reports" / AREA)
     finally:
         proc.terminate()
         proc.wait(10)
