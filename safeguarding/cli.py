@@ -23,8 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "indicators": ("safeguarding.indicators.cli", "compute every catalogue indicator for every period"),
     "build": ("safeguarding.build", "ingest, indicators, notebooks and publishing in one run"),
     "site": ("safeguarding.site", "rewrite the area's index, accessibility statement and sitemap from reports/"),
-    "publish": ("safeguarding.deploy", "put the area's site on the web server (a folder or SFTP), switched in whole; "
-                                       "--dry-run, --rollback"),
+    "publish": ("safeguarding.deploy.cli", "put the area's site on the web server (a folder or SFTP), "
+                                           "switched in whole; --dry-run, --rollback"),
     "benchmarks": ("safeguarding.benchmarks_fetch", "benchmarks fetch: download and check DfE's benchmark files"),
 }
 

@@ -380,7 +380,7 @@ def test_a_target_inside_the_area_folder_is_refused(built, capsys):
 def test_cli_lists_publish():
     from safeguarding.cli import COMMANDS
 
-    assert COMMANDS["publish"][0] == "safeguarding.deploy"
+    assert COMMANDS["publish"][0] == "safeguarding.deploy.cli"
     doc = (Path(__file__).resolve().parents[1] / "pipeline.py").read_text()
     assert "publish" in doc.split('"""')[1]
 
