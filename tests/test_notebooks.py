@@ -106,3 +106,46 @@ def test_the_notebook_generator_knows_every_cell_the_chapter_calls(path):
              if c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith("sections.")]
     listed = [text for kind, text in module.CHAPTERS[path.stem][2] if kind == "code"]
     assert calls == listed
+
+
+def _notebook_tool():
+    import importlib.util
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "make_notebooks.py"
+    spec = importlib.util.spec_from_file_location("make_notebooks", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_notebook_generator_never_rewrites_a_chapter_with_commentary(tmp_path):
+    """Issue 18: ``make_notebooks.py --force`` rewrote every chapter, the analysts' commentary with it. Now it
+    adds the missing chapters only, keeps an edited one byte for byte, refuses ``--force``, and ``--diff``
+    shows the edits against the skeleton."""
+    import shutil
+    from pathlib import Path
+
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    tool = _notebook_tool()
+    mine = tmp_path / "03-referrals.ipynb"
+    shutil.copy(Path(__file__).resolve().parents[1] / "notebooks" / mine.name, mine)
+    nb = nbformat.read(mine, as_version=4)
+    nb.cells.append(new_markdown_cell("Our commentary: referrals from schools rose after the autumn campaign."))
+    nbformat.write(nb, mine)
+    before = mine.read_bytes()
+    written = tool.write_missing(tmp_path, echo=lambda _line: None)
+    assert mine.read_bytes() == before
+    assert sorted(p.name for p in written) == sorted(f"{n}.ipynb" for n in tool.CHAPTERS if n != mine.stem)
+    for path in written:  # each written chapter is its skeleton, with the kernelspec papermill needs
+        assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "python3"
+    with pytest.raises(SystemExit):
+        tool.main(["--force", "--out", str(tmp_path)])
+    tool.main(["--out", str(tmp_path)])
+    assert mine.read_bytes() == before
+    said: list[str] = []
+    assert tool.write_missing(tmp_path, diff=True, echo=said.append) == []
+    assert any(line.startswith("+[markdown] Our commentary") for line in said), said
+    assert any("it has your edits" in line and mine.name in line for line in said)

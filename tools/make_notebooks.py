@@ -1,12 +1,15 @@
-"""Write the chapter notebooks' skeletons (run once; analysts then edit the notebooks).
+"""Write the chapter notebooks' skeletons (analysts then edit the notebooks).
 
-Kept so that the structure of a fresh chapter is documented and reproducible:
-``python tools/make_notebooks.py --force`` rewrites them from this file.
+Kept so that the structure of a fresh chapter is documented and reproducible. It only ever adds the
+chapters that are missing: a notebook that exists is the analysts' (their commentary, their order) and
+is never rewritten. ``--diff`` prints how each existing chapter differs from its skeleton, so a new
+section call can be copied in by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -96,20 +99,50 @@ def make(name: str, title: str, cells: list[tuple[str, str]]) -> nbformat.Notebo
     return nb
 
 
-def main() -> None:
-    """Write every chapter notebook that does not exist yet (all with --force)."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--force", action="store_true")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "notebooks"))
-    args = parser.parse_args()
-    out = Path(args.out)
+def _sources(nb: nbformat.NotebookNode) -> list[str]:
+    """Each cell as ``[kind] source``, for comparing a chapter with its skeleton."""
+    return [f"[{c.cell_type}] {c.source.strip()}" for c in nb.cells]
+
+
+def write_missing(out: Path, *, diff: bool = False, echo: Callable[[str], None] = print) -> list[Path]:
+    """Write every chapter notebook missing from ``out``; leave every existing one as it is.
+
+    Returns the notebooks written. With ``diff``, print a unified diff of each existing chapter against
+    its skeleton (cell by cell), so a section added to the skeleton can be copied in by hand.
+    """
+    import difflib
+
+    written = []
     for name, (title, _module, cells) in CHAPTERS.items():
         path = out / f"{name}.ipynb"
-        if path.exists() and not args.force:
+        skeleton = make(name, title, cells)
+        if not path.exists():
+            nbformat.write(skeleton, path)
+            written.append(path)
+            echo(f"wrote {path}")
             continue
-        nbformat.write(make(name, title, cells), path)
-        print("wrote", path)
+        have = _sources(nbformat.read(path, as_version=4))
+        if have == _sources(skeleton):
+            echo(f"kept {path} (as the skeleton)")
+            continue
+        echo(f"kept {path} (it has your edits; never rewritten)")
+        if diff:
+            for line in difflib.unified_diff(_sources(skeleton), have, "skeleton", str(path), lineterm="", n=1):
+                echo(line)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write every chapter notebook that does not exist yet; existing notebooks are never rewritten."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "notebooks"),
+                        help="the notebooks folder (default: the project's notebooks/)")
+    parser.add_argument("--diff", action="store_true",
+                        help="print how each existing chapter differs from its skeleton")
+    args = parser.parse_args(argv)
+    write_missing(Path(args.out), diff=args.diff)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
