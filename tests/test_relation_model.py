@@ -269,3 +269,44 @@ def test_a_count_never_published_but_the_difference_of_published_ones_is_protect
     _without(monkeypatch, unpublished=())
     found, _ = attack()
     assert found, "the toy must leak without the declaration, or it tests nothing"
+
+
+def _allegations_over_a_year() -> pd.DataFrame:
+    """Allegations concluded, by time to conclusion (bands withheld whole, as the demo's policy does), and the
+    percentage concluded within 12 months; one allegation took over a year in the middle year only."""
+    heads, bands = [], []
+    for k, year in enumerate(YEARS):
+        within = [60 + k, 30 - k, 15 + 2 * k]  # within 1 month, 1 to 3 months, 3 to 12 months
+        over = 1 if year == YEARS[1] else 0
+        concluded, n12 = sum(within) + over, sum(within)
+        heads.append(_row("LADO_CONCLUDED", year, concluded))
+        heads.append(_row("LADO_CONCLUDED_12M", year, 100 * n12 / concluded, num=n12, den=concluded))
+        bands += [_row("LADO_CONCLUDED", year, n, bd="time_to_conclusion", bv=b)
+                  for b, n in zip(CONCLUSION_BANDS, [*within, over], strict=True)]
+    return pd.DataFrame(heads + bands)
+
+
+def test_allegations_concluded_after_twelve_months_are_protected_as_a_count(monkeypatch):
+    """Finding (issue 14, the last complement): with the time-to-conclusion bands withheld, allegations concluded
+    less those concluded within 12 months is the withheld band "Over 12 months", 1 in the demo's 2023-24.
+
+    Leaving the band out is not enough: the published numerator and denominator of the within-12-months
+    percentage give it away. The catalogue declares it a count never published (``unpublished:``), so the
+    suppression protects it like a published one (here by withholding the percentage's numerator).
+    """
+    truth = _allegations_over_a_year()
+    band = truth["breakdown"].eq("time_to_conclusion").to_numpy()
+    assert set(CONCLUSION_BANDS) == set(truth.loc[band, "breakdown_value"]), "the toy must cover every band"
+
+    def attack() -> tuple[list, list]:
+        heads = suppress_indicator_table(truth[~band].reset_index(drop=True))
+        shown = pd.concat([heads, _published(truth[band], pd.Series(True, index=truth[band].index))],
+                          ignore_index=True)
+        return _attack(truth.reset_index(drop=True), shown)
+
+    found, narrow = attack()
+    assert not found and not narrow, (found, narrow)
+    model = default_model()
+    _without(monkeypatch, unpublished=tuple(u for u in model.unpublished if "LADO" not in u[1]))
+    found, _ = attack()
+    assert found, "the toy must leak without the declaration, or it tests nothing"
