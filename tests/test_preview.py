@@ -269,7 +269,7 @@ def test_listens_on_loopback_only(served: tuple[PreviewState, int, Path]) -> Non
 # --------------------------------------------------------------------------
 
 BUILD_TIMEOUT = 900  # seconds: a full build of the demo, on a loaded 2-core machine
-MARKER = "Preview marker: the LADO's commentary, edited while previewing"
+MARKER = "Preview marker 4417: the commentary of the LADO, edited while previewing"
 
 
 class Running:
@@ -316,6 +316,11 @@ class Running:
         return body.decode("utf-8")
 
 
+def _ctrl_c_works() -> None:
+    """In the child: SIGINT as in a terminal (a shell's background job would have it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("preview")
@@ -324,7 +329,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     env = dict(os.environ, SAFEGUARDING_KEY_FILE=str(root / "pseudonym.key"), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, str(PROJECT / "pipeline.py"), "preview", "--config",
                              str(root / "report.yml"), "--renderer", "builtin"],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_ctrl_c_works)
     running = Running(proc, root)
     try:
         running.wait_ready()
@@ -371,9 +377,11 @@ def test_preview_rebuilds_shows_errors_and_recovers(preview: Running) -> None:
     _edit_chapter(preview.root / "notebooks" / "04-allegations.ipynb", MARKER)
     config.write_text(good, encoding="utf-8")
     status = preview.wait_version(version)
-    while status["state"] != "ok" or MARKER not in preview.page():  # the two saves may make two builds
+    for _ in range(2):  # the two saves normally make one build; should they make two, wait for the second
+        if status["state"] == "ok" and MARKER in preview.page():
+            break
         status = preview.wait_version(status["version"])
-        assert status["state"] == "ok", status
+    assert status["state"] == "ok", status
     page = preview.page()
     assert MARKER in page and 'id="preview-error"' not in page
     assert "preview: changed: " in "".join(preview.lines)
@@ -414,6 +422,59 @@ def test_browser_page_reloads_itself(preview: Running, chromium: str) -> None:
             assert page.evaluate("window.__notReloaded") is None
             panel = page.inner_text("#preview-error")
             assert "configuration" in panel and "yeer: unknown setting (did you mean 'year'?)" in panel
+            assert errors == []
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_preview(preview: Running) -> None:
+    """Ctrl-C ends the preview with status 0, its server closed and no process of it left."""
+    from safeguarding.build import descendants
+
+    port = preview.wait_ready()
+    children = descendants(preview.proc.pid)
+    preview.proc.send_signal(signal.SIGINT)
+    assert preview.proc.wait(60) == 0, "".join(preview.lines[-20:])
+    time.sleep(0.5)  # the output thread reads the last lines
+    assert "preview stopped" in "".join(preview.lines[-5:])
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+    with pytest.raises(OSError):
+        get(port, STATUS_PATH)
+
+
+@pytest.mark.browser
+def test_browser_banner_reload_and_place_kept(served: tuple[PreviewState, int, Path], chromium: str) -> None:
+    """In Chromium: "Rebuilding…" while a build runs; the page reloads itself when it ends, at the same place."""
+    from playwright.sync_api import sync_playwright
+
+    state, port, area = served
+    state.finished(ok=True)
+    long_page = PAGE.replace("<p>The figures.</p>", "".join(f"<p>Paragraph {i}.</p>" for i in range(400)))
+    (area / "2025" / "annual-review.html").write_text(long_page, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 600})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"http://127.0.0.1:{port}/2025/annual-review.html", wait_until="load")
+            page.evaluate("window.scrollTo(0, 3000); window.__notReloaded = true")
+            state.building()
+            page.wait_for_function("document.getElementById('preview-banner') && "
+                                   "!document.getElementById('preview-banner').hidden", timeout=10_000)
+            assert page.inner_text("#preview-banner") == "Rebuilding\u2026"
+            assert page.evaluate("window.__notReloaded") is True
+            state.finished(ok=False, stage="notebooks", message="03-referrals.ipynb, cell 4: <i>NameError</i>")
+            page.wait_for_selector("#preview-error", timeout=10_000)
+            assert page.evaluate("window.__notReloaded") is None  # reloaded by itself
+            assert "cell 4: <i>NameError</i>" in page.inner_text("#preview-error")  # as text
+            page.wait_for_function("window.scrollY > 2000", timeout=10_000)  # at the same place
+            state.finished(ok=True)
+            page.wait_for_selector("#preview-error", state="detached", timeout=10_000)
+            assert page.locator("#preview-banner").count() == 0 or page.is_hidden("#preview-banner")
             assert errors == []
         finally:
             browser.close()
