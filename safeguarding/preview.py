@@ -132,15 +132,14 @@ class Watcher:
         current = set(_expand(self._roots))
         for path in sorted(current | set(self._seen), key=str):
             before = self._seen.get(path)
+            if path not in current:  # a file gone from a watched folder
+                del self._seen[path]
+                changed.append(path)
+                continue
             now = self._state(path, before)
-            if path not in current:
-                now = (-1, -1, None)
             if before is None or now[2] != before[2]:
                 changed.append(path)
-            if path in current:
-                self._seen[path] = now
-            else:
-                self._seen.pop(path, None)
+            self._seen[path] = now
         return changed
 
 
