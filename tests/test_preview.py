@@ -39,6 +39,15 @@ PAGE = ('<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8"><title>
         "<body>\n<main><h1>Review</h1><p>The figures.</p></main>\n</body>\n</html>\n")
 
 
+def test_the_command_is_listed() -> None:
+    from safeguarding.cli import COMMANDS
+
+    assert COMMANDS["preview"][0] == "safeguarding.preview"
+    doc = (PROJECT / "pipeline.py").read_text(encoding="utf-8")
+    listed = re.search(r"Commands: ([^.]+)\.", doc.replace("\n", " ")).group(1)
+    assert [c.strip() for c in listed.split(",")] == list(COMMANDS)
+
+
 # --------------------------------------------------------------------------
 # the watcher
 # --------------------------------------------------------------------------
