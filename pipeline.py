@@ -1,6 +1,6 @@
 """Front door: ``python pipeline.py COMMAND --help`` lists each command's options.
 
-Commands: init, check, synth, ingest, indicators, build, site, publish,
+Commands: init, check, synth, ingest, indicators, build, preview, site, publish,
 benchmarks. All logic lives in the ``safeguarding`` package; this file only
 hands the command line to it.
 """

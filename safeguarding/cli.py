@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("safeguarding.ingest.cli", "read, map, validate and pseudonymise the configured inputs"),
     "indicators": ("safeguarding.indicators.cli", "compute every catalogue indicator for every period"),
     "build": ("safeguarding.build", "ingest, indicators, notebooks and publishing in one run"),
+    "preview": ("safeguarding.preview", "build and serve the review on 127.0.0.1; rebuild and reload on every save"),
     "site": ("safeguarding.site", "rewrite the area's index, accessibility statement and sitemap from reports/"),
     "publish": ("safeguarding.deploy.cli", "put the area's site on the web server (a folder or SFTP), "
                                            "switched in whole; --dry-run, --rollback"),
