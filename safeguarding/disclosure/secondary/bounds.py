@@ -296,10 +296,11 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     are not examined (that is what the full check does).
     """
     out = []
+    free_all = system.free_slack()
     for k in cons:
         idx, coef, _ = system.constraints[k]
         hid = suppressed[idx]
-        free = system.free_slack()[idx]
+        free = free_all[idx]
         real = hid & ~free
         if hid.sum() < 2 or hid.sum() == len(idx) or not real.any():
             continue

@@ -35,7 +35,8 @@ import numpy as np
 from safeguarding.disclosure.policy import Policy
 from safeguarding.disclosure.secondary.bounds import GroupCheck, _check_group, _residual_rule
 from safeguarding.disclosure.secondary.exact import _Group
-from safeguarding.disclosure.secondary.intervals import reach
+from safeguarding.disclosure.secondary.intervals import reach_group
+from safeguarding.disclosure.secondary.memo import CheckMemo, content_key
 from safeguarding.disclosure.secondary.partners import _best, _far_partners, _give_partners, _line_rule
 from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 
@@ -83,16 +84,21 @@ class SecondaryReport:
 
 
 def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,
-            forced: bool = False) -> SecondaryReport:
+            forced: bool = False, memo: CheckMemo | None = None) -> SecondaryReport:
     """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
 
     ``primary`` (bool per cell) is not changed. Limits and costs come from
     ``policy`` (default :class:`~safeguarding.disclosure.policy.Policy`).
     Protected cells (:attr:`_System.protected`) are hidden only with
     ``forced``, and then only when no other cell would do; without it, the
-    cells they alone could protect are reported as ``stuck``.
+    cells they alone could protect are reported as ``stuck``. ``memo``
+    keeps the group checks by content (:mod:`.memo`): give one to runs
+    that share groups (the runs of one publication); a group of the same
+    content is then not checked again.
     """
     policy = policy if policy is not None else Policy()
+    memo = memo if memo is not None else CheckMemo()
+    limits = (policy.max_local_lps, policy.max_single_lps, policy.max_blame)
     primary = np.r_[primary, np.zeros(len(system.values) - len(primary), dtype=bool)] & ~system.free_slack()
     suppressed = primary | system.slack  # slack cells (of inequalities, unpublished counts) are never published
     by_cell = system.by_cell()
@@ -148,8 +154,9 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             group = _Group(system, cells, cons, coef, is_eq, suppressed, policy.threshold)
             known = np.zeros(group.n, dtype=bool)
             known[group.col[shown[cells_a]]] = True
-            check = _check_group(group, known, policy)
-            report.lps += check.lps
+            check, reused = memo.get(content_key(group, known, extra=("check", *limits)),
+                                     _check_group, group, known, policy)
+            report.lps += 0 if reused else check.lps  # programmes solved in this run
             if check.need is not None and check.need.any():
                 narrow.append((group, cells_a, check))
                 continue
@@ -161,9 +168,14 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             added = added or found
             deferred.extend(stuck)
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
-            oks, lps = reach([(g, c.need, c.scal) for g, _, c in narrow])
-            report.lps += lps
-            report.interval_lps += lps
+            oks = []
+            for g, _, c in narrow:  # each group on its own, so that its result depends on its content only
+                (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, extra=("reach",)),
+                                             reach_group, g, c.need, c.scal)
+                oks.append(ok)
+                if not reused:
+                    report.lps += lps
+                    report.interval_lps += lps
             for (group, cells_a, check), ok in zip(narrow, oks, strict=True):
                 safe = check.safe & ~(check.need & ~ok)
                 shown[cells_a[safe[group.col]]] = True

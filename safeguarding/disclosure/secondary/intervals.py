@@ -9,7 +9,8 @@ policy's threshold range) the values consistent with everything published
 must include a value above the range (6 or more for DfE's 1 to 5). A ``c``
 is known to be at least 1, so reaching 0 is not an option for it.
 
-:func:`reach` decides this for the small counts of many groups at once:
+:func:`reach` decides this for the small counts of many groups at once
+(:func:`reach_group` for one group, as the driver asks):
 
 1. a single relation whose hidden cells all carry the same sign, and no
    cell of the scaling set, caps a cell at the published total less the
@@ -88,6 +89,17 @@ def reach(items: Sequence[tuple[_Group, np.ndarray, np.ndarray]]) -> tuple[list[
     for k in open_:  # then each cell on its own
         lps += _one_by_one(items[k], ok[k], done[k])
     return [o & need for o, (_, need, _) in zip(ok, items, strict=True)], lps
+
+
+def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`reach` for one group on its own: ``(ok, linear programmes solved)``.
+
+    Its programmes are built from this group alone, so the result is a
+    function of the group's content (and ``need``, ``scal``): the driver
+    may reuse it for a group of the same content (:mod:`.memo`).
+    """
+    oks, lps = reach([(group, need, scal)])
+    return oks[0], lps
 
 
 def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
