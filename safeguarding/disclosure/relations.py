@@ -98,14 +98,24 @@ def indicator_relations(long: pd.DataFrame, system: _System,
 _PLACE = ["period_type", "period_start", "breakdown", "breakdown_value"]
 
 
-def _figure_cells(long: pd.DataFrame, figure: str) -> pd.DataFrame:
+def _figure_rows(long: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    """Positions of the cells of each ``(indicator_id, measure)`` in ``long``, in order: found once for many figures."""
+    codes = long["indicator_id"].astype(str).to_numpy()
+    measures = long["measure"].astype(str).to_numpy()
+    return pd.Series(np.arange(len(long))).groupby([codes, measures], sort=False).indices
+
+
+def _figure_cells(long: pd.DataFrame, figure: str,
+                  rows: dict[tuple[str, str], np.ndarray] | None = None) -> pd.DataFrame:
     """The cells of one figure (:func:`~.model.parse_figure`), by place (:data:`_PLACE` columns, ``cell``, ``v``).
 
     A figure with a breakdown value (``CODE:measure[breakdown=value]``) is
     placed as a headline, so that it lines up with a headline total.
+    ``rows`` is :func:`_figure_rows` of ``long`` (found here if not given).
     """
     code, measure, selector = parse_figure(figure)
-    sel = long[long["indicator_id"].astype(str).eq(code) & long["measure"].eq(measure)]
+    rows = _figure_rows(long) if rows is None else rows
+    sel = long.iloc[rows.get((code, measure), np.zeros(0, dtype=int))]
     if selector is not None:
         sel = sel[sel["breakdown"].astype(str).eq(selector[0]) & sel["breakdown_value"].astype(str).eq(selector[1])]
         sel = sel.assign(breakdown="all", breakdown_value="all")
@@ -115,17 +125,20 @@ def _figure_cells(long: pd.DataFrame, figure: str) -> pd.DataFrame:
 
 def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
     """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds."""
+    rows = _figure_rows(long)
     for total, parts in model.sums:
-        totals, part_cells = _lined_up(long, total, parts)
+        totals, part_cells = _lined_up(long, total, parts, rows)
         if totals.size:
             _add_sums(system, totals, list(np.array(part_cells).T))
 
 
-def _lined_up(long: pd.DataFrame, total: str, parts: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+def _lined_up(long: pd.DataFrame, total: str, parts: tuple[str, ...],
+              rows: dict[tuple[str, str], np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """The cells of a declared total and of each part, place by place where all are present (:data:`_PLACE`)."""
-    frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
+    rows = _figure_rows(long) if rows is None else rows
+    frame = _figure_cells(long, total, rows).rename(columns={"cell": "t", "v": "tv"})
     for k, part in enumerate(parts):
-        frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
+        frame = frame.merge(_figure_cells(long, part, rows).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
                             on=_PLACE, how="inner")
     return frame["t"].to_numpy(dtype=int), [frame[f"p{k}"].to_numpy(dtype=int) for k in range(len(parts))]
 
@@ -137,8 +150,9 @@ def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationM
     (:meth:`~.secondary.system._System.add_unpublished`), where it holds
     (not negative, a whole number).
     """
+    rows = _figure_rows(long)
     for _name, total, parts in model.unpublished:
-        totals, part_cells = _lined_up(long, total, parts)
+        totals, part_cells = _lined_up(long, total, parts, rows)
         if totals.size:
             system.add_unpublished(totals, part_cells)
 
@@ -174,9 +188,11 @@ def _at_most(system: _System, small: np.ndarray, big: np.ndarray, margin: float 
 
 def add_orders(system: _System, long: pd.DataFrame, model: RelationModel, margin: float | None = None) -> None:
     """Step 6c: nested thresholds, each figure at most the next, place by place (with slack cells)."""
+    rows = _figure_rows(long)
     for order in model.orders:
         for small, big in itertools.pairwise(order):
-            pairs = _figure_cells(long, small).merge(_figure_cells(long, big), on=_PLACE, suffixes=("_a", "_b"))
+            pairs = _figure_cells(long, small, rows).merge(_figure_cells(long, big, rows), on=_PLACE,
+                                                           suffixes=("_a", "_b"))
             _at_most(system, pairs["cell_a"].to_numpy(), pairs["cell_b"].to_numpy(), margin)
 
 
