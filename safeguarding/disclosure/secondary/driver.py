@@ -199,7 +199,8 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             added = len(stuck) < len(deferred)
             deferred = stuck
         if not added:
-            _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced)
+            _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced,
+                    by_cell)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
@@ -250,9 +251,8 @@ def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppr
 
 
 def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy, system: _System,
-            forced: bool) -> None:
-    """Record the last pass's leftovers in ``report`` and warn about them."""
-    by_cell = system.by_cell()
+            forced: bool, by_cell: Mapping[int, list[int]]) -> None:
+    """Record the last pass's leftovers in ``report`` and warn about them (``by_cell``: :meth:`_System.by_cell`)."""
     near: dict[int, bool] = {}  # cell -> a protected published cell is linked to it (shared by its whole world)
     protected_near = [c for c in deferred if _only_protected_left(system, c, report.suppressed, by_cell, near)]
     report.forced = [int(c) for c in np.flatnonzero(report.suppressed & system.protected)]
