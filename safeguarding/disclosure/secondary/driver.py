@@ -18,6 +18,10 @@ fit what is published. A group larger than the policy's ``max_exact`` gets
 only the single-relation rule (:func:`~.bounds._residual_rule`) and is
 reported, with a warning, as unverified.
 
+A group's checks are kept by its exact content (:mod:`.memo`): runs that
+share a memo (the runs of one publication) check a group of the same
+content once.
+
 This module runs the loop and counts what it did (:class:`SecondaryReport`);
 the rules themselves are in :mod:`.partners`, :mod:`.bounds` and
 :mod:`.exact`, and the relations it protects against come from
