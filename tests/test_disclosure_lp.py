@@ -37,12 +37,13 @@ def _table_region(rng: np.random.Generator, rows: int, cols: int):
     return A, low
 
 
+@pytest.mark.parametrize("primal", [False, True])
 @pytest.mark.parametrize("seed", range(5))
-def test_each_objective_matches_a_fresh_linprog(seed: int) -> None:
+def test_each_objective_matches_a_fresh_linprog(seed: int, primal: bool) -> None:
     rng = np.random.default_rng(seed)
     A, low = _table_region(rng, 3 + seed % 2, 4)
     n = A.shape[1]
-    prog = Programme(A, np.zeros(A.shape[0]), low, np.full(n, np.inf))
+    prog = Programme(A, np.zeros(A.shape[0]), low, np.full(n, np.inf), primal=primal)
     for j in rng.permutation(n):
         for sign in (1.0, -1.0):
             w = np.zeros(n)

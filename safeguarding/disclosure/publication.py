@@ -45,6 +45,7 @@ from safeguarding.disclosure.closure import closure
 from safeguarding.disclosure.policy import Policy
 from safeguarding.disclosure.relations import DEFAULT_BALANCES
 from safeguarding.disclosure.scope import _copies_of, publication_scope, sparse_series
+from safeguarding.disclosure.secondary.memo import CheckMemo
 from safeguarding.disclosure.tables import ProtectedTable, protect_indicator_table
 
 #: rounds of withholding detail before the last, forced run (each yields at least one level)
@@ -108,7 +109,9 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     protected = protected_rows(ind, year_end, policy).to_numpy()
     levels = level_of(ind)
     keep = ~withheld.to_numpy()
-    first = protect_indicator_table(ind[keep], policy=policy, balances=balances, protected=protected[keep])
+    memo = CheckMemo()  # a family protected again mostly has the groups of its run before: checked once
+    first = protect_indicator_table(ind[keep], policy=policy, balances=balances, protected=protected[keep],
+                                    memo=memo)
     pieces: dict[int, tuple[pd.Index, ProtectedTable]] = {}
     family = pd.Series(-1, index=ind.index)
     family[keep] = first.families
@@ -153,7 +156,8 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
             forced_run = forced_run or forced
             rows = ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()]
             done = protect_indicator_table(ind.loc[rows], policy=policy, balances=balances,
-                                           protected=protected[ind.index.get_indexer(rows)], forced=forced)
+                                           protected=protected[ind.index.get_indexer(rows)], forced=forced,
+                                           memo=memo)
             _add(stats, done.stats)
             for fam in families:
                 pieces.pop(fam, None)
@@ -172,6 +176,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     exceptions = _exceptions(ind, pieces, policy) if forced_run else []
     stats.update(_final_counts(pieces, policy))
     stats["withheld_rows"] = int(withheld.sum())
+    stats["checks_reused"] = memo.hits
     return Publication(shown, withheld, yielded, exceptions, stats)
 
 

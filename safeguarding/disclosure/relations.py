@@ -98,36 +98,58 @@ def indicator_relations(long: pd.DataFrame, system: _System,
 _PLACE = ["period_type", "period_start", "breakdown", "breakdown_value"]
 
 
-def _figure_cells(long: pd.DataFrame, figure: str) -> pd.DataFrame:
-    """The cells of one figure (:func:`~.model.parse_figure`), by place (:data:`_PLACE` columns, ``cell``, ``v``).
+class _Places:
+    """Each cell of ``long`` by figure and place (:data:`_PLACE`), read once for the many figures of the model."""
 
-    A figure with a breakdown value (``CODE:measure[breakdown=value]``) is
-    placed as a headline, so that it lines up with a headline total.
-    """
-    code, measure, selector = parse_figure(figure)
-    sel = long[long["indicator_id"].astype(str).eq(code) & long["measure"].eq(measure)]
-    if selector is not None:
-        sel = sel[sel["breakdown"].astype(str).eq(selector[0]) & sel["breakdown_value"].astype(str).eq(selector[1])]
-        sel = sel.assign(breakdown="all", breakdown_value="all")
-    sel = sel.assign(breakdown=sel["breakdown"].astype(str), breakdown_value=sel["breakdown_value"].astype(str))
-    return sel[[*_PLACE, "cell", "v"]].drop_duplicates(_PLACE)
+    def __init__(self, long: pd.DataFrame) -> None:
+        codes = long["indicator_id"].astype(str).to_numpy()
+        measures = long["measure"].astype(str).to_numpy()
+        #: ``(indicator_id, measure)`` -> positions of its cells in ``long``, in order
+        self.rows: dict[tuple[str, str], np.ndarray] = pd.Series(np.arange(len(long))).groupby(
+            [codes, measures], sort=False).indices
+        self.period_type = long["period_type"].tolist()
+        self.period_start = long["period_start"].tolist()
+        self.breakdown = long["breakdown"].astype(str).tolist()
+        self.breakdown_value = long["breakdown_value"].astype(str).tolist()
+        self.cell = long["cell"].tolist()
+
+    def cells(self, figure: str) -> dict[tuple, int]:
+        """The cells of one figure (:func:`~.model.parse_figure`) by place, the first cell of each place.
+
+        A figure with a breakdown value (``CODE:measure[breakdown=value]``)
+        is placed as a headline, so that it lines up with a headline total.
+        """
+        code, measure, selector = parse_figure(figure)
+        out: dict[tuple, int] = {}
+        for i in self.rows.get((code, measure), ()):
+            bd, bv = self.breakdown[i], self.breakdown_value[i]
+            if selector is not None:
+                if (bd, bv) != selector:
+                    continue
+                bd, bv = "all", "all"
+            out.setdefault((self.period_type[i], self.period_start[i], bd, bv), int(self.cell[i]))
+        return out
 
 
 def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
     """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds."""
+    places = _Places(long)
     for total, parts in model.sums:
-        totals, part_cells = _lined_up(long, total, parts)
+        totals, part_cells = _lined_up(places, total, parts)
         if totals.size:
             _add_sums(system, totals, list(np.array(part_cells).T))
 
 
-def _lined_up(long: pd.DataFrame, total: str, parts: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The cells of a declared total and of each part, place by place where all are present (:data:`_PLACE`)."""
-    frame = _figure_cells(long, total).rename(columns={"cell": "t", "v": "tv"})
-    for k, part in enumerate(parts):
-        frame = frame.merge(_figure_cells(long, part).rename(columns={"cell": f"p{k}", "v": f"pv{k}"}),
-                            on=_PLACE, how="inner")
-    return frame["t"].to_numpy(dtype=int), [frame[f"p{k}"].to_numpy(dtype=int) for k in range(len(parts))]
+def _lined_up(places: _Places, total: str, parts: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The cells of a declared total and of each part, place by place where all are present (:data:`_PLACE`).
+
+    Places in the order of the total's cells.
+    """
+    tot = places.cells(total)
+    each = [places.cells(part) for part in parts]
+    keep = [place for place in tot if all(place in p for p in each)]
+    return (np.array([tot[k] for k in keep], dtype=int),
+            [np.array([p[k] for k in keep], dtype=int) for p in each])
 
 
 def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
@@ -137,8 +159,9 @@ def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationM
     (:meth:`~.secondary.system._System.add_unpublished`), where it holds
     (not negative, a whole number).
     """
+    places = _Places(long)
     for _name, total, parts in model.unpublished:
-        totals, part_cells = _lined_up(long, total, parts)
+        totals, part_cells = _lined_up(places, total, parts)
         if totals.size:
             system.add_unpublished(totals, part_cells)
 
@@ -174,10 +197,11 @@ def _at_most(system: _System, small: np.ndarray, big: np.ndarray, margin: float 
 
 def add_orders(system: _System, long: pd.DataFrame, model: RelationModel, margin: float | None = None) -> None:
     """Step 6c: nested thresholds, each figure at most the next, place by place (with slack cells)."""
+    places = _Places(long)
     for order in model.orders:
         for small, big in itertools.pairwise(order):
-            pairs = _figure_cells(long, small).merge(_figure_cells(long, big), on=_PLACE, suffixes=("_a", "_b"))
-            _at_most(system, pairs["cell_a"].to_numpy(), pairs["cell_b"].to_numpy(), margin)
+            smalls, (bigs,) = _lined_up(places, small, (big,))
+            _at_most(system, smalls, bigs, margin)
 
 
 def add_ratio_orders(system: _System, long: pd.DataFrame, margin: float | None = None) -> None:
@@ -236,9 +260,10 @@ def add_period_sums(system: _System, long: pd.DataFrame) -> None:
     is made explicit for the line rule.
     """
     mon = _month_number(long)
-    keyed = long[[*_SERIES_KEYS, "period_type"]].assign(mon=mon)
-    lookup = {k: c for k, c in zip(keyed.itertuples(index=False, name=None), long["cell"], strict=True)}
-    ends = dict(zip(long["cell"], long["period_end"], strict=True))
+    cells = long["cell"].tolist()
+    keys = zip(*(long[c].tolist() for c in [*_SERIES_KEYS, "period_type"]), mon.tolist(), strict=True)
+    lookup = dict(zip(keys, cells, strict=True))  # (series, period type, month) -> cell
+    ends = dict(zip(cells, long["period_end"].tolist(), strict=True))
     aligned = mon >= 0
     with_mon = long.assign(mon=mon)
     plans = (("quarter", "month", 3, 1), ("year", "month", 12, 1), ("year", "quarter", 4, 3),

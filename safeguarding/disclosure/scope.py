@@ -141,14 +141,19 @@ def _copies_of(rows: pd.DataFrame, withheld: pd.Series,
     keys = ["indicator_id", "breakdown", "period_type"]
     signatures: dict[tuple, list[tuple]] = {}
     series_measures: dict[tuple, list[tuple]] = {}
-    for key, g in rows.groupby(keys, sort=False):
-        g = g.sort_values(["period_start", "breakdown_value"])
-        where = tuple(zip(pd.to_datetime(g["period_start"]), g["breakdown_value"].astype(str), strict=True))
+    # each series in period and breakdown value order: sorted once (stable), then split by series
+    ordered = rows.sort_values(["period_start", "breakdown_value"], kind="stable")
+    starts = list(pd.to_datetime(ordered["period_start"]))
+    values_of = ordered["breakdown_value"].astype(str).tolist()
+    figures = {m: pd.to_numeric(ordered[m], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+               for m in ("numerator", "denominator", "value")}
+    for key, at in ordered.groupby(keys, sort=False).indices.items():
+        where = tuple((starts[i], values_of[i]) for i in at)
         for measure in ("numerator", "denominator", "value"):
-            v = pd.to_numeric(g[measure], errors="coerce")
-            if v.isna().any() or not (v > 0).any():
+            v = figures[measure][at]
+            if np.isnan(v).any() or not (v > 0).any():
                 continue
-            sig = (key[1], key[2], where, tuple(v.round(6).tolist()))
+            sig = (key[1], key[2], where, tuple(np.round(v, 6).tolist()))
             signatures.setdefault(sig, []).append(key)
             series_measures.setdefault(key, []).append(sig)
     families = [{spec.partition(":")[0] for spec in balance} for balance in balances]

@@ -24,6 +24,7 @@ from safeguarding.disclosure.primary import FIGURES, IndicatorCells, _in_thresho
 from safeguarding.disclosure.relations import DEFAULT_BALANCES, indicator_relations
 from safeguarding.disclosure.render import _count_text, render_indicator_table
 from safeguarding.disclosure.secondary import SecondaryReport, _System, protect
+from safeguarding.disclosure.secondary.memo import CheckMemo
 from safeguarding.schema import INDICATOR_COLUMNS
 
 
@@ -235,6 +236,7 @@ def protect_indicator_table(
     balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
     protected: np.ndarray | None = None,
     forced: bool = False,
+    memo: CheckMemo | None = None,
 ) -> ProtectedTable:
     """:func:`suppress_indicator_table` with the policy's protected rows, and everything it found.
 
@@ -244,6 +246,8 @@ def protect_indicator_table(
     the small counts only they could protect are reported as
     ``report.stuck`` instead (the caller withholds detail and tries again),
     and with it they are hidden as a last resort (``report.forced``).
+    ``memo`` (:mod:`~.secondary.memo`), shared by several runs over much
+    the same table, spares them checking a group of the same content twice.
     """
     policy = policy if policy is not None else Policy()
     missing = [c for c in INDICATOR_COLUMNS if c not in ind.columns]
@@ -271,7 +275,7 @@ def protect_indicator_table(
             big = system.values[cells.long["cell"].to_numpy()] > policy.threshold[1]
             system.protected[cells.long["cell"].to_numpy()] = np.asarray(protected, dtype=bool)[rows] & big
         _share_costs(system)
-        report = protect(system, primary, policy, forced=forced)
+        report = protect(system, primary, policy, forced=forced, memo=memo)
     else:  # nothing to protect against: no relations needed
         report = SecondaryReport(suppressed=primary.copy())
     stats = report.stats()

@@ -295,18 +295,31 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     1): a reader then knows every one of them. Relations combined with others
     are not examined (that is what the full check does).
     """
-    out = []
-    for k in cons:
-        idx, coef, _ = system.constraints[k]
-        hid = suppressed[idx]
-        free = system.free_slack()[idx]
-        real = hid & ~free
-        if hid.sum() < 2 or hid.sum() == len(idx) or not real.any():
-            continue
-        if not np.all(coef[hid] == coef[hid][0]):
-            continue
-        rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
-        lbs = np.where((system.values[idx][hid] >= 1) & ~free[hid], 1.0, 0.0)
-        if rest <= lbs.sum() + TOLERANCE:
-            out.append(int(idx[real][0]))
-    return out
+    if not cons:
+        return []
+    members = [system.constraints[k] for k in cons]
+    sizes = np.array([len(idx) for idx, _, _ in members])
+    m = sizes.size
+    row = np.repeat(np.arange(m), sizes)  # every (relation, cell) entry, relation by relation in their order
+    idx = np.concatenate([idx for idx, _, _ in members])
+    coef = np.concatenate([c for _, c, _ in members])
+    vals = system.values[idx]
+    hid = suppressed[idx]
+    free = system.free_slack()[idx]
+    real = hid & ~free
+    n_hid = np.bincount(row, weights=hid, minlength=m)
+    n_real = np.bincount(row, weights=real, minlength=m)
+    # the hidden parts all carry one coefficient: their smallest and largest coefficients agree
+    lo = np.full(m, np.inf)
+    hi = np.full(m, -np.inf)
+    np.minimum.at(lo, row[hid], coef[hid])
+    np.maximum.at(hi, row[hid], coef[hid])
+    # the published part, moved to the hidden side (whole numbers times small whole coefficients: exact)
+    sign = np.where(np.isfinite(lo), lo, 0.0)
+    rest = -np.bincount(row, weights=np.where(hid, 0.0, coef * vals), minlength=m) * sign
+    lbs = np.bincount(row, weights=hid & (vals >= 1) & ~free, minlength=m)
+    hit = (n_hid >= 2) & (n_hid < sizes) & (n_real > 0) & (lo == hi) & (rest <= lbs + TOLERANCE)
+    # each such relation gives its first real hidden cell
+    first = np.flatnonzero(real & hit[row])
+    _, at = np.unique(row[first], return_index=True)
+    return [int(c) for c in idx[first[at]]]

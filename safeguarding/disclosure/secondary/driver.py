@@ -18,6 +18,10 @@ fit what is published. A group larger than the policy's ``max_exact`` gets
 only the single-relation rule (:func:`~.bounds._residual_rule`) and is
 reported, with a warning, as unverified.
 
+A group's checks are kept by its exact content (:mod:`.memo`): runs that
+share a memo (the runs of one publication) check a group of the same
+content once.
+
 This module runs the loop and counts what it did (:class:`SecondaryReport`);
 the rules themselves are in :mod:`.partners`, :mod:`.bounds` and
 :mod:`.exact`, and the relations it protects against come from
@@ -35,7 +39,8 @@ import numpy as np
 from safeguarding.disclosure.policy import Policy
 from safeguarding.disclosure.secondary.bounds import GroupCheck, _check_group, _residual_rule
 from safeguarding.disclosure.secondary.exact import _Group
-from safeguarding.disclosure.secondary.intervals import reach
+from safeguarding.disclosure.secondary.intervals import reach_group
+from safeguarding.disclosure.secondary.memo import CheckMemo, content_key
 from safeguarding.disclosure.secondary.partners import _best, _far_partners, _give_partners, _line_rule
 from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 
@@ -83,16 +88,21 @@ class SecondaryReport:
 
 
 def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,
-            forced: bool = False) -> SecondaryReport:
+            forced: bool = False, memo: CheckMemo | None = None) -> SecondaryReport:
     """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
 
     ``primary`` (bool per cell) is not changed. Limits and costs come from
     ``policy`` (default :class:`~safeguarding.disclosure.policy.Policy`).
     Protected cells (:attr:`_System.protected`) are hidden only with
     ``forced``, and then only when no other cell would do; without it, the
-    cells they alone could protect are reported as ``stuck``.
+    cells they alone could protect are reported as ``stuck``. ``memo``
+    keeps the group checks by content (:mod:`.memo`): give one to runs
+    that share groups (the runs of one publication); a group of the same
+    content is then not checked again.
     """
     policy = policy if policy is not None else Policy()
+    memo = memo if memo is not None else CheckMemo()
+    limits = (policy.max_local_lps, policy.max_single_lps, policy.max_blame)
     primary = np.r_[primary, np.zeros(len(system.values) - len(primary), dtype=bool)] & ~system.free_slack()
     suppressed = primary | system.slack  # slack cells (of inequalities, unpublished counts) are never published
     by_cell = system.by_cell()
@@ -148,8 +158,9 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             group = _Group(system, cells, cons, coef, is_eq, suppressed, policy.threshold)
             known = np.zeros(group.n, dtype=bool)
             known[group.col[shown[cells_a]]] = True
-            check = _check_group(group, known, policy)
-            report.lps += check.lps
+            check, reused = memo.get(content_key(group, known, extra=("check", *limits)),
+                                     _check_group, group, known, policy)
+            report.lps += 0 if reused else check.lps  # programmes solved in this run
             if check.need is not None and check.need.any():
                 narrow.append((group, cells_a, check))
                 continue
@@ -161,9 +172,14 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             added = added or found
             deferred.extend(stuck)
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
-            oks, lps = reach([(g, c.need, c.scal) for g, _, c in narrow])
-            report.lps += lps
-            report.interval_lps += lps
+            oks = []
+            for g, _, c in narrow:  # each group on its own, so that its result depends on its content only
+                (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, extra=("reach",)),
+                                             reach_group, g, c.need, c.scal)
+                oks.append(ok)
+                if not reused:
+                    report.lps += lps
+                    report.interval_lps += lps
             for (group, cells_a, check), ok in zip(narrow, oks, strict=True):
                 safe = check.safe & ~(check.need & ~ok)
                 shown[cells_a[safe[group.col]]] = True
@@ -187,7 +203,8 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             added = len(stuck) < len(deferred)
             deferred = stuck
         if not added:
-            _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced)
+            _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced,
+                    by_cell)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
@@ -238,9 +255,8 @@ def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppr
 
 
 def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy, system: _System,
-            forced: bool) -> None:
-    """Record the last pass's leftovers in ``report`` and warn about them."""
-    by_cell = system.by_cell()
+            forced: bool, by_cell: Mapping[int, list[int]]) -> None:
+    """Record the last pass's leftovers in ``report`` and warn about them (``by_cell``: :meth:`_System.by_cell`)."""
     near: dict[int, bool] = {}  # cell -> a protected published cell is linked to it (shared by its whole world)
     protected_near = [c for c in deferred if _only_protected_left(system, c, report.suppressed, by_cell, near)]
     report.forced = [int(c) for c in np.flatnonzero(report.suppressed & system.protected)]

@@ -22,6 +22,9 @@ import numpy as np
 #: HiGHS's "infinity" (bounds beyond it are free)
 _INF = 1e30
 
+#: HiGHS's ``simplex_strategy`` for the primal simplex method
+_PRIMAL_SIMPLEX = 4
+
 
 class Status(IntEnum):
     """The outcome of :meth:`Programme.maximise` (numbers as ``scipy.optimize.linprog``'s status)."""
@@ -40,10 +43,15 @@ class Programme:
         b_eq: their right-hand sides.
         lower, upper: column bounds (``-inf``/``inf`` for none).
         A_ub, b_ub: optional ``<=`` rows over the same columns.
+        primal: solve by the primal simplex method (HiGHS chooses, usually
+            the dual method, otherwise). Between questions only the
+            objective changes, so the last optimal basis stays feasible and
+            the primal method goes on from it; worth it for many questions
+            over one region (:func:`~.intervals._one_by_one`).
     """
 
     def __init__(self, A_eq, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 A_ub=None, b_ub: np.ndarray | None = None) -> None:
+                 A_ub=None, b_ub: np.ndarray | None = None, primal: bool = False) -> None:
         import highspy
         from scipy import sparse
 
@@ -77,6 +85,8 @@ class Programme:
         lp.a_matrix_.num_row_ = A.shape[0]
         self._highs = solver()
         self._highs.setOptionValue("output_flag", False)
+        if primal:
+            self._highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
         self._cost = np.zeros(self.n)

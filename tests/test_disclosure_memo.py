@@ -1,0 +1,161 @@
+"""The speed-ups of the secondary suppression decide what the plain computations decide.
+
+* :mod:`~safeguarding.disclosure.secondary.memo`: a group check is reused
+  only for a group of the same content (a change in any value, bound,
+  coefficient or known column is a new key), and runs sharing a memo
+  suppress exactly what fresh runs do, including a run over other values
+  of the same structure (a key that ignored the values would reuse the
+  wrong answers there);
+* :func:`~safeguarding.disclosure.secondary.intervals.reach_group` (primal
+  simplex, one programme per group) against a fresh ``linprog`` per small
+  count: can it rise above the threshold?
+* :func:`~safeguarding.disclosure.secondary.bounds._residual_rule`
+  (vectorised) against the relation-by-relation loop it replaced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from safeguarding.disclosure import Policy
+from safeguarding.disclosure.policy import TOLERANCE
+from safeguarding.disclosure.secondary.bounds import _residual_rule
+from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.intervals import reach_group
+from safeguarding.disclosure.secondary.memo import CheckMemo, content_key
+from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
+from safeguarding.disclosure.tables import protect_indicator_table
+from tests.test_disclosure_large import small_council
+
+
+def _grid_system(rng: np.random.Generator, rows: int = 3, cols: int = 4, top: int = 5) -> tuple[_System, np.ndarray]:
+    """A rows x cols table of small counts with row and column totals (and the grand total); all inner cells hidden."""
+    body = rng.integers(0, top + 1, size=(rows, cols)).astype(float)
+    values = np.r_[body.ravel(), body.sum(axis=1), body.sum(axis=0), body.sum()]
+    system = _System(values)
+    n = rows * cols
+    for r in range(rows):
+        system.add([n + r, *range(r * cols, (r + 1) * cols)], [-1.0] + [1.0] * cols, [False] + [True] * cols)
+    for c in range(cols):
+        system.add([n + rows + c, *range(c, n, cols)], [-1.0] + [1.0] * rows, [False] + [True] * rows)
+    system.add([len(values) - 1, *range(n, n + rows)], [-1.0] + [1.0] * rows, [False] + [True] * rows)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[:n] = True
+    return system, hidden
+
+
+def _only_group(system: _System, hidden: np.ndarray) -> _Group:
+    cells, cons = _components(system, hidden, _incidence(system))[0]
+    return _Group(system, cells, cons, _coefficients(system), system.equalities(), hidden, (1, 5))
+
+
+def test_the_key_is_the_content() -> None:
+    a_sys, a_hid = _grid_system(np.random.default_rng(1))
+    b_sys, b_hid = _grid_system(np.random.default_rng(1))  # built again: same content
+    a, b = _only_group(a_sys, a_hid), _only_group(b_sys, b_hid)
+    known = np.zeros(a.n, dtype=bool)
+    assert content_key(a, known) == content_key(b, known)
+    changed = [content_key(a, known, extra=("other",)), content_key(a, ~known)]
+    for attr in ("x", "lb"):
+        setattr(b, attr, getattr(b, attr).copy())
+        getattr(b, attr)[0] += 1
+        changed.append(content_key(b, known))
+        getattr(b, attr)[0] -= 1
+    b.A = b.A.copy()
+    b.A.data[0] = 2.0
+    changed.append(content_key(b, known))
+    assert content_key(a, known) not in changed and len(set(changed)) == len(changed)
+
+
+def test_a_memo_returns_copies() -> None:
+    memo = CheckMemo()
+    first, reused = memo.get(b"k", lambda: np.zeros(3))
+    first[0] = 9.0  # the caller changes what it got
+    again, reused_again = memo.get(b"k", lambda: np.ones(3))
+    assert not reused and reused_again and again.tolist() == [0.0, 0.0, 0.0]
+    assert (memo.hits, memo.misses) == (1, 1)
+
+
+def _protect(ind: pd.DataFrame, memo: CheckMemo | None) -> pd.DataFrame:
+    return protect_indicator_table(ind, policy=Policy(), memo=memo).shown
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_runs_sharing_a_memo_suppress_what_fresh_runs_do(seed: int) -> None:
+    ind = small_council(seed, indicators=2, years=1)
+    other = small_council(seed + 100, indicators=2, years=1)  # same structure, other counts
+    memo = CheckMemo()
+    first = _protect(ind, memo)
+    misses = memo.misses
+    pd.testing.assert_frame_equal(first, _protect(ind, None))
+    pd.testing.assert_frame_equal(_protect(ind, memo), first)  # the same table again: every check reused
+    assert memo.hits >= misses > 0 and memo.misses == misses
+    pd.testing.assert_frame_equal(_protect(other, memo), _protect(other, None))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reach_group_matches_a_fresh_linprog_per_cell(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    system, hidden = _grid_system(rng, 3 + seed % 2, 4)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    need = group.primary & ~scal
+    ok, _ = reach_group(group, need, scal)
+    low = np.where(scal, -np.inf, group.lb - group.x)
+    rise = group.ceiling + 1 - group.x
+    for j in np.flatnonzero(need):
+        w = np.zeros(group.n)
+        w[j] = -1.0
+        ref = linprog(w, A_eq=group.A, b_eq=np.zeros(group.A.shape[0]), bounds=np.c_[low, np.full(group.n, np.inf)],
+                      method="highs")
+        can = ref.status == 3 or (ref.status == 0 and -ref.fun >= rise[j] - 1e-7)
+        assert ok[j] == can, (j, group.x[j], ref.status, getattr(ref, "fun", None))
+    assert need.any(), "fixture should hold small counts to check"
+
+
+def _residual_loop(system: _System, cons: list[int], suppressed: np.ndarray) -> list[int]:
+    """The relation-by-relation rule as it was written before (the reference)."""
+    out = []
+    free_all = system.free_slack()
+    for k in cons:
+        idx, coef, _ = system.constraints[k]
+        hid = suppressed[idx]
+        free = free_all[idx]
+        real = hid & ~free
+        if hid.sum() < 2 or hid.sum() == len(idx) or not real.any():
+            continue
+        if not np.all(coef[hid] == coef[hid][0]):
+            continue
+        rest = -float(np.dot(coef[~hid], system.values[idx][~hid])) * coef[hid][0]
+        lbs = np.where((system.values[idx][hid] >= 1) & ~free[hid], 1.0, 0.0)
+        if rest <= lbs.sum() + TOLERANCE:
+            out.append(int(idx[real][0]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_residual_rule_matches_the_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    system, _ = _grid_system(rng, 4, 5, top=2)  # counts of 0 to 2: many relations at their bounds
+    system.add_many_at_most(np.array([0, 1, 2]), np.array([5, 6, 7]))  # slack cells, coefficients of -1
+    hidden = rng.random(len(system.values)) < 0.6
+    hidden[len(hidden) - 3:] = True  # the slack cells are never published
+    cons = list(range(len(system.constraints)))
+    got = _residual_rule(system, [], cons, hidden)
+    assert got == _residual_loop(system, cons, hidden)
+    assert _residual_rule(system, [], [], hidden) == []
+
+
+def test_the_residual_fixture_finds_cells() -> None:
+    found = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        system, _ = _grid_system(rng, 4, 5, top=2)
+        system.add_many_at_most(np.array([0, 1, 2]), np.array([5, 6, 7]))
+        hidden = rng.random(len(system.values)) < 0.6
+        hidden[len(hidden) - 3:] = True
+        found += len(_residual_loop(system, list(range(len(system.constraints))), hidden))
+    assert found >= 8, found
