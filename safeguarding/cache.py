@@ -123,6 +123,46 @@ def code_version(versions: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
+def notebook_code_digest(text: bytes) -> str:
+    """SHA-256 of what executing a notebook depends on: everything but its Markdown cells' text.
+
+    A Markdown cell is kept as a placeholder (its type and metadata), so the cells keep their places;
+    its text and attachments are left out, as are the stored outputs, execution counts and cell ids of
+    code cells (they are replaced when the notebook runs).
+    """
+    nb = json.loads(text)
+    cells = []
+    for cell in nb.get("cells") or []:
+        if cell.get("cell_type") == "markdown":
+            cells.append({"cell_type": "markdown", "metadata": cell.get("metadata") or {}})
+        else:
+            cells.append({k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")})
+    view = {"nbformat": nb.get("nbformat"), "metadata": nb.get("metadata") or {}, "cells": cells}
+    return sha256_bytes(canonical_json(view).encode("utf-8"))
+
+
+def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``executed`` notebook with the Markdown cells' text (and attachments) of ``source``.
+
+    The cells are matched in order, leaving out the cell papermill adds (tagged ``injected-parameters``);
+    returns None when they do not match one for one with the same types (then the chapter is executed).
+    """
+    ran = [c for c in executed.get("cells") or [] if "injected-parameters" not in (c.get("metadata") or {}).get(
+        "tags", [])]
+    cells = source.get("cells") or []
+    if len(ran) != len(cells) or any(a.get("cell_type") != b.get("cell_type") for a, b in zip(ran, cells,
+                                                                                                 strict=True)):
+        return None
+    for done, src in zip(ran, cells, strict=True):
+        if src.get("cell_type") == "markdown":
+            done["source"] = src.get("source", "")
+            if src.get("attachments"):
+                done["attachments"] = src["attachments"]
+            else:
+                done.pop("attachments", None)
+    return executed
+
+
 def stage_key(stage: str, components: Mapping[str, Any]) -> str:
     """The key of ``stage``: SHA-256 of the canonical JSON of its name and ``components``."""
     return sha256_bytes(canonical_json({"format": FORMAT, "stage": stage, **components}).encode("utf-8"))
@@ -299,6 +339,13 @@ def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str,
     return {k: v for k, v in raw.items() if k not in drop}
 
 
+def _ingest_tables() -> list[str]:
+    """The stems of the tables ingest may write (each configured input, allegation actions, aggregates)."""
+    from safeguarding.schema import ENTITIES
+
+    return [*ENTITIES, "allegation_actions", "aggregates"]
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         return path.resolve().is_relative_to(folder.resolve())
@@ -398,18 +445,7 @@ class Incremental:
         """Ingest every input (one entry: the inputs are checked against each other), or restore the tables."""
         from types import SimpleNamespace
 
-        from safeguarding.ingest.pseudonym import key_file_path
-
-        key_file = key_file_path(self.cfg)
-
-        def components() -> dict[str, Any]:
-            comps = self._components("ingest", skip=())
-            # the pseudonyms depend on the secret key: its hash (never the key) is in the key
-            comps["pseudonym_key"] = file_sha256(key_file) if key_file.is_file() else None
-            comps["today"] = dt.date.today().isoformat()  # later dates are rejected unless ingest.max_date is set
-            return comps
-
-        comps = components()
+        comps = self.ingest_components()
         key = stage_key("ingest", comps)
         found = self._lookup("ingest", key)
         self._note("ingest", key, found)
@@ -426,18 +462,56 @@ class Incremental:
         names = [p.name for p in outputs]
         self._ingest_outputs = names
         if comps["pseudonym_key"] is None:  # the run created the key: store under the key the next build computes
-            comps = components()
+            comps = self.ingest_components()
             key = stage_key("ingest", comps)
             self.outcome["ingest"]["key"] = key
         self._store("ingest", key, {p.name: p for p in outputs},
                     meta={"outputs": names, "failed": dict(result.failed)}, components=comps)
         return result
 
+    def ingest_components(self) -> dict[str, Any]:
+        """What ingest reads: the configuration (but the report's words, the site, the disclosure rules,
+        the editorial files, targets, population and benchmarks), the files it names (the raw inputs),
+        the pseudonymisation key's hash, and today's date."""
+        from safeguarding.ingest.pseudonym import key_file_path
+
+        comps = self._components("ingest", skip=())
+        key_file = key_file_path(self.cfg)
+        # the pseudonyms depend on the secret key: its hash (never the key) is in the key
+        comps["pseudonym_key"] = file_sha256(key_file) if key_file.is_file() else None
+        comps["today"] = dt.date.today().isoformat()  # later dates are rejected unless ingest.max_date is set
+        return comps
+
+    def indicators_components(self) -> dict[str, Any]:
+        """What the indicators read: the configuration and the processed tables (by content)."""
+        if self._ingest_outputs is not None:
+            tables = [n for n in self._ingest_outputs if n.endswith(".parquet")]
+        else:
+            tables = [p.name for p in self.processed.glob("*.parquet") if p.stem in _ingest_tables()]
+        return {**self._components("indicators", skip=RAW_SECTIONS), "tables": self._upstream(tables)}
+
+    def disclosure_components(self) -> dict[str, Any]:
+        """What disclosure control reads: the configuration, the audience and ``indicators.parquet``."""
+        return {**self._components("disclosure", skip=RAW_SECTIONS), "audience": self.audience,
+                "indicators": self._upstream(["indicators.parquet"])}
+
+    def chapter_components(self, nb: Path) -> dict[str, Any]:
+        """What a chapter reads (:meth:`report_inputs`) and its notebook but the Markdown's text."""
+        return {**self.report_inputs(), "chapter": nb.name, "notebook_code": notebook_code_digest(nb.read_bytes())}
+
+    def plan(self, notebooks: Iterable[Path] = ()) -> dict[str, str]:
+        """The keys of ingest, indicators, disclosure, ``notebooks``' chapters and the data files for the
+        files as they are now, without running or storing anything (what a build would look up)."""
+        keys = {"ingest": stage_key("ingest", self.ingest_components()),
+                "indicators": stage_key("indicators", self.indicators_components()),
+                "disclosure": stage_key("disclosure", self.disclosure_components())}
+        keys.update({f"chapters/{nb.stem}": stage_key("chapter", self.chapter_components(nb)) for nb in notebooks})
+        keys["data"] = stage_key("data", dict(self.report_inputs()))
+        return keys
+
     def _remove_stale_tables(self, names: list[str]) -> None:
         """As ingest does: a table this run does not produce is never left looking current."""
-        from safeguarding.schema import ENTITIES
-
-        for target in [*(f"{n}.parquet" for n in ENTITIES), "allegation_actions.parquet", "aggregates.parquet"]:
+        for target in (f"{n}.parquet" for n in _ingest_tables()):
             if target not in names:
                 (self.processed / target).unlink(missing_ok=True)
 
@@ -447,8 +521,7 @@ class Incremental:
 
     def indicators(self, run: Callable[[Any], Any]) -> Any:
         """Compute the indicators from the processed tables, or restore ``indicators.parquet`` and ``.csv``."""
-        tables = [n for n in (self._ingest_outputs or []) if n.endswith(".parquet")]
-        comps = {**self._components("indicators", skip=RAW_SECTIONS), "tables": self._upstream(tables)}
+        comps = self.indicators_components()
         key = stage_key("indicators", comps)
         found = self._lookup("indicators", key)
         self._note("indicators", key, found)
@@ -465,8 +538,7 @@ class Incremental:
         """Apply disclosure control for the audience, or restore its table (and the public summary)."""
         from safeguarding.published_data import publication_path, suppressed_path
 
-        comps = {**self._components("disclosure", skip=RAW_SECTIONS), "audience": self.audience,
-                 "indicators": self._upstream(["indicators.parquet"])}
+        comps = self.disclosure_components()
         key = stage_key("disclosure", comps)
         stage_id = f"{self.audience}/disclosure"
         found = self._lookup(stage_id, key)
@@ -486,44 +558,52 @@ class Incremental:
 
     def report_inputs(self) -> dict[str, Any]:
         """What every chapter and the data files read: the configuration, the files it names (editorial,
-        reference data, the raw folder) and the processed folder's files (not the other audience's table,
-        nor the Markdown reports written for people)."""
+        reference data; not the raw inputs, read through ingest), ``ground_truth.json`` beside an input,
+        and the processed folder's files (not the other audience's table, nor the Markdown reports
+        written for people)."""
         if self._report_inputs is None:
             other = "board" if self.audience == "public" else "public"
             names = [p.name for p in sorted(self.processed.iterdir()) if p.is_file() and not p.name.startswith(".")
                      and p.suffix != ".md" and p.name != f"indicators_{other}.parquet"]
-            self._report_inputs = {**self._components("report", skip=("inputs", "aggregates")),
-                                   "audience": self.audience, "config_path": str(Path(self.cfg.path).resolve()),
-                                   "processed": self._upstream(names)}
+            # the one raw-side file the chapters read: ground_truth.json beside an input says it is synthetic
+            # (safeguarding/report/sections/voice.py); the raw tables themselves are read through ingest
+            beside = {str(p): file_sha256(p) for p in sorted({
+                self.cfg.resolve(spec["file"]).parent / "ground_truth.json"
+                for spec in self.cfg.inputs.values() if isinstance(spec, dict) and spec.get("file")}) if p.is_file()}
+            self._report_inputs = {**self._components("report", skip=RAW_SECTIONS), "audience": self.audience,
+                                   "beside_inputs": beside, "processed": self._upstream(names)}
         return self._report_inputs
 
     def notebooks(self, notebooks: list[Path], out_dir: Path, runs: Path, params: dict[str, Any],
                   execute: Callable[[list[Path], list[Path], list[dict[str, Any]]], None]) -> None:
         """Execute the chapters whose inputs changed (each in ``runs/<chapter>``), restore the others, and
         gather every chapter's notebook and figures in ``out_dir``."""
-        common = self.report_inputs()
         todo: list[tuple[Path, str, str, dict[str, Any], Lookup]] = []
         hits: dict[str, Entry] = {}
+        chapters: dict[str, Any] = {}
+        out_dir.mkdir(parents=True, exist_ok=True)
         for nb in notebooks:
-            comps = {**common, "chapter": nb.name, "notebook": file_sha256(nb)}
+            text = nb.read_bytes()
+            comps = self.chapter_components(nb)
             key = stage_key("chapter", comps)
             stage_id = f"{self.audience}/chapters/{nb.stem}"
-            self.chapter_keys[nb.name] = key
+            self.chapter_keys[nb.name] = f"{key}:{sha256_bytes(text)}"  # the publish key covers the Markdown too
             found = self._lookup(stage_id, key)
-            if found.entry is not None:
+            if found.entry is not None and found.entry.meta.get("source_sha256") == sha256_bytes(text):
                 hits[nb.name] = found.entry
+            elif found.entry is not None and self._new_commentary(nb, text, found.entry, out_dir, stage_id, comps):
+                chapters[nb.name] = {"status": "commentary", "key": key}
             else:
                 todo.append((nb, stage_id, key, comps, found))
         dirs = [runs / nb.stem for nb, *_ in todo]
         for d in dirs:
             shutil.rmtree(d, ignore_errors=True)
             d.mkdir(parents=True)
+        sources = {nb.name: sha256_bytes(nb.read_bytes()) for nb, *_ in todo}  # before a kernel could change it
         execute([t[0] for t in todo], dirs, [{**params, "build_dir": str(d)} for d in dirs])
-        out_dir.mkdir(parents=True, exist_ok=True)
-        chapters: dict[str, Any] = {}
         for (nb, stage_id, key, comps, found), d in zip(todo, dirs, strict=True):
             files = {p.relative_to(d).as_posix(): p for p in sorted(d.rglob("*")) if p.is_file()}
-            self._store(stage_id, key, files, components=comps)
+            self._store(stage_id, key, files, meta={"source_sha256": sources[nb.name]}, components=comps)
             shutil.copytree(d, out_dir, dirs_exist_ok=True)
             chapters[nb.name] = {"status": "ok", "key": key, "cache": found.reason}
         for nb in notebooks:
@@ -533,11 +613,40 @@ class Incremental:
                 chapters[nb.name] = {"status": "cached", "key": entry.key}
         ordered = {nb.name: chapters[nb.name] for nb in notebooks}
         n_cached = len(hits)
+        refreshed = sum(1 for c in ordered.values() if c["status"] == "commentary")
         status = "cached" if notebooks and n_cached == len(notebooks) else "ok"
-        self.outcome["notebooks"] = {"status": status, "chapters": ordered,
-                                     "note": f"{n_cached} of {len(notebooks)} chapters from cache"}
-        if status == "cached":
-            self.outcome["notebooks"].pop("note")
+        self.outcome["notebooks"] = {"status": status, "chapters": ordered}
+        if status != "cached":
+            note = f"{n_cached} of {len(notebooks)} chapters from cache"
+            if refreshed:
+                note += f", {refreshed} with new commentary (Markdown only: not executed)"
+            self.outcome["notebooks"]["note"] = note
+
+    def _new_commentary(self, nb: Path, text: bytes, entry: Entry, out_dir: Path, stage_id: str,
+                        comps: Mapping[str, Any]) -> bool:
+        """Only the chapter's Markdown changed: restore its executed notebook and figures with the new text.
+
+        The code cells and everything they read are unchanged (the key), so their outputs are too; the
+        Markdown cells are never executed. The refreshed notebook replaces the entry. False when the
+        cells do not match (the chapter is then executed).
+        """
+        executed_name = nb.name
+        if executed_name not in entry.files:
+            return False
+        try:
+            executed = json.loads(entry.files[executed_name].read_text(encoding="utf-8"))
+            spliced = splice_markdown(executed, json.loads(text))
+        except (OSError, ValueError):
+            return False
+        if spliced is None:
+            return False
+        restore(entry, {n: out_dir / n for n in entry.files if n != executed_name})
+        target = out_dir / executed_name
+        target.write_text(json.dumps(spliced, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.logger.info("chapter %s: only its Markdown changed; not executed", nb.name)
+        self._store(stage_id, entry.key, {n: out_dir / n for n in entry.files},
+                    meta={**entry.meta, "source_sha256": sha256_bytes(text)}, components=comps)
+        return True
 
     def publish(self, run: Callable[[], dict[str, str]], renderer: str, meta: Mapping[str, Any], quarto_yml: Path,
                 staging: Path, record: dict[str, Any]) -> dict[str, str]:
