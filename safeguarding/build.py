@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
             allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build, wait=args.wait,
-            force=args.force,
+            force=getattr(args, "force", False),
         )
     except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
