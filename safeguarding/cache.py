@@ -295,16 +295,17 @@ def restore(entry: Entry, targets: Mapping[str, Path]) -> list[Path]:
     return out
 
 
-def config_files(cfg: Any, value: Any, skip: Iterable[str] = ()) -> dict[str, str]:
+def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path, str] | None = None) -> dict[str, str]:
     """Content hashes of every existing file or folder that a string in ``value`` (a config subset) names.
 
     Folders are hashed file by file (:func:`tree_digest`). Strings that are not
     paths (column names, encodings) name nothing and are ignored; so are the
     project folder itself and any folder holding it, and the top-level keys in
-    ``skip`` when ``value`` is a mapping.
+    ``skip`` when ``value`` is a mapping. ``memo`` keeps the hashes for the next call of the same build.
     """
     root = Path(cfg.root).resolve()
     out: dict[str, str] = {}
+    seen = memo if memo is not None else {}
 
     def walk(v: Any) -> None:
         if isinstance(v, Mapping):
@@ -316,12 +317,14 @@ def config_files(cfg: Any, value: Any, skip: Iterable[str] = ()) -> dict[str, st
         elif isinstance(v, str) and v.strip() not in ("", ".", "..") and len(v) < 1024 and "\n" not in v:
             with contextlib.suppress(OSError, ValueError):
                 p = cfg.resolve(v).resolve()
-                if p in out or root.is_relative_to(p):
+                if str(p) in out or root.is_relative_to(p):
                     return
-                if p.is_file():
-                    out[str(p)] = file_sha256(p)
-                elif p.is_dir():
-                    out[str(p)] = sha256_bytes(canonical_json(tree_digest(p)).encode())
+                if p not in seen and p.is_file():
+                    seen[p] = file_sha256(p)
+                elif p not in seen and p.is_dir():
+                    seen[p] = sha256_bytes(canonical_json(tree_digest(p)).encode())
+                if p in seen:
+                    out[str(p)] = seen[p]
 
     skip = set(skip)
     if isinstance(value, Mapping):
@@ -337,6 +340,18 @@ def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str,
     """``report.yml`` without the top-level sections in ``leave_out`` (those a stage never reads)."""
     drop = set(leave_out)
     return {k: v for k, v in raw.items() if k not in drop}
+
+
+def _quarto_version() -> str:
+    """``quarto --version`` and where it is (the Quarto renderer's output depends on its version)."""
+    import subprocess
+
+    exe = shutil.which("quarto") or "quarto"
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = "unknown"
+    return f"{exe} {out.strip()}"
 
 
 def _ingest_tables() -> list[str]:
@@ -394,6 +409,7 @@ class Incremental:
         self.chapter_keys: dict[str, str] = {}
         self._ingest_outputs: list[str] | None = None
         self._report_inputs: dict[str, Any] | None = None
+        self._hashes: dict[Path, str] = {}  # files named by report.yml, hashed once per build
 
     # ------------------------------------------------------------ helpers
     @property
@@ -408,7 +424,7 @@ class Incremental:
 
     def _components(self, section: str, skip: Iterable[str]) -> dict[str, Any]:
         subset = config_subset(self.cfg.raw, NOT_READ[section])
-        files = config_files(self.cfg, subset, skip=skip)
+        files = config_files(self.cfg, subset, skip=skip, memo=self._hashes)
         outside = self._skipped_folders()
         files = {p: h for p, h in files.items() if not any(Path(p).is_relative_to(f) for f in outside)}
         return {"code": self.code, "config": subset, "config_folder": str(Path(self.cfg.root).resolve()),
@@ -654,7 +670,9 @@ class Incremental:
         notebooks were made from), the cover and chapter list, ``_quarto.yml`` and the renderer."""
         from safeguarding.publish import choose_renderer
 
-        comps = {"code": self.code, "audience": self.audience, "renderer": choose_renderer(renderer),
+        chosen = choose_renderer(renderer)
+        comps = {"code": self.code, "audience": self.audience, "renderer": chosen,
+                 "quarto": _quarto_version() if chosen == "quarto" else None,
                  "metadata": dict(meta), "quarto_yml": file_sha256(quarto_yml),
                  "chapters": dict(self.chapter_keys)}
         key = stage_key("publish", comps)
