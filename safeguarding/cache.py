@@ -342,6 +342,15 @@ def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str,
     return {k: v for k, v in raw.items() if k not in drop}
 
 
+def _ran_cleanly(executed: Path) -> bool:
+    """True when papermill finished the executed notebook without an exception."""
+    try:
+        meta = json.loads(executed.read_text(encoding="utf-8"))["metadata"]["papermill"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return meta.get("exception") is None and bool(meta.get("end_time"))
+
+
 def _quarto_version() -> str:
     """``quarto --version`` and where it is (the Quarto renderer's output depends on its version)."""
     import subprocess
@@ -616,7 +625,14 @@ class Incremental:
             shutil.rmtree(d, ignore_errors=True)
             d.mkdir(parents=True)
         sources = {nb.name: sha256_bytes(nb.read_bytes()) for nb, *_ in todo}  # before a kernel could change it
-        execute([t[0] for t in todo], dirs, [{**params, "build_dir": str(d)} for d in dirs])
+        try:
+            execute([t[0] for t in todo], dirs, [{**params, "build_dir": str(d)} for d in dirs])
+        except Exception:  # a chapter failed: the others that ran to the end are kept for the next build
+            for (nb, stage_id, key, comps, _), d in zip(todo, dirs, strict=True):
+                if _ran_cleanly(d / nb.name):
+                    files = {p.relative_to(d).as_posix(): p for p in sorted(d.rglob("*")) if p.is_file()}
+                    self._store(stage_id, key, files, meta={"source_sha256": sources[nb.name]}, components=comps)
+            raise
         for (nb, stage_id, key, comps, found), d in zip(todo, dirs, strict=True):
             files = {p.relative_to(d).as_posix(): p for p in sorted(d.rglob("*")) if p.is_file()}
             self._store(stage_id, key, files, meta={"source_sha256": sources[nb.name]}, components=comps)

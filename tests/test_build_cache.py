@@ -154,6 +154,22 @@ def test_editing_a_chapters_code_executes_that_chapter_only(project):
     assert "commentary-marker-7731" in result.html.read_text(encoding="utf-8")  # the earlier edit is kept
 
 
+def test_when_a_chapter_fails_the_chapters_that_ran_are_kept(project):
+    """Two chapters edited, one now raises: the build fails; once it is fixed only that chapter runs."""
+    broken = project.root / "notebooks" / "05-private-fostering.ipynb"
+    fine = project.root / "notebooks" / "02-child-protection.ipynb"
+    original = broken.read_bytes()
+    _edit_cell(broken, "code", "\nraise ValueError('chapter-failure-4242')\n")
+    _edit_cell(fine, "code", "\n# edited\n")
+    with pytest.raises(b.BuildError, match="chapter-failure-4242"):
+        project.build()
+    assert sorted(project.ran) == ["02-child-protection.ipynb", "05-private-fostering.ipynb"]
+    broken.write_bytes(original)
+    _, record = project.build()
+    assert project.ran == [], "02 was kept from the failed build and 05 is as the cache has it"
+    assert statuses(record) == {**dict.fromkeys(DATA_STAGES, "cached"), "publish": "ok"}
+
+
 def test_a_raw_input_edit_reruns_ingest_and_only_what_its_output_changes(project):
     """A column dropped at ingest (Forename) changes the file but not the processed tables: ingest runs,
     everything after it is cached. Editing it back is a cache hit again (content, not time)."""
