@@ -342,6 +342,21 @@ def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str,
     return {k: v for k, v in raw.items() if k not in drop}
 
 
+def _dated_today(meta: Mapping[str, Any], quarto_yml: Path) -> bool:
+    """True when the cover's date is the build date (``today``, ``now`` or ``last-modified``)."""
+    import re
+
+    words = ("today", "now", "last-modified")
+    if "date" in meta:  # report.yml's date, or the cover's "Published ..." (or none)
+        date = meta["date"]
+        return isinstance(date, str) and date.strip().lower() in words
+    try:
+        text = quarto_yml.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return re.search(r"^\s*date:\s*[\"']?(today|now|last-modified)\b", text, re.IGNORECASE | re.MULTILINE) is not None
+
+
 def _ran_cleanly(executed: Path) -> bool:
     """True when papermill finished the executed notebook without an exception."""
     try:
@@ -504,7 +519,8 @@ class Incremental:
         key_file = key_file_path(self.cfg)
         # the pseudonyms depend on the secret key: its hash (never the key) is in the key
         comps["pseudonym_key"] = file_sha256(key_file) if key_file.is_file() else None
-        comps["today"] = dt.date.today().isoformat()  # later dates are rejected unless ingest.max_date is set
+        # dates after today are rejected, unless ingest.max_date is set
+        comps["today"] = None if self.cfg.section("ingest").get("max_date") else dt.date.today().isoformat()
         return comps
 
     def indicators_components(self) -> dict[str, Any]:
@@ -690,6 +706,7 @@ class Incremental:
         comps = {"code": self.code, "audience": self.audience, "renderer": chosen,
                  "quarto": _quarto_version() if chosen == "quarto" else None,
                  "metadata": dict(meta), "quarto_yml": file_sha256(quarto_yml),
+                 "today": dt.date.today().isoformat() if _dated_today(meta, quarto_yml) else None,
                  "chapters": dict(self.chapter_keys)}
         key = stage_key("publish", comps)
         stage_id = f"{self.audience}/publish"

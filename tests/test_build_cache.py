@@ -314,6 +314,17 @@ def test_an_interrupted_store_leaves_no_entry_that_is_trusted(tmp_path):
     assert StageCache(tmp_path, force=True).lookup("s", "k1").reason == "forced"
 
 
+def test_a_cover_dated_today_makes_the_publish_key_depend_on_the_date(tmp_path):
+    from safeguarding.cache import _dated_today
+
+    quarto = tmp_path / "_quarto.yml"
+    quarto.write_text("book:\n  title: X\n  date: today\n", encoding="utf-8")
+    assert _dated_today({}, quarto) and _dated_today({"date": "Today"}, quarto)
+    assert not _dated_today({"date": ""}, quarto) and not _dated_today({"date": "Published 30 June 2025"}, quarto)
+    quarto.write_text("book:\n  title: X\n  date: 2025-06-30\n", encoding="utf-8")
+    assert not _dated_today({}, quarto)
+
+
 def test_markdown_is_left_out_of_a_notebooks_code_digest():
     nb = json.loads((PROJECT / "notebooks" / "03-referrals.ipynb").read_text(encoding="utf-8"))
     text = json.dumps(nb).encode()
