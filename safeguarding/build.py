@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from safeguarding.cache import Incremental
 from safeguarding.config import Config, ConfigError, load_config
 from safeguarding.editorial import Editorial, EditorialError, load_editorial
 from safeguarding.lock import LockedError, build_lock
@@ -99,6 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-missing-inputs", action="store_true",
                         help="publish even when an input table could not be built (its sections say 'not available')")
     parser.add_argument("--keep-build", action="store_true", help="keep the working folder with executed notebooks")
+    parser.add_argument("--force", action="store_true",
+                        help="run every stage even when its inputs are unchanged (the cache is refreshed)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
 
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
             allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build, wait=args.wait,
+            force=getattr(args, "force", False),
         )
     except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -249,6 +253,7 @@ def build(
     keep_build: bool = False,
     echo: Callable[[str], None] = print,
     wait: float = 0.0,
+    force: bool = False,
 ) -> BuildResult:
     """Build the annual review for one configuration; see the module docstring.
 
@@ -257,13 +262,17 @@ def build(
     SIGINT and SIGTERM stop the chapter workers and kernels, remove the staging
     folder, write ``run.json`` with outcome ``interrupted`` and raise
     :class:`BuildInterrupted`.
+
+    A stage whose inputs are unchanged since it last ran is not run again: its
+    outputs come from the cache (:mod:`safeguarding.cache`); ``force`` runs
+    every stage (and refreshes the cache).
     """
     cfg = load_config(config_path, year=year, audience=audience)
     editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
     final_dir = output_dir_for(cfg, cfg.audience)  # checks the slug keeps the report inside reports/
     with build_lock([cfg.processed_dir, cfg.reports_dir], wait=wait) as notes, _signals_interrupt():
         return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
-                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial)
+                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force)
 
 
 @contextlib.contextmanager
@@ -286,7 +295,8 @@ def _signals_interrupt() -> Iterator[None]:
 
 
 def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
-           echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None) -> BuildResult:
+           echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None,
+           force: bool = False) -> BuildResult:
     aud = cfg.audience
     already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
@@ -329,6 +339,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         echo(f"warning: {warning}")
 
     total = len(STAGES)
+    inc = Incremental(cfg, aud, record["versions"], force=force, logger=logger, echo=echo)
 
     def stage(index: int, name: str, fn: Callable[[], Any]) -> Any:
         echo(f"[{index}/{total}] {name} ...")
@@ -344,23 +355,28 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
             _fail(record, name, message, log_dir, logger)
             raise BuildError(name, message + f" (details: {log_dir / 'build.log'})") from exc
         seconds = time.perf_counter() - t0
-        record["stages"][name] = {"seconds": round(seconds, 3), "status": "ok"}
-        logger.info("stage %s ok in %.2f s", name, seconds)
-        echo(f"[{index}/{total}] {name} done in {seconds:.1f} s")
+        entry = {"seconds": round(seconds, 3), "status": "ok", **inc.outcome.pop(name, {})}
+        record["stages"][name] = entry
+        logger.info("stage %s %s in %.2f s", name, entry["status"], seconds)
+        if entry["status"] == "cached":
+            echo(f"[{index}/{total}] {name} from cache ({seconds:.1f} s)")
+        else:
+            note = f": {entry['note']}," if entry.get("note") else ""
+            echo(f"[{index}/{total}] {name}{note} done in {seconds:.1f} s")
         return value
 
     try:
-        stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger))
-        stage(2, "indicators", lambda: _stage_indicators(cfg, logger))
-        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger))
+        stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger, inc=inc))
+        stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger, inc=inc))
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
-                                                               leave_out=record["chapters_left_out"]))
+                                                               leave_out=record["chapters_left_out"], inc=inc))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record))
-        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging))
+        published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
+        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc))
         stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
         stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
     except BuildError:
@@ -402,10 +418,11 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
 # --------------------------------------------------------------------------
 
 
-def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logger: logging.Logger) -> Any:
+def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logger: logging.Logger,
+                  inc: Incremental | None = None) -> Any:
     from safeguarding.ingest import run_ingest
 
-    result = run_ingest(cfg)
+    result = inc.ingest(run_ingest) if inc is not None else run_ingest(cfg)
     fatal = list(getattr(result, "failed", None) or [])
     summary = getattr(result, "summary", None)
     if callable(summary):
@@ -433,19 +450,25 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
     return result
 
 
-def _stage_indicators(cfg: Config, logger: logging.Logger) -> Any:
+def _stage_indicators(cfg: Config, logger: logging.Logger, inc: Incremental | None = None) -> Any:
     from safeguarding.indicators import run_indicators
 
+    if inc is not None:
+        return inc.indicators(run_indicators)
     table = run_indicators(cfg)
     logger.info("indicators: %d rows", len(table))
     return table
 
 
-def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger) -> Path:
+def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger,
+                      inc: Incremental | None = None) -> Path:
     from safeguarding.published_data import disclosure_controlled
 
     stats: dict = {}
-    path = disclosure_controlled(cfg, audience, stats)
+    if inc is not None:
+        path = inc.disclosure(disclosure_controlled, stats)
+    else:
+        path = disclosure_controlled(cfg, audience, stats)
     if stats:
         record["disclosure"] = stats
         logger.info("disclosure control: %s", stats)
@@ -483,7 +506,13 @@ def publication_lines(summary: dict | None) -> list[str]:
 
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
-                     log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = ()) -> Path:
+                     log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = (),
+                     inc: Incremental | None = None) -> Path:
+    """Execute the chapter notebooks into ``work/chapters`` (each chapter's figures in its ``figures/``).
+
+    With ``inc``, a chapter whose inputs are unchanged is copied from the cache instead; each chapter
+    runs in its own folder (``work/runs/<chapter>``) so that its notebook and figures are cached together.
+    """
 
     folder = project_notebooks(cfg)
     notebooks = chapter_notebooks(folder)
@@ -501,14 +530,21 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         "audience": audience,
         "build_dir": str(out_dir),
     }
+    kernel_log = (log_dir or work) / "kernels.log"
+    if inc is not None:
+        inc.notebooks(notebooks, out_dir, work / "runs", params,
+                      lambda nbs, dirs, ps: _execute_all(nbs, dirs, ps, logger, kernel_log))
+        return out_dir
     # the kernels import the installed package (pip install -e .), wherever the project folder is
-    _execute_all(notebooks, out_dir, params, logger, (log_dir or work) / "kernels.log")
+    _execute_all(notebooks, out_dir, params, logger, kernel_log)
     return out_dir
 
 
-def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], logger: logging.Logger,
-                 kernel_log: Path) -> None:
+def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict[str, Any] | list[dict[str, Any]],
+                 logger: logging.Logger, kernel_log: Path) -> None:
     """Execute the chapters two at a time, each in its own process and kernel.
+
+    ``out_dir`` and ``params`` are the same for every chapter, or one per chapter.
 
     Processes rather than threads: papermill is not thread-safe (it changes the
     working directory of the process it runs in). The first failure in
@@ -518,11 +554,15 @@ def _execute_all(notebooks: list[Path], out_dir: Path, params: dict[str, Any], l
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    if not notebooks:
+        return
+    out_dirs = out_dir if isinstance(out_dir, list) else [out_dir] * len(notebooks)
+    each = params if isinstance(params, list) else [params] * len(notebooks)
     workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
     logger.info("kernel messages: %s", kernel_log)
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),))
     try:
-        results = list(pool.map(_execute_one, notebooks, [out_dir] * len(notebooks), [params] * len(notebooks)))
+        results = list(pool.map(_execute_one, notebooks, out_dirs, each))
     except BaseException:
         # interrupted (or a worker died): stop the workers and their kernels now rather than wait for them
         stop_descendants(roots=list(getattr(pool, "_processes", None) or {}))
@@ -587,9 +627,16 @@ def _execute_one(nb: Path, out_dir: Path, params: dict[str, Any]) -> str | None:
 
 
 def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path,
-                   record: dict[str, Any]) -> dict[str, str]:
-    from safeguarding.publish import publish
+                   record: dict[str, Any], inc: Incremental | None = None) -> dict[str, str]:
+    meta = publish_metadata(cfg, record)
+    if inc is not None:
+        return inc.publish(lambda: _publish_now(cfg, audience, renderer, chapters, staging, record, meta),
+                           renderer, meta, project_quarto_yml(cfg), staging, record)
+    return _publish_now(cfg, audience, renderer, chapters, staging, record, meta)
 
+
+def publish_metadata(cfg: Config, record: dict[str, Any]) -> dict[str, Any]:
+    """The title, cover and chapter list the report is published with (``report.yml``, ``_quarto.yml``)."""
     meta = {
         "title": f"{cfg.area_name}: safeguarding children partnership annual review",
         "subtitle": f"Data report {cfg.year_label}",
@@ -603,6 +650,13 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
 
         listed = load_quarto_config(project_quarto_yml(cfg)).chapters
         meta["chapters"] = [name for name in listed if name not in left_out]
+    return meta
+
+
+def _publish_now(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path, record: dict[str, Any],
+                 meta: dict[str, Any]) -> dict[str, str]:
+    from safeguarding.publish import publish
+
     result = publish(chapters, staging, quarto_yml=project_quarto_yml(cfg), renderer=renderer, audience=audience,
                      metadata_overrides=meta)
     record["warnings"].extend(getattr(result, "warnings", []) or [])
@@ -635,7 +689,13 @@ def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stage_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
+def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | None = None) -> list[Path]:
+    if inc is not None:
+        return inc.data(lambda: _write_data(cfg, audience, staging), staging / "data")
+    return _write_data(cfg, audience, staging)
+
+
+def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     from safeguarding.published_data import write_published_data
     from safeguarding.survey import SURVEY_README, write_published_survey
 

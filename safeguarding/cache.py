@@ -1,0 +1,748 @@
+"""Incremental builds: each stage of ``pipeline.py build`` is skipped when its inputs are unchanged.
+
+A stage's **key** is the SHA-256 of a canonical JSON document naming everything
+the stage's outputs depend on: the stage, the code version (:func:`code_version`:
+the package's own files and the versions of the packages that shape the
+outputs), the part of ``report.yml`` the stage reads, the content hashes of its
+input files (raw inputs, editorial and reference files, the chapter's notebook,
+the outputs of the stages before it) and its parameters (year, audience,
+renderer). File modification times are never used: touching a file changes
+nothing, and editing it back to what it was is a cache hit again.
+
+A **cache entry** is a folder ``build/cache/<area>-<year>/[<audience>/]<stage>/``
+holding the stage's output files (``files/``) and ``manifest.json``, written
+last, which gives the key and every file's size and SHA-256. An entry is built
+in a temporary folder beside it and renamed into place only when complete, so
+an interrupted or failed build never leaves an entry that is trusted later.
+Before an entry is used, every file is checked against the manifest; a missing
+manifest, a missing, truncated or altered file, or a manifest that cannot be
+read marks the entry **corrupt**: the build says so and runs the stage again.
+Outputs are copied into place only after they were checked.
+
+``pipeline.py build --force`` runs every stage (and refreshes the cache);
+deleting ``build/cache/`` clears it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+#: bumped when the layout of an entry changes (older entries are then simply misses)
+FORMAT = 1
+MANIFEST = "manifest.json"
+
+#: suffixes of the package's own files that are part of the code version
+CODE_SUFFIXES = frozenset({".py", ".yml", ".yaml", ".json", ".csv", ".typ", ".html", ".css", ".lua", ".qmd",
+                           ".md", ".txt", ".tex", ".j2"})
+
+#: fields (at any depth) of a JSON output that change on every run without changing what any later stage
+#: reads: the ingest report's time stamp, durations and key-file note (no chapter or data file shows them)
+VOLATILE_JSON_KEYS: dict[str, tuple[str, ...]] = {
+    "ingest_report.json": ("generated", "seconds", "pseudonymisation"),
+}
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def content_digest(path: Path) -> str:
+    """A file's SHA-256 for a later stage's key, leaving out :data:`VOLATILE_JSON_KEYS` (never mtimes)."""
+    drop = VOLATILE_JSON_KEYS.get(path.name)
+    if drop:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return file_sha256(path)
+        return sha256_bytes(canonical_json(_without(data, frozenset(drop))).encode("utf-8"))
+    return file_sha256(path)
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    """``value`` with the mapping keys ``keys`` removed at every depth."""
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` as JSON with sorted keys and no spaces (dates, paths and the like as strings)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` of every file under ``folder`` (hidden files and caches left out)."""
+    out: dict[str, str] = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts) or not p.is_file():
+            continue
+        out[rel.as_posix()] = file_sha256(p)
+    return out
+
+
+def code_version(versions: Mapping[str, str]) -> str:
+    """The code version: a hash of the package's own source and data files and of ``versions``.
+
+    ``versions`` are the installed versions of the packages that shape the
+    outputs (:func:`safeguarding.build.package_versions`). The skeleton project
+    (``_project``: links to the notebooks and ``_quarto.yml``) is left out; those
+    are hashed as the stages' inputs. Computed once per build (about 10 ms).
+    """
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if rel.parts[0] == "_project" or "__pycache__" in rel.parts or p.suffix not in CODE_SUFFIXES:
+            continue
+        if p.is_file():
+            h.update(rel.as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    h.update(canonical_json(dict(versions)).encode())
+    return h.hexdigest()
+
+
+def notebook_code_digest(text: bytes) -> str:
+    """SHA-256 of what executing a notebook depends on: everything but its Markdown cells' text.
+
+    A Markdown cell is kept as a placeholder (its type and metadata), so the cells keep their places;
+    its text and attachments are left out, as are the stored outputs, execution counts and cell ids of
+    code cells (they are replaced when the notebook runs).
+    """
+    nb = json.loads(text)
+    cells = []
+    for cell in nb.get("cells") or []:
+        if cell.get("cell_type") == "markdown":
+            cells.append({"cell_type": "markdown", "metadata": cell.get("metadata") or {}})
+        else:
+            cells.append({k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")})
+    view = {"nbformat": nb.get("nbformat"), "metadata": nb.get("metadata") or {}, "cells": cells}
+    return sha256_bytes(canonical_json(view).encode("utf-8"))
+
+
+def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``executed`` notebook with the Markdown cells' text (and attachments) of ``source``.
+
+    The cells are matched in order, leaving out the cell papermill adds (tagged ``injected-parameters``);
+    returns None when they do not match one for one with the same types (then the chapter is executed).
+    """
+    ran = [c for c in executed.get("cells") or [] if "injected-parameters" not in (c.get("metadata") or {}).get(
+        "tags", [])]
+    cells = source.get("cells") or []
+    if len(ran) != len(cells) or any(a.get("cell_type") != b.get("cell_type") for a, b in zip(ran, cells,
+                                                                                                 strict=True)):
+        return None
+    for done, src in zip(ran, cells, strict=True):
+        if src.get("cell_type") == "markdown":
+            done["source"] = src.get("source", "")
+            if src.get("attachments"):
+                done["attachments"] = src["attachments"]
+            else:
+                done.pop("attachments", None)
+    return executed
+
+
+def stage_key(stage: str, components: Mapping[str, Any]) -> str:
+    """The key of ``stage``: SHA-256 of the canonical JSON of its name and ``components``."""
+    return sha256_bytes(canonical_json({"format": FORMAT, "stage": stage, **components}).encode("utf-8"))
+
+
+@dataclasses.dataclass
+class Entry:
+    """A checked cache entry: its folder, key, files (``{name: path in the entry}``) and ``meta``."""
+
+    folder: Path
+    key: str
+    files: dict[str, Path]
+    meta: dict[str, Any]
+
+
+@dataclasses.dataclass
+class Lookup:
+    """The answer of :meth:`StageCache.lookup`: an entry to use, or why the stage must run."""
+
+    entry: Entry | None
+    reason: str  # "hit", "forced", "no entry", "inputs changed", or "corrupt: ..."
+
+    @property
+    def corrupt(self) -> bool:
+        """True when an entry with the right key (or an unreadable one) failed its check."""
+        return self.reason.startswith("corrupt")
+
+
+class StageCache:
+    """The cache entries of one build, under ``root`` (``build/cache/<area>-<year>``).
+
+    ``force`` makes every :meth:`lookup` a miss (the stages run and :meth:`store` refreshes the entries).
+    """
+
+    def __init__(self, root: Path, *, force: bool = False, logger: logging.Logger | None = None) -> None:
+        self.root = Path(root)
+        self.force = force
+        self.logger = logger or logging.getLogger(__name__)
+
+    def folder(self, stage_id: str) -> Path:
+        """The entry folder of ``stage_id`` (e.g. ``ingest``, ``public/chapters/03-referrals``)."""
+        return self.root.joinpath(*stage_id.split("/"))
+
+    def lookup(self, stage_id: str, key: str) -> Lookup:
+        """Find and check the entry of ``stage_id`` for ``key``; see the module docstring."""
+        if self.force:
+            return Lookup(None, "forced")
+        folder = self.folder(stage_id)
+        manifest_path = folder / MANIFEST
+        if not folder.is_dir():
+            return Lookup(None, "no entry")
+        if not manifest_path.is_file():
+            return Lookup(None, "corrupt: its manifest is missing")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            stored_key = manifest["key"]
+            listed = manifest["files"]
+            meta = manifest.get("meta") or {}
+            if manifest.get("format") != FORMAT or not isinstance(listed, dict):
+                raise ValueError("unknown format")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return Lookup(None, f"corrupt: its manifest cannot be read ({type(exc).__name__})")
+        if stored_key != key:
+            return Lookup(None, "inputs changed")
+        files: dict[str, Path] = {}
+        try:
+            for name, info in sorted(listed.items()):
+                path = folder / "files" / name
+                if not _inside(path, folder / "files"):
+                    return Lookup(None, f"corrupt: the manifest names a file outside the entry ({name})")
+                if not path.is_file():
+                    return Lookup(None, f"corrupt: {name} is missing")
+                size = path.stat().st_size
+                if size != info["bytes"]:
+                    return Lookup(None, f"corrupt: {name} has {size:,} bytes, the manifest says {info['bytes']:,}")
+                if file_sha256(path) != info["sha256"]:
+                    return Lookup(None, f"corrupt: {name} does not match its SHA-256 in the manifest")
+                files[name] = path
+        except (OSError, KeyError, TypeError) as exc:
+            return Lookup(None, f"corrupt: {type(exc).__name__}: {exc}")
+        return Lookup(Entry(folder, key, files, meta), "hit")
+
+    def store(self, stage_id: str, key: str, files: Mapping[str, Path], *, meta: Mapping[str, Any] | None = None,
+              components: Mapping[str, Any] | None = None) -> Entry:
+        """Save ``files`` (``{name in the entry: path now}``) as the entry of ``stage_id`` for ``key``.
+
+        The entry is written in a temporary folder, the manifest last, and renamed into place; the
+        previous entry is removed only after that. ``components`` (what the key was made of) are kept
+        in the manifest to explain a rerun.
+        """
+        folder = self.folder(stage_id)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        for stale in folder.parent.glob(f".{folder.name}.*-*"):  # left by an interrupted build: never trusted
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
+        try:
+            listed: dict[str, dict[str, Any]] = {}
+            for name, src in sorted(files.items()):
+                dest = tmp / "files" / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+                listed[name] = {"bytes": dest.stat().st_size, "sha256": file_sha256(dest)}
+            manifest = {
+                "format": FORMAT, "stage": stage_id, "key": key, "files": listed, "meta": dict(meta or {}),
+                "components": dict(components or {}),
+                "stored": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            tmp.mkdir(parents=True, exist_ok=True)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+            old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
+            if folder.exists():
+                folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return Entry(folder, key, {name: folder / "files" / name for name in listed}, dict(meta or {}))
+
+
+def restore(entry: Entry, targets: Mapping[str, Path]) -> list[Path]:
+    """Copy the entry's files to ``targets`` (``{name in the entry: destination}``), each atomically."""
+    from safeguarding.atomic import atomic_path
+
+    out = []
+    for name, dest in targets.items():
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(entry.files[name], tmp)
+        out.append(dest)
+    return out
+
+
+def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path, str] | None = None) -> dict[str, str]:
+    """Content hashes of every existing file or folder that a string in ``value`` (a config subset) names.
+
+    Folders are hashed file by file (:func:`tree_digest`). Strings that are not
+    paths (column names, encodings) name nothing and are ignored; so are the
+    project folder itself and any folder holding it, and the top-level keys in
+    ``skip`` when ``value`` is a mapping. ``memo`` keeps the hashes for the next call of the same build.
+    """
+    root = Path(cfg.root).resolve()
+    out: dict[str, str] = {}
+    seen = memo if memo is not None else {}
+
+    def walk(v: Any) -> None:
+        if isinstance(v, Mapping):
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, list | tuple):
+            for item in v:
+                walk(item)
+        elif isinstance(v, str) and v.strip() not in ("", ".", "..") and len(v) < 1024 and "\n" not in v:
+            with contextlib.suppress(OSError, ValueError):
+                p = cfg.resolve(v).resolve()
+                if str(p) in out or root.is_relative_to(p):
+                    return
+                if p not in seen and p.is_file():
+                    seen[p] = file_sha256(p)
+                elif p not in seen and p.is_dir():
+                    seen[p] = sha256_bytes(canonical_json(tree_digest(p)).encode())
+                if p in seen:
+                    out[str(p)] = seen[p]
+
+    skip = set(skip)
+    if isinstance(value, Mapping):
+        for k, item in value.items():
+            if k not in skip:
+                walk(item)
+    else:
+        walk(value)
+    return dict(sorted(out.items()))
+
+
+def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:
+    """``report.yml`` without the top-level sections in ``leave_out`` (those a stage never reads)."""
+    drop = set(leave_out)
+    return {k: v for k, v in raw.items() if k not in drop}
+
+
+def _dated_today(meta: Mapping[str, Any], quarto_yml: Path) -> bool:
+    """True when the cover's date is the build date (``today``, ``now`` or ``last-modified``)."""
+    import re
+
+    words = ("today", "now", "last-modified")
+    if "date" in meta:  # report.yml's date, or the cover's "Published ..." (or none)
+        date = meta["date"]
+        return isinstance(date, str) and date.strip().lower() in words
+    try:
+        text = quarto_yml.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return re.search(r"^\s*date:\s*[\"']?(today|now|last-modified)\b", text, re.IGNORECASE | re.MULTILINE) is not None
+
+
+def _ran_cleanly(executed: Path) -> bool:
+    """True when papermill finished the executed notebook without an exception."""
+    try:
+        meta = json.loads(executed.read_text(encoding="utf-8"))["metadata"]["papermill"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return meta.get("exception") is None and bool(meta.get("end_time"))
+
+
+def _quarto_version() -> str:
+    """``quarto --version`` and where it is (the Quarto renderer's output depends on its version)."""
+    import subprocess
+
+    exe = shutil.which("quarto") or "quarto"
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = "unknown"
+    return f"{exe} {out.strip()}"
+
+
+def _ingest_tables() -> list[str]:
+    """The stems of the tables ingest may write (each configured input, allegation actions, aggregates)."""
+    from safeguarding.schema import ENTITIES
+
+    return [*ENTITIES, "allegation_actions", "aggregates"]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+
+# --------------------------------------------------------------------------
+# the stages of pipeline.py build
+# --------------------------------------------------------------------------
+
+#: top-level sections of report.yml a stage never reads (left out of its key; everything else is in it)
+NOT_READ: dict[str, tuple[str, ...]] = {
+    "ingest": ("report", "site", "disclosure", "editorial", "audience", "targets", "population", "benchmarks"),
+    "indicators": ("report", "site", "disclosure", "editorial", "audience"),
+    "disclosure": ("report", "site", "editorial", "audience"),
+    "report": ("site", "audience"),  # the chapters and the data files (the audience is a parameter)
+}
+
+#: sections whose paths are not the stage's input files (they read the processed tables instead)
+RAW_SECTIONS = ("inputs", "aggregates", "paths")
+
+
+class Incremental:
+    """The cache as ``pipeline.py build`` uses it: each stage's key, lookup, store and restore.
+
+    Each method runs one stage (the function given) or restores its outputs
+    from a checked entry, and records in :attr:`outcome` what happened:
+    ``{"status": "cached", "key": ...}`` for a stage taken from the cache, or
+    ``{"key": ..., "cache": why it ran}`` (``no entry``, ``inputs changed``,
+    ``forced``, ``corrupt: ...``). :attr:`keys` holds every key computed.
+    """
+
+    def __init__(self, cfg: Any, audience: str, versions: Mapping[str, str], *, force: bool = False,
+                 logger: logging.Logger | None = None, echo: Callable[[str], None] = print) -> None:
+        self.cfg = cfg
+        self.audience = audience
+        self.logger = logger or logging.getLogger(__name__)
+        self.echo = echo
+        self.code = code_version(versions)
+        self.cache = StageCache(Path(cfg.root) / "build" / "cache" / f"{cfg.area_slug}-{cfg.year}", force=force,
+                                logger=self.logger)
+        self.outcome: dict[str, dict[str, Any]] = {}
+        self.keys: dict[str, str] = {}
+        self.chapter_keys: dict[str, str] = {}
+        self._ingest_outputs: list[str] | None = None
+        self._report_inputs: dict[str, Any] | None = None
+        self._hashes: dict[Path, str] = {}  # files named by report.yml, hashed once per build
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def processed(self) -> Path:
+        """The processed folder (``paths.processed``)."""
+        return Path(self.cfg.processed_dir)
+
+    def _skipped_folders(self) -> list[Path]:
+        root = Path(self.cfg.root).resolve()
+        return [Path(self.cfg.processed_dir).resolve(), Path(self.cfg.reports_dir).resolve(), root / "build",
+                root / "logs"]
+
+    def _components(self, section: str, skip: Iterable[str]) -> dict[str, Any]:
+        subset = config_subset(self.cfg.raw, NOT_READ[section])
+        files = config_files(self.cfg, subset, skip=skip, memo=self._hashes)
+        outside = self._skipped_folders()
+        files = {p: h for p, h in files.items() if not any(Path(p).is_relative_to(f) for f in outside)}
+        return {"code": self.code, "config": subset, "config_folder": str(Path(self.cfg.root).resolve()),
+                "year": self.cfg.year, "files": files}
+
+    def _lookup(self, stage_id: str, key: str) -> Lookup:
+        found = self.cache.lookup(stage_id, key)
+        self.keys[stage_id] = key
+        if found.corrupt:
+            message = f"cache entry {stage_id} is corrupt ({found.reason.removeprefix('corrupt: ')}): rebuilding it"
+            self.logger.warning(message)
+            self.echo(f"      {message}")
+        else:
+            self.logger.info("cache %s: %s (key %s)", stage_id, found.reason, key[:16])
+        return found
+
+    def _store(self, stage_id: str, key: str, files: Mapping[str, Path], meta: Mapping[str, Any] | None = None,
+               components: Mapping[str, Any] | None = None) -> Entry | None:
+        """Store an entry; a cache that cannot be written never fails the build (it is logged)."""
+        try:
+            return self.cache.store(stage_id, key, files, meta=meta, components=components)
+        except OSError as exc:
+            self.logger.warning("cache entry %s not saved: %s", stage_id, exc)
+            return None
+
+    def _note(self, stage: str, key: str, found: Lookup) -> None:
+        if found.entry is not None:
+            self.outcome[stage] = {"status": "cached", "key": key}
+        else:
+            self.outcome[stage] = {"key": key, "cache": found.reason}
+
+    # ------------------------------------------------------------ stages
+    def ingest(self, run: Callable[[Any], Any]) -> Any:
+        """Ingest every input (one entry: the inputs are checked against each other), or restore the tables."""
+        from types import SimpleNamespace
+
+        comps = self.ingest_components()
+        key = stage_key("ingest", comps)
+        found = self._lookup("ingest", key)
+        self._note("ingest", key, found)
+        if found.entry is not None:
+            names = list(found.entry.meta["outputs"])
+            restore(found.entry, {n: self.processed / n for n in names})
+            self._remove_stale_tables(names)
+            self._ingest_outputs = names
+            report = json.loads((self.processed / "ingest_report.json").read_text(encoding="utf-8"))
+            return SimpleNamespace(failed=dict(found.entry.meta.get("failed") or {}), report=report,
+                                   outputs=[self.processed / n for n in names])
+        result = run(self.cfg)
+        outputs = [Path(p) for p in result.outputs if Path(p).is_file()]
+        names = [p.name for p in outputs]
+        self._ingest_outputs = names
+        if comps["pseudonym_key"] is None:  # the run created the key: store under the key the next build computes
+            comps = self.ingest_components()
+            key = stage_key("ingest", comps)
+            self.outcome["ingest"]["key"] = key
+        self._store("ingest", key, {p.name: p for p in outputs},
+                    meta={"outputs": names, "failed": dict(result.failed)}, components=comps)
+        return result
+
+    def ingest_components(self) -> dict[str, Any]:
+        """What ingest reads: the configuration (but the report's words, the site, the disclosure rules,
+        the editorial files, targets, population and benchmarks), the files it names (the raw inputs),
+        the pseudonymisation key's hash, and today's date."""
+        from safeguarding.ingest.pseudonym import key_file_path
+
+        comps = self._components("ingest", skip=())
+        key_file = key_file_path(self.cfg)
+        # the pseudonyms depend on the secret key: its hash (never the key) is in the key
+        comps["pseudonym_key"] = file_sha256(key_file) if key_file.is_file() else None
+        # dates after today are rejected, unless ingest.max_date is set
+        comps["today"] = None if self.cfg.section("ingest").get("max_date") else dt.date.today().isoformat()
+        return comps
+
+    def indicators_components(self) -> dict[str, Any]:
+        """What the indicators read: the configuration and the processed tables (by content)."""
+        if self._ingest_outputs is not None:
+            tables = [n for n in self._ingest_outputs if n.endswith(".parquet")]
+        else:
+            tables = [p.name for p in self.processed.glob("*.parquet") if p.stem in _ingest_tables()]
+        return {**self._components("indicators", skip=RAW_SECTIONS), "tables": self._upstream(tables)}
+
+    def disclosure_components(self) -> dict[str, Any]:
+        """What disclosure control reads: the configuration, the audience and ``indicators.parquet``."""
+        return {**self._components("disclosure", skip=RAW_SECTIONS), "audience": self.audience,
+                "indicators": self._upstream(["indicators.parquet"])}
+
+    def chapter_components(self, nb: Path) -> dict[str, Any]:
+        """What a chapter reads (:meth:`report_inputs`) and its notebook but the Markdown's text."""
+        return {**self.report_inputs(), "chapter": nb.name, "notebook_code": notebook_code_digest(nb.read_bytes())}
+
+    def plan(self, notebooks: Iterable[Path] = ()) -> dict[str, str]:
+        """The keys of ingest, indicators, disclosure, ``notebooks``' chapters and the data files for the
+        files as they are now, without running or storing anything (what a build would look up)."""
+        keys = {"ingest": stage_key("ingest", self.ingest_components()),
+                "indicators": stage_key("indicators", self.indicators_components()),
+                "disclosure": stage_key("disclosure", self.disclosure_components())}
+        keys.update({f"chapters/{nb.stem}": stage_key("chapter", self.chapter_components(nb)) for nb in notebooks})
+        keys["data"] = stage_key("data", dict(self.report_inputs()))
+        return keys
+
+    def _remove_stale_tables(self, names: list[str]) -> None:
+        """As ingest does: a table this run does not produce is never left looking current."""
+        for target in (f"{n}.parquet" for n in _ingest_tables()):
+            if target not in names:
+                (self.processed / target).unlink(missing_ok=True)
+
+    def _upstream(self, names: Iterable[str]) -> dict[str, str | None]:
+        return {n: content_digest(self.processed / n) if (self.processed / n).is_file() else None
+                for n in sorted(names)}
+
+    def indicators(self, run: Callable[[Any], Any]) -> Any:
+        """Compute the indicators from the processed tables, or restore ``indicators.parquet`` and ``.csv``."""
+        comps = self.indicators_components()
+        key = stage_key("indicators", comps)
+        found = self._lookup("indicators", key)
+        self._note("indicators", key, found)
+        names = ["indicators.parquet", "indicators.csv"]
+        if found.entry is not None:
+            restore(found.entry, {n: self.processed / n for n in names})
+            return self.processed / "indicators.parquet"
+        table = run(self.cfg)
+        self.logger.info("indicators: %d rows", len(table))
+        self._store("indicators", key, {n: self.processed / n for n in names}, components=comps)
+        return table
+
+    def disclosure(self, run: Callable[..., Path], stats: dict[str, Any]) -> Path:
+        """Apply disclosure control for the audience, or restore its table (and the public summary)."""
+        from safeguarding.published_data import publication_path, suppressed_path
+
+        comps = self.disclosure_components()
+        key = stage_key("disclosure", comps)
+        stage_id = f"{self.audience}/disclosure"
+        found = self._lookup(stage_id, key)
+        self._note("disclosure", key, found)
+        table = suppressed_path(self.cfg, self.audience)
+        if found.entry is not None:
+            restore(found.entry, {n: self.processed / n for n in found.entry.files})
+            stats.update(found.entry.meta.get("stats") or {})
+            return table
+        path = run(self.cfg, self.audience, stats)
+        files = {table.name: table}
+        summary = publication_path(self.cfg)
+        if self.audience == "public" and summary.is_file():
+            files[summary.name] = summary
+        self._store(stage_id, key, files, meta={"stats": stats}, components=comps)
+        return path
+
+    def report_inputs(self) -> dict[str, Any]:
+        """What every chapter and the data files read: the configuration, the files it names (editorial,
+        reference data; not the raw inputs, read through ingest), ``ground_truth.json`` beside an input,
+        and the processed folder's files (not the other audience's table, nor the Markdown reports
+        written for people)."""
+        if self._report_inputs is None:
+            other = "board" if self.audience == "public" else "public"
+            names = [p.name for p in sorted(self.processed.iterdir()) if p.is_file() and not p.name.startswith(".")
+                     and p.suffix != ".md" and p.name != f"indicators_{other}.parquet"]
+            # the one raw-side file the chapters read: ground_truth.json beside an input says it is synthetic
+            # (safeguarding/report/sections/voice.py); the raw tables themselves are read through ingest
+            beside = {str(p): file_sha256(p) for p in sorted({
+                self.cfg.resolve(spec["file"]).parent / "ground_truth.json"
+                for spec in self.cfg.inputs.values() if isinstance(spec, dict) and spec.get("file")}) if p.is_file()}
+            self._report_inputs = {**self._components("report", skip=RAW_SECTIONS), "audience": self.audience,
+                                   "beside_inputs": beside, "processed": self._upstream(names)}
+        return self._report_inputs
+
+    def notebooks(self, notebooks: list[Path], out_dir: Path, runs: Path, params: dict[str, Any],
+                  execute: Callable[[list[Path], list[Path], list[dict[str, Any]]], None]) -> None:
+        """Execute the chapters whose inputs changed (each in ``runs/<chapter>``), restore the others, and
+        gather every chapter's notebook and figures in ``out_dir``."""
+        todo: list[tuple[Path, str, str, dict[str, Any], Lookup]] = []
+        hits: dict[str, Entry] = {}
+        chapters: dict[str, Any] = {}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for nb in notebooks:
+            text = nb.read_bytes()
+            comps = self.chapter_components(nb)
+            key = stage_key("chapter", comps)
+            stage_id = f"{self.audience}/chapters/{nb.stem}"
+            self.chapter_keys[nb.name] = f"{key}:{sha256_bytes(text)}"  # the publish key covers the Markdown too
+            found = self._lookup(stage_id, key)
+            if found.entry is not None and found.entry.meta.get("source_sha256") == sha256_bytes(text):
+                hits[nb.name] = found.entry
+            elif found.entry is not None and self._new_commentary(nb, text, found.entry, out_dir, stage_id, comps):
+                chapters[nb.name] = {"status": "commentary", "key": key}
+            else:
+                todo.append((nb, stage_id, key, comps, found))
+        dirs = [runs / nb.stem for nb, *_ in todo]
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        sources = {nb.name: sha256_bytes(nb.read_bytes()) for nb, *_ in todo}  # before a kernel could change it
+        try:
+            execute([t[0] for t in todo], dirs, [{**params, "build_dir": str(d)} for d in dirs])
+        except Exception:  # a chapter failed: the others that ran to the end are kept for the next build
+            for (nb, stage_id, key, comps, _), d in zip(todo, dirs, strict=True):
+                if _ran_cleanly(d / nb.name):
+                    files = {p.relative_to(d).as_posix(): p for p in sorted(d.rglob("*")) if p.is_file()}
+                    self._store(stage_id, key, files, meta={"source_sha256": sources[nb.name]}, components=comps)
+            raise
+        for (nb, stage_id, key, comps, found), d in zip(todo, dirs, strict=True):
+            files = {p.relative_to(d).as_posix(): p for p in sorted(d.rglob("*")) if p.is_file()}
+            self._store(stage_id, key, files, meta={"source_sha256": sources[nb.name]}, components=comps)
+            shutil.copytree(d, out_dir, dirs_exist_ok=True)
+            chapters[nb.name] = {"status": "ok", "key": key, "cache": found.reason}
+        for nb in notebooks:
+            if nb.name in hits:
+                entry = hits[nb.name]
+                restore(entry, {n: out_dir / n for n in entry.files})
+                chapters[nb.name] = {"status": "cached", "key": entry.key}
+        ordered = {nb.name: chapters[nb.name] for nb in notebooks}
+        n_cached = len(hits)
+        refreshed = sum(1 for c in ordered.values() if c["status"] == "commentary")
+        status = "cached" if notebooks and n_cached == len(notebooks) else "ok"
+        self.outcome["notebooks"] = {"status": status, "chapters": ordered}
+        if status != "cached":
+            note = f"{n_cached} of {len(notebooks)} chapters from cache"
+            if refreshed:
+                note += f", {refreshed} with new commentary (Markdown only: not executed)"
+            self.outcome["notebooks"]["note"] = note
+
+    def _new_commentary(self, nb: Path, text: bytes, entry: Entry, out_dir: Path, stage_id: str,
+                        comps: Mapping[str, Any]) -> bool:
+        """Only the chapter's Markdown changed: restore its executed notebook and figures with the new text.
+
+        The code cells and everything they read are unchanged (the key), so their outputs are too; the
+        Markdown cells are never executed. The refreshed notebook replaces the entry. False when the
+        cells do not match (the chapter is then executed).
+        """
+        executed_name = nb.name
+        if executed_name not in entry.files:
+            return False
+        try:
+            executed = json.loads(entry.files[executed_name].read_text(encoding="utf-8"))
+            spliced = splice_markdown(executed, json.loads(text))
+        except (OSError, ValueError):
+            return False
+        if spliced is None:
+            return False
+        restore(entry, {n: out_dir / n for n in entry.files if n != executed_name})
+        target = out_dir / executed_name
+        target.write_text(json.dumps(spliced, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.logger.info("chapter %s: only its Markdown changed; not executed", nb.name)
+        self._store(stage_id, entry.key, {n: out_dir / n for n in entry.files},
+                    meta={**entry.meta, "source_sha256": sha256_bytes(text)}, components=comps)
+        return True
+
+    def publish(self, run: Callable[[], dict[str, str]], renderer: str, meta: Mapping[str, Any], quarto_yml: Path,
+                staging: Path, record: dict[str, Any]) -> dict[str, str]:
+        """Publish the HTML and PDF, or restore them: keyed by the chapters' keys (what the executed
+        notebooks were made from), the cover and chapter list, ``_quarto.yml`` and the renderer."""
+        from safeguarding.publish import choose_renderer
+
+        chosen = choose_renderer(renderer)
+        comps = {"code": self.code, "audience": self.audience, "renderer": chosen,
+                 "quarto": _quarto_version() if chosen == "quarto" else None,
+                 "metadata": dict(meta), "quarto_yml": file_sha256(quarto_yml),
+                 "today": dt.date.today().isoformat() if _dated_today(meta, quarto_yml) else None,
+                 "chapters": dict(self.chapter_keys)}
+        key = stage_key("publish", comps)
+        stage_id = f"{self.audience}/publish"
+        found = self._lookup(stage_id, key)
+        self._note("publish", key, found)
+        if found.entry is not None:
+            m = found.entry.meta
+            restore(found.entry, {n: staging / n for n in found.entry.files})
+            record["warnings"].extend(m.get("warnings") or [])
+            record["renderer_used"] = m.get("renderer")
+            return {"html": str(staging / m["html"]), "pdf": str(staging / m["pdf"])}
+        before = len(record["warnings"])
+        out = run()
+        html, pdf = Path(out["html"]), Path(out["pdf"])
+        self._store(stage_id, key, {html.name: html, pdf.name: pdf},
+                    meta={"html": html.name, "pdf": pdf.name, "warnings": record["warnings"][before:],
+                          "renderer": record.get("renderer_used")}, components=comps)
+        return out
+
+    def data(self, run: Callable[[], list[Path]], data_dir: Path) -> list[Path]:
+        """Write the published data files, or restore them (keyed as the chapters are, without a notebook)."""
+        comps = dict(self.report_inputs())
+        key = stage_key("data", comps)
+        stage_id = f"{self.audience}/data"
+        found = self._lookup(stage_id, key)
+        self._note("data", key, found)
+        if found.entry is not None:
+            order = list(found.entry.meta["order"])
+            return restore(found.entry, {n: data_dir / n for n in order})
+        files = [Path(p) for p in run()]
+        self._store(stage_id, key, {p.relative_to(data_dir).as_posix(): p for p in files},
+                    meta={"order": [p.relative_to(data_dir).as_posix() for p in files]}, components=comps)
+        return files
+
+
+__all__ = [
+    "Entry", "Incremental", "Lookup", "StageCache", "code_version", "config_files", "config_subset", "content_digest",
+    "file_sha256", "restore", "stage_key", "tree_digest",
+]
