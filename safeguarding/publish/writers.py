@@ -49,9 +49,24 @@ def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.columns = [safe_text(str(c)) for c in out.columns]
     for c in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_datetime64_any_dtype(out[c])):
-            out[c] = out[c].map(safe_text).astype(object)
+        col = out[c]
+        if _all_text(col):  # once per distinct value; missing values kept as they are
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            safe = np.array([safe_text(u) for u in uniques] + [None], dtype=object)
+            values = col.to_numpy(dtype=object, copy=True)
+            known = codes >= 0
+            values[known] = safe[codes[known]]
+            out[c] = pd.Series(values, index=out.index, dtype=object)
+        elif not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col)):
+            out[c] = col.map(safe_text).astype(object)
     return out
+
+
+def _all_text(col: pd.Series) -> bool:
+    """Whether every value of ``col`` is a ``str`` or missing (so that :func:`pandas.factorize` cannot confuse
+    ``1`` with ``True`` or ``1.0``)."""
+    return ((col.dtype == object or isinstance(col.dtype, pd.StringDtype))
+            and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"))
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
@@ -196,7 +211,7 @@ def _column_xml(col: pd.Series, is_numeric: bool,
     converted once per distinct value (:func:`pandas.factorize`); any other
     column value by value, as :func:`_cell` says.
     """
-    if col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+    if _all_text(col):
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         markup = [_cell_xml(_cell(v, is_numeric), number_style) for v in uniques]
         markup.append("")  # code -1: a missing value
@@ -217,7 +232,7 @@ def _column_letter(j: int) -> str:
     return letters
 
 
-def _rows_xml(columns: Sequence[tuple[np.ndarray, list[str]]], first_row: int, chunk: int = 4096) -> Iterator[str]:
+def _rows_xml(columns: Sequence[tuple[np.ndarray, list[str]]], first_row: int, chunk: int = 1024) -> Iterator[str]:
     """The ``<row>`` elements of the data, ``chunk`` rows at a time; a row without a cell is left out, as XlsxWriter
     leaves it out. ``first_row`` is the (1-based) number of the first data row."""
     n = len(columns[0][0]) if columns else 0
