@@ -5,7 +5,7 @@ published table holds them) and times :func:`safeguarding.publish.writers.write_
 printing the median of several runs, the peak memory Python allocated
 (``tracemalloc``) and the file size.
 
-    python benchmarks/bench_xlsx.py [--csv reports/northwold/2025/data/indicators.csv] [--repeats 3]
+    python benchmarks/bench_xlsx.py [--csv reports/northwold/2025/data/indicators.csv] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     """Time :func:`write_xlsx` on a published table; print seconds, peak memory and size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", default="reports/northwold/2025/data/indicators.csv")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     table = pd.read_csv(args.csv, dtype=str, keep_default_na=False)
     times = []

@@ -45,7 +45,7 @@ QUARTO_YML = SKELETON / "_quarto.yml"
 
 #: packages whose versions are recorded in every run log
 RECORDED_PACKAGES = (
-    "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "openpyxl",
+    "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "pyarrow", "openpyxl", "XlsxWriter",
     "holidays", "papermill", "nbformat", "nbclient", "pypandoc-binary", "typst", "PyYAML",
 )
 
