@@ -71,7 +71,8 @@ def _capped(group: _Group, need: np.ndarray, scal: np.ndarray) -> np.ndarray:
     return out & need
 
 
-def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray) -> tuple[np.ndarray, int]:
+def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray,
+                top: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """The columns of ``need`` that can rise above the ceiling (bool per column), and the programmes solved.
 
     ``need`` marks the small counts to check (columns of the group) and
@@ -79,10 +80,22 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray) -> tuple[np.n
     scaling it up, so it bounds nothing). The programmes are built from this
     group alone, so the result is a function of the group's content (and
     ``need``, ``scal``).
+
+    ``top`` (optional, per column) holds witnesses: the largest rise of each
+    column over moves already found and checked (:attr:`~.bounds.GroupCheck.top`:
+    each such move, within the same region of moves, is a table that fits
+    everything published). A column of ``need`` whose witness already rises
+    above the ceiling (by the same margin :func:`_one_by_one` accepts) is
+    decided without a programme: its own programme's optimum is at least the
+    witness's rise, so the answer is the same; only fewer programmes are
+    solved.
     """
     ok = np.zeros(group.n, dtype=bool)
     done = _capped(group, need, scal)  # decided: cannot rise enough
-    lps = _one_by_one((group, need, scal), ok, done) if (need & ~done).any() else 0
+    if top is not None:
+        _, rise = _moves_region(group, scal)
+        ok |= need & ~done & (top >= rise - _EPS)
+    lps = _one_by_one((group, need, scal), ok, done) if (need & ~done & ~ok).any() else 0
     return ok & need, lps
 
 
