@@ -8,7 +8,10 @@ small count already seen above the ceiling without a programme of its own.
 These tests check that the answers are those of the plain computation (with
 no witnesses, and against a fresh ``linprog`` per cell), that fewer
 programmes are solved, and that a move breaking a relation or a bound by
-more than the tolerance is never taken as a witness.
+more than the tolerance is never taken as a witness. And the interval
+check's own programmes, asked with the other open small counts nudged up
+(:data:`~safeguarding.disclosure.policy.INTERVAL_NUDGE`), decide what
+programmes asked one cell alone decide.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from safeguarding.disclosure import Policy
+from safeguarding.disclosure.policy import INTERVAL_NUDGE
 from safeguarding.disclosure.secondary.bounds import _check_group, _feasible_move, _lp_moves
-from safeguarding.disclosure.secondary.intervals import reach_group
+from safeguarding.disclosure.secondary.intervals import _capped, _one_by_one, reach_group
 from tests.test_disclosure_memo import _grid_system, _only_group
 
 
@@ -112,3 +116,21 @@ def test_a_move_off_by_more_than_the_tolerance_is_no_witness() -> None:
     short = np.where(need, rise - 1e-3, 0.0)
     assert (reach_group(group, need, scal, short)[0] == reach_group(group, need, scal)[0]).all()
     assert reach_group(group, need, scal, short)[1] == reach_group(group, need, scal)[1]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_nudged_programmes_decide_what_lone_ones_do(seed: int) -> None:
+    """Asking each small count with the others nudged up (then alone if need be) changes no answer."""
+    rng = np.random.default_rng(80 + seed)
+    system, hidden = _grid_system(rng, 3 + seed % 3, 4 + seed % 3)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    need = group.primary & ~scal
+    answers = {}
+    for nudge in (0.0, INTERVAL_NUDGE, 1.0):
+        ok = np.zeros(group.n, dtype=bool)
+        done = _capped(group, need, scal)
+        _one_by_one((group, need, scal), ok, done, nudge)
+        answers[nudge] = ok & need
+    assert (answers[0.0] == answers[INTERVAL_NUDGE]).all() and (answers[0.0] == answers[1.0]).all()
+    assert (answers[0.0] == _fresh_reach(group, need, scal))[need].all()
