@@ -10,7 +10,8 @@ every key is optional and defaults to the value below, the Department for
 Education's practice.
 
 Also here: :data:`MARKERS` (the symbols of the published tables),
-:data:`TOLERANCE` (when figures "add up"), and the ranges the settings may
+:data:`TOLERANCE` (when figures "add up"), :data:`INTERVAL_NUDGE` (how the
+protection-interval check asks its programmes), and the ranges the settings may
 take, which :mod:`safeguarding.config_schema` checks ``report.yml`` against.
 
 This module applies nothing: it does not suppress, search for relations or
@@ -31,6 +32,11 @@ import pandas as pd
 
 #: how far apart two figures may be and still "add up" (counts are whole numbers; this absorbs float noise)
 TOLERANCE = 1e-6
+
+#: weight of the other open small counts when the protection-interval check maximises one of them
+#: (:func:`~safeguarding.disclosure.secondary.intervals._one_by_one`): a nudge that makes each programme's
+#: table raise more of them at once (witnesses), without changing any answer
+INTERVAL_NUDGE = 0.01
 
 #: period types of the indicator table
 PERIOD_TYPES: tuple[str, ...] = ("month", "quarter", "rolling12", "year")

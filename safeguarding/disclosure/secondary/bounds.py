@@ -44,6 +44,10 @@ class GroupCheck(NamedTuple):
     need: np.ndarray | None = None
     #: the scaling set (:meth:`_Group.scaling_set`): columns free to grow without limit
     scal: np.ndarray | None = None
+    #: per column, the largest rise seen in a checked move of the linear programmes (a *witness*: ``x + d``
+    #: is a table that fits everything published); :func:`~.intervals.reach_group` needs no programme for
+    #: a small count already seen to rise above the ceiling. None when no programme was solved
+    top: np.ndarray | None = None
 
 
 def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
@@ -189,7 +193,7 @@ def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None) 
 
 
 def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[int, np.ndarray],
-              policy: Policy) -> tuple[np.ndarray, int]:
+              policy: Policy) -> tuple[np.ndarray, int, np.ndarray]:
     """Columns in ``todo`` whose feasible range, by linear programming, is at least 1 wide; bool.
 
     Cells of the scaling set may go below their bound (``t x_S`` makes up the
@@ -198,9 +202,13 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
     columns per call), then, for at most ``policy.max_single_lps`` columns,
     over the whole group. Every move found also shows the other columns it
     shifts by at least 1. Columns still undecided stay unshown
-    (over-suppression only). Returns ``(wide, linear programmes solved)``.
+    (over-suppression only). Returns ``(wide, linear programmes solved,
+    top)``: ``top`` is, per column, the largest rise over the checked moves
+    found (0, the true table, when none raises it): witnesses for
+    :mod:`.intervals`.
     """
     wide = np.zeros(group.n, dtype=bool)
+    top = np.zeros(group.n)
     lps = 0
     for tries, scope in ((policy.max_local_lps, "near"), (policy.max_single_lps, "all")):
         for j in np.flatnonzero(todo & ~wide)[:tries]:
@@ -215,9 +223,10 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
             lps += 2
             for c, d in moves:
                 wide[c[np.abs(d) >= 1 - 1e-9]] = True
+                top[c] = np.maximum(top[c], d)
             if hi - lo >= 1 - 1e-9:
                 wide[j] = True
-    return wide & todo, lps
+    return wide & todo, lps, top
 
 
 def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck:
@@ -278,11 +287,12 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     shown, near, reached = _basis_moves(group, piv, U, F, fixed, scal, ~safe, rise)
     safe |= shown
     lps = 0
+    top = None
     if not safe.all():
-        wide, lps = _lp_moves(group, scal, ~safe, near, policy)
+        wide, lps, top = _lp_moves(group, scal, ~safe, near, policy)
         safe |= wide
     need = group.primary & safe & ~scal & ~known & ~reached
-    return GroupCheck(safe, ~safe, {}, lps, need, scal)
+    return GroupCheck(safe, ~safe, {}, lps, need, scal, top)
 
 
 

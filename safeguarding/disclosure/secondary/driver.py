@@ -174,8 +174,9 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
             oks = []
             for g, _, c in narrow:  # each group on its own, so that its result depends on its content only
-                (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, extra=("reach",)),
-                                             reach_group, g, c.need, c.scal)
+                seen = () if c.top is None else (c.top,)  # witnesses from the bounds rule's programmes
+                (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))),
+                                             reach_group, g, c.need, c.scal, c.top)
                 oks.append(ok)
                 if not reused:
                     report.lps += lps

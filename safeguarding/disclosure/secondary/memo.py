@@ -15,7 +15,9 @@ content (:func:`content_key`): the shape, dtype and bytes of every matrix
 and vector the check reads (the group's constraint matrix over its hidden
 cells and over its published cells, true values, lower bounds, slack
 columns, small counts, threshold ceiling), the columns already known safe
-or asked about, and the policy's limits it uses. A group whose content
+or asked about (and, for the protection intervals, the witnesses the
+bounds rule handed over: :attr:`~.bounds.GroupCheck.top`), and the
+policy's limits it uses. A group whose content
 differs in any byte (other cell numbering, another order of relations) is
 checked again: a miss costs time, never protection. The digest is BLAKE2b
 with 256 bits: two different contents share one with probability about
