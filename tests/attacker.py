@@ -371,7 +371,7 @@ FAMILIES = ("breakdown to headline", "months to quarters and years", "stock unde
             "stock and flow")
 
 
-def reader_system(cells: pd.DataFrame, *, min_periods: int = MIN_PERIODS, min_nonzero: int = MIN_NONZERO,
+def reader_system(cells: pd.DataFrame, *, min_periods: int = MIN_PERIODS, min_nonzero: int = MIN_NONZERO,  # noqa: C901
                   families: dict | None = None, skip=()) -> tuple[list[Relation], list[Relation]]:
     """``(equalities, inequalities)`` a reader could use, each verified on the truth.
 
@@ -484,7 +484,7 @@ def _equal_series(grid: _Grid, sub_index: np.ndarray, eqs: list, count: dict, mi
     return {i: uf.find(i) for i in range(len(grid.V))}
 
 
-def _refinements(grid: _Grid, sub_index: np.ndarray, reps: dict[int, int], eqs: list, count: dict,
+def _refinements(grid: _Grid, sub_index: np.ndarray, reps: dict[int, int], eqs: list, count: dict,  # noqa: C901
                  min_periods: int, min_nonzero: int) -> None:
     """Groups of one breakdown's values that add up to groups of another's, or to a headline figure."""
     meta = grid.meta
@@ -926,7 +926,7 @@ def _probe(obj: np.ndarray, A, b: np.ndarray, bounds: np.ndarray, lo: np.ndarray
     return lo, hi, int((hi - lo < 1 - _EPS).sum()) < before
 
 
-def recoverable(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] = (), *, seed: int = 0,
+def recoverable(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] = (), *, seed: int = 0,  # noqa: C901
                 probes: int = 12) -> list[tuple[int, float, float]]:
     """Unpublished cells a reader could pin down to a range narrower than 1: ``(cell, low, high)``.
 
@@ -987,7 +987,7 @@ def primary(cells: pd.DataFrame) -> np.ndarray:
             & cells["measure"].isin(COUNTS).to_numpy())
 
 
-def unprotected(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] = (), *, seed: int = 0,
+def unprotected(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] = (), *, seed: int = 0,  # noqa: C901
                 probes: int = 12, top: float = 6.0) -> list[tuple[int, float, float]]:
     """Primary hidden cells a reader can tell are from 1 to 5: ``(cell, low, high)``.
 

@@ -136,7 +136,7 @@ def attack(cells: pd.DataFrame, skip=()) -> dict:
                                              "inconsistent": t4 - t3}}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: C901
     """Attack the build's public table and print what a reader could work out (exit 1 if anything)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("processed", nargs="?", default="data/processed", type=Path,

@@ -102,7 +102,7 @@ def _slots(rows: pd.DataFrame) -> tuple[set[Slot], dict[Slot, np.ndarray]]:
     return set(values), values
 
 
-def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: RelationModel) -> list[Relation]:
+def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: RelationModel) -> list[Relation]:  # noqa: C901
     """Relations among slots as ``(parts, totals)`` (a copy: one of each; a band equality: two sides)."""
     out: list[Relation] = []
     by_series: dict[tuple[str, str, str, str], list[Slot]] = {}

@@ -143,7 +143,7 @@ class Policy:
     protect_years: int = 2
     yield_order: tuple[str, ...] = _YIELD_ORDER
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901
         threshold = self.threshold
         if threshold is not None:
             if not isinstance(threshold, (list, tuple)) or len(threshold) != 2:

@@ -28,7 +28,7 @@ from safeguarding.disclosure.secondary.memo import CheckMemo
 from safeguarding.schema import INDICATOR_COLUMNS
 
 
-def suppress_table(
+def suppress_table(  # noqa: C901
     df: pd.DataFrame,
     count_columns: Sequence[str],
     *,

@@ -289,7 +289,7 @@ class _Context:
         out = np.where(pd.DatetimeIndex(ref) < pd.DatetimeIndex(dob), "Unborn", out)
         return np.where(np.isnan(age), NOT_RECORDED, out)
 
-    def band_values(self, breakdown: str, observed: list[str]) -> list[str]:
+    def band_values(self, breakdown: str, observed: list[str]) -> list[str]:  # noqa: C901
         """Ordered values of a breakdown: the fixed list, plus any others observed."""
         fixed: tuple[str, ...] = ()
         if breakdown == "age_band":

@@ -200,7 +200,7 @@ def _keep(raw: RawTable, mask: np.ndarray) -> None:
     raw.extra_fields = {int(index[i]): v for i, v in raw.extra_fields.items() if mask[i]}
 
 
-def read_annex_a(path: Any, entity: Entity, spec: dict[str, Any], configured: dict[str, str], *,
+def read_annex_a(path: Any, entity: Entity, spec: dict[str, Any], configured: dict[str, str], *,  # noqa: C901
                  key: str) -> tuple[RawTable, dict[str, str], dict[str, Any]]:
     """Read one entity from an Annex A workbook.
 

@@ -196,7 +196,7 @@ def _try_formats(texts: np.ndarray, formats: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_dates(values: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: C901
     """Parse non-blank source values (object array; typically a column's unique values).
 
     Values may be strings, numbers (Excel serials), or date/datetime objects

@@ -79,7 +79,7 @@ class ColumnMap:
         return self.headers[self.positions[canon]]
 
 
-def map_columns(headers: list[str], entity: Entity, configured: dict[str, str], *, where: str,
+def map_columns(headers: list[str], entity: Entity, configured: dict[str, str], *, where: str,  # noqa: C901
                 key: str) -> ColumnMap:
     """Map source headers to the entity's canonical columns.
 

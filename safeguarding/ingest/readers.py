@@ -549,7 +549,7 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
                 "copy the sheet and paste it as values")
 
 
-def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
+def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,  # noqa: C901
               header_row: int | None = None, key: str = "inputs") -> RawTable:
     """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
 

@@ -294,7 +294,7 @@ def _md_escape(text: Any) -> str:
     return escape.markdown(text).strip()
 
 
-def markdown(report: dict[str, Any]) -> str:
+def markdown(report: dict[str, Any]) -> str:  # noqa: C901
     """The human-readable report for the data-quality appendix."""
     t = report["totals"]
     lines = [

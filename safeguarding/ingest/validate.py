@@ -300,7 +300,7 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     return out, merged
 
 
-def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,
+def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,  # noqa: C901
             pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).

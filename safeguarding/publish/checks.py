@@ -284,7 +284,7 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def check_pdf(path: Path, expected_texts: list[str] | tuple[str, ...] = (), *, board: bool | None = None,
+def check_pdf(path: Path, expected_texts: list[str] | tuple[str, ...] = (), *, board: bool | None = None,  # noqa: C901
               min_pages: int = 2, require_tagged: bool = True, page_numbers: bool = True) -> list[str]:
     """Check the PDF: A4 pages, fonts embedded, text layer with ``expected_texts``, page numbers, marking.
 

@@ -492,7 +492,7 @@ def convert_notebook(path: Path, *, chapter_number: int | None, media_dir: Path,
     return chapter
 
 
-def _convert_code_cell(cell: Any, where: str, state: _State, chapter: Chapter, default_echo: bool,
+def _convert_code_cell(cell: Any, where: str, state: _State, chapter: Chapter, default_echo: bool,  # noqa: C901
                        base_dir: Path) -> list[Part]:
     opts, code = parse_cell_options(_as_text(cell.source), where)
     unknown = sorted(set(opts) - KNOWN_OPTIONS)

@@ -811,7 +811,7 @@ REPORTED: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def report_findings(ctx: ReportContext) -> list[Finding]:
+def report_findings(ctx: ReportContext) -> list[Finding]:  # noqa: C901
     """Every finding whose sentence the chapters print (see :data:`REPORTED`), once each, in report order.
 
     A year-on-year finding is left out when this year's figure is withheld or there is

@@ -87,7 +87,7 @@ class SecondaryReport:
                 "stuck": len(self.stuck), "forced": len(self.forced)}
 
 
-def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,
+def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,  # noqa: C901
             forced: bool = False, memo: CheckMemo | None = None) -> SecondaryReport:
     """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
 
