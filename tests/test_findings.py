@@ -134,8 +134,11 @@ def test_a_withheld_year_is_not_compared_and_its_figure_not_revealed(tmp_path):
     ctx = _ctx(tmp_path, rows, shown=shown)
     f = text.year_on_year(ctx, "ICPC_15WD")
     assert f.verdict == "not published" and np.isnan(f.p_value)
-    assert f.sentence == ("ICPCs within 15 working days of the section 47 start are not compared with 2023-24: "
-                          "the figure for 2023-24 is withheld to protect children's privacy.")
+    this_year = next(r for r in rows if r["indicator_id"] == "ICPC_15WD" and r["period_type"] == "year"
+                     and r["period_end"] == "2025-03-31" and r.get("breakdown", "all") == "all")
+    published = f"{100 * this_year['numerator'] / this_year['denominator']:.1f}%"  # this year is published: said
+    assert f.sentence == (f"ICPCs within 15 working days of the section 47 start were {published} in 2024-25, not "
+                          "compared with 2023-24: the figure for 2023-24 is withheld to protect children's privacy.")
     assert "153" not in text.percentage_verdict(ctx, "ICPC_15WD") and "87.4" not in text.short_story(ctx, "ICPC_15WD")
 
 

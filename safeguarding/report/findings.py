@@ -234,6 +234,9 @@ def _ratio_interval(lo: float, hi: float) -> str:
 def _year_on_year(f: Finding) -> str:
     name = _cap(f.name)
     if f.verdict == "not published":
+        if f.value:  # the year before is withheld, this year's figure is not
+            return (f"{name} {verb_for(f.name, 'was', 'were')} {f.value} in {f.period}, not compared with "
+                    f"{f.baseline_period}: {f.detail}.")
         return f"{name} {verb_for(f.name, 'is', 'are')} not compared with {f.baseline_period}: {f.detail}."
     if f.verdict == "no earlier year":
         return f"{name} was {f.value} in {f.period}; there is no figure for {f.baseline_period} to compare with."

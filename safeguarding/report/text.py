@@ -139,8 +139,8 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
         return None
     if prev is None or not np.isfinite(_num(prev["value"])) or (percent and not _num(prev["denominator"]) > 0):
         return Finding(**base, method="not computed", verdict="no earlier year", value=ctx.fmt_value(cur))
-    if ctx.fmt_value(prev) == "c":
-        return Finding(**base, method="not computed", verdict="not published",
+    if ctx.fmt_value(prev) == "c":  # this year's figure is published: say it, compare nothing
+        return Finding(**base, method="not computed", verdict="not published", value=ctx.fmt_value(cur),
                        detail=f"the figure for {label1} {WITHHELD}")
     from safeguarding.stats import compare_proportions, compare_rates
 
