@@ -1094,7 +1094,7 @@ def repeated_sentences(html: str, most: int = 2) -> dict[str, int]:
 
 def test_repeated_sentence_check_catches_boilerplate():
     """The style check itself: the issue's boilerplate, printed four times, is caught; twice is allowed."""
-    boiler = ("The figure for 2024-25 is withheld to protect children's privacy; the yearly figure above is "
+    boiler = ("The figure for 2024-25 is withheld to protect privacy; the yearly figure above is "
               "reliable.")
     html = "<html><body>" + "".join(f"<p>Chart {i} shows plans. {boiler}</p>" for i in range(4)) + "</body></html>"
     assert repeated_sentences(html) == {boiler: 4}

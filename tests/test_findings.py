@@ -138,7 +138,7 @@ def test_a_withheld_year_is_not_compared_and_its_figure_not_revealed(tmp_path):
                      and r["period_end"] == "2025-03-31" and r.get("breakdown", "all") == "all")
     published = f"{100 * this_year['numerator'] / this_year['denominator']:.1f}%"  # this year is published: said
     assert f.sentence == (f"ICPCs within 15 working days of the section 47 start were {published} in 2024-25, not "
-                          "compared with 2023-24: the figure for 2023-24 is withheld to protect children's privacy.")
+                          "compared with 2023-24: the figure for 2023-24 is withheld to protect privacy.")
     assert "153" not in text.percentage_verdict(ctx, "ICPC_15WD") and "87.4" not in text.short_story(ctx, "ICPC_15WD")
 
 
@@ -322,7 +322,7 @@ def test_no_trend_is_fitted_through_a_withheld_year(tmp_path):
     f = text.trend_finding(ctx, "PF_NOTIFICATIONS")
     assert f.verdict == "not published" and np.isnan(f.p_value) and np.isnan(f.estimate)
     assert f.sentence == ("No trend is tested for private fostering notifications: the figure for 2021-22 is "
-                          "withheld to protect children's privacy.")
+                          "withheld to protect privacy.")
     short = text.trend_finding(_ctx(tmp_path, _counts("REFERRALS", {2024: 10, 2025: 12})), "REFERRALS")
     assert short.verdict == "not tested" and "fewer than three years" in short.sentence
 
@@ -429,7 +429,7 @@ def test_partners_figures_go_through_the_disclosure_controlled_table(tmp_path):
     ctx = _ctx(tmp_path, rows, shown=shown)
     sentence = text.partner_count(ctx, "POLICE_DA_NOTIFICATIONS")
     assert sentence == ("Police domestic abuse notifications involving children: the figure for 2024-25 is withheld "
-                        "to protect children's privacy.")
+                        "to protect privacy.")
     assert "1,197" not in sentence and "1,083" not in sentence
     assert "year on year" not in [f.comparison for f in text.partner_findings(ctx, "POLICE_DA_NOTIFICATIONS")]
     assert text.key_messages(ctx, [], optional=["POLICE_DA_NOTIFICATIONS"]) == []

@@ -421,7 +421,7 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
         ours = (float(cur["numerator"]), float(cur["denominator"]))
     if ours and ctx.fmt_value(cur) == "c":
         return _note(f"The comparison of {ctx.info(code).name.lower()} with every council in England is not shown: "
-                     "this year's figure is withheld to protect children's privacy.")
+                     "this year's figure is withheld to protect privacy.")
     grid = np.unique(np.linspace(max(5, units.denominator.min() * 0.8), units.denominator.max() * 1.05, 200).round())
     limits = funnel_limits(bench, grid, kind="proportion")
     name = ctx.info(code).name

@@ -35,7 +35,7 @@ NAN = float("nan")
 COMPARISONS = ("year on year", "within year", "seasonal", "trend", "target", "benchmark", "funnel")
 
 #: every finding's sentence about a withheld figure gives this one reason, so that it reveals no bound
-WITHHELD = "is withheld to protect children's privacy"
+WITHHELD = "is withheld to protect privacy"
 
 
 @dataclass(frozen=True)

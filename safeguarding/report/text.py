@@ -282,7 +282,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str) -> str:
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
     if ctx.fmt_value(cur) == "c":
-        return "The rate per 10,000 children is withheld to protect children's privacy."
+        return "The rate per 10,000 children is withheld to protect privacy."
     finding = rate_finding(ctx, code)
     if finding is not None:
         return finding.sentence
@@ -291,7 +291,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str) -> str:
 
 def _withheld(ctx: ReportContext, code: str) -> str:
     """The sentence for a withheld figure: the same for every reason, so that it reveals no bound."""
-    return f"{_name(ctx, code)}: the figure for {ctx.config.year_label} is withheld to protect children's privacy."
+    return f"{_name(ctx, code)}: the figure for {ctx.config.year_label} is withheld to protect privacy."
 
 
 def _note(row: pd.Series | None) -> str:
@@ -736,7 +736,7 @@ def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int 
         many = len(withheld) > 1
         closing = (f"The {ctx.config.year_label} figure{'s' if many else ''} for "
                    f"{verdicts._join([lower_first(w) for w in withheld])} "
-                   f"{'are' if many else 'is'} withheld to protect children's privacy.")
+                   f"{'are' if many else 'is'} withheld to protect privacy.")
         return [*messages[:max(limit - 1, 0)], (closing, [])]
     return messages[:limit]
 
@@ -765,7 +765,7 @@ def limitations(ctx: ReportContext) -> list[str]:
                    f"not be compared with full years.")
     if ctx.public:
         out.append(f"Counts {policy_of(ctx).threshold_text}, and figures from which they could be worked out, are "
-                   "withheld (shown as c) to protect children's privacy.")
+                   "withheld (shown as c) to protect privacy.")
     return out
 
 

@@ -61,7 +61,7 @@ def data_quality(ctx: ReportContext) -> Block:
            "with the processed data (not published).")
     if public:
         b.text("Row counts are rounded here (rows read to the nearest 100, rejected rows to the nearest 10) so "
-               "that they cannot be set against a figure withheld to protect children's privacy.")
+               "that they cannot be set against a figure withheld to protect privacy.")
     caption = "Rows read and rejected by input (rounded)" if public else "Rows read, accepted and rejected by input"
     b.add(md_table(pd.DataFrame(rows), caption=caption, label="dq-rows",
                    align=["l", "r", "r", "l"] if public else ["l", "r", "r", "r", "l"]))
@@ -100,7 +100,7 @@ def methods(ctx: ReportContext) -> Block:
           "its 95% confidence interval (95% CI), the range in which the underlying figure is likely to lie, allowing "
           "for chance. Percentages use the Wilson score interval, rates the exact Poisson interval (Byar's method "
           "from 10 events), as Public Health England's Fingertips does; both are worked out from the published "
-          "numbers. A figure withheld to protect children's privacy has no interval (c). Counts are what was "
+          "numbers. A figure withheld to protect privacy has no interval (c). Counts are what was "
           "recorded and have none, nor has a total's 100% (z, not applicable). England's figures are DfE's, shown "
           "without an interval.")
     b.add("**Targets.** Green means at least 95% of the target was achieved, Amber at least 90%, Red less. A "
@@ -134,8 +134,9 @@ def methods(ctx: ReportContext) -> Block:
               "group of answers would be a count from 1 to 5, or could be worked out from the figures shown, "
               "the figures are withheld (*x*).")
     if ctx.public:
-        b.add("**Small numbers.** To protect children's privacy, counts from 1 to 5 are shown as *c*, and a "
-              "further figure is hidden where the hidden one could be worked out from a total. Percentages and "
+        b.add("**Small numbers.** To protect the privacy of the people counted (children and their families; in "
+              "allegations, also the adults concerned), counts from 1 to 5 are shown as *c*, and a further figure "
+              "is hidden where the hidden one could be worked out from a total. Percentages and "
               "rates built on a hidden count are hidden too. *:* means not available; *z* not applicable; *0* is a "
               "true zero.")
         b.parts.extend(publication_notes(ctx).parts)

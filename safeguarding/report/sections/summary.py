@@ -86,7 +86,7 @@ def _volumes(ctx: ReportContext, codes: list[str]) -> str:
         return ""
     said = f"In {ctx.config.year_label}, " + "; ".join(parts) + "." if parts else ""
     if withheld:
-        said += f" The figure for {' and '.join(withheld)} is withheld to protect children's privacy."
+        said += f" The figure for {' and '.join(withheld)} is withheld to protect privacy."
     return said.strip()
 
 
