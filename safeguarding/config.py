@@ -69,7 +69,9 @@ class Config:
     @property
     def year_label(self) -> str:
         """Financial year label, e.g. ``2024-25`` for year 2025."""
-        return f"{self.year - 1}-{str(self.year)[-2:]}"
+        from safeguarding.periods import financial_year_label
+
+        return financial_year_label(self.year)
 
     @property
     def year_start(self) -> dt.date:

@@ -38,6 +38,7 @@ from safeguarding import escape
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config, ConfigError, load_config
 from safeguarding.lock import LockedError, build_lock
+from safeguarding.periods import financial_year_label
 
 REVIEW_JSON = "review.json"
 HTML_NAME = "annual-review.html"
@@ -163,8 +164,8 @@ class YearEntry:
 
 
 def year_label(year: int) -> str:
-    """``2024-25`` for the year ending 31 March 2025."""
-    return f"{year - 1}-{year % 100:02d}"
+    """``2024-25`` for the year ending 31 March 2025 (:func:`safeguarding.periods.financial_year_label`)."""
+    return financial_year_label(year)
 
 
 def _read_record(folder: Path) -> dict[str, Any] | None:

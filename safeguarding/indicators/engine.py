@@ -49,6 +49,7 @@ from safeguarding.indicators.periods import (
 )
 from safeguarding.indicators.workdays import working_days_between
 from safeguarding.measures import percentage, rate_per_10k
+from safeguarding.periods import financial_year_labels
 
 log = logging.getLogger(__name__)
 
@@ -981,8 +982,7 @@ def _finish(ctx: _Context, ind: Indicator, ev: Events, out: pd.DataFrame) -> pd.
         nopop = covered & ~np.isfinite(pop)
         status[nopop] = "not available"
         missing_years = pd.Series(fy[nopop]).astype(int)
-        note[nopop] = ("no population figure for " + (missing_years - 1).astype(str) + "-"
-                       + (missing_years % 100).astype(str).str.zfill(2)
+        note[nopop] = ("no population figure for " + pd.Series(financial_year_labels(missing_years))
                        + " (add population: {" + missing_years.astype(str)
                        + ": N} to report.yml, or benchmarks.ons_file)").to_numpy()
     else:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from safeguarding.config import Config, load_config
 from safeguarding.disclosure.policy import Policy
+from safeguarding.periods import financial_year_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.editorial import Editorial
@@ -321,8 +322,8 @@ def interval_text(numerator: float, denominator: float, unit: str = "percent") -
 
 
 def fy_label(year: int) -> str:
-    """'2024-25' for the year ending March 2025."""
-    return f"{year - 1}-{str(year)[-2:]}"
+    """'2024-25' for the year ending March 2025 (:func:`safeguarding.periods.financial_year_label`)."""
+    return financial_year_label(year)
 
 
 def _num(x: Any) -> float | None:

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from safeguarding.periods import financial_year_label
 from safeguarding.stats.intervals import wilson_interval
 from safeguarding.stats.spc import assurance, normalise_improvement, spc_summary
 from safeguarding.stats.trend import TrendResult, compare_proportions, compare_rates
@@ -63,12 +64,6 @@ def plural(count: float, singular: str, plural_form: str | None = None) -> str:
     """Return '1 referral', '2 referrals', '1,234 children' (pass the plural form when irregular)."""
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{format_number(count)} {word}"
-
-
-def financial_year_label(year: int) -> str:
-    """Financial year ending 31 March ``year`` as published: 2025 -> '2024-25'."""
-    year = int(year)
-    return f"{year - 1}-{year % 100:02d}"
 
 
 def _round(value: float, decimals: int) -> str:
