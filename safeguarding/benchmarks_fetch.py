@@ -91,6 +91,7 @@ from safeguarding.benchmarks import (
     read_population,
     read_statistical_neighbours,
 )
+from safeguarding.hashing import file_sha256
 
 # --------------------------------------------------------------------------- where the files are
 
@@ -549,14 +550,6 @@ def _derived_name(source: SourceFile, summary: Mapping[str, Any], today: dt.date
     return f"{source.prefix}_{span}.csv" if span else f"{source.prefix}_{today.year}.csv"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------- the fetch
 
 
@@ -676,7 +669,7 @@ def _fetch_one(source: SourceFile, url: str, file_name: str | None, release: Rel
         summary = check_file(source, part, _label(source, name or "", url), name)
         name = name or _derived_name(source, summary, now.date())
         target = folder / name
-        previous = _sha256(target) if target.is_file() else None
+        previous = file_sha256(target) if target.is_file() else None
         with atomic_path(target) as tmp:
             os.replace(part, tmp)
     except OSError as exc:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -35,6 +34,7 @@ from typing import Any
 from safeguarding.cache import Incremental
 from safeguarding.config import Config, ConfigError, load_config
 from safeguarding.editorial import Editorial, EditorialError, load_editorial
+from safeguarding.hashing import file_sha256
 from safeguarding.lock import LockedError, build_lock
 
 #: the project skeleton shipped with the package (links to the repository's ``notebooks/`` and
@@ -152,15 +152,6 @@ def output_dir_for(cfg: Config, audience: str) -> Path:
         raise ConfigError(f"{cfg.path}: area.slug {cfg.area_slug!r} would publish to {resolved}, outside "
                           f"{root}/<area>/; a slug is lower-case letters, digits and hyphens, e.g. 'northwold'")
     return out
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def input_files(cfg: Config) -> dict[str, Path]:

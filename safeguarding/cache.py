@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from safeguarding.hashing import file_sha256, sha256_bytes
+
 #: bumped when the layout of an entry changes (older entries are then simply misses)
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -50,20 +52,6 @@ CODE_SUFFIXES = frozenset({".py", ".yml", ".yaml", ".json", ".csv", ".typ", ".ht
 VOLATILE_JSON_KEYS: dict[str, tuple[str, ...]] = {
     "ingest_report.json": ("generated", "seconds", "pseudonymisation"),
 }
-
-
-def sha256_bytes(data: bytes) -> str:
-    """SHA-256 of ``data`` in hex."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def content_digest(path: Path) -> str:

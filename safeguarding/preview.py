@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import mimetypes
 import os
@@ -46,6 +45,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from safeguarding import escape
+from safeguarding.hashing import file_sha256
 
 #: the address the preview answers on (never another interface)
 HOST = "127.0.0.1"
@@ -66,14 +66,11 @@ _IGNORED_NAME = re.compile(r"^[.#~]|~$|\.(swp|swo|swx|tmp|bak|pyc)$")
 # --------------------------------------------------------------------------
 
 def _sha256(path: Path) -> str | None:
-    h = hashlib.sha256()
+    """A watched file's SHA-256, or None when it cannot be read (removed, or being replaced)."""
     try:
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return file_sha256(path)
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def _expand(roots: Iterable[Path]) -> Iterator[Path]:

@@ -91,7 +91,7 @@ def review_record(cfg: Config, folder: Path) -> dict[str, Any]:
     ``report:`` block as the build read it; ``files`` lists each file's path (relative to
     ``folder``, ``/``-separated), size in bytes and SHA-256, hidden files and the record itself left out.
     """
-    from safeguarding.build import file_sha256
+    from safeguarding.hashing import file_sha256
 
     report = cfg.section("report")
     files = []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeguarding.deploy.errors import RefusedError
+from safeguarding.hashing import file_sha256
 from safeguarding.site import HTML_NAME, INDEX_NAME, REVIEW_JSON, SITEMAP_NAME, STATEMENT_NAME, YEAR_FOLDER
 
 #: the files of the area's folder a public target receives beside the year folders
@@ -118,13 +118,8 @@ def collect_site(area_dir: Path, *, audience: str) -> LocalSite:
     return LocalSite(area_dir, files, left_out)
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a local file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: SHA-256 of a local file's bytes (the project's one :func:`~safeguarding.hashing.file_sha256`)
+sha256_file = file_sha256
 
 
 def manifest_text(hashes: dict[str, str]) -> str:
