@@ -189,12 +189,24 @@ def _files_on_disk(folder: Path) -> list[str]:
 BOARD_MARKING = b"OFFICIAL-SENSITIVE"
 
 
-def _is_board_page(page: Path) -> bool:
-    """True when the page carries the board report's OFFICIAL-SENSITIVE marking."""
-    try:
-        return BOARD_MARKING in page.read_bytes()
-    except OSError:
-        return True  # unreadable: not listed
+def board_report_reason(folder: Path) -> str | None:
+    """Why a year's folder holds a board report, or None: the one rule for the index and for publishing.
+
+    A board report is one whose ``review.json`` gives an audience other than ``public``, or whose page
+    carries the OFFICIAL-SENSITIVE marking; a page that cannot be read counts as one (never listed,
+    never published).
+    """
+    record = _read_record(folder)
+    if record is not None and record.get("audience", "public") != "public":
+        return f"{folder / REVIEW_JSON} says audience: {record.get('audience')}"
+    page = folder / HTML_NAME
+    if page.is_file():
+        try:
+            if BOARD_MARKING in page.read_bytes():
+                return f"{page} carries the OFFICIAL-SENSITIVE marking"
+        except OSError:
+            return f"{page} cannot be read"
+    return None
 
 
 def scan_years(area_dir: Path, refused: list[str] | None = None) -> list[YearEntry]:
@@ -215,13 +227,12 @@ def scan_years(area_dir: Path, refused: list[str] | None = None) -> list[YearEnt
         if not (folder / HTML_NAME).is_file() or (folder / HTML_NAME).is_symlink():
             continue
         year = int(folder.name)
-        record = _read_record(folder)
-        if (record is not None and record.get("audience", "public") != "public") or _is_board_page(
-                folder / HTML_NAME):
+        if board_report_reason(folder) is not None:
             if refused is not None:  # an unsuppressed report put in a public year's folder is never listed
                 refused.append(f"{folder} holds a board report (OFFICIAL-SENSITIVE): it is not listed in the "
                                "index and must not be published; move it out of the area's folder")
             continue
+        record = _read_record(folder)
         if record is not None and record.get("year") not in (None, year):
             record = None  # a record copied from another year says nothing about this one
         recorded = (record or {}).get("files")

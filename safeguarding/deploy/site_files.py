@@ -8,11 +8,18 @@ from pathlib import Path
 
 from safeguarding.deploy.errors import RefusedError
 from safeguarding.hashing import file_sha256
-from safeguarding.site import HTML_NAME, INDEX_NAME, REVIEW_JSON, SITEMAP_NAME, STATEMENT_NAME, YEAR_FOLDER
+from safeguarding.site import (
+    BOARD_MARKING,  # noqa: F401  (re-exported by safeguarding.deploy)
+    HTML_NAME,
+    INDEX_NAME,
+    SITEMAP_NAME,
+    STATEMENT_NAME,
+    YEAR_FOLDER,
+    board_report_reason,
+)
 
 #: the files of the area's folder a public target receives beside the year folders
 SITE_FILES: tuple[str, ...] = (INDEX_NAME, STATEMENT_NAME, SITEMAP_NAME)
-BOARD_MARKING = b"OFFICIAL-SENSITIVE"
 
 
 @dataclass
@@ -24,26 +31,6 @@ class LocalSite:
     left_out: list[str] = field(default_factory=list)
 
 
-def _is_board_year(folder: Path) -> str | None:
-    """Why ``folder`` holds a board report (its record, or its page's marking), or None."""
-    import json
-
-    record_path = folder / REVIEW_JSON
-    if record_path.is_file():
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = None
-        if isinstance(record, dict) and record.get("audience", "public") != "public":
-            return f"{record_path} says audience: {record.get('audience')}"
-    page = folder / HTML_NAME
-    if page.is_file():
-        try:
-            if BOARD_MARKING in page.read_bytes():
-                return f"{page} carries the OFFICIAL-SENSITIVE marking"
-        except OSError:
-            return f"{page} cannot be read"
-    return None
 
 
 def _walk(folder: Path, prefix: str, files: dict[str, Path], left_out: list[str]) -> None:
@@ -97,7 +84,7 @@ def collect_site(area_dir: Path, *, audience: str) -> LocalSite:
                 why = "a board build" if name.endswith("-board") else "not a year folder"
                 left_out.append(f"{name}/ ({why}: never published to a public target)")
                 continue
-            reason = _is_board_year(path)
+            reason = board_report_reason(path)
             if reason:
                 refused.append(reason)
                 continue
