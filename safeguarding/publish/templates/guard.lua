@@ -108,9 +108,11 @@ function Table(el)
   end
   mark_rows(el.foot.rows)
   local name = pandoc.utils.stringify(el.caption.long or {})
-  local attrs = {tabindex = "0", role = "region"}
+  -- a list of pairs, not a Lua table keyed by name: a keyed table's order changes from run to run,
+  -- and the page must be the same bytes every time it is built from the same data
+  local attrs = {{"tabindex", "0"}, {"role", "region"}}
   if name ~= "" then
-    attrs["aria-label"] = name
+    table.insert(attrs, {"aria-label", name})
   end
   return pandoc.Div({el}, pandoc.Attr("", {"table-wrap"}, attrs))
 end
