@@ -1243,3 +1243,17 @@ def test_the_summary_answers_the_four_questions_after_the_key_messages(built, au
     rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
     repeated = [s for s in set(rows["sentence"]) if summary.count(s) > 1]
     assert repeated == []
+
+
+def test_the_demo_publishes_exactly_the_committed_fingerprint(built):
+    """Issue 18: restructuring the code changes no published figure. Every published file (charts' pixels, the
+    PDF and the dated records aside; see tests/fingerprint.py) must hash as committed. A change meant to change
+    what is published rewrites tests/fixtures/published_fingerprint.json in the same commit."""
+    import json
+
+    from fingerprint import FINGERPRINT, differences, fingerprint
+
+    expected = json.loads(FINGERPRINT.read_text(encoding="utf-8"))
+    diff = differences(expected, fingerprint(built["processed"].parent))
+    assert not diff, ("the demo's published outputs changed:\n" + "\n".join(diff)
+                      + "\nif that is intended: python tests/fingerprint.py --update <build folder>")
