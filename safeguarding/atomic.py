@@ -25,7 +25,7 @@ class WriteError(OSError):
 
 def _free_space(folder: Path) -> str:
     try:
-        free = shutil.disk_usage(folder).free
+        free: float = shutil.disk_usage(folder).free
     except OSError:
         return "unknown"
     for unit in ("bytes", "KB", "MB", "GB", "TB"):

@@ -435,7 +435,8 @@ def resolve_release(urls: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> Re
         if not isinstance(data, dict) or not data.get("id") or not isinstance(data.get("downloadFiles"), list):
             raise FetchError(f"{url}: the answer is not an EES release (no 'id' or 'downloadFiles'); the EES "
                              "content API may have changed; download the files by hand (docs/benchmarks.md)")
-        pub = data.get("publication") if isinstance(data.get("publication"), dict) else {}
+        publication = data.get("publication")
+        pub = publication if isinstance(publication, dict) else {}
         slug_match = re.search(r"/publications/([^/]+)/releases/", url)
         return Release(
             url=url, id=str(data["id"]), title=str(data.get("title") or data.get("yearTitle") or ""),

@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {result.html.name}, {result.pdf.name}, data/: {', '.join(p.name for p in result.data_files)}")
     print(f"  run log: {result.log_dir}")
     if result.warnings:
-        print(f"  {len(result.warnings)} warning(s), also in {result.log_dir / 'run.json'}:")
+        where = f", also in {result.log_dir / 'run.json'}" if result.log_dir else ""
+        print(f"  {len(result.warnings)} warning(s){where}:")
         for w in result.warnings[:5]:
             print(f"  - {w}")
     return 0
@@ -628,7 +629,7 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
 
 def publish_metadata(cfg: Config, record: dict[str, Any]) -> dict[str, Any]:
     """The title, cover and chapter list the report is published with (``report.yml``, ``_quarto.yml``)."""
-    meta = {
+    meta: dict[str, Any] = {
         "title": f"{cfg.area_name}: safeguarding children partnership annual review",
         "subtitle": f"Data report {cfg.year_label}",
     }

@@ -54,7 +54,9 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
 )
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
-LINESTYLES: tuple[str, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "--")
+#: a dash pattern is (offset, (on, off, ...)) in points
+Dash = str | tuple[int, tuple[int, ...]]
+LINESTYLES: tuple[Dash, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "--")
 HATCHES: tuple[str, ...] = ("", "///", "...", "xxx", "\\\\\\", "+++", "ooo", "---")
 
 GREY = "#6F777B"  # GOV.UK dark grey: axes, limits, context
@@ -118,7 +120,7 @@ def apply_house_style() -> None:
         "axes.spines.right": False,
         "axes.grid": True,
         "axes.grid.axis": "y",
-        "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+        "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),  # type: ignore[attr-defined]
         "grid.color": LIGHT_GREY,
         "grid.linewidth": 0.6,
         "xtick.labelsize": 10,
@@ -161,7 +163,7 @@ def _finish(fig: Figure, ax, title: str, y_label: str | None) -> None:
 
 
 # --------------------------------------------------------------------------- words
-def _fmt(v: float, percent: bool = False, decimals: int | None = None) -> str:
+def _fmt(v: float | None, percent: bool = False, decimals: int | None = None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "not available"
     if percent:
@@ -907,7 +909,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
 
     undo: list = []
     laid_out = _draw(fig)
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas, always, here
     pad = 4 * fig.dpi / 72
     axes = list(fig.axes)
     ticks = {id(t) for ax in axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
@@ -958,13 +960,14 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
             crowded = box.width > 0.95 * ax.bbox.width
         if not crowded:
             continue
-        labels = [t.get_text() for t in legend.get_texts()]
-        size = legend.get_texts()[0].get_fontsize() if labels else None
+        names = [t.get_text() for t in legend.get_texts()]
+        size = legend.get_texts()[0].get_fontsize() if names else None
         moved = None
-        for n in range(max(1, legend._ncols), 0, -1):
+        for n in range(max(1, legend._ncols), 0, -1):  # type: ignore[attr-defined]  # private: no getter
             if moved is not None:
                 moved.remove()
-            moved = fig.legend(legend.legend_handles, labels, loc="outside lower center", ncols=n, fontsize=size)
+            moved = fig.legend(legend.legend_handles, names, loc="outside lower center", ncols=n,  # type: ignore[call-overload]
+                               fontsize=size)
             if moved.get_window_extent(renderer).width <= fig.bbox.width - 2 * pad:
                 break
         legend.set_visible(False)
@@ -1002,7 +1005,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     # a note under the title (the axis label) that now takes more lines: the title moves up to clear it
     _draw(fig)
     for ax in axes:
-        title = ax._left_title if ax._left_title.get_text() else ax.title
+        title = ax._left_title if ax._left_title.get_text() else ax.title  # type: ignore[attr-defined]
         if not title.get_text() or not hasattr(ax, "_set_title_offset_trans"):
             continue
         top = title.get_window_extent(renderer)
@@ -1010,7 +1013,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
                  and t.get_window_extent(renderer).overlaps(top)]
         if below:
             rise = max(b.y1 for b in below) - top.y0 + 2 * fig.dpi / 72
-            pad = ax.titleOffsetTrans.get_matrix()[1, 2] * 72 / fig.dpi
+            pad = ax.titleOffsetTrans.get_matrix()[1, 2] * 72 / fig.dpi  # type: ignore[attr-defined]
             ax._set_title_offset_trans(pad + rise * 72 / fig.dpi)
             undo.append(lambda ax=ax, pad=pad: ax._set_title_offset_trans(pad))
     if outside:
@@ -1055,7 +1058,7 @@ def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:  # noqa: 
             if box.x0 >= owner.bbox.x1 - 1 and box.width > fig.bbox.width / 4:
                 return False
             if box.x0 < owner.bbox.x1 - 1 and box.x1 > owner.bbox.x1 + 1 \
-                    and t not in (owner.get_legend().get_texts() if owner.get_legend() else []):
+                    and t not in (own.get_texts() if (own := owner.get_legend()) is not None else []):
                 return False
     gap = _TICK_GAP * fig.dpi / 72
     for ax in axes:

@@ -412,6 +412,7 @@ def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], con
     taken: set[int] = set()
     # configured headers that are not in the file: the ingest stops there
     for canon, source in absent.items():
+        pos: int | None
         if canon in positions and not chk.suspect_header:  # a built-in spelling finds it; the setting wins
             pos, how = positions[canon], "the built-in spellings find it"
         else:
@@ -545,7 +546,7 @@ def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: dict[str,
         if sensitive is None:
             sensitive = _sensitive_values(entity, raw, chk.mapped, headers)
         hidden = {v: n for v, n in found.items() if looks_like_value(v) or v.lower() in sensitive}
-        recognised = bool((~conv.blank_u & np.equal(conv.reason_u, None)).any())
+        recognised = bool((~conv.blank_u & np.equal(conv.reason_u, None)).any())  # type: ignore[call-overload]
         # many values, values nearly one per row, none recognised among many, or a personal column:
         # an identifier, names or free text rather than codes, so no value is shown
         if (len(found) > MAX_VALUES_LISTED or (len(found) > 20 and sum(found.values()) < 2 * len(found))

@@ -480,7 +480,7 @@ class _Reader:
 
     def status(self, value: Any, where: str, allowed: Mapping[str, str]) -> str:
         key = re.sub(r"[\s_-]+", " ", str(value).strip().lower()) if isinstance(value, str) else None
-        if key in allowed:
+        if key is not None and key in allowed:
             return key
         self.problems.append(f"{where}: {_describe(value)} is not a status; the statuses are "
                              f"{', '.join(allowed)}")
@@ -583,7 +583,7 @@ class _Reader:
             self.problems.append(f"{file}, line {rows[0][0]}: the header row must be {','.join(columns)} "
                                  f"(in that order), not {','.join(c.strip() for c in rows[0][1])}")
             return None
-        out = []
+        out: list[TrainingRow | AttendanceRow | BudgetRow] = []
         for n, row in rows[1:]:
             where = f"{file}, line {n}"
             if len(row) != len(columns):
@@ -692,13 +692,18 @@ def _has_image(node: Any) -> bool:
     return False
 
 
+def _content(node: dict[str, Any]) -> Any:
+    """A pandoc JSON node's contents (``c``): a list, a string or a nested list, by node type."""
+    return node.get("c")
+
+
 def _stringify(node: Any) -> str:
     """The words of a node, as a reader would read them."""
     if isinstance(node, list):
         return "".join(_stringify(n) for n in node)
     if not isinstance(node, dict):
         return ""
-    t, c = node.get("t"), node.get("c")
+    t, c = node.get("t"), _content(node)
     if t == "Str":
         return str(c)
     if t in {"Space", "SoftBreak", "LineBreak"}:
@@ -735,7 +740,7 @@ def _walk_blocks(blocks: list[Any]) -> Iterable[dict[str, Any]]:
         if not isinstance(b, dict):
             continue
         yield b
-        t, c = b.get("t"), b.get("c")
+        t, c = b.get("t"), _content(b)
         if t == "BlockQuote":
             yield from _walk_blocks(c)
         elif t == "BulletList":
@@ -747,7 +752,7 @@ def _walk_blocks(blocks: list[Any]) -> Iterable[dict[str, Any]]:
 
 
 def _block(b: dict[str, Any], shift: int) -> str:
-    t, c = b.get("t"), b.get("c")
+    t, c = b.get("t"), _content(b)
     if t in {"Para", "Plain"}:
         return _inlines(c)
     if t == "Header":
@@ -778,7 +783,7 @@ def _inlines(items: list[Any]) -> str:
 
 
 def _inline(i: dict[str, Any]) -> str:
-    t, c = i.get("t"), i.get("c")
+    t, c = i.get("t"), _content(i)
     if t == "Str":
         return escape.markdown(c)
     if t == "Space":

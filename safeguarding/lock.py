@@ -37,8 +37,10 @@ def _holder(path: Path) -> dict:
 
 
 def _alive(pid: object) -> bool:
+    if not isinstance(pid, int | str):
+        return False
     try:
-        os.kill(int(pid), 0)  # type: ignore[arg-type]
+        os.kill(int(pid), 0)
     except (ProcessLookupError, ValueError, TypeError):
         return False
     except PermissionError:

@@ -11,7 +11,8 @@ version that wrote them.
 When a change is meant to change what is published, rebuild and rewrite the committed fingerprint in the same
 commit, so the diff names the files that changed::
 
-    python tests/fingerprint.py --update OUTPUT_FOLDER   # a folder built by tests/e2e.py's demo config copy
+    python tests/fingerprint.py --build FOLDER            # build the demo (both audiences) into FOLDER, compare
+    python tests/fingerprint.py --build FOLDER --update   # ... and rewrite the committed fingerprint
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ def fingerprint(root: Path) -> dict[str, str]:
     return out
 
 
+def build_demo(folder: Path) -> None:
+    """Build the demo council's review for both audiences into ``folder``, as the end-to-end tests do."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from e2e import demo_config_copy
+
+    from safeguarding.build import build
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = demo_config_copy(folder)
+    for audience in ("public", "board"):
+        build(cfg, audience=audience, renderer="builtin", echo=lambda _m: None)
+
+
 def differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
     """One line per file that was added, removed or changed."""
     lines = [f"changed: {k}" for k in sorted(expected.keys() & actual.keys()) if expected[k] != actual[k]]
@@ -65,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     """``--update FOLDER``: write the fingerprint of a build; ``FOLDER``: compare one with the committed one."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)
-    ap.add_argument("--update", action="store_true")
+    ap.add_argument("--update", action="store_true", help="rewrite the committed fingerprint from FOLDER")
+    ap.add_argument("--build", action="store_true", help="first build the demo into FOLDER (an empty folder)")
     args = ap.parse_args(argv)
+    if args.build:
+        build_demo(args.folder)
     actual = fingerprint(args.folder)
     if args.update:
         FINGERPRINT.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")

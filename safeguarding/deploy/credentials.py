@@ -66,7 +66,8 @@ def _load_key() -> Any | None:
         raise ConnectError(f"{ENV_KEY} names {key_path}, which is not a file")
     try:
         # positional: the argument was renamed from passphrase (3.x, 4.x) to password (5.x)
-        return paramiko.PKey.from_path(key_path, passphrase.encode() if passphrase else None)
+        # (the stubs say str; paramiko reads bytes, and the tests load a key with a passphrase through here)
+        return paramiko.PKey.from_path(key_path, passphrase.encode() if passphrase else None)  # type: ignore[arg-type]
     except (paramiko.PasswordRequiredException, TypeError) as exc:
         # paramiko 5 lets cryptography's TypeError through for an encrypted key loaded without a passphrase
         if passphrase or (isinstance(exc, TypeError) and "password" not in str(exc).lower()):

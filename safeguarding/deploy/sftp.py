@@ -55,7 +55,8 @@ class SFTPTransport:
                 client.get_host_keys().load(str(hosts_file))
             except (OSError, paramiko.SSHException) as exc:
                 raise ConnectError(f"cannot read the known hosts file {hosts_file}: {exc}") from exc
-        client.set_missing_host_key_policy(_RefuseUnknownHost(hosts_file, target.port))
+        # duck-typed (paramiko calls only missing_host_key), so paramiko is imported only when publishing
+        client.set_missing_host_key_policy(_RefuseUnknownHost(hosts_file, target.port))  # type: ignore[arg-type]
         pkey = _load_key()
         user = target.user or os.environ.get(ENV_USER) or _login_name()
         has_agent = bool(os.environ.get("SSH_AUTH_SOCK"))

@@ -124,7 +124,7 @@ def resolve_target(text: str, cfg: Any | None = None) -> Target:
     A target written on the command line is public; only a named target can be ``audience: board``.
     """
     targets = configured_targets(cfg) if cfg is not None else {}
-    if text in targets:
+    if cfg is not None and text in targets:
         spec = targets[text] or {}
         return parse_target(str(spec.get("url", "")), audience=str(spec.get("audience") or "public"), name=text,
                             keep=int(spec.get("keep") or KEEP_DEFAULT), base=cfg.root)

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 MARKING_WORDS = ("OFFICIAL-SENSITIVE", "not for publication")
@@ -249,8 +250,8 @@ def _axe_problems(page: object) -> list[str]:
 
 
 # ------------------------------------------------------------------ PDF
-def _font_is_embedded(font: object) -> bool:
-    font = font.get_object()  # type: ignore[attr-defined]
+def _font_is_embedded(font: Any) -> bool:  # a pypdf indirect object: its dictionaries are untyped
+    font = font.get_object()
     descriptor = font.get("/FontDescriptor")
     if descriptor is None and "/DescendantFonts" in font:
         descendant = font["/DescendantFonts"][0].get_object()
@@ -329,7 +330,7 @@ def check_pdf(path: Path, expected_texts: list[str] | tuple[str, ...] = (), *, b
         problems.append("no fonts found in the PDF")
     problems += [f"font {name} is not embedded" for name, ok in fonts.items() if not ok]
     if require_tagged:
-        root = reader.trailer["/Root"].get_object()
+        root: Any = reader.trailer["/Root"].get_object()
         mark = root.get("/MarkInfo")
         if "/StructTreeRoot" not in root or mark is None or not mark.get_object().get("/Marked", False):
             problems.append("the PDF is not tagged (no structure tree): not accessible to screen readers")

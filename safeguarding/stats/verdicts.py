@@ -51,7 +51,7 @@ def format_percent(value_pct: float, decimals: int = 1) -> str:
     return f"{_round(value_pct, decimals)}%"
 
 
-def format_number(value: float, decimals: int = 1) -> str:
+def format_number(value: float | None, decimals: int = 1) -> str:
     """Format a number with thousands separators: whole numbers without decimals (1,234), others to 1 dp."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not available"

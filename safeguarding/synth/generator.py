@@ -519,7 +519,8 @@ def _simulate(p: SynthParams, rng: np.random.Generator, years: int, end_year: in
             continue
         if ic_plan[i]:
             cur_end = int(end_true[i])
-    ic_s47, ic_day, ic_child, ic_plan, ic_ontime = (a[keep] for a in (ic_s47, ic_day, ic_child, ic_plan, ic_ontime))
+    ic_s47, ic_day, ic_child = ic_s47[keep], ic_day[keep], ic_child[keep]
+    ic_plan, ic_ontime = ic_plan[keep], ic_ontime[keep]
     end_true = end_true[keep]
     sim.tables["s47"] = {"day": s47_day, "child": s47_child, "referral": r47, "team": team[r47]}
     sim.tables["icpc"] = {"day": ic_day, "child": ic_child, "s47": ic_s47, "plan": ic_plan, "on_time": ic_ontime}

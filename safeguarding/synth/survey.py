@@ -115,7 +115,7 @@ def write_survey(out_dir: Path, plans: SourceTable, children: SourceTable, *, se
                     continue
                 answer = "Not answered" if rng.random() < P_NOT_ANSWERED else ("Yes" if yes else "No")
                 rows.append((cid, q.code, q.text, label, answer, day))
-    days = format_days(np.array([r[5] for r in rows], dtype=np.int64), "uk") if rows else []
+    days: np.ndarray | list[str] = format_days(np.array([r[5] for r in rows], dtype=np.int64), "uk") if rows else []
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(list(SURVEY_COLUMNS.values()))
