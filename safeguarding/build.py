@@ -104,10 +104,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run every stage even when its inputs are unchanged (the cache is refreshed)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
+    parser.add_argument("--areas", metavar="MANIFEST",
+                        help="build every area the manifest (CSV) lists, with --config's settings; see the README, "
+                             "'Many areas in one run'")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="with --areas: build N areas at a time, each in its own process (default 1)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``pipeline.py build`` from parsed arguments; return the exit status."""
+    if getattr(args, "areas", None):
+        from safeguarding.areas import run_areas
+
+        return run_areas(args)
     try:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
@@ -262,7 +271,8 @@ def build(
     cfg = load_config(config_path, year=year, audience=audience)
     editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
     final_dir = output_dir_for(cfg, cfg.audience)  # checks the slug keeps the report inside reports/
-    with build_lock([cfg.processed_dir, cfg.reports_dir], wait=wait) as notes, _signals_interrupt():
+    # the reports lock is the area's own folder, so that areas sharing reports/ build side by side
+    with build_lock([cfg.processed_dir, cfg.reports_dir / cfg.area_slug], wait=wait) as notes, _signals_interrupt():
         return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
                       keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force)
 

@@ -51,3 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(modules[args.command].run(args) or 0)
+
+
+if __name__ == "__main__":  # python -m safeguarding.cli (each area's worker of build --areas)
+    sys.exit(main())

@@ -114,7 +114,7 @@ def _slug(text: str) -> str:
     return slugify(text)
 
 
-def _problems_message(path: Path, problems: Sequence[Problem]) -> str:
+def _problems_message(path: str | Path, problems: Sequence[Problem]) -> str:
     n = len(problems)
     head = f"{path}: {n} problem{'s' if n != 1 else ''} in the configuration; correct {'them' if n != 1 else 'it'} " \
            "and run again (see docs/configuration.md):"
@@ -141,19 +141,35 @@ def load_config(path: str | os.PathLike[str], *, year: int | None = None,
         raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot be read as UTF-8 text: {exc}") from exc
+    return config_from_mapping(raw, p, year=year, audience=audience)
+
+
+def config_from_mapping(raw: object, path: Path, *, year: int | None = None, audience: str | None = None,
+                        label: str | None = None) -> Config:
+    """Check and load settings already read from ``path`` (or made from it, e.g. one area of several).
+
+    Paths in ``raw`` are relative to ``path``'s folder, which is the project folder (its notebooks,
+    ``_quarto.yml``, cache and logs). Problems are reported as :func:`load_config` reports them, naming
+    ``label`` (default: the file) as where they are.
+    """
+    p = Path(path)
+    where = label or str(p)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: the top level must be a mapping of settings (key: value lines), "
+        raise ConfigError(f"{where}: the top level must be a mapping of settings (key: value lines), "
                           f"not {describe(raw)}")
-    root = p.resolve().parent
+    # one area's settings written by build --areas live in build/areas/; their project is report.yml's folder
+    based_on = raw.get("based_on")
+    root = Path(based_on).resolve().parent if isinstance(based_on, str) and Path(based_on).is_file() \
+        else p.resolve().parent
     problems = check_config(raw, root, year=year, audience=audience)
     if problems:
-        raise ConfigError(_problems_message(p, problems), problems)
+        raise ConfigError(_problems_message(where, problems), problems)
     # from here every value has the type and range the schema promises
     area = raw.get("area") or {}
     name = str(area.get("name", "Unnamed area"))
     yr = whole_number(year if year is not None else raw.get("year"))
     if yr is None:  # pragma: no cover - check_config has reported it
-        raise ConfigError(f"{p}: year: {YEAR_RULE}")
+        raise ConfigError(f"{where}: year: {YEAR_RULE}")
     aud = str(audience or raw.get("audience") or "public")
     paths = raw.get("paths") or {}
     inputs = raw.get("inputs") or {}

@@ -66,7 +66,7 @@ from safeguarding.schema import ENTITIES
 TOP_LEVEL_KEYS: tuple[str, ...] = (
     "area", "year", "audience", "paths", "population", "benchmarks", "targets", "indicators",
     "age_bands", "inputs", "aggregates", "pseudonymisation", "ingest", "report", "disclosure", "editorial", "site",
-    "publish",
+    "publish", "based_on",
 )
 AREA_KEYS: tuple[str, ...] = ("name", "slug", "la_code")
 PATHS_KEYS: tuple[str, ...] = ("raw", "processed", "reports")
@@ -739,6 +739,14 @@ def _editorial(c: _Checker, value: Any) -> None:
         c.input_path(value, "editorial")
 
 
+def _based_on(c: _Checker, value: Any) -> None:
+    """``based_on``: written by ``build --areas`` into one area's settings: the ``report.yml`` they were made from,
+    whose folder is the project folder (notebooks, ``_quarto.yml``, outputs)."""
+    if not isinstance(value, str) or not Path(value).is_absolute() or not Path(value).is_file():
+        c.add("based_on", f"must be the absolute path of the report.yml these settings were made from, not "
+                          f"{describe(value)}; build --areas writes it, so rerun build --areas")
+
+
 def _site(c: _Checker, value: Any) -> None:
     """``site``: where the area's pages are published and who to contact about them (all optional)."""
     section = c.mapping(value, "site", "site: {base_url: https://www.example.gov.uk/safeguarding/northwold, "
@@ -809,7 +817,7 @@ _SECTIONS: dict[str, Callable[[_Checker, Any], None]] = {
     "benchmarks": _benchmarks, "targets": _targets, "indicators": _indicators, "age_bands": _age_bands,
     "inputs": _inputs, "aggregates": _aggregates, "pseudonymisation": _pseudonymisation, "ingest": _ingest,
     "report": _report, "disclosure": _disclosure, "editorial": _editorial, "site": _site,
-    "publish": _publish,
+    "publish": _publish, "based_on": _based_on,
 }
 
 

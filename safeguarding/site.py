@@ -645,7 +645,7 @@ def run(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
     """Run ``pipeline.py site``: rewrite the area's index, accessibility statement and sitemap; exit status."""
     try:
         cfg = load_config(args.config)
-        with build_lock([cfg.reports_dir], wait=args.wait):
+        with build_lock([cfg.reports_dir / cfg.area_slug], wait=args.wait):  # the build's lock on the area
             result = write_site(cfg)
     except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -88,6 +88,8 @@ def generate_england(out_dir: Path, *, seed: int, years: int = 1, end_year: int 
         rows.append({
             "la_code": c["la_code"], "name": c["name"], "folder": c["la_code"],
             "population": truth["population"][str(end_year)],
+            # every year's population, as `pipeline.py build --areas` reads it (safeguarding.areas)
+            **{f"population_{y}": n for y, n in sorted(truth["population"].items())},
             "referrals": started["referrals"][str(end_year)],
             "s47": started["s47"][str(end_year)],
             "icpc": started["icpc"][str(end_year)],
