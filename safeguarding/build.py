@@ -698,8 +698,9 @@ def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | No
 
 
 def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
+    from safeguarding.disclosure.policy import Policy
     from safeguarding.published_data import write_published_data
-    from safeguarding.survey import SURVEY_README, write_published_survey
+    from safeguarding.survey import survey_readme, write_published_survey
 
     files = write_published_data(cfg, audience, staging / "data")
     findings = write_findings(cfg, audience, staging / "data")
@@ -709,7 +710,7 @@ def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
         extra.append(survey)
         for readme in (p for p in files if p.suffix == ".txt"):
             with readme.open("a", encoding="utf-8") as fh:
-                fh.write("\n" + SURVEY_README)
+                fh.write("\n" + survey_readme(cfg.disclosure if audience == "public" else Policy.unsuppressed()))
     # the README last, after the files it explains
     return [*(p for p in files if p.suffix != ".txt"), *extra, *(p for p in files if p.suffix == ".txt")]
 

@@ -25,6 +25,7 @@ from safeguarding.config import Config
 from safeguarding.disclosure import Policy, suppress_indicator_table
 from safeguarding.disclosure.publication import protect_publication
 from safeguarding.disclosure.scope import publication_scope, sparse_series  # noqa: F401 - re-exported
+from safeguarding.markers import HIDDEN, NOT_PUBLISHED, WITHHELD
 
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
@@ -78,7 +79,7 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         shown = pub.shown.reset_index(drop=True)
         if stats is not None:
             stats.update(pub.stats)
-        hidden = shown["suppressed"].astype(bool) | shown["marker"].astype(str).isin(["c", "x"])
+        hidden = shown["suppressed"].astype(bool) | shown["marker"].astype(str).isin(HIDDEN)
         for col in ("ci_lower", "ci_upper", "unknown"):
             if col in shown.columns:
                 shown.loc[hidden, col] = float("nan")
@@ -135,12 +136,12 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     by_level: list[dict] = []
     for (period_type, lvl), g in frame.groupby(["period_type", "level"], sort=True):
         by_level.append({"period_type": period_type, "level": lvl,
-                         "published": int((~g["marker"].isin(["c", "x"])).sum()),
-                         "withheld": int((g["marker"] == "c").sum()),
-                         "not_published": int((g["marker"] == "x").sum())})
+                         "published": int((~g["marker"].isin(HIDDEN)).sum()),
+                         "withheld": int((g["marker"] == WITHHELD).sum()),
+                         "not_published": int((g["marker"] == NOT_PUBLISHED).sum())})
     ends = {pd.Timestamp(year_end) - pd.DateOffset(years=k) for k in range(max(policy.protect_years, 1))}
     pick = ((ind["period_type"].astype(str) == "year") & (ind["breakdown"].astype(str) == "all")
-            & pd.to_datetime(ind["period_end"]).isin(ends)).to_numpy() & (marker == "c")
+            & pd.to_datetime(ind["period_end"]).isin(ends)).to_numpy() & (marker == WITHHELD)
     rows = ind[pick]
     unit = rows.get("unit", pd.Series("", index=rows.index)).astype(str)
     small = (policy.small(rows["numerator"]) | policy.small(rows["denominator"])

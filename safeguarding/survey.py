@@ -44,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
+from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 from safeguarding.stats.paired import PairedComparison, paired_comparison
 
 __all__ = [
@@ -159,7 +160,7 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
     n, yb, ya = c.n, c.yes_before, c.yes_after
     cells = (c.a, c.b, c.c, c.d)
     margins = (n, yb, n - yb, ya, n - ya, abs(ya - yb))
-    x = "x"
+    x = NOT_PUBLISHED
     if n < MIN_PAIRED:
         level = "too_few"
     elif _ok(policy, *margins, *cells):
@@ -169,8 +170,8 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
     else:
         level = "count"
     figures: dict[str, int] = {}
-    n_text = "c" if not _ok(policy, n) else f"{n:,}"
-    if n_text != "c":
+    n_text = WITHHELD if not _ok(policy, n) else f"{n:,}"
+    if n_text != WITHHELD:
         figures["n"] = n
     show_margins = level in ("full", "margins")
     if show_margins:
@@ -178,7 +179,7 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
     # children not compared: published when neither it nor its difference from a published count is small
     m = s.not_compared
     if not _ok(policy, m):
-        nc_text = "c"
+        nc_text = WITHHELD
     elif not _ok(policy, *(abs(m - v) for v in figures.values())):
         nc_text = x
     else:
@@ -203,20 +204,22 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
         points.update(lower=c.change_lower * 100, upper=c.change_upper * 100, p=c.p_value)
     else:
         interval = p_value = x
-    sentence = _sentence(s, level, n_text, verdict, p_value)
+    # a withheld count is in the threshold range, so it is fewer than one more than the range's top
+    fewer = f"fewer than {policy.threshold[1] + 1}" if policy.threshold is not None else ""
+    sentence = _sentence(s, level, n_text, verdict, p_value, fewer)
     return PublishedQuestion(s.question, s.text, level, n_text, f"{yb:,}" if show_margins else x,
                              f"{ya:,}" if show_margins else x, pb, pa, change, interval, p_value, nc_text, verdict,
                              sentence, figures, points)
 
 
-def _sentence(s: QuestionSummary, level: str, n_text: str, verdict: str, p_value: str) -> str:
+def _sentence(s: QuestionSummary, level: str, n_text: str, verdict: str, p_value: str, fewer: str) -> str:
     c = s.comparison
     n, yb, ya = c.n, c.yes_before, c.yes_after
     asked = f"“{s.text}”"
     if level == "too_few":
         if n == 0:
             return f"{asked}: no child answered both times, so a change cannot be measured."
-        who = "fewer than 6" if n_text == "c" else f"only {n_text}"
+        who = fewer if n_text == WITHHELD else f"only {n_text}"
         return f"{asked}: too few children answered both times to tell ({who})."
     if level == "count":
         return (f"{asked}: {n_text} children answered both times; their answers are not shown, to protect "
@@ -271,7 +274,7 @@ def _num(v: float | None) -> str:
     from safeguarding.measures import round_half_up
 
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "x"
+        return NOT_PUBLISHED
     return f"{round_half_up(v, 1):.1f}"
 
 
@@ -282,17 +285,27 @@ def published_counts(q: PublishedQuestion) -> list[int]:
     return vals + [abs(a - b) for a, b in itertools.combinations(vals, 2)]
 
 
-#: what ``README.txt`` of the published data says about ``survey.csv``
-SURVEY_README = """Voice of children and families (survey.csv)
-  One row per survey question: children asked both times (children_compared), of them those saying yes
-  before and after (yes_before, yes_after) and as percentages, the change in percentage points with its
-  95% confidence interval (Newcombe's method 10 for paired answers), the exact McNemar p-value, the children
-  not compared (asked once, or not answering once), the verdict in words and the report's sentence,
-  exactly as the report shows them. x: withheld to protect small numbers (a figure behind it, or the
-  difference of two published figures, would be a count from 1 to 5); c: a count from 1 to 5. These rows
-  are not in indicators.csv: they have no period or breakdown, and a paired change is not a numerator
-  over a denominator.
-"""
+def survey_readme(policy: Policy) -> str:
+    """What ``README.txt`` of the published data says about ``survey.csv`` under ``policy``."""
+    lines = [
+        "Voice of children and families (survey.csv)",
+        "  One row per survey question: children asked both times (children_compared), of them those saying yes",
+        "  before and after (yes_before, yes_after) and as percentages, the change in percentage points with its",
+        "  95% confidence interval (Newcombe's method 10 for paired answers), the exact McNemar p-value, the children",
+        "  not compared (asked once, or not answering once), the verdict in words and the report's sentence,",
+    ]
+    if policy.threshold is None:  # the board's: nothing withheld
+        lines += ["  exactly as the report shows them. These rows are not in indicators.csv: they have no period or",
+                  "  breakdown, and a paired change is not a numerator over a denominator."]
+    else:
+        small = f"a count {policy.threshold_text}"
+        lines += ["  exactly as the report shows them. x: withheld to protect small numbers (a figure behind it, or "
+                  "the",
+                  f"  difference of two published figures, would be {small}); c: {small}. These rows",
+                  "  are not in indicators.csv: they have no period or breakdown, and a paired change is not a "
+                  "numerator",
+                  "  over a denominator."]
+    return "\n".join(lines) + "\n"
 
 
 def write_published_survey(cfg: Any, audience: str, out_dir: Any) -> Any:

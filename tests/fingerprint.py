@@ -42,7 +42,7 @@ def fingerprint(root: Path) -> dict[str, str]:
     reports = root / "reports"
     for path in sorted(p for p in reports.rglob("*") if p.is_file()):
         rel = path.relative_to(reports).as_posix()
-        if rel.startswith(".") or rel.endswith(SKIPPED):
+        if any(part.startswith(".") for part in rel.split("/")) or rel.endswith(SKIPPED):  # locks, staging
             continue
         data = path.read_bytes()
         if path.suffix == ".html":

@@ -47,3 +47,19 @@ def test_board_data_quality_keeps_exact_counts():
 def test_rounded_count():
     assert [rounded_count(n, 100) for n in (0, 4, 99, 100, 149, 151, 8551)] == [
         "0", "fewer than 100", "fewer than 100", "about 100", "about 100", "about 200", "about 8,600"]
+
+
+def test_the_methods_appendix_states_the_policys_threshold_not_a_fixed_one():
+    """Found reading the code: the appendix said "counts from 1 to 5" whatever threshold report.yml set, and told
+    the board (who see every figure) that survey figures are withheld."""
+    from safeguarding.disclosure.policy import Policy
+    from safeguarding.report.sections.appendix import methods
+
+    def ctx(public: bool, policy: Policy) -> SimpleNamespace:
+        return SimpleNamespace(public=public, policy=policy, table=lambda _name: object(), publication=lambda: {})
+
+    wider = methods(ctx(True, Policy(threshold=(1, 9)))).markdown
+    assert "counts from 1 to 9 are shown as *c*" in wider and "a count from 1 to 9, or could be worked out" in wider
+    assert "1 to 5" not in wider
+    board = methods(ctx(False, Policy.unsuppressed())).markdown
+    assert "withheld" not in board and "shown as *c*" not in board

@@ -276,3 +276,19 @@ def test_appendix_explains_the_survey_method_only_when_there_is_a_survey(tmp_pat
     with_survey = stand_in(demo_like_frame(), tmp_path, public=False)
     assert "**Survey answers.**" in methods(with_survey).markdown
     assert "Survey answers" not in methods(stand_in(None, tmp_path, public=False)).markdown
+
+
+def test_a_withheld_number_of_children_is_described_by_the_policys_threshold():
+    """Found reading the code: "fewer than 6" was written in the sentence, so with a threshold of 1 to 9 a
+    withheld 8 children were said to be fewer than 6."""
+    eight = publish_question(summary(3, 1, 2, 2), Policy(threshold=(1, 9)))  # 8 children, withheld under 1-9
+    assert eight.level == "too_few" and eight.n == "c"
+    assert "(fewer than 10)" in eight.sentence and "fewer than 6" not in eight.sentence
+
+
+def test_the_data_readme_states_the_policys_threshold_and_nothing_withheld_for_the_board():
+    from safeguarding.survey import survey_readme
+
+    wider = survey_readme(Policy(threshold=(1, 9)))
+    assert "would be a count from 1 to 9); c: a count from 1 to 9." in wider and "1 to 5" not in wider
+    assert "withheld" not in survey_readme(Policy.unsuppressed())

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, NOT_PUBLISHED, WITHHELD
+
 #: how far apart two figures may be and still "add up" (counts are whole numbers; this absorbs float noise)
 TOLERANCE = 1e-6
 
@@ -285,12 +287,12 @@ class Policy:
         """The markers of the published tables and what each means under this policy."""
         counts = f"a count {self.threshold_text}, or " if self.threshold is not None else ""
         return {
-            "c": f"Suppressed to protect confidentiality: {counts}a figure from which one could be "
+            WITHHELD: f"Suppressed to protect confidentiality: {counts}a figure from which one could be "
                  "worked out (secondary suppression).",
-            "z": "Not applicable (for example the denominator of a count).",
-            "x": "Not published: detail (a month, a quarter or a breakdown) withheld so that the year's "
+            NOT_APPLICABLE: "Not applicable (for example the denominator of a count).",
+            NOT_PUBLISHED: "Not published: detail (a month, a quarter or a breakdown) withheld so that the year's "
                  "figures can be published safely, or a figure outside the periods published.",
-            ":": "Not available (no data for this period).",
+            NOT_AVAILABLE: "Not available (no data for this period).",
             "0": "A true zero: nothing happened.",
         }
 

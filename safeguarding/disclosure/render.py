@@ -19,12 +19,13 @@ import pandas as pd
 
 from safeguarding.disclosure.policy import MARKERS, Policy
 from safeguarding.disclosure.primary import IndicatorCells
+from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, WITHHELD
 from safeguarding.measures import round_half_up
 
 
 def _count_text(v: float) -> str:
     """A count as published: ``:`` when missing, a whole number without decimals, else as short as it goes."""
-    return ":" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:g}")
+    return NOT_AVAILABLE if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:g}")
 
 
 def render_indicator_table(df: pd.DataFrame, cells: IndicatorCells, suppressed: np.ndarray,
@@ -46,16 +47,16 @@ def render_indicator_table(df: pd.DataFrame, cells: IndicatorCells, suppressed: 
         if k == "count":
             hv = hidden[(r, "value")]
             hn, hd = hv, False
-            n_txt = "c" if hv else (_count_text(num) if pd.notna(num) else "z")
-            d_txt = "z"
-            v_txt = "c" if hv else _count_text(val)
+            n_txt = WITHHELD if hv else (_count_text(num) if pd.notna(num) else NOT_APPLICABLE)
+            d_txt = NOT_APPLICABLE
+            v_txt = WITHHELD if hv else _count_text(val)
         else:
             hn = hidden[(r, "numerator")]
             hd = hidden.get((r, "denominator"), False)
             hv = hn or hd
-            n_txt = "c" if hn else _count_text(num)
-            d_txt = "c" if hd else _count_text(den if k == "percentage" or pd.isna(den) else round(den))
-            v_txt = "c" if hv else (":" if pd.isna(val) else f"{round_half_up(val, 1):.1f}")
+            n_txt = WITHHELD if hn else _count_text(num)
+            d_txt = WITHHELD if hd else _count_text(den if k == "percentage" or pd.isna(den) else round(den))
+            v_txt = WITHHELD if hv else (NOT_AVAILABLE if pd.isna(val) else f"{round_half_up(val, 1):.1f}")
         num_s.append(n_txt)
         den_s.append(d_txt)
         val_s.append(v_txt)

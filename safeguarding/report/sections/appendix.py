@@ -100,9 +100,9 @@ def methods(ctx: ReportContext) -> Block:
           "its 95% confidence interval (95% CI), the range in which the underlying figure is likely to lie, allowing "
           "for chance. Percentages use the Wilson score interval, rates the exact Poisson interval (Byar's method "
           "from 10 events), as Public Health England's Fingertips does; both are worked out from the published "
-          "numbers. A figure withheld to protect privacy has no interval (c). Counts are what was "
-          "recorded and have none, nor has a total's 100% (z, not applicable). England's figures are DfE's, shown "
-          "without an interval.")
+          "numbers." + (" A figure withheld to protect privacy has no interval (c)." if ctx.public else "")
+          + " Counts are what was recorded and have none, nor has a total's 100% (z, not applicable). England's "
+          "figures are DfE's, shown without an interval.")
     b.add("**Targets.** Green means at least 95% of the target was achieved, Amber at least 90%, Red less. A "
           "figure can be Green and still miss its target: the status then says by how much it was missed.")
     b.add("**Control charts.** Month-by-month charts of monthly flows and of percentages follow NHS England's "
@@ -130,12 +130,13 @@ def methods(ctx: ReportContext) -> Block:
               "the work with the same child's answer at the start (a paired comparison), counting only children "
               "with a yes or no both times. Whether a change is likely to be chance is judged by the exact "
               "McNemar test, which looks only at the children whose answer changed; its 95% interval is "
-              "Newcombe's (1998) for paired answers. A change does not show that the work caused it. Where a "
-              "group of answers would be a count from 1 to 5, or could be worked out from the figures shown, "
-              "the figures are withheld (*x*).")
+              "Newcombe's (1998) for paired answers. A change does not show that the work caused it."
+              + (f" Where a group of answers would be a count {ctx.policy.threshold_text}, or could be worked out "
+                 "from the figures shown, the figures are withheld (*x*)." if ctx.public else ""))
     if ctx.public:
         b.add("**Small numbers.** To protect the privacy of the people counted (children and their families; in "
-              "allegations, also the adults concerned), counts from 1 to 5 are shown as *c*, and a further figure "
+              f"allegations, also the adults concerned), counts {ctx.policy.threshold_text} are shown as *c*, and a "
+              "further figure "
               "is hidden where the hidden one could be worked out from a total. Percentages and "
               "rates built on a hidden count are hidden too. *:* means not available; *z* not applicable; *0* is a "
               "true zero.")
