@@ -72,32 +72,34 @@ def _cell_text(value: Any) -> str:
 
 
 def find_header(rows: list[list[Any]], score: Callable[[list[str]], int], header_row: int | None,
-                where: str, key: str) -> int:
+                where: str, key: str, *, least: int = 2) -> int:
     """Return the 0-based index of the header among the first rows.
 
     With ``header_row`` (1-based) set, that row is used. Otherwise the row whose
-    cells match the most known column names is taken (at least two must match).
+    cells match the most known column names is taken (at least ``least`` must
+    match; the first such row on a tie).
     """
     if header_row is not None:
         if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
             raise IngestError(f"{where}: header_row must be a whole number from 1, not {header_row!r}.",
-                              key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
+                              key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names",
+                              code="header not found")
         if header_row > len(rows):
             raise IngestError(f"{where}: header_row is {header_row} but the file has only {len(rows)} rows there.",
                               key=f"{key}.header_row", row=header_row,
-                              fix=f"set {key}.header_row to the row holding the column names")
+                              fix=f"set {key}.header_row to the row holding the column names", code="header not found")
         return header_row - 1
-    best, best_score = -1, 1
+    best, best_score = -1, least - 1
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         s = score([_cell_text(c) for c in row])
         if s > best_score:
             best, best_score = i, s
     if best < 0:
         raise IngestError(
-            f"{where}: header not found: none of the first {min(len(rows), HEADER_SCAN_ROWS)} rows holds two or "
-            "more recognised column names.", key=f"{key}.header_row",
+            f"{where}: header not found: none of the first {min(len(rows), HEADER_SCAN_ROWS)} rows holds "
+            f"{'two' if least == 2 else least} or more recognised column names.", key=f"{key}.header_row",
             fix=f"set {key}.header_row to the spreadsheet row holding the column names and map them under "
-                f"{key}.columns (canonical name: source header)")
+                f"{key}.columns (canonical name: source header)", code="header not found")
     return best
 
 
@@ -106,7 +108,7 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
     warnings: list[str] = []
     if encoding not in ENCODINGS:
         raise IngestError(f"{where}: encoding {encoding!r} is not supported.", key=f"{key}.encoding",
-                          fix=f"set {key}.encoding to one of {', '.join(ENCODINGS)}")
+                          fix=f"set {key}.encoding to one of {', '.join(ENCODINGS)}", code="encoding")
     wide = decode_wide(data, encoding, where, key)  # UTF-16/UTF-32, by BOM or NUL bytes: see encodings.py
     if wide is not None:
         return wide
@@ -134,7 +136,7 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
         raise IngestError(f"{where}: line {line} is not valid {encoding} text{why} (byte {exc.start}).", row=line,
                           file=where, key=f"{key}.encoding",
                           fix=f"set {key}.encoding to cp1252 (Windows-1252, common in Excel exports), "
-                              "or save the file again from Excel as 'CSV UTF-8'") from None
+                              "or save the file again from Excel as 'CSV UTF-8'", code="encoding") from None
 
 
 def _physical_lines(raw: bytes) -> int:
@@ -146,21 +148,32 @@ def _physical_lines(raw: bytes) -> int:
     return n
 
 
-def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int | None = None,
-             encoding: str = "auto", key: str = "inputs") -> RawTable:
-    """Read a CSV file into a :class:`RawTable` (all values as text)."""
+def _csv_text(path: Path, encoding: str, key: str) -> tuple[bytes, bytes, str | None, str, list[str]]:
+    """The bytes of a CSV file, its body (without a UTF-8 mark), its text, the encoding used and warnings.
+
+    The text is None for plain ASCII read as UTF-8 (the bytes read the same:
+    callers decode only what they need). Raises :class:`IngestError` for a
+    missing, unreadable, empty or undecodable file.
+    """
     where = str(path)
     data = _read_bytes(path, key)
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if not body.strip(b" \t\r\n\x00"):
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
-                          fix=f"export the data again, or point {key}.file at the right file")
+                          fix=f"export the data again, or point {key}.file at the right file", code="empty file")
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     if encoding in ("auto", "utf-8", "utf-8-sig") and data.isascii() and sniff_wide(data) is None:
         # plain ASCII reads the same in all of these: decode only what the header scan needs
-        text, used, warnings = None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
-    else:
-        text, used, warnings = _decode(data, encoding, where, key)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        return data, body, None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
+    text, used, warnings = _decode(data, encoding, where, key)
+    return data, body, text, used, warnings
+
+
+def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int | None = None,
+             encoding: str = "auto", key: str = "inputs") -> RawTable:
+    """Read a CSV file into a :class:`RawTable` (all values as text)."""
+    where = str(path)
+    data, body, text, used, warnings = _csv_text(path, encoding, key)
     wanted = HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)
     delimiter, head, head_lines = _sniff_delimiter(data if text is None else text, wanted, score, header_row,
                                                    where, key)
@@ -253,10 +266,11 @@ def _read_bytes(path: Path, key: str) -> bytes:
     where = str(path)
     if not path.exists():
         raise IngestError(f"{where}: file not found.", file=where, key=f"{key}.file",
-                          fix=f"put the extract there, or set {key}.file to its path (relative to report.yml)")
+                          fix=f"put the extract there, or set {key}.file to its path (relative to report.yml)",
+                          code="missing file")
     if path.is_dir():
         raise IngestError(f"{where} is a folder, not a file.", file=where, key=f"{key}.file",
-                          fix=f"set {key}.file to the file inside it")
+                          fix=f"set {key}.file to the file inside it", code="missing file")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -409,6 +423,9 @@ def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None)
     if isinstance(sheet, int) and not isinstance(sheet, bool) and 1 <= sheet <= len(names) \
             and str(sheet) not in names:
         return names[sheet - 1]
+    if str(sheet) not in names:  # 'police return ' names the sheet 'Police return'
+        wanted = " ".join(str(sheet).split()).casefold()
+        return next((n for n in names if " ".join(n.split()).casefold() == wanted), str(sheet))
     return str(sheet)
 
 
@@ -549,17 +566,18 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
                 "copy the sheet and paste it as values")
 
 
-def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,  # noqa: C901
-              header_row: int | None = None, key: str = "inputs") -> RawTable:
-    """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
+def _workbook_rows(path: Path, sheet: str | int | None, key: str) -> tuple[bytes, str, list[list[Any]], list[str]]:
+    """The bytes of a workbook, the sheet read, its rows from A1 (trailing blank rows dropped) and warnings.
 
-    Uses python-calamine when installed (also reads old .xls files), openpyxl otherwise.
+    Uses python-calamine when installed (also reads old .xls files), openpyxl
+    otherwise. Raises :class:`IngestError` for a missing, empty or unreadable
+    workbook, a sheet that is not there, and an empty sheet.
     """
     where = str(path)
     data = _read_bytes(path, key)
     if not data.strip():
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
-                          fix=f"save the workbook again, or point {key}.file at the right file")
+                          fix=f"save the workbook again, or point {key}.file at the right file", code="empty file")
     fix = "open it in Excel and save it again as an Excel Workbook (.xlsx), or export the sheet as CSV"
     try:
         import python_calamine  # noqa: F401
@@ -569,20 +587,22 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
         backend = _sheet_rows_openpyxl
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             raise IngestError(f"{where}: unreadable workbook: this is an old .xls (Excel 97-2003) file.",
-                              file=where, key=f"{key}.file", fix=fix) from None
+                              file=where, key=f"{key}.file", fix=fix, code="unreadable workbook") from None
     try:
         names, sheet_name, rows = backend(data, sheet)
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:  # damaged files raise many kinds (zip, XML, Rust panics)
         raise IngestError(f"{where}: unreadable workbook ({type(exc).__name__}).", file=where,
-                          key=f"{key}.file", fix=fix) from None
+                          key=f"{key}.file", fix=fix, code="unreadable workbook") from None
     if not names:
-        raise IngestError(f"{where}: the workbook has no sheets.", file=where, key=f"{key}.file", fix=fix)
+        raise IngestError(f"{where}: the workbook has no sheets.", file=where, key=f"{key}.file", fix=fix,
+                          code="unreadable workbook")
     if sheet is not None and sheet_name not in names:
         listed = ", ".join(map(repr, names))
         raise IngestError(f"{where}: there is no sheet called {sheet!r}; sheets: {listed}.",
-                          file=where, key=f"{key}.sheet", fix=f"set {key}.sheet to one of the sheet names")
+                          file=where, key=f"{key}.sheet", fix=f"set {key}.sheet to one of the sheet names: {listed}",
+                          code="sheet not found")
     warnings: list[str] = []
     if sheet is None and sheet_name in names and sheet_name != names[0]:
         hidden = names[:names.index(sheet_name)]
@@ -596,7 +616,18 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
         rows.pop()
     if not rows:
         raise IngestError(f"{where}: sheet {sheet_name!r} is empty.", file=where, key=f"{key}.sheet",
-                          fix=f"set {key}.sheet to the sheet holding the data")
+                          fix=f"set {key}.sheet to the sheet holding the data", code="empty file")
+    return data, sheet_name, rows, warnings
+
+
+def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
+              header_row: int | None = None, key: str = "inputs") -> RawTable:
+    """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
+
+    Uses python-calamine when installed (also reads old .xls files), openpyxl otherwise.
+    """
+    where = str(path)
+    data, sheet_name, rows, warnings = _workbook_rows(path, sheet, key)
     hidx = find_header(rows, score, header_row, f"{where} (sheet {sheet_name!r})", key)
     headers = [_cell_text(c) for c in rows[hidx]]
     while headers and headers[-1] == "":
@@ -627,19 +658,89 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
                     extra, warnings)
 
 
+def _is_workbook(path: Path, key: str) -> bool:
+    """True for an Excel (or OpenDocument) workbook: by extension, else by its first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return True
+    if suffix in CSV_SUFFIXES:
+        return False
+    head = _read_bytes(path, key)[:8]
+    return head[:4] == b"PK\x03\x04" or head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def read_input(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
                header_row: int | None = None, encoding: str = "auto", key: str = "inputs") -> RawTable:
     """Read a CSV or XLSX source (chosen by extension, then by content) into a :class:`RawTable`."""
-    suffix = path.suffix.lower()
-    if suffix in XLSX_SUFFIXES:
+    if _is_workbook(path, key):
         return read_xlsx(path, score, sheet=sheet, header_row=header_row, key=key)
-    if suffix not in CSV_SUFFIXES:
-        head = _read_bytes(path, key)[:8]
-        if head[:4] == b"PK\x03\x04" or head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            return read_xlsx(path, score, sheet=sheet, header_row=header_row, key=key)
     return read_csv(path, score, header_row=header_row, encoding=encoding, key=key)
 
 
 def column_as_series(values: Any) -> pd.Series:
     """Wrap a raw column (pandas Series or object array) as a Series without copying text."""
     return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+
+
+@dataclass
+class Grid:
+    """Every row of one CSV file or sheet as read, title rows and all: ``rows[i]`` is row ``numbers[i]``.
+
+    For readers that find their own header and read across as well as down
+    (partners' returns: one column per month). Rows are padded to one width:
+    CSV cells are text (``""`` when empty), sheet cells as the workbook holds
+    them (None when empty; whole numbers as ``int``, as typed).
+    """
+
+    path: Path
+    fmt: str
+    rows: list[list[Any]]
+    numbers: list[int]
+    encoding: str | None = None
+    sheet: str | None = None
+    delimiter: str | None = None
+    #: (row number, 0-based column) -> formula, for cells whose formula has no saved result (read as blank)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_grid(path: Path, score: Callable[[list[str]], int], *, sheet: str | int | None = None,
+              encoding: str = "auto", delimiter: str | None = None, key: str = "inputs") -> Grid:
+    """Read a CSV file or one sheet of a workbook into a :class:`Grid`, decoding as :func:`read_input` does.
+
+    The same layer as :func:`read_input`: encodings (BOMs, UTF-16/32, cp1252),
+    sheets (by name, loosely matched, or 1-based number; else the first
+    visible one) and the delimiter (``delimiter``, else found with ``score``,
+    which counts the header-like cells of a row: see :func:`_sniff_delimiter`;
+    the one used is :attr:`Grid.delimiter`). Raises :class:`IngestError` (with a ``code``) when the file cannot be read.
+    """
+    where = str(path)
+    if _is_workbook(path, key):
+        data, name, rows, warnings = _workbook_rows(path, sheet, key)
+        width = max((len(r) for r in rows), default=0)
+        rows = [[int(c) if isinstance(c, float) and c.is_integer() else c for c in r] + [None] * (width - len(r))
+                for r in rows]
+        formulas: dict[tuple[int, int], str] = {}
+        if any(c is None for r in rows for c in r):
+            formulas = {(r, c - 1): f for r, c, _ref, f in uncached_formulas(data, name)}
+        return Grid(path, "xlsx", rows, list(range(1, len(rows) + 1)), None, name, None, formulas, warnings)
+    data, _body, text, used, warnings = _csv_text(path, encoding, key)
+    if text is None:
+        text = data.decode("ascii")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not (isinstance(delimiter, str) and len(delimiter) == 1):
+        delimiter = _sniff_delimiter(text, HEADER_SCAN_ROWS, score, None, where, key)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        for record in reader:
+            rows.append(record)
+    except csv.Error as exc:
+        raise IngestError(f"{where}: not readable as CSV at row {len(rows) + 1}: {exc}.", file=where,
+                          row=len(rows) + 1, key=f"{key}.file",
+                          fix="open the file in Excel and save it again as CSV UTF-8; look for a quotation mark "
+                              "that is never closed") from None
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return Grid(path, "csv", rows, list(range(1, len(rows) + 1)), used, None, delimiter, {}, warnings)

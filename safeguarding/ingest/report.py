@@ -17,8 +17,6 @@ plain numbers such as ``-3`` are left as they are.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -39,35 +37,28 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
-    """Read the partners' aggregate returns with ``safeguarding.aggregates`` when configured."""
+    """Read the partners' aggregate returns (:mod:`safeguarding.ingest.partners`) when configured."""
+    from safeguarding.ingest.partners import load_aggregates, write_aggregates
+
     target = out_dir / "aggregates.parquet"
     if not config.aggregates:
         if target.exists():
             target.unlink()
         return {"status": "not configured"}
-    if importlib.util.find_spec("safeguarding.aggregates") is None:
-        return {"status": "failed", "error": "aggregates are configured but this installation has no "
-                "safeguarding.aggregates module to read them; update the package, or remove 'aggregates:' "
-                "from report.yml", "issues": []}
-    module = importlib.import_module("safeguarding.aggregates")
     try:
-        frame, issues = module.load_aggregates(config)
+        frame, problems = load_aggregates(config)
     except Exception as exc:  # the reader's own errors carry file, row and fix in their message
         if target.exists():
             target.unlink()
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
-    accounting = [_plain(a) for a in frame.attrs.get("accounting", [])]
-    if hasattr(module, "write_aggregates"):
-        target = module.write_aggregates(frame, out_dir)
-    else:
-        frame = frame.copy()
-        frame.attrs = {}
-        write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False))
+    accounting = [_plain(a.to_dict()) for a in frame.attrs.get("accounting", [])]
+    target = write_aggregates(frame, out_dir)
     outputs.append(target)
     unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
-    entry = {"status": "built", "rows": len(frame), "returns": accounting, "issues": [_plain(i) for i in issues]}
+    entry = {"status": "built", "rows": len(frame), "returns": accounting,
+             "issues": [_plain(p.to_dict()) for p in problems]}
     if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
-        errors = [i.get("message", "") for i in issues if i.get("severity") == "error" and i.get("file") in unread]
+        errors = [p.message for p in problems if p.is_error and p.file in unread]
         entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
                                             + "; ".join(map(str, errors[:3])))
     return entry
