@@ -47,6 +47,7 @@ from safeguarding.ingest.mapping import (
     map_columns,
     suggest_code,
 )
+from safeguarding.ingest.problem import Problem
 from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
 from safeguarding.ingest.readers import RawTable, read_input
 from safeguarding.ingest.validate import (
@@ -119,6 +120,10 @@ class TableResult:
         if self.cmap and canon in self.cmap.positions:
             return self.cmap.source_header(canon)
         return canon
+
+    def problem_records(self) -> list[Problem]:
+        """The rows' problems as :class:`Problem` records (the lines of ``ingest_rejected.csv``)."""
+        return self.problems.records(row_numbers=self.row_numbers, file=self.source_file, table=self.name)
 
     def accepted(self) -> np.ndarray:
         """Mask over rows read: True for rows with no problem."""
