@@ -181,12 +181,12 @@ def test_aggregate_returns_read_through_the_aggregates_module(tmp_path):
 
 def test_a_crash_reading_the_aggregates_is_a_clear_failure(tmp_path, monkeypatch):
     """The partners' returns are read inside the ingest (safeguarding.ingest.partners): a bug there fails them alone."""
-    from safeguarding.ingest import partners
+    from safeguarding.ingest.partners import returns
 
     def crash(config):
         raise RuntimeError("the reader broke")
 
-    monkeypatch.setattr(partners, "load_aggregates", crash)
+    monkeypatch.setattr(returns, "load_aggregates", crash)
     path = tmp_path / "report.yml"
     path.write_text(yaml.safe_dump({"area": {"name": "X"}, "year": 2025, "paths": {"processed": "out"},
                                     "pseudonymisation": {"key_file": str(tmp_path / "k.key")},

@@ -47,6 +47,7 @@ from safeguarding.ingest.mapping import (
     map_columns,
     suggest_code,
 )
+from safeguarding.ingest.partners import run_aggregates
 from safeguarding.ingest.problem import Problem
 from safeguarding.ingest.pseudonym import Pseudonymiser, key_file_path, load_or_create_key
 from safeguarding.ingest.readers import RawTable, read_input
@@ -602,7 +603,7 @@ def run_ingest(config: Any) -> IngestResult:
                 target.unlink()
         for w in writes:
             w.result()
-    aggregates = report_mod.run_aggregates(config, out_dir, outputs)
+    aggregates = run_aggregates(config, out_dir, outputs)
     report = report_mod.build_report(config, tables, key_path, created, key_warnings, aggregates,
                                      time.perf_counter() - started, ranges)
     outputs.extend(report_mod.write_reports(report, tables, out_dir))

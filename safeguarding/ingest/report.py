@@ -36,46 +36,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
-    """Read the partners' aggregate returns (:mod:`safeguarding.ingest.partners`) when configured."""
-    from safeguarding.ingest.partners import load_aggregates, write_aggregates
-
-    target = out_dir / "aggregates.parquet"
-    if not config.aggregates:
-        if target.exists():
-            target.unlink()
-        return {"status": "not configured"}
-    try:
-        frame, problems = load_aggregates(config)
-    except Exception as exc:  # the reader's own errors carry file, row and fix in their message
-        if target.exists():
-            target.unlink()
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
-    accounting = [_plain(a.to_dict()) for a in frame.attrs.get("accounting", [])]
-    target = write_aggregates(frame, out_dir)
-    outputs.append(target)
-    unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
-    entry = {"status": "built", "rows": len(frame), "returns": accounting,
-             "issues": [_plain(p.to_dict()) for p in problems]}
-    if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
-        errors = [p.message for p in problems if p.is_error and p.file in unread]
-        entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
-                                            + "; ".join(map(str, errors[:3])))
-    return entry
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
 def unmapped_entries(t: Any) -> list[dict[str, Any]]:
     """The optional coded values of one table not in the code list, as the ingest report lists them.
 

@@ -77,6 +77,7 @@ from safeguarding.ingest.partners.returns import (
     accounting_holds,
     load_aggregates,
     read_aggregate_return,
+    run_aggregates,
     write_aggregates,
 )
 from safeguarding.ingest.partners.tidy import TIDY_OPTIONAL, TIDY_REQUIRED
@@ -92,5 +93,6 @@ __all__ = [
     "accounting_holds",
     "load_aggregates",
     "read_aggregate_return",
+    "run_aggregates",
     "write_aggregates",
 ]

@@ -172,6 +172,51 @@ def accounting_holds(frame: pd.DataFrame, problems: list[Problem]) -> bool:
     return cells_in == len(frame) + dropped and all(a.holds for a in acc)
 
 
+def run_aggregates(config: Config, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
+    """Read the partners' returns when configured: write ``aggregates.parquet``, return the report's entry.
+
+    The entry (``ingest_report.json``'s ``aggregates``) has ``status`` (``not
+    configured``, ``built`` or ``failed``: a return not read at all), ``rows``,
+    ``returns`` (each return's :class:`Accounting`), ``issues`` (each
+    :class:`Problem` as :meth:`Problem.to_dict` writes it) and, when failed,
+    ``error``. The file written is appended to ``outputs``.
+    """
+    target = out_dir / "aggregates.parquet"
+    if not config.aggregates:
+        if target.exists():
+            target.unlink()
+        return {"status": "not configured"}
+    try:
+        frame, problems = load_aggregates(config)
+    except Exception as exc:  # the reader's own errors carry file, row and fix in their message
+        if target.exists():
+            target.unlink()
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
+    accounting = [_plain(a.to_dict()) for a in frame.attrs.get("accounting", [])]
+    target = write_aggregates(frame, out_dir)
+    outputs.append(target)
+    unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
+    entry = {"status": "built", "rows": len(frame), "returns": accounting,
+             "issues": [_plain(p.to_dict()) for p in problems]}
+    if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
+        errors = [p.message for p in problems if p.is_error and p.file in unread]
+        entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
+                                            + "; ".join(map(str, errors[:3])))
+    return entry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
 def _drop_cross_return_duplicates(out: pd.DataFrame, problems: list[Problem],
                                   accounting: list[Accounting]) -> pd.DataFrame:
     keys = ["indicator_id", "period_type", "period_start", "breakdown", "breakdown_value"]
