@@ -591,12 +591,8 @@ def check_aggregates(cfg: Config) -> list[AggregateCheck]:
     """Read each aggregate return as the ingest does (counts only) and say whether it can be read."""
     if not cfg.aggregates:
         return []
-    try:
-        from safeguarding.aggregates import read_aggregate_return
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return [AggregateCheck(i, str((s or {}).get("file", "")), errors=["this installation cannot read "
-                                                                           "aggregate returns"], unread=True)
-                for i, s in enumerate(cfg.aggregates)]
+    from safeguarding.ingest.partners import read_aggregate_return
+
     out = []
     for i, spec in enumerate(cfg.aggregates):
         base = cfg.raw_dir
@@ -605,10 +601,10 @@ def check_aggregates(cfg: Config) -> list[AggregateCheck]:
             base = cfg.root
         frame, issues = read_aggregate_return(spec, base, index=i, default_year=cfg.year)
         chk = AggregateCheck(i, str(f or ""), figures=len(frame))
-        chk.errors = [str(x.get("message", "")) for x in issues if x.get("severity") == "error"]
-        chk.warnings = sum(1 for x in issues if x.get("severity") != "error")
+        chk.errors = [x.message for x in issues if x.is_error]
+        chk.warnings = sum(1 for x in issues if not x.is_error)
         accounting = frame.attrs.get("accounting", [])
-        chk.unread = bool(chk.errors) and not any(a.get("cells_in") for a in accounting)
+        chk.unread = bool(chk.errors) and not any(a.cells_in for a in accounting)
         out.append(chk)
     return out
 

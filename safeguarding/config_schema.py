@@ -21,7 +21,7 @@ The rules follow how each setting is used:
   ``encoding``, ``date_format`` and ``format`` values the ingest accepts,
   ``columns`` and ``codes`` keyed by the table's canonical columns;
 * ``aggregates``: a list of returns with the keys the reader knows
-  (``safeguarding.aggregates.SPEC_KEYS``);
+  (``safeguarding.ingest.partners.SPEC_KEYS``);
 * ``population``: positive numbers keyed by year; ``targets``: numbers keyed
   by indicator code; ``benchmarks``, ``pseudonymisation``, ``ingest``,
   ``report``, ``indicators`` and ``age_bands`` as documented in
@@ -133,9 +133,9 @@ def input_rules() -> InputRules:
 
 
 def aggregate_keys() -> tuple[str, ...] | None:
-    """Keys of one ``aggregates`` entry (``safeguarding.aggregates.SPEC_KEYS``), None if that reader is absent."""
+    """Keys of one ``aggregates`` entry (``safeguarding.ingest.partners.SPEC_KEYS``), None if that reader is absent."""
     try:
-        from safeguarding.aggregates import SPEC_KEYS
+        from safeguarding.ingest.partners import SPEC_KEYS
     except ImportError:  # the ingest reports the missing reader itself
         return None
     return tuple(sorted(SPEC_KEYS))

@@ -1,4 +1,4 @@
-"""Tests for safeguarding.aggregates: partners' aggregate returns (tidy and wide layouts)."""
+"""Tests for safeguarding.ingest.partners: partners' aggregate returns (tidy and wide layouts)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from safeguarding import schema
-from safeguarding.aggregates import (
-    ISSUE_KEYS,
+from safeguarding.config import load_config
+from safeguarding.ingest.partners import (
     OUTPUT_COLUMNS,
     accounting_holds,
     load_aggregates,
     read_aggregate_return,
     write_aggregates,
 )
-from safeguarding.config import load_config
+from safeguarding.ingest.problem import Problem
 
 MONTHS = ["Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar"]
 
@@ -45,12 +45,12 @@ def _csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
     return path
 
 
-def _only(issues: list[dict], reason: str) -> list[dict]:
-    return [i for i in issues if i["reason"] == reason]
+def _only(issues: list[Problem], reason: str) -> list[Problem]:
+    return [i for i in issues if i.reason == reason]
 
 
-def _dropped(issues: list[dict]) -> int:
-    return sum(i["dropped"] for i in issues)
+def _dropped(issues: list[Problem]) -> int:
+    return sum(i.dropped for i in issues)
 
 
 # ---------------------------------------------------------------- wide XLSX
@@ -104,8 +104,8 @@ def test_wide_xlsx_title_row_auto_header_values_and_periods(lado_xlsx):
     assert set(edu.breakdown_value) == {"education"} and len(edu) == 12
     assert df.period_start.dtype == "datetime64[ns]"
     for i in issues:
-        assert set(i) == set(ISSUE_KEYS)
-        assert i["severity"] in {"error", "warning"}
+        assert isinstance(i, Problem) and set(i.to_dict()) >= {"file", "row", "column", "value", "fix"}
+        assert i.severity in {"error", "warning"}
 
 
 def test_wide_xlsx_ytd_mismatch_reported_by_row_with_expected_and_given(lado_xlsx):
@@ -114,12 +114,12 @@ def test_wide_xlsx_ytd_mismatch_reported_by_row_with_expected_and_given(lado_xls
     ytd = _only(issues, "ytd mismatch")
     assert len(ytd) == 1  # the correct YTD (119) and the unmapped row are not flagged
     issue = ytd[0]
-    assert issue["row"] == 5
-    assert issue["column"] == "YTD"
-    assert issue["value"] == 42
-    assert "expected 40, given 42" in issue["message"]
-    assert "Referrals - education" in issue["message"] and "lado.xlsx" in issue["message"]
-    assert issue["fix"]
+    assert issue.row == 5
+    assert issue.column == "YTD"
+    assert issue.value == 42
+    assert "expected 40, given 42" in issue.message
+    assert "Referrals - education" in issue.message and "lado.xlsx" in issue.message
+    assert issue.fix
     # the months are still accepted; 40 = independent sum of the fixture's list
     edu = df[df.breakdown == "sector"]
     assert edu.numerator.sum() == sum(EDUCATION) == 40
@@ -129,7 +129,7 @@ def test_wide_xlsx_blank_month_is_missing_not_zero(lado_xlsx):
     path, spec = lado_xlsx
     df, issues = read_aggregate_return(spec, path.parent)
     blank = _only(issues, "blank cell")
-    assert [(i["row"], i["column"], i["severity"]) for i in blank] == [(6, "Aug", "warning")]
+    assert [(i.row, i.column, i.severity) for i in blank] == [(6, "Aug", "warning")]
     open_ = df[df.indicator_id == "LADO_OPEN"]
     assert len(open_) == 11
     assert pd.Timestamp("2024-08-01") not in set(open_.period_start)
@@ -140,7 +140,7 @@ def test_wide_xlsx_text_cell_is_error_with_row_and_month(lado_xlsx):
     path, spec = lado_xlsx
     _, issues = read_aggregate_return(spec, path.parent)
     text = _only(issues, "not a number")
-    assert [(i["row"], i["column"], i["value"], i["severity"]) for i in text] == [(8, "Jun", "tbc", "error")]
+    assert [(i.row, i.column, i.value, i.severity) for i in text] == [(8, "Jun", "tbc", "error")]
 
 
 def test_wide_xlsx_unmapped_label_warns_and_names_config_key(lado_xlsx):
@@ -148,9 +148,9 @@ def test_wide_xlsx_unmapped_label_warns_and_names_config_key(lado_xlsx):
     _, issues = read_aggregate_return(spec, path.parent, index=3)
     un = _only(issues, "unmapped row")
     assert len(un) == 1
-    assert un[0]["row"] == 7 and un[0]["value"] == "Something nobody mapped"
-    assert un[0]["severity"] == "warning"
-    assert "aggregates[3].rows" in un[0]["fix"]
+    assert un[0].row == 7 and un[0].value == "Something nobody mapped"
+    assert un[0].severity == "warning"
+    assert "aggregates[3].rows" in un[0].fix
 
 
 def test_wide_xlsx_cells_in_equal_rows_out_plus_cells_reported(lado_xlsx):
@@ -160,7 +160,7 @@ def test_wide_xlsx_cells_in_equal_rows_out_plus_cells_reported(lado_xlsx):
     assert len(df) == 12 + 12 + 11 + 11
     assert len(df) + _dropped(issues) == cells_in
     acc = df.attrs["accounting"][0]
-    assert acc["cells_in"] == cells_in and acc["rows_out"] == len(df)
+    assert acc.cells_in == cells_in and acc.rows_out == len(df)
 
 
 def test_wide_explicit_header_row_and_month_year_variants(tmp_path):
@@ -168,7 +168,7 @@ def test_wide_explicit_header_row_and_month_year_variants(tmp_path):
     _xlsx(tmp_path / "v.xlsx", [["title"], ["Measure", *heads, "Year to date"], ["PF new", 1, 2, 3, 4, 10]])
     spec = {"file": "v.xlsx", "layout": "wide", "header_row": 2, "rows": {"pf new": "PF_NEW"}}
     df, issues = read_aggregate_return(spec, tmp_path)
-    assert [i for i in issues if i["severity"] == "error"] == []
+    assert [i for i in issues if i.severity == "error"] == []
     assert list(df.period_start) == list(pd.date_range("2024-04-01", periods=4, freq="MS"))
     assert _only(issues, "ytd mismatch") == []  # 1+2+3+4 = 10, auto-detected "Year to date"
 
@@ -178,8 +178,8 @@ def test_wide_ytd_mismatch_auto_detected_total_column(tmp_path):
     spec = {"file": path.name, "layout": "wide", "financial_year": 2025, "rows": {"PF new": "PF_NEW"}}
     _, issues = read_aggregate_return(spec, tmp_path)
     (issue,) = _only(issues, "ytd mismatch")
-    assert (issue["row"], issue["column"], issue["value"]) == (2, "Total", "4")
-    assert "expected 3, given 4" in issue["message"]
+    assert (issue.row, issue.column, issue.value) == (2, "Total", "4")
+    assert "expected 3, given 4" in issue.message
 
 
 def test_wide_missing_markers_and_negative(tmp_path):
@@ -187,7 +187,7 @@ def test_wide_missing_markers_and_negative(tmp_path):
     spec = {"file": path.name, "layout": "wide", "financial_year": 2025, "rows": {"PF new": "PF_NEW"}}
     df, issues = read_aggregate_return(spec, tmp_path)
     assert df.numerator.tolist() == [1204.0]
-    assert [(i["column"], i["reason"], i["severity"]) for i in issues] == [
+    assert [(i.column, i.reason, i.severity) for i in issues] == [
         ("Apr", "marked missing", "warning"), ("May", "marked missing", "warning"), ("Jun", "negative", "error")]
 
 
@@ -198,12 +198,12 @@ def test_wide_label_column_by_heading_bom_csv_and_named_ytd(tmp_path):
             "ytd_column": "Cumulative", "rows": {"visits – on time": "PF_VISIT_7WD"}}
     df, issues = read_aggregate_return(spec, tmp_path)
     assert df.numerator.tolist() == [3.0, 4.0]
-    assert [i["reason"] for i in issues] == ["column ignored", "ytd mismatch"]
-    assert issues[0]["column"] == "Code"
-    assert "expected 7, given 8" in issues[1]["message"] and issues[1]["row"] == 2
+    assert [i.reason for i in issues] == ["column ignored", "ytd mismatch"]
+    assert issues[0].column == "Code"
+    assert "expected 7, given 8" in issues[1].message and issues[1].row == 2
     spec["ytd_column"] = "none"
     _, issues = read_aggregate_return(spec, tmp_path)
-    assert [i["reason"] for i in issues] == ["column ignored"]
+    assert [i.reason for i in issues] == ["column ignored"]
 
 
 def test_wide_formula_without_saved_value_is_reported(tmp_path):
@@ -212,7 +212,7 @@ def test_wide_formula_without_saved_value_is_reported(tmp_path):
     spec = {"file": "f.xlsx", "layout": "wide", "financial_year": 2025, "rows": {"Open": "PF_OPEN"}}
     df, issues = read_aggregate_return(spec, tmp_path)
     assert df.numerator.tolist() == [1.0]
-    assert [(i["row"], i["column"], i["reason"], i["severity"]) for i in issues] == [
+    assert [(i.row, i.column, i.reason, i.severity) for i in issues] == [
         (2, "May", "formula without value", "error"), (2, "YTD", "ytd not checked", "warning")]
 
 
@@ -221,7 +221,7 @@ def test_wide_month_heading_outside_financial_year_is_flagged(tmp_path):
     spec = {"file": "r.xlsx", "layout": "wide", "financial_year": 2025, "rows": {"PF new": "PF_NEW"}}
     df, issues = read_aggregate_return(spec, tmp_path)
     (issue,) = issues
-    assert issue["reason"] == "month outside year" and issue["column"] == "Apr 2025"
+    assert issue.reason == "month outside year" and issue.column == "Apr 2025"
     assert len(df) == 2
 
 
@@ -230,7 +230,7 @@ def test_wide_without_rows_accepts_code_labels_and_warns_on_others(tmp_path):
                               ["", "", ""], ["", "5", ""]])
     df, issues = read_aggregate_return({"file": "r.csv", "layout": "wide"}, tmp_path)
     assert df.indicator_id.tolist() == ["PF_NEW", "PF_NEW"]
-    assert [(i["row"], i["reason"], i["dropped"]) for i in issues] == [(3, "unmapped row", 2), (5, "blank label", 2)]
+    assert [(i.row, i.reason, i.dropped) for i in issues] == [(3, "unmapped row", 2), (5, "blank label", 2)]
     assert len(df) + _dropped(issues) == 3 * 2  # the wholly blank row 4 holds no cells
 
 
@@ -280,10 +280,10 @@ def test_stock_flow_break_reported_by_month(pf_csv):
     assert [(b[0], b[1], b[2]) for b in breaks] == [(3, 14, 15)]
     assert len(sf) == 1
     issue = sf[0]
-    assert (issue["row"], issue["column"], issue["value"]) == (3, "2024-07", 15)
-    assert "expected 14, given 15" in issue["message"]
-    assert "Jul 2024" in issue["message"]
-    assert "rows 3, 4, 5" in issue["fix"]
+    assert (issue.row, issue.column, issue.value) == (3, "2024-07", 15)
+    assert "expected 14, given 15" in issue.message
+    assert "Jul 2024" in issue.message
+    assert "rows 3, 4, 5" in issue.fix
     assert len(df) == 18  # the values are still loaded
 
 
@@ -292,8 +292,8 @@ def test_stock_flow_opening_figure_checks_first_month(pf_csv):
     spec["stock_flow"][0]["opening"] = 5  # 5 + 2 - 1 = 6, given 10
     _, issues = read_aggregate_return(spec, path.parent)
     sf = _only(issues, "stock-flow mismatch")
-    assert [(i["column"], i["value"]) for i in sf] == [("2024-04", 10), ("2024-07", 15)]
-    assert "expected 6, given 10" in sf[0]["message"]
+    assert [(i.column, i.value) for i in sf] == [("2024-04", 10), ("2024-07", 15)]
+    assert "expected 6, given 10" in sf[0].message
 
 
 # ---------------------------------------------------------------- tidy CSV
@@ -334,14 +334,14 @@ def test_tidy_csv_bad_rows_each_reported_with_row_and_column(tmp_path):
     path = _csv(tmp_path / "t.csv", rows)
     spec = {"file": path.name, "layout": "tidy", "proportions": ["LADO_CONCLUDED_1M"]}
     df, issues = read_aggregate_return(spec, tmp_path)
-    got = [(i["row"], i["column"], i["reason"]) for i in issues]
+    got = [(i.row, i.column, i.reason) for i in issues]
     assert got == [
         (2, "period_start", "bad date"), (3, "period_type", "bad period type"), (4, "numerator", "not a number"),
         (5, "numerator", "negative"), (6, "numerator", "numerator exceeds denominator"),
         (8, "indicator_id", "duplicate"), (9, "period_start", "bad date"), (10, "indicator_id", "blank identifier"),
     ]
-    assert "impossible date" in issues[0]["message"]
-    assert "row 7" in issues[5]["message"]
+    assert "impossible date" in issues[0].message
+    assert "row 7" in issues[5].message
     assert df.source_row.tolist() == [7]
     assert len(df) + _dropped(issues) == len(rows) - 1
 
@@ -355,9 +355,9 @@ def test_tidy_cp1252_file_and_missing_required_column(tmp_path):
     _csv(tmp_path / "m.csv", [["indicator_id", "period_start", "value"], ["PF_NEW", "01/04/2024", "3"]])
     df, issues = read_aggregate_return({"file": "m.csv", "layout": "tidy"}, tmp_path, index=2)
     (issue,) = issues
-    assert issue["reason"] == "required column missing" and issue["severity"] == "error"
-    assert "period_type" in issue["column"] and "numerator" in issue["column"]
-    assert "aggregates[2].columns.numerator" in issue["fix"]
+    assert issue.reason == "required column missing" and issue.severity == "error"
+    assert "period_type" in issue.column and "numerator" in issue.column
+    assert "aggregates[2].columns.numerator" in issue.fix
     assert df.empty
 
 
@@ -391,15 +391,15 @@ def test_file_level_errors_do_not_stop_other_returns(tmp_path, lado_xlsx):
     cfg_path.write_text(yaml.safe_dump({"year": 2025, "paths": {"raw": "."}, "aggregates": aggregates}))
     cfg = load_config(cfg_path)
     df, issues = load_aggregates(cfg)
-    fatal = [(i["file"], i["reason"]) for i in issues if i["severity"] == "error"]
+    fatal = [(i.file, i.reason) for i in issues if i.severity == "error"]
     assert ("missing.csv", "missing file") in fatal
     assert ("empty.csv", "empty file") in fatal
     assert ("broken.xlsx", "unreadable workbook") in fatal
     assert ("nohead.xlsx", "header not found") in fatal
     assert ("nomonths.xlsx", "month columns not found") in fatal
-    sheet = [i for i in issues if i["reason"] == "sheet not found"]
-    assert sheet and "Return" in sheet[0]["fix"] and "aggregates[5].sheet" in sheet[0]["fix"]
-    assert "aggregates[0].file" in next(i for i in issues if i["reason"] == "missing file")["fix"]
+    sheet = [i for i in issues if i.reason == "sheet not found"]
+    assert sheet and "Return" in sheet[0].fix and "aggregates[5].sheet" in sheet[0].fix
+    assert "aggregates[0].file" in next(i for i in issues if i.reason == "missing file").fix
     # the good return still loaded in full
     assert len(df) == 46 and set(df.source_file) == {"lado.xlsx"}
     assert accounting_holds(df, issues)
@@ -412,7 +412,7 @@ def test_cross_return_duplicate_is_reported(tmp_path, lado_xlsx):
     df, issues = load_aggregates(load_config(tmp_path / "report.yml"))
     assert len(df) == 46
     dups = _only(issues, "duplicate")
-    assert len(dups) == 46 and all(i["severity"] == "error" for i in dups)
+    assert len(dups) == 46 and all(i.severity == "error" for i in dups)
     assert accounting_holds(df, issues)
 
 
@@ -435,10 +435,10 @@ def test_arbitrary_bytes_never_crash(tmp_path, data, layout):
     df, issues = read_aggregate_return(spec, tmp_path)
     assert list(df.columns) == list(OUTPUT_COLUMNS)
     for i in issues:
-        assert set(i) == set(ISSUE_KEYS) and i["severity"] in {"error", "warning"} and i["message"]
+        assert isinstance(i, Problem) and i.severity in {"error", "warning"} and i.message
     acc = df.attrs["accounting"][0]
-    assert acc["cells_in"] == len(df) + _dropped(issues)
-    assert not any("could not be interpreted" in i["message"] for i in issues)  # no internal failure masked
+    assert acc.cells_in == len(df) + _dropped(issues)
+    assert not any("could not be interpreted" in i.message for i in issues)  # no internal failure masked
 
 
 CELL = st.one_of(
@@ -472,7 +472,7 @@ def test_mangled_wide_tables_account_for_every_cell(tmp_path, n_months, title_ro
                 if not (blank(lab) and all(blank(c) for c in cells[:n_months])
                         and (not with_ytd or blank(cells[12])))]
     assert len(df) + _dropped(issues) == len(nonblank) * n_months
-    assert not any("could not be interpreted" in i["message"] for i in issues)
+    assert not any("could not be interpreted" in i.message for i in issues)
     # every clean non-negative whole number in the first mapped row of each label is loaded as given
     seen = set()
     for lab, cells in nonblank:
@@ -500,8 +500,8 @@ def test_mangled_tidy_rows_in_equal_rows_out_plus_rejected(tmp_path, body, propo
     df, issues = read_aggregate_return(spec, tmp_path)
     rows_in = sum(1 for r in body if any(c.strip() for c in r))
     assert len(df) + _dropped(issues) == rows_in
-    assert all(i["dropped"] in (0, 1) for i in issues)
-    assert not any("could not be interpreted" in i["message"] for i in issues)
+    assert all(i.dropped in (0, 1) for i in issues)
+    assert not any("could not be interpreted" in i.message for i in issues)
     if len(df):
         assert (df.numerator >= 0).all() and df.period_start.dt.day.eq(1).all()
 
@@ -522,10 +522,10 @@ def test_synthetic_police_return_recovers_ground_truth(tmp_path):
         assert got.numerator.astype(int).tolist() == list(expected["months"].values())
     injected = [f for f in truth["faults"]["detail"] if f["kind"] == "ytd_mismatch"]
     found = _only(issues, "ytd mismatch")
-    assert [(i["row"], i["column"]) for i in found] == [(f["row"], f["column"]) for f in injected]
+    assert [(i.row, i.column) for i in found] == [(f["row"], f["column"]) for f in injected]
     for i, f in zip(found, injected, strict=True):
-        assert f"expected {f['sum_of_months']}, given {f['value']}" in i["message"]
-    assert [i for i in issues if i["reason"] != "ytd mismatch"] == []
+        assert f"expected {f['sum_of_months']}, given {f['value']}" in i.message
+    assert [i for i in issues if i.reason != "ytd mismatch"] == []
 
 
 # ------------------------------------------------------------ the demo return
@@ -536,7 +536,7 @@ def test_demo_police_return_loads_without_errors(project):
     specs = [s for s in cfg.aggregates if isinstance(s, dict) and "police_monthly_return" in str(s.get("file"))]
     assert specs, "the demo report.yml must configure the police monthly return"
     df, issues = load_aggregates(cfg)
-    errors = [i for i in issues if i["severity"] == "error"]
+    errors = [i for i in issues if i.severity == "error"]
     assert errors == [], errors
     # this year's return and the year before's (so that the review can compare them), each its own months
     assert [int(s.get("financial_year") or cfg.year) for s in specs] == [cfg.year, cfg.year - 1]

@@ -17,8 +17,9 @@ from safeguarding.ingest import run_ingest
 from safeguarding.ingest.dates import parse_dates
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.mapping import header_scorer
-from safeguarding.ingest.readers import read_csv, read_input, read_xlsx
+from safeguarding.ingest.readers import read_csv, read_input
 from safeguarding.ingest.validate import convert
+from safeguarding.ingest.workbooks import read_xlsx
 from safeguarding.schema import ENTITIES
 
 SCORE = header_scorer(ENTITIES["referrals"], {})

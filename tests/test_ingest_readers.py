@@ -11,7 +11,8 @@ import pytest
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.mapping import header_scorer, is_personal, map_columns
-from safeguarding.ingest.readers import read_csv, read_input, read_xlsx
+from safeguarding.ingest.readers import read_csv, read_input
+from safeguarding.ingest.workbooks import read_xlsx
 from safeguarding.schema import ENTITIES
 
 SCORE = header_scorer(ENTITIES["referrals"], {})
@@ -166,12 +167,12 @@ def test_physical_lines_counts_every_line_end(data, lines):
 
 
 def test_ragged_workbook_rows_are_padded_and_trimmed(tmp_path, monkeypatch):
-    from safeguarding.ingest import readers
+    from safeguarding.ingest import workbooks
 
     rows = [["Referral ID", "Child ID", "Date of referral"], ["R1", "C1"], ["R2", "C2", 45292, "extra"],
             ["R3", "C3", "01/02/2024"]]
-    monkeypatch.setattr(readers, "_sheet_rows_calamine", lambda data, sheet: (["Data"], "Data", rows))
-    monkeypatch.setattr(readers, "_sheet_rows_openpyxl", lambda data, sheet: (["Data"], "Data", rows))
+    monkeypatch.setattr(workbooks, "_sheet_rows_calamine", lambda data, sheet: (["Data"], "Data", rows))
+    monkeypatch.setattr(workbooks, "_sheet_rows_openpyxl", lambda data, sheet: (["Data"], "Data", rows))
     p = tmp_path / "r.xlsx"
     p.write_bytes(b"PK\x03\x04 stands in for a workbook")
     t = read_xlsx(p, SCORE)

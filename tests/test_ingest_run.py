@@ -109,6 +109,24 @@ def test_every_row_level_fault_named_with_file_row_column_and_fix(tmp_path):
     assert e["rejected_by_reason"]["duplicate_row"] == 1 and e["rejected_by_reason"]["duplicate_key"] == 1
 
 
+def test_row_problems_as_problem_records_match_the_rejected_file_and_account_for_every_row(tmp_path):
+    text = ("Referral ID,Child ID,Date of referral,Source,Primary need\n"
+            "R1,C1,01/02/2024,Schools,N1\n"          # row 2 ok
+            "R2,,31/02/2024,Schools,N1\n"            # row 3: blank child id and an impossible date
+            "R3,C3,someday,Schools,N1\n")            # row 4 unparseable
+    cfg = make_config(tmp_path, {"referrals": {"file": write(tmp_path, "ref.csv", text)}})
+    result = run_ingest(cfg)
+    t = result.tables["referrals"]
+    records = t.problem_records()
+    rej = rejected(result)
+    assert [(p.row, p.reason, p.column, p.message, p.fix) for p in records] == [
+        (int(r.row_number), r.reason, r.column, r.message, r.fix) for r in rej.itertuples()]
+    assert all(p.table == "referrals" and p.file == t.source_file and p.is_error for p in records)
+    assert [(p.row, p.dropped) for p in records] == [(3, 1), (3, 0), (4, 1)]
+    e = entry(result, "referrals")
+    assert e["rows_read"] == e["rows_accepted"] + sum(p.dropped for p in records)
+
+
 def test_row_with_several_problems_is_one_rejected_row(tmp_path):
     text = ("Referral ID,Child ID,Date of referral,Source,NFA\n"
             ",C1,31/02/2024,Martians,maybe\n"

@@ -179,18 +179,17 @@ def test_aggregate_returns_read_through_the_aggregates_module(tmp_path):
     assert "no_such_return.xlsx" in result.failed["aggregates"]
 
 
-def test_missing_aggregates_module_is_a_clear_failure(tmp_path, monkeypatch):
-    import importlib.util
+def test_a_crash_reading_the_aggregates_is_a_clear_failure(tmp_path, monkeypatch):
+    """The partners' returns are read inside the ingest (safeguarding.ingest.partners): a bug there fails them alone."""
+    from safeguarding.ingest.partners import returns
 
-    real = importlib.util.find_spec
+    def crash(config):
+        raise RuntimeError("the reader broke")
 
-    def find_spec(name, *args):
-        return None if name == "safeguarding.aggregates" else real(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(returns, "load_aggregates", crash)
     path = tmp_path / "report.yml"
     path.write_text(yaml.safe_dump({"area": {"name": "X"}, "year": 2025, "paths": {"processed": "out"},
                                     "pseudonymisation": {"key_file": str(tmp_path / "k.key")},
                                     "aggregates": [{"file": "x.csv"}]}))
     result = run_ingest(load_config(path))
-    assert "safeguarding.aggregates" in result.failed["aggregates"]
+    assert "RuntimeError: the reader broke" in result.failed["aggregates"]

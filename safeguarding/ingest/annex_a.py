@@ -32,8 +32,9 @@ import numpy as np
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.mapping import compact, known_headers
-from safeguarding.ingest.readers import RawTable, read_xlsx
+from safeguarding.ingest.readers import RawTable
 from safeguarding.ingest.validate import NULL_TOKENS
+from safeguarding.ingest.workbooks import read_xlsx
 from safeguarding.schema import REFERRAL_SOURCE, Entity
 
 #: Annex A list number read for each entity (``children`` needs ``sheet:``).

@@ -90,7 +90,8 @@ def _strict_decode(data: bytes, codec: str, where: str, key: str) -> str:
         line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
         raise IngestError(f"{where}: line {line} is not valid {_label(codec)} text (byte {exc.start}).", file=where,
                           row=line, key=f"{key}.encoding",
-                          fix=f"set {key}.encoding to auto, or save the file again from Excel as 'CSV UTF-8'") from None
+                          fix=f"set {key}.encoding to auto, or save the file again from Excel as 'CSV UTF-8'",
+                          code="encoding") from None
 
 
 def decode_wide(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str, list[str]] | None:
@@ -107,7 +108,7 @@ def decode_wide(data: bytes, encoding: str, where: str, key: str) -> tuple[str, 
             raise IngestError(
                 f"{where}: {key}.encoding is {encoding} but the file is not UTF-16 or UTF-32 text (no byte-order "
                 "mark and no NUL bytes).", file=where, key=f"{key}.encoding",
-                fix=f"set {key}.encoding: auto (or remove it) in report.yml")
+                fix=f"set {key}.encoding: auto (or remove it) in report.yml", code="encoding")
         codec = _codec_for(encoding, data)
         text = _strict_decode(data, codec, where, key)
     else:
@@ -122,7 +123,7 @@ def decode_wide(data: bytes, encoding: str, where: str, key: str) -> tuple[str, 
                 f"not {encoding}: read as {encoding} every value would be garbled and every row rejected.",
                 file=where, key=f"{key}.encoding",
                 fix=f"set {key}.encoding: {_setting(codec)} (or auto) in report.yml, or save the file again from "
-                    "Excel as 'CSV UTF-8'")
+                    "Excel as 'CSV UTF-8'", code="encoding")
         text = data.decode(codec, errors="replace")
         bad = text.count("\ufffd") - data.decode(codec, errors="ignore").count("\ufffd")
         if bad:
@@ -132,5 +133,5 @@ def decode_wide(data: bytes, encoding: str, where: str, key: str) -> tuple[str, 
         text = text[1:]
     if not text.strip(" \t\r\n\x00"):
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
-                          fix=f"export the data again, or point {key}.file at the right file")
+                          fix=f"export the data again, or point {key}.file at the right file", code="empty file")
     return text, codec, warnings

@@ -1,5 +1,10 @@
 """Read one source file (CSV or XLSX) into raw columns, keeping spreadsheet row numbers.
 
+CSV files are read here; workbooks in :mod:`safeguarding.ingest.workbooks`
+(:func:`read_input` chooses by extension, then by content). Readers that find
+their own header and read across as well as down (partners' returns) take
+every row with :func:`read_grid`, decoded and split the same way.
+
 The readers do not interpret values: they find the header row, decode the
 text and hand back one column per source header plus, for every data row, the
 row number an analyst sees when opening the file (title rows and the header
@@ -10,13 +15,9 @@ counted). Anything that stops a table from being read at all raises
 from __future__ import annotations
 
 import csv
-import html
 import io
 import itertools
-import posixpath
-import re
 import sys
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,32 +73,34 @@ def _cell_text(value: Any) -> str:
 
 
 def find_header(rows: list[list[Any]], score: Callable[[list[str]], int], header_row: int | None,
-                where: str, key: str) -> int:
+                where: str, key: str, *, least: int = 2) -> int:
     """Return the 0-based index of the header among the first rows.
 
     With ``header_row`` (1-based) set, that row is used. Otherwise the row whose
-    cells match the most known column names is taken (at least two must match).
+    cells match the most known column names is taken (at least ``least`` must
+    match; the first such row on a tie).
     """
     if header_row is not None:
         if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
             raise IngestError(f"{where}: header_row must be a whole number from 1, not {header_row!r}.",
-                              key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
+                              key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names",
+                              code="header not found")
         if header_row > len(rows):
             raise IngestError(f"{where}: header_row is {header_row} but the file has only {len(rows)} rows there.",
                               key=f"{key}.header_row", row=header_row,
-                              fix=f"set {key}.header_row to the row holding the column names")
+                              fix=f"set {key}.header_row to the row holding the column names", code="header not found")
         return header_row - 1
-    best, best_score = -1, 1
+    best, best_score = -1, least - 1
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         s = score([_cell_text(c) for c in row])
         if s > best_score:
             best, best_score = i, s
     if best < 0:
         raise IngestError(
-            f"{where}: header not found: none of the first {min(len(rows), HEADER_SCAN_ROWS)} rows holds two or "
-            "more recognised column names.", key=f"{key}.header_row",
+            f"{where}: header not found: none of the first {min(len(rows), HEADER_SCAN_ROWS)} rows holds "
+            f"{'two' if least == 2 else least} or more recognised column names.", key=f"{key}.header_row",
             fix=f"set {key}.header_row to the spreadsheet row holding the column names and map them under "
-                f"{key}.columns (canonical name: source header)")
+                f"{key}.columns (canonical name: source header)", code="header not found")
     return best
 
 
@@ -106,7 +109,7 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
     warnings: list[str] = []
     if encoding not in ENCODINGS:
         raise IngestError(f"{where}: encoding {encoding!r} is not supported.", key=f"{key}.encoding",
-                          fix=f"set {key}.encoding to one of {', '.join(ENCODINGS)}")
+                          fix=f"set {key}.encoding to one of {', '.join(ENCODINGS)}", code="encoding")
     wide = decode_wide(data, encoding, where, key)  # UTF-16/UTF-32, by BOM or NUL bytes: see encodings.py
     if wide is not None:
         return wide
@@ -134,7 +137,7 @@ def _decode(data: bytes, encoding: str, where: str, key: str) -> tuple[str, str,
         raise IngestError(f"{where}: line {line} is not valid {encoding} text{why} (byte {exc.start}).", row=line,
                           file=where, key=f"{key}.encoding",
                           fix=f"set {key}.encoding to cp1252 (Windows-1252, common in Excel exports), "
-                              "or save the file again from Excel as 'CSV UTF-8'") from None
+                              "or save the file again from Excel as 'CSV UTF-8'", code="encoding") from None
 
 
 def _physical_lines(raw: bytes) -> int:
@@ -146,21 +149,32 @@ def _physical_lines(raw: bytes) -> int:
     return n
 
 
-def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int | None = None,
-             encoding: str = "auto", key: str = "inputs") -> RawTable:
-    """Read a CSV file into a :class:`RawTable` (all values as text)."""
+def _csv_text(path: Path, encoding: str, key: str) -> tuple[bytes, bytes, str | None, str, list[str]]:
+    """The bytes of a CSV file, its body (without a UTF-8 mark), its text, the encoding used and warnings.
+
+    The text is None for plain ASCII read as UTF-8 (the bytes read the same:
+    callers decode only what they need). Raises :class:`IngestError` for a
+    missing, unreadable, empty or undecodable file.
+    """
     where = str(path)
     data = _read_bytes(path, key)
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if not body.strip(b" \t\r\n\x00"):
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
-                          fix=f"export the data again, or point {key}.file at the right file")
+                          fix=f"export the data again, or point {key}.file at the right file", code="empty file")
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     if encoding in ("auto", "utf-8", "utf-8-sig") and data.isascii() and sniff_wide(data) is None:
         # plain ASCII reads the same in all of these: decode only what the header scan needs
-        text, used, warnings = None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
-    else:
-        text, used, warnings = _decode(data, encoding, where, key)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        return data, body, None, ("utf-8-sig" if encoding == "utf-8-sig" else "utf-8"), []
+    text, used, warnings = _decode(data, encoding, where, key)
+    return data, body, text, used, warnings
+
+
+def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int | None = None,
+             encoding: str = "auto", key: str = "inputs") -> RawTable:
+    """Read a CSV file into a :class:`RawTable` (all values as text)."""
+    where = str(path)
+    data, body, text, used, warnings = _csv_text(path, encoding, key)
     wanted = HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)
     delimiter, head, head_lines = _sniff_delimiter(data if text is None else text, wanted, score, header_row,
                                                    where, key)
@@ -253,10 +267,11 @@ def _read_bytes(path: Path, key: str) -> bytes:
     where = str(path)
     if not path.exists():
         raise IngestError(f"{where}: file not found.", file=where, key=f"{key}.file",
-                          fix=f"put the extract there, or set {key}.file to its path (relative to report.yml)")
+                          fix=f"put the extract there, or set {key}.file to its path (relative to report.yml)",
+                          code="missing file")
     if path.is_dir():
         raise IngestError(f"{where} is a folder, not a file.", file=where, key=f"{key}.file",
-                          fix=f"set {key}.file to the file inside it")
+                          fix=f"set {key}.file to the file inside it", code="missing file")
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -401,245 +416,93 @@ def _slow_csv(path: Path, text: str, hidx: int, headers: list[str], detected: bo
                     None, extra, warnings)
 
 
-def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
-    """The sheet to read: the configured name, a 1-based sheet number, or the first visible sheet."""
-    if sheet is None:
-        shown = [n for n, v in zip(names, visible or [True] * len(names), strict=False) if v]
-        return shown[0] if shown else names[0] if names else ""
-    if isinstance(sheet, int) and not isinstance(sheet, bool) and 1 <= sheet <= len(names) \
-            and str(sheet) not in names:
-        return names[sheet - 1]
-    return str(sheet)
-
-
-def _sheet_rows_calamine(data: bytes, sheet: str | None) -> tuple[list[str], str, list[list[Any]]]:
-    """Read one sheet with python-calamine (fast, Rust): rows from A1, empty cells as None."""
-    import python_calamine
-
-    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    names = list(wb.sheet_names)
-    shown = getattr(getattr(python_calamine, "SheetVisibleEnum", None), "Visible", None)
-    visible = [shown is None or m.visible == shown for m in getattr(wb, "sheets_metadata", [])] or None
-    name = _sheet_name(names, sheet, visible)
-    if name not in names:
-        return names, name, []
-    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return names, name, [[None if c == "" else c for c in r] for r in rows]
-
-
-def _sheet_rows_openpyxl(data: bytes, sheet: str | None) -> tuple[list[str], str, list[list[Any]]]:
-    """Read one sheet with openpyxl in read-only mode (slower; used when python-calamine is absent)."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        names = list(wb.sheetnames)
-        name = _sheet_name(names, sheet, [getattr(wb[n], "sheet_state", "visible") == "visible" for n in names])
-        if name not in names:
-            return names, name, []
-        ws = wb[name]
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()
-        return names, name, [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-
-
-#: ends of formula elements (``</f>``, ``<f/>``, also prefixed): found by a plain byte search, far faster than a regex
-_FORMULA_ENDS = (b"f>", b"f/>")
-#: a formula cell and how its value element ends: missing (``</c>``) or empty means no result was saved
-_FORMULA_CELL = re.compile(
-    rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)\s*"
-    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>|</(?:\w+:)?c>)", re.S)
-_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-
-
-def _sheet_part(z: zipfile.ZipFile, name: str) -> str | None:
-    """The member of an .xlsx holding the sheet called ``name`` (from the workbook and its relationships)."""
-    from xml.etree import ElementTree
-
-    def local(tag: str) -> str:
-        return tag.rsplit("}", 1)[-1]
-
-    rid = None
-    for el in ElementTree.fromstring(z.read("xl/workbook.xml")).iter():
-        if local(el.tag) == "sheet" and el.get("name") == name:
-            rid = next((v for k, v in el.attrib.items() if local(k) == "id"), None)
-    for el in ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels")).iter():
-        if rid is not None and el.get("Id") == rid:
-            target = el.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-    return None
-
-
-def uncached_formulas(data: bytes, sheet: str) -> list[tuple[int, int, str, str]]:
-    """Formula cells of an .xlsx sheet saved without their result: (row, column, cell, formula), 1-based.
-
-    The formula is shown as written (``=A2+14``), or as ``a shared formula``
-    for a cell that only points to another cell's formula.
-
-    Programs that write workbooks without calculating them (scripts, some
-    exports) leave such cells, which every reader then sees as blank. Returns
-    [] when there are none or the workbook cannot be looked into.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            part = _sheet_part(z, sheet)
-            if part is None:
-                return []
-            with z.open(part) as fh:  # most sheets hold no formula: find one before reading the whole sheet
-                tail = b""
-                while chunk := fh.read(1 << 22):
-                    if any(end in tail + chunk for end in _FORMULA_ENDS):  # perhaps a formula: look closer
-                        break
-                    tail = chunk[-16:]
-                else:
-                    return []
-            xml = z.read(part)
-    except Exception:  # only a closer look: the sheet itself was read already, so never fail here
-        return []
-    found = []
-    for m in _FORMULA_CELL.finditer(xml):
-        attrs, formula, end = m.groups()
-        ref = _CELL_REF.search(attrs)
-        if ref is None or (b't="str"' in attrs and not end.endswith(b"c>")):  # a saved empty text result
-            continue
-        letters = ref.group(1).decode()
-        col = 0
-        for ch in letters:
-            col = col * 26 + ord(ch) - 64
-        shown = "=" + html.unescape(formula.decode("utf-8", "replace")) if formula else "a shared formula"
-        found.append((int(ref.group(2)), col, f"{letters}{int(ref.group(2))}", shown))
-    return found
-
-
-def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, headers: list[str],
-                    cols: list[np.ndarray], score: Callable[[list[str]], int], where: str, key: str) -> None:
-    """Raise :class:`IngestError` when a formula without a saved result sits in a known column of a data row.
-
-    Read as blank, such cells would be rejected as blank or, worse, taken as
-    blank (an open plan, no team). Formulas in columns not read, or in rows
-    otherwise blank (a template filled down), do not matter. The workbook is
-    only looked into when a known column (``cols``, by header) has a blank cell.
-    """
-    ncols = len(headers)
-    known = [bool(h) and score([h]) > 0 for h in headers]
-    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any() for k, c in zip(known, cols, strict=True)):
-        return
-    cells = uncached_formulas(data, sheet)
-    if not cells:
-        return
-    hits = []
-    for r, c, ref, formula in cells:
-        i, j = r - 1, c - 1
-        if i <= hidx or i >= len(rows) or j >= ncols or not known[j]:
-            continue
-        row = rows[i]
-        if j < len(row) and row[j] is not None:
-            continue  # the reader has a value for it after all
-        if any(_cell_text(v) for k, v in enumerate(row[:ncols]) if k != j):
-            hits.append((r, headers[j], ref, formula))
-    if hits:
-        r, header, ref, formula = hits[0]
-        raise IngestError(
-            f"{where} (sheet {sheet!r}): {len(hits)} formula cell(s) in the data have no saved result and would "
-            f"read as blank, the first {ref} in '{header}' (row {r}): {formula}. The workbook was saved by a "
-            "program that does not calculate formulas.", file=where, key=f"{key}.file", row=r, column=header,
-            fix="open the workbook in Excel (or LibreOffice Calc) and save it, so that the results are stored; or "
-                "copy the sheet and paste it as values")
-
-
-def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,  # noqa: C901
-              header_row: int | None = None, key: str = "inputs") -> RawTable:
-    """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
-
-    Uses python-calamine when installed (also reads old .xls files), openpyxl otherwise.
-    """
-    where = str(path)
-    data = _read_bytes(path, key)
-    if not data.strip():
-        raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
-                          fix=f"save the workbook again, or point {key}.file at the right file")
-    fix = "open it in Excel and save it again as an Excel Workbook (.xlsx), or export the sheet as CSV"
-    try:
-        import python_calamine  # noqa: F401
-
-        backend = _sheet_rows_calamine
-    except ImportError:
-        backend = _sheet_rows_openpyxl
-        if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            raise IngestError(f"{where}: unreadable workbook: this is an old .xls (Excel 97-2003) file.",
-                              file=where, key=f"{key}.file", fix=fix) from None
-    try:
-        names, sheet_name, rows = backend(data, sheet)
-    except (KeyboardInterrupt, SystemExit, MemoryError):
-        raise
-    except BaseException as exc:  # damaged files raise many kinds (zip, XML, Rust panics)
-        raise IngestError(f"{where}: unreadable workbook ({type(exc).__name__}).", file=where,
-                          key=f"{key}.file", fix=fix) from None
-    if not names:
-        raise IngestError(f"{where}: the workbook has no sheets.", file=where, key=f"{key}.file", fix=fix)
-    if sheet is not None and sheet_name not in names:
-        listed = ", ".join(map(repr, names))
-        raise IngestError(f"{where}: there is no sheet called {sheet!r}; sheets: {listed}.",
-                          file=where, key=f"{key}.sheet", fix=f"set {key}.sheet to one of the sheet names")
-    warnings: list[str] = []
-    if sheet is None and sheet_name in names and sheet_name != names[0]:
-        hidden = names[:names.index(sheet_name)]
-        warnings.append(f"the first sheet{'s' if len(hidden) > 1 else ''}, {', '.join(map(repr, hidden))}, "
-                        f"{'are' if len(hidden) > 1 else 'is'} hidden; read the first visible sheet, {sheet_name!r} "
-                        f"(set {key}.sheet to choose another)")
-    elif sheet is None and len(names) > 1:
-        warnings.append(f"the workbook has {len(names)} sheets; read the first, {names[0]!r} "
-                        f"(set {key}.sheet to choose another)")
-    while rows and all(c is None or (isinstance(c, str) and not c.strip()) for c in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise IngestError(f"{where}: sheet {sheet_name!r} is empty.", file=where, key=f"{key}.sheet",
-                          fix=f"set {key}.sheet to the sheet holding the data")
-    hidx = find_header(rows, score, header_row, f"{where} (sheet {sheet_name!r})", key)
-    headers = [_cell_text(c) for c in rows[hidx]]
-    while headers and headers[-1] == "":
-        headers.pop()
-    if not headers:
-        raise IngestError(f"{where}: row {hidx + 1} (the header row) is blank.", row=hidx + 1,
-                          key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
-    ncols = len(headers)
-    body = rows[hidx + 1:]
-    extra: dict[int, str] = {}
-    for i, r in enumerate(body):
-        if len(r) > ncols:
-            tail = [_cell_text(v) for v in r[ncols:] if _cell_text(v)]
-            if tail:
-                extra[i] = ",".join(tail)
-    if all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C
-        by_column = list(zip(*body, strict=False))[:ncols] if body else [() for _ in range(ncols)]
-    else:
-        by_column = [[r[j] if j < len(r) else None for r in body] for j in range(ncols)]
-    cols = []
-    for values in by_column:
-        col = np.empty(len(body), dtype=object)
-        col[:] = values
-        cols.append(col)
-    _check_formulas(data, sheet_name, rows, hidx, headers, cols, score, where, key)
-    numbers = np.arange(hidx + 2, hidx + 2 + len(body), dtype=np.int64)
-    return RawTable(path, "xlsx", headers, cols, numbers, hidx + 1, header_row is None, None, sheet_name,
-                    extra, warnings)
+def _is_workbook(path: Path, key: str) -> bool:
+    """True for an Excel (or OpenDocument) workbook: by extension, else by its first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return True
+    if suffix in CSV_SUFFIXES:
+        return False
+    head = _read_bytes(path, key)[:8]
+    return head[:4] == b"PK\x03\x04" or head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def read_input(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
                header_row: int | None = None, encoding: str = "auto", key: str = "inputs") -> RawTable:
     """Read a CSV or XLSX source (chosen by extension, then by content) into a :class:`RawTable`."""
-    suffix = path.suffix.lower()
-    if suffix in XLSX_SUFFIXES:
+    if _is_workbook(path, key):
+        from safeguarding.ingest.workbooks import read_xlsx
+
         return read_xlsx(path, score, sheet=sheet, header_row=header_row, key=key)
-    if suffix not in CSV_SUFFIXES:
-        head = _read_bytes(path, key)[:8]
-        if head[:4] == b"PK\x03\x04" or head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            return read_xlsx(path, score, sheet=sheet, header_row=header_row, key=key)
     return read_csv(path, score, header_row=header_row, encoding=encoding, key=key)
 
 
 def column_as_series(values: Any) -> pd.Series:
     """Wrap a raw column (pandas Series or object array) as a Series without copying text."""
     return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+
+
+@dataclass
+class Grid:
+    """Every row of one CSV file or sheet as read, title rows and all: ``rows[i]`` is row ``numbers[i]``.
+
+    For readers that find their own header and read across as well as down
+    (partners' returns: one column per month). Rows are padded to one width:
+    CSV cells are text (``""`` when empty), sheet cells as the workbook holds
+    them (None when empty; whole numbers as ``int``, as typed).
+    """
+
+    path: Path
+    fmt: str
+    rows: list[list[Any]]
+    numbers: list[int]
+    encoding: str | None = None
+    sheet: str | None = None
+    delimiter: str | None = None
+    #: (row number, 0-based column) -> formula, for cells whose formula has no saved result (read as blank)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_grid(path: Path, score: Callable[[list[str]], int], *, sheet: str | int | None = None,
+              encoding: str = "auto", delimiter: str | None = None, key: str = "inputs") -> Grid:
+    """Read a CSV file or one sheet of a workbook into a :class:`Grid`, decoding as :func:`read_input` does.
+
+    The same layer as :func:`read_input`: encodings (BOMs, UTF-16/32, cp1252),
+    sheets (by name, loosely matched, or 1-based number; else the first
+    visible one) and the delimiter (``delimiter``, else found with ``score``,
+    which counts the header-like cells of a row: see :func:`_sniff_delimiter`;
+    the one used is :attr:`Grid.delimiter`). Raises :class:`IngestError` (with a ``code``) when the file cannot be read.
+    """
+    where = str(path)
+    if _is_workbook(path, key):
+        from safeguarding.ingest.workbooks import uncached_formulas, workbook_rows
+
+        data, name, rows, warnings = workbook_rows(path, sheet, key)
+        width = max((len(r) for r in rows), default=0)
+        rows = [[int(c) if isinstance(c, float) and c.is_integer() else c for c in r] + [None] * (width - len(r))
+                for r in rows]
+        formulas: dict[tuple[int, int], str] = {}
+        if any(c is None for r in rows for c in r):
+            formulas = {(r, c - 1): f for r, c, _ref, f in uncached_formulas(data, name)}
+        return Grid(path, "xlsx", rows, list(range(1, len(rows) + 1)), None, name, None, formulas, warnings)
+    data, _body, text, used, warnings = _csv_text(path, encoding, key)
+    if text is None:
+        text = data.decode("ascii")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not (isinstance(delimiter, str) and len(delimiter) == 1):
+        delimiter = _sniff_delimiter(text, HEADER_SCAN_ROWS, score, None, where, key)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        for record in reader:
+            rows.append(record)
+    except csv.Error as exc:
+        raise IngestError(f"{where}: not readable as CSV at row {len(rows) + 1}: {exc}.", file=where,
+                          row=len(rows) + 1, key=f"{key}.file",
+                          fix="open the file in Excel and save it again as CSV UTF-8; look for a quotation mark "
+                              "that is never closed") from None
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return Grid(path, "csv", rows, list(range(1, len(rows) + 1)), used, None, delimiter, {}, warnings)

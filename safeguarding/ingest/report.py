@@ -17,8 +17,6 @@ plain numbers such as ``-3`` are left as they are.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -36,53 +34,6 @@ REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "re
 #: First characters that make Excel (or LibreOffice) read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def run_aggregates(config: Any, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
-    """Read the partners' aggregate returns with ``safeguarding.aggregates`` when configured."""
-    target = out_dir / "aggregates.parquet"
-    if not config.aggregates:
-        if target.exists():
-            target.unlink()
-        return {"status": "not configured"}
-    if importlib.util.find_spec("safeguarding.aggregates") is None:
-        return {"status": "failed", "error": "aggregates are configured but this installation has no "
-                "safeguarding.aggregates module to read them; update the package, or remove 'aggregates:' "
-                "from report.yml", "issues": []}
-    module = importlib.import_module("safeguarding.aggregates")
-    try:
-        frame, issues = module.load_aggregates(config)
-    except Exception as exc:  # the reader's own errors carry file, row and fix in their message
-        if target.exists():
-            target.unlink()
-        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
-    accounting = [_plain(a) for a in frame.attrs.get("accounting", [])]
-    if hasattr(module, "write_aggregates"):
-        target = module.write_aggregates(frame, out_dir)
-    else:
-        frame = frame.copy()
-        frame.attrs = {}
-        write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False))
-    outputs.append(target)
-    unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
-    entry = {"status": "built", "rows": len(frame), "returns": accounting, "issues": [_plain(i) for i in issues]}
-    if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
-        errors = [i.get("message", "") for i in issues if i.get("severity") == "error" and i.get("file") in unread]
-        entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
-                                            + "; ".join(map(str, errors[:3])))
-    return entry
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def unmapped_entries(t: Any) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from safeguarding.ingest.dates import UNPARSEABLE, month_first_column, parse_dates
 from safeguarding.ingest.mapping import CodeLookup
+from safeguarding.ingest.problem import Problem, show_value
 
 #: Reason codes in priority order: a rejected row is counted under its first reason in this order.
 REASONS: dict[str, str] = {
@@ -116,7 +117,11 @@ def expand(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
 
 @dataclass
 class Problems:
-    """Every problem found in one table: parallel lists, one entry per (row, column, reason)."""
+    """Every problem found in one table: parallel lists, one entry per (row, column, reason).
+
+    Kept column by column (a million rows may each have one); :meth:`records`
+    gives them as :class:`~safeguarding.ingest.problem.Problem` records.
+    """
 
     rows: list[np.ndarray] = field(default_factory=list)
     reasons: list[np.ndarray] = field(default_factory=list)
@@ -169,6 +174,23 @@ class Problems:
         df["_order"] = df["reason"].map(REASON_ORDER).fillna(len(REASON_ORDER)).astype(int)
         df = df.sort_values(["row", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
         return df
+
+    def records(self, *, row_numbers: np.ndarray, file: str | None = None,
+                table: str | None = None) -> list[Problem]:
+        """Every problem as a :class:`~safeguarding.ingest.problem.Problem`, in :meth:`frame` order.
+
+        ``row_numbers`` maps data-row indices to the row numbers the source
+        shows. Each is an error; the first problem of a row (by reason
+        priority) has ``dropped`` 1 and the row's others 0, so that rows read
+        = rows accepted + the sum of ``dropped``, as for partners' returns.
+        """
+        f = self.frame()
+        first = ~f["row"].duplicated().to_numpy()
+        return [Problem(str(message), str(fix), file=file, row=int(row_numbers[row]),
+                        column=None if column is None else str(column), value=show_value(value), reason=str(reason),
+                        dropped=int(drop), table=table)
+                for row, reason, column, value, message, fix, drop in zip(
+                    f["row"], f["reason"], f["column"], f["value"], f["message"], f["fix"], first, strict=True)]
 
     def bad_rows(self, n: int) -> np.ndarray:
         """Boolean mask over ``n`` data rows: True where any problem was recorded."""
