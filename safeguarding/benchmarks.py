@@ -393,8 +393,9 @@ class BenchmarkSource:
 
         Returns ``{"available", "population", "ons_year", "year", "note"}``. When
         the mid-year estimate is not published yet, the latest one is used and
-        the note says so; the indicator engine can use this for REFERRAL_RATE
-        and CPP_RATE when ``report.yml`` gives no population.
+        the note says so. The series is :func:`safeguarding.population.council_population`'s, the one the
+        indicator engine uses for REFERRAL_RATE and CPP_RATE when ``report.yml`` gives no population
+        (without this fallback: a year with no estimate has no rate there).
         """
         pop = self.population()
         if pop is None:

@@ -64,7 +64,7 @@ class Context:
 
     def __init__(self, tables: dict[str, pd.DataFrame], window: Window, population: dict[int, float] | None,
                  aggregates: pd.DataFrame | None, age_bands: tuple[tuple[int, str], ...],
-                 history_start: pd.Timestamp | None, data_end: pd.Timestamp | None):
+                 history_start: pd.Timestamp | None, data_end: pd.Timestamp | None) -> None:
         self.tables = tables
         self.data_end = data_end
         self.window = window

@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 EXTRA_COLUMNS = ("status", "note", "unknown", "target", "rag")
 
 
-
 # --------------------------------------------------------------------------- aggregation
 
 
