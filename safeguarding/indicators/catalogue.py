@@ -97,6 +97,7 @@ OVERLAPPING_BREAKDOWNS: dict[str, str] = {
               "least one action",
 }
 
+
 def _methods() -> dict[str, Method]:
     """The registered indicator methods (``safeguarding/indicators/methods/``: each declares its table, and
     the breakdowns and frequencies only it allows, where it has any)."""
