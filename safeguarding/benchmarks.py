@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding.measures import percentage, rate_per_10k, round_half_up
+from safeguarding.population import council_population, read_population
 
 if TYPE_CHECKING:
     from safeguarding.config import Config
@@ -186,34 +187,6 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
                     var_name="measure", value_name="marker")
     vals["marker"] = marks["marker"].to_numpy()
     return vals
-
-
-def read_population(path: Path | str) -> pd.DataFrame:
-    """Read the ONS mid-year population estimates of children aged 0 to 17 (EES format).
-
-    Returns columns ``time_period`` (the ONS mid-year, e.g. 2024 for mid-2024),
-    ``year`` (the DfE reporting year whose rates use it: ``time_period + 1``),
-    ``geographic_level``, ``region_code``, ``region_name``, ``old_la_code``,
-    ``new_la_code``, ``la_name``, ``population`` (float, NaN where ONS shows a
-    marker) and ``population_marker``. Rows for other age groups, if present,
-    are left out.
-    """
-    df = read_ees_csv(path)
-    p = Path(path)
-    if "population_estimate" not in df.columns:
-        raise BenchmarkError(f"{p}: no 'population_estimate' column; download 'ONS mid-year population "
-                             "estimates' from the children in need release on Explore Education Statistics")
-    if "age_group" in df.columns:
-        ages = df["age_group"].str.lower()
-        keep = ages.str.contains("0 to 17") | ages.str.contains("under 18") | ages.str.contains("0-17")
-        if keep.any():
-            df = df[keep.fillna(False)]
-    out = df[[c for c in ("time_period", "geographic_level", "region_code", "region_name", "old_la_code",
-                          "new_la_code", "la_name") if c in df.columns]].copy()
-    out.insert(1, "year", df["time_period"] + 1)
-    out["population"] = df["population_estimate"]
-    out["population_marker"] = df["population_estimate_marker"]
-    return out.reset_index(drop=True)
 
 
 def read_statistical_neighbours(path: Path | str) -> pd.DataFrame:
@@ -420,31 +393,29 @@ class BenchmarkSource:
 
         Returns ``{"available", "population", "ons_year", "year", "note"}``. When
         the mid-year estimate is not published yet, the latest one is used and
-        the note says so; the indicator engine can use this for REFERRAL_RATE
-        and CPP_RATE when ``report.yml`` gives no population.
+        the note says so. The series is :func:`safeguarding.population.council_population`'s, the one the
+        indicator engine uses for REFERRAL_RATE and CPP_RATE when ``report.yml`` gives no population
+        (without this fallback: a year with no estimate has no rate there).
         """
         pop = self.population()
         if pop is None:
             return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
                     "note": self.reason or f"ONS population file not found in {self.folder}"}
         code = self.resolve_council(la_code)
-        mine = pop[(pop["geographic_level"] == LOCAL_AUTHORITY) & (pop["old_la_code"] == code)]
-        mine = mine.dropna(subset=["population"]).sort_values("time_period")
-        if mine.empty:
+        series = council_population(pop, code)
+        if not series:
             return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
                     "note": f"no ONS population for council {code}"}
         want = int(year) - 1
-        hit = mine[mine["time_period"] == want]
-        note = ""
-        if hit.empty:
-            if want < int(mine["time_period"].iloc[0]):
+        used, note = int(year), ""
+        if used not in series:
+            if used < min(series):
                 return {"available": False, "population": math.nan, "ons_year": None, "year": int(year),
                         "note": f"no ONS mid-{want} estimate for council {code}"}
-            hit = mine.iloc[[-1]]
-            note = (f"ONS mid-{want} estimate not published; mid-{int(hit['time_period'].iloc[0])} "
-                    "estimate used")
-        return {"available": True, "population": float(hit["population"].iloc[0]),
-                "ons_year": int(hit["time_period"].iloc[0]), "year": int(year), "note": note}
+            used = max(series)
+            note = f"ONS mid-{want} estimate not published; mid-{used - 1} estimate used"
+        return {"available": True, "population": series[used], "ons_year": used - 1, "year": int(year),
+                "note": note}
 
     def neighbours(self) -> pd.DataFrame | None:
         """The statistical neighbour model (:func:`read_statistical_neighbours`), or None when absent."""

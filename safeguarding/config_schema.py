@@ -84,7 +84,7 @@ EMAIL_PATTERN = re.compile(rf"[^@\s<>\"'(),;:\[\]\\]+@{_LABEL}(?:\.{_LABEL})+")
 BASE_URL_PATTERN = re.compile(r"https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
 #: ``report.status``: a draft is watermarked; an approved report names the board meeting that approved it
 REPORT_STATUSES: tuple[str, ...] = ("draft", "approved")
-#: Keys of ``indicators`` when it is a mapping (as ``safeguarding.indicators.engine`` reads them).
+#: Keys of ``indicators`` when it is a mapping (as ``safeguarding.indicators.inputs.run_options`` reads them).
 INDICATORS_KEYS: tuple[str, ...] = ("local", "start", "end", "history_start", "data_end")
 
 AUDIENCES: tuple[str, ...] = ("public", "board")

@@ -110,7 +110,7 @@ def test_rag_status(value, target, polarity, expected):
 def test_vectorised_rag_agrees_with_scalar_rule():
     import numpy as np
 
-    from safeguarding.indicators.engine import rag_column
+    from safeguarding.indicators.intervals import rag_column
 
     rng = np.random.default_rng(1)
     v = np.r_[rng.uniform(0, 120, 400), 0, 0, np.nan]

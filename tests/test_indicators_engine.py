@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from safeguarding.indicators import compute_indicators, load_catalogue
-from safeguarding.indicators.engine import review_late_from, subsequent_plans
+from safeguarding.indicators.methods.cp_plans import review_late_from, subsequent_plans
 
 D = pd.Timestamp
 NAT = pd.NaT

@@ -23,8 +23,8 @@ from safeguarding.disclosure import relations as rel
 from safeguarding.disclosure import suppress_indicator_table
 from safeguarding.disclosure.model import RelationModel, default_model, parse_figure
 from safeguarding.disclosure.secondary.system import _System
+from safeguarding.indicators.bands import CONCLUSION_BANDS, PLAN_LENGTH_6M, PLAN_LENGTH_D5
 from safeguarding.indicators.catalogue import load_catalogue
-from safeguarding.indicators.engine import CONCLUSION_BANDS, PLAN_LENGTH_6M, PLAN_LENGTH_D5
 
 YEARS = [2023, 2024, 2025]
 

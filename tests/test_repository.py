@@ -53,7 +53,7 @@ def test_the_private_key_pattern_finds_a_key():
 #: functions over ruff's complexity limit (C901, ``max-complexity`` in pyproject.toml) when it came in, each
 #: marked with ruff's noqa comment for C901 on its ``def`` line: this number may only fall (lower it when you
 #: split one)
-COMPLEX_FUNCTIONS = 25
+COMPLEX_FUNCTIONS = 24
 #: a function's first line carrying the exception
 COMPLEXITY_EXCEPTION = re.compile(r"^\s*(?:async\s+)?def\s.*#\s*noqa:[^#]*\bC901\b")
 

@@ -4,6 +4,10 @@
 them for every month, quarter, financial year and rolling 12 months, with
 breakdowns; :func:`run_indicators` does so for a configuration and writes
 ``indicators.parquet`` and ``indicators.csv``.
+
+Each entry's method is a function in ``methods/`` (one module per source table), registered by the
+``@method`` decorator of ``registry.py``; ``engine.py`` sums what a method returns into periods and
+breakdowns. Adding an indicator: CONTRIBUTING.md, "Add an indicator".
 """
 
 from __future__ import annotations

@@ -34,11 +34,15 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from safeguarding.indicators.registry import AGGREGATE
 from safeguarding.schema import ENTITIES
+
+if TYPE_CHECKING:
+    from safeguarding.indicators.registry import Method
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
 
@@ -47,7 +51,6 @@ POLARITIES = ("higher_is_better", "lower_is_better", "neither")
 STATUSES = ("essential", "discretionary")
 OBA = ("how_much", "how_well", "better_off")
 FREQUENCIES = ("month", "quarter", "year", "rolling12")
-LOCAL_METHODS = ("count", "ratio")
 
 #: the chapters an indicator can be reported in (``chapter:`` in the catalogue), one per chapter notebook
 #: (``notebooks/NN-<chapter with hyphens>.ipynb``). A new chapter that reports catalogue entries adds itself here.
@@ -85,13 +88,6 @@ BREAKDOWNS: dict[str, tuple[tuple[str, ...], str]] = {
     "action": (("allegations",), "LADO action taken; an allegation may have several actions or none (overlapping)"),
 }
 
-#: breakdowns only one method computes (it counts something other than the table's rows: children, or
-#: allegation-action pairs), and the breakdowns that method accepts
-METHOD_BREAKDOWNS: dict[str, tuple[str, ...]] = {
-    "referral_children": ("referrals_in_period",),
-    "lado_actions": ("action",),
-}
-
 #: breakdowns whose values overlap: one record can fall under several values, or under none, so the values
 #: do not add up to the headline (which counts each record once). Every other breakdown adds up to its
 #: headline (a missing value is counted as "Not recorded"); code that relies on that (tests, the
@@ -101,25 +97,20 @@ OVERLAPPING_BREAKDOWNS: dict[str, str] = {
               "least one action",
 }
 
-#: methods that can be computed only for some frequencies (distinct children do not add up over months)
-METHOD_FREQUENCIES: dict[str, tuple[str, ...]] = {
-    "referral_children": ("year",),
-}
 
-#: built-in method -> the table whose rows it counts (decides valid breakdowns)
-METHOD_TABLE: dict[str, str] = {
-    "referrals": "referrals", "referral_rate": "referrals", "rereferrals": "referrals",
-    "s47_started": "s47", "icpc_held": "icpc", "icpc_15wd": "icpc",
-    "cpp_started": "cp_plans", "cpp_subsequent": "cp_plans", "cpp_ended": "cp_plans",
-    "cpp_ended_2yrs": "cp_plans", "cpp_open": "cp_plans", "cpp_open_band": "cp_plans",
-    "cpp_rate": "cp_plans", "cpp_reviews_on_time": "cp_plans",
-    "lado_referrals": "allegations", "lado_concluded": "allegations",
-    "lado_concluded_within": "allegations", "lado_open": "allegations", "lado_actions": "allegations",
-    "referral_children": "referrals",
-    "pf_notifications": "private_fostering", "pf_new": "private_fostering",
-    "pf_ended": "private_fostering", "pf_open": "private_fostering", "pf_visit_7wd": "private_fostering",
-    "aggregate": "aggregates",
-}
+def _methods() -> dict[str, Method]:
+    """The registered indicator methods (``safeguarding/indicators/methods/``: each declares its table, and
+    the breakdowns and frequencies only it allows, where it has any)."""
+    from safeguarding.indicators.registry import registered
+
+    return registered()
+
+
+def method_breakdowns() -> dict[str, tuple[str, ...]]:
+    """Breakdowns only one method computes (it counts something other than the table's rows: children, or
+    allegation-action pairs): method -> the breakdowns it accepts."""
+    return {name: m.breakdowns for name, m in _methods().items() if m.breakdowns is not None}
+
 
 _FIELDS = (
     "code", "name", "definition", "numerator", "denominator", "unit", "polarity", "target",
@@ -282,11 +273,12 @@ def _list(value: Any) -> tuple[str, ...]:
 
 
 def _check_breakdowns(breakdowns: tuple[str, ...], table: str, where: str, method: str | None = None) -> None:
-    if method in METHOD_BREAKDOWNS:
-        valid = list(METHOD_BREAKDOWNS[method])
+    own_breakdowns = method_breakdowns()
+    if method in own_breakdowns:
+        valid = list(own_breakdowns[method])
         scope = f"method {method}"
     else:
-        own = {b for bs in METHOD_BREAKDOWNS.values() for b in bs}
+        own = {b for bs in own_breakdowns.values() for b in bs}
         valid = [b for b, (tables, _) in BREAKDOWNS.items() if table in tables and b not in own]
         scope = f"table {table}"
     bad = [b for b in breakdowns if b not in valid]
@@ -324,12 +316,14 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Indicat
         if not d.get(key):
             raise CatalogueError(f"{where}: '{key}' is required")
     method = str(d["method"])
-    if method not in METHOD_TABLE and method not in LOCAL_METHODS:
-        raise CatalogueError(f"{where}: unknown method {method!r}; valid: {', '.join([*METHOD_TABLE, *LOCAL_METHODS])}")
+    methods = _methods()
+    if method != AGGREGATE and method not in methods:
+        raise CatalogueError(f"{where}: unknown method {method!r}; valid: {', '.join([*methods, AGGREGATE])}")
+    spec = methods.get(method)
     freqs = _list(d.get("frequencies")) or FREQUENCIES
     for f in freqs:
-        _choice(f, METHOD_FREQUENCIES.get(method, FREQUENCIES), f"{where} frequencies")
-    table = METHOD_TABLE.get(method) or str(d.get("table"))
+        _choice(f, (spec.frequencies if spec else None) or FREQUENCIES, f"{where} frequencies")
+    table = "aggregates" if spec is None else spec.table or str(d.get("table"))
     breakdowns = _list(d.get("breakdowns"))
     if table != "aggregates":
         _check_breakdowns(breakdowns, table, where, method)

@@ -1,0 +1,117 @@
+"""What an indicator run reads: the processed tables (checked and coerced to the canonical dtypes), the
+partners' aggregate returns, and the run's options from report.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safeguarding import schema
+from safeguarding.indicators.bands import age_band_labels
+
+#: keys of ``indicators:`` in report.yml when it is a mapping (``local`` is read by the catalogue)
+OPTION_KEYS = ("local", "start", "end", "history_start", "data_end")
+
+
+class IndicatorInputError(ValueError):
+    """A processed table breaks the data contract (names the table, row, column and fix)."""
+
+
+def prepare_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Check and coerce processed tables to the canonical dtypes (copies); tables that are None are left out."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, df in tables.items():
+        if df is None:
+            continue
+        out[name] = _prepare(name, df) if name in schema.ENTITIES else df
+    return out
+
+
+def _prepare(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    ent = schema.ENTITIES[name]
+    df = df.copy()
+    missing = [c for c in ent.required if c not in df.columns]
+    if missing:
+        raise IndicatorInputError(
+            f"{name}: required column(s) {', '.join(missing)} missing (columns present: "
+            f"{', '.join(map(str, df.columns))}); re-run 'python pipeline.py ingest' to rebuild {name}.parquet"
+        )
+    for col in ent.columns:
+        if col.name not in df.columns:
+            df[col.name] = pd.Series(pd.NA, index=df.index, dtype="object")
+        s = df[col.name]
+        if col.kind == "date":
+            df[col.name] = _dates(name, col.name, s, col.required)
+        elif col.kind in ("id", "str", "code", "codes"):
+            df[col.name] = s.astype("string")
+        elif col.kind == "bool":
+            df[col.name] = s.astype("boolean")
+        elif col.kind == "int":
+            df[col.name] = pd.to_numeric(s, errors="coerce").astype("Float64")
+    for earlier, later in ent.date_order:
+        bad = df[later] < df[earlier]
+        if bad.any():
+            i = int(np.flatnonzero(bad.fillna(False).to_numpy())[0])
+            raise IndicatorInputError(
+                f"{name}: row {i + 1}: {later} {df[later].iloc[i]:%d/%m/%Y} is before {earlier} "
+                f"{df[earlier].iloc[i]:%d/%m/%Y}; correct the dates in the source and re-run ingest"
+            )
+    return df.reset_index(drop=True)
+
+
+def _dates(table: str, column: str, s: pd.Series, required: bool) -> pd.Series:
+    conv = pd.to_datetime(s, errors="coerce")
+    bad = conv.isna() & s.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise IndicatorInputError(
+            f"{table}: row {i + 1}, column {column}: {s.iloc[i]!r} is not a date; fix the source and re-run ingest"
+        )
+    out = conv.astype("datetime64[ns]").dt.normalize()
+    if required and out.isna().any():
+        i = int(np.flatnonzero(out.isna().to_numpy())[0])
+        raise IndicatorInputError(
+            f"{table}: row {i + 1}, column {column}: required date is missing; "
+            f"fix the source (ingest should have rejected this row) and re-run ingest"
+        )
+    return out
+
+
+def read_processed(processed_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """Read ``<processed_dir>/<entity>.parquet`` for each entity present, and ``aggregates.parquet``."""
+    tables = {}
+    for name in schema.ENTITIES:
+        p = processed_dir / f"{name}.parquet"
+        if p.exists():
+            tables[name] = pd.read_parquet(p)
+    agg_path = processed_dir / "aggregates.parquet"
+    aggregates = pd.read_parquet(agg_path) if agg_path.exists() else None
+    return tables, aggregates
+
+
+def run_options(config: Any) -> dict[str, Any]:
+    """Keyword arguments of :func:`~safeguarding.indicators.engine.compute_indicators` from report.yml:
+    ``indicators: {start, end, history_start, data_end}`` and ``age_bands``.
+
+    Raises :class:`~safeguarding.indicators.catalogue.CatalogueError` for an unknown key under ``indicators``
+    and ``ValueError`` for age bands that are not ascending whole years.
+    """
+    ind = config.raw.get("indicators")
+    opts: dict[str, Any] = {}
+    if isinstance(ind, dict):
+        unknown = set(ind) - set(OPTION_KEYS)
+        if unknown:
+            from safeguarding.indicators.catalogue import CatalogueError
+
+            raise CatalogueError(f"report.yml indicators: unknown key(s) {', '.join(sorted(unknown))}; "
+                                 f"valid: {', '.join(OPTION_KEYS)}")
+        opts = {k: ind[k] for k in OPTION_KEYS[1:] if ind.get(k) is not None}
+    bands = config.raw.get("age_bands")
+    if bands:
+        if not isinstance(bands, list) or not all(isinstance(b, int) for b in bands) or bands != sorted(bands):
+            raise ValueError("report.yml age_bands: give the lower bounds in years, e.g. [0, 1, 5, 10, 16]")
+        opts["age_bands"] = age_band_labels(bands)
+    return opts
