@@ -188,7 +188,7 @@ class Context:
         """A flow frame: the month of each date plus measure columns."""
         frame = pd.DataFrame({"month": month_index(dates)})
         for k, v in measures.items():
-            frame[k] = np.asarray(v, dtype=float) if not np.isscalar(v) else float(v)
+            frame[k] = np.asarray(v, dtype=float) if not np.isscalar(v) else float(v)  # type: ignore[arg-type]
         return frame
 
     def expand(self, start: pd.Series, end: pd.Series) -> tuple[np.ndarray, np.ndarray]:

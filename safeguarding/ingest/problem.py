@@ -37,7 +37,7 @@ REPORT_FIELDS: tuple[str, ...] = ("file", "row", "column", "value", "reason", "m
 OPTIONAL_FIELDS: tuple[str, ...] = ("table", "key")
 
 
-def show_value(value: Any) -> str | int | float | None:
+def show_value(value: object) -> str | int | float | None:
     """A cell value as a problem holds it: plain text, int, float or None, safe for JSON; long text cut to 200."""
     if value is None:
         return None

@@ -13,7 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None)
     return str(sheet)
 
 
-def _sheet_rows_calamine(data: bytes, sheet: str | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_calamine(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
     """Read one sheet with python-calamine (fast, Rust): rows from A1, empty cells as None."""
     import python_calamine
 
@@ -52,7 +52,7 @@ def _sheet_rows_calamine(data: bytes, sheet: str | None) -> tuple[list[str], str
     return names, name, [[None if c == "" else c for c in r] for r in rows]
 
 
-def _sheet_rows_openpyxl(data: bytes, sheet: str | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_openpyxl(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
     """Read one sheet with openpyxl in read-only mode (slower; used when python-calamine is absent)."""
     import openpyxl
 
@@ -149,7 +149,8 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
     """
     ncols = len(headers)
     known = [bool(h) and score([h]) > 0 for h in headers]
-    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any() for k, c in zip(known, cols, strict=True)):
+    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any()  # type: ignore[call-overload]
+                                             for k, c in zip(known, cols, strict=True)):
         return
     cells = uncached_formulas(data, sheet)
     if not cells:
@@ -251,8 +252,11 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
             tail = [_cell_text(v) for v in r[ncols:] if _cell_text(v)]
             if tail:
                 extra[i] = ",".join(tail)
-    if all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C
-        by_column = list(zip(*body, strict=False))[:ncols] if body else [() for _ in range(ncols)]
+    by_column: Sequence[Sequence[Any]]
+    if not body:
+        by_column = [() for _ in range(ncols)]
+    elif all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C
+        by_column = [*zip(*body, strict=False)][:ncols]
     else:
         by_column = [[r[j] if j < len(r) else None for r in body] for j in range(ncols)]
     cols = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,24 +47,24 @@ def fmt(x: float) -> str:
 
 
 
-def blank(value: Any) -> bool:
+def blank(value: object) -> bool:
     """True for an empty cell: None, blank text or NaN."""
     return value is None or (isinstance(value, str) and not value.strip()) or (
         isinstance(value, float) and math.isnan(value))
 
 
-def norm(value: Any) -> str:
+def norm(value: object) -> str:
     """Normalise a label for matching: trimmed, single spaces, case-folded, no trailing colon."""
     text = " ".join(str(value).replace("\u00a0", " ").split()).casefold()
     return text.rstrip(":").strip()
 
 
-def header_key(value: Any) -> str:
+def header_key(value: object) -> str:
     """A heading as matched against the tidy layout's column names (``Period start`` -> ``period_start``)."""
     return re.sub(r"[\s\-]+", "_", norm(value))
 
 
-def parse_number(value: Any) -> tuple[str, float | None]:
+def parse_number(value: object) -> tuple[str, float | None]:
     """Classify a cell: ('blank'|'missing'|'number'|'text'|'date', value)."""
     if blank(value):
         return "blank", None
@@ -87,7 +86,7 @@ def parse_number(value: Any) -> tuple[str, float | None]:
     return "text", None
 
 
-def month_of(value: Any, financial_year: int | None) -> tuple[int, int] | str | None:
+def month_of(value: object, financial_year: int | None) -> tuple[int, int] | str | None:
     """Return (year, month) for a month heading, None if it is not one, 'noyear' if a year is needed."""
     if isinstance(value, dt.datetime | dt.date):
         return value.year, value.month
@@ -114,7 +113,7 @@ def month_of(value: Any, financial_year: int | None) -> tuple[int, int] | str | 
     return None
 
 
-def parse_date(value: Any) -> tuple[pd.Timestamp | None, str]:
+def parse_date(value: object) -> tuple[pd.Timestamp | None, str]:
     """Parse a period start: Excel date/serial, ISO, UK day-first, '1 Apr 2024', 'Apr 2024', 'YYYY-MM'."""
     try:
         if isinstance(value, dt.datetime | dt.date):

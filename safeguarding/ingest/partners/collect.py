@@ -62,12 +62,12 @@ class Return:
     cells_in: int = 0
 
     def add(self, *, reason: str, message: str, fix: str, row: int | None = None, column: str | None = None,
-            value: Any = None, severity: Severity = "error", dropped: int = 0) -> None:
+            value: object = None, severity: Severity = "error", dropped: int = 0) -> None:
         """Record one problem of this return (``dropped``: the data cells it accounts for as not loaded)."""
         self.problems.append(Problem(message, fix, file=self.file, row=row, column=column, value=show_value(value),
                                      reason=reason, severity=severity, dropped=int(dropped)))
 
-    def fatal(self, reason: str, message: str, fix: str, column: str | None = None, value: Any = None,
+    def fatal(self, reason: str, message: str, fix: str, column: str | None = None, value: object = None,
               row: int | None = None) -> None:
         """Record an error that stops this return from loading."""
         self.add(reason=reason, message=message, fix=fix, row=row, column=column, value=value)

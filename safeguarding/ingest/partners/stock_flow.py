@@ -30,12 +30,13 @@ def check_stock_flow(rules: Any, ret: Return) -> None:
         for r in ret.records if r["period_type"] == "month"
     }
     for n, rule in enumerate(rules):
-        ids = {k: rule.get(k) if isinstance(rule, dict) else None for k in ("open", "new", "closed")}
-        if not all(isinstance(v, str) and v for v in ids.values()):
+        given = {k: rule.get(k) if isinstance(rule, dict) else None for k in ("open", "new", "closed")}
+        if not all(isinstance(v, str) and v for v in given.values()):
             ret.add(reason="bad configuration",
                     message=f"{ret.key}.stock_flow[{n}] needs open, new and closed indicator codes",
                     fix=f"write {ret.key}.stock_flow[{n}] as {{open: ID, new: ID, closed: ID}}")
             continue
+        ids: dict[str, str] = {k: str(v) for k, v in given.items()}
         opening = rule.get("opening")
         groups = sorted({(b, v) for (i, b, v, _p) in values if i == ids["open"]})
         if not groups:
@@ -49,8 +50,8 @@ def check_stock_flow(rules: Any, ret: Return) -> None:
             periods = sorted(p for (i, b, v, p) in values if i == ids["open"] and (b, v) == (bd, bv))
             for p in periods:
                 prev = p - pd.DateOffset(months=1)
-                now = {k: values.get((ids[k], bd, bv, p)) for k in ids}
-                if now["new"] is None or now["closed"] is None:
+                new, closed, opened = (values.get((ids[k], bd, bv, p)) for k in ("new", "closed", "open"))
+                if new is None or closed is None or opened is None:
                     continue
                 if (ids["open"], bd, bv, prev) in values:
                     before, source = values[(ids["open"], bd, bv, prev)], f"open at end of {prev:%b %Y}"
@@ -58,18 +59,18 @@ def check_stock_flow(rules: Any, ret: Return) -> None:
                     before, source = float(opening), "opening figure in report.yml"
                 else:
                     continue
-                expected = before + now["new"] - now["closed"]
-                if math.isclose(expected, now["open"], rel_tol=0, abs_tol=1e-6):
+                expected = before + new - closed
+                if math.isclose(expected, opened, rel_tol=0, abs_tol=1e-6):
                     continue
                 row, col = ret.where.get((ids["open"], bd, bv, "month", p), (None, f"{p:%b %Y}"))
                 rows = sorted({ret.where.get((ids[k], bd, bv, "month", p), (None, ""))[0] or 0 for k in ids})
                 scope = "" if (bd, bv) == ("all", "all") else f" ({bd}={bv})"
-                ret.add(row=row, column=col, value=int(now["open"]) if float(now["open"]).is_integer() else now["open"],
+                ret.add(row=row, column=col, value=int(opened) if float(opened).is_integer() else opened,
                         reason="stock-flow mismatch",
                         message=f"{ret.file} row {row}, {col}: {ids['open']}{scope} open at end of {p:%b %Y} should be "
-                        f"{source} {fmt(before)} + new {fmt(now['new'])} - closed {fmt(now['closed'])}: "
-                        f"expected {fmt(expected)}, given {fmt(now['open'])} "
-                        f"(difference {fmt(now['open'] - expected)})",
+                        f"{source} {fmt(before)} + new {fmt(new)} - closed {fmt(closed)}: "
+                        f"expected {fmt(expected)}, given {fmt(opened)} "
+                        f"(difference {fmt(opened - expected)})",
                         fix=f"check the {p:%b %Y} figures in rows {', '.join(str(r) for r in rows)}: "
                         "open at month end must equal the previous month's open plus new minus closed "
                         "(cases reopened or transferred in are the usual cause)", severity="warning")

@@ -24,7 +24,8 @@ TIDY_OPTIONAL = ("breakdown", "breakdown_value", "denominator")
 
 def header_score(spec: dict[str, Any]) -> Callable[[list[str]], int]:
     """How many cells of a row are the tidy layout's headings (as mapped by ``columns``)."""
-    columns = spec.get("columns") if isinstance(spec.get("columns"), dict) else {}
+    given = spec.get("columns")
+    columns = given if isinstance(given, dict) else {}
     wanted = {header_key(columns.get(c, c)) for c in (*TIDY_REQUIRED, *TIDY_OPTIONAL)}
     return lambda cells: len({header_key(c) for c in cells if not blank(c)} & wanted)
 
@@ -103,10 +104,10 @@ def _tidy_row(ret: Return, row: list[Any], rn: int, cell: Any, heading: dict[str
     aligned = start.day == 1 and (ptype == "month" or (ptype == "quarter" and start.month in (1, 4, 7, 10))
                                   or (ptype == "year" and start.month == 4))
     if not aligned:
-        first = {"month": "the 1st of a month", "quarter": "1 April, 1 July, 1 October or 1 January",
+        starts = {"month": "the 1st of a month", "quarter": "1 April, 1 July, 1 October or 1 January",
                  "year": "1 April (financial years)"}[ptype]
         return reject("period_start", raw_start, "bad date",
-                      f"period_start {start:%d/%m/%Y} is not the start of a {ptype}", f"use {first}")
+                      f"period_start {start:%d/%m/%Y} is not the start of a {ptype}", f"use {starts}")
     bd_raw, bv_raw = cell(row, "breakdown"), cell(row, "breakdown_value")
     bd = " ".join(str(bd_raw).split()) if not blank(bd_raw) else "all"
     bv = " ".join(str(bv_raw).split()) if not blank(bv_raw) else "all"

@@ -158,12 +158,12 @@ def parse_wide(grid: Grid, spec: dict[str, Any], ret: Return, default_year: int 
             ignored.append(str(h))
             continue
         ts = pd.Timestamp(ym[0], ym[1], 1)
-        label = h.strftime("%b %Y") if isinstance(h, dt.date) else " ".join(str(h).split())
+        heading = h.strftime("%b %Y") if isinstance(h, dt.date) else " ".join(str(h).split())
         if ts in seen:
             duplicate_cols[i] = seen[ts]
         else:
             seen[ts] = i
-        months[i] = (ts, label)
+        months[i] = (ts, heading)
     if needs_year:
         ret.fatal("bad configuration", f"{ret.file}: the month headings have no year and no financial year is set",
                   f"set {ret.key}.financial_year (e.g. 2025 for April 2024 to March 2025)", row=header_row)
