@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import textwrap
 from pathlib import Path
@@ -87,8 +88,8 @@ def test_the_priorities_api_for_the_summary():
     assert [p.title for p in ed.priorities] == ["Neglect", "Adolescents' safety outside the home",
                                                 "Listening to children"]
     action = ed.priorities[0].actions[1]
-    assert action.due == ed_mod.Due(ed_mod.dt.date(2025, 6, 30), month_only=True) and action.status == "on track"
-    nxt = ed.next_actions(after=ed_mod.dt.date(2025, 3, 31))
+    assert action.due == ed_mod.Due(dt.date(2025, 6, 30), month_only=True) and action.status == "on track"
+    nxt = ed.next_actions(after=dt.date(2025, 3, 31))
     assert [a.action for _p, a in nxt] == ["Audit the use of the toolkit in early help assessments",
                                            "Map places of concern with community safety partners"]
 
