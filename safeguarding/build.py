@@ -367,7 +367,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
-        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc))
+        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc, work=work))
         stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
         stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
     except BuildError:
@@ -520,15 +520,48 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         "year": cfg.year,
         "audience": audience,
         "build_dir": str(out_dir),
+        "saved_context": str(context_folder(work, audience)),
     }
     kernel_log = (log_dir or work) / "kernels.log"
+
+    def execute(nbs: list[Path], dirs: Path | list[Path], ps: dict[str, Any] | list[dict[str, Any]]) -> None:
+        if nbs:  # the report context, worked out once for every chapter (not at all when none runs)
+            _save_context(cfg, audience, work, inc, logger)
+        # the kernels import the installed package (pip install -e .), wherever the project folder is
+        _execute_all(nbs, dirs, ps, logger, kernel_log)
+
     if inc is not None:
-        inc.notebooks(notebooks, out_dir, work / "runs", params,
-                      lambda nbs, dirs, ps: _execute_all(nbs, dirs, ps, logger, kernel_log))
+        inc.notebooks(notebooks, out_dir, work / "runs", params, execute)
         return out_dir
-    # the kernels import the installed package (pip install -e .), wherever the project folder is
-    _execute_all(notebooks, out_dir, params, logger, kernel_log)
+    execute(notebooks, out_dir, params)
     return out_dir
+
+
+def context_folder(work: Path, audience: str) -> Path:
+    """Where a build saves the audience's report context (:mod:`safeguarding.report.prepared`): its
+    working folder, never the published report."""
+    return work / "context" / audience
+
+
+def _save_context(cfg: Config, audience: str, work: Path, inc: Incremental | None,
+                  logger: logging.Logger | None = None) -> Path:
+    """Save the report context for the chapters and the data files, once per build (from the cache when
+    its inputs are unchanged); return its folder."""
+    from safeguarding.report.prepared import META, save_context
+
+    folder = context_folder(work, audience)
+    if (folder / META).is_file():
+        return folder
+    if cfg.audience != audience:
+        raise ValueError(f"the report context for {audience!r} asked of a {cfg.audience!r} configuration")
+    t0 = time.perf_counter()
+    if inc is not None:
+        inc.context(lambda: save_context(cfg, folder), folder)
+    else:
+        save_context(cfg, folder)
+    if logger is not None:
+        logger.info("report context (%s) saved in %s in %.2f s", audience, folder, time.perf_counter() - t0)
+    return folder
 
 
 def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict[str, Any] | list[dict[str, Any]],
@@ -680,18 +713,21 @@ def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | None = None) -> list[Path]:
+def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | None = None,
+                work: Path | None = None) -> list[Path]:
     if inc is not None:
-        return inc.data(lambda: _write_data(cfg, audience, staging), staging / "data")
-    return _write_data(cfg, audience, staging)
+        return inc.data(lambda: _write_data(cfg, audience, staging, inc=inc, work=work), staging / "data")
+    return _write_data(cfg, audience, staging, work=work)
 
 
-def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
+def _write_data(cfg: Config, audience: str, staging: Path, *, inc: Incremental | None = None,
+                work: Path | None = None) -> list[Path]:
     from safeguarding.published_data import write_published_data
     from safeguarding.survey import SURVEY_README, write_published_survey
 
     files = write_published_data(cfg, audience, staging / "data")
-    findings = write_findings(cfg, audience, staging / "data")
+    saved = _save_context(cfg, audience, work, inc) if work is not None else None
+    findings = write_findings(cfg, audience, staging / "data", saved=saved)
     survey = write_published_survey(cfg, audience, staging / "data")  # None without a survey input
     extra = [findings]
     if survey is not None:
@@ -703,11 +739,12 @@ def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     return [*(p for p in files if p.suffix != ".txt"), *extra, *(p for p in files if p.suffix == ".txt")]
 
 
-def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
+def write_findings(cfg: Config, audience: str, out_dir: Path, *, saved: Path | None = None) -> Path:
     """Write ``findings.csv``: one row per sentence of the report that states a change, a signal, a seasonal
     pattern or a comparison, with the numbers behind it (:func:`safeguarding.report.text.findings_table`).
 
-    The findings are worked out from the audience's disclosure-controlled table, as the chapters do.
+    The findings are worked out from the audience's disclosure-controlled table, as the chapters do;
+    ``saved``: the build's saved report context for the audience (:func:`context_folder`), if any.
     """
     import tempfile
 
@@ -716,7 +753,7 @@ def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
     from safeguarding.report.text import findings_table
 
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp)
+        ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp, saved=saved)
         table = findings_table(ctx)
     return write_csv(table, out_dir / "findings.csv")
 
