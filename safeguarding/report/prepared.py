@@ -64,6 +64,13 @@ def row_keys(rows: pd.DataFrame) -> pd.Index:
     return pd.Index(key.astype(object), dtype=object)
 
 
+def _as_text(column: pd.Series) -> np.ndarray:
+    """A column's strings as Python objects, a missing one as NaN (as iterating ``column.astype(str)`` gives)."""
+    values = np.array(column.to_numpy(dtype=object), dtype=object, copy=True)
+    values[pd.isna(values)] = np.nan
+    return values
+
+
 def _key_text(key: ShownKey) -> str:
     ind, period_type, end, breakdown, value = key
     return _SEP.join((str(ind), str(period_type), str(pd.Timestamp(end).value), str(breakdown), str(value)))
@@ -82,7 +89,7 @@ class ShownTable(Mapping[ShownKey, dict[str, str]]):
         one row per key."""
         self.frame = frame.reset_index(drop=True)
         self._index = pd.Index(self.frame["key"], dtype=object)
-        self._values = {c: self.frame[c].to_numpy(dtype=object) for c in VALUE_COLUMNS}
+        self._values = {c: _as_text(self.frame[c]) for c in VALUE_COLUMNS}
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> ShownTable:
