@@ -54,6 +54,9 @@ OPTIONAL_CHAPTERS: dict[str, Callable[[Editorial], bool]] = {
     "partnership": lambda ed: ed.has_partnership_chapter,
 }
 
+#: chapter notebooks executed at once by default (each kernel takes a core while it starts and imports)
+DEFAULT_JOBS = 2
+
 STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace", "site")
 
 
@@ -102,6 +105,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-build", action="store_true", help="keep the working folder with executed notebooks")
     parser.add_argument("--force", action="store_true",
                         help="run every stage even when its inputs are unchanged (the cache is refreshed)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help=f"chapter notebooks executed at once, each in its own kernel (default: "
+                             f"{DEFAULT_JOBS}, or one per core on a machine with fewer)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
 
@@ -112,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
             allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build, wait=args.wait,
-            force=getattr(args, "force", False),
+            force=getattr(args, "force", False), jobs=getattr(args, "jobs", None),
         )
     except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -245,6 +251,7 @@ def build(
     echo: Callable[[str], None] = print,
     wait: float = 0.0,
     force: bool = False,
+    jobs: int | None = None,
 ) -> BuildResult:
     """Build the annual review for one configuration; see the module docstring.
 
@@ -256,14 +263,16 @@ def build(
 
     A stage whose inputs are unchanged since it last ran is not run again: its
     outputs come from the cache (:mod:`safeguarding.cache`); ``force`` runs
-    every stage (and refreshes the cache).
+    every stage (and refreshes the cache). ``jobs``: chapter notebooks executed
+    at once (default :data:`DEFAULT_JOBS`, or one per core if fewer).
     """
     cfg = load_config(config_path, year=year, audience=audience)
     editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
     final_dir = output_dir_for(cfg, cfg.audience)  # checks the slug keeps the report inside reports/
     with build_lock([cfg.processed_dir, cfg.reports_dir], wait=wait) as notes, _signals_interrupt():
         return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
-                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force)
+                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force,
+                      jobs=jobs)
 
 
 @contextlib.contextmanager
@@ -287,7 +296,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
            echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None,
-           force: bool = False) -> BuildResult:
+           force: bool = False, jobs: int | None = None) -> BuildResult:
     aud = cfg.audience
     already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
@@ -363,7 +372,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
-                                                               leave_out=record["chapters_left_out"], inc=inc))
+                                                               leave_out=record["chapters_left_out"], inc=inc,
+                                                               jobs=jobs))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
@@ -498,7 +508,7 @@ def publication_lines(summary: dict | None) -> list[str]:
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
                      log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = (),
-                     inc: Incremental | None = None) -> Path:
+                     inc: Incremental | None = None, jobs: int | None = None) -> Path:
     """Execute the chapter notebooks into ``work/chapters`` (each chapter's figures in its ``figures/``).
 
     With ``inc``, a chapter whose inputs are unchanged is copied from the cache instead; each chapter
@@ -528,7 +538,7 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         if nbs:  # the report context, worked out once for every chapter (not at all when none runs)
             _save_context(cfg, audience, work, inc, logger)
         # the kernels import the installed package (pip install -e .), wherever the project folder is
-        _execute_all(nbs, dirs, ps, logger, kernel_log)
+        _execute_all(nbs, dirs, ps, logger, kernel_log, jobs=jobs)
 
     if inc is not None:
         inc.notebooks(notebooks, out_dir, work / "runs", params, execute)
@@ -565,8 +575,9 @@ def _save_context(cfg: Config, audience: str, work: Path, inc: Incremental | Non
 
 
 def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict[str, Any] | list[dict[str, Any]],
-                 logger: logging.Logger, kernel_log: Path) -> None:
-    """Execute the chapters two at a time, each in its own process and kernel.
+                 logger: logging.Logger, kernel_log: Path, *, jobs: int | None = None) -> None:
+    """Execute the chapters ``jobs`` at a time (default :data:`DEFAULT_JOBS`, or one per core if fewer), each
+    in its own process and kernel.
 
     ``out_dir`` and ``params`` are the same for every chapter, or one per chapter.
 
@@ -582,7 +593,7 @@ def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict
         return
     out_dirs = out_dir if isinstance(out_dir, list) else [out_dir] * len(notebooks)
     each = params if isinstance(params, list) else [params] * len(notebooks)
-    workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
+    workers = max(1, min(jobs or min(DEFAULT_JOBS, os.cpu_count() or 1), len(notebooks)))
     logger.info("kernel messages: %s", kernel_log)
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),))
     try:
