@@ -260,6 +260,9 @@ def _child_command(args: argparse.Namespace, settings: Path) -> list[str]:
     cmd += ["--year", str(args.year)] if args.year is not None else []
     cmd += ["--audience", args.audience] if args.audience else []
     cmd += ["--force"] if getattr(args, "force", False) else []
+    # the cores are shared between the areas built at once: each area's chapters run cores / jobs at a time
+    kernels = getattr(args, "kernels", None) or max(1, (os.cpu_count() or 1) // max(1, int(args.jobs or 1)))
+    cmd += ["--kernels", str(kernels)]
     cmd += ["--allow-missing-inputs"] if args.allow_missing_inputs else []
     cmd += ["--keep-build"] if args.keep_build else []
     return cmd

@@ -54,6 +54,9 @@ OPTIONAL_CHAPTERS: dict[str, Callable[[Editorial], bool]] = {
     "partnership": lambda ed: ed.has_partnership_chapter,
 }
 
+#: chapter notebooks executed at once by default (each kernel takes a core while it starts and imports)
+DEFAULT_JOBS = 2
+
 STAGES = ("ingest", "indicators", "disclosure", "notebooks", "publish", "data", "replace", "site")
 
 
@@ -102,6 +105,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-build", action="store_true", help="keep the working folder with executed notebooks")
     parser.add_argument("--force", action="store_true",
                         help="run every stage even when its inputs are unchanged (the cache is refreshed)")
+    parser.add_argument("--kernels", type=int, default=None, metavar="N",
+                        help=f"chapter notebooks executed at once, each in its own kernel (default: "
+                             f"{DEFAULT_JOBS}, or one per core on a machine with fewer; with --areas, the cores "
+                             "shared between the areas built at once)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
     parser.add_argument("--areas", metavar="MANIFEST",
@@ -121,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         result = build(
             args.config, year=args.year, audience=args.audience, renderer=args.renderer,
             allow_missing_inputs=args.allow_missing_inputs, keep_build=args.keep_build, wait=args.wait,
-            force=getattr(args, "force", False),
+            force=getattr(args, "force", False), jobs=getattr(args, "kernels", None),
         )
     except (ConfigError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -255,6 +262,7 @@ def build(
     echo: Callable[[str], None] = print,
     wait: float = 0.0,
     force: bool = False,
+    jobs: int | None = None,
 ) -> BuildResult:
     """Build the annual review for one configuration; see the module docstring.
 
@@ -266,7 +274,8 @@ def build(
 
     A stage whose inputs are unchanged since it last ran is not run again: its
     outputs come from the cache (:mod:`safeguarding.cache`); ``force`` runs
-    every stage (and refreshes the cache).
+    every stage (and refreshes the cache). ``jobs``: chapter notebooks executed
+    at once (default :data:`DEFAULT_JOBS`, or one per core if fewer).
     """
     cfg = load_config(config_path, year=year, audience=audience)
     editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
@@ -274,7 +283,8 @@ def build(
     # the reports lock is the area's own folder, so that areas sharing reports/ build side by side
     with build_lock([cfg.processed_dir, cfg.reports_dir / cfg.area_slug], wait=wait) as notes, _signals_interrupt():
         return _build(cfg, final_dir, renderer=renderer, allow_missing_inputs=allow_missing_inputs,
-                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force)
+                      keep_build=keep_build, echo=echo, lock_notes=notes, editorial=editorial, force=force,
+                      jobs=jobs)
 
 
 @contextlib.contextmanager
@@ -298,7 +308,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
            echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None,
-           force: bool = False) -> BuildResult:
+           force: bool = False, jobs: int | None = None) -> BuildResult:
     aud = cfg.audience
     already_running = frozenset(descendants())  # an interrupt stops only what this build started
     run_id = _new_run_id()
@@ -374,11 +384,12 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
-                                                               leave_out=record["chapters_left_out"], inc=inc))
+                                                               leave_out=record["chapters_left_out"], inc=inc,
+                                                               jobs=jobs))
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
-        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc))
+        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc, work=work))
         stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
         stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
     except BuildError:
@@ -509,7 +520,7 @@ def publication_lines(summary: dict | None) -> list[str]:
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
                      log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = (),
-                     inc: Incremental | None = None) -> Path:
+                     inc: Incremental | None = None, jobs: int | None = None) -> Path:
     """Execute the chapter notebooks into ``work/chapters`` (each chapter's figures in its ``figures/``).
 
     With ``inc``, a chapter whose inputs are unchanged is copied from the cache instead; each chapter
@@ -531,20 +542,54 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         "year": cfg.year,
         "audience": audience,
         "build_dir": str(out_dir),
+        "saved_context": str(context_folder(work, audience)),
     }
     kernel_log = (log_dir or work) / "kernels.log"
+
+    def execute(nbs: list[Path], dirs: Path | list[Path], ps: dict[str, Any] | list[dict[str, Any]]) -> None:
+        if nbs:  # the report context, worked out once for every chapter (not at all when none runs)
+            _save_context(cfg, audience, work, inc, logger)
+        # the kernels import the installed package (pip install -e .), wherever the project folder is
+        _execute_all(nbs, dirs, ps, logger, kernel_log, jobs=jobs)
+
     if inc is not None:
-        inc.notebooks(notebooks, out_dir, work / "runs", params,
-                      lambda nbs, dirs, ps: _execute_all(nbs, dirs, ps, logger, kernel_log))
+        inc.notebooks(notebooks, out_dir, work / "runs", params, execute)
         return out_dir
-    # the kernels import the installed package (pip install -e .), wherever the project folder is
-    _execute_all(notebooks, out_dir, params, logger, kernel_log)
+    execute(notebooks, out_dir, params)
     return out_dir
 
 
+def context_folder(work: Path, audience: str) -> Path:
+    """Where a build saves the audience's report context (:mod:`safeguarding.report.prepared`): its
+    working folder, never the published report."""
+    return work / "context" / audience
+
+
+def _save_context(cfg: Config, audience: str, work: Path, inc: Incremental | None,
+                  logger: logging.Logger | None = None) -> Path:
+    """Save the report context for the chapters and the data files, once per build (from the cache when
+    its inputs are unchanged); return its folder."""
+    from safeguarding.report.prepared import META, save_context
+
+    folder = context_folder(work, audience)
+    if (folder / META).is_file():
+        return folder
+    if cfg.audience != audience:
+        raise ValueError(f"the report context for {audience!r} asked of a {cfg.audience!r} configuration")
+    t0 = time.perf_counter()
+    if inc is not None:
+        inc.context(lambda: save_context(cfg, folder), folder)
+    else:
+        save_context(cfg, folder)
+    if logger is not None:
+        logger.info("report context (%s) saved in %s in %.2f s", audience, folder, time.perf_counter() - t0)
+    return folder
+
+
 def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict[str, Any] | list[dict[str, Any]],
-                 logger: logging.Logger, kernel_log: Path) -> None:
-    """Execute the chapters two at a time, each in its own process and kernel.
+                 logger: logging.Logger, kernel_log: Path, *, jobs: int | None = None) -> None:
+    """Execute the chapters ``jobs`` at a time (default :data:`DEFAULT_JOBS`, or one per core if fewer), each
+    in its own process and kernel.
 
     ``out_dir`` and ``params`` are the same for every chapter, or one per chapter.
 
@@ -560,7 +605,7 @@ def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict
         return
     out_dirs = out_dir if isinstance(out_dir, list) else [out_dir] * len(notebooks)
     each = params if isinstance(params, list) else [params] * len(notebooks)
-    workers = max(1, min(2, os.cpu_count() or 1, len(notebooks)))
+    workers = max(1, min(jobs or min(DEFAULT_JOBS, os.cpu_count() or 1), len(notebooks)))
     logger.info("kernel messages: %s", kernel_log)
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(str(kernel_log),))
     try:
@@ -691,19 +736,22 @@ def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | None = None) -> list[Path]:
+def _stage_data(cfg: Config, audience: str, staging: Path, inc: Incremental | None = None,
+                work: Path | None = None) -> list[Path]:
     if inc is not None:
-        return inc.data(lambda: _write_data(cfg, audience, staging), staging / "data")
-    return _write_data(cfg, audience, staging)
+        return inc.data(lambda: _write_data(cfg, audience, staging, inc=inc, work=work), staging / "data")
+    return _write_data(cfg, audience, staging, work=work)
 
 
-def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
+def _write_data(cfg: Config, audience: str, staging: Path, *, inc: Incremental | None = None,
+                work: Path | None = None) -> list[Path]:
     from safeguarding.disclosure.policy import Policy
     from safeguarding.published_data import write_published_data
     from safeguarding.survey import survey_readme, write_published_survey
 
     files = write_published_data(cfg, audience, staging / "data")
-    findings = write_findings(cfg, audience, staging / "data")
+    saved = _save_context(cfg, audience, work, inc) if work is not None else None
+    findings = write_findings(cfg, audience, staging / "data", saved=saved)
     survey = write_published_survey(cfg, audience, staging / "data")  # None without a survey input
     extra = [findings]
     if survey is not None:
@@ -715,11 +763,12 @@ def _write_data(cfg: Config, audience: str, staging: Path) -> list[Path]:
     return [*(p for p in files if p.suffix != ".txt"), *extra, *(p for p in files if p.suffix == ".txt")]
 
 
-def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
+def write_findings(cfg: Config, audience: str, out_dir: Path, *, saved: Path | None = None) -> Path:
     """Write ``findings.csv``: one row per sentence of the report that states a change, a signal, a seasonal
     pattern or a comparison, with the numbers behind it (:func:`safeguarding.report.text.findings_table`).
 
-    The findings are worked out from the audience's disclosure-controlled table, as the chapters do.
+    The findings are worked out from the audience's disclosure-controlled table, as the chapters do;
+    ``saved``: the build's saved report context for the audience (:func:`context_folder`), if any.
     """
     import tempfile
 
@@ -728,7 +777,7 @@ def write_findings(cfg: Config, audience: str, out_dir: Path) -> Path:
     from safeguarding.report.text import findings_table
 
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp)
+        ctx = ReportContext.load(cfg.path, year=cfg.year, audience=audience, build_dir=tmp, saved=saved)
         table = findings_table(ctx)
     return write_csv(table, out_dir / "findings.csv")
 

@@ -422,6 +422,8 @@ class Incremental:
         self._ingest_outputs: list[str] | None = None
         self._report_inputs: dict[str, Any] | None = None
         self._hashes: dict[Path, str] = {}  # files named by report.yml, hashed once per build
+        #: the saved report context's cache outcome, when a stage needed it (:meth:`context`)
+        self.context_outcome: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ helpers
     @property
@@ -585,6 +587,31 @@ class Incremental:
         self._store(stage_id, key, files, meta={"stats": stats}, components=comps)
         return path
 
+    def context_components(self) -> dict[str, Any]:
+        """What the saved report context is made of (:mod:`safeguarding.report.prepared`): the code, the
+        configuration file, year and audience, ``indicators.parquet`` and, for the public audience only,
+        its disclosure-controlled table (a board context reads no disclosure-controlled table)."""
+        from safeguarding.report.prepared import source_files
+
+        files = source_files(self.cfg, self.audience)
+        return {"code": self.code, "config_file": str(Path(self.cfg.path).resolve()), "year": self.cfg.year,
+                "audience": self.audience, "processed": self._upstream(p.name for p in files.values())}
+
+    def context(self, save: Callable[[], Path], folder: Path) -> Path:
+        """Save the audience's report context in ``folder`` (``save``), or restore it from the cache."""
+        comps = self.context_components()
+        key = stage_key("context", comps)
+        stage_id = f"{self.audience}/context"
+        found = self._lookup(stage_id, key)
+        self.context_outcome = {"status": "cached", "key": key} if found.entry is not None else {
+            "key": key, "cache": found.reason}
+        if found.entry is not None:
+            restore(found.entry, {n: folder / n for n in found.entry.files})
+            return folder
+        save()
+        self._store(stage_id, key, {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}, components=comps)
+        return folder
+
     def report_inputs(self) -> dict[str, Any]:
         """What every chapter and the data files read: the configuration, the files it names (editorial,
         reference data; not the raw inputs, read through ingest), ``ground_truth.json`` beside an input,
@@ -652,6 +679,8 @@ class Incremental:
         refreshed = sum(1 for c in ordered.values() if c["status"] == "commentary")
         status = "cached" if notebooks and n_cached == len(notebooks) else "ok"
         self.outcome["notebooks"] = {"status": status, "chapters": ordered}
+        if self.context_outcome is not None:
+            self.outcome["notebooks"]["context"] = self.context_outcome
         if status != "cached":
             note = f"{n_cached} of {len(notebooks)} chapters from cache"
             if refreshed:

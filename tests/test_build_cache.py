@@ -99,6 +99,10 @@ def test_the_cold_build_runs_every_stage_and_fills_the_cache(project):
     chapters = record["stages"]["notebooks"]["chapters"]
     assert len(chapters) == 7 and all(c["status"] == "ok" for c in chapters.values())
     assert sorted(project.ran) == sorted(chapters)
+    # the report context was worked out once, for every chapter, and cached for the audience only
+    assert record["stages"]["notebooks"]["context"]["cache"] == "no entry"
+    assert (project.cache_root() / "public" / "context" / MANIFEST).is_file()
+    assert not (project.cache_root() / "board" / "context").exists()
     for stage_id in ("ingest", "indicators", "public/disclosure", "public/publish", "public/data",
                      "public/chapters/03-referrals"):
         assert (project.cache_root() / stage_id / MANIFEST).is_file(), stage_id
@@ -150,6 +154,9 @@ def test_editing_a_chapters_code_executes_that_chapter_only(project):
     assert (chapters["04-allegations.ipynb"]["status"], chapters["04-allegations.ipynb"]["cache"]) == (
         "ok", "inputs changed")
     assert sum(c["status"] == "cached" for c in chapters.values()) == 6
+    # the report context the chapter opens is the cold build's, restored: its sources did not change
+    assert record["stages"]["notebooks"]["context"]["status"] == "cached"
+    assert record["stages"]["notebooks"]["context"]["key"] == project.cold[1]["stages"]["notebooks"]["context"]["key"]
     assert statuses(record) == {**dict.fromkeys(DATA_STAGES, "cached"), "notebooks": "ok", "publish": "ok"}
     assert "commentary-marker-7731" in result.html.read_text(encoding="utf-8")  # the earlier edit is kept
 

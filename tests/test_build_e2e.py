@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -84,6 +85,63 @@ def test_run_log_records_the_run(built):
     if d["unverified_cells"]:
         assert any("too large for the full check" in w for w in run["warnings"])
     assert "disclosure" not in json.loads((built["board"].log_dir / "run.json").read_text())
+    # the report context was worked out once for the chapters (issue 19), for each audience
+    for audience in ("public", "board"):
+        notebooks = json.loads((built[audience].log_dir / "run.json").read_text())["stages"]["notebooks"]
+        assert notebooks["context"]["cache"] == "no entry", notebooks
+
+
+def test_the_saved_report_context_is_never_published_and_equals_a_fresh_one(built, tmp_path):
+    """Issue 19: the build saves the context in its working folder, never beside the report; opened, it is
+    the context a chapter would work out itself, for each audience."""
+    from safeguarding.config import load_config
+    from safeguarding.report.context import ReportContext
+    from safeguarding.report.prepared import META, save_context
+
+    root = built["config"].parent
+    for audience in ("public", "board"):
+        out = built[audience].output_dir
+        assert not [p for p in out.rglob("*") if p.name == META or p.suffix == ".arrow"], out
+        # the build removed its working folder; the cache keeps one entry per audience
+        entry = root / "build" / "cache" / "northwold-2025" / audience / "context"
+        assert (entry / "files" / META).is_file()
+        folder = save_context(load_config(built["config"], audience=audience), tmp_path / "context" / audience)
+        saved = ReportContext.load(built["config"], audience=audience, build_dir=tmp_path / "a", saved=folder)
+        fresh = ReportContext.load(built["config"], audience=audience, build_dir=tmp_path / "b")
+        pd.testing.assert_frame_equal(saved.indicators, fresh.indicators, check_exact=True)
+        assert (saved.shown is None) == (audience == "board")
+        if saved.shown is not None:
+            assert dict(saved.shown) == dict(fresh.shown)
+            assert saved.hidden_mask(fresh.indicators).any()
+
+
+@pytest.mark.parametrize("chapter", ["05-private-fostering", "07-appendix"])
+def test_a_chapter_run_on_its_own_works_out_the_context_itself(built, tmp_path, chapter):
+    """An analyst runs a chapter alone (in Jupyter: no saved context): it works the context out itself and
+    shows what the build's kernel, which opened the saved context, showed."""
+    import papermill as pm
+
+    from safeguarding.build import NOTEBOOK_DIR
+    from safeguarding.config import load_config
+    from safeguarding.report.prepared import save_context
+
+    nb = NOTEBOOK_DIR / f"{chapter}.ipynb"
+    params = {"config_path": str(built["config"]), "audience": "public"}
+    outputs = {}
+    for way in ("alone", "saved"):
+        run = tmp_path / way
+        run.mkdir()
+        extra = {}
+        if way == "saved":
+            cfg = load_config(built["config"], audience="public")
+            extra["saved_context"] = str(save_context(cfg, tmp_path / "context" / "public"))
+        pm.execute_notebook(str(nb), str(run / nb.name), parameters={**params, "build_dir": str(run), **extra},
+                            kernel_name="python3", progress_bar=False, log_output=False)
+        executed = json.loads((run / nb.name).read_text(encoding="utf-8"))
+        outputs[way] = [json.dumps(c.get("outputs")).replace(str(run), "RUN") for c in executed["cells"]
+                        if c["cell_type"] == "code" and "injected-parameters" not in c["metadata"].get("tags", [])]
+    assert any(o != "[]" for o in outputs["alone"])
+    assert outputs["alone"] == outputs["saved"]
 
 
 
@@ -746,6 +804,7 @@ def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_p
             & (full["breakdown_value"].eq("2 years or more") & full["breakdown"].eq("plan_length")
                | full["breakdown"].eq("all")))
     full.loc[grow, "value"] = full.loc[grow, "value"] + 10
+    ctx.shown = dict(ctx.shown)  # a copy this test can change
     for k, v in ctx.shown.items():
         if k[0] == "CPP_OPEN" and k[1] == "month" and k[3] in ("plan_length", "all") and v["marker"] in ("c", "x"):
             ctx.shown[k] = {**v, "marker": ""}

@@ -149,3 +149,31 @@ def test_the_notebook_generator_never_rewrites_a_chapter_with_commentary(tmp_pat
     assert tool.write_missing(tmp_path, diff=True, echo=said.append) == []
     assert any(line.startswith("+[markdown] Our commentary") for line in said), said
     assert any("it has your edits" in line and mine.name in line for line in said)
+
+
+def test_jobs_sets_how_many_chapters_run_at_once(monkeypatch, tmp_path):
+    """``build --kernels N`` runs N chapters at once; by default two, or one per core on a smaller machine."""
+    import concurrent.futures
+    import logging
+
+    import safeguarding.build as b
+
+    seen: list[int] = []
+
+    class Pool:
+        def __init__(self, max_workers, **_kwargs):
+            seen.append(max_workers)
+
+        def map(self, fn, *iterables):
+            return [None for _ in zip(*iterables, strict=True)]
+
+        def shutdown(self, **_kwargs):
+            pass
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    nbs = chapter_notebooks()
+    log = logging.getLogger("t")
+    for jobs, cores, expected in ((None, 8, b.DEFAULT_JOBS), (None, 1, 1), (4, 2, 4), (99, 2, len(nbs))):
+        monkeypatch.setattr(b.os, "cpu_count", lambda cores=cores: cores)
+        b._execute_all(nbs, tmp_path, {}, log, tmp_path / "kernels.log", jobs=jobs)
+        assert seen[-1] == expected, (jobs, cores)

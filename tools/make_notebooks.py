@@ -19,12 +19,13 @@ PARAMS = '''# Parameters (papermill replaces these when the pipeline runs the no
 config_path = "../report.yml"
 year = None
 audience = "public"
-build_dir = "."'''
+build_dir = "."
+saved_context = None  # the build's saved report context (a folder); None: worked out here'''
 
 SETUP = '''#| include: false
 from safeguarding.report import ReportContext, sections
 
-ctx = ReportContext.load(config_path, year=year, audience=audience, build_dir=build_dir)'''
+ctx = ReportContext.load(config_path, year=year, audience=audience, build_dir=build_dir, saved=saved_context)'''
 
 CHAPTERS = {
     "01-summary": ("Summary", "summary", [

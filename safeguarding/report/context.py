@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,8 @@ class ReportContext:
     benchmarks: Any
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: public audience: (indicator, period type, period end, breakdown, value) -> published strings
-    shown: dict[tuple[str, str, pd.Timestamp, str, str], dict[str, str]] | None = None
+    #: (a :class:`~safeguarding.report.prepared.ShownTable`, or any such mapping)
+    shown: Mapping[tuple[str, str, pd.Timestamp, str, str], dict[str, str]] | None = None
     #: the public disclosure rules (the configuration's ``disclosure:`` section)
     policy: Policy = field(default_factory=Policy)
     _figure_count: int = 0
@@ -46,17 +48,19 @@ class ReportContext:
     # ------------------------------------------------------------------ load
     @classmethod
     def load(cls, config_path: str | Path, *, year: int | None = None, audience: str = "public",
-             build_dir: str | Path = ".") -> ReportContext:
-        """Load the configuration, the indicator table, catalogue and benchmarks."""
+             build_dir: str | Path = ".", saved: str | Path | None = None) -> ReportContext:
+        """Load the configuration, the indicator table, catalogue and benchmarks.
+
+        ``saved``: the folder where the build saved the context's tables
+        (:func:`safeguarding.report.prepared.save_context`), opened in a fraction of the time it takes
+        to work them out; it must be for this audience, year and configuration, and its sources unchanged
+        (else :class:`~safeguarding.report.prepared.SavedContextError`). Without it (a notebook run on
+        its own), the tables are worked out here.
+        """
+        from safeguarding.report.prepared import open_context, prepare_context
+
         cfg = load_config(config_path, year=year, audience=audience)
-        ind_path = cfg.processed_dir / "indicators.parquet"
-        if not ind_path.exists():
-            raise FileNotFoundError(
-                f"{ind_path} not found: run 'python pipeline.py indicators --config {cfg.path}' first"
-            )
-        indicators = pd.read_parquet(ind_path)
-        for col in ("period_start", "period_end"):
-            indicators[col] = pd.to_datetime(indicators[col])
+        prepared = open_context(cfg, saved) if saved is not None else prepare_context(cfg)
         from safeguarding.indicators.catalogue import load_catalogue
 
         catalogue = load_catalogue(cfg)
@@ -65,14 +69,8 @@ class ReportContext:
         benchmarks = BenchmarkSource.from_config(cfg)
         out = Path(build_dir)
         (out / "figures").mkdir(parents=True, exist_ok=True)
-        ctx = cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=indicators,
-                  catalogue=catalogue, benchmarks=benchmarks, policy=cfg.disclosure)
-        if ctx.public:
-            ctx.shown = _shown_lookup(cfg)
-            # the public report draws only on what is published: rows the disclosure-controlled table
-            # withholds (x: outside the publication scope, or too sparse) are left out, so no chart shows them
-            ctx.indicators = indicators[~ctx.hidden_mask(indicators, markers=("x",))].reset_index(drop=True)
-        return ctx
+        return cls(config=cfg, audience=cfg.audience, build_dir=out, indicators=prepared.indicators,
+                   catalogue=catalogue, benchmarks=benchmarks, shown=prepared.shown, policy=cfg.disclosure)
 
     # ------------------------------------------------------------- basics
     @functools.cached_property
@@ -223,6 +221,9 @@ class ReportContext:
         """
         if self.shown is None or rows.empty:
             return np.zeros(len(rows), dtype=bool)
+        withheld = getattr(self.shown, "withheld", None)
+        if withheld is not None:  # a ShownTable: every row at once
+            return withheld(rows, markers)
         keys = zip(rows["indicator_id"].astype(str), rows["period_type"].astype(str),
                    pd.to_datetime(rows["period_end"]), rows["breakdown"].astype(str),
                    rows["breakdown_value"].astype(str), strict=True)
@@ -334,21 +335,3 @@ def _num(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if np.isnan(v) else v
-
-
-def _shown_lookup(cfg: Config) -> dict[tuple[str, str, pd.Timestamp, str, str], dict[str, str]]:
-    """Index the public, disclosure-controlled indicator table written by the build's disclosure stage."""
-    from safeguarding.published_data import disclosure_controlled, suppressed_path
-
-    path = suppressed_path(cfg, "public")
-    if not path.exists():
-        disclosure_controlled(cfg, "public")
-    t = pd.read_parquet(path, columns=["indicator_id", "period_type", "period_end", "breakdown",
-                                       "breakdown_value", "numerator", "denominator", "value", "marker"])
-    t["period_end"] = pd.to_datetime(t["period_end"])
-    keys = zip(t.indicator_id.astype(str), t.period_type.astype(str), t.period_end, t.breakdown.astype(str),
-               t.breakdown_value.astype(str), strict=True)
-    vals = zip(t.numerator.astype(str), t.denominator.astype(str), t.value.astype(str), t.marker.astype(str),
-               strict=True)
-    return {k: {"numerator": n, "denominator": d, "value": v, "marker": m} for k, (n, d, v, m) in zip(keys, vals,
-                                                                                                   strict=True)}

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from safeguarding import charts
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, interval_text, policy_of
 from safeguarding.report.markdown import Block, md_table
@@ -113,6 +112,7 @@ def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bo
     shown = [q for q in questions if q.pct_before not in ("x", "c")]
     if not shown:
         return ""
+    from safeguarding import charts
     from safeguarding.report.figures import _emit
 
     before = [float(q.pct_before.rstrip("%")) for q in shown]
