@@ -587,7 +587,7 @@ class Incremental:
         self._store(stage_id, key, files, meta={"stats": stats}, components=comps)
         return path
 
-    def context_components(self) -> dict[str, Any]:
+    def context_components(self) -> dict[str, object]:
         """What the saved report context is made of (:mod:`safeguarding.report.prepared`): the code, the
         configuration file, year and audience, ``indicators.parquet`` and, for the public audience only,
         its disclosure-controlled table (a board context reads no disclosure-controlled table)."""
