@@ -21,6 +21,7 @@ import pandas as pd
 
 from safeguarding.config import Config, load_config
 from safeguarding.disclosure.policy import Policy
+from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, NOT_PUBLISHED, WITHHELD
 from safeguarding.periods import financial_year_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,18 +168,18 @@ class ReportContext:
         """A count as published: thousands separators, ``c`` for a small count in public, ``:`` if missing."""
         v = _num(n)
         if v is None:
-            return ":"
+            return NOT_AVAILABLE
         if self.is_small(v):
-            return "c"
+            return WITHHELD
         return f"{round(v):,}"
 
     def fmt_pct(self, numerator: Any, denominator: Any, value: Any = None) -> str:
         """A percentage to 1 dp, suppressed (``c``) when its numerator is suppressed."""
         num, den = _num(numerator), _num(denominator)
         if den is None or den == 0:
-            return ":"
+            return NOT_AVAILABLE
         if self.is_small(num) or self.is_small(den - (num or 0)):
-            return "c"
+            return WITHHELD
         from safeguarding.measures import percentage, round_half_up
 
         v = _num(value) if value is not None else percentage(num, den)
@@ -187,10 +188,10 @@ class ReportContext:
     def fmt_rate(self, value: Any, numerator: Any = None) -> str:
         """A rate per 10,000 to 1 dp, suppressed when its count is suppressed."""
         if numerator is not None and self.is_small(numerator):
-            return "c"
+            return WITHHELD
         v = _num(value)
         if v is None:
-            return ":"
+            return NOT_AVAILABLE
         from safeguarding.measures import round_half_up
 
         return f"{round_half_up(v, 1):,.1f}"
@@ -211,9 +212,9 @@ class ReportContext:
         if row is None or self.shown is None:
             return False
         pub = self.published(row)
-        return pub is None or pub.get("marker") in ("c", "x")
+        return pub is None or pub.get("marker") in (WITHHELD, NOT_PUBLISHED)
 
-    def hidden_mask(self, rows: pd.DataFrame, markers: tuple[str, ...] = ("c", "x")) -> np.ndarray:
+    def hidden_mask(self, rows: pd.DataFrame, markers: tuple[str, ...] = (WITHHELD, NOT_PUBLISHED)) -> np.ndarray:
         """For indicator-table rows: True where the public disclosure-controlled table withholds the figure.
 
         ``markers``: which markers count as withheld (default ``c`` and ``x``).
@@ -227,18 +228,18 @@ class ReportContext:
         keys = zip(rows["indicator_id"].astype(str), rows["period_type"].astype(str),
                    pd.to_datetime(rows["period_end"]), rows["breakdown"].astype(str),
                    rows["breakdown_value"].astype(str), strict=True)
-        missing = {"marker": "x"}
+        missing = {"marker": NOT_PUBLISHED}
         return np.array([self.shown.get(k, missing).get("marker") in markers for k in keys], dtype=bool)
 
     def fmt_value(self, row: pd.Series | None) -> str:
         """An indicator row's value formatted by the catalogue unit (``c`` where suppressed)."""
         if row is None:
-            return ":"
+            return NOT_AVAILABLE
         if self.is_hidden(row):
-            return "c"
+            return WITHHELD
         status = str(row.get("status", "ok"))
         if status != "ok" and pd.isna(row.get("value")):
-            return ":"
+            return NOT_AVAILABLE
         unit = self.unit(str(row["indicator_id"]))
         if unit == "percent":
             return self.fmt_pct(row["numerator"], row["denominator"], row["value"])
@@ -259,18 +260,18 @@ class ReportContext:
         what was recorded, not an estimate).
         """
         shown = self.fmt_value(row)
-        if row is None or shown in ("c", ":"):
+        if row is None or shown in (WITHHELD, NOT_AVAILABLE):
             return shown
         unit = self.unit(str(row["indicator_id"]))
         if unit not in ("percent", "rate_per_10k"):
-            return "z"
+            return NOT_APPLICABLE
         pub = self.published(row)
         if pub is not None:  # the published strings, never the figures behind them
             num, den = _num(pub.get("numerator")), _num(pub.get("denominator"))
         else:
             num, den = _num(row.get("numerator")), _num(row.get("denominator"))
         if num is None or den is None or den <= 0:
-            return ":"
+            return NOT_AVAILABLE
         return interval_text(num, den, unit)
 
     def unit(self, indicator_id: str) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from safeguarding import charts, escape
+from safeguarding.markers import NOT_AVAILABLE, WITHHELD
 from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import Finding
 from safeguarding.report.markdown import md_figure
@@ -146,7 +147,7 @@ def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6
         source = pub if pub is not None else row
         num, den = _num(source.get("numerator")), _num(source.get("denominator"))
         label_y = fy_label(pd.Timestamp(row["period_end"]).year)
-        if shown in ("c", ":") or num is None or den is None or not den > 0:
+        if shown in (WITHHELD, NOT_AVAILABLE) or num is None or den is None or not den > 0:
             rows.append((label_y, np.nan, np.nan, np.nan))
             continue
         lo, hi = wilson_interval(num, den)
@@ -419,7 +420,7 @@ def funnel(ctx: ReportContext, code: str, *, label: str) -> str:
     ours = None
     if cur is not None and np.isfinite(float(cur["denominator"])) and float(cur["denominator"]) > 0:
         ours = (float(cur["numerator"]), float(cur["denominator"]))
-    if ours and ctx.fmt_value(cur) == "c":
+    if ours and ctx.fmt_value(cur) == WITHHELD:
         return _note(f"The comparison of {ctx.info(code).name.lower()} with every council in England is not shown: "
                      "this year's figure is withheld to protect privacy.")
     grid = np.unique(np.linspace(max(5, units.denominator.min() * 0.8), units.denominator.max() * 1.05, 200).round())

@@ -31,6 +31,7 @@ import pandas as pd
 
 from safeguarding.config import Config
 from safeguarding.hashing import file_sha256
+from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 
 #: bumped when the saved files change shape (an older saved context is then refused)
 FORMAT = 1
@@ -122,15 +123,15 @@ class ShownTable(Mapping[ShownKey, dict[str, str]]):
     def __len__(self) -> int:
         return len(self.frame)
 
-    def withheld(self, rows: pd.DataFrame, markers: tuple[str, ...] = ("c", "x")) -> np.ndarray:
+    def withheld(self, rows: pd.DataFrame, markers: tuple[str, ...] = (WITHHELD, NOT_PUBLISHED)) -> np.ndarray:
         """For indicator-table rows: True where the row's marker is one of ``markers``; a row the table
         does not hold counts as ``x``."""
         if rows.empty:
             return np.zeros(0, dtype=bool)
         pos = self._index.get_indexer(row_keys(rows))
         marker = self._values["marker"]
-        found = marker[np.where(pos >= 0, pos, 0)] if len(marker) else np.full(len(pos), "x", dtype=object)
-        found = np.where(pos >= 0, found, "x")
+        found = marker[np.where(pos >= 0, pos, 0)] if len(marker) else np.full(len(pos), NOT_PUBLISHED, dtype=object)
+        found = np.where(pos >= 0, found, NOT_PUBLISHED)
         return np.asarray(pd.Index(found, dtype=object).isin(list(markers)), dtype=bool)
 
 
@@ -187,7 +188,7 @@ def prepare_context(cfg: Config) -> PreparedContext:
     shown = ShownTable.from_table(table)
     # the public report draws only on what is published: rows the disclosure-controlled table withholds
     # (x: outside the publication scope, or too sparse) are left out, so no chart shows them
-    kept = indicators[~shown.withheld(indicators, markers=("x",))].reset_index(drop=True)
+    kept = indicators[~shown.withheld(indicators, markers=(NOT_PUBLISHED,))].reset_index(drop=True)
     return PreparedContext(cfg.audience, kept, shown)
 
 

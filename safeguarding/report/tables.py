@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from safeguarding.indicators.catalogue import OVERLAPPING_BREAKDOWNS
+from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, NOT_PUBLISHED, WITHHELD
 from safeguarding.report.context import ReportContext, fy_label, interval_text
 
 #: the header of a table's column of 95% confidence intervals
@@ -86,8 +87,8 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
         shown = [ctx.fmt_count(c) for c in counts]
         tot_shown = ctx.fmt_count(tot)
     elif "hidden" in raw.columns:
-        shown = ["c" if h else f"{round(c):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
-        tot_shown = "c" if raw.attrs.get("total_hidden") else f"{round(tot):,}"
+        shown = [WITHHELD if h else f"{round(c):,}" for c, h in zip(counts, raw["hidden"], strict=True)]
+        tot_shown = WITHHELD if raw.attrs.get("total_hidden") else f"{round(tot):,}"
     else:
         raise ValueError(
             "publish_breakdown: a public table must be read from the protected indicator table, but this frame "
@@ -99,19 +100,19 @@ def publish_breakdown(ctx: ReportContext, raw: pd.DataFrame, *, label_title: str
     if with_percent:
         pcts, cis = [], []
         for i, (c, s) in enumerate(zip([*counts, tot], [*shown, tot_shown], strict=True)):
-            if s in {"c", "x"} or tot_shown == "c":
-                pcts.append("c")
-                cis.append("c")
+            if s in {WITHHELD, NOT_PUBLISHED} or tot_shown == WITHHELD:
+                pcts.append(WITHHELD)
+                cis.append(WITHHELD)
             elif tot <= 0:
-                pcts.append(":")
-                cis.append(":")
+                pcts.append(NOT_AVAILABLE)
+                cis.append(NOT_AVAILABLE)
             else:
                 pcts.append(f"{100.0 * c / tot:.1f}%")
                 # the share's interval from the published count and total; the total row's 100% is not an estimate
                 if i == len(counts):
-                    cis.append("z")
+                    cis.append(NOT_APPLICABLE)
                 elif not (_is_number(s) and _is_number(tot_shown)):
-                    cis.append(":")
+                    cis.append(NOT_AVAILABLE)
                 else:
                     cis.append(interval_text(_published_number(s), _published_number(tot_shown)))
         table["Percent"] = pcts

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from safeguarding import markers as mk
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import WITHHELD, Finding, gap_text, lower_first, rank_score, target_text
@@ -54,10 +55,10 @@ def england_value(ctx: ReportContext, code: str) -> str:
     """England's published figure for the reporting year (or latest year), formatted."""
     b = benchmark_for(ctx, code)
     if not b:
-        return ":"
+        return mk.NOT_AVAILABLE
     v = _num(b["england"]["value"])
     if not np.isfinite(v):
-        return ":"
+        return mk.NOT_AVAILABLE
     unit = ctx.unit(code)
     text = f"{v:.1f}%" if unit == "percent" else (f"{v:,.1f}" if unit == "rate_per_10k" else f"{v:,.0f}")
     if b.get("year_used") != ctx.year:
@@ -87,7 +88,7 @@ def count_with_change(ctx: ReportContext, code: str, phrase: str, period_type: s
     cur = ctx.row(code, period_type)
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"No figure is available for {_name(ctx, code).lower()} in {ctx.config.year_label}."
-    if ctx.fmt_value(cur) == "c":  # a count from 1 to 5, or hidden by secondary suppression
+    if ctx.fmt_value(cur) == mk.WITHHELD:  # a count from 1 to 5, or hidden by secondary suppression
         return _withheld(ctx, code)
     finding = year_on_year(ctx, code)
     if finding is None or finding.verdict == "no earlier year":
@@ -101,7 +102,7 @@ def _shown(ctx: ReportContext, row: pd.Series | None, *, percent: bool = False) 
         return False
     if percent and not (_num(row["denominator"]) > 0):
         return False
-    return ctx.fmt_value(row) not in ("c", ":")
+    return ctx.fmt_value(row) not in (mk.WITHHELD, mk.NOT_AVAILABLE)
 
 
 def _pct_text(num: float, den: float) -> str:
@@ -131,7 +132,7 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
     label1, label2 = fy_label(ctx.year - 1), fy_label(ctx.year)
     base = {"indicator": code, "name": _name(ctx, code), "period": label2, "comparison": "year on year",
             "baseline_period": label1, "polarity": normalise_improvement(_polarity(ctx, code))}
-    if ctx.fmt_value(cur) == "c":
+    if ctx.fmt_value(cur) == mk.WITHHELD:
         return Finding(**base, method="not computed", verdict="not published",
                        detail=f"the figure for {label2} {WITHHELD}")
     percent = unit == "percent"
@@ -139,7 +140,7 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
         return None
     if prev is None or not np.isfinite(_num(prev["value"])) or (percent and not _num(prev["denominator"]) > 0):
         return Finding(**base, method="not computed", verdict="no earlier year", value=ctx.fmt_value(cur))
-    if ctx.fmt_value(prev) == "c":  # this year's figure is published: say it, compare nothing
+    if ctx.fmt_value(prev) == mk.WITHHELD:  # this year's figure is published: say it, compare nothing
         return Finding(**base, method="not computed", verdict="not published", value=ctx.fmt_value(cur),
                        detail=f"the figure for {label1} {WITHHELD}")
     from safeguarding.stats import compare_proportions, compare_rates
@@ -248,7 +249,7 @@ def rate_finding(ctx: ReportContext, code: str) -> Finding | None:
     if code not in ctx.catalogue:
         return None
     cur = ctx.row(code, "year")
-    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) in ("c", ":"):
+    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) in (mk.WITHHELD, mk.NOT_AVAILABLE):
         return None
     b = benchmark_for(ctx, code)
     if not b:
@@ -281,7 +282,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str) -> str:
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
-    if ctx.fmt_value(cur) == "c":
+    if ctx.fmt_value(cur) == mk.WITHHELD:
         return "The rate per 10,000 children is withheld to protect privacy."
     finding = rate_finding(ctx, code)
     if finding is not None:
@@ -314,7 +315,7 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
     if cur is None or not np.isfinite(_num(cur["denominator"])) or _num(cur["denominator"]) == 0:
         reason = _note(cur)
         return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
-    if ctx.fmt_value(cur) == "c":
+    if ctx.fmt_value(cur) == mk.WITHHELD:
         return _withheld(ctx, code)
     return " ".join(f.sentence for f in percentage_findings(ctx, code, benchmark=benchmark))
 
@@ -511,7 +512,7 @@ def trend_finding(ctx: ReportContext, code: str, years: int = 5) -> Finding | No
         r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
         if r is None or not np.isfinite(_num(r["value"])):
             break
-        if ctx.fmt_value(r) == "c":  # a fitted trend would carry information about the withheld figure
+        if ctx.fmt_value(r) == mk.WITHHELD:  # a fitted trend would carry information about the withheld figure
             return Finding(**base, method="not computed", verdict="not published",
                            detail=f"the figure for {fy_label(y)} {WITHHELD}")
         rows.append((y, _num(r["value"]), ctx.config.population.get(y)))
@@ -626,7 +627,7 @@ def short_story(ctx: ReportContext, code: str) -> str:
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
         return "No data this year"
-    if ctx.fmt_value(cur) == "c":
+    if ctx.fmt_value(cur) == mk.WITHHELD:
         return "Withheld to protect privacy"
     bits = []
     yoy = year_on_year(ctx, code)
@@ -712,7 +713,7 @@ def key_messages_with_findings(ctx: ReportContext, codes: list[str], limit: int 
         cur = ctx.row(code, "year")
         if cur is None or not np.isfinite(_num(cur["value"])):
             continue
-        if ctx.fmt_value(cur) == "c":
+        if ctx.fmt_value(cur) == mk.WITHHELD:
             if not is_optional:
                 withheld.append(_name(ctx, code))
             continue
@@ -832,7 +833,7 @@ def report_findings(ctx: ReportContext) -> list[Finding]:  # noqa: C901
         if code not in ctx.catalogue:
             continue
         cur = ctx.row(code, "year")
-        hidden = cur is not None and ctx.fmt_value(cur) == "c"
+        hidden = cur is not None and ctx.fmt_value(cur) == mk.WITHHELD
         one = {"seasonal": seasonal_finding, "trend": trend_finding, "rate": rate_finding,
                "funnel": funnel_finding}.get(kind)
         if one is not None:
@@ -867,7 +868,7 @@ def essential_codes(ctx: ReportContext) -> list[str]:
 def key_message_findings(ctx: ReportContext, code: str) -> list[Finding]:
     """The findings a key message for ``code`` prints (none when its figure is withheld or missing)."""
     cur = ctx.row(code, "year")
-    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) == "c":
+    if cur is None or not np.isfinite(_num(cur["value"])) or ctx.fmt_value(cur) == mk.WITHHELD:
         return []
     unit = ctx.unit(code)
     if unit == "percent":
@@ -941,7 +942,7 @@ def partner_count(ctx: ReportContext, code: str) -> str:
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
         return f"No figure was returned for {lower_first(name)} for {ctx.config.year_label}."
-    if ctx.fmt_value(cur) == "c":
+    if ctx.fmt_value(cur) == mk.WITHHELD:
         return _withheld(ctx, code)
     finding = year_on_year(ctx, code)
     if finding is None or finding.verdict == "no earlier year":
@@ -962,7 +963,8 @@ def partner_findings(ctx: ReportContext, code: str) -> list[Finding]:
     out: list[Finding | None] = []
     cur = ctx.row(code, "year")
     yoy = year_on_year(ctx, code)
-    if yoy is not None and yoy.verdict != "no earlier year" and not (cur is not None and ctx.fmt_value(cur) == "c"):
+    withheld = cur is not None and ctx.fmt_value(cur) == mk.WITHHELD
+    if yoy is not None and yoy.verdict != "no earlier year" and not withheld:
         out.append(yoy)
     months = partner_months(ctx, code)
     if months:

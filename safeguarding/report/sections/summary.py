@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from safeguarding.markers import NOT_AVAILABLE, WITHHELD
 from safeguarding.report import text
 from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.report.findings import lower_first
@@ -76,9 +77,9 @@ def _volumes(ctx: ReportContext, codes: list[str]) -> str:
             continue
         cur = ctx.row(code, "year")
         shown = ctx.fmt_value(cur)
-        if shown == ":":
+        if shown == NOT_AVAILABLE:
             continue
-        if shown == "c":
+        if shown == WITHHELD:
             withheld.append(lower_first(ctx.catalogue[code].name))
             continue
         parts.append(f"{shown} {text.COUNT_PHRASES.get(code, ctx.catalogue[code].name.lower())}")
@@ -97,7 +98,7 @@ def _statuses(ctx: ReportContext, codes: list[str]) -> str:
         cur = ctx.row(code, "year")
         if cur is None or cur.get("target") is None or pd.isna(cur.get("target")):
             continue
-        rag = "withheld" if ctx.fmt_value(cur) in ("c", ":") else str(cur.get("rag", ""))
+        rag = "withheld" if ctx.fmt_value(cur) in (WITHHELD, NOT_AVAILABLE) else str(cur.get("rag", ""))
         if rag in counts:
             counts[rag].append(ctx.catalogue[code].name)
     total = sum(len(v) for v in counts.values())
@@ -198,10 +199,10 @@ def scorecard(ctx: ReportContext) -> Block:
         prev = ctx.row(code, "year", period_end=prev_end)
         rag = str(cur.get("rag", "N/A")) if cur is not None else "N/A"
         target = cur.get("target") if cur is not None else None
-        shown = ctx.fmt_value(cur) if cur is not None else ":"
-        if shown in {"c", ":"}:  # no status for a figure the reader cannot see (or that does not exist)
+        shown = ctx.fmt_value(cur) if cur is not None else NOT_AVAILABLE
+        if shown in {WITHHELD, NOT_AVAILABLE}:  # no status for a figure the reader cannot see (or that does not exist)
             has_target = target is not None and pd.notna(target)
-            rag = "N/A" if not has_target else ("withheld" if shown == "c" else "no figure")
+            rag = "N/A" if not has_target else ("withheld" if shown == WITHHELD else "no figure")
         this, last = fy_label(ctx.year), fy_label(ctx.year - 1)
         rows.append({
             "Indicator": info.name,

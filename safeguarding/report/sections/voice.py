@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
+from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 from safeguarding.report.context import ReportContext, interval_text, policy_of
 from safeguarding.report.markdown import Block, md_table
 from safeguarding.survey import PublishedQuestion, publish_survey, summarise_survey
@@ -71,7 +72,7 @@ def voice_of_children(ctx: ReportContext) -> Block:
         "95% CI (before)": [_wilson(q, "yes_before") for q in questions],
         "Yes after": [q.pct_after for q in questions],
         "95% CI (after)": [_wilson(q, "yes_after") for q in questions],
-        "Change in points (95% CI)": [q.change if q.interval == "x" else f"{q.change} ({q.interval})"
+        "Change in points (95% CI)": [q.change if q.interval == NOT_PUBLISHED else f"{q.change} ({q.interval})"
                                       for q in questions],
         "What it means": [q.verdict for q in questions],
         "Not compared": [q.not_compared for q in questions],
@@ -109,7 +110,7 @@ def _c_note(ctx: ReportContext) -> str:
 
 def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bool) -> str:
     """The percentage saying yes at the start and at the end, for the questions whose percentages are published."""
-    shown = [q for q in questions if q.pct_before not in ("x", "c")]
+    shown = [q for q in questions if q.pct_before not in (NOT_PUBLISHED, WITHHELD)]
     if not shown:
         return ""
     from safeguarding import charts
