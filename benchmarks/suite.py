@@ -154,6 +154,21 @@ def parse_xlsx(out: str) -> Parsed:
             [found.group(1)])
 
 
+def parse_kernel_context(out: str) -> Parsed:
+    """bench_kernel_context.py: ``context WAY  import I  load L  first cell F ...`` (medians), one line per way."""
+    found = {f"first cell, context {way}": [float(first)] for way, first in re.findall(
+        r"^\s+context (worked out|saved)\s+import [\d.]+\s+load [\d.]+\s+first cell ([\d.]+)", out, flags=re.M)}
+    head = re.search(r"^(chapter .*):$", out, flags=re.M)
+    return found, [head.group(1)] if head else []
+
+
+def prepare_kernel_context(opts: Options) -> str | None:
+    """The kernel benchmark opens the demo's processed tables: they must have been built."""
+    if not (PROJECT / "data" / "processed" / "indicators_public.parquet").is_file():
+        return "the demo's processed tables are not built: run the README's first command, then the suite"
+    return None
+
+
 def parse_england(out: str) -> Parsed:
     """bench_england.py: ``run 1: T s (ingest I s, indicators J s), peak P MiB`` per run."""
     found: dict[str, list[float]] = {}
@@ -283,6 +298,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               args=lambda o, r: ["--repeats", str(r), *(["--scale", "small"] if o.quick else []),
                                  *_keep(o, "cin_census")],
               figures={"census rows/s": Figure("rows/s")}),
+    Benchmark("kernel_context", "bench_kernel_context.py",
+              "a chapter kernel's first cell (report layer import and context), saved context against worked out",
+              parse_kernel_context, runs_inside=True, prepare=prepare_kernel_context,
+              args=lambda o, r: ["--config", str(PROJECT / "report.yml"), "--repeats", str(r)],
+              figures={"first cell, context saved": Figure("s"), "first cell, context worked out": Figure("s")}),
     # Issue 19's "twenty areas with --jobs 2 at least 1.7 times as fast as --jobs 1": multi-area builds do not
     # exist yet. When they do, add benchmarks/bench_areas.py and replace this entry (target 1.7, higher).
     Benchmark("multi_area_jobs", None, "twenty areas, --jobs 2 against --jobs 1 (target >= 1.7x): NOT YET",

@@ -179,3 +179,12 @@ def test_a_quick_run_prints_the_machine_and_writes_the_json(tmp_path: Path) -> N
     for figure in census["figures"]:
         assert figure["median"] == _middle(figure["samples"]) and figure["runs"] == len(figure["samples"]) == 1
     assert jobs["name"] == "multi_area_jobs" and jobs["status"] == "skipped"
+
+
+def test_the_kernel_context_output_is_read() -> None:
+    out = ("chapter 03-referrals, audience public, median of 3 fresh processes (s):\n"
+           "  context worked out  import 1.60  load 2.40  first cell 4.10  chapter's sections 0.50  (imported: x)\n"
+           "  context saved       import 1.20  load 0.30  first cell 1.55  chapter's sections 0.40  (imported: x)\n")
+    values, notes = suite.parse_kernel_context(out)
+    assert values == {"first cell, context worked out": [4.10], "first cell, context saved": [1.55]}
+    assert notes == ["chapter 03-referrals, audience public, median of 3 fresh processes (s)"]
