@@ -25,6 +25,7 @@ from safeguarding.disclosure.policy import TOLERANCE, Policy
 from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group
 from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.secondary.system import _System
+from safeguarding.disclosure.secondary.triangular import UpperSolver
 
 
 class GroupCheck(NamedTuple):
@@ -84,7 +85,8 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     free_cols = np.flatnonzero(~is_piv & ~fixed)
     Fc = F.tocsc()
     check = ~scal
-    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0) if piv.size else None
+    solver = UpperSolver(U) if piv.size else None  # exact and fast when it can be (:mod:`.triangular`)
+    lu = None
     supports: list[np.ndarray] = []
     asked = np.zeros(n, dtype=bool) if rise is None else ~np.isnan(rise)
     reached = np.zeros(n, dtype=bool)
@@ -94,11 +96,16 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         chunk = free_cols[start:start + 256]
         k = chunk.size
         V = np.zeros((n, k))
-        if lu is not None:
+        if solver is not None:
             rhs = -Fc[:, chunk].toarray()
             if rhs.any():
-                with np.errstate(all="ignore"):
-                    V[piv] = lu.solve(rhs)
+                sol = solver.solve(rhs)
+                if sol is None:  # not sure to be exact: SuperLU
+                    if lu is None:
+                        lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
+                    with np.errstate(all="ignore"):
+                        sol = lu.solve(rhs)
+                V[piv] = sol
         V[chunk, np.arange(k)] = 1.0
         R = np.round(V)
         ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
@@ -109,7 +116,9 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         ok &= up | down
         nz = np.abs(V) > 1e-9
         shown |= np.any(nz[:, ok], axis=1)
-        supports.extend(np.flatnonzero(nz[:, i]) for i in range(k))
+        # the rows of each column, column by column (one pass over the transpose, not a strided copy per column)
+        cols_nz, rows_nz = np.nonzero(nz.T)
+        supports.extend(np.split(rows_nz, np.cumsum(np.bincount(cols_nz, minlength=k))[:-1]))
         if (asked & ~reached).any():
             reached |= _reach_by_steps(R[:, ok], x - lb, check, rise, asked)
     near: dict[int, list[np.ndarray]] = defaultdict(list)

@@ -1,0 +1,123 @@
+"""The later speed-ups of the secondary suppression compute exactly what they replace.
+
+* :class:`~safeguarding.disclosure.secondary.triangular.UpperSolver` (a
+  solve by levels) gives bit for bit SuperLU's solution on random upper
+  triangular systems of whole numbers with a diagonal of +-1, and declines
+  (None) where it cannot promise that;
+* :func:`~safeguarding.disclosure.secondary.driver._group_of` (a group of
+  the pass before kept when its cells are the same) hands out only groups
+  of the same content as a group built afresh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.sparse.linalg import splu
+
+from safeguarding.disclosure import Policy
+from safeguarding.disclosure.secondary import driver
+from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.memo import content_key
+from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence
+from safeguarding.disclosure.secondary.triangular import UpperSolver
+from safeguarding.disclosure.tables import protect_indicator_table
+from tests.test_disclosure_large import small_council
+from tests.test_disclosure_memo import _grid_system
+
+
+def _random_upper(rng: np.random.Generator, k: int, per_row: int, unit: bool = True) -> sparse.csr_matrix:
+    """An upper triangular k x k matrix of small whole numbers, diagonal +-1 (or any non-zero whole number)."""
+    rows, cols, vals = [], [], []
+    for i in range(k):
+        d = rng.choice([-1.0, 1.0]) if unit else float(rng.choice([-3, -2, 2, 3]))
+        rows.append(i)
+        cols.append(i)
+        vals.append(d)
+        for j in rng.choice(np.arange(i + 1, k), size=min(per_row, k - i - 1), replace=False) if i + 1 < k else []:
+            rows.append(i)
+            cols.append(int(j))
+            vals.append(float(rng.choice([-2, -1, 1, 2])))
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(k, k))
+
+
+def _splu_solve(U, rhs: np.ndarray) -> np.ndarray:
+    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
+    with np.errstate(all="ignore"):
+        return lu.solve(rhs)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_level_solve_is_superlu_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 400))
+    U = _random_upper(rng, k, per_row=int(rng.integers(0, 3)))
+    rhs = rng.integers(-2, 3, size=(k, int(rng.integers(1, 40)))).astype(float)
+    rhs[:, rng.random(rhs.shape[1]) < 0.3] = 0.0
+    solver = UpperSolver(U)
+    assert solver.usable
+    got = solver.solve(rhs)
+    if got is None:  # values too large to promise exactness: the caller uses SuperLU
+        return
+    want = _splu_solve(U, rhs)
+    assert got.shape == want.shape
+    assert np.array_equal(got, want)
+    assert np.all(np.abs(got) < 2.0 ** 50)
+
+
+def test_level_solve_declines_what_it_cannot_promise() -> None:
+    rng = np.random.default_rng(0)
+    assert not UpperSolver(_random_upper(rng, 30, 2, unit=False)).usable  # a diagonal other than +-1
+    lower = sparse.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    assert not UpperSolver(lower).usable  # an entry below the diagonal
+    U = sparse.csr_matrix(np.array([[1.0, 1.0], [0.0, 1.0]]))
+    assert UpperSolver(U).solve(np.array([[0.5], [1.0]])) is None  # a right-hand side not whole
+    # a chain that doubles at every step: past 2**50 the solve is not promised exact
+    k = 60
+    chain = sparse.diags([np.ones(k), -2.0 * np.ones(k - 1)], [0, 1], format="csr")
+    rhs = np.zeros((k, 1))
+    rhs[-1] = 1.0
+    assert UpperSolver(chain).solve(rhs) is None
+    small = UpperSolver(chain[-20:, -20:]).solve(rhs[-20:])
+    assert np.array_equal(small, _splu_solve(chain[-20:, -20:], rhs[-20:]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kept_groups_are_groups_built_afresh(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    original = driver._group_of
+
+    def checked(last, system, cells, cons, coef, is_eq, suppressed, threshold):
+        group = original(last, system, cells, cons, coef, is_eq, suppressed, threshold)
+        fresh = _Group(system, cells, cons, coef, is_eq, suppressed, threshold)
+        assert content_key(group) == content_key(fresh)
+        for name in ("cells", "col", "published", "x", "lb", "slack", "primary"):
+            assert np.array_equal(getattr(group, name), getattr(fresh, name)), name
+        return group
+
+    ind = small_council(seed, indicators=2, years=2, mean=0.8)
+    monkeypatch.setattr(driver, "_group_of", checked)
+    with_check = protect_indicator_table(ind, policy=Policy())
+    monkeypatch.setattr(driver, "_group_of", lambda last, *args: _Group(*args))  # never keep one
+    fresh = protect_indicator_table(ind, policy=Policy())
+    assert np.array_equal(with_check.report.suppressed, fresh.report.suppressed)
+    assert with_check.shown.equals(fresh.shown)
+
+
+def test_a_group_is_kept_only_while_its_published_cells_stay_published() -> None:
+    system, hidden = _grid_system(np.random.default_rng(5), rows=3, cols=4)
+    hidden[:] = False
+    hidden[[0, 1, 4, 5]] = True  # a 2 x 2 block of inner cells: its row and column totals are published
+    cells, cons = _components(system, hidden, _incidence(system))[0]
+    coef, is_eq = _coefficients(system), system.equalities()
+    old = _Group(system, cells, cons, coef, is_eq, hidden, (1, 5))
+    last = {np.asarray(cells, dtype=int).tobytes(): old}
+    assert driver._group_of(last, system, cells, cons, coef, is_eq, hidden, (1, 5)) is old
+    # a published cell of its relations hidden since (earlier in the pass): built again, as a fresh one is
+    later = hidden.copy()
+    later[int(old.published[0])] = True
+    got = driver._group_of(last, system, cells, cons, coef, is_eq, later, (1, 5))
+    fresh = _Group(system, cells, cons, coef, is_eq, later, (1, 5))
+    assert got is not old
+    assert content_key(got) == content_key(fresh) != content_key(old)
+    assert driver._group_of({}, system, cells, cons, coef, is_eq, hidden, (1, 5)) is not old
