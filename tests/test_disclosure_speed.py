@@ -6,7 +6,11 @@
   (None) where it cannot promise that;
 * :func:`~safeguarding.disclosure.secondary.driver._group_of` (a group of
   the pass before kept when its cells are the same) hands out only groups
-  of the same content as a group built afresh.
+  of the same content as a group built afresh;
+* :func:`~safeguarding.disclosure.secondary.exact._group_blocks` (a group's
+  matrices straight from the arrays) gives entry for entry, dtypes
+  included, what the sparse operations it replaced give, on random systems
+  of sums, equalities, balances and inequalities.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from scipy.sparse.linalg import splu
 
 from safeguarding.disclosure import Policy
 from safeguarding.disclosure.secondary import driver
-from safeguarding.disclosure.secondary.exact import _Group
+from safeguarding.disclosure.secondary.exact import _Group, _group_blocks, _group_blocks_sparse
 from safeguarding.disclosure.secondary.memo import content_key
-from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence
+from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 from safeguarding.disclosure.secondary.triangular import UpperSolver
 from safeguarding.disclosure.tables import protect_indicator_table
 from tests.test_disclosure_large import small_council
@@ -121,3 +125,52 @@ def test_a_group_is_kept_only_while_its_published_cells_stay_published() -> None
     assert got is not old
     assert content_key(got) == content_key(fresh) != content_key(old)
     assert driver._group_of({}, system, cells, cons, coef, is_eq, hidden, (1, 5)) is not old
+
+
+def _random_system(rng: np.random.Generator, cells: int = 60, relations: int = 40) -> tuple[_System, np.ndarray]:
+    """Sums, equalities (the same count twice), balances and inequalities with slack cells over random counts."""
+    system = _System(rng.integers(0, 8, size=cells).astype(float))
+    for _ in range(relations):
+        kind = rng.integers(0, 4)
+        if kind == 0:  # total = sum of parts
+            parts = rng.choice(cells, size=int(rng.integers(2, 6)), replace=False)
+            total = int(rng.integers(0, cells))
+            if total in parts:
+                continue
+            system.values[total] = system.values[parts].sum()
+            system.add([total, *parts.tolist()], [-1.0] + [1.0] * parts.size, [False] + [True] * parts.size)
+        elif kind == 1:  # the same count twice
+            a, b = rng.choice(cells, size=2, replace=False)
+            system.values[b] = system.values[a]
+            system.add([int(a), int(b)], [1.0, -1.0], [True, True])
+        elif kind == 2:  # a balance
+            c = rng.choice(cells, size=4, replace=False)
+            v = system.values
+            v[c[0]] = v[c[1]] + v[c[2]] - v[c[3]]
+            if v[c[0]] >= 0:
+                system.add(c.tolist(), [1.0, -1.0, -1.0, 1.0], [True] * 4)
+        else:  # an inequality
+            a, b = rng.choice(cells, size=2, replace=False)
+            system.add_many_at_most(np.array([a]), np.array([b]))
+    hidden = (rng.random(len(system.values)) < 0.4) | system.slack
+    return system, hidden
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_group_blocks_are_the_sparse_operations_entry_for_entry(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    system, hidden = _random_system(rng)
+    coef, is_eq = _coefficients(system), system.equalities()
+    groups = _components(system, hidden, _incidence(system))
+    assert groups
+    for cells, cons in groups:
+        args = (np.asarray(cells, dtype=int), np.asarray(cons, dtype=int), coef, is_eq, hidden)
+        got, want = _group_blocks(*args), _group_blocks_sparse(*args)
+        assert got[0] == want[0]
+        for a, b in ((got[1], want[1]), (got[3], want[3])):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+        for a, b in ((got[2], want[2]), (got[4], want[4])):
+            assert a.shape == b.shape
+            for part in ("indptr", "indices", "data"):
+                u, v = getattr(a, part), getattr(b, part)
+                assert u.dtype == v.dtype and np.array_equal(u, v), part
