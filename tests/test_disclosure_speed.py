@@ -10,7 +10,11 @@
 * :func:`~safeguarding.disclosure.secondary.exact._group_blocks` (a group's
   matrices straight from the arrays) gives entry for entry, dtypes
   included, what the sparse operations it replaced give, on random systems
-  of sums, equalities, balances and inequalities.
+  of sums, equalities, balances and inequalities;
+* :func:`~safeguarding.disclosure.secondary.bounds._reach_by_steps` (only
+  the rows a move changes in the arithmetic) against the dense original;
+  :class:`~safeguarding.disclosure.secondary.exact._Echelon` starts from
+  the same rows and column sets, in the same order, as built entry by entry.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from scipy.sparse.linalg import splu
 
 from safeguarding.disclosure import Policy
 from safeguarding.disclosure.secondary import driver
-from safeguarding.disclosure.secondary.exact import _Group, _group_blocks, _group_blocks_sparse
+from safeguarding.disclosure.secondary.bounds import _reach_by_steps
+from safeguarding.disclosure.secondary.exact import _Echelon, _Group, _group_blocks, _group_blocks_sparse
 from safeguarding.disclosure.secondary.memo import content_key
 from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 from safeguarding.disclosure.secondary.triangular import UpperSolver
@@ -174,3 +179,66 @@ def test_group_blocks_are_the_sparse_operations_entry_for_entry(seed: int) -> No
             for part in ("indptr", "indices", "data"):
                 u, v = getattr(a, part), getattr(b, part)
                 assert u.dtype == v.dtype and np.array_equal(u, v), part
+
+
+def _reach_by_steps_dense(R, room, check, rise, asked):
+    """``_reach_by_steps`` as first written: every row in the arithmetic (to test the faster one against)."""
+    out = np.zeros(R.shape[0], dtype=bool)
+    if R.shape[1] == 0:
+        return out
+    Rc = R[check]
+    rc = np.maximum(room[check], 0.0)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0)
+        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0)
+    with np.errstate(invalid="ignore"):
+        gain = np.maximum(np.where(R > 0, R * up, 0.0), np.where(R < 0, -R * down, 0.0))
+    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+    need = np.where(asked, rise, np.inf)
+    return np.any(gain >= need[:, None] - 1e-9, axis=1) & asked
+
+
+def test_reach_by_steps_is_the_dense_computation() -> None:
+    rng = np.random.default_rng(1)
+    tried = 0
+    while tried < 1500:
+        n, k = int(rng.integers(1, 40)), int(rng.integers(0, 8))
+        R = rng.integers(-3, 4, size=(n, k)).astype(float) * (rng.random((n, k)) < rng.uniform(0.05, 0.9))
+        room = rng.integers(-1, 6, n).astype(float)
+        check = rng.random(n) < 0.7
+        if not check.any():  # never so in a group (the scaling set is never every column there)
+            continue
+        rise = np.where(rng.random(n) < 0.5, rng.choice([0.0, 1e-10, 1.0, 2.0, 5.0], n), np.nan)
+        asked = ~np.isnan(rise)
+        assert np.array_equal(_reach_by_steps(R, room, check, rise, asked),
+                              _reach_by_steps_dense(R, room, check, rise, asked))
+        tried += 1
+
+
+def _echelon_rows_plain(A) -> tuple[list[dict[int, int]], list[set[int]]]:
+    """The rows and column sets of ``_Echelon`` built entry by entry, as first written."""
+    A = A.tocsr()
+    indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
+    rows: list[dict[int, int]] = []
+    col_rows: list[set[int]] = [set() for _ in range(A.shape[1])]
+    for i in range(A.shape[0]):
+        row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
+        rows.append(row)
+        for c in row:
+            col_rows[c].add(i)
+    return rows, col_rows
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_echelon_starts_from_the_same_rows_in_the_same_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(1, 200)), int(rng.integers(1, 300))
+    A = sparse.random(m, n, density=float(rng.uniform(0.01, 0.2)), random_state=seed, format="csr")
+    A.data = np.round(rng.uniform(-3, 3, A.nnz))
+    A.eliminate_zeros()
+    ech = _Echelon(A, rng.integers(0, 4, n))
+    rows, col_rows = _echelon_rows_plain(A)
+    # dicts in the same insertion order, sets in the same iteration order (the pivot chosen among equally
+    # sparse rows is the first in the set's order)
+    assert [list(r.items()) for r in ech.rows] == [list(r.items()) for r in rows]
+    assert [list(s) for s in ech.col_rows] == [list(s) for s in col_rows]

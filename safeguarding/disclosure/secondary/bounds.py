@@ -142,16 +142,25 @@ def _reach_by_steps(R: np.ndarray, room: np.ndarray, check: np.ndarray, rise: np
     out = np.zeros(R.shape[0], dtype=bool)
     if R.shape[1] == 0:
         return out
-    Rc = R[check]
-    rc = np.maximum(room[check], 0.0)[:, None]
+    # only the rows where some move is non-zero take part: a zero entry limits no step (inf in the minimum)
+    # and gains nothing (0), so the others are left out of the arithmetic, not out of the answer
+    moved = np.any(R != 0, axis=1)
+    held = np.flatnonzero(check & moved)
+    Rc = R[held]
+    rc = np.maximum(room[held], 0.0)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0)
-        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0)
-    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
-        gain = np.maximum(np.where(R > 0, R * up, 0.0), np.where(R < 0, -R * down, 0.0))
-    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
+        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
     need = np.where(asked, rise, np.inf)
-    return np.any(gain >= need[:, None] - 1e-9, axis=1) & asked
+    rows = np.flatnonzero(asked & moved)
+    Ra = R[rows]
+    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
+        gain = np.maximum(np.where(Ra > 0, Ra * up, 0.0), np.where(Ra < 0, -Ra * down, 0.0))
+    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+    out[rows] = np.any(gain >= need[rows, None] - 1e-9, axis=1)
+    still = asked & ~moved  # no move changes them: a gain of 0
+    out[still] = 0.0 >= need[still] - 1e-9
+    return out & asked
 
 
 def _feasible_move(A, low: np.ndarray, d: np.ndarray) -> np.ndarray | None:

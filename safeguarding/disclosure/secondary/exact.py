@@ -17,6 +17,7 @@ partners is :mod:`.partners`; the pass loop is :mod:`.driver`.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -199,32 +200,34 @@ class _Echelon:
     def __init__(self, A, klass: np.ndarray):
         A = A.tocsr()
         self.m, self.n = A.shape
-        indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
-        self.rows: list[dict[int, int]] = []
+        ip, indices = A.indptr.tolist(), A.indices.tolist()
+        data = [int(v) for v in A.data.tolist()]
+        self.rows: list[dict[int, int]] = [dict(zip(indices[a:b], data[a:b], strict=True))
+                                           for a, b in itertools.pairwise(ip)]
         self.col_rows: list[set[int]] = [set() for _ in range(self.n)]
-        for i in range(self.m):
-            row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
-            self.rows.append(row)
+        for i, row in enumerate(self.rows):  # rows added in order: the sets' iteration order is part of the result
             for c in row:
                 self.col_rows[c].add(i)
         counts = np.array([len(s) for s in self.col_rows])
         self.klass = np.asarray(klass, dtype=int)
         order = np.lexsort((np.arange(self.n), counts, self.klass))
         self.order = order[self.klass[order] < 3].tolist()
+        self._order_klass = self.klass[self.order].tolist()  # the class of each column of ``order``
         self.next = 0
         self.active = np.ones(self.m, dtype=bool)
         self.pivots: list[tuple[int, dict[int, int]]] = []
 
     def run(self, upto: int) -> None:
         """Pivot on every column of class ``upto`` or lower that still appears in a row."""
-        rows, col_rows, order = self.rows, self.col_rows, self.order
-        while self.next < len(order) and self.klass[order[self.next]] <= upto:
+        rows, col_rows, order, order_klass = self.rows, self.col_rows, self.order, self._order_klass
+        while self.next < len(order) and order_klass[self.next] <= upto:
             c = order[self.next]
             self.next += 1
             live = col_rows[c]
             if not live:
                 continue
-            p = min(live, key=lambda i: len(rows[i]))
+            # the sparsest row (the first of them in the set's order)
+            p = next(iter(live)) if len(live) == 1 else min(live, key=lambda i: len(rows[i]))
             prow = rows[p]
             self.active[p] = False
             for cc in prow:
