@@ -3,7 +3,8 @@
 * :class:`~safeguarding.disclosure.secondary.triangular.UpperSolver` (a
   solve by levels) gives bit for bit SuperLU's solution on random upper
   triangular systems of whole numbers with a diagonal of +-1, and declines
-  (None) where it cannot promise that;
+  (None) where it cannot promise that; :func:`~.exact._blame` through it
+  traces the cells ``spsolve_triangular`` traces;
 * :func:`~safeguarding.disclosure.secondary.driver._group_of` (a group of
   the pass before kept when its cells are the same) hands out only groups
   of the same content as a group built afresh;
@@ -27,7 +28,7 @@ from scipy.sparse.linalg import splu
 from safeguarding.disclosure import Policy
 from safeguarding.disclosure.secondary import driver
 from safeguarding.disclosure.secondary.bounds import _reach_by_steps
-from safeguarding.disclosure.secondary.exact import _Echelon, _Group, _group_blocks, _group_blocks_sparse
+from safeguarding.disclosure.secondary.exact import _blame, _Echelon, _Group, _group_blocks, _group_blocks_sparse
 from safeguarding.disclosure.secondary.memo import content_key
 from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
 from safeguarding.disclosure.secondary.triangular import UpperSolver
@@ -242,3 +243,20 @@ def test_echelon_starts_from_the_same_rows_in_the_same_order(seed: int) -> None:
     # sparse rows is the first in the set's order)
     assert [list(r.items()) for r in ech.rows] == [list(r.items()) for r in rows]
     assert [list(s) for s in ech.col_rows] == [list(s) for s in col_rows]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blame_by_the_level_solve_is_blame_by_spsolve_triangular(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 300))
+    U = _random_upper(rng, k, int(rng.integers(0, 3)), unit=seed % 4 != 3)
+    piv = rng.permutation(k + 10)[:k]
+    P = sparse.random(k, int(rng.integers(1, 40)), density=0.1, random_state=seed, format="csr")
+    P.data = np.round(P.data * 4 - 2)
+    pinned = rng.random(k + 10) < 0.3
+    fast = _blame(piv, U, P, pinned, 50)
+    monkeypatch.setattr(UpperSolver, "solve", lambda self, rhs: None)  # always scipy's solve
+    plain = _blame(piv, U, P, pinned, 50)
+    assert fast.keys() == plain.keys()
+    for c, sources in fast.items():
+        assert (sources is None and plain[c] is None) or np.array_equal(sources, plain[c])

@@ -391,10 +391,19 @@ def _blame(piv: np.ndarray, U, P, pinned: np.ndarray, max_blame: int) -> dict[in
     cols = cols[:max_blame]
     if cols.size == 0 or P.shape[1] == 0:
         return out
+    from safeguarding.disclosure.secondary.triangular import UpperSolver
+
     E = np.zeros((piv.size, cols.size))
     E[pos[cols], np.arange(cols.size)] = 1.0
-    with np.errstate(all="ignore"):
-        Z = spsolve_triangular(U.T.tocsr(), E, lower=True)
+    # U^T is lower triangular; read backwards it is upper triangular, which the exact level solve takes
+    # (bit for bit what spsolve_triangular gives, when it can promise that: :mod:`.triangular`)
+    L = U.T.tocsr()
+    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
+    if Z is not None:
+        Z = Z[::-1]
+    else:
+        with np.errstate(all="ignore"):
+            Z = spsolve_triangular(L, E, lower=True)
     W = np.abs(np.asarray((P.T @ Z).T))
     for i, c in enumerate(cols):
         w = W[i]
