@@ -25,6 +25,7 @@ from safeguarding.disclosure.policy import TOLERANCE, Policy
 from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group
 from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.secondary.system import _System
+from safeguarding.disclosure.secondary.triangular import UpperSolver
 
 
 class GroupCheck(NamedTuple):
@@ -84,7 +85,8 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     free_cols = np.flatnonzero(~is_piv & ~fixed)
     Fc = F.tocsc()
     check = ~scal
-    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0) if piv.size else None
+    solver = UpperSolver(U) if piv.size else None  # exact and fast when it can be (:mod:`.triangular`)
+    lu = None
     supports: list[np.ndarray] = []
     asked = np.zeros(n, dtype=bool) if rise is None else ~np.isnan(rise)
     reached = np.zeros(n, dtype=bool)
@@ -94,11 +96,16 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         chunk = free_cols[start:start + 256]
         k = chunk.size
         V = np.zeros((n, k))
-        if lu is not None:
+        if solver is not None:
             rhs = -Fc[:, chunk].toarray()
             if rhs.any():
-                with np.errstate(all="ignore"):
-                    V[piv] = lu.solve(rhs)
+                sol = solver.solve(rhs)
+                if sol is None:  # not sure to be exact: SuperLU
+                    if lu is None:
+                        lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
+                    with np.errstate(all="ignore"):
+                        sol = lu.solve(rhs)
+                V[piv] = sol
         V[chunk, np.arange(k)] = 1.0
         R = np.round(V)
         ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
@@ -109,7 +116,9 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         ok &= up | down
         nz = np.abs(V) > 1e-9
         shown |= np.any(nz[:, ok], axis=1)
-        supports.extend(np.flatnonzero(nz[:, i]) for i in range(k))
+        # the rows of each column, column by column (one pass over the transpose, not a strided copy per column)
+        cols_nz, rows_nz = np.nonzero(nz.T)
+        supports.extend(np.split(rows_nz, np.cumsum(np.bincount(cols_nz, minlength=k))[:-1]))
         if (asked & ~reached).any():
             reached |= _reach_by_steps(R[:, ok], x - lb, check, rise, asked)
     near: dict[int, list[np.ndarray]] = defaultdict(list)
@@ -133,16 +142,25 @@ def _reach_by_steps(R: np.ndarray, room: np.ndarray, check: np.ndarray, rise: np
     out = np.zeros(R.shape[0], dtype=bool)
     if R.shape[1] == 0:
         return out
-    Rc = R[check]
-    rc = np.maximum(room[check], 0.0)[:, None]
+    # only the rows where some move is non-zero take part: a zero entry limits no step (inf in the minimum)
+    # and gains nothing (0), so the others are left out of the arithmetic, not out of the answer
+    moved = np.any(R != 0, axis=1)
+    held = np.flatnonzero(check & moved)
+    Rc = R[held]
+    rc = np.maximum(room[held], 0.0)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0)
-        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0)
-    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
-        gain = np.maximum(np.where(R > 0, R * up, 0.0), np.where(R < 0, -R * down, 0.0))
-    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
+        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
     need = np.where(asked, rise, np.inf)
-    return np.any(gain >= need[:, None] - 1e-9, axis=1) & asked
+    rows = np.flatnonzero(asked & moved)
+    Ra = R[rows]
+    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
+        gain = np.maximum(np.where(Ra > 0, Ra * up, 0.0), np.where(Ra < 0, -Ra * down, 0.0))
+    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+    out[rows] = np.any(gain >= need[rows, None] - 1e-9, axis=1)
+    still = asked & ~moved  # no move changes them: a gain of 0
+    out[still] = 0.0 >= need[still] - 1e-9
+    return out & asked
 
 
 def _feasible_move(A, low: np.ndarray, d: np.ndarray) -> np.ndarray | None:

@@ -117,6 +117,9 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
     given_up: set[int] = set()  # cells near a protected figure that far partners did not protect: stuck
     report = SecondaryReport(suppressed=suppressed)
     rounds: dict[int, int] = {}  # passes in which each cell was found unprotected
+    # a group of the pass before with the same cells is the same group when none of its published cells has
+    # been hidden since (its relations are those of its cells; every other hidden cell of them would be in it)
+    groups: dict[bytes, _Group] = {}
 
     def give_up(group: _Group, pinned: np.ndarray) -> np.ndarray:
         """Columns of ``pinned`` to stop giving partners: unprotected for too many passes, near a protected figure.
@@ -143,6 +146,7 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
         later: list[int] = []  # pinned cells left for the next pass (a partner for them may already be in)
         large: list[int] = []  # sizes of the groups too large for the full check
         narrow: list[tuple[_Group, np.ndarray, GroupCheck]] = []  # groups with small counts to check (intervals)
+        last, groups = groups, {}  # the groups of the pass before (most are unchanged)
         for cells, cons in _components(system, suppressed, inc):
             cells_a = np.asarray(cells, dtype=int)
             if shown[cells_a].all():
@@ -155,7 +159,8 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
                                                suppressed, by_cell, policy, tries))
                 added = added or int(suppressed.sum()) > before
                 continue
-            group = _Group(system, cells, cons, coef, is_eq, suppressed, policy.threshold)
+            group = _group_of(last, system, cells, cons, coef, is_eq, suppressed, policy.threshold)
+            groups[cells_a.tobytes()] = group
             known = np.zeros(group.n, dtype=bool)
             known[group.col[shown[cells_a]]] = True
             check, reused = memo.get(content_key(group, known, extra=("check", *limits)),
@@ -208,6 +213,23 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
                     by_cell)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+
+
+def _group_of(last: Mapping[bytes, _Group], system: _System, cells: list[int], cons: list[int], coef,
+              is_eq: np.ndarray, suppressed: np.ndarray, threshold: tuple[int, int] | None) -> _Group:
+    """The :class:`_Group` of ``cells``: the one of the pass before (``last``, by cells) when it is still the same.
+
+    A group is a connected set of hidden cells, so its relations are those
+    of its cells, and every other cell of them was published when the
+    components were found (a hidden one would be in the group). The group
+    of the pass before with the same cells therefore differs from a new one
+    only if one of its published cells has been hidden since (earlier in
+    this pass): then it is built again.
+    """
+    group = last.get(np.asarray(cells, dtype=int).tobytes())
+    if group is None or suppressed[group.published].any():
+        group = _Group(system, cells, cons, coef, is_eq, suppressed, threshold)
+    return group
 
 
 def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppressed: np.ndarray,

@@ -17,6 +17,7 @@ partners is :mod:`.partners`; the pass loop is :mod:`.driver`.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -44,27 +45,9 @@ class _Group:
 
     def __init__(self, system: _System, cells: list[int], cons: list[int], coef, is_eq: np.ndarray,
                  suppressed: np.ndarray, threshold: tuple[int, int] | None = None):
-        from scipy import sparse
-        from scipy.sparse.csgraph import connected_components
-
         self.cells = np.asarray(cells, dtype=int)
-        cons_a = np.asarray(cons, dtype=int)
-        nc = self.cells.size
-        full = coef[cons_a]
-        sub = full[:, self.cells].tocsr()
-        eq = is_eq[cons_a] & (np.diff(sub.indptr) == 2)
-        pairs = sub[eq].indices.reshape(-1, 2)
-        link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
-        self.n, self.col = connected_components(link, directed=False)
-        merge = sparse.csr_matrix((np.ones(nc), (np.arange(nc), self.col)), shape=(nc, self.n))
-        A = (sub[~eq] @ merge).tocsr()
-        A.data = np.round(A.data)
-        A.eliminate_zeros()
-        keep = np.diff(A.indptr) > 0
-        self.A = A[keep]
-        full = full[~eq][keep].tocsr()
-        self.published = np.unique(full.indices[~suppressed[full.indices]])
-        self.P = full[:, self.published].tocsr()
+        self.n, self.col, self.A, self.published, self.P = _group_blocks(self.cells, np.asarray(cons, dtype=int),
+                                                                         coef, is_eq, suppressed)
         self.x = np.zeros(self.n)
         self.x[self.col] = system.values[self.cells]
         #: columns of slack cells only (of inequalities): at least 0, in need of no protection
@@ -97,6 +80,107 @@ class _Group:
         return [int(c) for c in self.cells[columns[self.col]]]
 
 
+def _group_blocks(cells: np.ndarray, cons: np.ndarray, coef, is_eq: np.ndarray, suppressed: np.ndarray):
+    """The blocks of a :class:`_Group`: ``(n, col, A, published, P)``, straight from the arrays of ``coef``.
+
+    The same arrays, entry for entry, as the sparse operations of
+    :func:`_group_blocks_sparse` (the relations' rows of ``coef``, their
+    columns of ``cells``, equal pairs merged into one column by a sparse
+    product, rounded, empty rows dropped; the published cells' columns),
+    which cost far more in scipy's checks and conversions than in
+    arithmetic for the small groups there are most of. ``coef`` is in
+    canonical form (rows sorted by column, no duplicates: scipy's
+    conversion from coordinates makes it so); the product keeps scipy's
+    order (per row, each merged column at its first entry, last first, and
+    a sum of exactly zero dropped).
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    nc = cells.size
+    if not coef.has_canonical_format or np.any(cells[1:] <= cells[:-1]):  # pragma: no cover - never so here
+        return _group_blocks_sparse(cells, cons, coef, is_eq, suppressed)
+    m = cons.size
+    starts = coef.indptr[cons].astype(np.int64)
+    lens = coef.indptr[cons + 1].astype(np.int64) - starts
+    total = int(lens.sum())
+    ent = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
+    f_idx = coef.indices[ent]
+    f_dat = coef.data[ent]
+    f_row = np.repeat(np.arange(m), lens)
+    at = np.minimum(np.searchsorted(cells, f_idx), max(nc - 1, 0))
+    in_cells = cells[at] == f_idx if nc else np.zeros(total, dtype=bool)
+    sub_len = np.bincount(f_row[in_cells], minlength=m)
+    eq = is_eq[cons] & (sub_len == 2)
+    pairs = at[in_cells & eq[f_row]].reshape(-1, 2)
+    link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
+    n, col = connected_components(link, directed=False)
+    # A: the other relations over the merged columns (entries in order, summed per (row, column))
+    a_ent = in_cells & ~eq[f_row]
+    rows_ne = np.flatnonzero(~eq)  # rows of A before empty ones are dropped
+    new_row = np.cumsum(~eq) - 1
+    e_row = new_row[f_row[a_ent]]
+    e_col = col[at[a_ent]]
+    key = e_row.astype(np.int64) * n + e_col
+    uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    sums = np.round(np.bincount(inv.ravel(), weights=f_dat[a_ent], minlength=uniq.size))
+    u_row, u_col = uniq // n, uniq % n
+    live = sums != 0
+    order = np.lexsort((-first[live], u_row[live]))
+    a_row = u_row[live][order]
+    a_col = u_col[live][order]
+    a_dat = sums[live][order]
+    counts = np.bincount(a_row, minlength=rows_ne.size)
+    keep = counts > 0
+    indptr = np.r_[0, np.cumsum(counts[keep])]
+    A = _csr(a_dat, a_col, indptr, (int(keep.sum()), n))
+    # P: the published cells of the relations kept, in the order of their rows
+    kept_rows = np.zeros(m, dtype=bool)
+    kept_rows[rows_ne[keep]] = True
+    p_ent = kept_rows[f_row]
+    p_idx = f_idx[p_ent]
+    published = np.unique(p_idx[~suppressed[p_idx]])
+    on = np.isin(p_idx, published)
+    p_rows = np.cumsum(kept_rows) - 1
+    p_counts = np.bincount(p_rows[f_row[p_ent][on]], minlength=int(kept_rows.sum()))
+    P = _csr(f_dat[p_ent][on], np.searchsorted(published, p_idx[on]), np.r_[0, np.cumsum(p_counts)],
+             (int(kept_rows.sum()), published.size))
+    return n, col, A, published, P
+
+
+def _csr(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]):
+    """A CSR matrix from its arrays, with the index type scipy's own operations give (32-bit where it fits)."""
+    from scipy import sparse
+
+    kind = np.int32 if max(shape[1], int(indptr[-1]) if len(indptr) else 0) < 2 ** 31 - 1 else np.int64
+    return sparse.csr_matrix((np.asarray(data, dtype=float), np.asarray(indices, dtype=kind),
+                              np.asarray(indptr, dtype=kind)), shape=shape)
+
+
+def _group_blocks_sparse(cells: np.ndarray, cons: np.ndarray, coef, is_eq: np.ndarray, suppressed: np.ndarray):
+    """:func:`_group_blocks` by scipy's sparse operations (how it was first written; kept to test it against)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    nc = cells.size
+    full = coef[cons]
+    sub = full[:, cells].tocsr()
+    eq = is_eq[cons] & (np.diff(sub.indptr) == 2)
+    pairs = sub[eq].indices.reshape(-1, 2)
+    link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
+    n, col = connected_components(link, directed=False)
+    merge = sparse.csr_matrix((np.ones(nc), (np.arange(nc), col)), shape=(nc, n))
+    A = (sub[~eq] @ merge).tocsr()
+    A.data = np.round(A.data)
+    A.eliminate_zeros()
+    keep = np.diff(A.indptr) > 0
+    A = A[keep]
+    full = full[~eq][keep].tocsr()
+    published = np.unique(full.indices[~suppressed[full.indices]])
+    P = full[:, published].tocsr()
+    return n, col, A, published, P
+
+
 #: prime for the modular back-substitution of :meth:`_Echelon.free` (2**61 - 1)
 _PRIME = (1 << 61) - 1
 
@@ -116,32 +200,34 @@ class _Echelon:
     def __init__(self, A, klass: np.ndarray):
         A = A.tocsr()
         self.m, self.n = A.shape
-        indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
-        self.rows: list[dict[int, int]] = []
+        ip, indices = A.indptr.tolist(), A.indices.tolist()
+        data = [int(v) for v in A.data.tolist()]
+        self.rows: list[dict[int, int]] = [dict(zip(indices[a:b], data[a:b], strict=True))
+                                           for a, b in itertools.pairwise(ip)]
         self.col_rows: list[set[int]] = [set() for _ in range(self.n)]
-        for i in range(self.m):
-            row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
-            self.rows.append(row)
+        for i, row in enumerate(self.rows):  # rows added in order: the sets' iteration order is part of the result
             for c in row:
                 self.col_rows[c].add(i)
         counts = np.array([len(s) for s in self.col_rows])
         self.klass = np.asarray(klass, dtype=int)
         order = np.lexsort((np.arange(self.n), counts, self.klass))
         self.order = order[self.klass[order] < 3].tolist()
+        self._order_klass = self.klass[self.order].tolist()  # the class of each column of ``order``
         self.next = 0
         self.active = np.ones(self.m, dtype=bool)
         self.pivots: list[tuple[int, dict[int, int]]] = []
 
     def run(self, upto: int) -> None:
         """Pivot on every column of class ``upto`` or lower that still appears in a row."""
-        rows, col_rows, order = self.rows, self.col_rows, self.order
-        while self.next < len(order) and self.klass[order[self.next]] <= upto:
+        rows, col_rows, order, order_klass = self.rows, self.col_rows, self.order, self._order_klass
+        while self.next < len(order) and order_klass[self.next] <= upto:
             c = order[self.next]
             self.next += 1
             live = col_rows[c]
             if not live:
                 continue
-            p = min(live, key=lambda i: len(rows[i]))
+            # the sparsest row (the first of them in the set's order)
+            p = next(iter(live)) if len(live) == 1 else min(live, key=lambda i: len(rows[i]))
             prow = rows[p]
             self.active[p] = False
             for cc in prow:
@@ -305,10 +391,19 @@ def _blame(piv: np.ndarray, U, P, pinned: np.ndarray, max_blame: int) -> dict[in
     cols = cols[:max_blame]
     if cols.size == 0 or P.shape[1] == 0:
         return out
+    from safeguarding.disclosure.secondary.triangular import UpperSolver
+
     E = np.zeros((piv.size, cols.size))
     E[pos[cols], np.arange(cols.size)] = 1.0
-    with np.errstate(all="ignore"):
-        Z = spsolve_triangular(U.T.tocsr(), E, lower=True)
+    # U^T is lower triangular; read backwards it is upper triangular, which the exact level solve takes
+    # (bit for bit what spsolve_triangular gives, when it can promise that: :mod:`.triangular`)
+    L = U.T.tocsr()
+    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
+    if Z is not None:
+        Z = Z[::-1]
+    else:
+        with np.errstate(all="ignore"):
+            Z = spsolve_triangular(L, E, lower=True)
     W = np.abs(np.asarray((P.T @ Z).T))
     for i, c in enumerate(cols):
         w = W[i]

@@ -1,0 +1,262 @@
+"""The later speed-ups of the secondary suppression compute exactly what they replace.
+
+* :class:`~safeguarding.disclosure.secondary.triangular.UpperSolver` (a
+  solve by levels) gives bit for bit SuperLU's solution on random upper
+  triangular systems of whole numbers with a diagonal of +-1, and declines
+  (None) where it cannot promise that; :func:`~.exact._blame` through it
+  traces the cells ``spsolve_triangular`` traces;
+* :func:`~safeguarding.disclosure.secondary.driver._group_of` (a group of
+  the pass before kept when its cells are the same) hands out only groups
+  of the same content as a group built afresh;
+* :func:`~safeguarding.disclosure.secondary.exact._group_blocks` (a group's
+  matrices straight from the arrays) gives entry for entry, dtypes
+  included, what the sparse operations it replaced give, on random systems
+  of sums, equalities, balances and inequalities;
+* :func:`~safeguarding.disclosure.secondary.bounds._reach_by_steps` (only
+  the rows a move changes in the arithmetic) against the dense original;
+  :class:`~safeguarding.disclosure.secondary.exact._Echelon` starts from
+  the same rows and column sets, in the same order, as built entry by entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.sparse.linalg import splu
+
+from safeguarding.disclosure import Policy
+from safeguarding.disclosure.secondary import driver
+from safeguarding.disclosure.secondary.bounds import _reach_by_steps
+from safeguarding.disclosure.secondary.exact import _blame, _Echelon, _Group, _group_blocks, _group_blocks_sparse
+from safeguarding.disclosure.secondary.memo import content_key
+from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
+from safeguarding.disclosure.secondary.triangular import UpperSolver
+from safeguarding.disclosure.tables import protect_indicator_table
+from tests.test_disclosure_large import small_council
+from tests.test_disclosure_memo import _grid_system
+
+
+def _random_upper(rng: np.random.Generator, k: int, per_row: int, unit: bool = True) -> sparse.csr_matrix:
+    """An upper triangular k x k matrix of small whole numbers, diagonal +-1 (or any non-zero whole number)."""
+    rows, cols, vals = [], [], []
+    for i in range(k):
+        d = rng.choice([-1.0, 1.0]) if unit else float(rng.choice([-3, -2, 2, 3]))
+        rows.append(i)
+        cols.append(i)
+        vals.append(d)
+        for j in rng.choice(np.arange(i + 1, k), size=min(per_row, k - i - 1), replace=False) if i + 1 < k else []:
+            rows.append(i)
+            cols.append(int(j))
+            vals.append(float(rng.choice([-2, -1, 1, 2])))
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(k, k))
+
+
+def _splu_solve(U, rhs: np.ndarray) -> np.ndarray:
+    lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
+    with np.errstate(all="ignore"):
+        return lu.solve(rhs)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_level_solve_is_superlu_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 400))
+    U = _random_upper(rng, k, per_row=int(rng.integers(0, 3)))
+    rhs = rng.integers(-2, 3, size=(k, int(rng.integers(1, 40)))).astype(float)
+    rhs[:, rng.random(rhs.shape[1]) < 0.3] = 0.0
+    solver = UpperSolver(U)
+    assert solver.usable
+    got = solver.solve(rhs)
+    if got is None:  # values too large to promise exactness: the caller uses SuperLU
+        return
+    want = _splu_solve(U, rhs)
+    assert got.shape == want.shape
+    assert np.array_equal(got, want)
+    assert np.all(np.abs(got) < 2.0 ** 50)
+
+
+def test_level_solve_declines_what_it_cannot_promise() -> None:
+    rng = np.random.default_rng(0)
+    assert not UpperSolver(_random_upper(rng, 30, 2, unit=False)).usable  # a diagonal other than +-1
+    lower = sparse.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    assert not UpperSolver(lower).usable  # an entry below the diagonal
+    U = sparse.csr_matrix(np.array([[1.0, 1.0], [0.0, 1.0]]))
+    assert UpperSolver(U).solve(np.array([[0.5], [1.0]])) is None  # a right-hand side not whole
+    # a chain that doubles at every step: past 2**50 the solve is not promised exact
+    k = 60
+    chain = sparse.diags([np.ones(k), -2.0 * np.ones(k - 1)], [0, 1], format="csr")
+    rhs = np.zeros((k, 1))
+    rhs[-1] = 1.0
+    assert UpperSolver(chain).solve(rhs) is None
+    small = UpperSolver(chain[-20:, -20:]).solve(rhs[-20:])
+    assert np.array_equal(small, _splu_solve(chain[-20:, -20:], rhs[-20:]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kept_groups_are_groups_built_afresh(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    original = driver._group_of
+
+    def checked(last, system, cells, cons, coef, is_eq, suppressed, threshold):
+        group = original(last, system, cells, cons, coef, is_eq, suppressed, threshold)
+        fresh = _Group(system, cells, cons, coef, is_eq, suppressed, threshold)
+        assert content_key(group) == content_key(fresh)
+        for name in ("cells", "col", "published", "x", "lb", "slack", "primary"):
+            assert np.array_equal(getattr(group, name), getattr(fresh, name)), name
+        return group
+
+    ind = small_council(seed, indicators=2, years=2, mean=0.8)
+    monkeypatch.setattr(driver, "_group_of", checked)
+    with_check = protect_indicator_table(ind, policy=Policy())
+    monkeypatch.setattr(driver, "_group_of", lambda last, *args: _Group(*args))  # never keep one
+    fresh = protect_indicator_table(ind, policy=Policy())
+    assert np.array_equal(with_check.report.suppressed, fresh.report.suppressed)
+    assert with_check.shown.equals(fresh.shown)
+
+
+def test_a_group_is_kept_only_while_its_published_cells_stay_published() -> None:
+    system, hidden = _grid_system(np.random.default_rng(5), rows=3, cols=4)
+    hidden[:] = False
+    hidden[[0, 1, 4, 5]] = True  # a 2 x 2 block of inner cells: its row and column totals are published
+    cells, cons = _components(system, hidden, _incidence(system))[0]
+    coef, is_eq = _coefficients(system), system.equalities()
+    old = _Group(system, cells, cons, coef, is_eq, hidden, (1, 5))
+    last = {np.asarray(cells, dtype=int).tobytes(): old}
+    assert driver._group_of(last, system, cells, cons, coef, is_eq, hidden, (1, 5)) is old
+    # a published cell of its relations hidden since (earlier in the pass): built again, as a fresh one is
+    later = hidden.copy()
+    later[int(old.published[0])] = True
+    got = driver._group_of(last, system, cells, cons, coef, is_eq, later, (1, 5))
+    fresh = _Group(system, cells, cons, coef, is_eq, later, (1, 5))
+    assert got is not old
+    assert content_key(got) == content_key(fresh) != content_key(old)
+    assert driver._group_of({}, system, cells, cons, coef, is_eq, hidden, (1, 5)) is not old
+
+
+def _random_system(rng: np.random.Generator, cells: int = 60, relations: int = 40) -> tuple[_System, np.ndarray]:
+    """Sums, equalities (the same count twice), balances and inequalities with slack cells over random counts."""
+    system = _System(rng.integers(0, 8, size=cells).astype(float))
+    for _ in range(relations):
+        kind = rng.integers(0, 4)
+        if kind == 0:  # total = sum of parts
+            parts = rng.choice(cells, size=int(rng.integers(2, 6)), replace=False)
+            total = int(rng.integers(0, cells))
+            if total in parts:
+                continue
+            system.values[total] = system.values[parts].sum()
+            system.add([total, *parts.tolist()], [-1.0] + [1.0] * parts.size, [False] + [True] * parts.size)
+        elif kind == 1:  # the same count twice
+            a, b = rng.choice(cells, size=2, replace=False)
+            system.values[b] = system.values[a]
+            system.add([int(a), int(b)], [1.0, -1.0], [True, True])
+        elif kind == 2:  # a balance
+            c = rng.choice(cells, size=4, replace=False)
+            v = system.values
+            v[c[0]] = v[c[1]] + v[c[2]] - v[c[3]]
+            if v[c[0]] >= 0:
+                system.add(c.tolist(), [1.0, -1.0, -1.0, 1.0], [True] * 4)
+        else:  # an inequality
+            a, b = rng.choice(cells, size=2, replace=False)
+            system.add_many_at_most(np.array([a]), np.array([b]))
+    hidden = (rng.random(len(system.values)) < 0.4) | system.slack
+    return system, hidden
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_group_blocks_are_the_sparse_operations_entry_for_entry(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    system, hidden = _random_system(rng)
+    coef, is_eq = _coefficients(system), system.equalities()
+    groups = _components(system, hidden, _incidence(system))
+    assert groups
+    for cells, cons in groups:
+        args = (np.asarray(cells, dtype=int), np.asarray(cons, dtype=int), coef, is_eq, hidden)
+        got, want = _group_blocks(*args), _group_blocks_sparse(*args)
+        assert got[0] == want[0]
+        for a, b in ((got[1], want[1]), (got[3], want[3])):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+        for a, b in ((got[2], want[2]), (got[4], want[4])):
+            assert a.shape == b.shape
+            for part in ("indptr", "indices", "data"):
+                u, v = getattr(a, part), getattr(b, part)
+                assert u.dtype == v.dtype and np.array_equal(u, v), part
+
+
+def _reach_by_steps_dense(R, room, check, rise, asked):
+    """``_reach_by_steps`` as first written: every row in the arithmetic (to test the faster one against)."""
+    out = np.zeros(R.shape[0], dtype=bool)
+    if R.shape[1] == 0:
+        return out
+    Rc = R[check]
+    rc = np.maximum(room[check], 0.0)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0)
+        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0)
+    with np.errstate(invalid="ignore"):
+        gain = np.maximum(np.where(R > 0, R * up, 0.0), np.where(R < 0, -R * down, 0.0))
+    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
+    need = np.where(asked, rise, np.inf)
+    return np.any(gain >= need[:, None] - 1e-9, axis=1) & asked
+
+
+def test_reach_by_steps_is_the_dense_computation() -> None:
+    rng = np.random.default_rng(1)
+    tried = 0
+    while tried < 1500:
+        n, k = int(rng.integers(1, 40)), int(rng.integers(0, 8))
+        R = rng.integers(-3, 4, size=(n, k)).astype(float) * (rng.random((n, k)) < rng.uniform(0.05, 0.9))
+        room = rng.integers(-1, 6, n).astype(float)
+        check = rng.random(n) < 0.7
+        if not check.any():  # never so in a group (the scaling set is never every column there)
+            continue
+        rise = np.where(rng.random(n) < 0.5, rng.choice([0.0, 1e-10, 1.0, 2.0, 5.0], n), np.nan)
+        asked = ~np.isnan(rise)
+        assert np.array_equal(_reach_by_steps(R, room, check, rise, asked),
+                              _reach_by_steps_dense(R, room, check, rise, asked))
+        tried += 1
+
+
+def _echelon_rows_plain(A) -> tuple[list[dict[int, int]], list[set[int]]]:
+    """The rows and column sets of ``_Echelon`` built entry by entry, as first written."""
+    A = A.tocsr()
+    indptr, indices, data = A.indptr, A.indices.tolist(), A.data.tolist()
+    rows: list[dict[int, int]] = []
+    col_rows: list[set[int]] = [set() for _ in range(A.shape[1])]
+    for i in range(A.shape[0]):
+        row = {indices[t]: int(data[t]) for t in range(indptr[i], indptr[i + 1])}
+        rows.append(row)
+        for c in row:
+            col_rows[c].add(i)
+    return rows, col_rows
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_echelon_starts_from_the_same_rows_in_the_same_order(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(1, 200)), int(rng.integers(1, 300))
+    A = sparse.random(m, n, density=float(rng.uniform(0.01, 0.2)), random_state=seed, format="csr")
+    A.data = np.round(rng.uniform(-3, 3, A.nnz))
+    A.eliminate_zeros()
+    ech = _Echelon(A, rng.integers(0, 4, n))
+    rows, col_rows = _echelon_rows_plain(A)
+    # dicts in the same insertion order, sets in the same iteration order (the pivot chosen among equally
+    # sparse rows is the first in the set's order)
+    assert [list(r.items()) for r in ech.rows] == [list(r.items()) for r in rows]
+    assert [list(s) for s in ech.col_rows] == [list(s) for s in col_rows]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blame_by_the_level_solve_is_blame_by_spsolve_triangular(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 300))
+    U = _random_upper(rng, k, int(rng.integers(0, 3)), unit=seed % 4 != 3)
+    piv = rng.permutation(k + 10)[:k]
+    P = sparse.random(k, int(rng.integers(1, 40)), density=0.1, random_state=seed, format="csr")
+    P.data = np.round(P.data * 4 - 2)
+    pinned = rng.random(k + 10) < 0.3
+    fast = _blame(piv, U, P, pinned, 50)
+    monkeypatch.setattr(UpperSolver, "solve", lambda self, rhs: None)  # always scipy's solve
+    plain = _blame(piv, U, P, pinned, 50)
+    assert fast.keys() == plain.keys()
+    for c, sources in fast.items():
+        assert (sources is None and plain[c] is None) or np.array_equal(sources, plain[c])
