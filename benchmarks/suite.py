@@ -260,9 +260,16 @@ def _xlsx_args(opts: Options, repeats: int) -> list[str]:
     return ["--repeats", str(repeats), "--csv", str(csv if csv.exists() else _xlsx_table(opts))]
 
 
-def skip_multi_area(opts: Options) -> str | None:
-    """Issue 19's twenty-area ``--jobs`` figure: skipped until multi-area builds exist."""
-    return "multi-area builds (pipeline.py build --jobs) do not exist yet; no benchmark to run"
+def parse_areas(out: str) -> Parsed:
+    """bench_areas.py: ``run R, --jobs J: T s (...)`` per run and ``speed-up --jobs H against --jobs L: X times``."""
+    found: dict[str, list[float]] = {}
+    for jobs, secs in re.findall(r"^run \d+, --jobs (\d+): ([\d.]+) s", out, flags=re.M):
+        found.setdefault(f"areas, --jobs {jobs}", []).append(float(secs))
+    speed = re.search(r"^speed-up --jobs (\d+) against --jobs (\d+): ([\d.]+) times", out, flags=re.M)
+    if speed:
+        found["--jobs 2 against --jobs 1"] = [float(speed.group(3))]
+    notes = re.findall(r"^run \d+, --jobs \d+: [\d.]+ s \((?!all published)([^)]*)\)", out, flags=re.M)
+    return found, [f"an area failed: {n}" for n in notes]
 
 
 ISSUE19 = "issue 19"
@@ -303,10 +310,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               parse_kernel_context, runs_inside=True, prepare=prepare_kernel_context,
               args=lambda o, r: ["--config", str(PROJECT / "report.yml"), "--repeats", str(r)],
               figures={"first cell, context saved": Figure("s"), "first cell, context worked out": Figure("s")}),
-    # Issue 19's "twenty areas with --jobs 2 at least 1.7 times as fast as --jobs 1": multi-area builds do not
-    # exist yet. When they do, add benchmarks/bench_areas.py and replace this entry (target 1.7, higher).
-    Benchmark("multi_area_jobs", None, "twenty areas, --jobs 2 against --jobs 1 (target >= 1.7x): NOT YET",
-              prepare=skip_multi_area),
+    Benchmark("multi_area_jobs", "bench_areas.py", "twenty areas' reviews, build --areas --jobs 2 against --jobs 1",
+              parse_areas, runs_inside=True,
+              args=lambda o, r: ["--repeats", str(r), "--areas", "2" if o.quick else "20",
+                                 *_keep(o, "areas-2" if o.quick else "areas")],
+              figures={"--jobs 2 against --jobs 1": Figure("x", 1.7, higher=True, source=ISSUE19),
+                       "areas, --jobs 1": Figure("s"), "areas, --jobs 2": Figure("s")}),
 )
 
 #: scripts whose figures the suite reports through other entries

@@ -90,10 +90,16 @@ def test_every_readme_performance_row_has_a_benchmark_in_the_suite() -> None:
     assert named <= covered, named - covered
 
 
-def test_the_multi_area_figure_is_a_marked_skip_not_a_number(tmp_path: Path) -> None:
+def test_the_multi_area_output_is_read() -> None:
+    out = ("run 1, --jobs 1: 812.4 s (all published)\nrun 1, --jobs 2: 455.0 s (exit 1)\n"
+           "20 areas, --jobs 1: median 812.4 s over 1 run(s)\n20 areas, --jobs 2: median 455.0 s over 1 run(s)\n"
+           "speed-up --jobs 2 against --jobs 1: 1.79 times\n")
+    values, notes = suite.parse_areas(out)
+    assert values == {"areas, --jobs 1": [812.4], "areas, --jobs 2": [455.0], "--jobs 2 against --jobs 1": [1.79]}
+    assert notes == ["an area failed: exit 1"]
     bench = next(b for b in suite.BENCHMARKS if b.name == "multi_area_jobs")
-    record = suite.run_benchmark(bench, suite.Options(repeats=3, quick=False, scratch=tmp_path))
-    assert record["status"] == "skipped" and "--jobs" in record["reason"] and not record["figures"]
+    target = bench.figures["--jobs 2 against --jobs 1"]
+    assert target.target == 1.7 and target.higher
 
 
 def test_the_parsers_read_the_scripts_output() -> None:
@@ -163,7 +169,7 @@ def test_a_benchmark_that_fails_is_reported_failed(tmp_path: Path) -> None:
 def test_a_quick_run_prints_the_machine_and_writes_the_json(tmp_path: Path) -> None:
     out_json = tmp_path / "suite.json"
     proc = subprocess.run([sys.executable, str(BENCH / "suite.py"), "--quick", "--only", "cin_census",
-                           "multi_area_jobs", "--json", str(out_json), "--keep", str(tmp_path / "scratch")],
+                           "--json", str(out_json), "--keep", str(tmp_path / "scratch")],
                           cwd=PROJECT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for label in ("machine", "CPU", "cores", "memory", "OS", "Python", "packages", "date", "commit"):
@@ -173,12 +179,11 @@ def test_a_quick_run_prints_the_machine_and_writes_the_json(tmp_path: Path) -> N
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert {"cpu", "cores", "memory_gib", "os", "python", "packages", "date", "git_commit"} <= set(data["machine"])
     assert data["quick"] is True and data["repeats"] == 1
-    census, jobs = data["benchmarks"]
+    (census,) = data["benchmarks"]
     assert census["name"] == "cin_census" and census["status"] == "ok" and census["peak_rss_mib"] > 0
     assert {f["name"] for f in census["figures"]} == {"read census (6 tables)", "census rows/s"}
     for figure in census["figures"]:
         assert figure["median"] == _middle(figure["samples"]) and figure["runs"] == len(figure["samples"]) == 1
-    assert jobs["name"] == "multi_area_jobs" and jobs["status"] == "skipped"
 
 
 def test_the_kernel_context_output_is_read() -> None:
