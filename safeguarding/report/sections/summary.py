@@ -10,6 +10,7 @@ from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.report.findings import lower_first
 from safeguarding.report.markdown import Block, md_table
 from safeguarding.report.tables import ci_header
+from safeguarding.stats import verdicts
 
 QUADRANTS = {
     "how_much": "How much did we do?",
@@ -106,13 +107,13 @@ def _statuses(ctx: ReportContext, codes: list[str]) -> str:
         return ""
     bits = [f"{len(counts[k])} {k}" for k in ("Green", "Amber", "Red") if counts[k]]
     said = (f"Of the {total} measure{'s' if total != 1 else ''} of how well the work was done that have a target, "
-            f"{text.verdicts._join(bits) if bits else 'none has a status to show'}")
+            f"{verdicts._join(bits) if bits else 'none has a status to show'}")
     if counts["withheld"]:
         said += f", and {len(counts['withheld'])} withheld"
     said += " (the scorecard gives each)."
     if counts["Red"]:
         names = [lower_first(n) for n in counts["Red"]]
-        said += f" Red: {text.verdicts._join(names)}."
+        said += f" Red: {verdicts._join(names)}."
     return said
 
 
@@ -170,7 +171,7 @@ def four_questions(ctx: ReportContext) -> Block:
             line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({progress(p.actions)})."
             named = [c for c in p.indicators if c in ctx.catalogue]
             if named:
-                line += " Measured by " + text.verdicts._join([lower_first(ctx.catalogue[c].name)
+                line += " Measured by " + verdicts._join([lower_first(ctx.catalogue[c].name)
                                                               for c in named]) + "."
             items.append(line)
         b.bullets(items)

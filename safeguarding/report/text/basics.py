@@ -1,0 +1,80 @@
+"""The pieces every sentence uses: names, polarity, England's figure, targets, counts with their change."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from safeguarding import markers as mk
+from safeguarding.report.context import ReportContext, fy_label
+from safeguarding.stats import verdicts
+
+SPC_MONTHS = 24
+
+
+def _polarity(ctx: ReportContext, code: str) -> str | None:
+    pol = str(getattr(ctx.catalogue[code], "polarity", "neither"))
+    return {"higher_is_better": "increase", "lower_is_better": "decrease"}.get(pol)
+
+
+def _name(ctx: ReportContext, code: str) -> str:
+    return str(ctx.catalogue[code].name)
+
+
+def _num(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def benchmark_for(ctx: ReportContext, code: str) -> dict[str, Any] | None:
+    """DfE benchmarks for an indicator, or None when not available."""
+    if not ctx.la_code or not getattr(ctx.benchmarks, "available", False):
+        return None
+    b = ctx.benchmarks.benchmarks_for(code, ctx.la_code, ctx.year)
+    return b if b.get("available") else None
+
+
+def england_value(ctx: ReportContext, code: str) -> str:
+    """England's published figure for the reporting year (or latest year), formatted."""
+    b = benchmark_for(ctx, code)
+    if not b:
+        return mk.NOT_AVAILABLE
+    v = _num(b["england"]["value"])
+    if not np.isfinite(v):
+        return mk.NOT_AVAILABLE
+    unit = ctx.unit(code)
+    text = f"{v:.1f}%" if unit == "percent" else (f"{v:,.1f}" if unit == "rate_per_10k" else f"{v:,.0f}")
+    if b.get("year_used") != ctx.year:
+        text += f" ({fy_label(int(b['year_used']))})"
+    return text
+
+
+def format_target(ctx: ReportContext, code: str, target: Any) -> str:
+    """A target as shown in the scorecard: 'at least 95%', or 'none set' when the indicator has no target."""
+    t = _num(target)
+    if not np.isfinite(t):
+        return "none set"
+    unit = ctx.unit(code)
+    pol = str(getattr(ctx.catalogue[code], "polarity", ""))
+    sign = "at most " if pol == "lower_is_better" else ("at least " if pol == "higher_is_better" else "")
+    return sign + (f"{t:.0f}%" if unit == "percent" else f"{t:,.0f}")
+
+
+def _shown(ctx: ReportContext, row: pd.Series | None, *, percent: bool = False) -> bool:
+    """True when the row has a figure the audience may see (not withheld, not missing)."""
+    if row is None or not np.isfinite(_num(row["value"])):
+        return False
+    if percent and not (_num(row["denominator"]) > 0):
+        return False
+    return ctx.fmt_value(row) not in (mk.WITHHELD, mk.NOT_AVAILABLE)
+
+
+def _pct_text(num: float, den: float) -> str:
+    pct = verdicts.format_percent(100 * num / den)
+    return f"{pct} ({verdicts.format_number(num)} of {verdicts.format_number(den)})"
