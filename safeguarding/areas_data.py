@@ -1,0 +1,155 @@
+"""Ingest and indicators of every area of a manifest in one process: ``pipeline.py indicators --areas M``.
+
+The data stages of ``build --areas`` done together, once for all areas, instead of once per area's process:
+
+1. every area's settings are made and checked as ``build --areas`` makes them
+   (:func:`safeguarding.areas.area_configs`: ``build/areas/<slug>.yml``);
+2. each area's inputs are ingested into its own processed folder (``<paths.processed>/areas/<slug>/``);
+3. the indicators of all areas are computed in one pass (:func:`safeguarding.indicators.engine.compute_areas`:
+   each area's methods on its own tables, then the events of every area summed together, one ``bincount`` per
+   indicator over area, breakdown value and month), and each area's ``indicators.parquet`` and ``.csv`` are
+   written exactly as ``pipeline.py indicators`` writes them for that area alone.
+
+Both stages go through the build's cache (:class:`safeguarding.cache.Incremental`, with the keys a build
+computes), so a later ``build --areas`` finds every area's ingest and indicators there and goes straight on to
+disclosure and the notebooks; ``--force`` recomputes and replaces the entries. An area whose ingest or indicators
+fail is reported and the others carry on; the exit status is 0 only when every area's indicators were written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from safeguarding.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from safeguarding.cache import Incremental
+
+log = logging.getLogger(__name__)
+
+#: areas whose indicators are computed together (bounds the memory of a very long manifest)
+DEFAULT_CHUNK = 200
+
+
+@dataclass
+class AreaData:
+    """How one area's ingest and indicators ended."""
+
+    slug: str
+    outcome: str = "ok"  # ok, failed
+    message: str = ""
+    failed_tables: int = 0
+    indicator_rows: int = 0
+
+
+@dataclass
+class AreasDataRun:
+    """The areas' outcomes and the seconds each stage took for all of them."""
+
+    areas: list[AreaData]
+    ingest_seconds: float
+    indicators_seconds: float
+
+
+def _caches(configs: dict[str, tuple[Path, Config]], force: bool) -> dict[str, Incremental]:
+    from safeguarding.build import package_versions
+    from safeguarding.cache import Incremental
+
+    versions = package_versions()
+    return {slug: Incremental(cfg, cfg.audience, versions, force=force, logger=log, echo=lambda _m: None)
+            for slug, (_path, cfg) in configs.items()}
+
+
+def _ingest(inc: Incremental, result: AreaData) -> None:
+    from safeguarding.ingest import run_ingest
+    from safeguarding.ingest.errors import IngestError
+
+    try:
+        done = inc.ingest(run_ingest)
+    except (IngestError, ConfigError, OSError, ValueError) as exc:
+        result.outcome, result.message = "failed", f"ingest: {exc}"
+        return
+    result.failed_tables = len(getattr(done, "failed", {}) or {})
+
+
+def _indicators(chunk: list[tuple[Config, Incremental, AreaData]]) -> None:
+    """Compute the indicators of ``chunk``'s areas together; one by one if one area's tables are at fault."""
+    from safeguarding.indicators.catalogue import CatalogueError, load_catalogue
+    from safeguarding.indicators.engine import IndicatorInputError, compute_areas, indicator_inputs, write_indicators
+
+    def store(cfg: Config, inc: Incremental, result: AreaData, table: pd.DataFrame) -> None:
+        write_indicators(table, Path(cfg.processed_dir))
+        inc.indicators(lambda _cfg: table)
+        result.indicator_rows = len(table)
+
+    try:
+        catalogue = load_catalogue(chunk[0][0])
+        inputs = [indicator_inputs(cfg) for cfg, _inc, _r in chunk]
+        for area, (_cfg, _inc, result) in zip(inputs, chunk, strict=True):
+            area.label = result.slug
+        tables = compute_areas(inputs, catalogue)
+    except (IndicatorInputError, CatalogueError, ValueError, OSError) as exc:
+        if len(chunk) == 1:
+            chunk[0][2].outcome, chunk[0][2].message = "failed", f"indicators: {exc}"
+            return
+        for one in chunk:
+            _indicators([one])
+        return
+    for (cfg, inc, result), table in zip(chunk, tables, strict=True):
+        store(cfg, inc, result, table)
+
+
+def run_areas_data(config: Path, manifest: Path, *, year: int | None = None, force: bool = False,
+                   chunk: int = DEFAULT_CHUNK, echo: Callable[[str], None] = print) -> AreasDataRun:
+    """Ingest every area of ``manifest`` and compute all their indicators in one pass (module docstring).
+
+    Raises :class:`ConfigError` (every area's problems at once) before anything runs.
+    """
+    from safeguarding.areas import area_configs
+
+    configs = area_configs(Path(config), Path(manifest), year=year)
+    caches = _caches(configs, force)
+    results = {slug: AreaData(slug) for slug in configs}
+    echo(f"ingesting {len(configs)} areas")
+    t = time.perf_counter()
+    for slug in configs:
+        _ingest(caches[slug], results[slug])
+    ingest_seconds = time.perf_counter() - t
+    ready = [(cfg, caches[slug], results[slug]) for slug, (_path, cfg) in configs.items()
+             if results[slug].outcome == "ok"]
+    echo(f"computing the indicators of {len(ready)} areas together")
+    t = time.perf_counter()
+    size = max(1, int(chunk))
+    for i in range(0, len(ready), size):
+        _indicators(ready[i:i + size])
+    indicators_seconds = time.perf_counter() - t
+    return AreasDataRun(list(results.values()), ingest_seconds, indicators_seconds)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``pipeline.py indicators --areas MANIFEST``: exit 0 only when every area's indicators were written."""
+    try:
+        done = run_areas_data(Path(args.config), Path(args.areas), year=args.year, force=args.force,
+                              chunk=args.chunk)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ok = [a for a in done.areas if a.outcome == "ok"]
+    print(f"{len(ok)} of {len(done.areas)} areas: ingest {done.ingest_seconds:.1f} s, indicators (one pass) "
+          f"{done.indicators_seconds:.1f} s; {sum(a.indicator_rows for a in ok):,} indicator rows")
+    for a in done.areas:
+        if a.outcome != "ok":
+            print(f"  {a.slug}: FAILED: {a.message}", file=sys.stderr)
+        elif a.failed_tables:
+            print(f"  {a.slug}: {a.failed_tables} input table(s) could not be read (see its ingest_report.md)",
+                  file=sys.stderr)
+    return 0 if len(ok) == len(done.areas) else 1
