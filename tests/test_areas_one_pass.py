@@ -94,12 +94,12 @@ def test_a_later_build_finds_each_areas_ingest_and_indicators_in_the_cache(proje
             assert inc.cache.lookup(stage, stage_key(stage, comps)).entry is not None, (slug, stage)
 
 
-def test_an_area_whose_tables_are_at_fault_fails_alone(project, tmp_path):
+def test_an_area_whose_tables_are_at_fault_fails_alone_with_jobs(project, tmp_path):
     cfg, manifest = project
     copy = tmp_path / "councils"
     shutil.copytree(manifest.parent, copy)
     (copy / "841" / "referrals.csv").write_text("nonsense\n1,2\n", encoding="utf-8")
-    done = run_areas_data(cfg, copy / "manifest.csv", force=True, echo=lambda _m: None)
+    done = run_areas_data(cfg, copy / "manifest.csv", force=True, jobs=2, echo=lambda _m: None)
     outcome = {a.slug: a for a in done.areas}
     assert outcome["ashmere"].outcome == outcome["brambury"].outcome == "ok"
     assert outcome["crumbling"].failed_tables >= 1 or outcome["crumbling"].outcome == "failed"

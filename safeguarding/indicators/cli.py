@@ -16,8 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "indicators in one pass, each into its own processed folder")
     parser.add_argument("--force", action="store_true",
                         help="with --areas: recompute even where the build's cache holds an area's results")
-    parser.add_argument("--chunk", type=int, default=200,
-                        help="with --areas: areas whose indicators are computed together (default 200)")
+    parser.add_argument("--chunk", type=int, default=40,
+                        help="with --areas: areas whose indicators are computed together (default 40; fewer "
+                             "use less memory)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="with --areas: processes, each ingesting and computing its share of the areas "
+                             "(default 1)")
 
 
 def run(args: argparse.Namespace) -> int:

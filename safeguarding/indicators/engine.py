@@ -279,10 +279,16 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy() + " "
                        + (text if isinstance(text, str) else text[show]))
         pieces.append(s)
-    joined = pieces[0].astype(str)
+    # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
+    joined = pieces[0].astype(str).to_numpy(dtype=object)
     for p in pieces[1:]:
-        p = p.astype(str)
-        joined = np.where((joined != "") & (p != ""), joined + "; " + p, joined + p)
+        add = p.astype(str).to_numpy(dtype=object)
+        more = add != ""
+        if not more.any():
+            continue
+        both = more & (joined != "")
+        joined[both] = joined[both] + "; " + add[both]
+        joined[more & ~both] = add[more & ~both]
     out["note"] = pd.Series(joined, index=out.index).astype(str)
     return out
 
