@@ -60,35 +60,38 @@ class AreasDataRun:
     indicators_seconds: float
 
 
-def _caches(configs: list[tuple[str, Config]], force: bool) -> dict[str, Incremental]:
+def _caches(configs: list[tuple[str, Config]], force: bool, cache: bool) -> dict[str, Incremental | None]:
     from safeguarding.build import package_versions
     from safeguarding.cache import Incremental
 
+    if not cache:
+        return {slug: None for slug, _cfg in configs}
     versions = package_versions()
     return {slug: Incremental(cfg, cfg.audience, versions, force=force, logger=log, echo=lambda _m: None)
             for slug, cfg in configs}
 
 
-def _ingest(inc: Incremental, result: AreaData) -> None:
+def _ingest(cfg: Config, inc: Incremental | None, result: AreaData) -> None:
     from safeguarding.ingest import run_ingest
     from safeguarding.ingest.errors import IngestError
 
     try:
-        done = inc.ingest(run_ingest)
+        done = inc.ingest(run_ingest) if inc is not None else run_ingest(cfg)
     except (IngestError, ConfigError, OSError, ValueError) as exc:
         result.outcome, result.message = "failed", f"ingest: {exc}"
         return
     result.failed_tables = len(getattr(done, "failed", {}) or {})
 
 
-def _indicators(chunk: list[tuple[Config, Incremental, AreaData]]) -> None:
+def _indicators(chunk: list[tuple[Config, Incremental | None, AreaData]]) -> None:
     """Compute the indicators of ``chunk``'s areas together; one by one if one area's tables are at fault."""
     from safeguarding.indicators.catalogue import CatalogueError, load_catalogue
     from safeguarding.indicators.engine import IndicatorInputError, compute_areas, indicator_inputs, write_indicators
 
-    def store(cfg: Config, inc: Incremental, result: AreaData, table: pd.DataFrame) -> None:
+    def store(cfg: Config, inc: Incremental | None, result: AreaData, table: pd.DataFrame) -> None:
         write_indicators(table, Path(cfg.processed_dir))
-        inc.indicators(lambda _cfg: table)
+        if inc is not None:
+            inc.indicators(lambda _cfg: table)
         result.indicator_rows = len(table)
 
     try:
@@ -108,13 +111,13 @@ def _indicators(chunk: list[tuple[Config, Incremental, AreaData]]) -> None:
         store(cfg, inc, result, table)
 
 
-def _run_part(configs: list[tuple[str, Config]], force: bool, chunk: int) -> AreasDataRun:
+def _run_part(configs: list[tuple[str, Config]], force: bool, chunk: int, cache: bool = True) -> AreasDataRun:
     """Ingest these areas one after another, then compute their indicators together, ``chunk`` at a time."""
-    caches = _caches(configs, force)
+    caches = _caches(configs, force, cache)
     results = {slug: AreaData(slug) for slug, _cfg in configs}
     t = time.perf_counter()
-    for slug, _cfg in configs:
-        _ingest(caches[slug], results[slug])
+    for slug, cfg in configs:
+        _ingest(cfg, caches[slug], results[slug])
     ingest_seconds = time.perf_counter() - t
     ready = [(cfg, caches[slug], results[slug]) for slug, cfg in configs if results[slug].outcome == "ok"]
     t = time.perf_counter()
@@ -124,20 +127,22 @@ def _run_part(configs: list[tuple[str, Config]], force: bool, chunk: int) -> Are
     return AreasDataRun(list(results.values()), ingest_seconds, time.perf_counter() - t)
 
 
-def _run_files(files: list[str], year: int | None, force: bool, chunk: int) -> AreasDataRun:
+def _run_files(files: list[str], year: int | None, force: bool, chunk: int, cache: bool) -> AreasDataRun:
     """:func:`_run_part` in a worker process, from the areas' settings files (``build/areas/<slug>.yml``)."""
     from safeguarding.config import load_config
 
     configs = [(cfg.area_slug, cfg) for cfg in (load_config(f, year=year) for f in files)]
-    return _run_part(configs, force, chunk)
+    return _run_part(configs, force, chunk, cache)
 
 
 def run_areas_data(config: Path, manifest: Path, *, year: int | None = None, force: bool = False,
-                   chunk: int = DEFAULT_CHUNK, jobs: int = 1, echo: Callable[[str], None] = print) -> AreasDataRun:
+                   chunk: int = DEFAULT_CHUNK, jobs: int = 1, cache: bool = True,
+                   echo: Callable[[str], None] = print) -> AreasDataRun:
     """Ingest every area of ``manifest`` and compute all their indicators in one pass (module docstring).
 
     With ``jobs`` above 1 the areas are split into that many runs of consecutive areas, each in its own
-    process (each one pass over its areas). Raises :class:`ConfigError` (every area's problems at once)
+    process (each one pass over its areas). With ``cache`` false the build's cache is neither read nor
+    written. Raises :class:`ConfigError` (every area's problems at once)
     before anything runs.
     """
     from safeguarding.areas import area_configs
@@ -147,7 +152,7 @@ def run_areas_data(config: Path, manifest: Path, *, year: int | None = None, for
     echo(f"ingesting {len(configs)} areas, then computing their indicators together"
          + (f" ({jobs} processes)" if jobs > 1 else ""))
     if jobs == 1:
-        return _run_part([(slug, cfg) for slug, (_path, cfg) in configs.items()], force, chunk)
+        return _run_part([(slug, cfg) for slug, (_path, cfg) in configs.items()], force, chunk, cache)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -156,7 +161,7 @@ def run_areas_data(config: Path, manifest: Path, *, year: int | None = None, for
     shares = [files[i:i + size] for i in range(0, len(files), size)]
     with ProcessPoolExecutor(len(shares), mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_run_files, shares, [year] * len(shares), [force] * len(shares),
-                              [chunk] * len(shares)))
+                              [chunk] * len(shares), [cache] * len(shares)))
     return AreasDataRun([a for p in parts for a in p.areas], max(p.ingest_seconds for p in parts),
                         max(p.indicators_seconds for p in parts))
 
@@ -165,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     """``pipeline.py indicators --areas MANIFEST``: exit 0 only when every area's indicators were written."""
     try:
         done = run_areas_data(Path(args.config), Path(args.areas), year=args.year, force=args.force,
-                              chunk=args.chunk, jobs=args.jobs)
+                              chunk=args.chunk, jobs=args.jobs, cache=not args.no_cache)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

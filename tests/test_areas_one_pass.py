@@ -19,6 +19,7 @@ from e2e import demo_config_copy
 from safeguarding.areas import area_configs
 from safeguarding.areas_data import run_areas_data
 from safeguarding.cache import Incremental, stage_key
+from safeguarding.config import load_config
 from safeguarding.indicators import compute_indicators, load_catalogue, run_indicators
 from safeguarding.indicators.engine import AreaInput, compute_areas, indicator_inputs
 
@@ -88,7 +89,8 @@ def test_a_later_build_finds_each_areas_ingest_and_indicators_in_the_cache(proje
     cfg, manifest = project
     from safeguarding.build import package_versions
 
-    for slug, (_path, area_cfg) in area_configs(cfg, manifest).items():
+    for slug, (path, _cfg) in area_configs(cfg, manifest).items():
+        area_cfg = load_config(path)  # as the area's build process reads its settings
         inc = Incremental(area_cfg, area_cfg.audience, package_versions(), echo=lambda _m: None)
         for stage, comps in (("ingest", inc.ingest_components()), ("indicators", inc.indicators_components())):
             assert inc.cache.lookup(stage, stage_key(stage, comps)).entry is not None, (slug, stage)

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk", type=int, default=40,
                         help="with --areas: areas whose indicators are computed together (default 40; fewer "
                              "use less memory)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="with --areas: neither read nor fill the build's cache (a later build --areas then "
+                             "ingests and computes each area again)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="with --areas: processes, each ingesting and computing its share of the areas "
                              "(default 1)")
