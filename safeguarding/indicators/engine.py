@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from safeguarding.indicators.registry import AGGREGATE, get_method
 from safeguarding.measures import percentage, rate_per_10k
 from safeguarding.periods import financial_year_labels
 from safeguarding.population import population_from_config
+
+if TYPE_CHECKING:
+    from safeguarding.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -542,7 +545,7 @@ def compute_indicators(tables: dict[str, pd.DataFrame], catalogue: Catalogue | N
 
 
 
-def indicator_inputs(config: Any) -> AreaInput:
+def indicator_inputs(config: Config) -> AreaInput:
     """What :func:`run_indicators` computes from: the processed tables, returns and options named by ``config``."""
     tables, aggregates = read_processed(config.processed_dir)
     opts = run_options(config)
