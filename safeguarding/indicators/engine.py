@@ -7,6 +7,11 @@ value; quarters, financial years and rolling 12 months are sums of months (flows
 month end (stocks). Nothing loops over rows in Python. Partners' aggregate returns are turned into the same
 rows; confidence intervals, targets and RAG ratings are added last (``intervals.py``).
 
+Many areas are computed in one pass (:func:`compute_areas`; :func:`compute_indicators` is the pass for one):
+each area's methods run on its own tables and context, then the events of all areas are summed together, one
+``bincount`` over (area, breakdown value, month) in the union of their windows, and each area keeps exactly the
+rows a run of it alone gives (its own periods, the breakdown values it observes, its notes).
+
 Status of each row: ``ok``; ``partial`` where the source covers only part of the
 period (the data start or end inside it, or it falls before the start of an
 extract of episodes that holds only those still open then: the note says
@@ -19,7 +24,7 @@ the population, for rates) was not supplied, with the reason in ``note``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -403,6 +408,7 @@ class _Area:
     agg: pd.DataFrame | None
     agg_ids: set[str]
     label: str
+    periods_by_frequency: dict[tuple[str, ...], pd.DataFrame] = field(default_factory=dict)
 
 
 def _area_state(area: AreaInput) -> _Area:
@@ -420,7 +426,10 @@ def _area_state(area: AreaInput) -> _Area:
 def _rows_or_events(st: _Area, ind: Indicator) -> pd.DataFrame | Events:
     """One area's rows of ``ind`` when they are not summed from events (not available, partners' returns);
     else the events its method gives."""
-    ctx, periods = st.ctx, _periods_for(ind, st.periods)
+    ctx = st.ctx
+    if ind.frequencies not in st.periods_by_frequency:
+        st.periods_by_frequency[ind.frequencies] = _periods_for(ind, st.periods)
+    periods = st.periods_by_frequency[ind.frequencies]
     tables_needed = [t for t in ind.source if t != "aggregates"]
     missing = [t for t in tables_needed if t not in ctx.tables]
     if ind.method == AGGREGATE or (missing and ind.code in st.agg_ids):
@@ -496,7 +505,7 @@ def compute_areas(areas: list[AreaInput], catalogue: Catalogue | None = None, *,
         except IndicatorInputError as exc:
             raise IndicatorInputError(f"{area.label}: {exc}" if area.label else str(exc)) from exc
     results: list[pd.DataFrame] = []
-    union_periods: dict[tuple[int, int], pd.DataFrame] = {}
+    union_periods: dict[tuple[object, ...], pd.DataFrame] = {}
     for ind in catalogue.values():
         groups: dict[tuple[object, ...], list[tuple[int, Context, Events]]] = {}
         for n, st in enumerate(states):
@@ -508,9 +517,10 @@ def compute_areas(areas: list[AreaInput], catalogue: Catalogue | None = None, *,
                 groups.setdefault(_shape(st.ctx, got), []).append((n, st.ctx, got))
         for items in groups.values():
             span = (min(c.window.first for _, c, _ in items), max(c.window.last for _, c, _ in items))
-            if span not in union_periods:
-                union_periods[span] = period_table(Window(*span))
-            results.append(_summarise_areas(ind, items, _periods_for(ind, union_periods[span]), breakdowns))
+            key = (*span, *ind.frequencies)
+            if key not in union_periods:
+                union_periods[key] = _periods_for(ind, period_table(Window(*span)))
+            results.append(_summarise_areas(ind, items, union_periods[key], breakdowns))
     for st in states:
         unknown_ids = sorted(st.agg_ids - set(catalogue))
         if unknown_ids:
