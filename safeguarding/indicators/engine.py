@@ -224,7 +224,7 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
     ev = areas[0][1]
     num = out.pop("num").to_numpy(dtype=float)
     status = np.where(covered, "ok", "no data").astype(object)
-    note = pd.Series(np.where(covered, "", "no source data for this period"), dtype="object")
+    note = np.where(covered, "", "no source data for this period").astype(object)
     if ind.unit == "percent":
         den = out.pop("den").to_numpy(dtype=float)
         value = np.asarray(percentage(num, den), dtype=float)
@@ -270,7 +270,7 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
     ok = covered
     text = ("partial period: the data cover only part of it" if ev.kind == "flow"
             else "partial period: value at the last month end with data")
-    part_note = pd.Series(np.where(ok & partial & ~truncated, text, ""))
+    part_note = np.where(ok & partial & ~truncated, text, "").astype(object)
     starts = [e.extract_start for _, e in areas]
     if any(s is not None for s in starts):
         # an ISO date, so that the public note keeps it (safeguarding.published_data.safe_note)
@@ -282,15 +282,14 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
     pieces = [note, part_note]
     for counts, text in extra:
         show = ok & (counts > 0) & (text != "")
-        s = pd.Series("", index=out.index, dtype="object")
+        s = np.full(len(out), "", dtype=object)
         if show.any():
-            s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy() + " "
+            s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
                        + (text if isinstance(text, str) else text[show]))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
-    joined = pieces[0].astype(str).to_numpy(dtype=object)
-    for p in pieces[1:]:
-        add = p.astype(str).to_numpy(dtype=object)
+    joined = pieces[0].copy()
+    for add in pieces[1:]:
         more = add != ""
         if not more.any():
             continue
