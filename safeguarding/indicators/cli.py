@@ -11,6 +11,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="report.yml", help="configuration file (default: report.yml)")
     parser.add_argument("--year", type=int, default=None,
                         help="reporting year ending 31 March (overrides the file), e.g. 2025 for 2024-25")
+    parser.add_argument("--areas", default=None, metavar="MANIFEST",
+                        help="ingest every area of a manifest (CSV, as for build --areas) and compute all their "
+                             "indicators in one pass, each into its own processed folder")
+    parser.add_argument("--force", action="store_true",
+                        help="with --areas: recompute even where the build's cache holds an area's results")
+    parser.add_argument("--chunk", type=int, default=40,
+                        help="with --areas: areas whose indicators are computed together (default 40; fewer "
+                             "use less memory)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="with --areas: neither read nor fill the build's cache (a later build --areas then "
+                             "ingests and computes each area again)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="with --areas: processes, each ingesting and computing its share of the areas "
+                             "(default 1)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from safeguarding.indicators.catalogue import CatalogueError
     from safeguarding.indicators.engine import IndicatorInputError, run_indicators
 
+    if args.areas:
+        from safeguarding.areas_data import run as run_areas_data
+
+        return run_areas_data(args)
     try:
         cfg = load_config(args.config, year=args.year)
         table = run_indicators(cfg)

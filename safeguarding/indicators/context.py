@@ -112,6 +112,12 @@ class Context:
         episodes open at any time from its start, so an episode that started before then is there only if it
         was still open, and none ended before it. Periods before this date are only partly covered.
         """
+        if ("extract_start", table) in self.cache:
+            return self.cache[("extract_start", table)]
+        self.cache[("extract_start", table)] = start = self._extract_start(table)
+        return start
+
+    def _extract_start(self, table: str) -> pd.Timestamp | None:
         df = self.tables.get(table)
         if df is None or not len(df):
             return None
@@ -132,13 +138,17 @@ class Context:
         month that ends before the day before it (an episode open at the end of the day before the start is
         still open at the start, so it is in the extract).
         """
-        start = self.extract_start(table)
-        cov = self.coverage(table)
-        if start is None:
-            return np.zeros(self.W, dtype=bool)
-        first_complete = start if kind == "flow" else start - pd.Timedelta(days=1)
-        months = np.arange(self.W) + self.window.first
-        return cov & (months < int(month_index(pd.DatetimeIndex([first_complete]))[0]))
+        key = ("partly", table, kind)
+        if key not in self.cache:
+            start = self.extract_start(table)
+            cov = self.coverage(table)
+            if start is None:
+                self.cache[key] = np.zeros(self.W, dtype=bool)
+            else:
+                first_complete = start if kind == "flow" else start - pd.Timedelta(days=1)
+                months = np.arange(self.W) + self.window.first
+                self.cache[key] = cov & (months < int(month_index(pd.DatetimeIndex([first_complete]))[0]))
+        return self.cache[key].copy()
 
     def events(self, kind: str, frame: pd.DataFrame, table: str, **kwargs: Any) -> Events:
         """:class:`Events` of ``table``, with its coverage and the months its extract covers only partly."""

@@ -32,14 +32,20 @@ def rag_column(value: np.ndarray, target: np.ndarray, polarity: np.ndarray) -> n
                      ["Green", "Amber", "Red"], "N/A").astype(object)
 
 
+def _indicator_codes(out: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each row's position in the list of distinct indicator codes, and that list (each code looked up once)."""
+    codes, uniq = pd.factorize(out["indicator_id"].astype(str))
+    return codes, [str(u) for u in uniq]
+
+
 def add_targets(out: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """Add ``target`` (from the catalogue) and ``rag`` (N/A for a row whose value is not shown)."""
-    ids = out["indicator_id"].astype(str)
-    targets = {c: (np.nan if i.target is None else i.target) for c, i in catalogue.items()}
-    pol = {c: i.polarity for c, i in catalogue.items()}
-    out["target"] = ids.map(targets).astype(float)
-    polarity = ids.map(pol).fillna("neither")
-    rag = rag_column(out["value"].to_numpy(dtype=float), out["target"].to_numpy(), polarity.to_numpy())
+    codes, ids = _indicator_codes(out)
+    targets = np.array([np.nan if c not in catalogue or catalogue[c].target is None else catalogue[c].target
+                        for c in ids], dtype=float)
+    polarity = np.array([catalogue[c].polarity if c in catalogue else "neither" for c in ids], dtype=object)
+    out["target"] = targets[codes]
+    rag = rag_column(out["value"].to_numpy(dtype=float), out["target"].to_numpy(), polarity[codes])
     out["rag"] = np.where(np.isin(out["status"].to_numpy(), list(RATED_STATUSES)), rag, "N/A")
     return out
 
@@ -55,7 +61,8 @@ def add_intervals(out: pd.DataFrame, catalogue: Catalogue, confidence: float = 0
     """
     from safeguarding.stats import poisson_interval, wilson_interval
 
-    units = out["indicator_id"].astype(str).map({c: i.unit for c, i in catalogue.items()}).fillna("count")
+    codes, ids = _indicator_codes(out)
+    units = pd.Series(np.array([catalogue[c].unit if c in catalogue else "count" for c in ids], dtype=object)[codes])
     num = out["numerator"].to_numpy(dtype=float)
     den = out["denominator"].to_numpy(dtype=float)
     val = out["value"].to_numpy(dtype=float)
