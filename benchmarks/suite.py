@@ -154,6 +154,16 @@ def parse_xlsx(out: str) -> Parsed:
             [found.group(1)])
 
 
+def parse_england_one_pass(out: str) -> Parsed:
+    """bench_england_one_pass.py: ``one pass, --jobs J, run R: T s (...), peak P MiB, ...`` per run."""
+    found: dict[str, list[float]] = {}
+    for jobs, secs, peak in re.findall(r"^one pass, --jobs (\d+), run \d+: ([\d.]+) s .*?, peak ([\d,]+) MiB",
+                                       out, flags=re.M):
+        found.setdefault(f"England one pass, --jobs {jobs}", []).append(float(secs))
+        found.setdefault(f"England one pass peak, --jobs {jobs}", []).append(float(peak.replace(",", "")))
+    return found, []
+
+
 def parse_kernel_context(out: str) -> Parsed:
     """bench_kernel_context.py: ``context WAY  import I  load L  first cell F ...`` (medians), one line per way."""
     found = {f"first cell, context {way}": [float(first)] for way, first in re.findall(
@@ -305,6 +315,14 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               args=lambda o, r: ["--repeats", str(r), *(["--scale", "small"] if o.quick else []),
                                  *_keep(o, "cin_census")],
               figures={"census rows/s": Figure("rows/s")}),
+    Benchmark("england_one_pass", "bench_england_one_pass.py",
+              "all of England, one year, ingest + indicators in one pass (indicators --areas), --jobs 1 and 2",
+              parse_england_one_pass, runs_inside=True,
+              args=lambda o, r: ["--repeats", str(r), *(["--councils", "3"] if o.quick else []),
+                                 "--keep", str(o.scratch / "england-one-pass")],
+              figures={"England one pass, --jobs 1": Figure("s", 60.0, source=ISSUE19),
+                       "England one pass, --jobs 2": Figure("s", 60.0, source=ISSUE19),
+                       "England one pass peak, --jobs 1": Figure("MiB", 4096.0, source=ISSUE19)}),
     Benchmark("kernel_context", "bench_kernel_context.py",
               "a chapter kernel's first cell (report layer import and context), saved context against worked out",
               parse_kernel_context, runs_inside=True, prepare=prepare_kernel_context,

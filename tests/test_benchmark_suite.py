@@ -193,3 +193,14 @@ def test_the_kernel_context_output_is_read() -> None:
     values, notes = suite.parse_kernel_context(out)
     assert values == {"first cell, context worked out": [4.10], "first cell, context saved": [1.55]}
     assert notes == ["chapter 03-referrals, audience public, median of 3 fresh processes (s)"]
+
+
+def test_the_england_one_pass_output_is_read() -> None:
+    out = ("one pass, --jobs 1, run 1: 63.5 s (ingest 10.2 s, indicators 52.5 s; CPU 64.8 s), peak 1,587 MiB, "
+           "load before 1.1\n"
+           "one pass, --jobs 2, run 1: 35.7 s (ingest 9.0 s, indicators 25.0 s; CPU 67.0 s), peak 1,590 MiB, "
+           "load before 1.3\n"
+           "one pass, --jobs 1: 153 areas, median of 1: 63.5 s (target < 60 s), CPU 64.8 s, peak 1,587 MiB\n")
+    values, _ = suite.parse_england_one_pass(out)
+    assert values == {"England one pass, --jobs 1": [63.5], "England one pass peak, --jobs 1": [1587.0],
+                      "England one pass, --jobs 2": [35.7], "England one pass peak, --jobs 2": [1590.0]}
