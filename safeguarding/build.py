@@ -700,10 +700,25 @@ def publish_metadata(cfg: Config, record: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def write_front_matter(cfg: Config, chapters: Path) -> Path | None:
+    """Write "About this review" (``index.qmd``) into ``chapters`` with the disclosure policy's threshold, unless
+    the project has its own beside ``_quarto.yml`` (then that one is published, as written)."""
+    from safeguarding.publish.builtin import front_matter
+
+    if (project_quarto_yml(cfg).parent / "index.qmd").is_file():
+        return None
+    policy = cfg.disclosure
+    target = chapters / "index.qmd"
+    target.write_text(front_matter(policy.threshold_text if policy.threshold is not None else None),
+                      encoding="utf-8")
+    return target
+
+
 def _publish_now(cfg: Config, audience: str, renderer: str, chapters: Path, staging: Path, record: dict[str, Any],
                  meta: dict[str, Any]) -> dict[str, str]:
     from safeguarding.publish import publish
 
+    write_front_matter(cfg, chapters)
     result = publish(chapters, staging, quarto_yml=project_quarto_yml(cfg), renderer=renderer, audience=audience,
                      metadata_overrides=meta)
     record["warnings"].extend(getattr(result, "warnings", []) or [])

@@ -66,6 +66,23 @@ def pandoc_path() -> str:
         raise PublishError("pandoc not found: install the requirements (pypandoc-binary ships pandoc)") from exc
 
 
+#: the packaged "About this review"'s words for the default threshold, which :func:`front_matter` replaces
+SMALL_COUNTS_DEFAULT = ("counts from 1 to 5 are shown as `c` and some further figures are withheld so that no "
+                        "individual child can be identified")
+
+
+def front_matter(threshold_text: str | None) -> str:
+    """The packaged "About this review" (``index.qmd``) saying the policy's threshold (``Policy.threshold_text``,
+    e.g. ``"from 1 to 9"``; None: no threshold), so the first page never states a threshold the build did not use."""
+    text = template_path("index.qmd").read_text(encoding="utf-8")
+    if SMALL_COUNTS_DEFAULT not in text:  # pragma: no cover - the template and this constant are edited together
+        raise PublishError("templates/index.qmd no longer holds the small-numbers sentence front_matter replaces")
+    clause = (f"counts {threshold_text} are shown as `c` and some further figures are withheld so that no "
+              "individual child can be identified") if threshold_text is not None else \
+        "no count is withheld for being small"
+    return text.replace(SMALL_COUNTS_DEFAULT, clause)
+
+
 def find_chapter(name: str, build_dir: Path, quarto_yml: Path) -> Path:
     """Locate a chapter file in the build folder (executed notebooks only).
 
