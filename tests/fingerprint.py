@@ -32,6 +32,11 @@ PROCESSED = ("indicators.parquet", "indicators_public.parquet", "indicators_boar
 SKIPPED = (".pdf", "review.json", "accessibility.html")
 
 
+def without_images(page: bytes) -> bytes:
+    """A web page with every embedded chart image replaced by one placeholder (see the module docstring)."""
+    return _IMAGE.sub(b'src="data:image"', page)
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -46,7 +51,7 @@ def fingerprint(root: Path) -> dict[str, str]:
             continue
         data = path.read_bytes()
         if path.suffix == ".html":
-            data = _IMAGE.sub(b'src="data:image"', data)
+            data = without_images(data)
         out[f"reports/{rel}"] = _digest(data)
     for name in PROCESSED:
         table = pd.read_parquet(root / "processed" / name)

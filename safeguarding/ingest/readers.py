@@ -18,7 +18,7 @@ import csv
 import io
 import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,17 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def header_names(row: Sequence[object], hidx: int, where: str, key: str) -> list[str]:
+    """The column names of header row ``hidx`` (0-based), trailing blank cells dropped; a blank row is refused."""
+    headers = [_cell_text(c) for c in row]
+    while headers and headers[-1] == "":
+        headers.pop()
+    if not headers:
+        raise IngestError(f"{where}: row {hidx + 1} (the header row) is blank.", row=hidx + 1,
+                          key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
+    return headers
 
 
 def find_header(rows: list[list[Any]], score: Callable[[list[str]], int], header_row: int | None,
@@ -182,12 +193,7 @@ def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int |
     hidx = find_header(head, score, header_row, named, key)
     if delimiter != "," and not (delimiter == "\t" and path.suffix.lower() == ".tsv"):
         warnings.append(f"values are separated by {DELIMITERS[delimiter]}, not commas; read as such")
-    headers = [_cell_text(c) for c in head[hidx]]
-    while headers and headers[-1] == "":
-        headers.pop()
-    if not headers:
-        raise IngestError(f"{where}: row {hidx + 1} (the header row) is blank.", row=hidx + 1,
-                          key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
+    headers = header_names(head[hidx], hidx, where, key)
     table = None
     if head_lines == len(head) and hidx + 1 <= len(head):
         table = _fast_csv(None if used in ("utf-8", "utf-8-sig") else text, body, hidx, len(headers),

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from safeguarding.ingest.errors import IngestError
-from safeguarding.ingest.readers import RawTable, _cell_text, _read_bytes, find_header
+from safeguarding.ingest.readers import RawTable, _cell_text, _read_bytes, find_header, header_names
 
 
 def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
@@ -238,12 +238,7 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
     where = str(path)
     data, sheet_name, rows, warnings = workbook_rows(path, sheet, key)
     hidx = find_header(rows, score, header_row, f"{where} (sheet {sheet_name!r})", key)
-    headers = [_cell_text(c) for c in rows[hidx]]
-    while headers and headers[-1] == "":
-        headers.pop()
-    if not headers:
-        raise IngestError(f"{where}: row {hidx + 1} (the header row) is blank.", row=hidx + 1,
-                          key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names")
+    headers = header_names(rows[hidx], hidx, where, key)
     ncols = len(headers)
     body = rows[hidx + 1:]
     extra: dict[int, str] = {}
