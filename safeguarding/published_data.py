@@ -14,6 +14,7 @@ written so that no spreadsheet can execute them as formulas
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def suppressed_path(cfg: Config, audience: str) -> Path:
     return cfg.processed_dir / f"indicators_{audience}.parquet"
 
 
-def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None) -> Path:
+def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None, *,
+                          workers: int | None = None) -> Path:
     """Apply disclosure control to the whole indicator table once, and save it for the notebooks.
 
     Suppression runs over every period and breakdown that is published
@@ -59,7 +61,9 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
     ``report.yml``). The board audience gets the same table formatted but
     unsuppressed (:meth:`~safeguarding.disclosure.Policy.unsuppressed`).
     ``stats``, if given, receives the suppression's figures (see
-    :func:`~safeguarding.disclosure.suppress_indicator_table`).
+    :func:`~safeguarding.disclosure.suppress_indicator_table`). ``workers``:
+    processes protecting families of linked indicators at once (default: two,
+    or one on a one-core machine); the table is the same whatever the number.
     """
     ind = pd.read_parquet(cfg.processed_dir / "indicators.parquet")
     try:
@@ -75,7 +79,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None)
         policy = cfg.disclosure
         # what is published at all, the detail withheld so that the year's headline figures can be, and the
         # suppression: safeguarding.disclosure.publication
-        pub = protect_publication(ind, pd.Timestamp(cfg.year_end), policy)
+        pub = protect_publication(ind, pd.Timestamp(cfg.year_end), policy,
+                                  workers=workers if workers is not None else min(2, os.cpu_count() or 1))
         shown = pub.shown.reset_index(drop=True)
         if stats is not None:
             stats.update(pub.stats)

@@ -158,3 +158,53 @@ def test_when_the_rounds_run_out_the_last_run_is_forced_and_nothing_is_left_unpr
     assert _attack(ind, pub.shown) == []
     if _headline(pub.shown) == "c":
         assert [e["indicator_id"] for e in pub.exceptions] == ["NEW"]
+
+
+def _families_table() -> pd.DataFrame:
+    """Three unrelated indicators (three families), each with small monthly counts that must yield detail."""
+    other = {"a": [1, 0, 0, 1, 0, 2, 0, 0, 1, 0, 0, 1], "b": [0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 2, 0]}
+    third = {"a": [0, 0, 2, 0, 1, 0, 0, 0, 0, 1, 0, 0], "b": [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+             "c": [0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]}
+    return pd.DataFrame(_flow("NEW", SMALL) + _flow("OTHER", other) + _flow("THIRD", third))
+
+
+def test_families_protected_in_worker_processes_give_the_same_publication(monkeypatch):
+    """workers=2 forks a process per family of a round; the publication and every count of stats are unchanged."""
+    import safeguarding.disclosure.publication as publication
+
+    ind = _families_table()
+    serial = protect_publication(ind, YEAR_END, workers=1)
+    pools = []
+
+    class Recorded(publication.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs.get("max_workers"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(publication, "ProcessPoolExecutor", Recorded)
+    monkeypatch.setattr(publication, "PARALLEL_ROWS", 0)  # the table is small: spread its rounds all the same
+    parallel = protect_publication(ind, YEAR_END, workers=2)
+    assert pools and all(n == 2 for n in pools), "the rounds with several families ran in worker processes"
+    assert serial.stats["rounds"] > 1 and len(pools) >= 1
+    pd.testing.assert_frame_equal(serial.shown, parallel.shown)
+    pd.testing.assert_series_equal(serial.withheld, parallel.withheld)
+    assert (serial.yielded, serial.exceptions, serial.stats) == (parallel.yielded, parallel.exceptions,
+                                                                  parallel.stats)
+    for ind_id in ("NEW", "OTHER", "THIRD"):
+        assert _headline(parallel.shown, ind_id) not in ("c", "x")
+
+
+def test_a_child_memo_reads_its_parent_and_keeps_its_own_results_apart():
+    from safeguarding.disclosure.secondary.memo import CheckMemo
+
+    parent = CheckMemo()
+    parent.get(b"old", lambda: 1)
+    a, b = parent.child(), parent.child()
+    assert a.get(b"old", lambda: 2) == (1, True)  # the parent's result, as the round began
+    assert a.get(b"new", lambda: 3) == (3, False)
+    assert b.get(b"new", lambda: 3) == (3, False), "a run does not see what another run of its round found"
+    assert list(a.new_results()) == [b"new"]
+    parent.merge(a.new_results(), a.hits, a.misses)
+    parent.merge(b.new_results(), b.hits, b.misses)
+    assert (parent.hits, parent.misses) == (1, 3)
+    assert parent.get(b"new", lambda: 4) == (3, True)

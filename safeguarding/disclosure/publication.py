@@ -35,7 +35,9 @@ that it cannot be worked out; the independent attacker in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,12 +95,16 @@ def level_of(ind: pd.DataFrame) -> pd.Series:
 
 
 def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Policy | None = None, *,
-                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES) -> Publication:
+                        balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
+                        workers: int = 1) -> Publication:
     """Decide the public table: scope, detail withheld, suppression; see the module docstring.
 
     ``ind`` is the indicator table (data contract columns, plus any others,
     which are kept); rows keep their order and index. ``balances`` are the
     stock-flow balances (see :func:`~.tables.suppress_indicator_table`).
+    ``workers``: processes that protect the families of one round at once
+    (:func:`_protect_families`); the result is the same, figure for figure
+    and in every count of ``stats``, whatever the number.
     """
     policy = policy if policy is not None else Policy()
     ind = ind.copy()
@@ -152,12 +158,14 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
                 pd.DataFrame({"breakdown": [b], "period_type": [p]})).iloc[0]}
                 for i, b, p in sorted(set(took.itertuples(index=False, name=None)))]
         still: list[pd.Index] = []
-        for families, forced in [([f], False) for f in yielding] + [([f], True) for f in forcing]:
+        jobs = [([f], False) for f in yielding] + [([f], True) for f in forcing]
+        # every run's rows are settled before any runs: the family numbers given below are new ones
+        runs = [ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()] for families, _ in jobs]
+        results = _protect_families(
+            [(ind.loc[rows], protected[ind.index.get_indexer(rows)], forced)
+             for rows, (_, forced) in zip(runs, jobs, strict=True)], policy, balances, memo, workers)
+        for (families, forced), rows, done in zip(jobs, runs, results, strict=True):
             forced_run = forced_run or forced
-            rows = ind.index[family.isin(families).to_numpy() & ~withheld.to_numpy()]
-            done = protect_indicator_table(ind.loc[rows], policy=policy, balances=balances,
-                                           protected=protected[ind.index.get_indexer(rows)], forced=forced,
-                                           memo=memo)
             _add(stats, done.stats)
             for fam in families:
                 pieces.pop(fam, None)
@@ -178,6 +186,69 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     stats["withheld_rows"] = int(withheld.sum())
     stats["checks_reused"] = memo.hits
     return Publication(shown, withheld, yielded, exceptions, stats)
+
+
+#: rows a round's runs must hold between them before they are spread over processes (forking costs more
+#: than a few small runs take); the result does not depend on it
+PARALLEL_ROWS = 2_000
+
+_Run = tuple[pd.DataFrame, np.ndarray, bool]
+
+
+def _protect_families(runs: list[_Run], policy: Policy, balances: Sequence[tuple[str, str, str]],
+                      memo: CheckMemo, workers: int) -> list[ProtectedTable]:
+    """Protect each family of a round (its rows, protected rows, forced) on its own, in ``workers`` processes.
+
+    Each run reads the checks in ``memo`` as they were when the round
+    began, plus its own (:meth:`~.secondary.memo.CheckMemo.child`); its
+    new checks are added to ``memo`` after the round, in the order of
+    ``runs``. So a run's result, and its counts of checks done and
+    reused, are the same whether the runs go one after another or at once
+    in forked processes (a run is a pure function of its rows, the policy
+    and what the memo holds).
+    """
+    def one(run: _Run) -> tuple[ProtectedTable, CheckMemo]:
+        table, prot, forced = run
+        child = memo.child()
+        done = protect_indicator_table(table, policy=policy, balances=balances, protected=prot, forced=forced,
+                                       memo=child)
+        return done, child
+
+    parallel = workers > 1 and len(runs) > 1 and sum(len(r[0]) for r in runs) >= PARALLEL_ROWS \
+        and "fork" in mp.get_all_start_methods()
+    if parallel:
+        global _ROUND
+        _ROUND = one  # the forked workers find the round here (a closure cannot be pickled)
+        order = sorted(range(len(runs)), key=lambda i: -len(runs[i][0]))  # the largest first
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(runs)),
+                                     mp_context=mp.get_context("fork")) as pool:
+                futures = {i: pool.submit(_run_in_worker, runs[i]) for i in order}
+                got = [futures[i].result() for i in range(len(runs))]
+        finally:
+            _ROUND = None
+        out = []
+        for done, results, hits, misses in got:
+            memo.merge(results, hits, misses)
+            out.append(done)
+        return out
+    out = []
+    for run in runs:
+        done, child = one(run)
+        memo.merge(child.new_results(), child.hits, child.misses)
+        out.append(done)
+    return out
+
+
+#: the round being protected, for the forked workers of :func:`_protect_families`
+_ROUND: Callable[[_Run], tuple[ProtectedTable, CheckMemo]] | None = None
+
+
+def _run_in_worker(run: _Run) -> tuple[ProtectedTable, dict, int, int]:
+    """One run of :func:`_protect_families` in a forked worker: the table, and the memo's new checks and counts."""
+    assert _ROUND is not None, "a disclosure worker must be forked by _protect_families"
+    done, child = _ROUND(run)
+    return done, child.new_results(), child.hits, child.misses
 
 
 def _stuck_rows(done: ProtectedTable) -> pd.Index:

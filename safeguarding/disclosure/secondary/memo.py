@@ -70,10 +70,41 @@ class CheckMemo:
     ``hits`` and ``misses`` count the look-ups.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parent: CheckMemo | None = None) -> None:
         self._results: dict[bytes, Any] = {}
+        self._parent = parent
         self.hits = 0
         self.misses = 0
+
+    def child(self) -> CheckMemo:
+        """A memo that reads this one's results as they are now, and keeps its own new results apart.
+
+        The runs of one round of a publication each get a child, so that
+        what a run finds in the memo does not depend on which other run of
+        the round went first, or on whether they ran in other processes
+        (:func:`~safeguarding.disclosure.publication.protect_publication`);
+        :meth:`merge` then adds the children's results in a fixed order.
+        """
+        return CheckMemo(parent=self)
+
+    def new_results(self) -> dict[bytes, Any]:
+        """The results this memo computed itself (not its parent's)."""
+        return self._results
+
+    def merge(self, results: dict[bytes, Any], hits: int, misses: int) -> None:
+        """Add a child's results (:meth:`new_results`) and look-up counts to this memo."""
+        for key, value in results.items():
+            self._results.setdefault(key, value)
+        self.hits += hits
+        self.misses += misses
+
+    def _find(self, key: bytes) -> tuple[bool, Any]:
+        memo: CheckMemo | None = self
+        while memo is not None:
+            if key in memo._results:
+                return True, memo._results[key]
+            memo = memo._parent
+        return False, None
 
     def get(self, key: bytes, compute: Callable[..., T], *args: Any) -> tuple[T, bool]:
         """``(result, reused)``: the result stored under ``key`` (reused), else ``compute(*args)``, stored.
@@ -81,9 +112,10 @@ class CheckMemo:
         Arrays are copied both ways: callers may change the arrays they get
         without touching the stored result.
         """
-        if key in self._results:
+        found, stored = self._find(key)
+        if found:
             self.hits += 1
-            return _copy(self._results[key]), True
+            return _copy(stored), True
         self.misses += 1
         result = compute(*args)
         self._results[key] = _copy(result)
