@@ -159,3 +159,40 @@ def test_the_residual_fixture_finds_cells() -> None:
         hidden[len(hidden) - 3:] = True
         found += len(_residual_loop(system, list(range(len(system.constraints))), hidden))
     assert found >= 8, found
+
+
+def test_checks_started_ahead_in_another_process_give_the_same_suppression(monkeypatch) -> None:
+    """workers=2 starts each pass's group checks in a forked process; every cell and count of stats is unchanged."""
+    from safeguarding.disclosure import suppress_indicator_table
+    from safeguarding.disclosure.secondary import memo as memo_module
+
+    ind = small_council(5, indicators=2)
+    one_stats: dict = {}
+    one = suppress_indicator_table(ind, stats=one_stats, workers=1)
+    started = []
+    real = memo_module.ProcessPoolExecutor
+
+    class Recorded(real):
+        def submit(self, fn, /, *args, **kwargs):
+            started.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(memo_module, "ProcessPoolExecutor", Recorded)
+    two_stats: dict = {}
+    two = suppress_indicator_table(ind, stats=two_stats, workers=2)
+    assert "_check_group" in started, "the group checks were started in the worker"
+    pd.testing.assert_frame_equal(one, two)
+    assert one_stats == two_stats
+
+
+def test_a_check_started_ahead_is_counted_as_the_memo_counts_it_and_the_pool_is_stopped() -> None:
+    memo = CheckMemo()
+    memo.get(b"held", abs, -1)
+    memo.prefetch([(b"held", abs, (-2,)), (b"a", abs, (-3,)), (b"b", abs, (-4,)), (b"a", abs, (-3,))], workers=2)
+    assert set(memo._pending) == {b"a", b"b"}, "only checks the memo does not hold are started, each once"
+    assert memo.get(b"b", abs, -4) == (4, False) and memo.get(b"a", abs, -3) == (3, False)
+    assert (memo.hits, memo.misses) == (0, 3)
+    memo.prefetch([(b"c", abs, (-5,)), (b"d", abs, (-6,))], workers=2)
+    memo.close()
+    assert memo._pool is None and not memo._pending
+    assert memo.get(b"c", abs, -5) == (5, False), "a check dropped unasked is done when asked"

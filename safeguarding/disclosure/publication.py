@@ -117,7 +117,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     keep = ~withheld.to_numpy()
     memo = CheckMemo()  # a family protected again mostly has the groups of its run before: checked once
     first = protect_indicator_table(ind[keep], policy=policy, balances=balances, protected=protected[keep],
-                                    memo=memo)
+                                    memo=memo, workers=workers)
     pieces: dict[int, tuple[pd.Index, ProtectedTable]] = {}
     family = pd.Series(-1, index=ind.index)
     family[keep] = first.families
@@ -207,15 +207,16 @@ def _protect_families(runs: list[_Run], policy: Policy, balances: Sequence[tuple
     in forked processes (a run is a pure function of its rows, the policy
     and what the memo holds).
     """
+    parallel = workers > 1 and len(runs) > 1 and sum(len(r[0]) for r in runs) >= PARALLEL_ROWS \
+        and "fork" in mp.get_all_start_methods()
+
     def one(run: _Run) -> tuple[ProtectedTable, CheckMemo]:
         table, prot, forced = run
         child = memo.child()
+        # runs spread over processes check their groups one by one; a run alone checks them in workers too
         done = protect_indicator_table(table, policy=policy, balances=balances, protected=prot, forced=forced,
-                                       memo=child)
+                                       memo=child, workers=1 if parallel else workers)
         return done, child
-
-    parallel = workers > 1 and len(runs) > 1 and sum(len(r[0]) for r in runs) >= PARALLEL_ROWS \
-        and "fork" in mp.get_all_start_methods()
     if parallel:
         global _ROUND
         _ROUND = one  # the forked workers find the round here (a closure cannot be pickled)

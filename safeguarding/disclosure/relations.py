@@ -86,12 +86,13 @@ def indicator_relations(long: pd.DataFrame, system: _System,
     add_equal_series(system, long)
     add_shared_stocks(system, long)
     add_balances(system, long, wide, balances)
-    add_declared_sums(system, long, model)
+    places = _Places(long)  # read once for the three steps that line figures up by place
+    add_declared_sums(system, long, model, places)
     add_band_equalities(system, long, model)
-    add_orders(system, long, model, margin)
+    add_orders(system, long, model, margin, places)
     if model.numerator_at_most_denominator:
         add_ratio_orders(system, long, margin)
-    add_unpublished_counts(system, long, model)
+    add_unpublished_counts(system, long, model, places)
 
 
 #: the columns that place a cell in a table: its period and breakdown value
@@ -107,8 +108,9 @@ class _Places:
         #: ``(indicator_id, measure)`` -> positions of its cells in ``long``, in order
         self.rows: dict[tuple[str, str], np.ndarray] = pd.Series(np.arange(len(long))).groupby(
             [codes, measures], sort=False).indices
-        self.period_type = long["period_type"].tolist()
-        self.period_start = long["period_start"].tolist()
+        self.period_type = long["period_type"].astype(object).tolist()
+        # a period start as its number of nanoseconds: equal starts, equal numbers
+        self.period_start = pd.DatetimeIndex(long["period_start"]).asi8.tolist()
         self.breakdown = long["breakdown"].astype(str).tolist()
         self.breakdown_value = long["breakdown_value"].astype(str).tolist()
         self.cell = long["cell"].tolist()
@@ -131,9 +133,13 @@ class _Places:
         return out
 
 
-def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
-    """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds."""
-    places = _Places(long)
+def add_declared_sums(system: _System, long: pd.DataFrame, model: RelationModel,
+                      places: _Places | None = None) -> None:
+    """Step 6a: a count that is the sum of other indicators' counts, place by place, where it holds.
+
+    ``places``: :class:`_Places` of ``long``, when the caller has it already.
+    """
+    places = places if places is not None else _Places(long)
     for total, parts in model.sums:
         totals, part_cells = _lined_up(places, total, parts)
         if totals.size:
@@ -152,14 +158,15 @@ def _lined_up(places: _Places, total: str, parts: tuple[str, ...]) -> tuple[np.n
             [np.array([p[k] for k in keep], dtype=int) for p in each])
 
 
-def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationModel) -> None:
+def add_unpublished_counts(system: _System, long: pd.DataFrame, model: RelationModel,
+                           places: _Places | None = None) -> None:
     """Step 6e: a count never published but the difference of published ones is a cell of its own, place by place.
 
     Protected like a published count when it is small
     (:meth:`~.secondary.system._System.add_unpublished`), where it holds
-    (not negative, a whole number).
+    (not negative, a whole number). ``places`` as for :func:`add_declared_sums`.
     """
-    places = _Places(long)
+    places = places if places is not None else _Places(long)
     for _name, total, parts in model.unpublished:
         totals, part_cells = _lined_up(places, total, parts)
         if totals.size:
@@ -195,9 +202,13 @@ def _at_most(system: _System, small: np.ndarray, big: np.ndarray, margin: float 
     system.add_many_at_most(small, big)
 
 
-def add_orders(system: _System, long: pd.DataFrame, model: RelationModel, margin: float | None = None) -> None:
-    """Step 6c: nested thresholds, each figure at most the next, place by place (with slack cells)."""
-    places = _Places(long)
+def add_orders(system: _System, long: pd.DataFrame, model: RelationModel, margin: float | None = None,
+               places: _Places | None = None) -> None:
+    """Step 6c: nested thresholds, each figure at most the next, place by place (with slack cells).
+
+    ``places`` as for :func:`add_declared_sums`.
+    """
+    places = places if places is not None else _Places(long)
     for order in model.orders:
         for small, big in itertools.pairwise(order):
             smalls, (bigs,) = _lined_up(places, small, (big,))
@@ -222,9 +233,12 @@ def _add_sums(system: _System, totals: np.ndarray, parts: list[np.ndarray]) -> N
             system.add([int(t), *ps.tolist()], [-1.0] + [1.0] * n, [False] + [True] * n)
 
 
-def _pos(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
-    """Positions in ``frame`` (from ``groupby.indices``) to positions in its parent (``frame.index``)."""
-    return frame.index.to_numpy()[positions]
+def _add_pairs(system: _System, a: np.ndarray, b: np.ndarray) -> None:
+    """Add ``a[k] = b[k]`` for each k in turn (as :meth:`_System.add` would, one by one)."""
+    coefs, parts = np.array([1.0, -1.0]), np.array([True, True])
+    known = ~np.isnan(system.values[a]) & ~np.isnan(system.values[b])
+    for x, y in zip(a[known].tolist(), b[known].tolist(), strict=True):
+        system.constraints.append((np.array([x, y]), coefs.copy(), parts.copy()))
 
 
 def add_breakdown_sums(system: _System, long: pd.DataFrame) -> None:
@@ -241,8 +255,8 @@ def add_breakdown_sums(system: _System, long: pd.DataFrame) -> None:
     ok = ~sums["has_nan"] & sums["v"].notna() & (np.abs(sums["psum"] - sums["v"]) <= TOLERANCE)
     idx = grouped.indices
     keys = list(sums.loc[ok, [*head_keys, "breakdown"]].itertuples(index=False, name=None))
-    _add_sums(system, sums.loc[ok, "cell"].to_numpy(), [long["cell"].to_numpy()[_pos(parts_df, idx[k])]
-                                                        for k in keys])
+    cells, at = long["cell"].to_numpy(), parts_df.index.to_numpy()  # positions in parts_df -> in long
+    _add_sums(system, sums.loc[ok, "cell"].to_numpy(), [cells[at[idx[k]]] for k in keys])
 
 
 def _month_number(long: pd.DataFrame) -> np.ndarray:
@@ -258,37 +272,85 @@ def add_period_sums(system: _System, long: pd.DataFrame) -> None:
     years (flows only: checked in the data, so a stock, which does not add
     up, takes no part). For rolling windows, ``R(m) - R(m-1) = x(m) - x(m-12)``
     is made explicit for the line rule.
+
+    Each period is found by its series, period type and first month
+    (:class:`_PeriodIndex`); the relations are added in the order of the
+    longer periods' rows, each plan in turn, then the rolling windows.
     """
-    mon = _month_number(long)
-    cells = long["cell"].tolist()
-    keys = zip(*(long[c].tolist() for c in [*_SERIES_KEYS, "period_type"]), mon.tolist(), strict=True)
-    lookup = dict(zip(keys, cells, strict=True))  # (series, period type, month) -> cell
-    ends = dict(zip(cells, long["period_end"].tolist(), strict=True))
-    aligned = mon >= 0
-    with_mon = long.assign(mon=mon)
+    at = _PeriodIndex(long)
+    vals = system.values
+    cells = long["cell"].to_numpy()
+    period_end = pd.DatetimeIndex(long["period_end"])
+    ends, end_known = period_end.asi8, ~period_end.isna()
     plans = (("quarter", "month", 3, 1), ("year", "month", 12, 1), ("year", "quarter", 4, 3),
              ("rolling12", "month", 12, 1))
     for ptype, sub, n, step in plans:
-        big = with_mon[long["period_type"].eq(ptype).to_numpy() & aligned]
-        for row in big[[*_SERIES_KEYS, "mon", "period_end", "cell"]].itertuples(index=False, name=None):
-            key, m, end, cell = row[:4], row[4], row[5], row[6]
-            kids = [lookup.get((*key, sub, m + step * i)) for i in range(n)]
-            if any(k is None for k in kids) or ends[kids[-1]] != end:
-                continue
-            _add_sums(system, np.array([cell]), [np.array(kids)])
-    vals = system.values
-    roll = with_mon[long["period_type"].eq("rolling12").to_numpy() & aligned]
-    for row in roll[[*_SERIES_KEYS, "mon", "cell"]].itertuples(index=False, name=None):
-        key, m, cell = row[:4], row[4], row[5]
-        prev = lookup.get((*key, "rolling12", m - 1))
-        new_m = lookup.get((*key, "month", m + 11))
-        old_m = lookup.get((*key, "month", m - 1))
-        if prev is None or new_m is None or old_m is None:
-            continue
-        cells4 = [int(cell), int(prev), int(new_m), int(old_m)]
-        v = vals[cells4]
-        if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= TOLERANCE:
-            system.add(cells4, [1.0, -1.0, -1.0, 1.0], [False, False, True, True])
+        big = np.flatnonzero(long["period_type"].eq(ptype).to_numpy() & at.aligned)
+        kids = np.stack([at.find(big, sub, step * i) for i in range(n)], axis=1)  # rows, or -1
+        ok = (kids >= 0).all(axis=1)
+        last = kids[:, -1]
+        ok &= end_known[big] & end_known[last] & (ends[last] == ends[big])  # the last part ends with the whole
+        big, kids = big[ok], kids[ok]
+        tv, pv = vals[cells[big]], vals[cells[kids]]
+        holds = ~np.isnan(tv) & ~np.isnan(pv).any(axis=1) & (np.abs(pv.sum(axis=1) - tv) <= TOLERANCE)
+        coefs, parts = np.r_[-1.0, np.ones(n)], np.r_[False, np.ones(n, dtype=bool)]
+        for t, ks in zip(cells[big[holds]], cells[kids[holds]], strict=True):
+            system.constraints.append((np.r_[t, ks], coefs.copy(), parts.copy()))
+    roll = np.flatnonzero(long["period_type"].eq("rolling12").to_numpy() & at.aligned)
+    four = np.stack([roll, at.find(roll, "rolling12", -1), at.find(roll, "month", 11), at.find(roll, "month", -1)],
+                    axis=1)
+    four = cells[four[(four >= 0).all(axis=1)]]
+    v = vals[four]
+    holds = ~np.isnan(v).any(axis=1) & (np.abs(v[:, 0] - v[:, 1] - v[:, 2] + v[:, 3]) <= TOLERANCE)
+    coefs, parts = np.array([1.0, -1.0, -1.0, 1.0]), np.array([False, False, True, True])
+    for cells4 in four[holds]:
+        system.constraints.append((cells4.astype(int), coefs.copy(), parts.copy()))
+
+
+class _PeriodIndex:
+    """The rows of ``long`` by series (:data:`_SERIES_KEYS`), period type and first month, for :func:`add_period_sums`.
+
+    Where two rows share all three, the later one is found (as a mapping
+    filled in row order keeps the last). A row with a missing series key
+    is never found, and a period that does not start on the 1st of a
+    month is never found nor looked from (``aligned``).
+    """
+
+    _MONTH_BITS = 20  # months since year 0, with room for the offsets looked up
+    _TYPE_BITS = 4
+
+    def __init__(self, long: pd.DataFrame) -> None:
+        mon = _month_number(long)
+        series = long.groupby(_SERIES_KEYS, sort=False, observed=True, dropna=True).ngroup().to_numpy()
+        types, names = pd.factorize(long["period_type"])
+        self.types = {str(t): i for i, t in enumerate(names)}
+        if len(names) >= 1 << self._TYPE_BITS or (mon.size and mon.max() + 32 >= 1 << self._MONTH_BITS):
+            raise ValueError("add_period_sums: more period types or later months than the index holds")
+        self.aligned = mon >= 0
+        self._mon = mon
+        self._series = series
+        usable = self.aligned & (series >= 0) & (types >= 0)
+        rows = np.flatnonzero(usable)[::-1]  # last first, so that the first of each key is the last row
+        keys, first = np.unique(self._key(series[rows], types[rows], mon[rows]), return_index=True)
+        self._keys, self._rows = keys, rows[first]
+
+    def _key(self, series: np.ndarray, types: np.ndarray | int, mon: np.ndarray) -> np.ndarray:
+        return ((series.astype(np.int64) << (self._TYPE_BITS + self._MONTH_BITS))
+                | (np.int64(1) * types << self._MONTH_BITS) | (mon.astype(np.int64) + 16))
+
+    def find(self, rows: np.ndarray, ptype: str, months: int) -> np.ndarray:
+        """For each of ``rows``, the row of its series' ``ptype`` period starting ``months`` later (-1: none)."""
+        out = np.full(rows.size, -1, dtype=np.int64)
+        t = self.types.get(ptype)
+        if t is None or not self._keys.size:
+            return out
+        series, mon = self._series[rows], self._mon[rows] + months
+        good = (series >= 0) & (mon >= -16)
+        q = self._key(series[good], t, mon[good])
+        pos = np.minimum(np.searchsorted(self._keys, q), self._keys.size - 1)
+        hit = self._keys[pos] == q
+        out[np.flatnonzero(good)[hit]] = self._rows[pos[hit]]
+        return out
 
 
 def _series_table(long: pd.DataFrame) -> pd.DataFrame:
@@ -365,8 +427,7 @@ def add_equal_series(system: _System, long: pd.DataFrame, min_periods: int = 3, 
                         if (x, y) in seen:
                             continue
                         seen.add((x, y))
-                        for r in rows:
-                            system.add([int(cells_m[r, x]), int(cells_m[r, y])], [1.0, -1.0], [True, True])
+                        _add_pairs(system, cells_m[rows, x].astype(int), cells_m[rows, y].astype(int))
 
 
 def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
@@ -381,11 +442,17 @@ def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
         pairs = span[span["period_type"].eq(short)].merge(span[span["period_type"].eq(big)], on=align,
                                                           suffixes=("_s", "_b"))
         pairs = pairs[pairs["v_s"].notna() & pairs["v_b"].notna()]
-        for _, g in pairs.groupby(["indicator_id", "measure"], sort=False):
-            if not (g["v_s"] > 0).any() or not np.allclose(g["v_s"], g["v_b"], rtol=0, atol=TOLERANCE):
-                continue
-            for a, b in zip(g["cell_s"].to_numpy(), g["cell_b"].to_numpy(), strict=True):
-                system.add([int(a), int(b)], [1.0, -1.0], [True, True])
+        if pairs.empty:
+            continue
+        # indicator by indicator, in the order they first appear, each pair in its order
+        series = pairs.groupby(["indicator_id", "measure"], sort=False, observed=True).ngroup().to_numpy()
+        v_s, v_b = pairs["v_s"].to_numpy(dtype=float), pairs["v_b"].to_numpy(dtype=float)
+        n = series.max() + 1
+        some = np.bincount(series, weights=v_s > 0, minlength=n) > 0
+        equal = np.bincount(series, weights=~np.isclose(v_s, v_b, rtol=0, atol=TOLERANCE), minlength=n) == 0
+        order = np.argsort(series, kind="stable")
+        order = order[(some & equal)[series[order]]]
+        _add_pairs(system, pairs["cell_s"].to_numpy()[order], pairs["cell_b"].to_numpy()[order])
 
 
 def add_balances(system: _System, long: pd.DataFrame, wide: pd.DataFrame,

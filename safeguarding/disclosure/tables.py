@@ -135,6 +135,7 @@ def suppress_indicator_table(
     threshold: tuple[int, int] | None = None,
     balances: Sequence[tuple[str, str, str]] = DEFAULT_BALANCES,
     stats: dict | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Apply disclosure control to the indicator table (data contract columns).
 
@@ -169,9 +170,13 @@ def suppress_indicator_table(
     percentages and rates to 1 decimal place), ``suppressed`` (True where any
     figure on the row is hidden) and ``marker`` (the marker of ``value``:
     ``c``, ``:``, ``z`` or empty when published).
+
+    ``workers``: processes checking groups of linked cells at once
+    (:meth:`~.secondary.memo.CheckMemo.prefetch`); the result is the same
+    whatever the number.
     """
     policy = resolve(policy, threshold=threshold)
-    done = protect_indicator_table(ind, policy=policy, balances=balances)
+    done = protect_indicator_table(ind, policy=policy, balances=balances, workers=workers)
     if stats is not None:
         stats.update(done.stats)
     return done.shown
@@ -237,6 +242,7 @@ def protect_indicator_table(
     protected: np.ndarray | None = None,
     forced: bool = False,
     memo: CheckMemo | None = None,
+    workers: int = 1,
 ) -> ProtectedTable:
     """:func:`suppress_indicator_table` with the policy's protected rows, and everything it found.
 
@@ -248,6 +254,7 @@ def protect_indicator_table(
     and with it they are hidden as a last resort (``report.forced``).
     ``memo`` (:mod:`~.secondary.memo`), shared by several runs over much
     the same table, spares them checking a group of the same content twice.
+    ``workers``: processes checking groups at once (same result whatever the number).
     """
     policy = policy if policy is not None else Policy()
     missing = [c for c in INDICATOR_COLUMNS if c not in ind.columns]
@@ -275,7 +282,7 @@ def protect_indicator_table(
             big = system.values[cells.long["cell"].to_numpy()] > policy.threshold[1]
             system.protected[cells.long["cell"].to_numpy()] = np.asarray(protected, dtype=bool)[rows] & big
         _share_costs(system)
-        report = protect(system, primary, policy, forced=forced, memo=memo)
+        report = protect(system, primary, policy, forced=forced, memo=memo, workers=workers)
     else:  # nothing to protect against: no relations needed
         report = SecondaryReport(suppressed=primary.copy())
     stats = report.stats()

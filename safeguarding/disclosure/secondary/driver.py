@@ -87,8 +87,21 @@ class SecondaryReport:
                 "stuck": len(self.stuck), "forced": len(self.forced)}
 
 
-def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,  # noqa: C901
-            forced: bool = False, memo: CheckMemo | None = None) -> SecondaryReport:
+def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,
+            forced: bool = False, memo: CheckMemo | None = None, workers: int = 1) -> SecondaryReport:
+    """:func:`_protect` (see there), the group checks of each pass started ahead in ``workers - 1`` other processes.
+
+    The report is the same whatever ``workers`` is (:meth:`.memo.CheckMemo.prefetch`).
+    """
+    memo = memo if memo is not None else CheckMemo()
+    try:
+        return _protect(system, primary, policy, forced=forced, memo=memo, workers=workers)
+    finally:
+        memo.close()
+
+
+def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None, *,  # noqa: C901
+             forced: bool = False, memo: CheckMemo | None = None, workers: int = 1) -> SecondaryReport:
     """Extend the primary suppression until no suppressed cell can be recovered; see the module docstring.
 
     ``primary`` (bool per cell) is not changed. Limits and costs come from
@@ -147,7 +160,11 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
         large: list[int] = []  # sizes of the groups too large for the full check
         narrow: list[tuple[_Group, np.ndarray, GroupCheck]] = []  # groups with small counts to check (intervals)
         last, groups = groups, {}  # the groups of the pass before (most are unchanged)
-        for cells, cons in _components(system, suppressed, inc):
+        components = _components(system, suppressed, inc)
+        if workers > 1:  # the pass's checks started ahead: groups built now, checked by another process
+            last = _prefetch_checks(components, last, system, coef, is_eq, suppressed, shown, policy, limits, memo,
+                                    workers)
+        for cells, cons in components:
             cells_a = np.asarray(cells, dtype=int)
             if shown[cells_a].all():
                 continue
@@ -178,10 +195,14 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
             deferred.extend(stuck)
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
             oks = []
-            for g, _, c in narrow:  # each group on its own, so that its result depends on its content only
-                seen = () if c.top is None else (c.top,)  # witnesses from the bounds rule's programmes
-                (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))),
-                                             reach_group, g, c.need, c.scal, c.top)
+            # each group on its own, so that its result depends on its content only; witnesses from the bounds
+            # rule's programmes are part of what is asked
+            asks = [(content_key(g, c.need, c.scal, *(() if c.top is None else (c.top,)),
+                                 extra=("reach", int(c.top is not None))), reach_group, (g, c.need, c.scal, c.top))
+                    for g, _, c in narrow]
+            memo.prefetch(asks, workers)
+            for key, _, args in asks:
+                (ok, lps), reused = memo.get(key, reach_group, *args)
                 oks.append(ok)
                 if not reused:
                     report.lps += lps
@@ -213,6 +234,30 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
                     by_cell)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+
+
+def _prefetch_checks(components: list[tuple[list[int], list[int]]], last: dict[bytes, _Group], system: _System,
+                     coef, is_eq: np.ndarray, suppressed: np.ndarray, shown: np.ndarray, policy: Policy,
+                     limits: tuple[int, int, int], memo: CheckMemo, workers: int) -> dict[bytes, _Group]:
+    """Build the pass's groups and start their checks in other processes (:meth:`.memo.CheckMemo.prefetch`).
+
+    Returns ``last`` with the groups built here, for the pass to take
+    (:func:`_group_of` builds one again if a cell of it is hidden before
+    its turn; its key then differs, and it is checked in this process).
+    """
+    built = dict(last)
+    asks = []
+    for cells, cons in components:
+        cells_a = np.asarray(cells, dtype=int)
+        if shown[cells_a].all() or len(cells) > policy.max_exact:
+            continue
+        group = _group_of(last, system, cells, cons, coef, is_eq, suppressed, policy.threshold)
+        built[cells_a.tobytes()] = group
+        known = np.zeros(group.n, dtype=bool)
+        known[group.col[shown[cells_a]]] = True
+        asks.append((content_key(group, known, extra=("check", *limits)), _check_group, (group, known, policy)))
+    memo.prefetch(asks, workers)
+    return built
 
 
 def _group_of(last: Mapping[bytes, _Group], system: _System, cells: list[int], cons: list[int], coef,

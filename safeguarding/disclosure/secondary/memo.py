@@ -29,7 +29,9 @@ This module decides nothing; it remembers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
@@ -73,6 +75,8 @@ class CheckMemo:
     def __init__(self, parent: CheckMemo | None = None) -> None:
         self._results: dict[bytes, Any] = {}
         self._parent = parent
+        self._pending: dict[bytes, Future[Any]] = {}  # checks started ahead in another process (prefetch)
+        self._pool: ProcessPoolExecutor | None = None
         self.hits = 0
         self.misses = 0
 
@@ -117,9 +121,41 @@ class CheckMemo:
             self.hits += 1
             return _copy(stored), True
         self.misses += 1
-        result = compute(*args)
+        ahead = self._pending.pop(key, None)
+        # a check started ahead is waited for; one not yet started is taken back and done here
+        result = ahead.result() if ahead is not None and not ahead.cancel() else compute(*args)
         self._results[key] = _copy(result)
         return result, False
+
+    def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., Any], tuple[Any, ...]]], workers: int) -> None:
+        """Start the checks ``asks`` lists (``(key, compute, args)``) that the memo does not hold, in other processes.
+
+        Up to ``workers - 1`` forked processes take them from the end of the
+        list while this process works from its start (:meth:`get` does a
+        check not yet started itself, and waits for one under way), so two
+        processes meet in the middle. Nothing changes but the time: a result
+        is the same whichever process computes it (a check is a pure
+        function of its arguments), and it is still counted as a miss when
+        :meth:`get` asks for it. Does nothing with fewer than two workers or
+        two new checks, or where processes cannot be forked.
+        """
+        todo = {key: (compute, args) for key, compute, args in asks
+                if key not in self._pending and not self._find(key)[0]}
+        if workers < 2 or len(todo) < 2 or "fork" not in mp.get_all_start_methods():
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork"))
+        for key, (compute, args) in reversed(todo.items()):
+            self._pending[key] = self._pool.submit(compute, *args)
+
+    def close(self) -> None:
+        """Drop the checks started ahead and not asked for, and stop the processes :meth:`prefetch` started."""
+        for ahead in self._pending.values():
+            ahead.cancel()
+        self._pending.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def _copy(value: Any) -> Any:
