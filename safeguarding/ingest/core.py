@@ -59,6 +59,7 @@ from safeguarding.ingest.validate import (
     display,
     expand,
     factorize,
+    is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
 
@@ -147,7 +148,7 @@ class TableResult:
             mask = c.unmapped_u_mask()
             if c.unmapped_u is None or not mask.any():
                 continue
-            usable = ~c.blank_u & np.equal(c.reason_u, None) & ~mask
+            usable = ~c.blank_u & is_none(c.reason_u) & ~mask
             if not usable.any():
                 out.append(name)
         return out

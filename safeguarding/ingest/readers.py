@@ -230,7 +230,7 @@ def _sniff_delimiter(text: str | bytes, wanted: int, score: Callable[[list[str]]
         return ",", *found[","]
     sample = text[:HEAD_PREFIX_CHARS]
     for d in DELIMITERS:
-        if d not in found and (d.encode() if isinstance(sample, bytes) else d) in sample:
+        if d not in found and (d.encode() in sample if isinstance(sample, bytes) else d in sample):
             try:
                 found[d] = _head_records(text, wanted, where, key, delimiter=d)
             except IngestError:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from safeguarding.ingest.dates import UNPARSEABLE, month_first_column, parse_dates
 from safeguarding.ingest.mapping import CodeLookup
@@ -49,6 +50,13 @@ FALSE_TOKENS = frozenset({"n", "no", "false", "f", "0", "0.0"})
 _NULL_ARROW = pa.array(sorted(NULL_TOKENS), type=pa.string())
 #: Control and invisible characters in free text (NUL, tabs, line breaks, zero-width spaces, BOMs): read as a space.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2028\u2029\ufeff]+")
+#: None as a 0-d object array: what numpy makes of a bare ``None`` operand, written so numpy's stubs accept it
+_NONE = np.array(None, dtype=object)
+
+
+def is_none(values: np.ndarray) -> NDArray[np.bool_]:
+    """Elementwise ``value == None`` over an object array (``np.equal(values, None)``)."""
+    return np.asarray(np.equal(values, _NONE), dtype=bool)
 
 
 def display(value: Any) -> str:
@@ -241,7 +249,7 @@ class Converted:
 
     def bad_rows(self) -> np.ndarray:
         """Indices of rows whose (non-blank) value could not be converted."""
-        bad_u = np.not_equal(self.reason_u, None)
+        bad_u = ~is_none(self.reason_u)
         if not bad_u.any():
             return np.array([], dtype=np.int64)
         return np.nonzero(expand(bad_u, self.codes, False))[0]
@@ -256,7 +264,7 @@ class Converted:
 
         Equal ids, equal values.
         """
-        ok_u = ~self.blank_u & np.equal(self.reason_u, None)
+        ok_u = ~self.blank_u & is_none(self.reason_u)
         if self.distinct:
             ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
         else:
@@ -271,9 +279,9 @@ class Converted:
 
     def masked_array(self, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
         """The yes/no or whole-number values of ``rows`` as a pandas ``boolean`` / ``Int64`` array (NA where blank)."""
-        missing_u = np.equal(self.out_u, None)
+        missing_u = is_none(self.out_u)
         dtype = np.bool_ if self.kind == "bool" else np.int64
-        values_u = np.zeros(len(self.out_u), dtype=dtype)
+        values_u: np.ndarray = np.zeros(len(self.out_u), dtype=dtype)
         values_u[~missing_u] = self.out_u[~missing_u].astype(dtype)
         idx = self.codes[rows]
         values, mask = expand(values_u, idx, 0), expand(missing_u, idx, True)
@@ -281,7 +289,7 @@ class Converted:
 
     def arrow_strings(self, rows: np.ndarray) -> pa.Array:
         """The converted text values of ``rows`` as a pyarrow string array (nulls where blank)."""
-        out = pa.array(np.append(self.out_u, None), type=pa.string(), from_pandas=True)
+        out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
         idx = self.codes[rows]
         return out.take(pa.array(np.where(idx < 0, len(self.out_u), idx)))
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.readers import RawTable, _cell_text, _read_bytes, find_header, header_names
+from safeguarding.ingest.validate import is_none
 
 
 def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
@@ -149,8 +150,7 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
     """
     ncols = len(headers)
     known = [bool(h) and score([h]) > 0 for h in headers]
-    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any()  # type: ignore[call-overload]
-                                             for k, c in zip(known, cols, strict=True)):
+    if data[:4] != b"PK\x03\x04" or not any(k and is_none(c).any() for k, c in zip(known, cols, strict=True)):
         return
     cells = uncached_formulas(data, sheet)
     if not cells:
