@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,12 @@ import pandas as pd
 import pyarrow as pa
 
 from safeguarding.atomic import write_atomic
+from safeguarding.config import Config
 from safeguarding.ingest.cross_checks import CROSS_CHECKS
 from safeguarding.ingest.dates import is_date_format
 from safeguarding.ingest.diagnose import all_rejected_error
 from safeguarding.ingest.errors import IngestError
-from safeguarding.ingest.formats import read_format
+from safeguarding.ingest.formats import InputSettings, input_settings, read_format
 from safeguarding.ingest.mapping import (
     ColumnMap,
     Suggestion,
@@ -99,7 +102,7 @@ class TableResult:
     name: str
     entity: Entity
     source_file: str
-    spec: dict[str, Any]
+    spec: Mapping[str, object]
     raw: RawTable | None = None
     cmap: ColumnMap | None = None
     n_read: int = 0
@@ -229,7 +232,7 @@ class IngestResult:
         return summary(self)
 
 
-def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
+def _date_setting(cfg: Config, name: str, default: dt.date) -> dt.date:
     value = cfg.section("ingest").get(name)
     if value is None:
         return default
@@ -244,7 +247,7 @@ def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
                           fix=f"write ingest.{name} as YYYY-MM-DD") from None
 
 
-def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
+def _check_spec(name: str, spec: Mapping[str, object], where: str) -> None:
     key = f"inputs.{name}"
     unknown = [k for k in spec if k not in SPEC_KEYS]
     if unknown:
@@ -258,7 +261,8 @@ def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
             raise IngestError(f"{where}: {key}.{sub} must be a mapping.", key=f"{key}.{sub}",
                               fix=f"write {key}.{sub} as canonical_name: value lines")
     entity = ENTITIES[name]
-    for col, mapping in (spec.get("codes") or {}).items():
+    codes = spec.get("codes")
+    for col, mapping in (codes.items() if isinstance(codes, dict) else ()):  # None, or a mapping (checked above)
         if col not in entity.column_names or entity.column(col).codes is None:
             coded = [c.name for c in entity.columns if c.codes]
             raise IngestError(f"{where}: {key}.codes.{col}: {col!r} is not a coded column of {name}.",
@@ -304,10 +308,10 @@ class Source:
     #: canonical column -> ``factorize`` of its raw values
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     #: the input's settings to use from here on (codes, date_format)
-    spec: dict[str, Any]
+    spec: InputSettings
 
 
-def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
+def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
     """Check one input's settings, read its file, map its headers and factorize the mapped columns.
 
     Touches nothing shared, so it can run in a worker thread while the previous table is converted
@@ -317,21 +321,24 @@ def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
     entity = ENTITIES[name]
     key = f"inputs.{name}"
     _check_spec(name, spec, str(cfg.path))
-    path = cfg.resolve(spec["file"])
-    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    path = cfg.resolve(str(spec["file"]))
+    columns = spec.get("columns")  # None, or a mapping (checked above)
+    configured = {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {}
+    settings: InputSettings
     if spec.get("format") is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
-        raw, configured, spec = read_format(path, entity, spec, configured, key=key)
+        raw, configured, settings = read_format(path, entity, spec, configured, key=key)
     else:
+        settings = input_settings(spec, key=key)
         raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
                          header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
     factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
                   for c in entity.columns if c.name in cmap.positions}
-    return Source(raw, cmap, factorized, spec)
+    return Source(raw, cmap, factorized, settings)
 
 
-def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudonymiser,
+def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: Pseudonymiser,
                   ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
     entity = ENTITIES[name]
     t = TableResult(name, entity, str(spec.get("file", "")), spec)
@@ -339,8 +346,8 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
     t.warnings.extend(raw.warnings)
     t.cmap = cmap = source.cmap
     t.warnings.extend(cmap.warnings)
-    codes = source.spec.get("codes") or {}
-    lookups = {c.name: code_lookup(c.codes, codes.get(c.name), key=f"{t.key}.codes.{c.name}")
+    code_settings = source.spec.get("codes") or {}
+    lookups = {c.name: code_lookup(c.codes, code_settings.get(c.name), key=f"{t.key}.codes.{c.name}")
                for c in entity.columns if c.codes and c.name in cmap.positions}
     date_mode = str(source.spec.get("date_format", "auto"))
     # convert every mapped column over all rows read, then find the entirely blank rows
@@ -350,7 +357,7 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
             continue
         values = raw.columns[cmap.positions[col.name]]
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
-                                 pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None,
+                                 pseudonymise=partial(pseud.many, col.name) if col.kind == "id" else None,
                                  factorized=source.factorized.get(col.name),
                                  column=t.header(col.name), key=t.key,
                                  keep_unknown=not col.required)   # only a required field costs a record
@@ -532,7 +539,7 @@ def write_parquet(frame: pd.DataFrame, target: Path, id_columns: list[str]) -> N
     write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False, use_dictionary=dictionary))
 
 
-def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
+def _ingest_one(name: str, config: Config, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
                 source: Future | None = None) -> TableResult:
     """Ingest one table (read by ``source`` if given, a future of :func:`read_source`).
 
@@ -549,7 +556,7 @@ def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, 
     return t
 
 
-def run_ingest(config: Any) -> IngestResult:
+def run_ingest(config: Config) -> IngestResult:
     """Read every configured input and write the processed tables and the ingest report.
 
     Never raises for bad data: each table's fatal problem is recorded in the

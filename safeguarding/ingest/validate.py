@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ def is_none(values: np.ndarray) -> NDArray[np.bool_]:
     return np.asarray(np.equal(values, _NONE), dtype=bool)
 
 
-def display(value: Any) -> str:
+def display(value: object) -> str:
     """The text shown for a source value in messages and the rejected-rows file."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -73,7 +73,8 @@ def display(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                    np.ndarray | None]:
     """Return ``(codes, uniques, blank_u)``: codes index the object array of unique values (-1 = missing).
 
     Text columns read by pyarrow are trimmed and dictionary-encoded in C, and
@@ -113,7 +114,7 @@ def blank_uniques(uniques: np.ndarray) -> np.ndarray:
     return out
 
 
-def expand(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+def expand(per_unique: np.ndarray, codes: np.ndarray, fill: object) -> np.ndarray:
     """Spread per-unique results to rows; rows with code -1 get ``fill``."""
     if not codes.size or codes.min() >= 0:  # no missing values (text read by pyarrow never has any)
         return per_unique[codes]
@@ -139,14 +140,14 @@ class Problems:
     fixes: list[np.ndarray] = field(default_factory=list)
     _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
-    def add(self, rows: np.ndarray, reason: str | np.ndarray, column: str, values: Any, messages: Any,
-            fix: str | np.ndarray) -> None:
-        """Record problems for ``rows`` (indices into the table's data rows)."""
+    def add(self, rows: np.ndarray, reason: str | np.ndarray, column: str, values: str | np.ndarray,
+            messages: str | np.ndarray, fix: str | np.ndarray) -> None:
+        """Record problems for ``rows`` (indices into the table's data rows): each field one text or one per row."""
         n = len(rows)
         if n == 0:
             return
 
-        def arr(x: Any) -> np.ndarray:
+        def arr(x: str | np.ndarray) -> np.ndarray:
             if isinstance(x, np.ndarray) and x.shape == (n,):
                 return x.astype(object)
             out = np.empty(n, dtype=object)
@@ -294,7 +295,7 @@ class Converted:
         return out.take(pa.array(np.where(idx < 0, len(self.out_u), idx)))
 
 
-def _id_text(v: Any) -> str:
+def _id_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (dt.datetime, dt.date)):
@@ -330,8 +331,10 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     return out, merged
 
 
-def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,  # noqa: C901
-            pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
+            date_mode: str = "auto", lookup: CodeLookup | None = None,
+            pseudonymise: Callable[[np.ndarray], np.ndarray] | None = None,
+            factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 

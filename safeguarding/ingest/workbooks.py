@@ -24,7 +24,7 @@ from safeguarding.ingest.readers import RawTable, _cell_text, _read_bytes, find_
 from safeguarding.ingest.validate import is_none
 
 
-def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
+def _sheet_name(names: list[str], sheet: object, visible: list[bool] | None = None) -> str:
     """The sheet to read: the configured name, a 1-based sheet number, or the first visible sheet."""
     if sheet is None:
         shown = [n for n, v in zip(names, visible or [True] * len(names), strict=False) if v]
@@ -38,7 +38,7 @@ def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None)
     return str(sheet)
 
 
-def _sheet_rows_calamine(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_calamine(data: bytes, sheet: object) -> tuple[list[str], str, list[list[object]]]:
     """Read one sheet with python-calamine (fast, Rust): rows from A1, empty cells as None."""
     import python_calamine
 
@@ -53,7 +53,7 @@ def _sheet_rows_calamine(data: bytes, sheet: str | int | None) -> tuple[list[str
     return names, name, [[None if c == "" else c for c in r] for r in rows]
 
 
-def _sheet_rows_openpyxl(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_openpyxl(data: bytes, sheet: object) -> tuple[list[str], str, list[list[object]]]:
     """Read one sheet with openpyxl in read-only mode (slower; used when python-calamine is absent)."""
     import openpyxl
 
@@ -175,7 +175,7 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
                 "copy the sheet and paste it as values")
 
 
-def workbook_rows(path: Path, sheet: str | int | None, key: str) -> tuple[bytes, str, list[list[Any]], list[str]]:
+def workbook_rows(path: Path, sheet: object, key: str) -> tuple[bytes, str, list[list[object]], list[str]]:
     """The bytes of a workbook, the sheet read, its rows from A1 (trailing blank rows dropped) and warnings.
 
     Uses python-calamine when installed (also reads old .xls files), openpyxl
@@ -229,8 +229,8 @@ def workbook_rows(path: Path, sheet: str | int | None, key: str) -> tuple[bytes,
     return data, sheet_name, rows, warnings
 
 
-def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
-              header_row: int | None = None, key: str = "inputs") -> RawTable:
+def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: object = None,
+              header_row: object = None, key: str = "inputs") -> RawTable:
     """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
 
     Uses python-calamine when installed (also reads old .xls files), openpyxl otherwise.
