@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,9 @@ from safeguarding.ingest.validate import (
     is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.ingest.report import IngestReport
 
 #: Keys allowed in one ``inputs.<table>`` entry.
 SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
@@ -202,7 +205,7 @@ class IngestResult:
     """What a run of the ingest produced."""
 
     tables: dict[str, TableResult]
-    report: dict[str, Any]
+    report: IngestReport
     processed_dir: Path
     outputs: list[Path]
 

@@ -470,7 +470,7 @@ class Grid:
 
     path: Path
     fmt: str
-    rows: list[list[Any]]
+    rows: list[list[object]]
     numbers: list[int]
     encoding: str | None = None
     sheet: str | None = None

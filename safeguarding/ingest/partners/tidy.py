@@ -8,7 +8,7 @@ problem that names its row, column and fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ TIDY_REQUIRED = ("indicator_id", "period_start", "period_type", "numerator")
 TIDY_OPTIONAL = ("breakdown", "breakdown_value", "denominator")
 
 
-def header_score(spec: dict[str, Any]) -> Callable[[list[str]], int]:
+def header_score(spec: Mapping[str, object]) -> Callable[[list[str]], int]:
     """How many cells of a row are the tidy layout's headings (as mapped by ``columns``)."""
     given = spec.get("columns")
     columns = given if isinstance(given, dict) else {}
@@ -30,7 +30,7 @@ def header_score(spec: dict[str, Any]) -> Callable[[list[str]], int]:
     return lambda cells: len({header_key(c) for c in cells if not blank(c)} & wanted)
 
 
-def parse_tidy(grid: Grid, spec: dict[str, Any], ret: Return) -> None:
+def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
     """Read a tidy return: find the header, map the columns, then check and load every non-blank row below it."""
     columns = spec.get("columns") or {}
     if not isinstance(columns, dict):
@@ -58,7 +58,10 @@ def parse_tidy(grid: Grid, spec: dict[str, Any], ret: Return) -> None:
                   ", ".join(f"{ret.key}.columns.{c}" for c in missing) + " to the source column's heading",
                   column=", ".join(missing), row=header_rn)
         return
-    proportions = {str(p).strip() for p in (spec.get("proportions") or []) if isinstance(p, str)}
+    listed = spec.get("proportions") or []
+    if not isinstance(listed, Iterable):  # a list (checked when report.yml was loaded)
+        raise TypeError(f"{type(listed).__name__!r} object is not iterable")
+    proportions = {str(p).strip() for p in listed if isinstance(p, str)}
     heading = {c: str(grid.rows[hi][i]) for c, i in index.items()}
 
     def cell(row: list[Any], name: str) -> Any:
