@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,14 @@ class Unmapped:
     suggestion: Suggestion | None
     spellings: tuple[str, ...] = ()
     more: int = 0
+
+
+class _Tally(TypedDict):
+    """One unmapped value's spellings (with their rows), rows and rows kept (see :meth:`TableResult.unmapped`)."""
+
+    spellings: dict[str, int]
+    rows: int
+    kept: int
 
 
 @dataclass
@@ -179,7 +187,7 @@ class TableResult:
             n = len(c.uniques)
             rows_u = np.bincount(c.codes[present], minlength=n)
             kept_u = np.bincount(c.codes[present & acc], minlength=n)
-            found: dict[str, dict[str, Any]] = {}
+            found: dict[str, _Tally] = {}
             for i in np.nonzero(c.unmapped_u_mask())[0]:
                 for text in c.unmapped_u[i]:
                     entry = found.setdefault(normalise_code_text(text) or text, {"spellings": {}, "rows": 0, "kept": 0})
@@ -488,7 +496,7 @@ def _duplicates(t: TableResult) -> None:
         t.problems.add(sub[pos], reason, header, vals, msgs, fix)
 
 
-def _typed(kind: str, values: np.ndarray) -> Any:
+def _typed(kind: str, values: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
     if kind == "date":
         return values.astype("datetime64[ns]")
     if kind == "bool":
@@ -498,7 +506,7 @@ def _typed(kind: str, values: np.ndarray) -> Any:
     return pd.array(values, dtype="string")
 
 
-def _empty(kind: str, n: int) -> Any:
+def _empty(kind: str, n: int) -> np.ndarray | pd.api.extensions.ExtensionArray:
     if kind == "date":
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     return _typed(kind, np.full(n, None, dtype=object))

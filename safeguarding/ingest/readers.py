@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +47,8 @@ class RawTable:
     path: Path
     fmt: str
     headers: list[str]
-    columns: list[Any]
+    #: per header, its values: a pyarrow text column (CSV read fast) or an object array
+    columns: list[pa.ChunkedArray | np.ndarray]
     row_numbers: np.ndarray
     header_row: int
     header_detected: bool
@@ -296,11 +296,11 @@ def _read_bytes(path: Path, key: str) -> bytes:
 
 
 def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int, *,
-              delimiter: str = ",") -> tuple[list[Any], int] | None:
+              delimiter: str = ",") -> tuple[list[pa.ChunkedArray], int] | None:
     """Parse with pyarrow when every physical line after the header is one record; else None."""
     invalid: list[int] = []
 
-    def on_invalid(row: Any) -> str:
+    def on_invalid(row: object) -> str:
         invalid.append(1)
         return "skip"
 

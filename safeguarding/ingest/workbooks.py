@@ -15,7 +15,6 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -139,7 +138,7 @@ def uncached_formulas(data: bytes, sheet: str) -> list[tuple[int, int, str, str]
     return found
 
 
-def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, headers: list[str],
+def _check_formulas(data: bytes, sheet: str, rows: list[list[object]], hidx: int, headers: list[str],
                     cols: list[np.ndarray], score: Callable[[list[str]], int], where: str, key: str) -> None:
     """Raise :class:`IngestError` when a formula without a saved result sits in a known column of a data row.
 
@@ -247,7 +246,7 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: object = 
             tail = [_cell_text(v) for v in r[ncols:] if _cell_text(v)]
             if tail:
                 extra[i] = ",".join(tail)
-    by_column: Sequence[Sequence[Any]]
+    by_column: Sequence[Sequence[object]]
     if not body:
         by_column = [() for _ in range(ncols)]
     elif all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 import numpy as np
 
@@ -64,7 +63,7 @@ def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
     proportions = {str(p).strip() for p in listed if isinstance(p, str)}
     heading = {c: str(grid.rows[hi][i]) for c, i in index.items()}
 
-    def cell(row: list[Any], name: str) -> Any:
+    def cell(row: list[object], name: str) -> object:
         i = index.get(name)
         return row[i] if i is not None and i < len(row) else None
 
@@ -77,11 +76,11 @@ def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
         _tidy_row(ret, row, rn, cell, heading, proportions)
 
 
-def _tidy_row(ret: Return, row: list[Any], rn: int, cell: Any, heading: dict[str, str],  # noqa: C901
-              proportions: set[str]) -> None:
+def _tidy_row(ret: Return, row: list[object], rn: int, cell: Callable[[list[object], str], object],  # noqa: C901
+              heading: dict[str, str], proportions: set[str]) -> None:
     where = f"{ret.file} row {rn}"
 
-    def reject(col: str, value: Any, reason: str, message: str, fix: str, severity: Severity = "error") -> None:
+    def reject(col: str, value: object, reason: str, message: str, fix: str, severity: Severity = "error") -> None:
         name = heading.get(col, col)
         ret.add(row=rn, column=name, value=value, reason=reason, message=f"{where}, {name}: {message}; row not loaded",
                 fix=fix, severity=severity, dropped=1)

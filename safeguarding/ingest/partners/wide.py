@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +85,7 @@ def _find_wide_header(grid: Grid, spec: Mapping[str, object], ret: Return) -> in
         f"check the sheet ({ret.key}.sheet) and set {ret.key}.header_row to the row with the months"))
 
 
-def _label_index(spec: Mapping[str, object], header: list[Any], ret: Return, header_row: int) -> int | None:
+def _label_index(spec: Mapping[str, object], header: list[object], ret: Return, header_row: int) -> int | None:
     lc = spec.get("label_column")
     if lc in (None, ""):
         return 0
@@ -228,16 +227,16 @@ def parse_wide(grid: Grid, spec: Mapping[str, object], ret: Return, default_year
             _check_ytd(grid, ret, rn, label, str(header[ytd_col]), ytd_col, ytd_value, cells)
 
 
-def _target_for(label: Any, mapping: dict[str, _Target] | None) -> _Target | None:
+def _target_for(label: object, mapping: dict[str, _Target] | None) -> _Target | None:
     if mapping is None:
         text = " ".join(str(label).split())
         return _Target(text, "all", "all") if CODE_RE.match(text) else None
     return mapping.get(norm(label))
 
 
-def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: Any, target: _Target, month_cols: list[int],
+def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: object, target: _Target, month_cols: list[int],
                     months: dict[int, tuple[pd.Timestamp, str]], duplicate_cols: dict[int, int],
-                    cells: list[Any]) -> None:
+                    cells: list[object]) -> None:
     lab = " ".join(str(label).split())
     for col, value in zip(month_cols, cells, strict=True):
         ts, mlabel = months[col]
@@ -296,8 +295,8 @@ def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: Any, target: _Targe
                  mlabel)
 
 
-def _check_ytd(grid: Grid, ret: Return, rn: int, label: Any, ytd_label: str, ytd_col: int, value: Any,
-               cells: list[Any]) -> None:
+def _check_ytd(grid: Grid, ret: Return, rn: int, label: object, ytd_label: str, ytd_col: int, value: object,
+               cells: list[object]) -> None:
     lab = " ".join(str(label).split())
     kind, given = parse_number(value)
     if kind == "blank":
