@@ -96,6 +96,17 @@ def test_header_row_setting_out_of_range(tmp_path):
     assert info.value.key == "inputs.referrals.header_row"
 
 
+@pytest.mark.parametrize("setting", ["3", 2.5, [3]])
+def test_a_csv_header_row_setting_that_is_not_a_whole_number_is_refused_naming_it(tmp_path, setting):
+    """As for a workbook: an IngestError naming the setting, not a TypeError (or ValueError) from sniffing the
+    delimiter, which compared the setting with row counts before the header search checked it (found by mypy)."""
+    p = tmp_path / "r.csv"
+    p.write_text("Referral ID,Child ID\nR1,C1\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="header_row must be a whole number from 1") as info:
+        read_input(p, SCORE, header_row=setting, key="inputs.referrals")
+    assert info.value.key == "inputs.referrals.header_row" and repr(setting) in str(info.value)
+
+
 def test_annex_a_sample_header_row_is_found_by_its_column_names(fixtures):
     """The real Ofsted Annex A layout (fake data): the header of list 3 (referrals) is found by its names."""
     path = fixtures / "formats" / "annex_a" / "Annex_A_2024_Jan_sample.xlsx"

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.formats import InputSettings, configured_codes, input_settings
 from safeguarding.ingest.mapping import compact, known_headers
 from safeguarding.ingest.readers import RawTable
 from safeguarding.ingest.validate import NULL_TOKENS
@@ -105,7 +107,7 @@ def _list_pattern(number: int) -> re.Pattern[str]:
     return re.compile(rf"^\s*list\s*0*{number}(?!\d)", re.IGNORECASE)
 
 
-def _sheet_names(path: Any) -> list[str]:
+def _sheet_names(path: Path) -> list[str]:
     """The workbook's sheet names, or [] when it cannot be opened (read_xlsx then reports why)."""
     try:
         import python_calamine
@@ -127,7 +129,7 @@ def _sheet_names(path: Any) -> list[str]:
         return []
 
 
-def find_list(path: Any, number: int, *, key: str) -> str:
+def find_list(path: Path, number: int, *, key: str) -> str:
     """The sheet holding Annex A list ``number`` (``List 3``, ``List 3 - Referrals``, ``list3``...)."""
     names = _sheet_names(path)
     pattern = _list_pattern(number)
@@ -141,7 +143,7 @@ def find_list(path: Any, number: int, *, key: str) -> str:
         key=f"{key}.sheet", fix=f"set {key}.sheet to the name of the sheet holding Annex A list {number}")
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     """A cell as identifier text: dates as YYYY-MM-DD, whole numbers without '.0'."""
     if value is None:
         return ""
@@ -154,7 +156,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _is_blank(value: Any) -> bool:
+def _is_blank(value: object) -> bool:
     text = _text(value)
     return text.lower() in NULL_TOKENS
 
@@ -201,8 +203,8 @@ def _keep(raw: RawTable, mask: np.ndarray) -> None:
     raw.extra_fields = {int(index[i]): v for i, v in raw.extra_fields.items() if mask[i]}
 
 
-def read_annex_a(path: Any, entity: Entity, spec: dict[str, Any], configured: dict[str, str], *,  # noqa: C901
-                 key: str) -> tuple[RawTable, dict[str, str], dict[str, Any]]:
+def read_annex_a(path: Path, entity: Entity, spec: Mapping[str, object], configured: dict[str, str], *,  # noqa: C901
+                 key: str) -> tuple[RawTable, dict[str, str], InputSettings]:
     """Read one entity from an Annex A workbook.
 
     Returns the raw table (with derived identifier columns), the column mapping
@@ -298,15 +300,17 @@ def read_annex_a(path: Any, entity: Entity, spec: dict[str, Any], configured: di
                 raw.columns[pos] = _strip_enumerators(np.asarray(raw.columns[pos], dtype=object))
     if name == "children":
         _dedupe_children(raw, entity, resolved)
-    codes = {col: dict(mapping) for col, mapping in CODES.items()
-             if col in entity.column_names and entity.column(col).codes}
+    codes: dict[str, dict[object, object]] = {col: {src: code for src, code in mapping.items()}
+                                              for col, mapping in CODES.items()
+                                              if col in entity.column_names and entity.column(col).codes}
     if "referral_source" in resolved and "referral_source" in entity.column_names:
         pos = _position(raw.headers, resolved["referral_source"])
         if pos is not None:
             codes.setdefault("referral_source", {}).update(_source_codes(np.asarray(raw.columns[pos], dtype=object)))
-    for col, mapping in (spec.get("codes") or {}).items():
-        codes.setdefault(col, {}).update(mapping or {})
-    out_spec = {**spec, "codes": codes}
+    for col, mapping in configured_codes(spec.get("codes"), key=key).items():
+        codes.setdefault(col, {}).update(mapping)
+    out_spec = input_settings(spec, key=key)
+    out_spec["codes"] = codes
     return raw, resolved, out_spec
 
 

@@ -38,9 +38,9 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from xml.parsers import expat
 
 import numpy as np
@@ -145,7 +145,7 @@ class CensusFile:
         warnings[:0] = self.warnings
         names = _COLUMNS[entity]
         n = len(rows)
-        columns: list[Any] = []
+        columns: list[np.ndarray] = []
         for name in names:
             col = np.empty(n, dtype=object)
             col[:] = [r[name] for r in rows]
@@ -159,6 +159,9 @@ class CensusFile:
         return RawTable(self.path, "cin_census", [*names, *self.dropped_identifiers], columns, numbers, 0, False,
                         None, None, {}, warnings)
 
+
+#: One row of a canonical table as read from the census: its column values and ``_line``, the XML line it starts on.
+_Row = dict[str, str | int | None]
 
 _COLUMNS: dict[str, list[str]] = {
     "children": ["child_id", "date_of_birth", "sex", "ethnicity", "disability"],
@@ -180,7 +183,7 @@ def _blank(text: str) -> str | None:
     return text if text else None
 
 
-def _children(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
+def _children(children: list[_Record]) -> tuple[list[_Row], list[str]]:
     rows = []
     unborn = 0
     odd: set[str] = set()
@@ -205,14 +208,15 @@ def _children(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]
     return rows, warnings
 
 
-def _episodes(children: list[_Record]) -> Any:
+def _episodes(children: list[_Record]) -> Iterator[tuple[_Record, str, _Record, str]]:
+    """Each child's <CINdetails>: (child, its LAchildID, the episode, its CINreferralDate)."""
     for c in children:
         child = c.get("LAchildID")
         for cin in c.nested("CINdetails"):
             yield c, child, cin, cin.get("CINreferralDate")
 
 
-def _referrals(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
+def _referrals(children: list[_Record]) -> tuple[list[_Row], list[str]]:
     rows = [{"_line": cin.line, "referral_id": _key(child, ref), "child_id": _blank(child),
              "referral_date": _blank(ref), "referral_source": _blank(cin.get("ReferralSource")),
              "primary_need": _blank(cin.get("PrimaryNeedCode")), "nfa": _blank(cin.get("ReferralNFA"))}
@@ -220,19 +224,19 @@ def _referrals(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]
     return rows, []
 
 
-def _s47(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
+def _s47(children: list[_Record]) -> tuple[list[_Row], list[str]]:
     rows = [{"_line": s.line, "s47_id": _key(child, ref, s.get("S47ActualStartDate")), "child_id": _blank(child),
              "s47_start_date": _blank(s.get("S47ActualStartDate")), "referral_id": _key(child, ref)}
             for _, child, cin, ref in _episodes(children) for s in cin.nested("Section47")]
     return rows, []
 
 
-def _icpc(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
-    rows: list[dict[str, Any]] = []
+def _icpc(children: list[_Record]) -> tuple[list[_Row], list[str]]:
+    rows: list[_Row] = []
     repeats = 0
     for c, child, cin, ref in _episodes(children):
         plan_days = {p.get("CPPstartDate") for x in c.nested("CINdetails") for p in x.nested("ChildProtectionPlans")}
-        found: list[tuple[int, dict[str, Any]]] = []
+        found: list[tuple[int, _Row]] = []
         s47_dates = set()
         for s in cin.nested("Section47"):
             if "DateOfInitialCPC" not in s.values:
@@ -258,7 +262,7 @@ def _icpc(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, warnings
 
 
-def _plans(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
+def _plans(children: list[_Record]) -> tuple[list[_Row], list[str]]:
     rows = [{"_line": p.line, "plan_id": _key(child, p.get("CPPstartDate")), "child_id": _blank(child),
              "plan_start_date": _blank(p.get("CPPstartDate")), "plan_end_date": _blank(p.get("CPPendDate")),
              "initial_category": _blank(p.get("InitialCategoryOfAbuse")),
@@ -268,7 +272,7 @@ def _plans(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
     return rows, []
 
 
-def _reviews(children: list[_Record]) -> tuple[list[dict[str, Any]], list[str]]:
+def _reviews(children: list[_Record]) -> tuple[list[_Row], list[str]]:
     rows = [{"_line": line, "plan_id": _key(child, p.get("CPPstartDate")), "child_id": _blank(child),
              "review_date": _blank(text)}
             for _, child, cin, _ref in _episodes(children) for p in cin.nested("ChildProtectionPlans")
@@ -309,13 +313,13 @@ class _Parser:
         self.children_seen = False
         self.stray_child: int | None = None
 
-    def entity(self, name: str, *args: Any) -> None:
+    def entity(self, name: str, *args: object) -> None:
         raise IngestError(
             f"{self.path}: the file declares the XML entity {name!r} (line {self.p.CurrentLineNumber}); a CIN census "
             "file never declares entities, so it is not read.", file=str(self.path), row=self.p.CurrentLineNumber,
             fix="export the CIN census XML again from the case system")
 
-    def _names(self, name: str, attrs: Any, line: int, local: str) -> None:
+    def _names(self, name: str, attrs: dict[str, str], line: int, local: str) -> None:
         """Note namespaces declared or used and elements spelt with other capitals than the schema's."""
         for k, v in (attrs or {}).items():
             if k == "xmlns" and v and v not in _HARMLESS_NAMESPACES:
@@ -332,7 +336,7 @@ class _Parser:
             if right is not None:
                 self.miscased.append((line, local, right))
 
-    def start(self, name: str, attrs: Any) -> None:
+    def start(self, name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit(":", 1)[-1]
         line = self.p.CurrentLineNumber
         parent = self.stack[-1] if self.stack else None

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from safeguarding.config import ConfigError, load_config_with_inputs
 from safeguarding.ingest.errors import IngestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.ingest.core import IngestResult
+    from safeguarding.ingest.report import TableEntry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,9 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", type=int, default=None, help="override the reporting year (year ending 31 March)")
 
 
-def summary(result: object) -> str:
+def summary(result: IngestResult) -> str:
     """A plain-text per-table summary of an :class:`IngestResult`."""
-    report = result.report  # type: ignore[attr-defined]
+    report = result.report
     lines = [f"{'table':<18} {'read':>9} {'accepted':>9} {'rejected':>9}  status"]
     for e in report["inputs"]:
         status = "built" if e["status"] == "built" else "NOT BUILT"
@@ -46,7 +50,7 @@ def summary(result: object) -> str:
     pz = report["pseudonymisation"]
     lines.append(f"Pseudonymisation key: {pz['key_file']}"
                  + (" (created now: back it up securely, outside git)" if pz["key_created_this_run"] else ""))
-    out = result.processed_dir  # type: ignore[attr-defined]
+    out = result.processed_dir
     lines.append(f"Report: {out / 'ingest_report.md'}; rejected rows: {out / 'ingest_rejected.csv'}")
     return "\n".join(lines)
 
@@ -55,7 +59,7 @@ def summary(result: object) -> str:
 SCREEN_VALUES = 10
 
 
-def unmapped_lines(entry: dict[str, Any], indent: str = " " * 21) -> list[str]:
+def unmapped_lines(entry: TableEntry, indent: str = " " * 21) -> list[str]:
     """Screen lines for one input's coded values not in the code list: value, column, rows, suggestion, snippet."""
     items = [i for i in entry.get("unmapped_values") or [] if i.get("value") is not None]
     if not items:
@@ -73,9 +77,10 @@ def unmapped_lines(entry: dict[str, Any], indent: str = " " * 21) -> list[str]:
     hidden = len(items) - SCREEN_VALUES + sum(int(i.get("more_values", 0)) for i in entry["unmapped_values"])
     if hidden > 0:
         lines.append(f"{indent}  ... and {hidden:,} more value(s): see ingest_report.md")
-    if entry.get("codes_snippet"):
+    snippet = entry.get("codes_snippet")
+    if snippet:
         lines.append(f"{indent}to map them, paste into report.yml (lines below as they are, indentation included):")
-        lines += entry["codes_snippet"].rstrip("\n").split("\n")
+        lines += snippet.rstrip("\n").split("\n")
     return lines
 
 

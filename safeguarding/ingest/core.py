@@ -24,21 +24,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from safeguarding.atomic import write_atomic
+from safeguarding.config import Config
 from safeguarding.ingest.cross_checks import CROSS_CHECKS
 from safeguarding.ingest.dates import is_date_format
 from safeguarding.ingest.diagnose import all_rejected_error
 from safeguarding.ingest.errors import IngestError
-from safeguarding.ingest.formats import read_format
+from safeguarding.ingest.formats import InputSettings, input_settings, read_format
 from safeguarding.ingest.mapping import (
     ColumnMap,
     Suggestion,
@@ -59,8 +62,12 @@ from safeguarding.ingest.validate import (
     display,
     expand,
     factorize,
+    is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.ingest.report import IngestReport
 
 #: Keys allowed in one ``inputs.<table>`` entry.
 SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
@@ -91,6 +98,14 @@ class Unmapped:
     more: int = 0
 
 
+class _Tally(TypedDict):
+    """One unmapped value's spellings (with their rows), rows and rows kept (see :meth:`TableResult.unmapped`)."""
+
+    spellings: dict[str, int]
+    rows: int
+    kept: int
+
+
 @dataclass
 class TableResult:
     """One input after reading and checking; ``fatal`` is set when it could not be used at all."""
@@ -98,7 +113,7 @@ class TableResult:
     name: str
     entity: Entity
     source_file: str
-    spec: dict[str, Any]
+    spec: Mapping[str, object]
     raw: RawTable | None = None
     cmap: ColumnMap | None = None
     n_read: int = 0
@@ -147,7 +162,7 @@ class TableResult:
             mask = c.unmapped_u_mask()
             if c.unmapped_u is None or not mask.any():
                 continue
-            usable = ~c.blank_u & np.equal(c.reason_u, None) & ~mask
+            usable = ~c.blank_u & is_none(c.reason_u) & ~mask
             if not usable.any():
                 out.append(name)
         return out
@@ -172,7 +187,7 @@ class TableResult:
             n = len(c.uniques)
             rows_u = np.bincount(c.codes[present], minlength=n)
             kept_u = np.bincount(c.codes[present & acc], minlength=n)
-            found: dict[str, dict[str, Any]] = {}
+            found: dict[str, _Tally] = {}
             for i in np.nonzero(c.unmapped_u_mask())[0]:
                 for text in c.unmapped_u[i]:
                     entry = found.setdefault(normalise_code_text(text) or text, {"spellings": {}, "rows": 0, "kept": 0})
@@ -198,7 +213,7 @@ class IngestResult:
     """What a run of the ingest produced."""
 
     tables: dict[str, TableResult]
-    report: dict[str, Any]
+    report: IngestReport
     processed_dir: Path
     outputs: list[Path]
 
@@ -228,7 +243,7 @@ class IngestResult:
         return summary(self)
 
 
-def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
+def _date_setting(cfg: Config, name: str, default: dt.date) -> dt.date:
     value = cfg.section("ingest").get(name)
     if value is None:
         return default
@@ -243,7 +258,7 @@ def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
                           fix=f"write ingest.{name} as YYYY-MM-DD") from None
 
 
-def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
+def _check_spec(name: str, spec: Mapping[str, object], where: str) -> None:
     key = f"inputs.{name}"
     unknown = [k for k in spec if k not in SPEC_KEYS]
     if unknown:
@@ -257,7 +272,8 @@ def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
             raise IngestError(f"{where}: {key}.{sub} must be a mapping.", key=f"{key}.{sub}",
                               fix=f"write {key}.{sub} as canonical_name: value lines")
     entity = ENTITIES[name]
-    for col, mapping in (spec.get("codes") or {}).items():
+    codes = spec.get("codes")
+    for col, mapping in (codes.items() if isinstance(codes, dict) else ()):  # None, or a mapping (checked above)
         if col not in entity.column_names or entity.column(col).codes is None:
             coded = [c.name for c in entity.columns if c.codes]
             raise IngestError(f"{where}: {key}.codes.{col}: {col!r} is not a coded column of {name}.",
@@ -303,10 +319,10 @@ class Source:
     #: canonical column -> ``factorize`` of its raw values
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     #: the input's settings to use from here on (codes, date_format)
-    spec: dict[str, Any]
+    spec: InputSettings
 
 
-def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
+def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
     """Check one input's settings, read its file, map its headers and factorize the mapped columns.
 
     Touches nothing shared, so it can run in a worker thread while the previous table is converted
@@ -316,21 +332,24 @@ def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
     entity = ENTITIES[name]
     key = f"inputs.{name}"
     _check_spec(name, spec, str(cfg.path))
-    path = cfg.resolve(spec["file"])
-    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    path = cfg.resolve(str(spec["file"]))
+    columns = spec.get("columns")  # None, or a mapping (checked above)
+    configured = {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {}
+    settings: InputSettings
     if spec.get("format") is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
-        raw, configured, spec = read_format(path, entity, spec, configured, key=key)
+        raw, configured, settings = read_format(path, entity, spec, configured, key=key)
     else:
+        settings = input_settings(spec, key=key)
         raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
                          header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
     factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
                   for c in entity.columns if c.name in cmap.positions}
-    return Source(raw, cmap, factorized, spec)
+    return Source(raw, cmap, factorized, settings)
 
 
-def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudonymiser,
+def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: Pseudonymiser,
                   ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
     entity = ENTITIES[name]
     t = TableResult(name, entity, str(spec.get("file", "")), spec)
@@ -338,8 +357,8 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
     t.warnings.extend(raw.warnings)
     t.cmap = cmap = source.cmap
     t.warnings.extend(cmap.warnings)
-    codes = source.spec.get("codes") or {}
-    lookups = {c.name: code_lookup(c.codes, codes.get(c.name), key=f"{t.key}.codes.{c.name}")
+    code_settings = source.spec.get("codes") or {}
+    lookups = {c.name: code_lookup(c.codes, code_settings.get(c.name), key=f"{t.key}.codes.{c.name}")
                for c in entity.columns if c.codes and c.name in cmap.positions}
     date_mode = str(source.spec.get("date_format", "auto"))
     # convert every mapped column over all rows read, then find the entirely blank rows
@@ -349,7 +368,7 @@ def _ingest_table(name: str, spec: dict[str, Any], source: Source, pseud: Pseudo
             continue
         values = raw.columns[cmap.positions[col.name]]
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
-                                 pseudonymise=(lambda v, k=col.name: pseud.many(k, v)) if col.kind == "id" else None,
+                                 pseudonymise=partial(pseud.many, col.name) if col.kind == "id" else None,
                                  factorized=source.factorized.get(col.name),
                                  column=t.header(col.name), key=t.key,
                                  keep_unknown=not col.required)   # only a required field costs a record
@@ -477,7 +496,7 @@ def _duplicates(t: TableResult) -> None:
         t.problems.add(sub[pos], reason, header, vals, msgs, fix)
 
 
-def _typed(kind: str, values: np.ndarray) -> Any:
+def _typed(kind: str, values: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
     if kind == "date":
         return values.astype("datetime64[ns]")
     if kind == "bool":
@@ -487,7 +506,7 @@ def _typed(kind: str, values: np.ndarray) -> Any:
     return pd.array(values, dtype="string")
 
 
-def _empty(kind: str, n: int) -> Any:
+def _empty(kind: str, n: int) -> np.ndarray | pd.api.extensions.ExtensionArray:
     if kind == "date":
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     return _typed(kind, np.full(n, None, dtype=object))
@@ -531,7 +550,7 @@ def write_parquet(frame: pd.DataFrame, target: Path, id_columns: list[str]) -> N
     write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False, use_dictionary=dictionary))
 
 
-def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
+def _ingest_one(name: str, config: Config, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
                 source: Future | None = None) -> TableResult:
     """Ingest one table (read by ``source`` if given, a future of :func:`read_source`).
 
@@ -548,7 +567,7 @@ def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, 
     return t
 
 
-def run_ingest(config: Any) -> IngestResult:
+def run_ingest(config: Config) -> IngestResult:
     """Read every configured input and write the processed tables and the ingest report.
 
     Never raises for bad data: each table's fatal problem is recorded in the

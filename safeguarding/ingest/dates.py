@@ -59,7 +59,7 @@ UNPARSEABLE = "unparseable_date"
 IMPOSSIBLE = "impossible_date"
 
 
-def is_date_format(mode: str) -> bool:
+def is_date_format(mode: object) -> bool:
     """True when ``mode`` is a ``date_format`` setting :func:`parse_dates` accepts.
 
     That is one of :data:`DATE_MODES`, or an explicit layout in ``strftime``

@@ -10,22 +10,26 @@ a fatal :class:`IngestError` for that table. The rows stay counted (rows read
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from safeguarding.ingest.dates import month_first_column
 from safeguarding.ingest.errors import IngestError
+from safeguarding.ingest.readers import RawTable
 from safeguarding.ingest.validate import REASONS
-from safeguarding.schema import CODE_LISTS
+from safeguarding.schema import CODE_LISTS, Column
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.ingest.core import TableResult
 
 #: Problem values looked at when looking for the cause.
 SAMPLE = 200
 _MOJIBAKE = ("Ã", "â€", "Â")
 
 
-def _canonical(t: Any, header: str) -> str | None:
+def _canonical(t: TableResult, header: str) -> str | None:
     """The canonical column whose source header is ``header`` (None for a header not in the mapping)."""
     for col in t.entity.columns:
         if col.name in t.conv and t.header(col.name) == header:
@@ -49,9 +53,8 @@ def _month_first(values: pd.Series) -> str | None:
     return None if found is None else found.layout
 
 
-def _encoding_cause(t: Any, values: pd.Series) -> tuple[str, str] | None:
+def _encoding_cause(raw: RawTable, values: pd.Series) -> tuple[str, str] | None:
     """(cause, value for ``encoding``) when the headers or values show the text was decoded wrongly."""
-    raw = t.raw
     if raw.fmt != "csv":
         return None
     texts = [str(h) for h in raw.headers] + [str(v) for v in values.head(SAMPLE)]
@@ -68,9 +71,9 @@ def _encoding_cause(t: Any, values: pd.Series) -> tuple[str, str] | None:
     return None
 
 
-def _delimiter_cause(t: Any, values: pd.Series) -> str | None:
+def _delimiter_cause(raw: RawTable, values: pd.Series) -> str | None:
     """A cause when the values look like whole records split on another delimiter."""
-    if t.raw.fmt != "csv":
+    if raw.fmt != "csv":
         return None
     sample = [str(v) for v in values.head(SAMPLE) if str(v)]
     for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
@@ -79,7 +82,7 @@ def _delimiter_cause(t: Any, values: pd.Series) -> str | None:
     return None
 
 
-def all_rejected_error(t: Any) -> IngestError | None:
+def all_rejected_error(t: TableResult) -> IngestError | None:
     """A fatal error for a table whose every row read was rejected; None when any row was accepted.
 
     ``t`` is a :class:`safeguarding.ingest.core.TableResult` after its row
@@ -110,10 +113,10 @@ def all_rejected_error(t: Any) -> IngestError | None:
     head = (f"{where}: all {n} rows read were rejected, so the {t.name} table is not built (every row is listed in "
             f"ingest_rejected.csv; rows read {n} = accepted 0 + rejected {n}). {share} rejected "
             f"first for {REASONS.get(reason, reason)} in '{header}'{example}, starting at row {row}.")
-    cause, fix, setting = _cause(t, reason, str(header), canon, col, all_values, key, extract)
+    cause, fix, setting = _cause(t, t.raw, reason, str(header), canon, col, all_values, key, extract)
     if extract:
-        enc = _encoding_cause(t, all_values)
-        delim = _delimiter_cause(t, all_values) if enc is None else None
+        enc = _encoding_cause(t.raw, all_values)
+        delim = _delimiter_cause(t.raw, all_values) if enc is None else None
         if enc is not None:
             cause, setting = enc[0], f"{key}.encoding"
             fix = (f"set {key}.encoding: {enc[1]} in report.yml (or auto), or save the file again from Excel as "
@@ -125,8 +128,8 @@ def all_rejected_error(t: Any) -> IngestError | None:
                        column=str(header), key=setting, fix=fix)
 
 
-def _cause(t: Any, reason: str, header: str, canon: str | None, col: Any, values: pd.Series, key: str,
-           extract: bool) -> tuple[str, str, str]:
+def _cause(t: TableResult, raw: RawTable, reason: str, header: str, canon: str | None, col: Column | None,
+           values: pd.Series, key: str, extract: bool) -> tuple[str, str, str]:
     """(cause, fix, setting) for the commonest first reason."""
     mapping = f"{key}.columns.{canon}" if canon else f"{key}.columns"
     check_map = (f"check that {mapping} names the right column and that {key}.header_row is the row holding the "
@@ -147,7 +150,7 @@ def _cause(t: Any, reason: str, header: str, canon: str | None, col: Any, values
                 f"{check_map}; if the dates are genuine, widen ingest.min_date / ingest.max_date in report.yml",
                 "ingest.min_date")
     if reason in ("blank_identifier", "missing_required"):
-        return (f"'{header}' ({canon}) is blank in every row: the header row used (row {t.raw.header_row}) may not "
+        return (f"'{header}' ({canon}) is blank in every row: the header row used (row {raw.header_row}) may not "
                 f"be the real one, or {canon} is mapped to an empty column",
                 f"set {key}.header_row to the row holding the column names, and map the right column under "
                 f"{mapping}" if extract else "check that the file is the export this input expects",

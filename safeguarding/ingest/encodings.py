@@ -112,9 +112,10 @@ def decode_wide(data: bytes, encoding: str, where: str, key: str) -> tuple[str, 
         codec = _codec_for(encoding, data)
         text = _strict_decode(data, codec, where, key)
     else:
-        codec = sniff_wide(data)
-        if codec is None:
+        sniffed = sniff_wide(data)
+        if sniffed is None:
             return None
+        codec = sniffed
         how = ("it starts with a " + _label(codec) + " byte-order mark" if _bom(data) else
                "NUL bytes sit between its characters")
         if encoding != "auto":

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.schema import (
@@ -30,7 +30,7 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _PERSONAL = tuple(_NON_ALNUM.sub("", p.lower()) for p in PERSONAL_COLUMN_PATTERNS)
 
 
-def compact(text: Any) -> str:
+def compact(text: object) -> str:
     """Compact form of a header for matching: lower case, letters and digits only."""
     return _NON_ALNUM.sub("", str(text).lower())
 
@@ -54,7 +54,7 @@ def known_headers(entity: Entity, configured: dict[str, str]) -> dict[str, str]:
     return known
 
 
-def header_scorer(entity: Entity, configured: dict[str, str]) -> Any:
+def header_scorer(entity: Entity, configured: dict[str, str]) -> Callable[[list[str]], int]:
     """Return a function scoring a candidate header row by how many canonical columns it names."""
     known = known_headers(entity, configured)
 
@@ -183,7 +183,7 @@ class CodeLookup:
         return self.aliases.get(norm)
 
 
-def code_lookup(code_list: str, overrides: dict[Any, Any] | None, *, key: str) -> CodeLookup:
+def code_lookup(code_list: str, overrides: Mapping[object, object] | None, *, key: str) -> CodeLookup:
     """Build the lookup for one code column; configured targets must be canonical codes."""
     valid = CODE_LISTS[code_list]
     exact: dict[str, str] = {}
@@ -199,7 +199,7 @@ def code_lookup(code_list: str, overrides: dict[Any, Any] | None, *, key: str) -
     return CodeLookup(code_list, exact, norm, build_aliases(code_list))
 
 
-def _code_key(value: Any) -> str:
+def _code_key(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():

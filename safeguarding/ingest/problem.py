@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from dataclasses import asdict, dataclass
+from typing import Literal, NotRequired, TypedDict, Unpack
 
 import numpy as np
 
@@ -35,6 +35,41 @@ REPORT_FIELDS: tuple[str, ...] = ("file", "row", "column", "value", "reason", "m
                                   "dropped")
 #: Optional fields, added to a report entry only when set.
 OPTIONAL_FIELDS: tuple[str, ...] = ("table", "key")
+
+
+class ProblemEntry(TypedDict):
+    """A problem as ``ingest_report.json`` holds it (:meth:`Problem.to_dict`).
+
+    :data:`REPORT_FIELDS` always, in order, then :data:`OPTIONAL_FIELDS` when set.
+    """
+
+    file: str | None
+    row: int | None
+    column: str | None
+    value: str | int | float | None
+    reason: str
+    message: str
+    fix: str
+    severity: Severity
+    dropped: int
+    table: NotRequired[str]
+    key: NotRequired[str]
+
+
+class ProblemChanges(TypedDict, total=False):
+    """Fields of a :class:`Problem` to change (:meth:`Problem.replace`)."""
+
+    message: str
+    fix: str
+    file: str | None
+    row: int | None
+    column: str | None
+    value: str | int | float | None
+    reason: str
+    severity: Severity
+    dropped: int
+    table: str | None
+    key: str | None
 
 
 def show_value(value: object) -> str | int | float | None:
@@ -102,18 +137,26 @@ class Problem:
         """The message followed by ``Fix: ...`` (how an error is shown on its own)."""
         return f"{self.message} Fix: {self.fix}" if self.fix else self.message
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ProblemEntry:
         """The record as plain JSON: :data:`REPORT_FIELDS` always, :data:`OPTIONAL_FIELDS` when set."""
-        out = {name: getattr(self, name) for name in REPORT_FIELDS}
-        out.update({name: getattr(self, name) for name in OPTIONAL_FIELDS if getattr(self, name) is not None})
+        row = None if self.row is None else int(self.row)  # a numpy integer is written as a plain one
+        out: ProblemEntry = {"file": self.file, "row": row, "column": self.column, "value": self.value,
+                             "reason": self.reason, "message": self.message, "fix": self.fix,
+                             "severity": self.severity, "dropped": int(self.dropped)}
+        if self.table is not None:
+            out["table"] = self.table
+        if self.key is not None:
+            out["key"] = self.key
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Problem:
-        """The record :meth:`to_dict` wrote (unknown keys are ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data: ProblemEntry) -> Problem:
+        """The record :meth:`to_dict` wrote (unknown keys are ignored; a field left out takes its default)."""
+        return cls(data["message"], data.get("fix", ""), file=data.get("file"), row=data.get("row"),
+                   column=data.get("column"), value=data.get("value"), reason=data.get("reason", ""),
+                   severity=data.get("severity", "error"), dropped=data.get("dropped", 0), table=data.get("table"),
+                   key=data.get("key"))
 
-    def replace(self, **changes: Any) -> Problem:
+    def replace(self, **changes: Unpack[ProblemChanges]) -> Problem:
         """A copy with some fields changed."""
         return Problem(**{**asdict(self), **changes})

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +47,8 @@ class RawTable:
     path: Path
     fmt: str
     headers: list[str]
-    columns: list[Any]
+    #: per header, its values: a pyarrow text column (CSV read fast) or an object array
+    columns: list[pa.ChunkedArray | np.ndarray]
     row_numbers: np.ndarray
     header_row: int
     header_detected: bool
@@ -64,7 +64,7 @@ class RawTable:
         return len(self.row_numbers)
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -83,19 +83,24 @@ def header_names(row: Sequence[object], hidx: int, where: str, key: str) -> list
     return headers
 
 
-def find_header(rows: list[list[Any]], score: Callable[[list[str]], int], header_row: int | None,
+def _bad_header_row(header_row: object, where: str, key: str) -> IngestError:
+    return IngestError(f"{where}: header_row must be a whole number from 1, not {header_row!r}.",
+                       key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names",
+                       code="header not found")
+
+
+def find_header(rows: Sequence[Sequence[object]], score: Callable[[list[str]], int], header_row: object,
                 where: str, key: str, *, least: int = 2) -> int:
     """Return the 0-based index of the header among the first rows.
 
-    With ``header_row`` (1-based) set, that row is used. Otherwise the row whose
+    With ``header_row`` (1-based) set, that row is used (a setting that is not a whole number from 1 is
+    refused, naming it). Otherwise the row whose
     cells match the most known column names is taken (at least ``least`` must
     match; the first such row on a tie).
     """
     if header_row is not None:
         if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
-            raise IngestError(f"{where}: header_row must be a whole number from 1, not {header_row!r}.",
-                              key=f"{key}.header_row", fix=f"set {key}.header_row to the row holding the column names",
-                              code="header not found")
+            raise _bad_header_row(header_row, where, key)
         if header_row > len(rows):
             raise IngestError(f"{where}: header_row is {header_row} but the file has only {len(rows)} rows there.",
                               key=f"{key}.header_row", row=header_row,
@@ -181,11 +186,16 @@ def _csv_text(path: Path, encoding: str, key: str) -> tuple[bytes, bytes, str | 
     return data, body, text, used, warnings
 
 
-def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: int | None = None,
+def read_csv(path: Path, score: Callable[[list[str]], int], *, header_row: object = None,
              encoding: str = "auto", key: str = "inputs") -> RawTable:
-    """Read a CSV file into a :class:`RawTable` (all values as text)."""
+    """Read a CSV file into a :class:`RawTable` (all values as text).
+
+    ``header_row`` is the setting as written: None, or a whole number from 1 (anything else is refused, naming it).
+    """
     where = str(path)
     data, body, text, used, warnings = _csv_text(path, encoding, key)
+    if header_row is not None and not isinstance(header_row, int):  # refused here, before the delimiter is sniffed
+        raise _bad_header_row(header_row, where, key)
     wanted = HEADER_SCAN_ROWS if header_row is None else max(header_row, 1)
     delimiter, head, head_lines = _sniff_delimiter(data if text is None else text, wanted, score, header_row,
                                                    where, key)
@@ -230,7 +240,7 @@ def _sniff_delimiter(text: str | bytes, wanted: int, score: Callable[[list[str]]
         return ",", *found[","]
     sample = text[:HEAD_PREFIX_CHARS]
     for d in DELIMITERS:
-        if d not in found and (d.encode() if isinstance(sample, bytes) else d) in sample:
+        if d not in found and (d.encode() in sample if isinstance(sample, bytes) else d in sample):
             try:
                 found[d] = _head_records(text, wanted, where, key, delimiter=d)
             except IngestError:
@@ -286,11 +296,11 @@ def _read_bytes(path: Path, key: str) -> bytes:
 
 
 def _fast_csv(text: str | None, body: bytes, hidx: int, ncols: int, *,
-              delimiter: str = ",") -> tuple[list[Any], int] | None:
+              delimiter: str = ",") -> tuple[list[pa.ChunkedArray], int] | None:
     """Parse with pyarrow when every physical line after the header is one record; else None."""
     invalid: list[int] = []
 
-    def on_invalid(row: Any) -> str:
+    def on_invalid(row: object) -> str:
         invalid.append(1)
         return "skip"
 
@@ -433,8 +443,8 @@ def _is_workbook(path: Path, key: str) -> bool:
     return head[:4] == b"PK\x03\x04" or head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_input(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
-               header_row: int | None = None, encoding: str = "auto", key: str = "inputs") -> RawTable:
+def read_input(path: Path, score: Callable[[list[str]], int], *, sheet: object = None,
+               header_row: object = None, encoding: str = "auto", key: str = "inputs") -> RawTable:
     """Read a CSV or XLSX source (chosen by extension, then by content) into a :class:`RawTable`."""
     if _is_workbook(path, key):
         from safeguarding.ingest.workbooks import read_xlsx
@@ -443,7 +453,7 @@ def read_input(path: Path, score: Callable[[list[str]], int], *, sheet: str | No
     return read_csv(path, score, header_row=header_row, encoding=encoding, key=key)
 
 
-def column_as_series(values: Any) -> pd.Series:
+def column_as_series(values: pd.Series | np.ndarray) -> pd.Series:
     """Wrap a raw column (pandas Series or object array) as a Series without copying text."""
     return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
 
@@ -460,7 +470,7 @@ class Grid:
 
     path: Path
     fmt: str
-    rows: list[list[Any]]
+    rows: list[list[object]]
     numbers: list[int]
     encoding: str | None = None
     sheet: str | None = None
@@ -470,8 +480,8 @@ class Grid:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_grid(path: Path, score: Callable[[list[str]], int], *, sheet: str | int | None = None,
-              encoding: str = "auto", delimiter: str | None = None, key: str = "inputs") -> Grid:
+def read_grid(path: Path, score: Callable[[list[str]], int], *, sheet: object = None,
+              encoding: str = "auto", delimiter: object = None, key: str = "inputs") -> Grid:
     """Read a CSV file or one sheet of a workbook into a :class:`Grid`, decoding as :func:`read_input` does.
 
     The same layer as :func:`read_input`: encodings (BOMs, UTF-16/32, cp1252),
@@ -500,15 +510,15 @@ def read_grid(path: Path, score: Callable[[list[str]], int], *, sheet: str | int
     if not (isinstance(delimiter, str) and len(delimiter) == 1):
         delimiter = _sniff_delimiter(text, HEADER_SCAN_ROWS, score, None, where, key)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
+    records: list[list[str]] = []
     try:
         for record in reader:
-            rows.append(record)
+            records.append(record)
     except csv.Error as exc:
-        raise IngestError(f"{where}: not readable as CSV at row {len(rows) + 1}: {exc}.", file=where,
-                          row=len(rows) + 1, key=f"{key}.file",
+        raise IngestError(f"{where}: not readable as CSV at row {len(records) + 1}: {exc}.", file=where,
+                          row=len(records) + 1, key=f"{key}.file",
                           fix="open the file in Excel and save it again as CSV UTF-8; look for a quotation mark "
                               "that is never closed") from None
-    width = max((len(r) for r in rows), default=0)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return Grid(path, "csv", rows, list(range(1, len(rows) + 1)), used, None, delimiter, {}, warnings)
+    width = max((len(r) for r in records), default=0)
+    cells: list[list[object]] = [[*r, *[""] * (width - len(r))] for r in records]
+    return Grid(path, "csv", cells, list(range(1, len(records) + 1)), used, None, delimiter, {}, warnings)

@@ -20,15 +20,20 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import pandas as pd
 
 from safeguarding import escape
 from safeguarding.atomic import write_atomic, write_text_atomic
 from safeguarding.ingest import pseudonym
+from safeguarding.ingest.partners.returns import AggregatesEntry
 from safeguarding.ingest.validate import REASONS
 from safeguarding.schema import CODE_LISTS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
+    from safeguarding.ingest.core import TableResult
 
 REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
 #: First characters that make Excel (or LibreOffice) read a cell as a formula.
@@ -36,7 +41,90 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def unmapped_entries(t: Any) -> list[dict[str, Any]]:
+class UnmappedEntry(TypedDict):
+    """One optional coded value not in the code list, as the ingest report lists it (see :func:`unmapped_entries`)."""
+
+    column: str
+    source_column: str
+    code_list: str
+    value: str | None
+    rows: int
+    rows_kept: int
+    more_values: NotRequired[int]
+    recorded_as: NotRequired[str]
+    group: NotRequired[str | None]
+    suggested_code: NotRequired[str | None]
+    suggested_label: NotRequired[str | None]
+    suggestion: NotRequired[str]
+    spellings: NotRequired[list[str]]
+
+
+class TableEntry(TypedDict):
+    """One input in ``ingest_report.json`` (``inputs``); the fields after ``status`` only when it was read."""
+
+    table: str
+    source_file: str
+    status: str
+    error: NotRequired[str]
+    config_key: NotRequired[str | None]
+    format: NotRequired[str]
+    sheet: NotRequired[str | None]
+    encoding: NotRequired[str | None]
+    header_row: NotRequired[int]
+    header_row_detected: NotRequired[bool]
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    blank_rows_skipped: NotRequired[int]
+    rejected_by_reason: NotRequired[dict[str, int]]
+    problems_by_reason: NotRequired[dict[str, int]]
+    warnings: NotRequired[list[str]]
+    personal_columns_dropped: NotRequired[list[str]]
+    extra_columns_ignored: NotRequired[list[str]]
+    column_mapping: NotRequired[dict[str, str | None]]
+    seconds: NotRequired[float]
+    rows_kept_with_unknown: int
+    unmapped_values: list[UnmappedEntry]
+    codes_snippet: str | None
+
+
+class PseudonymisationEntry(TypedDict):
+    """How identifiers were pseudonymised, in ``ingest_report.json``."""
+
+    method: str
+    key_file: str
+    key_created_this_run: bool
+    warnings: list[str]
+
+
+class Totals(TypedDict):
+    """Rows of every input together, in ``ingest_report.json``."""
+
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+
+
+class IngestReport(TypedDict):
+    """What ``ingest_report.json`` holds (:func:`build_report`)."""
+
+    generated: str
+    config: str
+    area: str
+    year: str
+    pseudonymisation: PseudonymisationEntry
+    plausible_dates: dict[str, list[str]]
+    tables_built: list[str]
+    tables_failed: list[str]
+    totals: Totals
+    rows_kept_with_unknown: int
+    seconds: float
+    reasons: dict[str, str]
+    inputs: list[TableEntry]
+    aggregates: AggregatesEntry
+
+
+def unmapped_entries(t: TableResult) -> list[UnmappedEntry]:
     """The optional coded values of one table not in the code list, as the ingest report lists them.
 
     Each: ``column`` (canonical), ``source_column``, ``value``, ``rows`` (rows
@@ -46,17 +134,20 @@ def unmapped_entries(t: Any) -> list[dict[str, Any]]:
     several spellings were read as one, ``spellings``. Values beyond the listing
     limit are one entry with ``value`` None and ``more_values``.
     """
-    out: list[dict[str, Any]] = []
+    out: list[UnmappedEntry] = []
     for u in t.unmapped():
-        item: dict[str, Any] = {"column": u.column, "source_column": u.source_column, "code_list": u.code_list,
-                                "value": u.value, "rows": u.rows, "rows_kept": u.rows_kept}
+        item: UnmappedEntry = {"column": u.column, "source_column": u.source_column, "code_list": u.code_list,
+                               "value": u.value, "rows": u.rows, "rows_kept": u.rows_kept}
         if u.value is None:
             item["more_values"] = u.more
         else:
             s = u.suggestion
-            item.update(recorded_as="unknown", group=s.group, suggested_code=s.code,
-                        suggested_label=CODE_LISTS[u.code_list].get(s.code) if s.code else None,
-                        suggestion=s.reason)
+            assert s is not None, "a listed value has its suggestion (TableResult.unmapped)"
+            item["recorded_as"] = "unknown"
+            item["group"] = s.group
+            item["suggested_code"] = s.code
+            item["suggested_label"] = CODE_LISTS[u.code_list].get(s.code) if s.code else None
+            item["suggestion"] = s.reason
             if len(u.spellings) > 1:
                 item["spellings"] = list(u.spellings)
         out.append(item)
@@ -77,7 +168,7 @@ def _yaml_quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def codes_snippet(table: str, items: list[dict[str, Any]]) -> str | None:
+def codes_snippet(table: str, items: list[UnmappedEntry]) -> str | None:
     """A ``report.yml`` snippet mapping the listed values under ``inputs.<table>.codes.<column>`` (None when none).
 
     It is indented as ``report.yml`` lays inputs out (``codes:`` four spaces in),
@@ -87,7 +178,7 @@ def codes_snippet(table: str, items: list[dict[str, Any]]) -> str | None:
     a comment to complete, and a column with no active line is commented out
     whole, so the snippet pasted unchanged always leaves a valid configuration.
     """
-    by_col: dict[str, list[dict[str, Any]]] = {}
+    by_col: dict[str, list[UnmappedEntry]] = {}
     for item in items:
         if item.get("value") is not None:
             by_col.setdefault(item["column"], []).append(item)
@@ -103,68 +194,76 @@ def codes_snippet(table: str, items: list[dict[str, Any]]) -> str | None:
         for i in col_items:
             rows = f"{i['rows']:,} row{'s' if i['rows'] != 1 else ''}"
             key = _yaml_quote(str(i["value"]))
-            if i.get("suggested_code"):
-                lines.append(f"        {key}: {_yaml_quote(i['suggested_code'])}  # {rows}; {i['suggestion']}")
+            code = i.get("suggested_code")
+            if code:
+                lines.append(f"        {key}: {_yaml_quote(code)}  # {rows}; {i['suggestion']}")
             else:
                 choices = "" if i.get("group") else f" (one of {', '.join(CODE_LISTS[i['code_list']])})"
                 lines.append(f"        # {key}: \"\"  # {rows}; {i['suggestion']}: fill in a code{choices}")
     return "\n".join(lines) + "\n"
 
 
-def _table_entry(t: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"table": t.name, "source_file": t.source_file}
+def _table_entry(t: TableResult) -> TableEntry:
     if t.fatal is not None and t.raw is None:  # not read at all: no rows to count
-        entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key, rows_read=0,
-                     rows_accepted=0, rows_rejected=0, rows_kept_with_unknown=0, unmapped_values=[],
-                     codes_snippet=None)
-        return entry
+        return {"table": t.name, "source_file": t.source_file, "status": "failed", "error": str(t.fatal),
+                "config_key": t.fatal.key, "rows_read": 0, "rows_accepted": 0, "rows_rejected": 0,
+                "rows_kept_with_unknown": 0, "unmapped_values": [], "codes_snippet": None}
+    raw, cmap = t.raw, t.cmap
+    assert raw is not None and cmap is not None, "a table read has its headers mapped (see core._ingest_table)"
     frame = t.problems.frame()
     first = frame.drop_duplicates("row", keep="first")
     accepted = int(t.accepted().sum())
-    raw = t.raw
-    entry.update(
-        status="built",
-        format=raw.fmt,
-        sheet=raw.sheet,
-        encoding=raw.encoding,
-        header_row=raw.header_row,
-        header_row_detected=raw.header_detected,
-        rows_read=t.n_read,
-        rows_accepted=accepted,
-        rows_rejected=len(first),
-        blank_rows_skipped=t.blank_rows,
-        rejected_by_reason={str(k): int(v) for k, v in first["reason"].value_counts().items()},
-        problems_by_reason={str(k): int(v) for k, v in frame["reason"].value_counts().items()},
-        warnings=list(t.warnings) + ([f"{len(t.cmap.extra_ignored)} column(s) not in the schema were not "
-                                      f"carried over: {', '.join(t.cmap.extra_ignored)}"]
-                                     if t.cmap.extra_ignored else []),
-        personal_columns_dropped=list(t.cmap.personal_dropped),
-        extra_columns_ignored=list(t.cmap.extra_ignored),
-        column_mapping={c: (t.cmap.source_header(c) if c in t.cmap.positions else None)
-                        for c in t.entity.column_names},
-        seconds=round(t.seconds, 3),
-    )
+    warnings = list(t.warnings) + ([f"{len(cmap.extra_ignored)} column(s) not in the schema were not "
+                                    f"carried over: {', '.join(cmap.extra_ignored)}"]
+                                   if cmap.extra_ignored else [])
     unmapped = unmapped_entries(t)
-    entry.update(rows_kept_with_unknown=t.kept_with_unknown(), unmapped_values=unmapped,
-                 codes_snippet=codes_snippet(t.name, unmapped))
-    if entry["rows_kept_with_unknown"]:
+    kept = t.kept_with_unknown()
+    entry: TableEntry = {
+        "table": t.name,
+        "source_file": t.source_file,
+        "status": "built",
+        "format": raw.fmt,
+        "sheet": raw.sheet,
+        "encoding": raw.encoding,
+        "header_row": raw.header_row,
+        "header_row_detected": raw.header_detected,
+        "rows_read": t.n_read,
+        "rows_accepted": accepted,
+        "rows_rejected": len(first),
+        "blank_rows_skipped": t.blank_rows,
+        "rejected_by_reason": {str(k): int(v) for k, v in first["reason"].value_counts().items()},
+        "problems_by_reason": {str(k): int(v) for k, v in frame["reason"].value_counts().items()},
+        "warnings": warnings,
+        "personal_columns_dropped": list(cmap.personal_dropped),
+        "extra_columns_ignored": list(cmap.extra_ignored),
+        "column_mapping": {c: (cmap.source_header(c) if c in cmap.positions else None)
+                           for c in t.entity.column_names},
+        "seconds": round(t.seconds, 3),
+        "rows_kept_with_unknown": kept,
+        "unmapped_values": unmapped,
+        "codes_snippet": codes_snippet(t.name, unmapped),
+    }
+    if kept:
         columns = list(dict.fromkeys(f"'{u['source_column']}' ({u['column']})" for u in unmapped))
-        entry["warnings"].append(
-            f"{entry['rows_kept_with_unknown']:,} row(s) kept with a coded value not in the code list, recorded "
+        warnings.append(
+            f"{kept:,} row(s) kept with a coded value not in the code list, recorded "
             f"as unknown (in breakdowns: Not recorded), in {', '.join(columns)}: each value is listed with its rows "
             f"and a report.yml snippet under inputs.{t.name}.codes to map it")
     for name in t.wholly_unmapped():
-        entry["warnings"].append(
+        warnings.append(
             f"none of the values in '{t.header(name)}' is a known {t.entity.column(name).codes} code: check that "
             f"inputs.{t.name}.columns.{name} names the right column, then map the values under "
             f"inputs.{t.name}.codes.{name}")
     if t.fatal is not None:  # read, but not usable (every row rejected): failed, its rows still counted
-        entry.update(status="failed", error=str(t.fatal), config_key=t.fatal.key)
+        entry["status"] = "failed"
+        entry["error"] = str(t.fatal)
+        entry["config_key"] = t.fatal.key
     return entry
 
 
-def build_report(config: Any, tables: dict[str, Any], key_path: Path, created: bool, key_warnings: list[str],
-                 aggregates: dict[str, Any], seconds: float, ranges: dict[str, Any]) -> dict[str, Any]:
+def build_report(config: Config, tables: dict[str, TableResult], key_path: Path, created: bool,
+                 key_warnings: list[str], aggregates: AggregatesEntry, seconds: float,
+                 ranges: dict[str, tuple[dt.date, dt.date]]) -> IngestReport:
     """Assemble the machine-readable report (what ingest_report.json holds)."""
     entries = [_table_entry(t) for t in tables.values()]
     built = [e["table"] for e in entries if e["status"] == "built"]
@@ -200,7 +299,7 @@ def build_report(config: Any, tables: dict[str, Any], key_path: Path, created: b
     }
 
 
-def rejected_frame(tables: dict[str, Any]) -> pd.DataFrame:
+def rejected_frame(tables: dict[str, TableResult]) -> pd.DataFrame:
     """Every problem of every table, one line each, as the rejected-rows file lays it out."""
     parts = []
     for t in tables.values():
@@ -240,12 +339,12 @@ def excel_safe(values: pd.Series) -> pd.Series:
     return out
 
 
-def _md_escape(text: Any) -> str:
+def _md_escape(text: object) -> str:
     """Text from the data as it may sit in the ingest report's Markdown: shown literally in any viewer."""
     return escape.markdown(text).strip()
 
 
-def markdown(report: dict[str, Any]) -> str:  # noqa: C901
+def markdown(report: IngestReport) -> str:  # noqa: C901
     """The human-readable report for the data-quality appendix."""
     t = report["totals"]
     lines = [
@@ -324,7 +423,7 @@ def _short(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[:n - 3] + "..."
 
 
-def _unmapped_markdown(e: dict[str, Any]) -> list[str]:
+def _unmapped_markdown(e: TableEntry) -> list[str]:
     """Markdown lines listing one input's coded values not in the code list, and the snippet to map them."""
     items = e.get("unmapped_values") or []
     if not items:
@@ -351,7 +450,7 @@ def _unmapped_markdown(e: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_reports(report: dict[str, Any], tables: dict[str, Any], out_dir: Path) -> list[Path]:
+def write_reports(report: IngestReport, tables: dict[str, TableResult], out_dir: Path) -> list[Path]:
     """Write ingest_report.json, ingest_report.md and ingest_rejected.csv; return their paths."""
     json_path = out_dir / "ingest_report.json"
     md_path = out_dir / "ingest_report.md"

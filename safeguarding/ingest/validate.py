@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from safeguarding.ingest.dates import UNPARSEABLE, month_first_column, parse_dates
 from safeguarding.ingest.mapping import CodeLookup
@@ -49,9 +50,16 @@ FALSE_TOKENS = frozenset({"n", "no", "false", "f", "0", "0.0"})
 _NULL_ARROW = pa.array(sorted(NULL_TOKENS), type=pa.string())
 #: Control and invisible characters in free text (NUL, tabs, line breaks, zero-width spaces, BOMs): read as a space.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2028\u2029\ufeff]+")
+#: None as a 0-d object array: what numpy makes of a bare ``None`` operand, written so numpy's stubs accept it
+_NONE = np.array(None, dtype=object)
 
 
-def display(value: Any) -> str:
+def is_none(values: np.ndarray) -> NDArray[np.bool_]:
+    """Elementwise ``value == None`` over an object array (``np.equal(values, None)``)."""
+    return np.asarray(np.equal(values, _NONE), dtype=bool)
+
+
+def display(value: object) -> str:
     """The text shown for a source value in messages and the rejected-rows file."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -65,7 +73,8 @@ def display(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                    np.ndarray | None]:
     """Return ``(codes, uniques, blank_u)``: codes index the object array of unique values (-1 = missing).
 
     Text columns read by pyarrow are trimmed and dictionary-encoded in C, and
@@ -105,7 +114,7 @@ def blank_uniques(uniques: np.ndarray) -> np.ndarray:
     return out
 
 
-def expand(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+def expand(per_unique: np.ndarray, codes: np.ndarray, fill: object) -> np.ndarray:
     """Spread per-unique results to rows; rows with code -1 get ``fill``."""
     if not codes.size or codes.min() >= 0:  # no missing values (text read by pyarrow never has any)
         return per_unique[codes]
@@ -131,14 +140,14 @@ class Problems:
     fixes: list[np.ndarray] = field(default_factory=list)
     _frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
-    def add(self, rows: np.ndarray, reason: str | np.ndarray, column: str, values: Any, messages: Any,
-            fix: str | np.ndarray) -> None:
-        """Record problems for ``rows`` (indices into the table's data rows)."""
+    def add(self, rows: np.ndarray, reason: str | np.ndarray, column: str, values: str | np.ndarray,
+            messages: str | np.ndarray, fix: str | np.ndarray) -> None:
+        """Record problems for ``rows`` (indices into the table's data rows): each field one text or one per row."""
         n = len(rows)
         if n == 0:
             return
 
-        def arr(x: Any) -> np.ndarray:
+        def arr(x: str | np.ndarray) -> np.ndarray:
             if isinstance(x, np.ndarray) and x.shape == (n,):
                 return x.astype(object)
             out = np.empty(n, dtype=object)
@@ -241,7 +250,7 @@ class Converted:
 
     def bad_rows(self) -> np.ndarray:
         """Indices of rows whose (non-blank) value could not be converted."""
-        bad_u = np.not_equal(self.reason_u, None)
+        bad_u = ~is_none(self.reason_u)
         if not bad_u.any():
             return np.array([], dtype=np.int64)
         return np.nonzero(expand(bad_u, self.codes, False))[0]
@@ -256,7 +265,7 @@ class Converted:
 
         Equal ids, equal values.
         """
-        ok_u = ~self.blank_u & np.equal(self.reason_u, None)
+        ok_u = ~self.blank_u & is_none(self.reason_u)
         if self.distinct:
             ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
         else:
@@ -271,9 +280,9 @@ class Converted:
 
     def masked_array(self, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
         """The yes/no or whole-number values of ``rows`` as a pandas ``boolean`` / ``Int64`` array (NA where blank)."""
-        missing_u = np.equal(self.out_u, None)
+        missing_u = is_none(self.out_u)
         dtype = np.bool_ if self.kind == "bool" else np.int64
-        values_u = np.zeros(len(self.out_u), dtype=dtype)
+        values_u: np.ndarray = np.zeros(len(self.out_u), dtype=dtype)
         values_u[~missing_u] = self.out_u[~missing_u].astype(dtype)
         idx = self.codes[rows]
         values, mask = expand(values_u, idx, 0), expand(missing_u, idx, True)
@@ -281,12 +290,12 @@ class Converted:
 
     def arrow_strings(self, rows: np.ndarray) -> pa.Array:
         """The converted text values of ``rows`` as a pyarrow string array (nulls where blank)."""
-        out = pa.array(np.append(self.out_u, None), type=pa.string(), from_pandas=True)
+        out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
         idx = self.codes[rows]
         return out.take(pa.array(np.where(idx < 0, len(self.out_u), idx)))
 
 
-def _id_text(v: Any) -> str:
+def _id_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (dt.datetime, dt.date)):
@@ -322,8 +331,10 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     return out, merged
 
 
-def convert(kind: str, raw: Any, *, date_mode: str = "auto", lookup: CodeLookup | None = None,  # noqa: C901
-            pseudonymise: Any = None, factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
+            date_mode: str = "auto", lookup: CodeLookup | None = None,
+            pseudonymise: Callable[[np.ndarray], np.ndarray] | None = None,
+            factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 

@@ -15,15 +15,15 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.readers import RawTable, _cell_text, _read_bytes, find_header, header_names
+from safeguarding.ingest.validate import is_none
 
 
-def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None) -> str:
+def _sheet_name(names: list[str], sheet: object, visible: list[bool] | None = None) -> str:
     """The sheet to read: the configured name, a 1-based sheet number, or the first visible sheet."""
     if sheet is None:
         shown = [n for n, v in zip(names, visible or [True] * len(names), strict=False) if v]
@@ -37,7 +37,7 @@ def _sheet_name(names: list[str], sheet: Any, visible: list[bool] | None = None)
     return str(sheet)
 
 
-def _sheet_rows_calamine(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_calamine(data: bytes, sheet: object) -> tuple[list[str], str, list[list[object]]]:
     """Read one sheet with python-calamine (fast, Rust): rows from A1, empty cells as None."""
     import python_calamine
 
@@ -52,7 +52,7 @@ def _sheet_rows_calamine(data: bytes, sheet: str | int | None) -> tuple[list[str
     return names, name, [[None if c == "" else c for c in r] for r in rows]
 
 
-def _sheet_rows_openpyxl(data: bytes, sheet: str | int | None) -> tuple[list[str], str, list[list[Any]]]:
+def _sheet_rows_openpyxl(data: bytes, sheet: object) -> tuple[list[str], str, list[list[object]]]:
     """Read one sheet with openpyxl in read-only mode (slower; used when python-calamine is absent)."""
     import openpyxl
 
@@ -138,7 +138,7 @@ def uncached_formulas(data: bytes, sheet: str) -> list[tuple[int, int, str, str]
     return found
 
 
-def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, headers: list[str],
+def _check_formulas(data: bytes, sheet: str, rows: list[list[object]], hidx: int, headers: list[str],
                     cols: list[np.ndarray], score: Callable[[list[str]], int], where: str, key: str) -> None:
     """Raise :class:`IngestError` when a formula without a saved result sits in a known column of a data row.
 
@@ -149,8 +149,7 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
     """
     ncols = len(headers)
     known = [bool(h) and score([h]) > 0 for h in headers]
-    if data[:4] != b"PK\x03\x04" or not any(k and np.equal(c, None).any()  # type: ignore[call-overload]
-                                             for k, c in zip(known, cols, strict=True)):
+    if data[:4] != b"PK\x03\x04" or not any(k and is_none(c).any() for k, c in zip(known, cols, strict=True)):
         return
     cells = uncached_formulas(data, sheet)
     if not cells:
@@ -175,7 +174,7 @@ def _check_formulas(data: bytes, sheet: str, rows: list[list[Any]], hidx: int, h
                 "copy the sheet and paste it as values")
 
 
-def workbook_rows(path: Path, sheet: str | int | None, key: str) -> tuple[bytes, str, list[list[Any]], list[str]]:
+def workbook_rows(path: Path, sheet: object, key: str) -> tuple[bytes, str, list[list[object]], list[str]]:
     """The bytes of a workbook, the sheet read, its rows from A1 (trailing blank rows dropped) and warnings.
 
     Uses python-calamine when installed (also reads old .xls files), openpyxl
@@ -229,8 +228,8 @@ def workbook_rows(path: Path, sheet: str | int | None, key: str) -> tuple[bytes,
     return data, sheet_name, rows, warnings
 
 
-def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | None = None,
-              header_row: int | None = None, key: str = "inputs") -> RawTable:
+def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: object = None,
+              header_row: object = None, key: str = "inputs") -> RawTable:
     """Read one sheet of an Excel workbook into a :class:`RawTable` (cell values as the reader gives them).
 
     Uses python-calamine when installed (also reads old .xls files), openpyxl otherwise.
@@ -247,7 +246,7 @@ def read_xlsx(path: Path, score: Callable[[list[str]], int], *, sheet: str | Non
             tail = [_cell_text(v) for v in r[ncols:] if _cell_text(v)]
             if tail:
                 extra[i] = ",".join(tail)
-    by_column: Sequence[Sequence[Any]]
+    by_column: Sequence[Sequence[object]]
     if not body:
         by_column = [() for _ in range(ncols)]
     elif all(len(r) >= ncols for r in body):  # the usual rectangular sheet: transpose in C

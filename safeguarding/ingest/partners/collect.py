@@ -7,9 +7,9 @@ frame with :data:`OUTPUT_COLUMNS` and the return's :class:`Accounting`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pandas as pd
 
@@ -24,6 +24,32 @@ OUTPUT_COLUMNS: tuple[str, ...] = (*schema.AGGREGATE_COLUMNS, "source_file", "so
 
 #: (indicator, breakdown, breakdown_value, period_type, period_start): one figure's identity.
 FigureKey = tuple[str, str, str, str, pd.Timestamp]
+
+
+class AccountingEntry(TypedDict):
+    """One return's :class:`Accounting` as ``ingest_report.json`` lists it (``aggregates.returns``)."""
+
+    file: str
+    layout: str
+    cells_in: int
+    rows_out: int
+    cells_dropped: int
+    errors: int
+    warnings: int
+
+
+class Figure(TypedDict):
+    """One figure read from a return, as :meth:`Return.keep` records it (a row of the frame of figures)."""
+
+    indicator_id: str
+    period_type: str
+    period_start: pd.Timestamp
+    breakdown: str
+    breakdown_value: str
+    numerator: float
+    denominator: float
+    source_file: str
+    source_row: int
 
 
 @dataclass
@@ -43,9 +69,11 @@ class Accounting:
         """True when every data cell either became a figure or is counted by a problem."""
         return self.cells_in == self.rows_out + self.cells_dropped
 
-    def to_dict(self) -> dict[str, Any]:
-        """The figures as ``ingest_report.json`` lists them (``aggregates.returns``)."""
-        return asdict(self)
+    def to_dict(self) -> AccountingEntry:
+        """The figures as ``ingest_report.json`` lists them (``aggregates.returns``); numpy integers as plain ones."""
+        return {"file": self.file, "layout": self.layout, "cells_in": int(self.cells_in),
+                "rows_out": int(self.rows_out), "cells_dropped": int(self.cells_dropped), "errors": int(self.errors),
+                "warnings": int(self.warnings)}
 
 
 @dataclass
@@ -56,7 +84,7 @@ class Return:
     key: str
     layout: str
     problems: list[Problem] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Figure] = field(default_factory=list)
     #: figure -> (row, column heading) where it was read
     where: dict[FigureKey, tuple[int | None, str]] = field(default_factory=dict)
     cells_in: int = 0
@@ -119,7 +147,7 @@ def finish(ret: Return) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, ret.problems
 
 
-def header_index(grid: Grid, spec: dict[str, Any], ret: Return, score: Callable[[list[str]], int], *, least: int,
+def header_index(grid: Grid, spec: Mapping[str, object], ret: Return, score: Callable[[list[str]], int], *, least: int,
                  not_found: tuple[str, str] | None) -> int | None:
     """The index into ``grid.rows`` of the header: ``header_row`` when set, else found by ``score``.
 
@@ -130,12 +158,14 @@ def header_index(grid: Grid, spec: dict[str, Any], ret: Return, score: Callable[
     in the problem that follows). A bad ``header_row`` is recorded as it is.
     """
     setting = spec.get("header_row")
-    header_row = None
+    header_row: object = None
     if setting not in (None, ""):
-        try:
-            header_row = int(setting)
-        except (TypeError, ValueError):
-            header_row = setting  # find_header names it
+        header_row = setting  # when not a whole number, find_header names it
+        if isinstance(setting, (str, int, float)):  # what int() reads; a list or a date is named as it is
+            try:
+                header_row = int(setting)
+            except ValueError:
+                pass
     try:
         return find_header(grid.rows, score, header_row, ret.file, ret.key, least=least)
     except IngestError as exc:

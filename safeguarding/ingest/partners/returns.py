@@ -10,8 +10,9 @@ and the stock-and-flow check (:mod:`.stock_flow`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import pandas as pd
 
@@ -20,9 +21,9 @@ from safeguarding.config import Config
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.partners import tidy, wide
 from safeguarding.ingest.partners.cells import blank
-from safeguarding.ingest.partners.collect import Accounting, Return, empty_frame, finish, typed
+from safeguarding.ingest.partners.collect import Accounting, AccountingEntry, Return, empty_frame, finish, typed
 from safeguarding.ingest.partners.stock_flow import check_stock_flow
-from safeguarding.ingest.problem import Problem, show_value
+from safeguarding.ingest.problem import Problem, ProblemEntry, show_value
 from safeguarding.ingest.readers import Grid, read_grid
 
 #: Keys an ``aggregates:`` entry may hold.
@@ -32,6 +33,16 @@ SPEC_KEYS = frozenset({
 })
 #: The fix of a note the reader made about a return it could read (encoding, delimiter, sheet chosen).
 READ_NOTE_FIX = "nothing if the return was read as meant; otherwise set the setting the note names"
+
+
+class AggregatesEntry(TypedDict, total=False):
+    """The partners' returns in ``ingest_report.json`` (``aggregates``): see :func:`run_aggregates`."""
+
+    status: str
+    rows: int
+    returns: list[AccountingEntry]
+    issues: list[ProblemEntry]
+    error: str
 
 
 def load_aggregates(config: Config) -> tuple[pd.DataFrame, list[Problem]]:
@@ -67,7 +78,7 @@ def load_aggregates(config: Config) -> tuple[pd.DataFrame, list[Problem]]:
     return out, problems
 
 
-def read_aggregate_return(spec: dict[str, Any], base_dir: Path, *, index: int = 0,
+def read_aggregate_return(spec: object, base_dir: Path, *, index: int = 0,
                           default_year: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Read one aggregate return described by ``spec`` (one ``aggregates:`` entry).
 
@@ -79,7 +90,7 @@ def read_aggregate_return(spec: dict[str, Any], base_dir: Path, *, index: int = 
     :class:`Accounting` (cells in, rows out, cells dropped).
     """
     ret = _configured(spec, index)
-    if ret.problems and ret.problems[-1].is_error:
+    if not isinstance(spec, dict) or (ret.problems and ret.problems[-1].is_error):  # (a non-mapping is an error)
         return finish(ret)
     path = Path(spec["file"]).expanduser()
     if not path.is_absolute():
@@ -107,7 +118,7 @@ def read_aggregate_return(spec: dict[str, Any], base_dir: Path, *, index: int = 
     return finish(ret)
 
 
-def _configured(spec: Any, index: int) -> Return:
+def _configured(spec: object, index: int) -> Return:
     """The :class:`Return` for an entry, with the problems of its settings (the last one an error: not read)."""
     key = f"aggregates[{index}]"
     if not isinstance(spec, dict):
@@ -132,7 +143,7 @@ def _configured(spec: Any, index: int) -> Return:
     return ret
 
 
-def _read(path: Path, spec: dict[str, Any], ret: Return) -> Grid | None:
+def _read(path: Path, spec: Mapping[str, object], ret: Return) -> Grid | None:
     """The return's cells, read as every other input is; None (the problem recorded) when it cannot be."""
     sheet = spec.get("sheet")
     encoding = spec.get("encoding")
@@ -172,7 +183,7 @@ def accounting_holds(frame: pd.DataFrame, problems: list[Problem]) -> bool:
     return cells_in == len(frame) + dropped and all(a.holds for a in acc)
 
 
-def run_aggregates(config: Config, out_dir: Path, outputs: list[Path]) -> dict[str, Any]:
+def run_aggregates(config: Config, out_dir: Path, outputs: list[Path]) -> AggregatesEntry:
     """Read the partners' returns when configured: write ``aggregates.parquet``, return the report's entry.
 
     The entry (``ingest_report.json``'s ``aggregates``) has ``status`` (``not
@@ -192,29 +203,18 @@ def run_aggregates(config: Config, out_dir: Path, outputs: list[Path]) -> dict[s
         if target.exists():
             target.unlink()
         return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "issues": []}
-    accounting = [_plain(a.to_dict()) for a in frame.attrs.get("accounting", [])]
+    accounting = [a.to_dict() for a in frame.attrs.get("accounting", [])]
     target = write_aggregates(frame, out_dir)
     outputs.append(target)
     unread = [a.get("file") for a in accounting if not a.get("cells_in") and a.get("errors")]
-    entry = {"status": "built", "rows": len(frame), "returns": accounting,
-             "issues": [_plain(p.to_dict()) for p in problems]}
+    entry: AggregatesEntry = {"status": "built", "rows": len(frame), "returns": accounting,
+                              "issues": [p.to_dict() for p in problems]}  # both plain JSON (numpy integers as int)
     if unread:  # a return that could not be read at all is fatal for that return (others still loaded)
         errors = [p.message for p in problems if p.is_error and p.file in unread]
-        entry.update(status="failed", error=f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
-                                            + "; ".join(map(str, errors[:3])))
+        entry["status"] = "failed"
+        entry["error"] = (f"aggregate return(s) not read: {', '.join(map(str, unread))}: "
+                          + "; ".join(map(str, errors[:3])))
     return entry
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def _drop_cross_return_duplicates(out: pd.DataFrame, problems: list[Problem],

@@ -7,7 +7,6 @@ a break is a warning naming the rows and month (the figures stay loaded).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -15,7 +14,7 @@ from safeguarding.ingest.partners.cells import fmt
 from safeguarding.ingest.partners.collect import Return
 
 
-def check_stock_flow(rules: Any, ret: Return) -> None:
+def check_stock_flow(rules: object, ret: Return) -> None:
     """Check each ``stock_flow`` rule against the return's monthly figures; a break is a warning by month."""
     if not rules:
         return

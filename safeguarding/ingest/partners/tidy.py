@@ -8,8 +8,7 @@ problem that names its row, column and fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -22,7 +21,7 @@ TIDY_REQUIRED = ("indicator_id", "period_start", "period_type", "numerator")
 TIDY_OPTIONAL = ("breakdown", "breakdown_value", "denominator")
 
 
-def header_score(spec: dict[str, Any]) -> Callable[[list[str]], int]:
+def header_score(spec: Mapping[str, object]) -> Callable[[list[str]], int]:
     """How many cells of a row are the tidy layout's headings (as mapped by ``columns``)."""
     given = spec.get("columns")
     columns = given if isinstance(given, dict) else {}
@@ -30,7 +29,7 @@ def header_score(spec: dict[str, Any]) -> Callable[[list[str]], int]:
     return lambda cells: len({header_key(c) for c in cells if not blank(c)} & wanted)
 
 
-def parse_tidy(grid: Grid, spec: dict[str, Any], ret: Return) -> None:
+def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
     """Read a tidy return: find the header, map the columns, then check and load every non-blank row below it."""
     columns = spec.get("columns") or {}
     if not isinstance(columns, dict):
@@ -58,10 +57,13 @@ def parse_tidy(grid: Grid, spec: dict[str, Any], ret: Return) -> None:
                   ", ".join(f"{ret.key}.columns.{c}" for c in missing) + " to the source column's heading",
                   column=", ".join(missing), row=header_rn)
         return
-    proportions = {str(p).strip() for p in (spec.get("proportions") or []) if isinstance(p, str)}
+    listed = spec.get("proportions") or []
+    if not isinstance(listed, Iterable):  # a list (checked when report.yml was loaded)
+        raise TypeError(f"{type(listed).__name__!r} object is not iterable")
+    proportions = {str(p).strip() for p in listed if isinstance(p, str)}
     heading = {c: str(grid.rows[hi][i]) for c, i in index.items()}
 
-    def cell(row: list[Any], name: str) -> Any:
+    def cell(row: list[object], name: str) -> object:
         i = index.get(name)
         return row[i] if i is not None and i < len(row) else None
 
@@ -74,11 +76,11 @@ def parse_tidy(grid: Grid, spec: dict[str, Any], ret: Return) -> None:
         _tidy_row(ret, row, rn, cell, heading, proportions)
 
 
-def _tidy_row(ret: Return, row: list[Any], rn: int, cell: Any, heading: dict[str, str],  # noqa: C901
-              proportions: set[str]) -> None:
+def _tidy_row(ret: Return, row: list[object], rn: int, cell: Callable[[list[object], str], object],  # noqa: C901
+              heading: dict[str, str], proportions: set[str]) -> None:
     where = f"{ret.file} row {rn}"
 
-    def reject(col: str, value: Any, reason: str, message: str, fix: str, severity: Severity = "error") -> None:
+    def reject(col: str, value: object, reason: str, message: str, fix: str, severity: Severity = "error") -> None:
         name = heading.get(col, col)
         ret.add(row=rn, column=name, value=value, reason=reason, message=f"{where}, {name}: {message}; row not loaded",
                 fix=fix, severity=severity, dropped=1)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ class _Target:
     breakdown_value: str
 
 
-def _row_map(spec: dict[str, Any], ret: Return) -> dict[str, _Target] | None:
+def _row_map(spec: Mapping[str, object], ret: Return) -> dict[str, _Target] | None:
     rows = spec.get("rows")
     if rows is None:
         return None
@@ -56,7 +56,7 @@ def _row_map(spec: dict[str, Any], ret: Return) -> dict[str, _Target] | None:
     return out
 
 
-def _financial_year(spec: dict[str, Any], default_year: int | None, ret: Return) -> int | None:
+def _financial_year(spec: Mapping[str, object], default_year: int | None, ret: Return) -> int | None:
     fy = spec.get("financial_year", default_year)
     if fy is None:
         return None
@@ -77,7 +77,7 @@ def header_score(cells: list[str]) -> int:
     return sum(1 for c in cells if month_of(c, 2000) is not None)
 
 
-def _find_wide_header(grid: Grid, spec: dict[str, Any], ret: Return) -> int | None:
+def _find_wide_header(grid: Grid, spec: Mapping[str, object], ret: Return) -> int | None:
     """Return the index into grid.rows of the header row, or None (problem recorded)."""
     return header_index(grid, spec, ret, header_score, least=1, not_found=(
         f"{ret.file}: no row in the first {HEADER_SCAN_ROWS} rows has month headings "
@@ -85,7 +85,7 @@ def _find_wide_header(grid: Grid, spec: dict[str, Any], ret: Return) -> int | No
         f"check the sheet ({ret.key}.sheet) and set {ret.key}.header_row to the row with the months"))
 
 
-def _label_index(spec: dict[str, Any], header: list[Any], ret: Return, header_row: int) -> int | None:
+def _label_index(spec: Mapping[str, object], header: list[object], ret: Return, header_row: int) -> int | None:
     lc = spec.get("label_column")
     if lc in (None, ""):
         return 0
@@ -111,7 +111,7 @@ def _label_index(spec: dict[str, Any], header: list[Any], ret: Return, header_ro
     return None
 
 
-def parse_wide(grid: Grid, spec: dict[str, Any], ret: Return, default_year: int | None) -> None:  # noqa: C901
+def parse_wide(grid: Grid, spec: Mapping[str, object], ret: Return, default_year: int | None) -> None:  # noqa: C901
     """Read a wide return: header, label, year-to-date and month columns, then every row below the header."""
     fy = _financial_year(spec, default_year, ret)
     hi = _find_wide_header(grid, spec, ret)
@@ -227,16 +227,16 @@ def parse_wide(grid: Grid, spec: dict[str, Any], ret: Return, default_year: int 
             _check_ytd(grid, ret, rn, label, str(header[ytd_col]), ytd_col, ytd_value, cells)
 
 
-def _target_for(label: Any, mapping: dict[str, _Target] | None) -> _Target | None:
+def _target_for(label: object, mapping: dict[str, _Target] | None) -> _Target | None:
     if mapping is None:
         text = " ".join(str(label).split())
         return _Target(text, "all", "all") if CODE_RE.match(text) else None
     return mapping.get(norm(label))
 
 
-def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: Any, target: _Target, month_cols: list[int],
+def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: object, target: _Target, month_cols: list[int],
                     months: dict[int, tuple[pd.Timestamp, str]], duplicate_cols: dict[int, int],
-                    cells: list[Any]) -> None:
+                    cells: list[object]) -> None:
     lab = " ".join(str(label).split())
     for col, value in zip(month_cols, cells, strict=True):
         ts, mlabel = months[col]
@@ -295,8 +295,8 @@ def _wide_row_cells(grid: Grid, ret: Return, rn: int, label: Any, target: _Targe
                  mlabel)
 
 
-def _check_ytd(grid: Grid, ret: Return, rn: int, label: Any, ytd_label: str, ytd_col: int, value: Any,
-               cells: list[Any]) -> None:
+def _check_ytd(grid: Grid, ret: Return, rn: int, label: object, ytd_label: str, ytd_col: int, value: object,
+               cells: list[object]) -> None:
     lab = " ".join(str(label).split())
     kind, given = parse_number(value)
     if kind == "blank":
