@@ -198,7 +198,7 @@ class FetchedFile:
     name: str
     path: Path
     status: str  # "new" | "updated" | "unchanged"
-    record: dict[str, Any]
+    record: dict[str, object]
 
 
 @dataclass
