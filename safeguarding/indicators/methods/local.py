@@ -7,7 +7,7 @@ Local entries name their ``table``, ``date`` and ``filter`` (and, for a ratio, a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ def match(series: pd.Series, value: object) -> np.ndarray:
         v = value if isinstance(value, bool) else truth.get(str(value).strip().lower())
         return (series.astype("boolean") == v).fillna(False).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
-        if not isinstance(value, str | int | float):  # float() of anything else raises this TypeError too
+        if not isinstance(value, str | bytes | SupportsFloat | SupportsIndex):  # what float() takes
             raise TypeError(f"float() argument must be a string or a real number, not {type(value).__name__!r}")
         return (pd.to_numeric(series, errors="coerce") == float(value)).fillna(False).to_numpy(dtype=bool)
     return (series.astype("string") == str(value)).fillna(False).to_numpy(dtype=bool)
