@@ -39,13 +39,18 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 from safeguarding.stats.paired import PairedComparison, paired_comparison
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from safeguarding.config import Config
 
 __all__ = [
     "MIN_PAIRED",
@@ -308,7 +313,7 @@ def survey_readme(policy: Policy) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_published_survey(cfg: Any, audience: str, out_dir: Any) -> Any:
+def write_published_survey(cfg: Config, audience: str, out_dir: str | Path) -> Path | None:
     """Write ``survey.csv`` (:func:`published_frame`) into ``out_dir`` and return its path; None without a survey.
 
     The figures are worked out from the processed ``survey`` table under the

@@ -8,9 +8,8 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from safeguarding.benchmarks import (
     LOCAL_AUTHORITY,
@@ -26,12 +25,19 @@ from safeguarding.benchmarks_fetch.sources import FetchError, SourceFile
 # --------------------------------------------------------------------------- checking a file
 
 
+class FileSummary(TypedDict):
+    """What :func:`check_file` found in a file: its data rows (neighbour model: areas) and its time periods."""
+
+    rows: int
+    time_periods: str
+
+
 def _label(source: SourceFile, name: str, url: str) -> str:
     return f"{name or source.prefix + '*.csv'} ({source.table}, downloaded from {url})"
 
 
 def check_file(source: SourceFile, path: Path, label: str | None = None, file_name: str | None = None,
-               ) -> dict[str, Any]:
+               ) -> FileSummary:
     """Check a downloaded file as the report will read it; return ``rows`` and ``time_periods``.
 
     Every column in ``source.columns`` must be present (the message names the
@@ -100,7 +106,7 @@ def _acceptable_name(source: SourceFile, name: str | None) -> str | None:
     return None
 
 
-def _derived_name(source: SourceFile, summary: Mapping[str, Any], today: dt.date) -> str:
+def _derived_name(source: SourceFile, summary: FileSummary, today: dt.date) -> str:
     """A file name for a download whose address gives none, built so ``find_table_file`` prefers the newest."""
     if source.reader == "neighbours":
         return f"sn_model_{today.year}_wide.csv"

@@ -11,7 +11,6 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from safeguarding.atomic import atomic_path
 from safeguarding.benchmarks_fetch.checking import _acceptable_name, _derived_name, _label, check_file
@@ -165,7 +164,7 @@ def _fetch_one(source: SourceFile, url: str, file_name: str | None, release: Rel
         with contextlib.suppress(OSError):
             part.unlink()
     status = "new" if previous is None else ("unchanged" if previous == got.sha256 else "updated")
-    record: dict[str, Any] = {
+    record: dict[str, object] = {
         "file": name, "table": source.table, "title": source.title, "feeds": source.feeds, "url": url,
         "final_url": got.final_url if got.final_url != url else None,
         "sha256": got.sha256, "bytes": got.bytes,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, TypeGuard
 
 from safeguarding.atomic import write_text_atomic
 from safeguarding.benchmarks_fetch.sources import (
@@ -23,14 +23,31 @@ from safeguarding.benchmarks_fetch.sources import (
 # --------------------------------------------------------------------------- provenance
 
 
-def read_provenance(folder: Path | str) -> dict[str, Any]:
+class Provenance(TypedDict, total=False):
+    """``PROVENANCE.json``: who wrote it and when, the licence, and one record per file (``files``, by source
+    name: :attr:`FetchedFile.record`'s keys, such as ``file``, ``url``, ``release`` and ``sha256``)."""
+
+    about: str
+    updated: str
+    licence: str
+    licence_url: str
+    attribution: str
+    files: dict[str, dict[str, object]]
+
+
+def _is_provenance(data: object) -> TypeGuard[Provenance]:
+    """True for a mapping whose ``files`` is a mapping (the records are read as written)."""
+    return isinstance(data, dict) and isinstance(data.get("files"), dict)
+
+
+def read_provenance(folder: Path | str) -> Provenance:
     """The folder's ``PROVENANCE.json`` (an empty record when absent or unreadable)."""
     path = Path(folder) / PROVENANCE_JSON
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"files": {}}
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+    if not _is_provenance(data):
         return {"files": {}}
     return data
 
@@ -42,12 +59,12 @@ def write_provenance(folder: Path, fetched: Sequence[FetchedFile], now: dt.datet
     command did not write (no :data:`README_MARKER`) is left alone.
     """
     data = read_provenance(folder)
-    files: dict[str, Any] = dict(data["files"])
+    files: dict[str, dict[str, object]] = dict(data["files"])
     for f in fetched:
         files[f.name] = f.record
     order = {s.name: i for i, s in enumerate(SOURCES)}
     files = dict(sorted(files.items(), key=lambda kv: order.get(kv[0], len(order))))
-    out = {
+    out: Provenance = {
         "about": "Files downloaded by `python pipeline.py benchmarks fetch` (safeguarding annual review). "
                  "One record per benchmark file: address, release, time periods, download date and SHA-256.",
         "updated": now.isoformat(timespec="seconds"),
@@ -63,7 +80,7 @@ def write_provenance(folder: Path, fetched: Sequence[FetchedFile], now: dt.datet
     return path
 
 
-def provenance_readme(data: Mapping[str, Any]) -> str:
+def provenance_readme(data: Provenance) -> str:
     """The human-readable ``README.md`` for a provenance record."""
     lines = [README_MARKER, "", "# Benchmark files: DfE and ONS published statistics", "",
              "Downloaded by `python pipeline.py benchmarks fetch`, which checks every file's columns before "

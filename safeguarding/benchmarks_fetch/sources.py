@@ -8,7 +8,6 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from safeguarding.benchmarks import (
     MEASURES,
@@ -178,7 +177,7 @@ class Release:
     published: str
     publication: str
     publication_slug: str
-    files: tuple[Mapping[str, Any], ...]
+    files: tuple[Mapping[str, object], ...]
 
     @property
     def page(self) -> str:
@@ -198,7 +197,7 @@ class FetchedFile:
     name: str
     path: Path
     status: str  # "new" | "updated" | "unchanged"
-    record: dict[str, Any]
+    record: dict[str, object]
 
 
 @dataclass

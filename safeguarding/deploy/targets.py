@@ -7,11 +7,14 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from safeguarding.deploy.credentials import ENV_KEY, ENV_PASSPHRASE
 from safeguarding.deploy.errors import TargetError
+
+if TYPE_CHECKING:
+    from safeguarding.config import Config
 
 AUDIENCES: tuple[str, ...] = ("public", "board")
 #: keys of ``publish:`` and of one ``publish.targets.<name>`` in report.yml
@@ -19,6 +22,14 @@ PUBLISH_KEYS: tuple[str, ...] = ("targets",)
 TARGET_KEYS: tuple[str, ...] = ("url", "audience", "keep")
 KEEP_DEFAULT = 3
 KEEP_MIN = 2  # the new release and the one before it, for --rollback
+
+
+class TargetSpec(TypedDict, total=False):
+    """One ``publish.targets.<name>`` of report.yml, as its check (``config_schema``) lets it through."""
+
+    url: str
+    audience: str
+    keep: int
 
 
 @dataclass(frozen=True)
@@ -111,14 +122,14 @@ def _without_password(text: str) -> str:
     return f"{m.group(1)}{user}{':***' if user != m.group(2) else ''}@{m.group(3)}"
 
 
-def configured_targets(cfg: Any) -> dict[str, dict[str, Any]]:
+def configured_targets(cfg: Config) -> dict[str, TargetSpec]:
     """``report.yml``'s ``publish.targets`` (checked when the file was loaded), or {}."""
     section = cfg.raw.get("publish") or {}
     targets = section.get("targets") if isinstance(section, dict) else None
     return targets if isinstance(targets, dict) else {}
 
 
-def resolve_target(text: str, cfg: Any | None = None) -> Target:
+def resolve_target(text: str, cfg: Config | None = None) -> Target:
     """A target named in ``report.yml`` (``publish.targets.<name>``) or written out as an address.
 
     A target written on the command line is public; only a named target can be ``audience: board``.

@@ -6,8 +6,8 @@ import json
 import re
 import subprocess
 import urllib.parse
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias
 
 from safeguarding import escape
 
@@ -27,12 +27,18 @@ PANDOC_READER = "markdown" + "".join(f"-{ext}" for ext in (
     "table_captions", "markdown_in_html_blocks", "latex_macros", "pandoc_title_block", "mmd_title_block",
     "auto_identifiers", "implicit_header_references", "example_lists", "inline_notes", "footnotes", "smart"))
 
+#: one block of pandoc's JSON syntax tree: ``{"t": its type, "c": its contents}`` (contents a string, a list
+#: or nested lists, by type: see https://pandoc.org/using-the-pandoc-api.html); read and written through
+#: the helpers below, which look at ``t`` before they index ``c``
+PandocBlock: TypeAlias = dict[str, object]
+
+
 def strip_comments(text: str) -> str:
     """``text`` without ``<!-- comments -->`` (authors' notes, never published); line numbers kept."""
     return _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
-def parse_markdown(text: str) -> list[dict[str, Any]]:
+def parse_markdown(text: str) -> list[PandocBlock]:
     """The blocks of pandoc's parse of ``text`` (comments removed; raw HTML, maths, shortcodes left as text).
 
     Raises ValueError ("line N: ...") for a comment that is never closed.
@@ -97,14 +103,14 @@ def _indent(text: str, first: str, rest: str) -> str:
     return "\n".join([first + lines[0], *((rest + ln) if ln else ln for ln in lines[1:])])
 
 
-def render_blocks(blocks: list[Any], top: int) -> str:
+def render_blocks(blocks: Sequence[PandocBlock], top: int) -> str:
     """Blocks as Markdown whose every word is escaped; headings start at level ``top`` (at most 6)."""
     headings = [b["c"][0] for b in _walk_blocks(blocks) if b.get("t") == "Header"]
     shift = top - min(headings) if headings else 0
     return "\n\n".join(s for s in (_block(b, shift) for b in blocks) if s.strip())
 
 
-def _walk_blocks(blocks: list[Any]) -> Iterable[dict[str, Any]]:
+def _walk_blocks(blocks: Sequence[object]) -> Iterable[dict[str, Any]]:
     for b in blocks:
         if not isinstance(b, dict):
             continue

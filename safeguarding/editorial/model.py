@@ -7,9 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from safeguarding.editorial.markdown import _stringify, render_blocks
+from safeguarding.editorial.markdown import PandocBlock, _stringify, render_blocks
 
 #: The parts, in the order the report gives them.
 PARTS: tuple[str, ...] = ("foreword", "priorities", "partners", "audits", "training", "attendance",
@@ -99,7 +98,7 @@ class AuthoredText:
     """Markdown a person wrote, parsed and checked; :meth:`markdown` writes it for the report."""
 
     source: Path
-    blocks: tuple[Any, ...]
+    blocks: tuple[PandocBlock, ...]
 
     def markdown(self, level: int = 2) -> str:
         """The text as safe Markdown inside a section of heading ``level``: its headings start at ``level + 1``."""

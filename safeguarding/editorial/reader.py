@@ -175,7 +175,8 @@ class _Reader:
             if text is None:
                 continue
             first = text.blocks[0]
-            if first.get("t") != "Header" or first["c"][0] != 1:
+            heading = first.get("c") if first.get("t") == "Header" else None  # [level, attributes, words]
+            if not isinstance(heading, list) or heading[0] != 1:
                 self.problems.append(f"{self.where(path)}: the first line must be the agency's name as a heading, "
                                      "e.g. '# Northwold Police'")
                 continue
@@ -377,7 +378,7 @@ class _Reader:
         return 0.0
 
 
-def parse_due(value: Any) -> Due | None:
+def parse_due(value: object) -> Due | None:
     """A date (``2025-09-30``, a YAML date) or a month (``2025-09``) as a :class:`Due`; None if it is neither."""
     if isinstance(value, dt.datetime):
         return Due(value.date())

@@ -42,6 +42,7 @@ from safeguarding.indicators.registry import AGGREGATE
 from safeguarding.schema import ENTITIES
 
 if TYPE_CHECKING:
+    from safeguarding.config import Config
     from safeguarding.indicators.registry import Method
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yml")
@@ -151,9 +152,9 @@ class Indicator:
     months: int | None = None
     table: str | None = None
     date: str | None = None
-    filter: dict[str, Any] = field(default_factory=dict)
-    numerator_filter: dict[str, Any] = field(default_factory=dict)
-    denominator_filter: dict[str, Any] = field(default_factory=dict)
+    filter: dict[str, object] = field(default_factory=dict)
+    numerator_filter: dict[str, object] = field(default_factory=dict)
+    denominator_filter: dict[str, object] = field(default_factory=dict)
     local: bool = False
     #: the chapter that reports the indicator (:data:`CHAPTERS`); for a partner's aggregate measure, where its
     #: chart and verdicts are printed (:mod:`safeguarding.report.sections.partners`)
@@ -258,7 +259,7 @@ def _number(value: Any, where: str) -> float:
     return out
 
 
-def _choice(value: Any, valid: tuple[str, ...], where: str) -> str:
+def _choice(value: object, valid: tuple[str, ...], where: str) -> str:
     if value not in valid:
         raise CatalogueError(f"{where}: {value!r} is not valid; valid: {', '.join(valid)}")
     return str(value)
@@ -289,7 +290,7 @@ def _check_breakdowns(breakdowns: tuple[str, ...], table: str, where: str, metho
         )
 
 
-def _check_filter(flt: Any, table: str, where: str) -> dict[str, Any]:
+def _check_filter(flt: object, table: str, where: str) -> dict[str, object]:
     if flt is None:
         return {}
     if not isinstance(flt, dict):
@@ -366,7 +367,7 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Indicat
     )
 
 
-def local_indicator(spec: dict[str, Any], where: str = "report.yml indicators") -> Indicator:
+def local_indicator(spec: object, where: str = "report.yml indicators") -> Indicator:
     """Build a local indicator from a ``report.yml`` entry (a count or ratio of existing fields)."""
     if not isinstance(spec, dict):
         raise CatalogueError(f"{where}: each local indicator must be a mapping, not {spec!r}")
@@ -386,7 +387,8 @@ def local_indicator(spec: dict[str, Any], where: str = "report.yml indicators") 
     if unit not in ("count", "percent"):
         raise CatalogueError(f"{where}: local indicators are a count or a percent; valid units: count, percent")
     base = _check_filter(spec.get("filter"), table, f"{where} filter")
-    num = den = {}
+    num: dict[str, object] = {}
+    den: dict[str, object] = {}
     if unit == "percent":
         if not isinstance(spec.get("numerator"), dict) or not spec["numerator"]:
             raise CatalogueError(f"{where}: a percent needs 'numerator: {{field: value}}' (a filter on {table})")
@@ -420,7 +422,8 @@ def local_indicator(spec: dict[str, Any], where: str = "report.yml indicators") 
     return _entry(raw, {}, "report.yml indicators")
 
 
-def load_catalogue(source: Any = None, *, path: str | os.PathLike[str] | None = None) -> Catalogue:
+def load_catalogue(source: Config | Mapping[str, object] | None = None, *,
+                   path: str | os.PathLike[str] | None = None) -> Catalogue:
     """Load the built-in catalogue, then apply a configuration's additions and targets.
 
     ``source`` may be None (built-in only), a :class:`safeguarding.config.Config`,
@@ -473,7 +476,7 @@ def _breakdown_list(ind: Indicator) -> str:
 
 def catalogue_markdown(catalogue: Catalogue) -> str:
     """The catalogue as Markdown: a summary table, then each indicator's full definition."""
-    def cell(text: Any) -> str:
+    def cell(text: object) -> str:
         return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
     lines = ["| code | name | unit | polarity | target | status | OBA | source | breakdowns |",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from safeguarding import schema
@@ -150,10 +151,13 @@ class Context:
                 self.cache[key] = cov & (months < int(month_index(pd.DatetimeIndex([first_complete]))[0]))
         return self.cache[key].copy()
 
-    def events(self, kind: str, frame: pd.DataFrame, table: str, **kwargs: Any) -> Events:
-        """:class:`Events` of ``table``, with its coverage and the months its extract covers only partly."""
+    def events(self, kind: str, frame: pd.DataFrame, table: str, *, notes: dict[str, str] | None = None,
+               unknown_note: str = "", headline: pd.DataFrame | None = None) -> Events:
+        """:class:`Events` of ``table``, with its coverage and the months its extract covers only partly
+        (``notes``, ``unknown_note`` and ``headline`` as :class:`Events` has them)."""
         return Events(kind, frame, self.coverage(table), partly=self.partly(table, kind),
-                      extract_start=self.extract_start(table), **kwargs)
+                      extract_start=self.extract_start(table), notes={} if notes is None else notes,
+                      unknown_note=unknown_note, headline=headline)
 
     def data_start(self, table: str) -> pd.Timestamp:
         """Earliest primary date in a table (the start of its history)."""
@@ -194,7 +198,7 @@ class Context:
         return np.where(np.isnan(age), NOT_RECORDED, out)
 
     # ---------------------------------------------------------------- frames
-    def flow(self, dates: pd.Series, **measures: Any) -> pd.DataFrame:
+    def flow(self, dates: pd.Series, **measures: npt.ArrayLike) -> pd.DataFrame:
         """A flow frame: the month of each date plus measure columns."""
         frame = pd.DataFrame({"month": month_index(dates)})
         for k, v in measures.items():

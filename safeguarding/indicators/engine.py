@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from safeguarding.indicators.bands import DEFAULT_AGE_BANDS, FIXED_VALUES, NOT_R
 from safeguarding.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from safeguarding.indicators.context import PARTIAL, PRIMARY_DATE, Context, Events
 from safeguarding.indicators.inputs import (
+    DateLike,
     IndicatorInputError,
     prepare_tables,
     read_processed,
@@ -264,9 +265,9 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
             extra.append((unk, unknown_notes[area]))
     else:
         out["unknown"] = np.nan
-    for meas, text in ev.notes.items():
+    for meas, note_text in ev.notes.items():
         if meas in out:
-            extra.append((out.pop(meas).to_numpy(dtype=float), text))
+            extra.append((out.pop(meas).to_numpy(dtype=float), note_text))
     ok = covered
     text = ("partial period: the data cover only part of it" if ev.kind == "flow"
             else "partial period: value at the last month end with data")
@@ -280,12 +281,12 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
         mark = ok & truncated & np.array([s is not None for s in starts])[area]
         part_note[mark] = texts[area[mark]]
     pieces = [note, part_note]
-    for counts, text in extra:
-        show = ok & (counts > 0) & (text != "")
+    for counts, extra_text in extra:
+        show = ok & (counts > 0) & (extra_text != "")
         s = np.full(len(out), "", dtype=object)
         if show.any():
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
-                       + (text if isinstance(text, str) else text[show]))
+                       + (extra_text if isinstance(extra_text, str) else extra_text[show]))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
     joined = pieces[0].copy()
@@ -361,8 +362,8 @@ def _aggregate_rows(ctx: Context, ind: Indicator, agg: pd.DataFrame, periods: pd
 # --------------------------------------------------------------------------- public API
 
 
-def _window(tables: dict[str, pd.DataFrame], aggregates: pd.DataFrame | None, start: Any, end: Any,
-            data_end: Any) -> tuple[Window | None, pd.Timestamp | None]:
+def _window(tables: dict[str, pd.DataFrame], aggregates: pd.DataFrame | None, start: object, end: object,
+            data_end: object) -> tuple[Window | None, pd.Timestamp | None]:
     """The months to report and the data end (latest date anywhere in the data, unless given)."""
     firsts, lasts = [], []
     for name, df in tables.items():
@@ -530,9 +531,9 @@ def compute_areas(areas: list[AreaInput], catalogue: Catalogue | None = None, *,
 
 def compute_indicators(tables: dict[str, pd.DataFrame], catalogue: Catalogue | None = None, *,
                        population: dict[int, float] | None = None, aggregates: pd.DataFrame | None = None,
-                       start: Any = None, end: Any = None, breakdowns: bool = True,
+                       start: DateLike | None = None, end: DateLike | None = None, breakdowns: bool = True,
                        age_bands: tuple[tuple[int, str], ...] | None = None,
-                       history_start: Any = None, data_end: Any = None) -> pd.DataFrame:
+                       history_start: DateLike | None = None, data_end: DateLike | None = None) -> pd.DataFrame:
     """Compute every catalogue indicator for every period and breakdown.
 
     ``tables`` maps entity names (``referrals``, ``cp_plans``, ...) to processed
@@ -561,7 +562,9 @@ def indicator_inputs(config: Config) -> AreaInput:
     end = opts.pop("end", None)
     if end is None and (tables or aggregates is not None):
         end = config.year_end
-    return AreaInput(tables, population_from_config(config), aggregates, end=end, **opts)
+    return AreaInput(tables, population_from_config(config), aggregates, start=opts.get("start"), end=end,
+                     age_bands=opts.get("age_bands"), history_start=opts.get("history_start"),
+                     data_end=opts.get("data_end"))
 
 
 def write_indicators(table: pd.DataFrame, folder: Path) -> None:
@@ -574,7 +577,7 @@ def write_indicators(table: pd.DataFrame, folder: Path) -> None:
     write_atomic(folder / "indicators.csv", lambda tmp: csv.to_csv(tmp, index=False))
 
 
-def run_indicators(config: Any) -> pd.DataFrame:
+def run_indicators(config: Config) -> pd.DataFrame:
     """Read the processed tables named by ``config``, compute every indicator, and write
     ``indicators.parquet`` and ``indicators.csv`` to the processed folder. Returns the table."""
     catalogue = load_catalogue(config)

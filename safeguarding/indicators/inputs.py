@@ -3,8 +3,9 @@ partners' aggregate returns, and the run's options from report.yml."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,24 @@ import pandas as pd
 from safeguarding import schema
 from safeguarding.indicators.bands import age_band_labels
 
+if TYPE_CHECKING:
+    from safeguarding.config import Config
+
 #: keys of ``indicators:`` in report.yml when it is a mapping (``local`` is read by the catalogue)
 OPTION_KEYS = ("local", "start", "end", "history_start", "data_end")
+
+#: a date as report.yml gives it (a YAML date, or text such as ``2024-04-01``); a ``pd.Timestamp`` is a date too
+DateLike: TypeAlias = str | dt.date
+
+
+class RunOptions(TypedDict, total=False):
+    """The options :func:`run_options` reads from report.yml (each only when it is given)."""
+
+    start: DateLike
+    end: DateLike
+    history_start: DateLike
+    data_end: DateLike
+    age_bands: tuple[tuple[int, str], ...]
 
 
 class IndicatorInputError(ValueError):
@@ -92,7 +109,7 @@ def read_processed(processed_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.Dat
     return tables, aggregates
 
 
-def run_options(config: Any) -> dict[str, Any]:
+def run_options(config: Config) -> RunOptions:
     """Keyword arguments of :func:`~safeguarding.indicators.engine.compute_indicators` from report.yml:
     ``indicators: {start, end, history_start, data_end}`` and ``age_bands``.
 
@@ -100,7 +117,7 @@ def run_options(config: Any) -> dict[str, Any]:
     and ``ValueError`` for age bands that are not ascending whole years.
     """
     ind = config.raw.get("indicators")
-    opts: dict[str, Any] = {}
+    opts: RunOptions = {}
     if isinstance(ind, dict):
         unknown = set(ind) - set(OPTION_KEYS)
         if unknown:
@@ -108,7 +125,15 @@ def run_options(config: Any) -> dict[str, Any]:
 
             raise CatalogueError(f"report.yml indicators: unknown key(s) {', '.join(sorted(unknown))}; "
                                  f"valid: {', '.join(OPTION_KEYS)}")
-        opts = {k: ind[k] for k in OPTION_KEYS[1:] if ind.get(k) is not None}
+        # the keys of OPTION_KEYS[1:], in that order, each only when it is given
+        if ind.get("start") is not None:
+            opts["start"] = ind["start"]
+        if ind.get("end") is not None:
+            opts["end"] = ind["end"]
+        if ind.get("history_start") is not None:
+            opts["history_start"] = ind["history_start"]
+        if ind.get("data_end") is not None:
+            opts["data_end"] = ind["data_end"]
     bands = config.raw.get("age_bands")
     if bands:
         if not isinstance(bands, list) or not all(isinstance(b, int) for b in bands) or bands != sorted(bands):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -73,7 +73,7 @@ class CheckMemo:
     """
 
     def __init__(self, parent: CheckMemo | None = None) -> None:
-        self._results: dict[bytes, Any] = {}
+        self._results: dict[bytes, object] = {}
         self._parent = parent
         self._pending: dict[bytes, Future[Any]] = {}  # checks started ahead in another process (prefetch)
         self._pool: ProcessPoolExecutor | None = None
@@ -91,18 +91,18 @@ class CheckMemo:
         """
         return CheckMemo(parent=self)
 
-    def new_results(self) -> dict[bytes, Any]:
+    def new_results(self) -> dict[bytes, object]:
         """The results this memo computed itself (not its parent's)."""
         return self._results
 
-    def merge(self, results: dict[bytes, Any], hits: int, misses: int) -> None:
+    def merge(self, results: Mapping[bytes, object], hits: int, misses: int) -> None:
         """Add a child's results (:meth:`new_results`) and look-up counts to this memo."""
         for key, value in results.items():
             self._results.setdefault(key, value)
         self.hits += hits
         self.misses += misses
 
-    def _find(self, key: bytes) -> tuple[bool, Any]:
+    def _find(self, key: bytes) -> tuple[bool, object]:
         memo: CheckMemo | None = self
         while memo is not None:
             if key in memo._results:
@@ -127,7 +127,8 @@ class CheckMemo:
         self._results[key] = _copy(result)
         return result, False
 
-    def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., Any], tuple[Any, ...]]], workers: int) -> None:
+    def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., object], tuple[object, ...]]],
+                 workers: int) -> None:
         """Start the checks ``asks`` lists (``(key, compute, args)``) that the memo does not hold, in other processes.
 
         Up to ``workers - 1`` forked processes take them from the end of the

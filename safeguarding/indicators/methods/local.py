@@ -6,7 +6,8 @@ Local entries name their ``table``, ``date`` and ``filter`` (and, for a ratio, a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from safeguarding.indicators.context import Context, Events
 
 
-def match(series: pd.Series, value: Any) -> np.ndarray:
+def match(series: pd.Series, value: object) -> np.ndarray:
     """Rows of ``series`` equal to ``value`` (a list means any of; null means missing)."""
     if value is None:
         return series.isna().to_numpy()
@@ -36,11 +37,13 @@ def match(series: pd.Series, value: Any) -> np.ndarray:
         v = value if isinstance(value, bool) else truth.get(str(value).strip().lower())
         return (series.astype("boolean") == v).fillna(False).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
+        if not isinstance(value, str | bytes | SupportsFloat | SupportsIndex):  # what float() takes
+            raise TypeError(f"float() argument must be a string or a real number, not {type(value).__name__!r}")
         return (pd.to_numeric(series, errors="coerce") == float(value)).fillna(False).to_numpy(dtype=bool)
     return (series.astype("string") == str(value)).fillna(False).to_numpy(dtype=bool)
 
 
-def row_filter(df: pd.DataFrame, flt: dict[str, Any]) -> np.ndarray:
+def row_filter(df: pd.DataFrame, flt: Mapping[str, object]) -> np.ndarray:
     """Rows of ``df`` matching every ``field: value`` of ``flt`` (:func:`match`); ``{}`` keeps every row."""
     keep = np.ones(len(df), dtype=bool)
     for col, value in flt.items():

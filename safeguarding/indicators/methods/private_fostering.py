@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from safeguarding.indicators.periods import month_end
@@ -26,7 +27,7 @@ def _arrangements(ctx: Context) -> pd.DataFrame:
     return df[keep.to_numpy()].reset_index(drop=True)
 
 
-def _flow(ctx: Context, ind: Indicator, df: pd.DataFrame, date: pd.Series, **measures: Any) -> Events:
+def _flow(ctx: Context, ind: Indicator, df: pd.DataFrame, date: pd.Series, **measures: npt.ArrayLike) -> Events:
     frame = ctx.flow(date, **measures)
     ctx.child_breakdowns(frame, df["child_id"], date, ind.breakdowns)
     return ctx.events("flow", frame, "private_fostering")
