@@ -4,13 +4,16 @@ partners' aggregate returns, and the run's options from report.yml."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from safeguarding import schema
 from safeguarding.indicators.bands import age_band_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 #: keys of ``indicators:`` in report.yml when it is a mapping (``local`` is read by the catalogue)
 OPTION_KEYS = ("local", "start", "end", "history_start", "data_end")
@@ -92,26 +95,14 @@ def read_processed(processed_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.Dat
     return tables, aggregates
 
 
-def run_options(config: Any) -> dict[str, Any]:
+def run_options(config: Config) -> dict[str, Any]:
     """Keyword arguments of :func:`~safeguarding.indicators.engine.compute_indicators` from report.yml:
-    ``indicators: {start, end, history_start, data_end}`` and ``age_bands``.
+    ``indicators: {start, end, history_start, data_end}`` (those set) and ``age_bands`` (when set).
 
-    Raises :class:`~safeguarding.indicators.catalogue.CatalogueError` for an unknown key under ``indicators``
-    and ``ValueError`` for age bands that are not ascending whole years.
+    Both were checked, and parsed, when the configuration was loaded (``config.indicators``,
+    ``config.age_bands``).
     """
-    ind = config.raw.get("indicators")
-    opts: dict[str, Any] = {}
-    if isinstance(ind, dict):
-        unknown = set(ind) - set(OPTION_KEYS)
-        if unknown:
-            from safeguarding.indicators.catalogue import CatalogueError
-
-            raise CatalogueError(f"report.yml indicators: unknown key(s) {', '.join(sorted(unknown))}; "
-                                 f"valid: {', '.join(OPTION_KEYS)}")
-        opts = {k: ind[k] for k in OPTION_KEYS[1:] if ind.get(k) is not None}
-    bands = config.raw.get("age_bands")
-    if bands:
-        if not isinstance(bands, list) or not all(isinstance(b, int) for b in bands) or bands != sorted(bands):
-            raise ValueError("report.yml age_bands: give the lower bounds in years, e.g. [0, 1, 5, 10, 16]")
-        opts["age_bands"] = age_band_labels(bands)
+    opts: dict[str, Any] = dict(config.indicators.run_dates())
+    if config.age_bands:
+        opts["age_bands"] = age_band_labels(list(config.age_bands))
     return opts

@@ -27,7 +27,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -61,10 +61,14 @@ from safeguarding.ingest.validate import (
     factorize,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
+from safeguarding.settings import INGEST_MIN_DATE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 #: Keys allowed in one ``inputs.<table>`` entry.
 SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
-DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
+DEFAULT_MIN_DATE = INGEST_MIN_DATE  # ``ingest.min_date`` when not set
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
 
 
@@ -228,21 +232,6 @@ class IngestResult:
         return summary(self)
 
 
-def _date_setting(cfg: Any, name: str, default: dt.date) -> dt.date:
-    value = cfg.section("ingest").get(name)
-    if value is None:
-        return default
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise IngestError(f"{cfg.path}: ingest.{name} is {value!r}, not a date.", key=f"ingest.{name}",
-                          fix=f"write ingest.{name} as YYYY-MM-DD") from None
-
-
 def _check_spec(name: str, spec: dict[str, Any], where: str) -> None:
     key = f"inputs.{name}"
     unknown = [k for k in spec if k not in SPEC_KEYS]
@@ -306,7 +295,7 @@ class Source:
     spec: dict[str, Any]
 
 
-def read_source(name: str, spec: dict[str, Any], cfg: Any) -> Source:
+def read_source(name: str, spec: dict[str, Any], cfg: Config) -> Source:
     """Check one input's settings, read its file, map its headers and factorize the mapped columns.
 
     Touches nothing shared, so it can run in a worker thread while the previous table is converted
@@ -531,7 +520,7 @@ def write_parquet(frame: pd.DataFrame, target: Path, id_columns: list[str]) -> N
     write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False, use_dictionary=dictionary))
 
 
-def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
+def _ingest_one(name: str, config: Config, pseud: Pseudonymiser, ranges: dict[str, tuple[dt.date, dt.date]],
                 source: Future | None = None) -> TableResult:
     """Ingest one table (read by ``source`` if given, a future of :func:`read_source`).
 
@@ -548,13 +537,13 @@ def _ingest_one(name: str, config: Any, pseud: Pseudonymiser, ranges: dict[str, 
     return t
 
 
-def run_ingest(config: Any) -> IngestResult:
+def run_ingest(config: Config) -> IngestResult:
     """Read every configured input and write the processed tables and the ingest report.
 
     Never raises for bad data: each table's fatal problem is recorded in the
     result (``result.failed``) and the report. Raises :class:`IngestError` only
-    when the run cannot start (pseudonymisation key unusable, bad ``ingest:``
-    dates).
+    when the run cannot start (the pseudonymisation key unusable; the ``ingest:``
+    dates were checked when the configuration was loaded).
     """
     from safeguarding.ingest import report as report_mod
 
@@ -565,8 +554,8 @@ def run_ingest(config: Any) -> IngestResult:
     pseud = Pseudonymiser(key)
     today = dt.date.today()
     year_end = config.year_end
-    min_date = _date_setting(config, "min_date", DEFAULT_MIN_DATE)
-    max_date = _date_setting(config, "max_date", max(today, year_end))
+    min_date = config.ingest.min_date
+    max_date = config.ingest.max_date or max(today, year_end)
     ranges = {"event": (min_date, max_date), "date_of_birth": (MIN_BIRTH_DATE, year_end)}
     names = [name for name in ENTITIES if name in config.inputs]
     out_dir.mkdir(parents=True, exist_ok=True)

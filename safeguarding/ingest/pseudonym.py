@@ -14,13 +14,16 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from safeguarding.ingest.errors import IngestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 #: Prefix of each identifier kind's pseudonym (the canonical column name is the kind).
 PREFIXES: dict[str, str] = {
@@ -151,11 +154,10 @@ def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
-def key_file_path(config: Any) -> Path:
+def key_file_path(config: Config | None) -> Path:
     """Return the key file: ``pseudonymisation.key_file``, else $SAFEGUARDING_KEY_FILE, else the default."""
-    section = config.section("pseudonymisation") if config is not None else {}
-    if section.get("key_file"):
-        return config.resolve(section["key_file"])
+    if config is not None and config.pseudonymisation.key_file:
+        return config.resolve(config.pseudonymisation.key_file)
     env = os.environ.get(KEY_ENV)
     if env:
         return Path(os.path.expanduser(env))
