@@ -161,7 +161,7 @@ class ReportSettings:
                    date=s.get("date"), status=_text(s.get("status")), approved_on=_date(s.get("approved_on")),
                    version=None if version is None else str(version), published_on=_date(s.get("published_on")))
 
-    def document_metadata(self) -> dict[str, Any]:
+    def document_metadata(self) -> dict[str, object]:
         """The settings that override the document's ``title``, ``subtitle``, ``author`` and ``date`` (those set)."""
         values = {"title": self.title, "subtitle": self.subtitle, "author": self.author, "date": self.date}
         return {k: list(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}

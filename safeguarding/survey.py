@@ -39,13 +39,17 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 from safeguarding.stats.paired import PairedComparison, paired_comparison
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 __all__ = [
     "MIN_PAIRED",
@@ -308,15 +312,13 @@ def survey_readme(policy: Policy) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_published_survey(cfg: Any, audience: str, out_dir: Any) -> Any:
+def write_published_survey(cfg: Config, audience: str, out_dir: str | Path) -> Path | None:
     """Write ``survey.csv`` (:func:`published_frame`) into ``out_dir`` and return its path; None without a survey.
 
     The figures are worked out from the processed ``survey`` table under the
     public disclosure rules (``cfg.disclosure``) or, for the board, none, as
     the report's section does.
     """
-    from pathlib import Path
-
     from safeguarding.publish.writers import write_csv
 
     path = Path(cfg.processed_dir) / "survey.parquet"

@@ -7,13 +7,16 @@ import errno
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from safeguarding.deploy.errors import ConnectError, PublishError, RefusedError, TargetError, TransportError
 from safeguarding.deploy.releases import Changes, Outcome, compare, publish_files, rollback
 from safeguarding.deploy.site_files import collect_site, sha256_file
 from safeguarding.deploy.targets import AUDIENCES, Target, resolve_target
 from safeguarding.deploy.transport import Transport, open_transport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +47,7 @@ def _say_changes(changes: Changes, echo: Callable[[str], None]) -> None:
          + ("" if changes.any else ": nothing would change"))
 
 
-def publish(cfg: Any, target: Target, *, audience: str | None = None, dry_run: bool = False,
+def publish(cfg: Config, target: Target, *, audience: str | None = None, dry_run: bool = False,
             echo: Callable[[str], None] = print, progress: Callable[[int, int, str], None] | None = None,
             transport: Transport | None = None) -> Outcome | Changes:
     """Publish the area's site of ``cfg`` to ``target`` (or, with ``dry_run``, say what would change).

@@ -280,12 +280,12 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
         mark = ok & truncated & np.array([s is not None for s in starts])[area]
         part_note[mark] = texts[area[mark]]
     pieces = [note, part_note]
-    for counts, text in extra:
-        show = ok & (counts > 0) & (text != "")
+    for counts, words in extra:
+        show = ok & (counts > 0) & (words != "")
         s = np.full(len(out), "", dtype=object)
         if show.any():
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
-                       + (text if isinstance(text, str) else text[show]))
+                       + (words if isinstance(words, str) else words[show]))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
     joined = pieces[0].copy()
@@ -574,7 +574,7 @@ def write_indicators(table: pd.DataFrame, folder: Path) -> None:
     write_atomic(folder / "indicators.csv", lambda tmp: csv.to_csv(tmp, index=False))
 
 
-def run_indicators(config: Any) -> pd.DataFrame:
+def run_indicators(config: Config) -> pd.DataFrame:
     """Read the processed tables named by ``config``, compute every indicator, and write
     ``indicators.parquet`` and ``indicators.csv`` to the processed folder. Returns the table."""
     catalogue = load_catalogue(config)

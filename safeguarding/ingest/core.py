@@ -151,7 +151,8 @@ class TableResult:
             mask = c.unmapped_u_mask()
             if c.unmapped_u is None or not mask.any():
                 continue
-            usable = ~c.blank_u & np.equal(c.reason_u, None) & ~mask
+            # element by element "is None" (numpy's type stubs do not allow None as an operand)
+            usable = ~c.blank_u & np.equal(c.reason_u, None) & ~mask  # type: ignore[call-overload]
             if not usable.any():
                 out.append(name)
         return out
