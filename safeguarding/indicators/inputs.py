@@ -15,9 +15,6 @@ from safeguarding.indicators.bands import age_band_labels
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
 
-#: keys of ``indicators:`` in report.yml when it is a mapping (``local`` is read by the catalogue)
-OPTION_KEYS = ("local", "start", "end", "history_start", "data_end")
-
 
 class IndicatorInputError(ValueError):
     """A processed table breaks the data contract (names the table, row, column and fix)."""
