@@ -4,6 +4,15 @@ Paths in the file are relative to the file's own folder. The whole file is
 checked when it is loaded (:mod:`safeguarding.config_schema`): every problem is
 reported at once, with its key path, before any work starts. See
 ``docs/configuration.md`` for every key.
+
+Once checked, the file is parsed once into typed, read-only objects
+(:mod:`safeguarding.settings`), attributes of :class:`Config`: ``cfg.area``,
+``cfg.report``, ``cfg.site``, ``cfg.benchmarks``, ``cfg.ingest``,
+``cfg.pseudonymisation``, ``cfg.editorial``, ``cfg.publish``,
+``cfg.indicators``, ``cfg.age_bands`` and ``cfg.disclosure`` (the
+:class:`~safeguarding.disclosure.policy.Policy`). Modules read those; the raw
+mapping (``cfg.raw``) is kept for what needs the file as written (the cache
+key, the build's run record).
 """
 
 from __future__ import annotations
@@ -26,6 +35,18 @@ from safeguarding.config_schema import (
     slugify,
     whole_number,
 )
+from safeguarding.settings import (
+    AreaSettings,
+    BenchmarkSettings,
+    EditorialSettings,
+    IndicatorSettings,
+    IngestSettings,
+    PseudonymisationSettings,
+    PublishSettings,
+    ReportSettings,
+    SiteDetails,
+    age_bands_from,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.disclosure.policy import Policy
@@ -47,9 +68,19 @@ class ConfigError(ValueError):
 KNOWN_TOP_LEVEL = frozenset(TOP_LEVEL_KEYS)
 
 
+def _default_policy() -> Policy:
+    from safeguarding.disclosure.policy import Policy
+
+    return Policy()
+
+
 @dataclass
 class Config:
-    """A loaded and checked ``report.yml``."""
+    """A loaded and checked ``report.yml``, its sections parsed into typed objects (:mod:`safeguarding.settings`).
+
+    ``raw`` is the file as written: only the cache key and the build's run record read it; modules read the typed
+    attributes (``area``, ``report``, ``site``, ...), and :meth:`section` is kept for notebooks and scripts.
+    """
 
     path: Path
     raw: dict[str, Any]
@@ -65,6 +96,19 @@ class Config:
     aggregates: list[dict[str, Any]] = field(default_factory=list)
     population: dict[int, float] = field(default_factory=dict)
     targets: dict[str, float] = field(default_factory=dict)
+    area: AreaSettings = field(default_factory=AreaSettings)
+    benchmarks: BenchmarkSettings = field(default_factory=BenchmarkSettings)
+    indicators: IndicatorSettings = field(default_factory=IndicatorSettings)
+    #: lower bounds of the age bands in years, rising; empty: the built-in bands
+    age_bands: tuple[int, ...] = ()
+    pseudonymisation: PseudonymisationSettings = field(default_factory=PseudonymisationSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    #: the disclosure policy for the public audience (``disclosure:``; the defaults when absent)
+    disclosure: Policy = field(default_factory=_default_policy)
+    editorial: EditorialSettings = field(default_factory=EditorialSettings)
+    site: SiteDetails = field(default_factory=SiteDetails)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     @property
     def year_label(self) -> str:
@@ -88,22 +132,13 @@ class Config:
         p = Path(os.path.expanduser(str(value)))
         return p if p.is_absolute() else (self.root / p)
 
-    @property
-    def disclosure(self) -> Policy:
-        """The disclosure policy for the public audience, from the ``disclosure:`` section (defaults if absent).
-
-        See :class:`safeguarding.disclosure.policy.Policy`; the section was
-        checked when the file was loaded.
-        """
-        from safeguarding.disclosure.policy import Policy
-
-        try:
-            return Policy.from_mapping(self.raw.get("disclosure"))
-        except ValueError as exc:  # pragma: no cover - load_config has checked the section
-            raise ConfigError(f"{self.path}: {exc}") from exc
-
     def section(self, name: str) -> dict[str, Any]:
-        """Return a top-level mapping section, or an empty dict."""
+        """Return a top-level mapping section as written, or an empty dict.
+
+        Kept for notebooks and scripts; the package's modules read the typed attributes instead
+        (``cfg.report``, ``cfg.benchmarks``, ...: :mod:`safeguarding.settings`), parsed once when the file was
+        loaded.
+        """
         value = self.raw.get(name) or {}
         if not isinstance(value, dict):
             raise ConfigError(f"{self.path}: '{name}' must be a mapping")
@@ -173,12 +208,13 @@ def config_from_mapping(raw: object, path: Path, *, year: int | None = None, aud
     aud = str(audience or raw.get("audience") or "public")
     paths = raw.get("paths") or {}
     inputs = raw.get("inputs") or {}
+    slug = str(area["slug"]) if area.get("slug") is not None else _slug(name)
     cfg = Config(
         path=p,
         raw=raw,
         root=root,
         area_name=name,
-        area_slug=str(area["slug"]) if area.get("slug") is not None else _slug(name),
+        area_slug=slug,
         year=yr,
         audience=aud,
         raw_dir=Path(),
@@ -188,6 +224,17 @@ def config_from_mapping(raw: object, path: Path, *, year: int | None = None, aud
         aggregates=list(raw.get("aggregates") or []),
         population={int(k): float(v) for k, v in (raw.get("population") or {}).items()},
         targets={str(k): float(v) for k, v in (raw.get("targets") or {}).items() if v is not None},
+        area=AreaSettings.from_mapping(area, slug=slug),
+        benchmarks=BenchmarkSettings.from_mapping(raw.get("benchmarks")),
+        indicators=IndicatorSettings.from_mapping(raw.get("indicators")),
+        age_bands=age_bands_from(raw.get("age_bands")),
+        pseudonymisation=PseudonymisationSettings.from_mapping(raw.get("pseudonymisation")),
+        ingest=IngestSettings.from_mapping(raw.get("ingest")),
+        report=ReportSettings.from_mapping(raw.get("report")),
+        disclosure=_policy(raw, where),
+        editorial=EditorialSettings.from_mapping(raw.get("editorial")),
+        site=SiteDetails.from_mapping(raw.get("site")),
+        publish=PublishSettings.from_mapping(raw.get("publish")),
     )
     cfg.raw_dir = cfg.resolve(paths.get("raw", "data/raw"))
     # output folders are used exactly as checked: '..' taken away by name, so that a symbolic link
@@ -195,6 +242,16 @@ def config_from_mapping(raw: object, path: Path, *, year: int | None = None, aud
     cfg.processed_dir = Path(os.path.normpath(cfg.resolve(paths.get("processed", "data/processed"))))
     cfg.reports_dir = Path(os.path.normpath(cfg.resolve(paths.get("reports", "reports"))))
     return cfg
+
+
+def _policy(raw: dict[str, Any], where: str) -> Policy:
+    """The ``disclosure:`` section of a checked file as a :class:`~safeguarding.disclosure.policy.Policy`."""
+    from safeguarding.disclosure.policy import Policy
+
+    try:
+        return Policy.from_mapping(raw.get("disclosure"))
+    except ValueError as exc:  # pragma: no cover - check_config has checked the section
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def load_config_with_inputs(path: str | os.PathLike[str], *, year: int | None = None) -> Config:

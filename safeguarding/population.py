@@ -88,12 +88,12 @@ def ons_file(config: Config) -> Path | None:
     None when neither is there."""
     from safeguarding.benchmarks import find_table_file
 
-    bench = config.section("benchmarks")
-    if bench.get("ons_file"):
-        path = config.resolve(bench["ons_file"])
+    bench = config.benchmarks
+    if bench.ons_file:
+        path = config.resolve(bench.ons_file)
         return path if path.is_file() else None
-    if bench.get("folder"):
-        folder = config.resolve(bench["folder"])
+    if bench.folder:
+        folder = config.resolve(bench.folder)
         return find_table_file(folder, "ons") if folder.is_dir() else None
     return None
 
@@ -107,7 +107,7 @@ def population_from_config(config: Config) -> dict[int, float]:
     """
     if config.population:
         return dict(config.population)
-    la = str((config.raw.get("area") or {}).get("la_code") or "").strip()
+    la = (config.area.la_code or "").strip()
     path = ons_file(config)
     if not la or path is None:
         return {}

@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -47,9 +48,7 @@ from safeguarding.disclosure.policy import Policy
 from safeguarding.markers import NOT_PUBLISHED, WITHHELD
 from safeguarding.stats.paired import PairedComparison, paired_comparison
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
+if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
 
 __all__ = [
@@ -320,8 +319,6 @@ def write_published_survey(cfg: Config, audience: str, out_dir: str | Path) -> P
     public disclosure rules (``cfg.disclosure``) or, for the board, none, as
     the report's section does.
     """
-    from pathlib import Path
-
     from safeguarding.publish.writers import write_csv
 
     path = Path(cfg.processed_dir) / "survey.parquet"

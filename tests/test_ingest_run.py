@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from safeguarding.config import ConfigError, load_config
 from safeguarding.ingest import run_ingest
 from safeguarding.schema import ENTITIES
+from safeguarding.settings import PseudonymisationSettings
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -351,7 +352,7 @@ def test_pseudonyms_stable_across_tables_and_runs_and_raw_ids_never_written(tmp_
     assert pd.read_parquet(out / "children.parquet")["child_id"].iloc[0] == k1["child_id"].iloc[0]
     # another key gives other pseudonyms
     other = make_config(tmp_path, inputs)
-    other.raw["pseudonymisation"] = {"key_file": str(tmp_path / "other.key")}
+    other.pseudonymisation = PseudonymisationSettings(key_file=str(tmp_path / "other.key"))
     run_ingest(other)
     assert pd.read_parquet(out / "children.parquet")["child_id"].iloc[0] != k1["child_id"].iloc[0]
 

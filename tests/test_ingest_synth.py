@@ -13,6 +13,7 @@ import yaml
 from safeguarding import synth
 from safeguarding.config import load_config
 from safeguarding.ingest import run_ingest
+from safeguarding.settings import PseudonymisationSettings
 from safeguarding.synth import generator
 
 #: injected fault kind -> ingest reason(s). Only bad_date is not one-to-one: the generator writes both
@@ -147,7 +148,7 @@ def test_demo_configuration_ingests(project, tmp_path, monkeypatch):
     missing = [s["file"] for s in cfg.inputs.values() if not cfg.resolve(s["file"]).exists()]
     assert not missing, f"demo inputs missing (python pipeline.py synth --out data/raw/demo): {missing}"
     monkeypatch.setenv("SAFEGUARDING_KEY_FILE", str(tmp_path / "demo.key"))
-    cfg.raw.pop("pseudonymisation", None)
+    cfg.pseudonymisation = PseudonymisationSettings()  # the key from the environment
     cfg.processed_dir = tmp_path / "processed"
     result = run_ingest(cfg)
     assert result.ok, result.failed

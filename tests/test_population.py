@@ -12,6 +12,7 @@ import pytest
 
 from safeguarding.benchmarks import BenchmarkSource
 from safeguarding.population import children_0_17, council_population, population_from_config, read_population
+from safeguarding.settings import AreaSettings, BenchmarkSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 ONS = ROOT / "data" / "reference" / "dfe" / "ons_mid-year_population_estimates_2012_to_2024.csv"
@@ -22,6 +23,8 @@ class StubConfig:
 
     def __init__(self, base: Path, population: dict[int, float] | None = None, **raw: Any) -> None:
         self.base, self.population, self.raw = base, population or {}, raw
+        self.area = AreaSettings.from_mapping(raw.get("area"), slug="area")
+        self.benchmarks = BenchmarkSettings.from_mapping(raw.get("benchmarks"))
 
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.raw.get(name) or {})

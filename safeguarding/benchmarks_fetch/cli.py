@@ -53,13 +53,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if folder is None or Path(args.config).exists():
             cfg = load_config(args.config)
-            section = cfg.section("benchmarks")
-            overrides.update({str(k): str(v) for k, v in (section.get("sources") or {}).items()})
+            overrides.update(cfg.benchmarks.sources)
             if folder is None:
-                if not section.get("folder"):
+                if not cfg.benchmarks.folder:
                     raise FetchError(f"{args.config}: benchmarks.folder is not set; set it (the folder the report "
                                      "reads the DfE files from) or pass --folder DIR")
-                folder = cfg.resolve(section["folder"])
+                folder = cfg.resolve(cfg.benchmarks.folder)
         overrides.update(_parse_sources(args.source))
         assert folder is not None
         report = fetch_benchmarks(folder, overrides=overrides, only=args.only, timeout=args.timeout,

@@ -15,7 +15,7 @@ from safeguarding.deploy.site_files import collect_site, sha256_file
 from safeguarding.deploy.targets import AUDIENCES, Target, resolve_target
 from safeguarding.deploy.transport import Transport, open_transport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from safeguarding.deploy.credentials import ENV_KEY, ENV_PASSPHRASE
 from safeguarding.deploy.errors import TargetError
+from safeguarding.settings import PUBLISH_KEEP_DEFAULT, PublishTarget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 if TYPE_CHECKING:
     from safeguarding.config import Config
@@ -20,16 +25,8 @@ AUDIENCES: tuple[str, ...] = ("public", "board")
 #: keys of ``publish:`` and of one ``publish.targets.<name>`` in report.yml
 PUBLISH_KEYS: tuple[str, ...] = ("targets",)
 TARGET_KEYS: tuple[str, ...] = ("url", "audience", "keep")
-KEEP_DEFAULT = 3
+KEEP_DEFAULT = PUBLISH_KEEP_DEFAULT
 KEEP_MIN = 2  # the new release and the one before it, for --rollback
-
-
-class TargetSpec(TypedDict, total=False):
-    """One ``publish.targets.<name>`` of report.yml, as its check (``config_schema``) lets it through."""
-
-    url: str
-    audience: str
-    keep: int
 
 
 @dataclass(frozen=True)
@@ -122,11 +119,9 @@ def _without_password(text: str) -> str:
     return f"{m.group(1)}{user}{':***' if user != m.group(2) else ''}@{m.group(3)}"
 
 
-def configured_targets(cfg: Config) -> dict[str, TargetSpec]:
-    """``report.yml``'s ``publish.targets`` (checked when the file was loaded), or {}."""
-    section = cfg.raw.get("publish") or {}
-    targets = section.get("targets") if isinstance(section, dict) else None
-    return targets if isinstance(targets, dict) else {}
+def configured_targets(cfg: Config) -> Mapping[str, PublishTarget]:
+    """``report.yml``'s ``publish.targets`` by name (checked and parsed when the file was loaded), or {}."""
+    return cfg.publish.targets
 
 
 def resolve_target(text: str, cfg: Config | None = None) -> Target:
@@ -136,9 +131,8 @@ def resolve_target(text: str, cfg: Config | None = None) -> Target:
     """
     targets = configured_targets(cfg) if cfg is not None else {}
     if cfg is not None and text in targets:
-        spec = targets[text] or {}
-        return parse_target(str(spec.get("url", "")), audience=str(spec.get("audience") or "public"), name=text,
-                            keep=int(spec.get("keep") or KEEP_DEFAULT), base=cfg.root)
+        spec = targets[text]
+        return parse_target(spec.url, audience=spec.audience, name=text, keep=spec.keep, base=cfg.root)
     if re.fullmatch(r"[A-Za-z0-9_-]+", text):
         names = ", ".join(targets) or "none"
         raise TargetError(f"no target named {text!r} in report.yml's publish.targets (configured: {names}); "

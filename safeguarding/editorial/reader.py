@@ -50,10 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def editorial_folder(cfg: Config) -> Path | None:
     """The editorial folder ``report.yml`` names (``editorial:``), or None when it names none."""
-    value = cfg.raw.get("editorial")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return cfg.resolve(str(value))
+    folder = cfg.editorial.folder
+    return cfg.resolve(folder) if folder is not None else None
 
 
 def load_editorial(cfg: Config) -> Editorial:

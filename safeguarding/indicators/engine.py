@@ -281,12 +281,12 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
         mark = ok & truncated & np.array([s is not None for s in starts])[area]
         part_note[mark] = texts[area[mark]]
     pieces = [note, part_note]
-    for counts, extra_text in extra:
-        show = ok & (counts > 0) & (extra_text != "")
+    for counts, words in extra:
+        show = ok & (counts > 0) & (words != "")
         s = np.full(len(out), "", dtype=object)
         if show.any():
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
-                       + (extra_text if isinstance(extra_text, str) else extra_text[show]))
+                       + (words if isinstance(words, str) else words[show]))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
     joined = pieces[0].copy()

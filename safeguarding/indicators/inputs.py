@@ -13,11 +13,8 @@ import pandas as pd
 from safeguarding import schema
 from safeguarding.indicators.bands import age_band_labels
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
-
-#: keys of ``indicators:`` in report.yml when it is a mapping (``local`` is read by the catalogue)
-OPTION_KEYS = ("local", "start", "end", "history_start", "data_end")
 
 #: a date as report.yml gives it (a YAML date, or text such as ``2024-04-01``); a ``pd.Timestamp`` is a date too
 DateLike: TypeAlias = str | dt.date
@@ -111,32 +108,22 @@ def read_processed(processed_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.Dat
 
 def run_options(config: Config) -> RunOptions:
     """Keyword arguments of :func:`~safeguarding.indicators.engine.compute_indicators` from report.yml:
-    ``indicators: {start, end, history_start, data_end}`` and ``age_bands``.
+    ``indicators: {start, end, history_start, data_end}`` (those set) and ``age_bands`` (when set).
 
-    Raises :class:`~safeguarding.indicators.catalogue.CatalogueError` for an unknown key under ``indicators``
-    and ``ValueError`` for age bands that are not ascending whole years.
+    Both were checked, and parsed, when the configuration was loaded (``config.indicators``,
+    ``config.age_bands``).
     """
-    ind = config.raw.get("indicators")
+    dates = config.indicators
     opts: RunOptions = {}
-    if isinstance(ind, dict):
-        unknown = set(ind) - set(OPTION_KEYS)
-        if unknown:
-            from safeguarding.indicators.catalogue import CatalogueError
-
-            raise CatalogueError(f"report.yml indicators: unknown key(s) {', '.join(sorted(unknown))}; "
-                                 f"valid: {', '.join(OPTION_KEYS)}")
-        # the keys of OPTION_KEYS[1:], in that order, each only when it is given
-        if ind.get("start") is not None:
-            opts["start"] = ind["start"]
-        if ind.get("end") is not None:
-            opts["end"] = ind["end"]
-        if ind.get("history_start") is not None:
-            opts["history_start"] = ind["history_start"]
-        if ind.get("data_end") is not None:
-            opts["data_end"] = ind["data_end"]
-    bands = config.raw.get("age_bands")
-    if bands:
-        if not isinstance(bands, list) or not all(isinstance(b, int) for b in bands) or bands != sorted(bands):
-            raise ValueError("report.yml age_bands: give the lower bounds in years, e.g. [0, 1, 5, 10, 16]")
-        opts["age_bands"] = age_band_labels(bands)
+    # the dates that are set, in this order (each only when it is given)
+    if dates.start is not None:
+        opts["start"] = dates.start
+    if dates.end is not None:
+        opts["end"] = dates.end
+    if dates.history_start is not None:
+        opts["history_start"] = dates.history_start
+    if dates.data_end is not None:
+        opts["data_end"] = dates.data_end
+    if config.age_bands:
+        opts["age_bands"] = age_band_labels(list(config.age_bands))
     return opts

@@ -65,13 +65,17 @@ from safeguarding.ingest.validate import (
     is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
+from safeguarding.settings import INGEST_MIN_DATE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.config import Config
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.ingest.report import IngestReport
 
 #: Keys allowed in one ``inputs.<table>`` entry.
 SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
-DEFAULT_MIN_DATE = dt.date(2000, 1, 1)
+DEFAULT_MIN_DATE = INGEST_MIN_DATE  # ``ingest.min_date`` when not set
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
 
 
@@ -241,21 +245,6 @@ class IngestResult:
         from safeguarding.ingest.cli import summary
 
         return summary(self)
-
-
-def _date_setting(cfg: Config, name: str, default: dt.date) -> dt.date:
-    value = cfg.section("ingest").get(name)
-    if value is None:
-        return default
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise IngestError(f"{cfg.path}: ingest.{name} is {value!r}, not a date.", key=f"ingest.{name}",
-                          fix=f"write ingest.{name} as YYYY-MM-DD") from None
 
 
 def _check_spec(name: str, spec: Mapping[str, object], where: str) -> None:
@@ -572,8 +561,8 @@ def run_ingest(config: Config) -> IngestResult:
 
     Never raises for bad data: each table's fatal problem is recorded in the
     result (``result.failed``) and the report. Raises :class:`IngestError` only
-    when the run cannot start (pseudonymisation key unusable, bad ``ingest:``
-    dates).
+    when the run cannot start (the pseudonymisation key unusable; the ``ingest:``
+    dates were checked when the configuration was loaded).
     """
     from safeguarding.ingest import report as report_mod
 
@@ -584,8 +573,8 @@ def run_ingest(config: Config) -> IngestResult:
     pseud = Pseudonymiser(key)
     today = dt.date.today()
     year_end = config.year_end
-    min_date = _date_setting(config, "min_date", DEFAULT_MIN_DATE)
-    max_date = _date_setting(config, "max_date", max(today, year_end))
+    min_date = config.ingest.min_date
+    max_date = config.ingest.max_date or max(today, year_end)
     ranges = {"event": (min_date, max_date), "date_of_birth": (MIN_BIRTH_DATE, year_end)}
     names = [name for name in ENTITIES if name in config.inputs]
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -156,9 +156,8 @@ def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def key_file_path(config: Config | None) -> Path:
     """Return the key file: ``pseudonymisation.key_file``, else $SAFEGUARDING_KEY_FILE, else the default."""
-    section = config.section("pseudonymisation") if config is not None else {}
-    if config is not None and section.get("key_file"):
-        return config.resolve(section["key_file"])
+    if config is not None and config.pseudonymisation.key_file:
+        return config.resolve(config.pseudonymisation.key_file)
     env = os.environ.get(KEY_ENV)
     if env:
         return Path(os.path.expanduser(env))

@@ -104,8 +104,7 @@ class ReportContext:
     @property
     def la_code(self) -> str | None:
         """DfE code used for benchmarks, if configured."""
-        code = (self.config.raw.get("area") or {}).get("la_code")
-        return str(code) if code else None
+        return self.config.area.la_code
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A processed table (``data/processed/<name>.parquet``), or None if absent."""
