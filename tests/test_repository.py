@@ -103,7 +103,8 @@ def test_the_type_checker_would_find_an_error(tmp_path):
 
 #: modules whose bodies mypy does not yet check (``ignore_errors`` in pyproject.toml's mypy overrides): this
 #: number may only fall (mend a module's errors, take it off the list, lower the number)
-UNCHECKED_MODULES = 20  # 19, then report/text.py (one listed module) split into two listed modules
+UNCHECKED_MODULES = 7  # 19, then report/text.py (one listed module) split into two listed modules; 7 once the
+# disclosure modules and report/text/{comparisons,series}, report/sections/appendix were mended
 
 
 def test_the_modules_the_type_checker_skips_only_get_fewer():
@@ -123,7 +124,7 @@ def test_the_modules_the_type_checker_skips_only_get_fewer():
 #: across): this number may only fall. Most are JSON records and ``report.yml`` sections passed as dicts.
 #: (109 when counted; 121 after the ingest and indicators were split into modules, whose helpers became
 #: public functions between modules: their spreadsheet cells, settings and records are still dicts and Any)
-ANY_AT_BOUNDARIES = 121
+ANY_AT_BOUNDARIES = 116  # 121, then 116 once the disclosure package had none
 
 
 def _public_signatures_with_any(source: str) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, TypedDict
 
 from safeguarding.stats.verdicts import _cap, _round
 
@@ -36,6 +36,27 @@ COMPARISONS = ("year on year", "within year", "seasonal", "trend", "target", "be
 
 #: every finding's sentence about a withheld figure gives this one reason, so that it reveals no bound
 WITHHELD = "is withheld to protect privacy"
+
+
+class FindingSubject(TypedDict):
+    """What the findings of one check are about: the leading fields of :class:`Finding` they share."""
+
+    indicator: str
+    name: str
+    comparison: str
+    polarity: int
+
+
+class FindingSubjectInPeriod(FindingSubject):
+    """:class:`FindingSubject` with the period the findings are about."""
+
+    period: str
+
+
+class FindingComparedPeriods(FindingSubjectInPeriod):
+    """:class:`FindingSubjectInPeriod` with the period it is compared with."""
+
+    baseline_period: str
 
 
 @dataclass(frozen=True)

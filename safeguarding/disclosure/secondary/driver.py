@@ -179,6 +179,8 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
             oks = []
             for g, _, c in narrow:  # each group on its own, so that its result depends on its content only
+                # a check that asks for intervals ran to its end: it holds the scaling set too
+                assert c.need is not None and c.scal is not None
                 seen = () if c.top is None else (c.top,)  # witnesses from the bounds rule's programmes
                 (ok, lps), reused = memo.get(content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))),
                                              reach_group, g, c.need, c.scal, c.top)
@@ -199,11 +201,11 @@ def protect(system: _System, primary: np.ndarray, policy: Policy | None = None, 
         if not added and (deferred or later):  # nothing else moved: search further for the cells left over
             deferred = [c for c in dict.fromkeys(deferred + later) if c not in given_up]
             if not forced:  # a cell near a protected figure gets a few far partners, then detail yields for it
-                for c in deferred:
-                    far_tries[c] = far_tries.get(c, 0) + 1
-                    if (far_tries[c] > policy.max_far_tries
-                            and _only_protected_left(system, c, suppressed, by_cell, near_protected)):
-                        given_up.add(c)
+                for cell in deferred:
+                    far_tries[cell] = far_tries.get(cell, 0) + 1
+                    if (far_tries[cell] > policy.max_far_tries
+                            and _only_protected_left(system, cell, suppressed, by_cell, near_protected)):
+                        given_up.add(cell)
                 deferred = [c for c in deferred if c not in given_up]
             stuck = _far_partners(system, deferred, suppressed, by_cell, forced=forced, dead=dead)
             added = len(stuck) < len(deferred)

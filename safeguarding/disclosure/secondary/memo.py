@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 import numpy as np
 
 from safeguarding.disclosure.secondary.exact import _Group
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 def content_key(group: _Group, *arrays: np.ndarray, extra: tuple = ()) -> bytes:
@@ -75,7 +76,7 @@ class CheckMemo:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes, compute: Callable[..., T], *args: Any) -> tuple[T, bool]:
+    def get(self, key: bytes, compute: Callable[[*Args], T], *args: *Args) -> tuple[T, bool]:
         """``(result, reused)``: the result stored under ``key`` (reused), else ``compute(*args)``, stored.
 
         Arrays are copied both ways: callers may change the arrays they get
