@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, TypedDict
+from typing import Any, SupportsFloat, SupportsIndex, TypedDict
 
 from safeguarding.stats.verdicts import _cap, _round
 
@@ -104,9 +104,9 @@ class Finding:
         """True for a statistically significant year-on-year change."""
         return self.verdict in ("significant increase", "significant decrease")
 
-    def row(self) -> dict[str, Any]:
+    def row(self) -> dict[str, str | float | int]:
         """The finding as a ``findings.csv`` row (the fields and the sentence)."""
-        out = asdict(self)
+        out: dict[str, str | float | int] = asdict(self)
         out["sentence"] = self.sentence
         return out
 
@@ -117,9 +117,9 @@ COLUMNS: list[str] = [f.name for f in fields(Finding)] + ["sentence"]
 _FLOATS = {f.name for f in fields(Finding) if f.type in ("float", float)}
 
 
-def from_row(row: Mapping[str, Any]) -> Finding:
+def from_row(row: Mapping[str, object]) -> Finding:
     """A finding from a ``findings.csv`` row (read as text or as typed values); the sentence is ignored."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}  # each value converted to its field's type below
     for f in fields(Finding):
         v = row.get(f.name, "")
         if f.name in _FLOATS:
@@ -131,7 +131,9 @@ def from_row(row: Mapping[str, Any]) -> Finding:
     return Finding(**kwargs)
 
 
-def _float(v: Any) -> float:
+def _float(v: object) -> float:
+    if not isinstance(v, float | int | str | bytes | bytearray | memoryview | SupportsFloat | SupportsIndex):
+        return NAN  # what float() refuses (TypeError)
     try:
         return float(v)
     except (TypeError, ValueError):

@@ -47,8 +47,9 @@ def data_quality(ctx: ReportContext) -> Block:
     warnings = 0
     for entry in report.get("inputs") or []:
         name = str(entry.get("table", ""))
-        read, accepted, rejected = (int(entry.get(k, 0) or 0) for k in ("rows_read", "rows_accepted",
-                                                                         "rows_rejected"))
+        read = int(entry.get("rows_read", 0) or 0)
+        accepted = int(entry.get("rows_accepted", 0) or 0)
+        rejected = int(entry.get("rows_rejected", 0) or 0)
         label = SOURCE_LABELS.get(name, name.replace("_", " "))
         if public:
             rows.append({"Table": label, "Rows read": rounded_count(read, 100),

@@ -161,8 +161,9 @@ def rate_finding(ctx: ReportContext, code: str) -> Finding | None:
     if not b:
         return None
     parts = []
-    for key, label in (("england", "England"), ("region", b.get("region", {}).get("name") or "the region")):
-        v = _num(b.get(key, {}).get("value"))
+    region = b.get("region", {})
+    for point, label in ((b.get("england", {}), "England"), (region, region.get("name") or "the region")):
+        v = _num(point.get("value"))
         if np.isfinite(v):
             parts.append(f"{label} {v:,.1f}")
     nm = _num(b.get("neighbour_mean"))

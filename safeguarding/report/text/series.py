@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ from safeguarding import markers as mk
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import WITHHELD, Finding, FindingSubject, FindingSubjectInPeriod
-from safeguarding.report.text.basics import SPC_MONTHS, _name, _num, _pct_text, _polarity, _shown
+from safeguarding.report.text.basics import SPC_MONTHS, Benchmark, _name, _num, _pct_text, _polarity, _shown
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
 
@@ -269,7 +268,7 @@ def funnel_units(ctx: ReportContext, code: str, year: int) -> pd.DataFrame:
     return units[ok]
 
 
-def funnel_centre(ctx: ReportContext, code: str, b: dict[str, Any]) -> float | None:
+def funnel_centre(ctx: ReportContext, code: str, b: Benchmark) -> float | None:
     """England's proportion for the funnel plot: its numerator over its denominator, else all councils pooled."""
     eng = b["england"]
     if _num(eng.get("denominator")) > 0:
