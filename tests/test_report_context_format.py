@@ -17,7 +17,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def _ctx(tmp_path: Path, audience: str) -> ReportContext:
     cfg = load_config(PROJECT / "report.yml", audience=audience)
     return ReportContext(config=cfg, audience=audience, build_dir=tmp_path, indicators=pd.DataFrame(),
-                         catalogue=None, benchmarks=None)  # type: ignore[arg-type]
+                         catalogue=None, benchmarks=None)
 
 
 @pytest.mark.parametrize("audience", ["board", "public"])

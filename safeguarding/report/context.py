@@ -216,7 +216,9 @@ class ReportContext:
             return WITHHELD
         from safeguarding.measures import percentage, round_half_up
 
-        v = _num(value) if value is not None else percentage(num, den)
+        v = _num(value) if value is not None else _num(percentage(num, den))
+        if v is None:  # no numerator, or a row without a value: nothing to show (it printed 'nan%')
+            return NOT_AVAILABLE
         return f"{round_half_up(v, 1):.1f}%"
 
     def fmt_rate(self, value: object, numerator: object = None) -> str:
