@@ -295,7 +295,11 @@ def _build_one(cfg: Config, cmd: list[str], log: Path) -> AreaOutcome:
 def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -> tuple[list[AreaOutcome], Path]:
     """Build every area of ``args.areas`` (``--jobs`` at a time, each in its own process); outcomes and log folder.
 
-    The areas' settings are all checked first (:class:`ConfigError` before anything runs).
+    The areas' settings are all checked first (:class:`ConfigError` before anything runs). Then, unless
+    ``args.force``, every area's ingest and indicators run in one pass, ``--jobs`` processes each taking a
+    share of the areas (:func:`safeguarding.areas_data.run_areas_data`), into the build's cache, where each
+    area's build finds them. An area whose data fail there is built all the same: its build fails at the
+    same stage and its log says why.
     """
     configs = area_configs(Path(args.config), Path(args.areas), year=args.year, audience=args.audience)
     jobs = max(1, int(args.jobs or 1))
@@ -303,6 +307,19 @@ def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     log_dir = root / "logs" / f"areas-{run_id}"
     log_dir.mkdir(parents=True, exist_ok=True)
+    if not getattr(args, "force", False):
+        # every area's ingest and indicators in one pass, into the build's cache: each area's build then goes
+        # straight on to disclosure and the notebooks (with --force each area's build recomputes them anyway)
+        from safeguarding.areas_data import run_areas_data
+
+        data = run_areas_data(Path(args.config), Path(args.areas), year=args.year, jobs=jobs, echo=echo)
+        failed = [a.slug for a in data.areas if a.outcome != "ok"]
+        partial = [a.slug for a in data.areas if a.outcome == "ok" and a.failed_tables]
+        echo(f"data of {len(data.areas) - len(failed)} of {len(data.areas)} areas ready: ingest "
+             f"{data.ingest_seconds:.1f} s, indicators {data.indicators_seconds:.1f} s"
+             + (f"; failed: {', '.join(failed)}" if failed else "")
+             + (f"; input tables that could not be read: {', '.join(partial)}" if partial else "")
+             + (" (each area's build log says why)" if failed or partial else ""))
     echo(f"building {len(configs)} areas, {jobs} at a time; each area's log is in {log_dir}")
 
     def one(slug: str) -> AreaOutcome:

@@ -17,6 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -24,9 +25,37 @@ import pandas as pd
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
 from safeguarding.disclosure import Policy, suppress_indicator_table
-from safeguarding.disclosure.publication import protect_publication
+from safeguarding.disclosure.publication import HiddenHeadline, WithheldSeries, protect_publication
 from safeguarding.disclosure.scope import publication_scope, sparse_series  # noqa: F401 - re-exported
 from safeguarding.markers import HIDDEN, NOT_PUBLISHED, WITHHELD
+
+
+class LevelCount(TypedDict):
+    """Cells of one period type and level (headline or breakdown): published, withheld (``c``), not published."""
+
+    period_type: str
+    level: str
+    published: int
+    withheld: int
+    not_published: int
+
+
+class HeadlineWithheld(TypedDict):
+    """An annual headline figure of a protected year that is withheld, and why (``year_end`` ISO)."""
+
+    indicator_id: str
+    year_end: str
+    reason: str
+
+
+class PublicationSummary(TypedDict):
+    """What the public table publishes and withholds (:func:`publication_summary`; ``publication.json``)."""
+
+    by_level: list[LevelCount]
+    headline_withheld: list[HeadlineWithheld]
+    detail_withheld: list[WithheldSeries]
+    exceptions: list[HiddenHeadline]
+
 
 PUBLISHED_COLUMNS = (
     "indicator_id", "indicator_name", "period_type", "period_start", "period_end", "breakdown",
@@ -112,8 +141,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None,
 
 
 def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Timestamp,
-                        policy: Policy | None = None, *, exceptions: list[dict] | None = None,
-                        detail: list[dict] | None = None) -> dict:
+                        policy: Policy | None = None, *, exceptions: list[HiddenHeadline] | None = None,
+                        detail: list[WithheldSeries] | None = None) -> PublicationSummary:
     """What the public table publishes and withholds, by level, and every annual headline figure withheld and why.
 
     ``ind`` is the unsuppressed indicator table and ``shown`` the protected one,
@@ -138,7 +167,7 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     level = np.where(ind["breakdown"].astype(str).to_numpy() == "all", "headline", "breakdown")
     frame = pd.DataFrame({"period_type": ind["period_type"].astype(str).to_numpy(), "level": level,
                           "marker": marker})
-    by_level: list[dict] = []
+    by_level: list[LevelCount] = []
     for (period_type, lvl), g in frame.groupby(["period_type", "level"], sort=True):
         by_level.append({"period_type": period_type, "level": lvl,
                          "published": int((~g["marker"].isin(HIDDEN)).sum()),
@@ -152,7 +181,7 @@ def publication_summary(ind: pd.DataFrame, shown: pd.DataFrame, year_end: pd.Tim
     small = (policy.small(rows["numerator"]) | policy.small(rows["denominator"])
              | (policy.small(rows["value"]) & (unit == "count")))
     why = {(e["indicator_id"], e["period_end"]): e["reason"] for e in exceptions or []}
-    headline = []
+    headline: list[HeadlineWithheld] = []
     for r, is_small in zip(rows.itertuples(index=False), small.to_numpy(), strict=True):
         end = pd.Timestamp(r.period_end).date().isoformat()
         reason = (f"rests on a count of {lo} to {hi}" if is_small else

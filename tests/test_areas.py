@@ -204,6 +204,13 @@ def test_areas_build_side_by_side_one_failure_stops_no_other_and_each_publishes_
     for line in ("ashmere", "brambury", "CRUMBLING".lower()):
         assert re.search(rf"^\s+{line}\s", proc.stdout, re.M), proc.stdout
     assert not (project / "reports" / "crumbling" / "2025").exists(), "a failed area publishes nothing"
+    # the areas' ingest and indicators ran once, in one pass before the builds: each build took them from the cache
+    ready = next(ln for ln in proc.stdout.splitlines() if ln.startswith("data of "))
+    assert ready.startswith("data of 3 of 3 areas ready") and "could not be read: crumbling" in ready, ready
+    runs = [json.loads(r.read_text(encoding="utf-8")) for r in (project / "logs").glob("*/run.json")]
+    for slug in ("ashmere", "brambury"):
+        stages = next(r["stages"] for r in runs if Path(r.get("output_dir", "")).parent.name == slug)
+        assert stages["ingest"]["status"] == "cached" and stages["indicators"]["status"] == "cached", stages
 
     # each area published what a single-area build of the same council, configured by hand, publishes
     from safeguarding.build import build

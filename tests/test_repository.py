@@ -103,8 +103,8 @@ def test_the_type_checker_would_find_an_error(tmp_path):
 
 #: modules whose bodies mypy does not yet check (``ignore_errors`` in pyproject.toml's mypy overrides): this
 #: number may only fall (mend a module's errors, take it off the list, lower the number)
-UNCHECKED_MODULES = 14  # 19; 20 when report/text.py split in two; 14 with ingest core, encodings, readers,
-#: validate, indicators.catalogue and indicators.engine checked
+UNCHECKED_MODULES = 1  # 19; 20 when report/text.py split in two; then ingest, indicators, disclosure, report
+#: checked in full
 
 
 def test_the_modules_the_type_checker_skips_only_get_fewer():
@@ -124,9 +124,10 @@ def test_the_modules_the_type_checker_skips_only_get_fewer():
 #: across): this number may only fall. Most are JSON records and ``report.yml`` sections passed as dicts.
 #: (109 when counted; 121 after the ingest and indicators were split into modules, whose helpers became
 #: public functions between modules: their spreadsheet cells, settings and records are still dicts and Any)
-#: then less 37 in safeguarding/ingest, 19 in indicators, benchmarks_fetch, deploy, editorial and survey.py, and
-#: those of the modules that read report.yml (parsed once into typed objects)
-ANY_AT_BOUNDARIES = 65
+#: then less 37 in safeguarding/ingest, 19 in indicators, benchmarks_fetch, deploy, editorial and survey.py,
+#: those of the modules that read report.yml (parsed once into typed objects), 33 in disclosure, report, publish
+#: and synth
+ANY_AT_BOUNDARIES = 32
 
 
 def _public_signatures_with_any(source: str) -> list[str]:

@@ -141,8 +141,8 @@ def _relations(slots: set[Slot], values: dict[Slot, np.ndarray], model: Relation
             continue
         sigs.setdefault((s[4], np.round(v, 6).tobytes()), []).append(s)
     for members in sigs.values():
-        for a, b in itertools.pairwise(sorted(members)):
-            out.append(((a,), (b,)))
+        for one, other in itertools.pairwise(sorted(members)):
+            out.append(((one,), (other,)))
     return out
 
 

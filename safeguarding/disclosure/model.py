@@ -19,10 +19,9 @@ is used: a declaration is a list of candidates, never an assumption.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 import yaml
 
@@ -63,39 +62,40 @@ class RelationModel:
     source: str = field(default="", compare=False)
 
     @classmethod
-    def from_mapping(cls, doc: Mapping[str, Any] | None, source: str = "relations") -> RelationModel:
+    def from_mapping(cls, doc: Mapping[str, object] | None, source: str = "relations") -> RelationModel:
         """Read the ``relations:`` section; a malformed entry raises ``ValueError`` naming it."""
         doc = dict(doc or {})
         unknown = set(doc) - {"balances", "sums", "bands", "orders", "numerator_at_most_denominator", "unpublished"}
         if unknown:
             raise ValueError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; valid: balances, sums, "
                              "bands, orders, numerator_at_most_denominator, unpublished")
-        balances = []
-        for i, b in enumerate(doc.get("balances") or []):
+        balances: list[tuple[str, str, str]] = []
+        for i, b in enumerate(_entries(doc.get("balances"))):
             if not isinstance(b, list) or len(b) != 3:
                 raise ValueError(f"{source}.balances[{i}]: must be [STOCK:measure, INFLOW:measure, "
                                  f"OUTFLOW:measure], not {b!r}")
-            balances.append(tuple(_figure(f, f"{source}.balances[{i}]") for f in b))
+            stock, inflow, outflow = (_figure(f, f"{source}.balances[{i}]") for f in b)
+            balances.append((stock, inflow, outflow))
         sums = []
-        for i, s in enumerate(doc.get("sums") or []):
+        for i, s in enumerate(_entries(doc.get("sums"))):
             where = f"{source}.sums[{i}]"
             if not isinstance(s, Mapping) or set(s) != {"total", "parts"} or not isinstance(s["parts"], list):
                 raise ValueError(f"{where}: must be {{total: CODE:measure, parts: [CODE:measure, ...]}}, not {s!r}")
             sums.append((_figure(s["total"], where), tuple(_figure(p, where) for p in s["parts"])))
         bands = []
-        for i, b in enumerate(doc.get("bands") or []):
+        for i, b in enumerate(_entries(doc.get("bands"))):
             where = f"{source}.bands[{i}]"
             ok = (isinstance(b, Mapping) and set(b) == {"breakdowns", "equal"} and isinstance(b["breakdowns"], list)
                   and len(b["breakdowns"]) == 2 and isinstance(b["equal"], list)
                   and all(isinstance(e, list) and len(e) == 2 and all(isinstance(u, list) and u for u in e)
                           for e in b["equal"]))
-            if not ok:
+            if not ok or not isinstance(b, Mapping):  # (ok says it is a mapping)
                 raise ValueError(f"{where}: must be {{breakdowns: [A, B], equal: [[[bands of A], [bands of B]], "
                                  f"...]}}, not {b!r}")
-            bands.append(BandEquality(tuple(str(x) for x in b["breakdowns"]),  # type: ignore[arg-type]
+            bands.append(BandEquality((str(b["breakdowns"][0]), str(b["breakdowns"][1])),
                                       tuple((tuple(map(str, a)), tuple(map(str, c))) for a, c in b["equal"])))
         orders = []
-        for i, o in enumerate(doc.get("orders") or []):
+        for i, o in enumerate(_entries(doc.get("orders"))):
             if not isinstance(o, list) or len(o) < 2:
                 raise ValueError(f"{source}.orders[{i}]: must list at least two figures, not {o!r}")
             orders.append(tuple(_figure(f, f"{source}.orders[{i}]") for f in o))
@@ -103,7 +103,7 @@ class RelationModel:
         if not isinstance(flag, bool):
             raise ValueError(f"{source}.numerator_at_most_denominator: must be true or false, not {flag!r}")
         unpublished = []
-        for i, u in enumerate(doc.get("unpublished") or []):
+        for i, u in enumerate(_entries(doc.get("unpublished"))):
             where = f"{source}.unpublished[{i}]"
             if (not isinstance(u, Mapping) or set(u) != {"name", "total", "parts"} or not isinstance(u["parts"], list)
                     or not u["parts"] or not isinstance(u["name"], str) or not u["name"].strip()):
@@ -111,8 +111,17 @@ class RelationModel:
                                  f"parts: [CODE:measure, ...]}}, not {u!r}")
             unpublished.append((u["name"].strip(), _figure(u["total"], where),
                                 tuple(_figure(p, where) for p in u["parts"])))
-        return cls(tuple(balances), tuple(sums), tuple(bands), tuple(orders), flag,  # type: ignore[arg-type]
+        return cls(tuple(balances), tuple(sums), tuple(bands), tuple(orders), flag,
                    tuple(unpublished), source)
+
+
+def _entries(value: object) -> Iterable[object]:
+    """The entries of a list of ``relations:`` (missing or empty: none); iterating a non-list fails as before."""
+    if not value:
+        return []
+    if not isinstance(value, Iterable):
+        raise TypeError(f"'{type(value).__name__}' object is not iterable")
+    return value
 
 
 def _figure(text: object, where: str) -> str:

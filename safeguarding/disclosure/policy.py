@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import difflib
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, NOT_PUBLISHED, WITHHELD
 
@@ -150,8 +151,7 @@ class Policy:
         if threshold is not None:
             if not isinstance(threshold, (list, tuple)) or len(threshold) != 2:
                 raise ValueError(f"threshold: must be two whole numbers [lo, hi], not {threshold!r}")
-            threshold = tuple(threshold)
-            lo, hi = threshold
+            lo, hi = tuple(threshold)
             if not (_is_whole(lo) and _is_whole(hi)) or not 1 <= lo <= hi:
                 raise ValueError(f"threshold: must be two whole numbers [lo, hi] with 1 <= lo <= hi, not {lo!r}, "
                                  f"{hi!r}")
@@ -202,7 +202,7 @@ class Policy:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_mapping(cls, section: Mapping[str, Any] | None) -> Policy:
+    def from_mapping(cls, section: Mapping[str, object] | None) -> Policy:
         """A policy from the ``disclosure:`` section of ``report.yml`` (None or empty: the defaults).
 
         Every key is optional; a key left out or left empty keeps its default
@@ -222,10 +222,12 @@ class Policy:
             near = difflib.get_close_matches(str(name), POLICY_KEYS, n=1, cutoff=0.6)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ValueError(f"disclosure.{name}: unknown setting{hint}; valid: {', '.join(POLICY_KEYS)}")
-        kwargs = {k: v for k, v in section.items() if v is not None}  # an empty value keeps the default
+        # values as report.yml holds them, of any type: the dataclass checks each (``__post_init__``)
+        kwargs: dict[str, Any] = {k: v for k, v in section.items() if v is not None}  # empty: the default
         for name, default in (("period_cost", _PERIOD_COST), ("published_span", _PUBLISHED_SPAN)):
-            if isinstance(kwargs.get(name), Mapping):
-                kwargs[name] = {**default, **{k: v for k, v in kwargs[name].items() if v is not None}}
+            given = kwargs.get(name)
+            if isinstance(given, Mapping):
+                kwargs[name] = {**default, **{k: v for k, v in given.items() if v is not None}}
         try:
             return cls(**kwargs)
         except ValueError as exc:
@@ -236,9 +238,9 @@ class Policy:
         """The board audience's policy: nothing is suppressed (no primary, no secondary suppression)."""
         return cls(threshold=None, secondary=False)
 
-    def to_mapping(self) -> dict[str, Any]:
+    def to_mapping(self) -> dict[str, object]:
         """The policy as plain values (lists and dicts), as the ``disclosure:`` section would hold them."""
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "threshold":
@@ -253,7 +255,17 @@ class Policy:
         return out
 
     # ------------------------------------------------------------------ using
-    def small(self, values: Any) -> Any:
+    @overload
+    def small(self, values: float) -> bool: ...
+
+    @overload
+    def small(self, values: NDArray[np.generic] | Sequence[float]) -> NDArray[np.bool_] | bool: ...  # 0-d: bool
+
+    @overload
+    def small(self, values: pd.Series) -> pd.Series: ...
+
+    def small(self, values: float | NDArray[np.generic] | Sequence[float] | pd.Series
+              ) -> bool | NDArray[np.bool_] | pd.Series:
         """True where a value is a count in the threshold range (missing values and text: False).
 
         A ``pandas.Series`` gives a boolean Series on the same index, a single

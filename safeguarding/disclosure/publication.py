@@ -39,6 +39,7 @@ import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,24 @@ from safeguarding.disclosure.tables import ProtectedTable, protect_indicator_tab
 
 #: rounds of withholding detail before the last, forced run (each yields at least one level)
 MAX_ROUNDS = 20
+
+
+class WithheldSeries(TypedDict):
+    """A series withheld whole so that protected figures could be published (:attr:`Publication.yielded`)."""
+
+    indicator_id: str
+    breakdown: str
+    period_type: str
+    level: str
+
+
+class HiddenHeadline(TypedDict):
+    """A protected figure hidden all the same, and why (:attr:`Publication.exceptions`); ``period_end`` ISO."""
+
+    indicator_id: str
+    period_end: str
+    measure: str
+    reason: str
 
 
 @dataclass
@@ -72,8 +91,8 @@ class Publication:
 
     shown: pd.DataFrame
     withheld: pd.Series
-    yielded: list[dict] = field(default_factory=list)
-    exceptions: list[dict] = field(default_factory=list)
+    yielded: list[WithheldSeries] = field(default_factory=list)
+    exceptions: list[HiddenHeadline] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
 
 
@@ -125,7 +144,7 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
         pieces[int(fam)] = (ind.index[keep][first.families == fam], first)
     stats = dict(first.stats)
     stats["rounds"] = 1
-    yielded: list[dict] = []
+    yielded: list[WithheldSeries] = []
     stuck = _stuck_rows(first)
     forced_run = False
     for round_no in range(MAX_ROUNDS):
@@ -318,9 +337,10 @@ def _final_counts(pieces: dict[int, tuple[pd.Index, ProtectedTable]], policy: Po
     return {"cells": cells, "primary": primary, "suppressed": suppressed}
 
 
-def _exceptions(ind: pd.DataFrame, pieces: dict[int, tuple[pd.Index, ProtectedTable]], policy: Policy) -> list[dict]:
+def _exceptions(ind: pd.DataFrame, pieces: dict[int, tuple[pd.Index, ProtectedTable]],
+                policy: Policy) -> list[HiddenHeadline]:
     """The protected figures hidden in the forced run, each with its reason."""
-    out = []
+    out: list[HiddenHeadline] = []
     runs = {id(d): d for _, d in pieces.values()}
     for done in runs.values():
         for cell in done.report.forced:

@@ -184,10 +184,12 @@ def add_band_equalities(system: _System, long: pd.DataFrame, model: RelationMode
             sub["breakdown_value"], sub["cell"], strict=True)}
         for k in sub[key].drop_duplicates().itertuples(index=False, name=None):
             for left, right in bands.equal:
-                a = [lookup.get((*k, first, v)) for v in left]
-                b = [lookup.get((*k, second, v)) for v in right]
-                if any(c is None for c in a + b):
+                found_a = [lookup.get((*k, first, v)) for v in left]
+                found_b = [lookup.get((*k, second, v)) for v in right]
+                if any(c is None for c in found_a + found_b):
                     continue
+                a = [c for c in found_a if c is not None]  # all of them (none is None)
+                b = [c for c in found_b if c is not None]
                 va, vb = system.values[a], system.values[b]
                 if np.isnan(va).any() or np.isnan(vb).any() or abs(va.sum() - vb.sum()) > TOLERANCE:
                     continue
@@ -417,7 +419,7 @@ def add_equal_series(system: _System, long: pd.DataFrame, min_periods: int = 3, 
                 if rows.size < min_periods:
                     continue
                 cols = spans[a][1] if a == b else spans[a][1] + spans[b][1]
-                sub = vals[np.ix_(rows, cols)]
+                sub = vals[np.ix_(rows, np.asarray(cols, dtype=np.intp))]
                 ok = (sub > 0).sum(axis=0) >= min_nonzero
                 groups: dict[bytes, list[int]] = {}
                 for k in np.flatnonzero(ok):
@@ -479,7 +481,7 @@ def add_balances(system: _System, long: pd.DataFrame, wide: pd.DataFrame,
         st = stock.dropna().astype(int)
         ends = end_of.loc[st.to_numpy()].to_numpy()
         by_end = {(k[0], k[2], k[3], pd.Timestamp(e)): c for k, c, e in zip(st.index, st, ends, strict=True)}
-        any_end = {}
+        any_end: dict[tuple[object, object, pd.Timestamp], int] = {}
         for (_, bd, bv, e), c in sorted(by_end.items(), key=lambda t: _TYPE_ORDER.get(t[0][0], 9)):
             any_end.setdefault((bd, bv, e), c)
         for k, c in zip(st.index, st, strict=True):

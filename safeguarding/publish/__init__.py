@@ -9,8 +9,8 @@ typst driven directly), which reads the same file.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from safeguarding.publish.builtin import MARKING, PublishResult, publish_builtin
 from safeguarding.publish.checks import safety_problems
@@ -46,7 +46,7 @@ def choose_renderer(renderer: str = "auto") -> str:
 
 
 def publish(build_dir: Path, out_dir: Path, *, quarto_yml: Path, renderer: str = "auto",
-            audience: str = "public", metadata_overrides: dict[str, Any] | None = None,
+            audience: str = "public", metadata_overrides: Mapping[str, object] | None = None,
             basename: str = "annual-review") -> PublishResult:
     """Publish the executed notebooks in ``build_dir`` to ``out_dir/<basename>.html`` and ``.pdf``.
 

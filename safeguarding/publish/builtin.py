@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import SupportsIndex, SupportsInt
 
 import yaml
 
@@ -186,6 +188,14 @@ def _lang_region(lang: str) -> tuple[str, str]:
     return parts[0].lower(), (parts[1].upper() if len(parts) > 1 else "")
 
 
+def _int(value: object) -> int:
+    """``int(value)`` of a setting of ``_quarto.yml`` (a number or a string; anything else fails as int() does)."""
+    if isinstance(value, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return int(value)
+    raise TypeError(f"int() argument must be a string, a bytes-like object or a real number, "
+                    f"not '{type(value).__name__}'")
+
+
 def _typst_length(value: object, key: str) -> str:
     text = str(value).strip()
     if not _LENGTH_RE.match(text):
@@ -205,7 +215,12 @@ def typst_settings(qcfg: QuartoConfig, audience: str) -> str:
     else:
         margin_typ = _typst_length(margin, "margin")
     font = qcfg.typst_option("mainfont") or "DejaVu Sans"
-    fonts = [font] if isinstance(font, str) else list(font)
+    if isinstance(font, str):
+        fonts = [font]
+    elif isinstance(font, Iterable):
+        fonts = list(font)
+    else:
+        raise TypeError(f"'{type(font).__name__}' object is not iterable")  # as list() says
     fonts += [f for f in ("DejaVu Sans", "Libertinus Serif") if f not in fonts]
     fontsize = _typst_length(qcfg.typst_option("fontsize", "10pt"), "fontsize")
     numbered = bool(qcfg.typst_option("number-sections", True))
@@ -229,7 +244,7 @@ def typst_settings(qcfg: QuartoConfig, audience: str) -> str:
         f"#let sg-margin = {margin_typ}",
         f"#let sg-numbering = {typst_string(str(numbering)) if numbering else 'none'}",
         f"#let sg-toc = {'true' if qcfg.typst_option('toc', True) else 'false'}",
-        f"#let sg-toc-depth = {int(qcfg.typst_option('toc-depth', 2))}",
+        f"#let sg-toc-depth = {_int(qcfg.typst_option('toc-depth', 2))}",
         f"#let sg-toc-title = {typst_string(str(qcfg.typst_option('toc-title', 'Contents')))}",
         f"#let sg-board = {'true' if audience == 'board' else 'false'}",
         f"#let sg-marking = {typst_string(MARKING)}",
@@ -278,7 +293,7 @@ def render_html(markdown_path: Path, out: Path, qcfg: QuartoConfig, work: Path) 
             raise PublishError(f"_quarto.yml: format.html.css {css!r} not found at {css_path}")
         args.append(f"--css={css_path}")
     if qcfg.html_option("toc", True):
-        args += ["--toc", f"--toc-depth={int(qcfg.html_option('toc-depth', 2))}"]
+        args += ["--toc", f"--toc-depth={_int(qcfg.html_option('toc-depth', 2))}"]
     if qcfg.html_option("number-sections", True):
         args.append("--number-sections")
     _run_pandoc(args, cwd=work)

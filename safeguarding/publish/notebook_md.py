@@ -96,7 +96,7 @@ def split_cell_options(source: str) -> tuple[str, str]:
     return "\n".join(opts), "\n".join(lines[i:]).strip("\n")
 
 
-def parse_cell_options(source: str, where: str = "cell") -> tuple[dict[str, Any], str]:
+def parse_cell_options(source: str, where: str = "cell") -> tuple[dict[str, object], str]:
     """Parse the ``#|`` options of a code cell; return (options, code without them).
 
     Raises :class:`PublishError` naming ``where`` when the options are not valid YAML.

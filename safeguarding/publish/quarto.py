@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -40,7 +40,8 @@ def _run_quarto(args: list[str], cwd: Path) -> None:
         raise PublishError(f"quarto {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr.strip()[-3000:]}")
 
 
-def staged_quarto_yml(qcfg: QuartoConfig, audience: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+def staged_quarto_yml(qcfg: QuartoConfig, audience: str, overrides: Mapping[str, object] | None
+                      ) -> dict[str, object]:
     """The ``_quarto.yml`` content for the staging project: overrides applied, board marking added."""
     raw = yaml.safe_load(qcfg.path.read_text(encoding="utf-8")) or {}
     book = raw.setdefault("book", {})
@@ -56,7 +57,7 @@ def staged_quarto_yml(qcfg: QuartoConfig, audience: str, overrides: dict[str, An
 
 
 def publish_quarto(build_dir: Path, out_dir: Path, qcfg: QuartoConfig, *, audience: str = "public",
-                   basename: str = "annual-review", metadata_overrides: dict[str, Any] | None = None
+                   basename: str = "annual-review", metadata_overrides: Mapping[str, object] | None = None
                    ) -> PublishResult:
     """Render the book's PDF and a single-file HTML page with Quarto; return where they are."""
     if audience not in AUDIENCES:
@@ -89,7 +90,9 @@ def publish_quarto(build_dir: Path, out_dir: Path, qcfg: QuartoConfig, *, audien
     warnings += chapter_warnings
     body, xref_warnings = assemble(chapters, "html")
     warnings += xref_warnings
-    html_fmt = dict((raw.get("format") or {}).get("html") or {})
+    formats = raw.get("format") or {}
+    assert isinstance(formats, dict), "load_quarto_config has checked that format is a mapping"
+    html_fmt = dict(formats.get("html") or {})
     html_fmt["embed-resources"] = True
     if audience == "board":
         html_fmt["include-before-body"] = {"text": f'<p class="marking" role="note"><strong>{MARKING}</strong></p>'}

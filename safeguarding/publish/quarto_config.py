@@ -9,6 +9,7 @@ ignoring it silently.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")
 
 
-def format_date_en_gb(value: Any, *, today: dt.date | None = None) -> str:
+def format_date_en_gb(value: object, *, today: dt.date | None = None) -> str:
     """Return a date as ``22 November 2025``; ``today``/``last-modified`` mean the build date.
 
     Strings that are not ISO dates (e.g. ``"March 2025"``) are returned unchanged.
@@ -51,10 +52,11 @@ def format_date_en_gb(value: Any, *, today: dt.date | None = None) -> str:
     if isinstance(value, str) and value.strip().lower() in {"today", "now", "last-modified"}:
         value = today or dt.date.today()
     if isinstance(value, str):
+        text = value
         try:
-            value = dt.date.fromisoformat(value.strip()[:10])
+            value = dt.date.fromisoformat(text.strip()[:10])
         except ValueError:
-            return value
+            return text
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -83,13 +85,13 @@ class QuartoConfig:
     status: str = ""
     draft: bool = False
 
-    def html_option(self, key: str, default: Any = None) -> Any:
+    def html_option(self, key: str, default: object = None) -> object:
         """An html format option, falling back to the top level, then ``default``."""
         if key in self.html:
             return self.html[key]
         return self.raw.get(key, default)
 
-    def typst_option(self, key: str, default: Any = None) -> Any:
+    def typst_option(self, key: str, default: object = None) -> object:
         """A typst format option, falling back to the top level, then ``default``."""
         if key in self.typst:
             return self.typst[key]
@@ -144,7 +146,7 @@ def _chapters(value: Any, path: Path) -> list[str]:
     return out
 
 
-def load_quarto_config(path: str | Path, overrides: dict[str, Any] | None = None,
+def load_quarto_config(path: str | Path, overrides: Mapping[str, object] | None = None,
                        *, today: dt.date | None = None) -> QuartoConfig:
     """Load ``_quarto.yml`` and return its settings, with unknown keys listed in ``warnings``.
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,40 @@ from safeguarding.periods import financial_year_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.editorial import Editorial
+    from safeguarding.indicators.catalogue import Catalogue, Indicator
+    from safeguarding.published_data import PublicationSummary
+
+
+class IngestInput(TypedDict, total=False):
+    """One input's entry in the ingest report (:mod:`safeguarding.ingest.report`): the keys read here."""
+
+    table: str
+    status: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    personal_columns_dropped: list[str]
+    warnings: list[str]
+
+
+class IngestAggregates(TypedDict, total=False):
+    """The partners' aggregate returns in the ingest report: the keys read here."""
+
+    status: str
+    error: str
+    rows: int
+    #: each a message, or a dict with one
+    issues: list[dict[str, object] | str]
+
+
+class IngestReport(TypedDict, total=False):
+    """The machine-readable ingest report (``ingest_report.json``): the keys read here."""
+
+    inputs: list[IngestInput]
+    aggregates: IngestAggregates
+    #: what each rejection reason means
+    reasons: dict[str, str]
 
 
 @dataclass
@@ -36,7 +70,7 @@ class ReportContext:
     audience: str
     build_dir: Path
     indicators: pd.DataFrame
-    catalogue: Any
+    catalogue: Catalogue
     benchmarks: Any
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: public audience: (indicator, period type, period end, breakdown, value) -> published strings
@@ -113,7 +147,7 @@ class ReportContext:
             self.tables[name] = pd.read_parquet(path) if path.exists() else None
         return self.tables[name]
 
-    def publication(self) -> dict[str, Any] | None:
+    def publication(self) -> PublicationSummary | None:
         """The public table's publication summary (detail withheld, exceptions), or None (board, or absent)."""
         if not self.public:
             return None
@@ -122,7 +156,7 @@ class ReportContext:
         path = publication_path(self.config)
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-    def ingest_report(self) -> dict[str, Any] | None:
+    def ingest_report(self) -> IngestReport | None:
         """The machine-readable ingest report, if present."""
         path = self.config.processed_dir / "ingest_report.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -153,17 +187,17 @@ class ReportContext:
         s = s[s["value"].notna()]
         return sorted({int(d.year) for d in s.period_end})
 
-    def info(self, indicator_id: str) -> Any:
+    def info(self, indicator_id: str) -> Indicator:
         """Catalogue entry of an indicator."""
         return self.catalogue[indicator_id]
 
     # -------------------------------------------------------- formatting
-    def is_small(self, n: Any) -> bool:
+    def is_small(self, n: object) -> bool:
         """True when ``n`` is a count from 1 to 5 (the policy's threshold) that the public audience may not see."""
         v = _num(n)
         return self.public and v is not None and self.policy.small(v)
 
-    def fmt_count(self, n: Any) -> str:
+    def fmt_count(self, n: object) -> str:
         """A count as published: thousands separators, ``c`` for a small count in public, ``:`` if missing."""
         v = _num(n)
         if v is None:
@@ -172,7 +206,7 @@ class ReportContext:
             return WITHHELD
         return f"{round(v):,}"
 
-    def fmt_pct(self, numerator: Any, denominator: Any, value: Any = None) -> str:
+    def fmt_pct(self, numerator: object, denominator: object, value: object = None) -> str:
         """A percentage to 1 dp, suppressed (``c``) when its numerator is suppressed."""
         num, den = _num(numerator), _num(denominator)
         if den is None or den == 0:
@@ -181,10 +215,12 @@ class ReportContext:
             return WITHHELD
         from safeguarding.measures import percentage, round_half_up
 
-        v = _num(value) if value is not None else percentage(num, den)
+        v = _num(value) if value is not None else _num(percentage(num, den))
+        if v is None:  # no numerator, or a row without a value: nothing to show (it printed 'nan%')
+            return NOT_AVAILABLE
         return f"{round_half_up(v, 1):.1f}%"
 
-    def fmt_rate(self, value: Any, numerator: Any = None) -> str:
+    def fmt_rate(self, value: object, numerator: object = None) -> str:
         """A rate per 10,000 to 1 dp, suppressed when its count is suppressed."""
         if numerator is not None and self.is_small(numerator):
             return WITHHELD
@@ -296,7 +332,7 @@ class ReportContext:
         return f"{fy - 1}-{str(fy)[-2:]}"
 
 
-def policy_of(ctx: Any) -> Policy:
+def policy_of(ctx: object) -> Policy:
     """The disclosure policy of a report context (the default :class:`Policy` for a stand-in without one)."""
     policy = getattr(ctx, "policy", None)
     return policy if isinstance(policy, Policy) else Policy()
@@ -327,9 +363,11 @@ def fy_label(year: int) -> str:
     return financial_year_label(year)
 
 
-def _num(x: Any) -> float | None:
+def _num(x: object) -> float | None:
     if x is None:
         return None
+    if not isinstance(x, float | int | str | bytes | bytearray | memoryview | SupportsFloat | SupportsIndex):
+        return None  # what float() refuses (TypeError)
     try:
         v = float(x)
     except (TypeError, ValueError):

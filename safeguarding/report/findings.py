@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, SupportsFloat, SupportsIndex, TypedDict
 
 from safeguarding.stats.verdicts import _cap, _round
 
@@ -36,6 +36,27 @@ COMPARISONS = ("year on year", "within year", "seasonal", "trend", "target", "be
 
 #: every finding's sentence about a withheld figure gives this one reason, so that it reveals no bound
 WITHHELD = "is withheld to protect privacy"
+
+
+class FindingSubject(TypedDict):
+    """What the findings of one check are about: the leading fields of :class:`Finding` they share."""
+
+    indicator: str
+    name: str
+    comparison: str
+    polarity: int
+
+
+class FindingSubjectInPeriod(FindingSubject):
+    """:class:`FindingSubject` with the period the findings are about."""
+
+    period: str
+
+
+class FindingComparedPeriods(FindingSubjectInPeriod):
+    """:class:`FindingSubjectInPeriod` with the period it is compared with."""
+
+    baseline_period: str
 
 
 @dataclass(frozen=True)
@@ -83,9 +104,9 @@ class Finding:
         """True for a statistically significant year-on-year change."""
         return self.verdict in ("significant increase", "significant decrease")
 
-    def row(self) -> dict[str, Any]:
+    def row(self) -> dict[str, str | float | int]:
         """The finding as a ``findings.csv`` row (the fields and the sentence)."""
-        out = asdict(self)
+        out: dict[str, str | float | int] = asdict(self)
         out["sentence"] = self.sentence
         return out
 
@@ -96,9 +117,9 @@ COLUMNS: list[str] = [f.name for f in fields(Finding)] + ["sentence"]
 _FLOATS = {f.name for f in fields(Finding) if f.type in ("float", float)}
 
 
-def from_row(row: Mapping[str, Any]) -> Finding:
+def from_row(row: Mapping[str, object]) -> Finding:
     """A finding from a ``findings.csv`` row (read as text or as typed values); the sentence is ignored."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}  # each value converted to its field's type below
     for f in fields(Finding):
         v = row.get(f.name, "")
         if f.name in _FLOATS:
@@ -110,7 +131,9 @@ def from_row(row: Mapping[str, Any]) -> Finding:
     return Finding(**kwargs)
 
 
-def _float(v: Any) -> float:
+def _float(v: object) -> float:
+    if not isinstance(v, float | int | str | bytes | bytearray | memoryview | SupportsFloat | SupportsIndex):
+        return NAN  # what float() refuses (TypeError)
     try:
         return float(v)
     except (TypeError, ValueError):

@@ -59,7 +59,8 @@ from xml.sax.saxutils import escape as xml_escape
 import numpy as np
 
 from safeguarding.synth import generator as gen
-from safeguarding.synth.faults import SourceTable, format_days
+from safeguarding.synth.faults import Fault, SourceTable, format_days
+from safeguarding.synth.simulate import _Sim
 
 CIN_FILE = "cin_census.xml"
 SCHEMA = "CIN_schema_2026.xsd"
@@ -112,12 +113,12 @@ class _Xml:
 class _Writer:
     """Renders the source tables (with their faults) as census elements and records each fault's lines."""
 
-    def __init__(self, tables: dict[str, SourceTable], sim: Any, links: dict[str, Any]) -> None:
+    def __init__(self, tables: dict[str, SourceTable], sim: _Sim, links: dict[str, np.ndarray]) -> None:
         self.t = {REPLACES[f]: tables[f] for f in REPLACES}
         self.sim = sim
         self.links = links
         self.x = _Xml()
-        self.faults: list[dict[str, Any]] = []
+        self.faults: list[Fault] = []
         self.counts = dict.fromkeys(ENTITIES, 0)
         self.fault_at = {e: {f["_index"]: f for f in tab.faults} for e, tab in self.t.items()}
         self.iso = {e: {c: format_days(tab.data[c], "iso") for c in tab.date_columns} for e, tab in self.t.items()}
@@ -169,10 +170,10 @@ class _Writer:
             column = date_column if source in ("blank_identifier", "bad_date", "icpc_before_s47") \
                 else fault.get("column")
         element = _ELEMENT.get((entity, column)) if column else None
-        entry: dict[str, Any] = {"file": CIN_FILE, "entity": entity, "kind": kind, "row": row_line,
+        entry: Fault = {"file": CIN_FILE, "entity": entity, "kind": kind, "row": row_line,
                                  "line": lines.get(element, row_line) if element else row_line}
         if element:
-            entry.update(element=element, value=values.get(element, ""))
+            entry.update({"element": element, "value": values.get(element, "")})
         if source and source != kind:
             entry["written_for"] = source
         if original is not None:
@@ -436,8 +437,8 @@ def fake_upn(person_id: str) -> str:
     return f"X{int(digits or 0):011d}A"
 
 
-def write_cin_census(path: Path, tables: dict[str, SourceTable], sim: Any, links: dict[str, Any], *,
-                     la_code: str, end_year: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def write_cin_census(path: Path, tables: dict[str, SourceTable], sim: _Sim, links: dict[str, np.ndarray], *,
+                     la_code: str, end_year: int) -> tuple[dict[str, object], list[Fault]]:
     """Write ``tables`` (with their injected faults) as one CIN census XML file at ``path``.
 
     ``sim`` and ``links`` give each record's referral (also those before the
@@ -450,7 +451,7 @@ def write_cin_census(path: Path, tables: dict[str, SourceTable], sim: Any, links
     w = _Writer(tables, sim, links)
     info = w.build(la_code=la_code, end_year=end_year)
     path.write_bytes(("\n".join(w.x.lines) + "\n").encode("utf-8"))
-    entry = {
+    entry: dict[str, object] = {
         "entity": None, "format": "cin_census", "entities": list(ENTITIES), "schema": SCHEMA,
         "rows": w.counts["children"], "rows_by_entity": dict(w.counts), "lines": len(w.x.lines),
         "replaces": list(REPLACES), "context_referrals": info["context_referrals"],

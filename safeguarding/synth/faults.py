@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,34 @@ def days_to_excel(days: np.ndarray) -> np.ndarray:
     return out
 
 
+class Fault(TypedDict, total=False):
+    """One injected fault as the ground truth records it: the keys depend on the file and the kind.
+
+    ``_index`` (the row before duplicates are written) is replaced by ``row`` and
+    ``data_row`` when the file is written (:meth:`SourceTable.finalise_faults`).
+    """
+
+    file: str
+    kind: str
+    _index: int
+    #: the column the fault is in (None: a whole row, a duplicate)
+    column: str | None
+    start_column: str
+    data_row: int
+    row: int
+    value: str
+    #: a CIN census fault: the census entity, line and element written
+    entity: str
+    line: int
+    element: str
+    written_for: str
+    copy_of_row: int
+    collateral: str
+    #: a partner's return: the measure and the true sum of its months
+    label: str
+    sum_of_months: int
+
+
 @dataclass
 class SourceTable:
     """One source file before rendering: headers, values, and the faults to apply."""
@@ -103,7 +131,7 @@ class SourceTable:
     header_row: int = 1
     overrides: dict[str, dict[int, Any]] = field(default_factory=dict)
     duplicated: list[int] = field(default_factory=list)
-    faults: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
 
     @property
@@ -136,7 +164,7 @@ class SourceTable:
             out[h] = col[order]
         return out
 
-    def finalise_faults(self) -> list[dict[str, Any]]:
+    def finalise_faults(self) -> list[Fault]:
         """Give each recorded fault its 1-based row in the written file and the value written."""
         if not self.faults:
             return self.faults
@@ -150,8 +178,9 @@ class SourceTable:
             p = int(first_pos[f["_index"]]) + (1 if f["kind"] == "duplicate_row" else 0)
             f["data_row"] = p + 1
             f["row"] = self.header_row + p + 1
-            if f.get("column"):
-                f["value"] = str(cols[f["column"]][p])
+            column = f.get("column")
+            if column:
+                f["value"] = str(cols[column][p])
             f.pop("_index", None)
         self.faults.sort(key=lambda f: (f["row"], f["kind"]))
         return self.faults
@@ -201,7 +230,7 @@ def inject_row_faults(table: SourceTable, spec: FaultSpec, rng: np.random.Genera
     kinds_avail = spec.kinds()
     kinds = rng.choice(np.array(kinds_avail, dtype=object), size=k)
     for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
-        record: dict[str, Any] = {"file": table.file, "kind": kind, "_index": row}
+        record: Fault = {"file": table.file, "kind": kind, "_index": row}
         if kind == "end_before_start":
             pairs = [(s, e) for s, e in spec.order_pairs if table.data[s][row] != NA_DAY]
             if not pairs:
@@ -243,7 +272,7 @@ def add_extra_column(table: SourceTable, header: str, values: np.ndarray, positi
     table.extra_columns.append(header)
 
 
-def summarise(faults: list[dict[str, Any]], files: list[str]) -> dict[str, dict[str, int]]:
+def summarise(faults: list[Fault], files: list[str]) -> dict[str, dict[str, int]]:
     """Count faults per file and kind (every file listed, zeros included)."""
     out: dict[str, dict[str, int]] = {f: {} for f in files}
     for f in faults:

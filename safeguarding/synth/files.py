@@ -15,6 +15,7 @@ import numpy as np
 
 from safeguarding.synth.faults import (
     ExcelDate,
+    Fault,
     SourceTable,
 )
 from safeguarding.synth.params import FY_MONTHS, POLICE_MEASURES, REFERRAL_SOURCES, SynthParams
@@ -146,7 +147,7 @@ def _write_plans_xlsx(tab: SourceTable, path: Path, council: str, extract: dt.da
 
 def _police_return(tables: dict[str, SourceTable], p: SynthParams, rng: np.random.Generator, end_year: int,
                    population: float, rate: float, file: str = AGGREGATE_FILE
-                   ) -> tuple[list[list[Any]], list[dict[str, Any]], dict[str, Any]]:
+                   ) -> tuple[list[list[Any]], list[Fault], dict[str, Any]]:
     ref = tables["referrals.csv"]
     day = ref.data["Date of Referral"]
     police = ref.data["Source of Referral"] == REFERRAL_SOURCES["6"][0]
@@ -158,7 +159,7 @@ def _police_return(tables: dict[str, SourceTable], p: SynthParams, rng: np.rando
     miss = rng.poisson(np.full(12, population / 10_000 * p.missing_episodes_per_10k_month))
     values = {"POLICE_DA_NOTIFICATIONS": da, "POLICE_CP_REFERRALS": cp, "POLICE_MISSING_EPISODES": miss}
     rows: list[list[Any]] = []
-    faults: list[dict[str, Any]] = []
+    faults: list[Fault] = []
     bad_row = int(rng.integers(len(POLICE_MEASURES))) if rate > 0 else -1
     for i, (label, code) in enumerate(POLICE_MEASURES):
         months = [int(x) for x in values[code]]

@@ -37,6 +37,7 @@ import numpy as np
 from safeguarding.synth.faults import (
     FAULT_DEFINITIONS,
     ROW_FAULT_KINDS,
+    Fault,
     summarise,
 )
 from safeguarding.synth.files import (
@@ -145,14 +146,14 @@ def _generate(out_dir: Path, params: SynthParams, *, seed: int, scale: str, year
     ss = np.random.SeedSequence([int(seed), int(la_code) if la_code.isdigit() else 0])
     sim_rng, id_rng, fault_rng, agg_rng = (np.random.default_rng(s) for s in ss.spawn(4))
     sim = _simulate(params, sim_rng, years, end_year)
-    links: dict[str, Any] = {}
+    links: dict[str, np.ndarray] = {}
     tables = _build_tables(sim, params, id_rng, name, links)
     _inject(tables, fault_rng, fault_rate)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     extract = _date(sim.window_end)
     files: dict[str, dict[str, Any]] = {}
-    faults: list[dict[str, Any]] = []
+    faults: list[Fault] = []
     census = None
     if fmt == "cin_census":
         from safeguarding.synth import cin_census
@@ -297,7 +298,7 @@ def _source_labels() -> dict[str, dict[str, dict[str, str]]]:
     }
 
 
-def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, dict[str, Any]]:
+def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, dict[str, object]]:
     """The report.yml ``inputs:`` section describing a generated council in ``folder``.
 
     ``codes`` lists only the source labels that the built-in aliases of
@@ -307,7 +308,7 @@ def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, 
     from safeguarding.schema import ENTITIES, build_aliases, normalise_code_text
 
     labels = _source_labels()
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, object]] = {}
     for fname, meta in FILES.items():
         entity = meta["entity"]
         if fmt == "cin_census":
@@ -316,7 +317,7 @@ def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, 
             if fname in cin_census.REPLACES:
                 out[entity] = {"file": f"{folder.rstrip('/')}/{cin_census.CIN_FILE}", "format": "cin_census"}
                 continue
-        spec: dict[str, Any] = {"file": f"{folder.rstrip('/')}/{fname}"}
+        spec: dict[str, object] = {"file": f"{folder.rstrip('/')}/{fname}"}
         if "sheet" in meta:
             spec["sheet"] = meta["sheet"]
         spec["header_row"] = meta["header_row"]
@@ -339,13 +340,13 @@ def inputs_config(folder: str = "data/raw/demo", fmt: str = "csv") -> dict[str, 
 
 
 def aggregates_config(folder: str = "data/raw/demo", end_year: int = 2025, *,
-                      previous: bool = True) -> list[dict[str, Any]]:
+                      previous: bool = True) -> list[dict[str, object]]:
     """The report.yml ``aggregates:`` section for the generated police returns.
 
     The reporting year's return first, then (``previous``: a council generated
     with two years or more) the year before's.
     """
-    def entry(file: str, year: int) -> dict[str, Any]:
+    def entry(file: str, year: int) -> dict[str, object]:
         return {"file": f"{folder.rstrip('/')}/{file}", "layout": "wide", "sheet": AGGREGATE_SHEET,
                 "header_row": 2, "financial_year": year, "label_column": "Measure", "ytd_column": "YTD",
                 "rows": {label: code for label, code in POLICE_MEASURES}}

@@ -25,7 +25,6 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -74,7 +73,7 @@ QUESTIONS: tuple[SurveyQuestion, ...] = (
 
 
 def write_survey(out_dir: Path, plans: SourceTable, children: SourceTable, *, seed: int, la_code: str,
-                 end_year: int) -> dict[str, Any]:
+                 end_year: int) -> dict[str, object]:
     """Write ``survey.csv`` into ``out_dir`` for the children whose plan ended in the year ending March ``end_year``.
 
     ``plans`` and ``children`` are the generator's cp_plans and children
@@ -128,7 +127,7 @@ def write_survey(out_dir: Path, plans: SourceTable, children: SourceTable, *, se
                           for q in QUESTIONS}}
 
 
-def survey_input(folder: str = "data/raw/demo") -> dict[str, Any]:
+def survey_input(folder: str = "data/raw/demo") -> dict[str, object]:
     """The report.yml ``inputs.survey`` entry for a generated ``survey.csv`` in ``folder``."""
     return {"file": f"{folder.rstrip('/')}/{SURVEY_FILE}", "header_row": 1, "encoding": "utf-8",
             "columns": dict(SURVEY_COLUMNS)}

@@ -110,7 +110,7 @@ def _ids(prefix: str, n: int, start: int = 1, width: int = 6) -> np.ndarray:
 
 
 def _build_tables(sim: _Sim, p: SynthParams, rng: np.random.Generator, name: str,
-                  links: dict[str, Any] | None = None) -> dict[str, SourceTable]:
+                  links: dict[str, np.ndarray] | None = None) -> dict[str, SourceTable]:
     ws, we = sim.window_start, sim.window_end
     t = sim.tables
     ref, s47, icpc, plans, revs = t["referrals"], t["s47"], t["icpc"], t["cp_plans"], t["cp_reviews"]

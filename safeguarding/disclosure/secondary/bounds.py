@@ -119,7 +119,7 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         # the rows of each column, column by column (one pass over the transpose, not a strided copy per column)
         cols_nz, rows_nz = np.nonzero(nz.T)
         supports.extend(np.split(rows_nz, np.cumsum(np.bincount(cols_nz, minlength=k))[:-1]))
-        if (asked & ~reached).any():
+        if rise is not None and (asked & ~reached).any():  # (nothing is asked without a rise)
             reached |= _reach_by_steps(R[:, ok], x - lb, check, rise, asked)
     near: dict[int, list[np.ndarray]] = defaultdict(list)
     wanted = todo & ~shown
@@ -203,7 +203,7 @@ def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None) 
         if status == Status.UNBOUNDED:  # the cell can move without limit
             ends.append(s * np.inf)
             continue
-        d = _feasible_move(sub, low, sol) if status == Status.OPTIMAL else None
+        d = _feasible_move(sub, low, sol) if status == Status.OPTIMAL and sol is not None else None
         if d is not None:
             moves.append((cols, d))
         ends.append(0.0 if d is None else float(d[jj]))

@@ -197,9 +197,13 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
             oks = []
             # each group on its own, so that its result depends on its content only; witnesses from the bounds
             # rule's programmes are part of what is asked
-            asks = [(content_key(g, c.need, c.scal, *(() if c.top is None else (c.top,)),
-                                 extra=("reach", int(c.top is not None))), reach_group, (g, c.need, c.scal, c.top))
-                    for g, _, c in narrow]
+            asks = []
+            for g, _, c in narrow:
+                # a check that asks for intervals ran to its end: it holds the scaling set too
+                assert c.need is not None and c.scal is not None
+                seen = () if c.top is None else (c.top,)
+                asks.append((content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))), reach_group,
+                             (g, c.need, c.scal, c.top)))
             memo.prefetch(asks, workers)
             for key, _, args in asks:
                 (ok, lps), reused = memo.get(key, reach_group, *args)
@@ -220,11 +224,11 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
         if not added and (deferred or later):  # nothing else moved: search further for the cells left over
             deferred = [c for c in dict.fromkeys(deferred + later) if c not in given_up]
             if not forced:  # a cell near a protected figure gets a few far partners, then detail yields for it
-                for c in deferred:
-                    far_tries[c] = far_tries.get(c, 0) + 1
-                    if (far_tries[c] > policy.max_far_tries
-                            and _only_protected_left(system, c, suppressed, by_cell, near_protected)):
-                        given_up.add(c)
+                for cell in deferred:
+                    far_tries[cell] = far_tries.get(cell, 0) + 1
+                    if (far_tries[cell] > policy.max_far_tries
+                            and _only_protected_left(system, cell, suppressed, by_cell, near_protected)):
+                        given_up.add(cell)
                 deferred = [c for c in deferred if c not in given_up]
             stuck = _far_partners(system, deferred, suppressed, by_cell, forced=forced, dead=dead)
             added = len(stuck) < len(deferred)

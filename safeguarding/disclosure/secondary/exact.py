@@ -301,8 +301,8 @@ class _Echelon:
         """
         rng = np.random.default_rng(seed)
         v = [int(a) for a in rng.integers(1, _PRIME, size=self.n)]
-        for c in np.flatnonzero(zero):
-            v[c] = 0
+        for z in np.flatnonzero(zero):
+            v[z] = 0
         for c, _ in self.pivots:
             v[c] = 0
         for c, prow in reversed(self.pivots):
@@ -365,7 +365,7 @@ def _cone_fixed(R) -> np.ndarray:
     prog = Programme(A_eq, np.zeros(m), np.zeros(2 * n), np.r_[np.full(n, np.inf), np.ones(n)],
                      A_ub=A_ub, b_ub=np.zeros(n))
     status, sol = prog.maximise(np.r_[np.zeros(n), np.ones(n)])
-    if status == Status.OPTIMAL:
+    if status == Status.OPTIMAL and sol is not None:  # (an optimal programme always has a solution)
         fixed[sol[n:] < 0.5] = True
     else:  # pragma: no cover - the zero vector is always feasible; be safe anyway
         fixed[:] = True

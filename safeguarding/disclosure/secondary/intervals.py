@@ -107,6 +107,7 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray,
 
 def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower bounds of the moves ``d = y - x`` (free in the scaling set) and the rise each cell must reach."""
+    assert group.ceiling is not None, "protection intervals are asked only of a group with a threshold"
     low = np.where(scal, -np.inf, group.lb - group.x)
     rise = group.ceiling + 1 - group.x
     return low, rise
@@ -140,7 +141,7 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
             obj[j] = 1.0
             status, sol = prog.maximise(obj)
             solved += 1
-            if status == Status.OPTIMAL:
+            if status == Status.OPTIMAL and sol is not None:  # (an optimal programme always has a solution)
                 ok |= (sol >= rise - _EPS) & need
             if ok[j]:
                 done[j] = True
@@ -151,7 +152,7 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
         solved += 1
         if status == Status.UNBOUNDED:
             ok[j] = True
-        elif status == Status.OPTIMAL:
+        elif status == Status.OPTIMAL and sol is not None:
             ok |= (sol >= rise - _EPS) & need
         done[j] = True
     return solved

@@ -56,7 +56,8 @@ class Programme:
         from scipy import sparse
 
         try:  # the bare solver: highspy.Highs adds Python callbacks (and prints a banner) on construction
-            from highspy._core import _Highs as solver
+            from highspy._core import _Highs
+            solver: type[_Highs] = _Highs
         except ImportError:  # pragma: no cover - a highspy without it
             solver = highspy.Highs
 

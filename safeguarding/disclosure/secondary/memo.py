@@ -32,13 +32,14 @@ import hashlib
 import multiprocessing as mp
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 import numpy as np
 
 from safeguarding.disclosure.secondary.exact import _Group
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 
 
 def content_key(group: _Group, *arrays: np.ndarray, extra: tuple = ()) -> bytes:
@@ -110,7 +111,7 @@ class CheckMemo:
             memo = memo._parent
         return False, None
 
-    def get(self, key: bytes, compute: Callable[..., T], *args: Any) -> tuple[T, bool]:
+    def get(self, key: bytes, compute: Callable[[*Args], T], *args: *Args) -> tuple[T, bool]:
         """``(result, reused)``: the result stored under ``key`` (reused), else ``compute(*args)``, stored.
 
         Arrays are copied both ways: callers may change the arrays they get

@@ -87,7 +87,7 @@ def _line_rule(system: _System, suppressed: np.ndarray, inc, forced: bool = Fals
             idx = system.constraints[k][0]
             if int(suppressed[idx].sum()) != 1:
                 continue  # a partner was added earlier in this pass
-            cell = _partner(system, [k], suppressed, forced=forced)
+            cell = _partner(system, [int(k)], suppressed, forced=forced)
             if cell is not None:
                 suppressed[cell] = True
                 added = True

@@ -25,12 +25,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class _System:
     """Cells (true values) and exact linear constraints between them."""
 
-    def __init__(self, values: Sequence[float]):
+    def __init__(self, values: ArrayLike):
         self.values = np.asarray(values, dtype=float)
         # each constraint: (cell indices, coefficients, is_part flags)
         self.constraints: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []

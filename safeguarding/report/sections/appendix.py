@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import SupportsIndex, SupportsInt
+
 import pandas as pd
 
 from safeguarding.report.context import ReportContext
@@ -39,11 +41,15 @@ def data_quality(ctx: ReportContext) -> Block:
         return b
     public = bool(ctx.public)
     labels = report.get("reasons") or {}
-    rows, reasons, dropped, warnings = [], {}, {}, 0
+    rows: list[dict[str, str]] = []
+    reasons: dict[tuple[str, str], int] = {}
+    dropped: dict[str, int] = {}
+    warnings = 0
     for entry in report.get("inputs") or []:
         name = str(entry.get("table", ""))
-        read, accepted, rejected = (int(entry.get(k, 0) or 0) for k in ("rows_read", "rows_accepted",
-                                                                         "rows_rejected"))
+        read = int(entry.get("rows_read", 0) or 0)
+        accepted = int(entry.get("rows_accepted", 0) or 0)
+        rejected = int(entry.get("rows_rejected", 0) or 0)
         label = SOURCE_LABELS.get(name, name.replace("_", " "))
         if public:
             rows.append({"Table": label, "Rows read": rounded_count(read, 100),
@@ -237,7 +243,10 @@ def _n(value: object) -> int:
     """A count given either as a number or as a list of items."""
     if isinstance(value, list | tuple | dict):
         return len(value)
+    number = value or 0
+    if not isinstance(number, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return 0  # what int() refuses (TypeError)
     try:
-        return int(value or 0)  # type: ignore[arg-type]
+        return int(number)
     except (TypeError, ValueError):
         return 0

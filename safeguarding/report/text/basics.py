@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import SupportsFloat, SupportsIndex, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,9 @@ def _name(ctx: ReportContext, code: str) -> str:
     return str(ctx.catalogue[code].name)
 
 
-def _num(x: Any) -> float:
+def _num(x: object) -> float:
+    if not isinstance(x, float | int | str | bytes | bytearray | memoryview | SupportsFloat | SupportsIndex):
+        return math.nan  # what float() refuses (TypeError)
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -32,7 +34,47 @@ def _num(x: Any) -> float:
     return v
 
 
-def benchmark_for(ctx: ReportContext, code: str) -> dict[str, Any] | None:
+class BenchmarkPoint(TypedDict, total=False):
+    """One comparator's figures in a :class:`Benchmark` (NaN where not published); areas have a code and name."""
+
+    numerator: float
+    denominator: float
+    value: float
+    marker: str | None
+    code: str
+    name: str
+
+
+class Benchmark(TypedDict, total=False):
+    """DfE benchmarks for one indicator, as :meth:`safeguarding.benchmarks.BenchmarkSource.benchmarks_for` gives them.
+
+    Only available ones are passed around here (:func:`benchmark_for`): their ``year_used`` is set.
+    """
+
+    available: bool
+    indicator_id: str
+    unit: str
+    label: str
+    year_requested: int
+    year_used: int
+    note: str
+    source: list[str]
+    la_code: str
+    new_la_code: str
+    la_name: str
+    council: BenchmarkPoint
+    england: BenchmarkPoint
+    region: BenchmarkPoint
+    sub_region: BenchmarkPoint
+    neighbours: list[dict[str, object]]
+    neighbour_mean: float
+    neighbour_median: float
+    neighbour_pooled: float
+    neighbours_with_data: int
+    neighbours_note: str
+
+
+def benchmark_for(ctx: ReportContext, code: str) -> Benchmark | None:
     """DfE benchmarks for an indicator, or None when not available."""
     if not ctx.la_code or not getattr(ctx.benchmarks, "available", False):
         return None
@@ -55,7 +97,7 @@ def england_value(ctx: ReportContext, code: str) -> str:
     return text
 
 
-def format_target(ctx: ReportContext, code: str, target: Any) -> str:
+def format_target(ctx: ReportContext, code: str, target: object) -> str:
     """A target as shown in the scorecard: 'at least 95%', or 'none set' when the indicator has no target."""
     t = _num(target)
     if not np.isfinite(t):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from safeguarding import markers as mk
 from safeguarding.report.context import ReportContext, fy_label
-from safeguarding.report.findings import WITHHELD, Finding
+from safeguarding.report.findings import WITHHELD, Finding, FindingComparedPeriods
 from safeguarding.report.text.basics import _name, _num, _pct_text, _polarity, _shown, benchmark_for
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
@@ -35,8 +35,9 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
         return None
     unit = ctx.unit(code)
     label1, label2 = fy_label(ctx.year - 1), fy_label(ctx.year)
-    base = {"indicator": code, "name": _name(ctx, code), "period": label2, "comparison": "year on year",
-            "baseline_period": label1, "polarity": normalise_improvement(_polarity(ctx, code))}
+    base: FindingComparedPeriods = {"indicator": code, "name": _name(ctx, code), "period": label2,
+                                    "comparison": "year on year", "baseline_period": label1,
+                                    "polarity": normalise_improvement(_polarity(ctx, code))}
     if ctx.fmt_value(cur) == mk.WITHHELD:
         return Finding(**base, method="not computed", verdict="not published",
                        detail=f"the figure for {label2} {WITHHELD}")
@@ -98,7 +99,7 @@ def target_finding(ctx: ReportContext, code: str) -> Finding | None:
     if code not in ctx.catalogue:
         return None
     cur = ctx.row(code, "year")
-    if not _shown(ctx, cur, percent=ctx.unit(code) == "percent"):
+    if cur is None or not _shown(ctx, cur, percent=ctx.unit(code) == "percent"):
         return None
     target = _num(cur.get("target"))
     rag = str(cur.get("rag", "N/A"))
@@ -123,7 +124,7 @@ def benchmark_finding(ctx: ReportContext, code: str) -> Finding | None:
     if code not in ctx.catalogue or ctx.unit(code) != "percent":
         return None
     cur = ctx.row(code, "year")
-    if not _shown(ctx, cur, percent=True):
+    if cur is None or not _shown(ctx, cur, percent=True):
         return None
     b = benchmark_for(ctx, code)
     if not b or not np.isfinite(_num(b["england"]["value"])):
@@ -160,8 +161,9 @@ def rate_finding(ctx: ReportContext, code: str) -> Finding | None:
     if not b:
         return None
     parts = []
-    for key, label in (("england", "England"), ("region", b.get("region", {}).get("name") or "the region")):
-        v = _num(b.get(key, {}).get("value"))
+    region = b.get("region", {})
+    for point, label in ((b.get("england", {}), "England"), (region, region.get("name") or "the region")):
+        v = _num(point.get("value"))
         if np.isfinite(v):
             parts.append(f"{label} {v:,.1f}")
     nm = _num(b.get("neighbour_mean"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,8 +10,8 @@ import pandas as pd
 from safeguarding import markers as mk
 from safeguarding.disclosure.policy import Policy
 from safeguarding.report.context import ReportContext, fy_label, policy_of
-from safeguarding.report.findings import WITHHELD, Finding
-from safeguarding.report.text.basics import SPC_MONTHS, _name, _num, _pct_text, _polarity, _shown
+from safeguarding.report.findings import WITHHELD, Finding, FindingSubject, FindingSubjectInPeriod
+from safeguarding.report.text.basics import SPC_MONTHS, Benchmark, _name, _num, _pct_text, _polarity, _shown
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
 
@@ -28,8 +27,8 @@ def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.Dat
     unit = ctx.unit(code)
     periods = pd.DatetimeIndex(s["period_start"])
     improvement = _polarity(ctx, code)
-    target = _num(s["target"].iloc[-1]) if "target" in s.columns else math.nan
-    target = target if np.isfinite(target) else None
+    last_target = _num(s["target"].iloc[-1]) if "target" in s.columns else math.nan
+    target = last_target if np.isfinite(last_target) else None
     if unit == "percent":
         ok = s["denominator"].fillna(0) > 0
         if ok.sum() < 12:
@@ -63,7 +62,7 @@ def seasonal_finding(ctx: ReportContext, code: str) -> Finding:
     name = _name(ctx, code)
     s = ctx.series(code, "month")
     s = s[s["value"].notna()]
-    base = {"indicator": code, "name": name, "comparison": "seasonal", "polarity": 0}
+    base: FindingSubject = {"indicator": code, "name": name, "comparison": "seasonal", "polarity": 0}
     if ctx.public and len(s) and ctx.hidden_mask(s).any():
         s = s[~ctx.hidden_mask(s)]
     # the longest run of consecutive months ending at the year end
@@ -126,8 +125,8 @@ def within_year(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> tupl
     name = _name(ctx, code)
     n_months = len(s)
     period = f"the {n_months} months to {pd.Timestamp(s['period_start'].iloc[-1]):%B %Y}"
-    base = {"indicator": code, "name": name, "period": period, "comparison": "within year",
-            "polarity": normalise_improvement(_polarity(ctx, code))}
+    base: FindingSubjectInPeriod = {"indicator": code, "name": name, "period": period, "comparison": "within year",
+                                    "polarity": normalise_improvement(_polarity(ctx, code))}
     if ctx.public:
         small = policy_of(ctx).small
         num = s["numerator"] if ctx.unit(code) == "percent" else s["value"]
@@ -193,8 +192,8 @@ def trend_finding(ctx: ReportContext, code: str, years: int = 5) -> Finding | No
 
     if code not in ctx.catalogue:
         return None
-    base = {"indicator": code, "name": _name(ctx, code), "period": fy_label(ctx.year), "comparison": "trend",
-            "polarity": normalise_improvement(_polarity(ctx, code))}
+    base: FindingSubjectInPeriod = {"indicator": code, "name": _name(ctx, code), "period": fy_label(ctx.year),
+                                    "comparison": "trend", "polarity": normalise_improvement(_polarity(ctx, code))}
     rows = []
     for y in range(ctx.year, ctx.year - years, -1):  # back from the reporting year, consecutive years only
         r = ctx.row(code, "year", period_end=pd.Timestamp(year=y, month=3, day=31))
@@ -215,7 +214,8 @@ def trend_finding(ctx: ReportContext, code: str, years: int = 5) -> Finding | No
               "quasi-poisson": "quasi-Poisson regression"}.get(result.family, result.family)
     verdict = (("significant rise" if result.annual_change_pct > 0 else "significant fall") if result.significant
                else "no significant trend")
-    return Finding(**{**base, "period": fy_label(ys[-1])}, baseline_period=fy_label(ys[0]),
+    to_latest: FindingSubjectInPeriod = {**base, "period": fy_label(ys[-1])}
+    return Finding(**to_latest, baseline_period=fy_label(ys[0]),
                    method=f"{family}{' with the number of children as exposure' if per_child else ''}",
                    verdict=verdict, estimate=result.annual_change_pct, lower=result.lower, upper=result.upper,
                    estimate_unit="percent a year per child" if per_child else "percent a year",
@@ -242,7 +242,7 @@ def funnel_finding(ctx: ReportContext, code: str) -> Finding | None:
         return None
     bench = funnel_centre(ctx, code, b)
     cur = ctx.row(code, "year")
-    if bench is None or not _shown(ctx, cur, percent=True):
+    if bench is None or cur is None or not _shown(ctx, cur, percent=True):
         return None
     units = funnel_units(ctx, code, int(b["year_used"]))
     if units.empty:  # no council to plot: no chart, and no caption
@@ -268,7 +268,7 @@ def funnel_units(ctx: ReportContext, code: str, year: int) -> pd.DataFrame:
     return units[ok]
 
 
-def funnel_centre(ctx: ReportContext, code: str, b: dict[str, Any]) -> float | None:
+def funnel_centre(ctx: ReportContext, code: str, b: Benchmark) -> float | None:
     """England's proportion for the funnel plot: its numerator over its denominator, else all councils pooled."""
     eng = b["england"]
     if _num(eng.get("denominator")) > 0:
