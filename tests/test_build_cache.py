@@ -306,7 +306,7 @@ def test_an_interrupted_store_leaves_no_entry_that_is_trusted(tmp_path):
     class Boom(BaseException):
         pass
 
-    import safeguarding.cache as c
+    import safeguarding.cache.store as c
 
     real = c.shutil.copyfile
     try:
