@@ -50,7 +50,7 @@ class Project:
             self.executed.append([p.name for p in notebooks])
             return real(notebooks, *args, **kwargs)
 
-        monkeypatch.setattr(b, "_execute_all", spy)
+        monkeypatch.setattr(b.stages, "_execute_all", spy)  # where _stage_notebooks looks it up
 
     def build(self, **kwargs) -> tuple[b.BuildResult, dict]:
         """Build (builtin renderer); return the result and its run.json."""
@@ -306,7 +306,7 @@ def test_an_interrupted_store_leaves_no_entry_that_is_trusted(tmp_path):
     class Boom(BaseException):
         pass
 
-    import safeguarding.cache as c
+    import safeguarding.cache.store as c
 
     real = c.shutil.copyfile
     try:

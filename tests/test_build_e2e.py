@@ -367,7 +367,7 @@ def test_previous_report_left_intact_when_a_stage_fails(built, monkeypatch):
     def broken(*_a, **_k):
         raise RuntimeError("simulated failure in publishing")
 
-    monkeypatch.setattr(b, "_stage_publish", broken)
+    monkeypatch.setattr(b.driver, "_stage_publish", broken)  # where the build driver looks it up
     with pytest.raises(b.BuildError) as err:
         build(built["config"], audience="public", renderer="builtin", echo=lambda _m: None)
     assert err.value.stage == "publish"

@@ -405,7 +405,7 @@ def test_the_issues_hostile_partner_file_is_refused_for_its_image_alone(tmp_path
 def test_a_left_out_chapter_is_not_executed(tmp_path, monkeypatch):
     import logging
 
-    import safeguarding.build as b
+    import safeguarding.build.stages as b
 
     ran = []
     monkeypatch.setattr(b, "_execute_all", lambda notebooks, *a, **k: ran.extend(p.name for p in notebooks))

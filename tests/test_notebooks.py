@@ -56,7 +56,7 @@ def test_a_kernel_that_dies_at_start_is_started_again(monkeypatch, tmp_path):
     """Jupyter's port race kills a kernel before it answers: the chapter is run again, a real error is not."""
     import papermill as pm
 
-    import safeguarding.build as b
+    import safeguarding.build.notebooks as b
 
     calls = []
 
@@ -156,7 +156,7 @@ def test_jobs_sets_how_many_chapters_run_at_once(monkeypatch, tmp_path):
     import concurrent.futures
     import logging
 
-    import safeguarding.build as b
+    import safeguarding.build.notebooks as b
 
     seen: list[int] = []
 

@@ -278,7 +278,7 @@ def test_the_build_says_on_screen_when_rows_were_kept_with_an_unknown_code(tmp_p
 
     result = types.SimpleNamespace(output_dir=tmp_path, html=tmp_path / "a.html", pdf=tmp_path / "a.pdf",
                                    data_files=[], log_dir=tmp_path, warnings=record["warnings"])
-    monkeypatch.setattr(build_module, "build", lambda *a, **k: result)
+    monkeypatch.setattr(build_module.cli, "build", lambda *a, **k: result)  # where run() looks it up
     args = argparse.Namespace(config="x", year=None, audience=None, renderer="auto", allow_missing_inputs=False,
                               keep_build=False, wait=0.0)
     assert build_module.run(args) == 0

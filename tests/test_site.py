@@ -367,7 +367,8 @@ def test_an_unsafe_page_is_refused_and_the_previous_one_kept(site_root: Path, mo
     build_site(site_root)
     index = site_root / "reports" / "northwold" / "index.html"
     before = index.read_bytes()
-    monkeypatch.setattr(site, "render_index", lambda *a, **k: "<html><a href='../../etc/passwd'>x</a></html>")
+    # where write_site looks it up
+    monkeypatch.setattr(site.writer, "render_index", lambda *a, **k: "<html><a href='../../etc/passwd'>x</a></html>")
     with pytest.raises(site.SiteError, match=r"index\.html was not written"):
         build_site(site_root)
     assert index.read_bytes() == before

@@ -1,53 +1,17 @@
-"""``python pipeline.py check --config report.yml``: what stops, or spoils, a build, before building.
-
-For every configured input the check reads the file with the ingest's own
-readers (:func:`safeguarding.ingest.readers.read_input`, or the national
-format readers for ``format: cin_census`` / ``annex_a``), maps the headers as
-the ingest does (:func:`safeguarding.ingest.mapping.map_columns`) and looks
-only at the headers, the number of non-blank values per column and the
-distinct values of the coded columns. Nothing is pseudonymised, converted or
-written. It lists, grouped by input:
-
-* **blocking**: a file that cannot be read, a required canonical column that
-  is not mapped (with the closest unmapped header, by :mod:`difflib`), a
-  configured header that is not in the file, a configured code that is not a
-  valid code; and aggregate returns that cannot be read;
-* **values not recognised**: every distinct value of a coded column that
-  neither the built-in aliases nor the configured ``codes`` recognise, with
-  its row count and the closest canonical code (the ingest would reject those
-  rows);
-* **headers not mapped** (informational): every source header the ingest does
-  not read, with its number of non-blank values, and the columns dropped as
-  personal or free text.
-
-Each fix is given as a ``report.yml`` snippet to paste under
-``inputs.<table>.columns`` or ``inputs.<table>.codes.<column>``.
-
-Privacy: the output holds only headers, coded values and counts, never a
-child identifier or a date of birth. A header that looks like a value (an
-identifier or a date, as when ``header_row`` points at a data row) is not
-shown; neither is a "coded" value that looks like an identifier or a date,
-or that also occurs in an identifier or date column of the same file, nor
-the values of a coded column that holds too many distinct values to be one
-(a column mapped to the wrong header).
-
-Exit status: 0 when nothing blocks a build, 1 when something does (``--strict``:
-also when values are not recognised), 2 for a configuration error.
-"""
+"""Checking one configured input: read with the ingest's readers, its headers mapped as the ingest maps
+them, its coded columns' distinct values looked up; and every input and return (:func:`check_inputs`)."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import difflib
-import re
-import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from safeguarding.config import Config, ConfigError, load_config_with_inputs
+from safeguarding.check.aggregates import check_aggregates
+from safeguarding.check.findings import CheckResult, Finding, InputCheck, _shown, looks_like_value
+from safeguarding.config import Config
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.mapping import ColumnMap, code_lookup, compact, header_scorer, is_personal, map_columns
 from safeguarding.ingest.readers import RawTable
@@ -63,185 +27,7 @@ WHOLLY_UNKNOWN_LISTED = 25
 HEADER_CUTOFF = 0.5
 #: How close an unmapped header must be to an unmapped column to be suggested for it.
 GUESS_CUTOFF = 0.6
-#: Indentation of ``inputs.<table>.<section>`` entries in a report.yml laid out like the demo.
-INDENT = {"table": 2, "section": 4, "entry": 6, "code": 8}
 
-#: Text that looks like a value rather than a name: a run of four or more digits, or a date.
-_VALUE_LIKE = re.compile(r"\d{4,}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s*[a-z]{3,9}\s*\d{2,4}", re.I)
-
-
-def looks_like_value(text: str) -> bool:
-    """True when ``text`` looks like an identifier or a date (so it is never printed)."""
-    return bool(_VALUE_LIKE.search(str(text)))
-
-
-@dataclass
-class Finding:
-    """One thing the check found in one input.
-
-    ``kind`` is one of ``unreadable``, ``configured_absent``, ``missing_required``,
-    ``bad_code_setting``, ``unknown_code``, ``hidden_codes``, ``unmapped_header``,
-    ``personal_header``, ``missing_optional``, ``warning``. ``blocking`` findings
-    stop the table (the ingest would not build it).
-    """
-
-    kind: str
-    blocking: bool
-    message: str
-    key: str | None = None
-    column: str | None = None
-    header: str | None = None
-    value: str | None = None
-    count: int | None = None
-    suggestion: str | None = None
-
-
-@dataclass
-class InputCheck:
-    """The check of one ``inputs.<table>``: what was read, what was found and the settings that fix it."""
-
-    table: str
-    file: str
-    spec: dict[str, Any]
-    fmt: str = ""
-    sheet: str | None = None
-    header_row: int | None = None
-    header_detected: bool = False
-    encoding: str | None = None
-    rows: int = 0
-    mapped: dict[str, str] = field(default_factory=dict)
-    headers: list[str] = field(default_factory=list)
-    #: the row read as the header holds values that look like identifiers or dates (so no header is printed)
-    suspect_header: bool = False
-    findings: list[Finding] = field(default_factory=list)
-    #: canonical column -> source header to set under ``columns`` (``replace``: the column is configured already)
-    columns: dict[str, str] = field(default_factory=dict)
-    replace: set[str] = field(default_factory=set)
-    #: optional columns that an unmapped header probably holds (offered commented out)
-    guesses: dict[str, str] = field(default_factory=dict)
-    #: coded column -> {source value: code} to set under ``codes``
-    codes: dict[str, dict[str, str]] = field(default_factory=dict)
-    code_labels: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """``inputs.<table>``."""
-        return f"inputs.{self.table}"
-
-    @property
-    def blocking(self) -> list[Finding]:
-        """Findings that stop this table from being built."""
-        return [f for f in self.findings if f.blocking]
-
-    def of(self, *kinds: str) -> list[Finding]:
-        """Findings of the given kinds, in order."""
-        return [f for f in self.findings if f.kind in kinds]
-
-    def snippets(self) -> list[tuple[str, str]]:
-        """``(where, text)`` pairs: where in report.yml to paste, and the YAML lines (indented as in the demo).
-
-        Parent keys that the input does not have yet (``columns:``, ``codes:``,
-        ``codes.<column>:``) are included in the text, and ``where`` names the
-        deepest key that exists.
-        """
-        out: list[tuple[str, str]] = []
-        pad = {k: " " * v for k, v in INDENT.items()}
-        if self.columns or self.guesses:
-            lines = []
-            has_section = "columns" in self.spec and (self.spec.get("columns") is None
-                                                      or isinstance(self.spec.get("columns"), dict))
-            if not has_section:
-                lines.append(f"{pad['section']}columns:")
-            for canon, header in self.columns.items():
-                note = "  # replaces the line already there" if canon in self.replace else ""
-                lines.append(f"{pad['entry']}{canon}: {yaml_text(header)}{note}")
-            for canon, header in self.guesses.items():
-                lines.append(f"{pad['entry']}# {canon}: {yaml_text(header)}  # optional: uncomment to read it")
-            where = f"{self.key}.columns" if has_section else self.key
-            if any(c in self.replace for c in self.columns):
-                where += " (replace the existing line of each column marked)"
-            out.append((where, "\n".join(lines)))
-        codes_spec = self.spec.get("codes")
-        codes_spec = codes_spec if isinstance(codes_spec, dict) else None
-        if self.codes:
-            lines = []
-            if codes_spec is None and "codes" not in self.spec:
-                lines.append(f"{pad['section']}codes:")
-                where = self.key
-            else:
-                where = f"{self.key}.codes"
-            for column, values in self.codes.items():
-                has_column = codes_spec is not None and column in codes_spec
-                if not has_column:
-                    lines.append(f"{pad['entry']}{column}:")
-                for value, code in values.items():
-                    label = self.code_labels.get((column, value), "")
-                    lines.append(f"{pad['code']}{yaml_text(value)}: {yaml_text(code)}"
-                                 + (f"  # {label}" if label else ""))
-                if has_column:  # one existing column: name it exactly
-                    out.append((f"{self.key}.codes.{column}", "\n".join(lines)))
-                    lines = []
-            if lines:
-                out.append((where, "\n".join(lines)))
-        return out
-
-    def settings(self) -> dict[str, Any]:
-        """The suggested settings as data: ``{"columns": {...}, "codes": {column: {value: code}}}``."""
-        out: dict[str, Any] = {}
-        if self.columns:
-            out["columns"] = dict(self.columns)
-        if self.codes:
-            out["codes"] = {c: dict(v) for c, v in self.codes.items()}
-        return out
-
-
-@dataclass
-class AggregateCheck:
-    """The check of one ``aggregates`` entry (partners' counts: no child-level data)."""
-
-    index: int
-    file: str
-    figures: int = 0
-    errors: list[str] = field(default_factory=list)
-    warnings: int = 0
-    unread: bool = False
-
-    @property
-    def key(self) -> str:
-        """``aggregates[i]``."""
-        return f"aggregates[{self.index}]"
-
-
-@dataclass
-class CheckResult:
-    """Everything :func:`check_inputs` found."""
-
-    config: Config
-    inputs: list[InputCheck]
-    aggregates: list[AggregateCheck] = field(default_factory=list)
-
-    @property
-    def blocking(self) -> bool:
-        """True when at least one table or aggregate return could not be built."""
-        return any(i.blocking for i in self.inputs) or any(a.unread for a in self.aggregates)
-
-    @property
-    def unknown_values(self) -> int:
-        """Number of distinct coded values not recognised (all inputs)."""
-        return sum(len(i.of("unknown_code", "hidden_codes")) for i in self.inputs)
-
-    def exit_status(self, *, strict: bool = False) -> int:
-        """0 when nothing blocks a build; 1 when something does (``strict``: or values are not recognised)."""
-        return 1 if self.blocking or (strict and self.unknown_values) else 0
-
-    def settings(self) -> dict[str, dict[str, Any]]:
-        """Every suggested setting, ``{table: {"columns": {...}, "codes": {...}}}`` (tables with none left out)."""
-        return {i.table: s for i in self.inputs if (s := i.settings())}
-
-
-# --------------------------------------------------------------------------
-# reading one input
-# --------------------------------------------------------------------------
 
 def _nonblank(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(codes, uniques, ok_u)`` of a raw column: ok_u marks the unique values that are not blank."""
@@ -323,15 +109,6 @@ def _describe_source(chk: InputCheck, raw: RawTable) -> None:
     chk.header_row = raw.header_row or None
     chk.header_detected = raw.header_detected
     chk.encoding = raw.encoding
-
-
-def _shown(chk: InputCheck, header: str, position: int) -> str:
-    """A header as printed: blank headers, and every header of a row that looks like data, are described."""
-    if not str(header).strip():
-        return f"(blank header, column {position + 1})"
-    if chk.suspect_header:
-        return f"(column {position + 1}: not shown, the header row looks like data)"
-    return yaml_text(header)
 
 
 def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
@@ -583,135 +360,8 @@ def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: dict[str,
                 key=key, column=col.name, value=value, count=n, suggestion=code))
 
 
-# --------------------------------------------------------------------------
-# aggregates
-# --------------------------------------------------------------------------
-
-def check_aggregates(cfg: Config) -> list[AggregateCheck]:
-    """Read each aggregate return as the ingest does (counts only) and say whether it can be read."""
-    if not cfg.aggregates:
-        return []
-    from safeguarding.ingest.partners import read_aggregate_return
-
-    out = []
-    for i, spec in enumerate(cfg.aggregates):
-        base = cfg.raw_dir
-        f = spec.get("file") if isinstance(spec, dict) else None
-        if isinstance(f, str) and not (cfg.raw_dir / f).exists() and cfg.resolve(f).exists():
-            base = cfg.root
-        frame, issues = read_aggregate_return(spec, base, index=i, default_year=cfg.year)
-        chk = AggregateCheck(i, str(f or ""), figures=len(frame))
-        chk.errors = [x.message for x in issues if x.is_error]
-        chk.warnings = sum(1 for x in issues if not x.is_error)
-        accounting = frame.attrs.get("accounting", [])
-        chk.unread = bool(chk.errors) and not any(a.cells_in for a in accounting)
-        out.append(chk)
-    return out
-
-
 def check_inputs(cfg: Config) -> CheckResult:
     """Check every configured input and aggregate return of ``cfg`` (nothing is written)."""
     tables = [t for t in ENTITIES if t in cfg.inputs]
     return CheckResult(cfg, [check_input(cfg, t, dict(cfg.inputs[t] or {})) for t in tables],
                        check_aggregates(cfg))
-
-
-# --------------------------------------------------------------------------
-# the printed report
-# --------------------------------------------------------------------------
-
-def _source_line(chk: InputCheck) -> str:
-    bits = [chk.file]
-    if chk.fmt == "cin_census":
-        bits.append("CIN census XML")
-    elif chk.fmt:
-        bits.append(chk.fmt.upper())
-    if chk.sheet:
-        bits.append(f"sheet {chk.sheet!r}")
-    if chk.encoding:
-        bits.append(chk.encoding)
-    if chk.header_row:
-        bits.append(f"header on row {chk.header_row}" + (" (found)" if chk.header_detected else ""))
-    return ", ".join(bits)
-
-
-def format_report(result: CheckResult, *, verbose: bool = False) -> str:
-    """The check as an analyst reads it: one block per input, the fixes as report.yml snippets, a summary."""
-    cfg = result.config
-    lines = [f"Checking {cfg.path} for {cfg.area_name!r}, year {cfg.year_label} (nothing is built or written)", ""]
-    for chk in result.inputs:
-        status = "CANNOT BE BUILT" if chk.blocking else "ok"
-        unread = any(f.kind == "unreadable" for f in chk.findings)
-        size = "" if unread else f": {chk.rows:,} rows"
-        lines.append(f"{chk.key}  [{status}]  {_source_line(chk)}{size}")
-        groups = [
-            ("Blocks the build", ("unreadable", "configured_absent", "missing_required", "bad_code_setting")),
-            ("Values not recognised (map them, or the ingest cannot use them)", ("unknown_code", "hidden_codes")),
-            ("Headers not read", ("unmapped_header",)),
-            ("Never read (personal or free text)", ("personal_header",)),
-            ("Notes", ("missing_optional", "warning")),
-        ]
-        for title, kinds in groups:
-            found = chk.of(*kinds)
-            if found:
-                lines.append(f"  {title}:")
-                lines += [f"    - {f.message}" for f in found]
-        if verbose and chk.mapped:
-            index = {h: i for i, h in reversed(list(enumerate(chk.headers)))}
-            lines.append("  Mapped: " + ", ".join(f"{c} <- {_shown(chk, h, index.get(h, 0))}"
-                                                 for c, h in chk.mapped.items()))
-        if chk.mapped and not chk.of("unreadable", "configured_absent", "missing_required", "bad_code_setting",
-                                      "unknown_code", "hidden_codes"):
-            lines.append(f"  ok: every required column found ({len(chk.mapped)} mapped), every code recognised")
-        for where, text in chk.snippets():
-            lines += [f"  Paste into report.yml under {where}:", "", text, ""]
-        lines.append("")
-    for agg in result.aggregates:
-        status = "CANNOT BE BUILT" if agg.unread else "ok"
-        lines.append(f"{agg.key}  [{status}]  {agg.file}: {agg.figures:,} figures read")
-        for e in agg.errors[:5]:
-            lines.append(f"    - {e}")
-        if len(agg.errors) > 5:
-            lines.append(f"    - and {len(agg.errors) - 5} more error(s)")
-        if agg.warnings:
-            lines.append(f"    {agg.warnings} warning(s): run the ingest for the full list")
-        lines.append("")
-    blocked = [c.table for c in result.inputs if c.blocking] + [a.key for a in result.aggregates if a.unread]
-    n_codes = result.unknown_values
-    n_headers = sum(len(c.of("unmapped_header")) for c in result.inputs)
-    lines.append("Summary:")
-    lines.append(f"  {'cannot be built: ' + ', '.join(blocked) if blocked else 'nothing blocks the build'}")
-    lines.append(f"  {n_codes} value(s) not recognised" + (" (map them: the ingest cannot use them)"
-                                                           if n_codes else ""))
-    lines.append(f"  {n_headers} header(s) not read (informational)")
-    if blocked or n_codes:
-        lines.append(f"Paste the settings above into {cfg.path} and run the check again.")
-    else:
-        lines.append(f"Next: python pipeline.py build --config {cfg.path}")
-    return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``check`` options to ``parser``."""
-    parser.add_argument("--config", default="report.yml", help="the configuration file (default: report.yml)")
-    parser.add_argument("--year", type=int, default=None, help="override the reporting year (year ending 31 March)")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit with status 1 also when coded values are not recognised")
-    parser.add_argument("--verbose", action="store_true", help="also list which header each column was mapped to")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the check; exit status 0 (nothing blocks a build), 1 (something does) or 2 (configuration error)."""
-    from safeguarding.build import check_editorial
-
-    try:
-        cfg = load_config_with_inputs(args.config, year=args.year)
-        editorial = check_editorial(cfg)  # the editorial files too: a mistake there would stop the build
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    result = check_inputs(cfg)
-    print(format_report(result, verbose=getattr(args, "verbose", False)))
-    for warning in editorial.warnings:
-        print(f"warning: {warning}")
-    return result.exit_status(strict=getattr(args, "strict", False))

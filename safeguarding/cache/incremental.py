@@ -1,132 +1,26 @@
-"""Incremental builds: each stage of ``pipeline.py build`` is skipped when its inputs are unchanged.
-
-A stage's **key** is the SHA-256 of a canonical JSON document naming everything
-the stage's outputs depend on: the stage, the code version (:func:`code_version`:
-the package's own files and the versions of the packages that shape the
-outputs), the part of ``report.yml`` the stage reads, the content hashes of its
-input files (raw inputs, editorial and reference files, the chapter's notebook,
-the outputs of the stages before it) and its parameters (year, audience,
-renderer). File modification times are never used: touching a file changes
-nothing, and editing it back to what it was is a cache hit again.
-
-A **cache entry** is a folder ``build/cache/<area>-<year>/[<audience>/]<stage>/``
-holding the stage's output files (``files/``) and ``manifest.json``, written
-last, which gives the key and every file's size and SHA-256. An entry is built
-in a temporary folder beside it and renamed into place only when complete, so
-an interrupted or failed build never leaves an entry that is trusted later.
-Before an entry is used, every file is checked against the manifest; a missing
-manifest, a missing, truncated or altered file, or a manifest that cannot be
-read marks the entry **corrupt**: the build says so and runs the stage again.
-Outputs are copied into place only after they were checked.
-
-``pipeline.py build --force`` runs every stage (and refreshes the cache);
-deleting ``build/cache/`` clears it.
-"""
+"""The stages of ``pipeline.py build`` through the cache (:class:`Incremental`): each stage's key, the
+lookup, the outputs restored or the stage run and stored."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import shutil
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from safeguarding.cache.keys import (
+    code_version,
+    config_files,
+    config_subset,
+    content_digest,
+    notebook_code_digest,
+    stage_key,
+)
+from safeguarding.cache.store import Entry, Lookup, StageCache, restore
 from safeguarding.hashing import file_sha256, sha256_bytes
-
-#: bumped when the layout of an entry changes (older entries are then simply misses)
-FORMAT = 1
-MANIFEST = "manifest.json"
-
-#: suffixes of the package's own files that are part of the code version
-CODE_SUFFIXES = frozenset({".py", ".yml", ".yaml", ".json", ".csv", ".typ", ".html", ".css", ".lua", ".qmd",
-                           ".md", ".txt", ".tex", ".j2"})
-
-#: fields (at any depth) of a JSON output that change on every run without changing what any later stage
-#: reads: the ingest report's time stamp, durations and key-file note (no chapter or data file shows them)
-VOLATILE_JSON_KEYS: dict[str, tuple[str, ...]] = {
-    "ingest_report.json": ("generated", "seconds", "pseudonymisation"),
-}
-
-
-def content_digest(path: Path) -> str:
-    """A file's SHA-256 for a later stage's key, leaving out :data:`VOLATILE_JSON_KEYS` (never mtimes)."""
-    drop = VOLATILE_JSON_KEYS.get(path.name)
-    if drop:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return file_sha256(path)
-        return sha256_bytes(canonical_json(_without(data, frozenset(drop))).encode("utf-8"))
-    return file_sha256(path)
-
-
-def _without(value: Any, keys: frozenset[str]) -> Any:
-    """``value`` with the mapping keys ``keys`` removed at every depth."""
-    if isinstance(value, dict):
-        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
-    if isinstance(value, list):
-        return [_without(v, keys) for v in value]
-    return value
-
-
-def canonical_json(value: Any) -> str:
-    """``value`` as JSON with sorted keys and no spaces (dates, paths and the like as strings)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """``{relative path: sha256}`` of every file under ``folder`` (hidden files and caches left out)."""
-    out: dict[str, str] = {}
-    for p in sorted(folder.rglob("*")):
-        rel = p.relative_to(folder)
-        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts) or not p.is_file():
-            continue
-        out[rel.as_posix()] = file_sha256(p)
-    return out
-
-
-def code_version(versions: Mapping[str, str]) -> str:
-    """The code version: a hash of the package's own source and data files and of ``versions``.
-
-    ``versions`` are the installed versions of the packages that shape the
-    outputs (:func:`safeguarding.build.package_versions`). The skeleton project
-    (``_project``: links to the notebooks and ``_quarto.yml``) is left out; those
-    are hashed as the stages' inputs. Computed once per build (about 10 ms).
-    """
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] == "_project" or "__pycache__" in rel.parts or p.suffix not in CODE_SUFFIXES:
-            continue
-        if p.is_file():
-            h.update(rel.as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-    h.update(canonical_json(dict(versions)).encode())
-    return h.hexdigest()
-
-
-def notebook_code_digest(text: bytes) -> str:
-    """SHA-256 of what executing a notebook depends on: everything but its Markdown cells' text.
-
-    A Markdown cell is kept as a placeholder (its type and metadata), so the cells keep their places;
-    its text and attachments are left out, as are the stored outputs, execution counts and cell ids of
-    code cells (they are replaced when the notebook runs).
-    """
-    nb = json.loads(text)
-    cells = []
-    for cell in nb.get("cells") or []:
-        if cell.get("cell_type") == "markdown":
-            cells.append({"cell_type": "markdown", "metadata": cell.get("metadata") or {}})
-        else:
-            cells.append({k: v for k, v in cell.items() if k not in ("outputs", "execution_count", "id")})
-    view = {"nbformat": nb.get("nbformat"), "metadata": nb.get("metadata") or {}, "cells": cells}
-    return sha256_bytes(canonical_json(view).encode("utf-8"))
 
 
 def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[str, Any] | None:
@@ -149,185 +43,6 @@ def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[st
             else:
                 done.pop("attachments", None)
     return executed
-
-
-def stage_key(stage: str, components: Mapping[str, Any]) -> str:
-    """The key of ``stage``: SHA-256 of the canonical JSON of its name and ``components``."""
-    return sha256_bytes(canonical_json({"format": FORMAT, "stage": stage, **components}).encode("utf-8"))
-
-
-@dataclasses.dataclass
-class Entry:
-    """A checked cache entry: its folder, key, files (``{name: path in the entry}``) and ``meta``."""
-
-    folder: Path
-    key: str
-    files: dict[str, Path]
-    meta: dict[str, Any]
-
-
-@dataclasses.dataclass
-class Lookup:
-    """The answer of :meth:`StageCache.lookup`: an entry to use, or why the stage must run."""
-
-    entry: Entry | None
-    reason: str  # "hit", "forced", "no entry", "inputs changed", or "corrupt: ..."
-
-    @property
-    def corrupt(self) -> bool:
-        """True when an entry with the right key (or an unreadable one) failed its check."""
-        return self.reason.startswith("corrupt")
-
-
-class StageCache:
-    """The cache entries of one build, under ``root`` (``build/cache/<area>-<year>``).
-
-    ``force`` makes every :meth:`lookup` a miss (the stages run and :meth:`store` refreshes the entries).
-    """
-
-    def __init__(self, root: Path, *, force: bool = False, logger: logging.Logger | None = None) -> None:
-        self.root = Path(root)
-        self.force = force
-        self.logger = logger or logging.getLogger(__name__)
-
-    def folder(self, stage_id: str) -> Path:
-        """The entry folder of ``stage_id`` (e.g. ``ingest``, ``public/chapters/03-referrals``)."""
-        return self.root.joinpath(*stage_id.split("/"))
-
-    def lookup(self, stage_id: str, key: str) -> Lookup:
-        """Find and check the entry of ``stage_id`` for ``key``; see the module docstring."""
-        if self.force:
-            return Lookup(None, "forced")
-        folder = self.folder(stage_id)
-        manifest_path = folder / MANIFEST
-        if not folder.is_dir():
-            return Lookup(None, "no entry")
-        if not manifest_path.is_file():
-            return Lookup(None, "corrupt: its manifest is missing")
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            stored_key = manifest["key"]
-            listed = manifest["files"]
-            meta = manifest.get("meta") or {}
-            if manifest.get("format") != FORMAT or not isinstance(listed, dict):
-                raise ValueError("unknown format")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return Lookup(None, f"corrupt: its manifest cannot be read ({type(exc).__name__})")
-        if stored_key != key:
-            return Lookup(None, "inputs changed")
-        files: dict[str, Path] = {}
-        try:
-            for name, info in sorted(listed.items()):
-                path = folder / "files" / name
-                if not _inside(path, folder / "files"):
-                    return Lookup(None, f"corrupt: the manifest names a file outside the entry ({name})")
-                if not path.is_file():
-                    return Lookup(None, f"corrupt: {name} is missing")
-                size = path.stat().st_size
-                if size != info["bytes"]:
-                    return Lookup(None, f"corrupt: {name} has {size:,} bytes, the manifest says {info['bytes']:,}")
-                if file_sha256(path) != info["sha256"]:
-                    return Lookup(None, f"corrupt: {name} does not match its SHA-256 in the manifest")
-                files[name] = path
-        except (OSError, KeyError, TypeError) as exc:
-            return Lookup(None, f"corrupt: {type(exc).__name__}: {exc}")
-        return Lookup(Entry(folder, key, files, meta), "hit")
-
-    def store(self, stage_id: str, key: str, files: Mapping[str, Path], *, meta: Mapping[str, Any] | None = None,
-              components: Mapping[str, Any] | None = None) -> Entry:
-        """Save ``files`` (``{name in the entry: path now}``) as the entry of ``stage_id`` for ``key``.
-
-        The entry is written in a temporary folder, the manifest last, and renamed into place; the
-        previous entry is removed only after that. ``components`` (what the key was made of) are kept
-        in the manifest to explain a rerun.
-        """
-        folder = self.folder(stage_id)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        for stale in folder.parent.glob(f".{folder.name}.*-*"):  # left by an interrupted build: never trusted
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
-        try:
-            listed: dict[str, dict[str, Any]] = {}
-            for name, src in sorted(files.items()):
-                dest = tmp / "files" / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
-                listed[name] = {"bytes": dest.stat().st_size, "sha256": file_sha256(dest)}
-            manifest = {
-                "format": FORMAT, "stage": stage_id, "key": key, "files": listed, "meta": dict(meta or {}),
-                "components": dict(components or {}),
-                "stored": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            }
-            tmp.mkdir(parents=True, exist_ok=True)
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
-            old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
-            if folder.exists():
-                folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return Entry(folder, key, {name: folder / "files" / name for name in listed}, dict(meta or {}))
-
-
-def restore(entry: Entry, targets: Mapping[str, Path]) -> list[Path]:
-    """Copy the entry's files to ``targets`` (``{name in the entry: destination}``), each atomically."""
-    from safeguarding.atomic import atomic_path
-
-    out = []
-    for name, dest in targets.items():
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(entry.files[name], tmp)
-        out.append(dest)
-    return out
-
-
-def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path, str] | None = None) -> dict[str, str]:
-    """Content hashes of every existing file or folder that a string in ``value`` (a config subset) names.
-
-    Folders are hashed file by file (:func:`tree_digest`). Strings that are not
-    paths (column names, encodings) name nothing and are ignored; so are the
-    project folder itself and any folder holding it, and the top-level keys in
-    ``skip`` when ``value`` is a mapping. ``memo`` keeps the hashes for the next call of the same build.
-    """
-    root = Path(cfg.root).resolve()
-    out: dict[str, str] = {}
-    seen = memo if memo is not None else {}
-
-    def walk(v: Any) -> None:
-        if isinstance(v, Mapping):
-            for item in v.values():
-                walk(item)
-        elif isinstance(v, list | tuple):
-            for item in v:
-                walk(item)
-        elif isinstance(v, str) and v.strip() not in ("", ".", "..") and len(v) < 1024 and "\n" not in v:
-            with contextlib.suppress(OSError, ValueError):
-                p = cfg.resolve(v).resolve()
-                if str(p) in out or root.is_relative_to(p):
-                    return
-                if p not in seen and p.is_file():
-                    seen[p] = file_sha256(p)
-                elif p not in seen and p.is_dir():
-                    seen[p] = sha256_bytes(canonical_json(tree_digest(p)).encode())
-                if p in seen:
-                    out[str(p)] = seen[p]
-
-    skip = set(skip)
-    if isinstance(value, Mapping):
-        for k, item in value.items():
-            if k not in skip:
-                walk(item)
-    else:
-        walk(value)
-    return dict(sorted(out.items()))
-
-
-def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:
-    """``report.yml`` without the top-level sections in ``leave_out`` (those a stage never reads)."""
-    drop = set(leave_out)
-    return {k: v for k, v in raw.items() if k not in drop}
 
 
 def _dated_today(meta: Mapping[str, Any], quarto_yml: Path) -> bool:
@@ -372,18 +87,6 @@ def _ingest_tables() -> list[str]:
 
     return [*ENTITIES, "allegation_actions", "aggregates"]
 
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except OSError:
-        return False
-
-
-
-# --------------------------------------------------------------------------
-# the stages of pipeline.py build
-# --------------------------------------------------------------------------
 
 #: top-level sections of report.yml a stage never reads (left out of its key; everything else is in it)
 NOT_READ: dict[str, tuple[str, ...]] = {
@@ -757,9 +460,3 @@ class Incremental:
         self._store(stage_id, key, {p.relative_to(data_dir).as_posix(): p for p in files},
                     meta={"order": [p.relative_to(data_dir).as_posix() for p in files]}, components=comps)
         return files
-
-
-__all__ = [
-    "Entry", "Incremental", "Lookup", "StageCache", "code_version", "config_files", "config_subset", "content_digest",
-    "file_sha256", "restore", "stage_key", "tree_digest",
-]

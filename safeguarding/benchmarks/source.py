@@ -1,83 +1,30 @@
-"""Benchmarks from DfE and ONS published statistics: England, region, statistical neighbours, all councils.
-
-The analyst downloads the children in need tables from Explore Education
-Statistics (EES) into one folder (see ``docs/benchmarks.md``) and names it in
-``report.yml``::
-
-    area:
-      la_code: "873"          # 3-digit DfE code or 9-character ONS code
-    benchmarks:
-      folder: data/reference/dfe
-
-:class:`BenchmarkSource` then gives, for one of our indicator codes, a council
-and a year, the council's own published figure, England, its region, its ten
-statistical neighbours (each, their mean, median and pooled figure) and every
-council for a funnel plot.
-
-Conventions (all documented in ``docs/benchmarks.md``):
-
-* ``time_period`` is the year ending 31 March (2025 = 2024-25), as in the
-  rest of the project. Six-digit periods (``202425``) become 2025.
-* Markers in numeric cells (``c`` suppressed, ``x`` withheld, ``z`` not
-  applicable, ``:`` not available, ``u`` low reliability, ``low``, ``k``,
-  blank) become NaN in the numeric column; the symbol is kept in a companion
-  ``<column>_marker`` column (``<NA>`` where a number was published).
-* A council is identified by its 3-digit DfE code (``old_la_code``), which has
-  stayed the same when ONS re-coded Buckinghamshire (2020), North Yorkshire and
-  Somerset (2023). A 9-character code (old or new, e.g. ``E10000023`` or
-  ``E06000065`` for North Yorkshire) is translated to it. Councils that did
-  not exist in a year (Northamptonshire's successors before 2022, Cumberland
-  and Westmorland and Furness before 2024, Cumbria after 2023, the pre-2020
-  Dorset councils) have no row for that year: the loader returns NaN with a
-  note and never splices a predecessor's figures into a successor's series.
-* Rates per 10,000 use the ONS mid-year estimate of children aged 0-17 for
-  the mid-year inside the reporting year: DfE year ``Y`` uses the ONS
-  ``time_period`` ``Y - 1`` (mid-2024 for 2024-25), as DfE's own dashboard
-  code does. England and regional totals are rounded by DfE to the nearest
-  10, so their rates carry that rounding.
-"""
+"""The comparison for one indicator, council and year (:class:`BenchmarkSource`): the council's own published
+figure, England, its region, its statistical neighbours and every council."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from safeguarding.benchmarks.readers import BenchmarkError, read_ees_csv, read_statistical_neighbours
+from safeguarding.benchmarks.tables import ALL_COUNCILS_COLUMNS, MEASURES, TABLE_FILES, Measure, find_table_file
 from safeguarding.measures import percentage, rate_per_10k, round_half_up
 from safeguarding.population import council_population, read_population
 
 if TYPE_CHECKING:
     from safeguarding.config import Config
 
-#: Symbols DfE and ONS put in numeric cells instead of a number (GSS guidance).
-MARKERS: dict[str, str] = {
-    "c": "suppressed to protect confidentiality (1 to 5, or secondary suppression)",
-    "x": "not available (withheld or not collected)",
-    "z": "not applicable (for example a percentage of zero)",
-    ":": "not available",
-    "u": "low reliability",
-    "low": "rounds to 0 but is not 0",
-    "k": "rounds to 0 but is not 0",
-    "": "blank (no value)",
-}
-
-#: Columns of an EES file that identify a row rather than hold a measure.
-ID_COLUMNS: tuple[str, ...] = (
-    "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
-    "region_code", "region_name", "old_la_code", "new_la_code", "la_name",
-)
-
 NATIONAL = "National"
 REGIONAL = "Regional"
 LOCAL_AUTHORITY = "Local authority"
 LONDON_CODE = "E12000007"
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
 _OLD_CODE = re.compile(r"^\d{3}$")
 _NEW_CODE = re.compile(r"^[EW]\d{8}$")
 
@@ -85,254 +32,6 @@ NOT_CONFIGURED = (
     "benchmarks not configured: set benchmarks.folder in report.yml to the folder holding the DfE "
     "Explore Education Statistics CSVs (see docs/benchmarks.md)"
 )
-
-
-class BenchmarkError(ValueError):
-    """A benchmark file is malformed, or a council code cannot be found."""
-
-
-# --------------------------------------------------------------------------- readers
-
-
-def read_ees_csv(path: Path | str) -> pd.DataFrame:
-    """Read an Explore Education Statistics CSV into a wide, typed DataFrame.
-
-    Identifier columns (:data:`ID_COLUMNS` present in the file, and any text
-    filter column such as ``category``) are pandas strings, stripped. Every
-    measure column becomes float64 with NaN for a marker, and gains a companion
-    ``<column>_marker`` string column holding the marker (``c``, ``x``, ``z``,
-    ``:``, ``u``, ``low``, ``k`` or ``""`` for blank) and ``<NA>`` where a number
-    was published. ``time_period`` is an int, the year ending 31 March
-    (``202425`` becomes 2025). A byte-order mark is ignored.
-
-    ``df.attrs`` holds ``source`` (file name), ``value_columns`` and
-    ``filter_columns``. Raises :class:`BenchmarkError` naming the file, line and
-    column when a measure column holds text that is neither a number nor a
-    marker, or when the file lacks ``time_period`` or ``geographic_level``.
-    """
-    p = Path(path)
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise BenchmarkError(f"{p}: cannot read as a CSV file ({exc}); download the CSV from "
-                             "Explore Education Statistics again") from exc
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in ("time_period", "geographic_level") if c not in raw.columns]
-    if missing:
-        raise BenchmarkError(
-            f"{p}: not an Explore Education Statistics data file: missing column(s) {', '.join(missing)}; "
-            "download the underlying data CSV (not a table-tool extract) from the publication's "
-            "'Explore data' page"
-        )
-    raw = raw.apply(lambda s: s.str.strip())
-    out = pd.DataFrame(index=raw.index)
-    value_cols: list[str] = []
-    filter_cols: list[str] = []
-    for col in raw.columns:
-        s = raw[col]
-        if col == "time_period":
-            out[col] = _parse_time_period(s, p)
-            continue
-        if col in ID_COLUMNS:
-            out[col] = s.astype("string")
-            continue
-        is_num = s.str.fullmatch(_NUMBER.pattern)
-        is_marker = s.str.lower().isin(MARKERS)
-        if not is_num.any() and not (is_marker.all() and (s != "").any()):
-            # a text column: a filter (category, age_group, characteristic ...)
-            filter_cols.append(col)
-            out[col] = s.astype("string")
-            continue
-        bad = ~(is_num | is_marker)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise BenchmarkError(
-                f"{p}, line {i + 2}, column '{col}': {s.iloc[i]!r} is neither a number nor a "
-                f"published marker ({', '.join(repr(m) for m in MARKERS if m)}); correct the cell or "
-                "download the file again"
-            )
-        value_cols.append(col)
-        out[col] = pd.to_numeric(s.where(is_num), errors="coerce").astype("float64")
-        out[f"{col}_marker"] = s.str.lower().where(~is_num).astype("string")
-    out.attrs.update(source=p.name, value_columns=value_cols, filter_columns=filter_cols)
-    return out
-
-
-def _parse_time_period(s: pd.Series, p: Path) -> pd.Series:
-    """Turn ``2025`` or ``202425`` into the int year ending 31 March."""
-    vals = []
-    for i, v in enumerate(s):
-        if re.fullmatch(r"\d{4}", v):
-            vals.append(int(v))
-        elif re.fullmatch(r"\d{6}", v) and (int(v[:4]) + 1) % 100 == int(v[4:]):
-            vals.append(int(v[:4]) + 1)
-        else:
-            raise BenchmarkError(
-                f"{p}, line {i + 2}, column 'time_period': {v!r} is not a year (2025) or a "
-                "financial/academic year (202425)"
-            )
-    return pd.Series(vals, index=s.index, dtype="int64")
-
-
-def tidy(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the long (tidy) form of :func:`read_ees_csv` output.
-
-    One row per identifier x measure with columns ``measure``, ``value``
-    (float, NaN for a marker) and ``marker`` (string, ``<NA>`` for a number).
-    """
-    value_cols = list(df.attrs.get("value_columns", []))
-    ids = [c for c in df.columns if c not in value_cols and not c.endswith("_marker")]
-    vals = df.melt(id_vars=ids, value_vars=value_cols, var_name="measure", value_name="value")
-    marks = df.melt(id_vars=ids, value_vars=[f"{c}_marker" for c in value_cols],
-                    var_name="measure", value_name="marker")
-    vals["marker"] = marks["marker"].to_numpy()
-    return vals
-
-
-def read_statistical_neighbours(path: Path | str) -> pd.DataFrame:
-    """Read DfE's statistical neighbour model (the wide ``sn_model_*_wide.csv``).
-
-    Returns one row per council and neighbour: ``la_code`` (3-digit), ``la_name``,
-    ``region_name``, ``rank`` (1 = closest), ``neighbour_code``, ``neighbour_name``
-    and ``closeness`` (DfE's label: Extremely close, Very close, Close, Somewhat
-    close, Not close). Raises :class:`BenchmarkError` when a council does not
-    have ten neighbours or names a neighbour that is not in the file.
-    """
-    p = Path(path)
-    raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raw.columns = [str(c).strip() for c in raw.columns]
-    raw = raw.apply(lambda s: s.str.strip())
-    need = ["old_la_code", "la_name"] + [f"SN_{k}" for k in range(1, 11)]
-    missing = [c for c in need if c not in raw.columns]
-    if missing:
-        raise BenchmarkError(f"{p}: not a statistical neighbour file: missing column(s) {', '.join(missing)}; "
-                             "use DfE's 'sn_model_<year>_wide.csv'")
-    names = dict(zip(raw["old_la_code"], raw["la_name"], strict=True))
-    rows = []
-    for i, r in raw.iterrows():
-        for k in range(1, 11):
-            code = r[f"SN_{k}"]
-            if not code:
-                raise BenchmarkError(f"{p}, line {i + 2}, column 'SN_{k}': {r['la_name']} has fewer than "
-                                     "ten neighbours; the file is incomplete, download it again")
-            if code not in names:
-                raise BenchmarkError(f"{p}, line {i + 2}, column 'SN_{k}': neighbour code {code!r} is not a "
-                                     "council in the file")
-            rows.append({
-                "la_code": r["old_la_code"], "la_name": r["la_name"], "region_name": r.get("region_name", ""),
-                "rank": k, "neighbour_code": code, "neighbour_name": names[code],
-                "closeness": r.get(f"SN_{k}P", ""),
-            })
-    out = pd.DataFrame(rows)
-    for c in ("la_code", "la_name", "region_name", "neighbour_code", "neighbour_name", "closeness"):
-        out[c] = out[c].astype("string")
-    return out
-
-
-# --------------------------------------------------------------------------- what feeds what
-
-
-@dataclass(frozen=True)
-class Measure:
-    """Where DfE publishes one of our indicators.
-
-    ``numerator`` and ``denominator`` are columns of the table ``table``
-    (``denominator="population"`` means the ONS children aged 0-17);
-    ``published`` is DfE's own figure (count or percentage), when it exists.
-    """
-
-    indicator_id: str
-    table: str
-    unit: str  # "count" | "percent" | "rate_per_10k"
-    numerator: str
-    denominator: str | None = None
-    published: str | None = None
-    label: str = ""
-
-
-#: DfE table code -> file name prefix in the benchmarks folder.
-TABLE_FILES: dict[str, str] = {
-    "b1": "b1_children_in_need",
-    "c1": "c1_children_in_need_referrals_and_rereferrals",
-    "d3": "d3_cpps_subsequent_plan",
-    "d5": "d5_cpps_at31march_by_duration",
-    "ons": "ons_mid-year_population_estimates",
-    "sn": "sn_model",
-}
-
-#: DfE table D5 length-of-plan bands: our label -> DfE column.
-D5_BANDS: dict[str, str] = {
-    "up to 3 months": "3_months_or_less",
-    "3 to 6 months": "more_than_3_months_6_months",
-    "6 months to 1 year": "more_than_6_months_less_than_1_year",
-    "1 to 2 years": "1_year_less_than_2_years",
-    "2 years or more": "2_years_or_more",
-}
-
-MEASURES: dict[str, Measure] = {
-    m.indicator_id: m
-    for m in (
-        Measure("REFERRALS", "c1", "count", "referral_count", published="referral_count",
-                label="referrals received in the year"),
-        Measure("REFERRAL_RATE", "c1", "rate_per_10k", "referral_count", "population",
-                label="referrals per 10,000 children aged 0-17"),
-        Measure("REREFERRALS_12M", "c1", "percent", "rereferral_count", "referral_count",
-                "rereferral_percent", label="% of referrals within 12 months of a previous referral"),
-        Measure("CPP_STARTED", "d3", "count", "CPP_start", published="CPP_start",
-                label="child protection plans started in the year"),
-        Measure("CPP_SUBSEQUENT", "d3", "percent", "CPP_subsequent", "CPP_start", "CPP_subsequent_percent",
-                label="% of plans started that were a second or subsequent plan"),
-        Measure("CPP_OPEN", "d5", "count", "CPP_At31", published="CPP_At31",
-                label="child protection plans open at 31 March"),
-        Measure("CPP_OPEN_2YRS", "d5", "percent", "2_years_or_more", "CPP_At31", "2_years_or_more_percent",
-                label="% of plans open at 31 March that had lasted 2 years or more"),
-        Measure("CPP_RATE", "d5", "rate_per_10k", "CPP_At31", "population",
-                label="plans open at 31 March per 10,000 children aged 0-17"),
-        Measure("CPP_OPEN_3M_OR_LESS", "d5", "percent", "3_months_or_less", "CPP_At31",
-                "3_months_or_less_percent", label="% of open plans: up to 3 months"),
-        Measure("CPP_OPEN_3M_6M", "d5", "percent", "more_than_3_months_6_months", "CPP_At31",
-                "more_than_3_months_6_months_percent", label="% of open plans: 3 to 6 months"),
-        Measure("CPP_OPEN_6M_1Y", "d5", "percent", "more_than_6_months_less_than_1_year", "CPP_At31",
-                "more_than_6_months_less_than_1_year_percent", label="% of open plans: 6 months to 1 year"),
-        Measure("CPP_OPEN_1Y_2Y", "d5", "percent", "1_year_less_than_2_years", "CPP_At31",
-                "1_year_less_than_2_years_percent", label="% of open plans: 1 to 2 years"),
-    )
-}
-
-#: Our D5 length band label -> the measure key that benchmarks it.
-D5_BAND_MEASURES: dict[str, str] = {
-    "up to 3 months": "CPP_OPEN_3M_OR_LESS",
-    "3 to 6 months": "CPP_OPEN_3M_6M",
-    "6 months to 1 year": "CPP_OPEN_6M_1Y",
-    "1 to 2 years": "CPP_OPEN_1Y_2Y",
-    "2 years or more": "CPP_OPEN_2YRS",
-}
-
-ALL_COUNCILS_COLUMNS = ["la_code", "new_la_code", "la_name", "region_name", "numerator", "denominator",
-                        "value", "marker"]
-
-
-def find_table_file(folder: Path, table: str) -> Path | None:
-    """Return the file for a DfE table code in ``folder`` (latest coverage if several), or None.
-
-    Files are matched by their EES name prefix (:data:`TABLE_FILES`), so
-    ``c1_children_in_need_referrals_and_rereferrals_2013_to_2026.csv`` is found
-    after next year's download; with several, the one whose name ends in the
-    latest year wins.
-    """
-    prefix = TABLE_FILES[table]
-    hits = sorted(folder.glob(f"{prefix}*.csv"))
-    if not hits:
-        return None
-
-    def last_year(f: Path) -> int:
-        years = re.findall(r"(?<!\d)(\d{4})(?!\d)", f.stem)
-        return max((int(y) for y in years), default=0)
-
-    return max(hits, key=lambda f: (last_year(f), f.name))
-
-
-# --------------------------------------------------------------------------- the source
 
 
 class BenchmarkSource:
@@ -675,9 +374,6 @@ class BenchmarkSource:
         return out
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def _join_population(frame: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:
     """Population aligned to each row: DfE year Y uses ONS mid-year Y - 1."""
     p = pop.copy()
@@ -720,4 +416,3 @@ def _fy(year: int) -> str:
 
 def _join(*parts: str) -> str:
     return " ".join(p.rstrip(".") + "." for p in parts if p)
-
