@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from safeguarding.config import ConfigError, load_config
+from safeguarding.settings import ReportSettings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -443,8 +444,8 @@ def test_report_status_version_and_dates_are_checked(tmp_path):
                         "  published_on: 2025-06-30\n")
     from safeguarding.build import cover_status
 
-    cover = cover_status(load_config(p).section("report"))
+    cover = cover_status(load_config(p).report)
     assert cover == {"status": "Approved by the board on 12 June 2025, version 1.0", "draft": False,
                      "date": "Published 30 June 2025"}
     # no publication date: the cover gives none (never the build date)
-    assert cover_status({"status": "draft"}) == {"status": "Draft", "draft": True, "date": ""}
+    assert cover_status(ReportSettings(status="draft")) == {"status": "Draft", "draft": True, "date": ""}

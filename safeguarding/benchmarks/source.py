@@ -63,8 +63,7 @@ class BenchmarkSource:
         Paths are relative to the configuration file. ``ons_file`` names the ONS
         population file when it is not in the folder.
         """
-        section = cfg.section("benchmarks")
-        folder, ons = section.get("folder"), section.get("ons_file")
+        folder, ons = cfg.benchmarks.folder, cfg.benchmarks.ons_file
         return cls(cfg.resolve(folder) if folder else None, cfg.resolve(ons) if ons else None)
 
     # -- loading (cached) ------------------------------------------------------------------

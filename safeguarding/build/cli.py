@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="run every stage even when its inputs are unchanged (the cache is refreshed)")
     parser.add_argument("--kernels", type=int, default=None, metavar="N",
-                        help=f"chapter notebooks executed at once, each in its own kernel (default: "
+                        help=f"chapter notebooks executed at once, each in its own kernel, and processes protecting "
+                             f"the figures in the disclosure stage (default: "
                              f"{DEFAULT_JOBS}, or one per core on a machine with fewer; with --areas, the cores "
                              "shared between the areas built at once)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",

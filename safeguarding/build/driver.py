@@ -76,7 +76,8 @@ def build(
     A stage whose inputs are unchanged since it last ran is not run again: its
     outputs come from the cache (:mod:`safeguarding.cache`); ``force`` runs
     every stage (and refreshes the cache). ``jobs``: chapter notebooks executed
-    at once (default :data:`DEFAULT_JOBS`, or one per core if fewer).
+    at once (default :data:`DEFAULT_JOBS`, or one per core if fewer), and the processes of the
+    disclosure stage (the same table whatever their number).
     """
     cfg = load_config(config_path, year=year, audience=audience)
     editorial = check_editorial(cfg)  # the editorial files are checked with the configuration, before any work
@@ -181,7 +182,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger, inc=inc))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc))
-        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger, inc=inc))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger, inc=inc, jobs=jobs))
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,

@@ -17,6 +17,7 @@ from safeguarding.build.outcome import BuildError
 from safeguarding.build.project import chapter_notebooks, project_notebooks, project_quarto_yml
 from safeguarding.cache import Incremental
 from safeguarding.config import Config
+from safeguarding.settings import ReportSettings
 
 
 def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logger: logging.Logger,
@@ -62,14 +63,18 @@ def _stage_indicators(cfg: Config, logger: logging.Logger, inc: Incremental | No
 
 
 def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger,
-                      inc: Incremental | None = None) -> Path:
+                      inc: Incremental | None = None, jobs: int | None = None) -> Path:
+    import functools
+
     from safeguarding.published_data import disclosure_controlled
 
     stats: dict = {}
+    # the processes the chapters may use protect the figures first (the same table whatever their number)
+    run = functools.partial(disclosure_controlled, workers=jobs)
     if inc is not None:
-        path = inc.disclosure(disclosure_controlled, stats)
+        path = inc.disclosure(run, stats)
     else:
-        path = disclosure_controlled(cfg, audience, stats)
+        path = run(cfg, audience, stats)
     if stats:
         record["disclosure"] = stats
         logger.info("disclosure control: %s", stats)
@@ -189,9 +194,8 @@ def publish_metadata(cfg: Config, record: dict[str, Any]) -> dict[str, Any]:
         "title": f"{cfg.area_name}: safeguarding children partnership annual review",
         "subtitle": f"Data report {cfg.year_label}",
     }
-    report_cfg = cfg.section("report")
-    meta.update({k: v for k, v in report_cfg.items() if k in {"title", "subtitle", "author", "date"}})
-    meta.update(cover_status(report_cfg))
+    meta.update(cfg.report.document_metadata())
+    meta.update(cover_status(cfg.report))
     left_out = record.get("chapters_left_out") or []
     if left_out:  # a chapter with nothing to publish is not executed, so it leaves the book's list too
         from safeguarding.publish.quarto_config import load_quarto_config
@@ -227,7 +231,7 @@ def _publish_now(cfg: Config, audience: str, renderer: str, chapters: Path, stag
     return {"html": str(result.html), "pdf": str(result.pdf)}
 
 
-def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
+def cover_status(report: ReportSettings) -> dict[str, Any]:
     """What the cover says about the report's standing, from ``report.yml``'s ``report`` section.
 
     ``status``: "Draft" or "Approved by the board on 12 June 2025", with "version 1.0" when set;
@@ -236,18 +240,18 @@ def cover_status(report_cfg: dict[str, Any]) -> dict[str, Any]:
     """
     from safeguarding.publish.quarto_config import format_date_en_gb
 
-    status = report_cfg.get("status")
+    status = report.status
     parts = []
     if status == "draft":
         parts.append("Draft")
     elif status == "approved":
-        parts.append(f"Approved by the board on {format_date_en_gb(report_cfg.get('approved_on'))}")
-    if report_cfg.get("version") is not None:
-        parts.append(f"version {report_cfg['version']}")
+        parts.append(f"Approved by the board on {format_date_en_gb(report.approved_on)}")
+    if report.version is not None:
+        parts.append(f"version {report.version}")
     out: dict[str, Any] = {"status": ", ".join(parts), "draft": status == "draft"}
-    if report_cfg.get("published_on") is not None:
-        out["date"] = f"Published {format_date_en_gb(report_cfg['published_on'])}"
-    elif report_cfg.get("date") is None:
+    if report.published_on is not None:
+        out["date"] = f"Published {format_date_en_gb(report.published_on)}"
+    elif report.date is None:
         out["date"] = ""
     return out
 

@@ -213,7 +213,7 @@ class Incremental:
         # the pseudonyms depend on the secret key: its hash (never the key) is in the key
         comps["pseudonym_key"] = file_sha256(key_file) if key_file.is_file() else None
         # dates after today are rejected, unless ingest.max_date is set
-        comps["today"] = None if self.cfg.section("ingest").get("max_date") else dt.date.today().isoformat()
+        comps["today"] = None if self.cfg.ingest.max_date else dt.date.today().isoformat()
         return comps
 
     def indicators_components(self) -> dict[str, Any]:

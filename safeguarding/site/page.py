@@ -24,16 +24,9 @@ class SiteSettings:
     @classmethod
     def from_config(cls, cfg: Config) -> SiteSettings:
         """Read the settings from a loaded (and so checked) configuration."""
-        site = cfg.section("site")
-
-        def text(key: str) -> str | None:
-            value = site.get(key)
-            return str(value).strip() or None if value is not None else None
-
-        base = text("base_url")
-        return cls(area_name=cfg.area_name, organisation=text("organisation"), contact_email=text("contact_email"),
-                   base_url=base.rstrip("/") if base else None,
-                   statement_prepared_on=_iso(site.get("statement_prepared_on")))
+        site = cfg.site
+        return cls(area_name=cfg.area_name, organisation=site.organisation, contact_email=site.contact_email,
+                   base_url=site.base_url, statement_prepared_on=_iso(site.statement_prepared_on))
 
     @property
     def owner(self) -> str:

@@ -51,24 +51,23 @@ def review_record(cfg: Config, folder: Path) -> dict[str, Any]:
     """
     from safeguarding.hashing import file_sha256
 
-    report = cfg.section("report")
+    report = cfg.report
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         if rel == REVIEW_JSON or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         files.append({"path": rel, "bytes": path.stat().st_size, "sha256": file_sha256(path)})
-    version = report.get("version")
     return {
         "area": cfg.area_name,
         "area_slug": cfg.area_slug,
         "year": cfg.year,
         "year_label": cfg.year_label,
         "audience": cfg.audience,
-        "status": report.get("status"),
-        "approved_on": _iso(report.get("approved_on")),
-        "version": None if version is None else str(version),
-        "published_on": _iso(report.get("published_on")),
+        "status": report.status,
+        "approved_on": _iso(report.approved_on),
+        "version": report.version,
+        "published_on": _iso(report.published_on),
         "files": files,
     }
 
