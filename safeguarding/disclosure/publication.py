@@ -35,6 +35,7 @@ that it cannot be worked out; the independent attacker in
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -218,6 +219,10 @@ def _protect_families(runs: list[_Run], policy: Policy, balances: Sequence[tuple
                       memo: CheckMemo, workers: int) -> list[ProtectedTable]:
     """Protect each family of a round (its rows, protected rows, forced) on its own, in ``workers`` processes.
 
+    The largest run goes in this process, its group checks started ahead
+    in a worker (as for a run alone); the others go meanwhile, one by one,
+    to ``workers - 1`` forked processes.
+
     Each run reads the checks in ``memo`` as they were when the round
     began, plus its own (:meth:`~.secondary.memo.CheckMemo.child`); its
     new checks are added to ``memo`` after the round, in the order of
@@ -229,33 +234,38 @@ def _protect_families(runs: list[_Run], policy: Policy, balances: Sequence[tuple
     parallel = workers > 1 and len(runs) > 1 and sum(len(r[0]) for r in runs) >= PARALLEL_ROWS \
         and "fork" in mp.get_all_start_methods()
 
-    def one(run: _Run) -> tuple[ProtectedTable, CheckMemo]:
+    def one(run: _Run, checkers: int) -> tuple[ProtectedTable, CheckMemo]:
         table, prot, forced = run
         child = memo.child()
-        # runs spread over processes check their groups one by one; a run alone checks them in workers too
         done = protect_indicator_table(table, policy=policy, balances=balances, protected=prot, forced=forced,
-                                       memo=child, workers=1 if parallel else workers)
+                                       memo=child, workers=checkers)
         return done, child
-    if parallel:
-        global _ROUND
-        _ROUND = one  # the forked workers find the round here (a closure cannot be pickled)
-        order = sorted(range(len(runs)), key=lambda i: -len(runs[i][0]))  # the largest first
-        try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(runs)),
-                                     mp_context=mp.get_context("fork")) as pool:
-                futures = {i: pool.submit(_run_in_worker, runs[i]) for i in order}
-                got = [futures[i].result() for i in range(len(runs))]
-        finally:
-            _ROUND = None
+
+    if not parallel:
         out = []
-        for done, results, hits, misses in got:
-            memo.merge(results, hits, misses)
+        for run in runs:
+            done, child = one(run, workers)
+            memo.merge(child.new_results(), child.hits, child.misses)
             out.append(done)
         return out
+    # the largest run here, its group checks started ahead in a worker as a run alone would; the others, one
+    # by one, in ``workers - 1`` forked processes meanwhile
+    largest = max(range(len(runs)), key=lambda i: len(runs[i][0]))
+    global _ROUND
+    _ROUND = functools.partial(one, checkers=1)  # the forked workers find the round here
+    got: dict[int, tuple[ProtectedTable, dict, int, int]] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork")) as pool:
+            futures = {i: pool.submit(_run_in_worker, run) for i, run in enumerate(runs) if i != largest}
+            done, child = one(runs[largest], workers)
+            got[largest] = (done, child.new_results(), child.hits, child.misses)
+            got.update({i: f.result() for i, f in futures.items()})
+    finally:
+        _ROUND = None
     out = []
-    for run in runs:
-        done, child = one(run)
-        memo.merge(child.new_results(), child.hits, child.misses)
+    for i in range(len(runs)):
+        done, results, hits, misses = got[i]
+        memo.merge(results, hits, misses)
         out.append(done)
     return out
 
