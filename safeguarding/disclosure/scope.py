@@ -143,7 +143,7 @@ def _copies_of(rows: pd.DataFrame, withheld: pd.Series,
     series_measures: dict[tuple, list[tuple]] = {}
     # each series in period and breakdown value order: sorted once (stable), then split by series
     ordered = rows.sort_values(["period_start", "breakdown_value"], kind="stable")
-    starts = list(pd.to_datetime(ordered["period_start"]))
+    starts = pd.DatetimeIndex(ordered["period_start"]).asi8.tolist()  # as nanoseconds: equal dates, equal numbers
     values_of = ordered["breakdown_value"].astype(str).tolist()
     figures = {m: pd.to_numeric(ordered[m], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
                for m in ("numerator", "denominator", "value")}
