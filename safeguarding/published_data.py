@@ -17,17 +17,19 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
-from safeguarding.disclosure import Policy, suppress_indicator_table
-from safeguarding.disclosure.publication import HiddenHeadline, WithheldSeries, protect_publication
-from safeguarding.disclosure.scope import publication_scope, sparse_series  # noqa: F401 - re-exported
+from safeguarding.disclosure.policy import Policy
 from safeguarding.markers import HIDDEN, NOT_PUBLISHED, WITHHELD
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.disclosure.publication import HiddenHeadline, WithheldSeries
+    from safeguarding.disclosure.scope import publication_scope, sparse_series  # noqa: F401 - re-exported
 
 
 class LevelCount(TypedDict):
@@ -108,6 +110,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None,
         policy = cfg.disclosure
         # what is published at all, the detail withheld so that the year's headline figures can be, and the
         # suppression: safeguarding.disclosure.publication
+        from safeguarding.disclosure.publication import protect_publication
+
         pub = protect_publication(ind, pd.Timestamp(cfg.year_end), policy,
                                   workers=workers if workers is not None else min(2, os.cpu_count() or 1))
         shown = pub.shown.reset_index(drop=True)
@@ -134,6 +138,8 @@ def disclosure_controlled(cfg: Config, audience: str, stats: dict | None = None,
         if stats is not None:
             stats["publication"] = summary
     else:
+        from safeguarding.disclosure.tables import suppress_indicator_table
+
         shown = suppress_indicator_table(ind, policy=Policy.unsuppressed())
     path = suppressed_path(cfg, audience)
     write_atomic(path, lambda tmp: shown.to_parquet(tmp, index=False))
@@ -197,6 +203,8 @@ def published_table(cfg: Config, audience: str) -> pd.DataFrame:
     path = suppressed_path(cfg, audience)
     if not path.exists():
         disclosure_controlled(cfg, audience)
+    from safeguarding.disclosure.scope import publication_scope
+
     ind = pd.read_parquet(path)
     ind = ind[publication_scope(ind, pd.Timestamp(cfg.year_end), cfg.disclosure)].copy()
     cols = [c for c in PUBLISHED_COLUMNS if c in ind.columns]
@@ -270,3 +278,13 @@ def _attr(cat: object, code: str, name: str) -> str:
     if value is None and isinstance(entry, dict):
         value = entry.get(name)
     return "" if value is None else str(value)
+
+
+def __getattr__(name: str) -> object:
+    """``publication_scope`` and ``sparse_series`` (:mod:`safeguarding.disclosure.scope`), imported on first use so
+    that a chapter kernel that only needs this module's paths does not import the suppression machinery."""
+    if name in ("publication_scope", "sparse_series"):
+        from safeguarding.disclosure import scope
+
+        return getattr(scope, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

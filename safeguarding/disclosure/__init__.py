@@ -18,11 +18,17 @@ of ``report.yml``. :func:`suppress_table` and :func:`suppress_indicator_table`
 is :mod:`safeguarding.publish.writers`.
 """
 
-from safeguarding.disclosure.costs import partner_costs
-from safeguarding.disclosure.policy import MARKERS, Policy
-from safeguarding.disclosure.relations import DEFAULT_BALANCES
-from safeguarding.disclosure.render import small_count_series
-from safeguarding.disclosure.tables import suppress_indicator_table, suppress_table
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.disclosure.costs import partner_costs
+    from safeguarding.disclosure.policy import MARKERS, Policy
+    from safeguarding.disclosure.relations import DEFAULT_BALANCES
+    from safeguarding.disclosure.render import small_count_series
+    from safeguarding.disclosure.tables import suppress_indicator_table, suppress_table
 
 __all__ = [
     "DEFAULT_BALANCES",
@@ -33,3 +39,24 @@ __all__ = [
     "suppress_indicator_table",
     "suppress_table",
 ]
+
+#: where each name of ``__all__`` is defined: imported on first use (PEP 562), so that a chapter kernel that
+#: needs only the policy (``safeguarding.disclosure.policy``) does not import the suppression machinery
+_HOMES = {
+    "DEFAULT_BALANCES": "relations", "MARKERS": "policy", "Policy": "policy", "partner_costs": "costs",
+    "small_count_series": "render", "suppress_indicator_table": "tables", "suppress_table": "tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of ``__all__``, imported from their module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

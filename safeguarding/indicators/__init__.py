@@ -12,14 +12,18 @@ breakdowns. Adding an indicator: CONTRIBUTING.md, "Add an indicator".
 
 from __future__ import annotations
 
-from safeguarding.indicators.catalogue import (
-    Catalogue,
-    CatalogueError,
-    Indicator,
-    load_catalogue,
-    rag_status,
-)
-from safeguarding.indicators.engine import IndicatorInputError, compute_indicators, run_indicators
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.indicators.catalogue import (
+        Catalogue,
+        CatalogueError,
+        Indicator,
+        load_catalogue,
+        rag_status,
+    )
+    from safeguarding.indicators.engine import IndicatorInputError, compute_indicators, run_indicators
 
 __all__ = [
     "Catalogue",
@@ -31,3 +35,25 @@ __all__ = [
     "rag_status",
     "run_indicators",
 ]
+
+#: where each name of ``__all__`` is defined: imported on first use (PEP 562), so that importing a submodule
+#: (a chapter kernel's ``safeguarding.indicators.catalogue``) does not import the engine and its methods
+_HOMES = {
+    "Catalogue": "catalogue", "CatalogueError": "catalogue", "Indicator": "catalogue", "load_catalogue": "catalogue",
+    "rag_status": "catalogue", "IndicatorInputError": "engine", "compute_indicators": "engine",
+    "run_indicators": "engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of ``__all__``, imported from their module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

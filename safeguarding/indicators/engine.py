@@ -33,6 +33,7 @@ import pandas as pd
 
 from safeguarding import schema
 from safeguarding.atomic import write_atomic
+from safeguarding.csv_writer import write_csv
 from safeguarding.indicators.bands import DEFAULT_AGE_BANDS, FIXED_VALUES, NOT_RECORDED, band_values
 from safeguarding.indicators.catalogue import Catalogue, Indicator, load_catalogue
 from safeguarding.indicators.context import PARTIAL, PRIMARY_DATE, Context, Events
@@ -574,7 +575,7 @@ def write_indicators(table: pd.DataFrame, folder: Path) -> None:
     csv = table.copy()
     for c in ("period_start", "period_end"):
         csv[c] = csv[c].dt.strftime("%Y-%m-%d")
-    write_atomic(folder / "indicators.csv", lambda tmp: csv.to_csv(tmp, index=False))
+    write_atomic(folder / "indicators.csv", lambda tmp: write_csv(csv, tmp))
 
 
 def run_indicators(config: Config) -> pd.DataFrame:

@@ -77,8 +77,12 @@ def add_intervals(out: pd.DataFrame, catalogue: Catalogue, confidence: float = 0
     count = ok & (units.to_numpy() == "count") & (num >= 0)
     for mask, scale in ((rate, 10_000 / np.where(rate, den, 1.0)), (count, np.ones(len(out)))):
         if mask.any():
-            lo_c, hi_c = poisson_interval(num[mask], confidence)
-            lo[mask], hi[mask] = np.asarray(lo_c) * scale[mask], np.asarray(hi_c) * scale[mask]
+            # each distinct count once (the exact limits are chi-squared quantiles, the costly part): the
+            # interval of a count depends on that count alone
+            counts, which = np.unique(num[mask], return_inverse=True)
+            lo_c, hi_c = poisson_interval(counts, confidence)
+            lo_c, hi_c = np.asarray(lo_c)[which.reshape(-1)], np.asarray(hi_c)[which.reshape(-1)]
+            lo[mask], hi[mask] = lo_c * scale[mask], hi_c * scale[mask]
     out["ci_lower"] = lo
     out["ci_upper"] = hi
     return out

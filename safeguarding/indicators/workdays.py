@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import holidays
 import numpy as np
 import pandas as pd
 
@@ -28,6 +27,8 @@ _LAST_YEAR = 2040
 @lru_cache(maxsize=4)
 def bank_holidays(subdiv: str = "ENG", first_year: int = _FIRST_YEAR, last_year: int = _LAST_YEAR) -> np.ndarray:
     """Bank holidays for a UK nation (``ENG`` for England and Wales) as sorted ``datetime64[D]``."""
+    import holidays  # here, not at the top: a chapter kernel loads the catalogue (and so this module) only
+
     cal = holidays.country_holidays("GB", subdiv=subdiv, years=range(first_year, last_year + 1))
     return np.array(sorted(cal.keys()), dtype="datetime64[D]")
 
