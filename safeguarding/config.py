@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,8 +132,8 @@ class Config:
         p = Path(os.path.expanduser(str(value)))
         return p if p.is_absolute() else (self.root / p)
 
-    def section(self, name: str) -> dict[str, Any]:
-        """Return a top-level mapping section as written, or an empty dict.
+    def section(self, name: str) -> Mapping[str, object]:
+        """Return a top-level mapping section as written (a dict of YAML values), or an empty dict.
 
         Kept for notebooks and scripts; the package's modules read the typed attributes instead
         (``cfg.report``, ``cfg.benchmarks``, ...: :mod:`safeguarding.settings`), parsed once when the file was

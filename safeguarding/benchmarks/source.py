@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, SupportsFloat, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,62 @@ NOT_CONFIGURED = (
     "benchmarks not configured: set benchmarks.folder in report.yml to the folder holding the DfE "
     "Explore Education Statistics CSVs (see docs/benchmarks.md)"
 )
+
+
+class PopulationFor(TypedDict):
+    """Children aged 0-17 in a council for a reporting year, as :meth:`BenchmarkSource.population_for` gives it."""
+
+    available: bool
+    population: float
+    ons_year: int | None
+    year: int
+    note: str
+
+
+class BenchmarkPoint(TypedDict, total=False):
+    """One comparator's figures in a :class:`Benchmark` (NaN where not published); areas have a code and name."""
+
+    numerator: float
+    denominator: float
+    value: float
+    marker: str | None
+    code: str
+    name: str
+
+
+class Neighbour(BenchmarkPoint, total=False):
+    """One statistical neighbour in a :class:`Benchmark`: its rank, code, name, closeness and figures."""
+
+    rank: int
+    la_code: str
+    la_name: str
+    closeness: str
+
+
+class Benchmark(TypedDict, total=False):
+    """DfE benchmarks for one indicator, council and year, as :meth:`BenchmarkSource.benchmarks_for` gives them."""
+
+    available: bool
+    indicator_id: str
+    unit: str
+    label: str
+    year_requested: int
+    year_used: int | None
+    note: str
+    source: list[str]
+    la_code: str
+    la_name: str
+    new_la_code: str
+    council: BenchmarkPoint
+    england: BenchmarkPoint
+    sub_region: BenchmarkPoint
+    region: BenchmarkPoint
+    neighbours: list[Neighbour]
+    neighbour_mean: float
+    neighbour_median: float
+    neighbour_pooled: float
+    neighbours_with_data: int
+    neighbours_note: str
 
 
 class BenchmarkSource:
@@ -86,7 +142,7 @@ class BenchmarkSource:
             self._population = read_population(f) if f else None
         return self._population
 
-    def population_for(self, la_code: str | int, year: int) -> dict[str, Any]:
+    def population_for(self, la_code: str | int, year: int) -> PopulationFor:
         """Children aged 0-17 in a council for reporting year ``year`` (ONS mid-year ``year - 1``).
 
         Returns ``{"available", "population", "ons_year", "year", "note"}``. When
@@ -222,10 +278,10 @@ class BenchmarkSource:
                                "is used")
         return None, (f"{_fy(year)} is outside the published years ({_fy(years[0])} to {_fy(years[-1])})")
 
-    def _unavailable(self, indicator_id: str, note: str, **extra: Any) -> dict[str, Any]:
-        return {"available": False, "indicator_id": indicator_id, "note": note, **extra}
+    def _unavailable(self, indicator_id: str, note: str) -> Benchmark:
+        return {"available": False, "indicator_id": indicator_id, "note": note}
 
-    def benchmarks_for(self, indicator_id: str, la_code: str | int, year: int) -> dict[str, Any]:
+    def benchmarks_for(self, indicator_id: str, la_code: str | int, year: int) -> Benchmark:
         """Benchmarks for one indicator, council and reporting year (year ending 31 March).
 
         Returns a dict with ``available``, ``indicator_id``, ``unit``, ``label``,
@@ -260,13 +316,13 @@ class BenchmarkSource:
                 "(download from Explore Education Statistics, see docs/benchmarks.md)"))
         code = self.resolve_council(la_code)
         year_used, note = self._choose_year(m, int(year))
-        result: dict[str, Any] = {
+        result: Benchmark = {
             "available": True, "indicator_id": indicator_id, "unit": m.unit, "label": m.label,
             "year_requested": int(year), "year_used": year_used, "note": note,
             "source": self._sources(m), "la_code": code,
         }
         if year_used is None:
-            result.update(available=False)
+            result["available"] = False
             return result
         yr = frame[frame["time_period"] == year_used]
         la = yr[yr["geographic_level"] == LOCAL_AUTHORITY]
@@ -301,7 +357,7 @@ class BenchmarkSource:
         rr = reg[reg["region_code"] == region_code]
         result["region"] = {"code": region_code, "name": region_name,
                             **(_point(rr.iloc[0]) if len(rr) else _empty_point())}
-        result.update(self._neighbour_summary(m, code, la))
+        self._neighbour_summary(m, code, la, result)
         return result
 
     def _sources(self, m: Measure) -> list[str]:
@@ -311,16 +367,20 @@ class BenchmarkSource:
                  else find_table_file(self.folder, t) for t in tables]
         return [f.name for f in found if f is not None]
 
-    def _neighbour_summary(self, m: Measure, code: str, la: pd.DataFrame) -> dict[str, Any]:
+    def _neighbour_summary(self, m: Measure, code: str, la: pd.DataFrame, out: Benchmark) -> None:
+        """Set the neighbours and their summaries in ``out`` (in this order, after its other keys)."""
         sn = self.neighbours()
-        out: dict[str, Any] = {"neighbours": [], "neighbour_mean": math.nan, "neighbour_median": math.nan,
-                               "neighbour_pooled": math.nan, "neighbours_with_data": 0}
+        out["neighbours"] = []
+        out["neighbour_mean"] = math.nan
+        out["neighbour_median"] = math.nan
+        out["neighbour_pooled"] = math.nan
+        out["neighbours_with_data"] = 0
         if sn is None or not (sn["la_code"] == code).any():
             out["neighbours_note"] = "no statistical neighbours for this council in the neighbour file"
-            return out
+            return
         mine = sn[sn["la_code"] == code].sort_values("rank")
         by_code = la.set_index("old_la_code")
-        rows = []
+        rows: list[Neighbour] = []
         for r in mine.itertuples():
             pt = _point(by_code.loc[r.neighbour_code]) if r.neighbour_code in by_code.index else _empty_point()
             rows.append({"rank": int(r.rank), "la_code": str(r.neighbour_code), "la_name": str(r.neighbour_name),
@@ -344,7 +404,6 @@ class BenchmarkSource:
             missing = [r["la_name"] for r in rows if math.isnan(r["value"])]
             out["neighbours_note"] = (f"{len(missing)} of {len(rows)} neighbours have no published figure "
                                       f"(suppressed or did not exist): {', '.join(missing)}")
-        return out
 
     def all_councils(self, indicator_id: str, year: int) -> pd.DataFrame:
         """Every council's numerator, denominator and value for one year, for a funnel plot.
@@ -385,7 +444,7 @@ def _join_population(frame: pd.DataFrame, pop: pd.DataFrame) -> pd.Series:
     return pd.Series(lookup["population"].reindex(idx).to_numpy(), index=frame.index, dtype="float64")
 
 
-def _point(r: pd.Series) -> dict[str, Any]:
+def _point(r: pd.Series) -> BenchmarkPoint:
     marker = r.get("marker")
     return {
         "numerator": _f(r["numerator"]), "denominator": _f(r["denominator"]), "value": _f(r["value"]),
@@ -393,12 +452,16 @@ def _point(r: pd.Series) -> dict[str, Any]:
     }
 
 
-def _empty_point() -> dict[str, Any]:
+def _empty_point() -> BenchmarkPoint:
     return {"numerator": math.nan, "denominator": math.nan, "value": math.nan, "marker": None}
 
 
 def _f(v: object) -> float:
-    return math.nan if v is None or pd.isna(v) else float(v)
+    if v is None or pd.isna(v):
+        return math.nan
+    if not isinstance(v, SupportsFloat | str):
+        raise TypeError(f"not a number: {v!r}")  # what float() said before the check
+    return float(v)
 
 
 def _region_of(known: pd.DataFrame) -> tuple[str, str]:

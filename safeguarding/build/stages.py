@@ -8,9 +8,9 @@ import shutil
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from safeguarding.build.notebooks import _execute_all
 from safeguarding.build.outcome import BuildError
@@ -188,16 +188,20 @@ def _stage_publish(cfg: Config, audience: str, renderer: str, chapters: Path, st
     return _publish_now(cfg, audience, renderer, chapters, staging, record, meta)
 
 
-def publish_metadata(cfg: Config, record: dict[str, Any]) -> dict[str, Any]:
-    """The title, cover and chapter list the report is published with (``report.yml``, ``_quarto.yml``)."""
-    meta: dict[str, Any] = {
+def publish_metadata(cfg: Config, record: Mapping[str, object]) -> dict[str, object]:
+    """The title, cover and chapter list the report is published with (``report.yml``, ``_quarto.yml``).
+
+    ``record`` is the run's record (``run.json``): its ``chapters_left_out`` (a list of notebook names).
+    """
+    meta: dict[str, object] = {
         "title": f"{cfg.area_name}: safeguarding children partnership annual review",
         "subtitle": f"Data report {cfg.year_label}",
     }
     meta.update(cfg.report.document_metadata())
     meta.update(cover_status(cfg.report))
-    left_out = record.get("chapters_left_out") or []
-    if left_out:  # a chapter with nothing to publish is not executed, so it leaves the book's list too
+    left_out = record.get("chapters_left_out")
+    # a chapter with nothing to publish is not executed, so it leaves the book's list too
+    if isinstance(left_out, list) and left_out:
         from safeguarding.publish.quarto_config import load_quarto_config
 
         listed = load_quarto_config(project_quarto_yml(cfg)).chapters
@@ -231,7 +235,15 @@ def _publish_now(cfg: Config, audience: str, renderer: str, chapters: Path, stag
     return {"html": str(result.html), "pdf": str(result.pdf)}
 
 
-def cover_status(report: ReportSettings) -> dict[str, Any]:
+class CoverStatus(TypedDict):
+    """What the cover says about the report's standing (:func:`cover_status`)."""
+
+    status: str
+    draft: bool
+    date: NotRequired[str]
+
+
+def cover_status(report: ReportSettings) -> CoverStatus:
     """What the cover says about the report's standing, from ``report.yml``'s ``report`` section.
 
     ``status``: "Draft" or "Approved by the board on 12 June 2025", with "version 1.0" when set;
@@ -248,7 +260,7 @@ def cover_status(report: ReportSettings) -> dict[str, Any]:
         parts.append(f"Approved by the board on {format_date_en_gb(report.approved_on)}")
     if report.version is not None:
         parts.append(f"version {report.version}")
-    out: dict[str, Any] = {"status": ", ".join(parts), "draft": status == "draft"}
+    out: CoverStatus = {"status": ", ".join(parts), "draft": status == "draft"}
     if report.published_on is not None:
         out["date"] = f"Published {format_date_en_gb(report.published_on)}"
     elif report.date is None:

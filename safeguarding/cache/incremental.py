@@ -3,13 +3,14 @@ lookup, the outputs restored or the stage run and stored."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safeguarding.cache.keys import (
     code_version,
@@ -19,19 +20,46 @@ from safeguarding.cache.keys import (
     notebook_code_digest,
     stage_key,
 )
-from safeguarding.cache.store import Entry, Lookup, StageCache, restore
+from safeguarding.cache.store import Entry, EntryMeta, Lookup, StageCache, restore
 from safeguarding.hashing import file_sha256, sha256_bytes
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[str, Any] | None:
+    from safeguarding.config import Config
+    from safeguarding.ingest.core import IngestResult
+    from safeguarding.ingest.report import IngestReport
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedIngest:
+    """What :meth:`Incremental.ingest` gives when the tables come from the cache (as an ingest result does)."""
+
+    failed: dict[str, str]
+    report: IngestReport
+    outputs: list[Path]
+
+
+def _cells(nb: Mapping[str, object]) -> list[dict[str, object]]:
+    """A notebook's cells (JSON objects)."""
+    cells = nb.get("cells") or []
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+
+
+def _tags(cell: Mapping[str, object]) -> list[object]:
+    metadata = cell.get("metadata") or {}
+    tags = metadata.get("tags", []) if isinstance(metadata, dict) else []
+    return tags if isinstance(tags, list) else []
+
+
+def splice_markdown(executed: dict[str, object], source: Mapping[str, object]) -> dict[str, object] | None:
     """The ``executed`` notebook with the Markdown cells' text (and attachments) of ``source``.
 
     The cells are matched in order, leaving out the cell papermill adds (tagged ``injected-parameters``);
     returns None when they do not match one for one with the same types (then the chapter is executed).
     """
-    ran = [c for c in executed.get("cells") or [] if "injected-parameters" not in (c.get("metadata") or {}).get(
-        "tags", [])]
-    cells = source.get("cells") or []
+    ran = [c for c in _cells(executed) if "injected-parameters" not in _tags(c)]
+    cells = _cells(source)
     if len(ran) != len(cells) or any(a.get("cell_type") != b.get("cell_type") for a, b in zip(ran, cells,
                                                                                                  strict=True)):
         return None
@@ -45,7 +73,7 @@ def splice_markdown(executed: dict[str, Any], source: dict[str, Any]) -> dict[st
     return executed
 
 
-def _dated_today(meta: Mapping[str, Any], quarto_yml: Path) -> bool:
+def _dated_today(meta: Mapping[str, object], quarto_yml: Path) -> bool:
     """True when the cover's date is the build date (``today``, ``now`` or ``last-modified``)."""
     import re
 
@@ -58,6 +86,14 @@ def _dated_today(meta: Mapping[str, Any], quarto_yml: Path) -> bool:
     except OSError:
         return False
     return re.search(r"^\s*date:\s*[\"']?(today|now|last-modified)\b", text, re.IGNORECASE | re.MULTILINE) is not None
+
+
+def _warnings(record: Mapping[str, object]) -> list[object]:
+    """The run record's ``warnings`` (a list of text, added to as the build goes)."""
+    warnings = record["warnings"]
+    if not isinstance(warnings, list):
+        raise TypeError(f"the run record's warnings are not a list: {type(warnings).__name__}")
+    return warnings
 
 
 def _ran_cleanly(executed: Path) -> bool:
@@ -110,7 +146,7 @@ class Incremental:
     ``forced``, ``corrupt: ...``). :attr:`keys` holds every key computed.
     """
 
-    def __init__(self, cfg: Any, audience: str, versions: Mapping[str, str], *, force: bool = False,
+    def __init__(self, cfg: Config, audience: str, versions: Mapping[str, str], *, force: bool = False,
                  logger: logging.Logger | None = None, echo: Callable[[str], None] = print) -> None:
         self.cfg = cfg
         self.audience = audience
@@ -123,7 +159,7 @@ class Incremental:
         self.keys: dict[str, str] = {}
         self.chapter_keys: dict[str, str] = {}
         self._ingest_outputs: list[str] | None = None
-        self._report_inputs: dict[str, Any] | None = None
+        self._report_inputs: dict[str, object] | None = None
         self._hashes: dict[Path, str] = {}  # files named by report.yml, hashed once per build
         #: the saved report context's cache outcome, when a stage needed it (:meth:`context`)
         self.context_outcome: dict[str, Any] | None = None
@@ -139,7 +175,7 @@ class Incremental:
         return [Path(self.cfg.processed_dir).resolve(), Path(self.cfg.reports_dir).resolve(), root / "build",
                 root / "logs"]
 
-    def _components(self, section: str, skip: Iterable[str]) -> dict[str, Any]:
+    def _components(self, section: str, skip: Iterable[str]) -> dict[str, object]:
         subset = config_subset(self.cfg.raw, NOT_READ[section])
         files = config_files(self.cfg, subset, skip=skip, memo=self._hashes)
         outside = self._skipped_folders()
@@ -158,8 +194,8 @@ class Incremental:
             self.logger.info("cache %s: %s (key %s)", stage_id, found.reason, key[:16])
         return found
 
-    def _store(self, stage_id: str, key: str, files: Mapping[str, Path], meta: Mapping[str, Any] | None = None,
-               components: Mapping[str, Any] | None = None) -> Entry | None:
+    def _store(self, stage_id: str, key: str, files: Mapping[str, Path], meta: EntryMeta | None = None,
+               components: Mapping[str, object] | None = None) -> Entry | None:
         """Store an entry; a cache that cannot be written never fails the build (it is logged)."""
         try:
             return self.cache.store(stage_id, key, files, meta=meta, components=components)
@@ -174,10 +210,8 @@ class Incremental:
             self.outcome[stage] = {"key": key, "cache": found.reason}
 
     # ------------------------------------------------------------ stages
-    def ingest(self, run: Callable[[Any], Any]) -> Any:
+    def ingest(self, run: Callable[[Config], IngestResult]) -> IngestResult | CachedIngest:
         """Ingest every input (one entry: the inputs are checked against each other), or restore the tables."""
-        from types import SimpleNamespace
-
         comps = self.ingest_components()
         key = stage_key("ingest", comps)
         found = self._lookup("ingest", key)
@@ -188,8 +222,8 @@ class Incremental:
             self._remove_stale_tables(names)
             self._ingest_outputs = names
             report = json.loads((self.processed / "ingest_report.json").read_text(encoding="utf-8"))
-            return SimpleNamespace(failed=dict(found.entry.meta.get("failed") or {}), report=report,
-                                   outputs=[self.processed / n for n in names])
+            return CachedIngest(failed=dict(found.entry.meta.get("failed") or {}), report=report,
+                                outputs=[self.processed / n for n in names])
         result = run(self.cfg)
         outputs = [Path(p) for p in result.outputs if Path(p).is_file()]
         names = [p.name for p in outputs]
@@ -202,7 +236,7 @@ class Incremental:
                     meta={"outputs": names, "failed": dict(result.failed)}, components=comps)
         return result
 
-    def ingest_components(self) -> dict[str, Any]:
+    def ingest_components(self) -> dict[str, object]:
         """What ingest reads: the configuration (but the report's words, the site, the disclosure rules,
         the editorial files, targets, population and benchmarks), the files it names (the raw inputs),
         the pseudonymisation key's hash, and today's date."""
@@ -216,7 +250,7 @@ class Incremental:
         comps["today"] = None if self.cfg.ingest.max_date else dt.date.today().isoformat()
         return comps
 
-    def indicators_components(self) -> dict[str, Any]:
+    def indicators_components(self) -> dict[str, object]:
         """What the indicators read: the configuration and the processed tables (by content)."""
         if self._ingest_outputs is not None:
             tables = [n for n in self._ingest_outputs if n.endswith(".parquet")]
@@ -224,12 +258,12 @@ class Incremental:
             tables = [p.name for p in self.processed.glob("*.parquet") if p.stem in _ingest_tables()]
         return {**self._components("indicators", skip=RAW_SECTIONS), "tables": self._upstream(tables)}
 
-    def disclosure_components(self) -> dict[str, Any]:
+    def disclosure_components(self) -> dict[str, object]:
         """What disclosure control reads: the configuration, the audience and ``indicators.parquet``."""
         return {**self._components("disclosure", skip=RAW_SECTIONS), "audience": self.audience,
                 "indicators": self._upstream(["indicators.parquet"])}
 
-    def chapter_components(self, nb: Path) -> dict[str, Any]:
+    def chapter_components(self, nb: Path) -> dict[str, object]:
         """What a chapter reads (:meth:`report_inputs`) and its notebook but the Markdown's text."""
         return {**self.report_inputs(), "chapter": nb.name, "notebook_code": notebook_code_digest(nb.read_bytes())}
 
@@ -253,7 +287,7 @@ class Incremental:
         return {n: content_digest(self.processed / n) if (self.processed / n).is_file() else None
                 for n in sorted(names)}
 
-    def indicators(self, run: Callable[[Any], Any]) -> Any:
+    def indicators(self, run: Callable[[Config], pd.DataFrame]) -> pd.DataFrame | Path:
         """Compute the indicators from the processed tables, or restore ``indicators.parquet`` and ``.csv``."""
         comps = self.indicators_components()
         key = stage_key("indicators", comps)
@@ -268,7 +302,7 @@ class Incremental:
         self._store("indicators", key, {n: self.processed / n for n in names}, components=comps)
         return table
 
-    def disclosure(self, run: Callable[..., Path], stats: dict[str, Any]) -> Path:
+    def disclosure(self, run: Callable[[Config, str, dict[str, object]], Path], stats: dict[str, object]) -> Path:
         """Apply disclosure control for the audience, or restore its table (and the public summary)."""
         from safeguarding.published_data import publication_path, suppressed_path
 
@@ -315,7 +349,7 @@ class Incremental:
         self._store(stage_id, key, {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}, components=comps)
         return folder
 
-    def report_inputs(self) -> dict[str, Any]:
+    def report_inputs(self) -> dict[str, object]:
         """What every chapter and the data files read: the configuration, the files it names (editorial,
         reference data; not the raw inputs, read through ingest), ``ground_truth.json`` beside an input,
         and the processed folder's files (not the other audience's table, nor the Markdown reports
@@ -333,11 +367,11 @@ class Incremental:
                                    "beside_inputs": beside, "processed": self._upstream(names)}
         return self._report_inputs
 
-    def notebooks(self, notebooks: list[Path], out_dir: Path, runs: Path, params: dict[str, Any],
-                  execute: Callable[[list[Path], list[Path], list[dict[str, Any]]], None]) -> None:
+    def notebooks(self, notebooks: list[Path], out_dir: Path, runs: Path, params: Mapping[str, object],
+                  execute: Callable[[list[Path], list[Path], list[dict[str, object]]], None]) -> None:
         """Execute the chapters whose inputs changed (each in ``runs/<chapter>``), restore the others, and
         gather every chapter's notebook and figures in ``out_dir``."""
-        todo: list[tuple[Path, str, str, dict[str, Any], Lookup]] = []
+        todo: list[tuple[Path, str, str, dict[str, object], Lookup]] = []
         hits: dict[str, Entry] = {}
         chapters: dict[str, Any] = {}
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -391,7 +425,7 @@ class Incremental:
             self.outcome["notebooks"]["note"] = note
 
     def _new_commentary(self, nb: Path, text: bytes, entry: Entry, out_dir: Path, stage_id: str,
-                        comps: Mapping[str, Any]) -> bool:
+                        comps: Mapping[str, object]) -> bool:
         """Only the chapter's Markdown changed: restore its executed notebook and figures with the new text.
 
         The code cells and everything they read are unchanged (the key), so their outputs are too; the
@@ -416,10 +450,14 @@ class Incremental:
                     meta={**entry.meta, "source_sha256": sha256_bytes(text)}, components=comps)
         return True
 
-    def publish(self, run: Callable[[], dict[str, str]], renderer: str, meta: Mapping[str, Any], quarto_yml: Path,
-                staging: Path, record: dict[str, Any]) -> dict[str, str]:
+    def publish(self, run: Callable[[], dict[str, str]], renderer: str, meta: Mapping[str, object],
+                quarto_yml: Path, staging: Path, record: dict[str, object]) -> dict[str, str]:
         """Publish the HTML and PDF, or restore them: keyed by the chapters' keys (what the executed
-        notebooks were made from), the cover and chapter list, ``_quarto.yml`` and the renderer."""
+        notebooks were made from), the cover and chapter list, ``_quarto.yml`` and the renderer.
+
+        ``record`` is the run's record (``run.json``): the renderer's warnings are added to its ``warnings``
+        (a list) and the renderer used is set.
+        """
         from safeguarding.publish import choose_renderer
 
         chosen = choose_renderer(renderer)
@@ -435,15 +473,16 @@ class Incremental:
         if found.entry is not None:
             m = found.entry.meta
             restore(found.entry, {n: staging / n for n in found.entry.files})
-            record["warnings"].extend(m.get("warnings") or [])
+            _warnings(record).extend(m.get("warnings") or [])
             record["renderer_used"] = m.get("renderer")
             return {"html": str(staging / m["html"]), "pdf": str(staging / m["pdf"])}
-        before = len(record["warnings"])
+        before = len(_warnings(record))
         out = run()
         html, pdf = Path(out["html"]), Path(out["pdf"])
+        used = record.get("renderer_used")  # the renderer's name (set by run), None if it did not say
         self._store(stage_id, key, {html.name: html, pdf.name: pdf},
-                    meta={"html": html.name, "pdf": pdf.name, "warnings": record["warnings"][before:],
-                          "renderer": record.get("renderer_used")}, components=comps)
+                    meta={"html": html.name, "pdf": pdf.name, "warnings": [str(w) for w in _warnings(record)[before:]],
+                          "renderer": used if isinstance(used, str) else None}, components=comps)
         return out
 
     def data(self, run: Callable[[], list[Path]], data_dir: Path) -> list[Path]:

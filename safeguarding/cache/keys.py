@@ -8,10 +8,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from safeguarding.cache.store import FORMAT
 from safeguarding.hashing import file_sha256, sha256_bytes
+
+if TYPE_CHECKING:
+    from safeguarding.config import Config
 
 #: suffixes of the package's own files that are part of the code version
 CODE_SUFFIXES = frozenset({".py", ".yml", ".yaml", ".json", ".csv", ".typ", ".html", ".css", ".lua", ".qmd",
@@ -36,7 +39,7 @@ def content_digest(path: Path) -> str:
     return file_sha256(path)
 
 
-def _without(value: Any, keys: frozenset[str]) -> Any:
+def _without(value: object, keys: frozenset[str]) -> object:
     """``value`` with the mapping keys ``keys`` removed at every depth."""
     if isinstance(value, dict):
         return {k: _without(v, keys) for k, v in value.items() if k not in keys}
@@ -45,8 +48,8 @@ def _without(value: Any, keys: frozenset[str]) -> Any:
     return value
 
 
-def canonical_json(value: Any) -> str:
-    """``value`` as JSON with sorted keys and no spaces (dates, paths and the like as strings)."""
+def canonical_json(value: object) -> str:
+    """``value`` as JSON with sorted keys and no spaces (dates, paths and the like as strings: any value will do)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
 
 
@@ -99,12 +102,13 @@ def notebook_code_digest(text: bytes) -> str:
     return sha256_bytes(canonical_json(view).encode("utf-8"))
 
 
-def stage_key(stage: str, components: Mapping[str, Any]) -> str:
+def stage_key(stage: str, components: Mapping[str, object]) -> str:
     """The key of ``stage``: SHA-256 of the canonical JSON of its name and ``components``."""
     return sha256_bytes(canonical_json({"format": FORMAT, "stage": stage, **components}).encode("utf-8"))
 
 
-def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path, str] | None = None) -> dict[str, str]:
+def config_files(cfg: Config, value: object, skip: Iterable[str] = (), memo: dict[Path, str] | None = None,
+                 ) -> dict[str, str]:
     """Content hashes of every existing file or folder that a string in ``value`` (a config subset) names.
 
     Folders are hashed file by file (:func:`tree_digest`). Strings that are not
@@ -116,7 +120,7 @@ def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path
     out: dict[str, str] = {}
     seen = memo if memo is not None else {}
 
-    def walk(v: Any) -> None:
+    def walk(v: object) -> None:
         if isinstance(v, Mapping):
             for item in v.values():
                 walk(item)
@@ -145,7 +149,7 @@ def config_files(cfg: Any, value: Any, skip: Iterable[str] = (), memo: dict[Path
     return dict(sorted(out.items()))
 
 
-def config_subset(raw: Mapping[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:
+def config_subset(raw: Mapping[str, object], leave_out: Iterable[str]) -> dict[str, object]:
     """``report.yml`` without the top-level sections in ``leave_out`` (those a stage never reads)."""
     drop = set(leave_out)
     return {k: v for k, v in raw.items() if k not in drop}

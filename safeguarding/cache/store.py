@@ -11,13 +11,27 @@ import shutil
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from safeguarding.hashing import file_sha256
 
 #: bumped when the layout of an entry changes (older entries are then simply misses)
 FORMAT = 1
 MANIFEST = "manifest.json"
+
+
+class EntryMeta(TypedDict, total=False):
+    """What a stage keeps in its entry's manifest beside the files (each stage sets its own keys)."""
+
+    outputs: list[str]  # ingest: the processed tables written, in order
+    failed: dict[str, str]  # ingest: the tables that could not be built, with the message
+    stats: dict[str, object]  # disclosure: what disclosure control counted
+    source_sha256: str  # a chapter: the SHA-256 of the notebook it was executed from
+    html: str  # publish: the file names of the HTML and PDF, the renderer's warnings and the renderer used
+    pdf: str
+    warnings: list[str]
+    renderer: str | None
+    order: list[str]  # data: the data files, in the order they were written
 
 
 @dataclasses.dataclass
@@ -27,7 +41,7 @@ class Entry:
     folder: Path
     key: str
     files: dict[str, Path]
-    meta: dict[str, Any]
+    meta: EntryMeta
 
 
 @dataclasses.dataclass
@@ -72,7 +86,7 @@ class StageCache:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             stored_key = manifest["key"]
             listed = manifest["files"]
-            meta = manifest.get("meta") or {}
+            meta: EntryMeta = manifest.get("meta") or EntryMeta()  # as this module wrote it (JSON: not checked)
             if manifest.get("format") != FORMAT or not isinstance(listed, dict):
                 raise ValueError("unknown format")
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -97,8 +111,8 @@ class StageCache:
             return Lookup(None, f"corrupt: {type(exc).__name__}: {exc}")
         return Lookup(Entry(folder, key, files, meta), "hit")
 
-    def store(self, stage_id: str, key: str, files: Mapping[str, Path], *, meta: Mapping[str, Any] | None = None,
-              components: Mapping[str, Any] | None = None) -> Entry:
+    def store(self, stage_id: str, key: str, files: Mapping[str, Path], *, meta: EntryMeta | None = None,
+              components: Mapping[str, object] | None = None) -> Entry:
         """Save ``files`` (``{name in the entry: path now}``) as the entry of ``stage_id`` for ``key``.
 
         The entry is written in a temporary folder, the manifest last, and renamed into place; the
@@ -111,7 +125,7 @@ class StageCache:
             shutil.rmtree(stale, ignore_errors=True)
         tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
-            listed: dict[str, dict[str, Any]] = {}
+            listed: dict[str, dict[str, int | str]] = {}
             for name, src in sorted(files.items()):
                 dest = tmp / "files" / name
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +146,7 @@ class StageCache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return Entry(folder, key, {name: folder / "files" / name for name in listed}, dict(meta or {}))
+        return Entry(folder, key, {name: folder / "files" / name for name in listed}, EntryMeta(**(meta or {})))
 
 
 def restore(entry: Entry, targets: Mapping[str, Path]) -> list[Path]:

@@ -4,8 +4,9 @@ snippets that fix it, the whole :class:`CheckResult`, and what is never printed 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from safeguarding.config import Config
 from safeguarding.scaffold import yaml_text
@@ -43,13 +44,20 @@ class Finding:
     suggestion: str | None = None
 
 
+class SuggestedSettings(TypedDict, total=False):
+    """The settings :meth:`InputCheck.settings` suggests for one input (those with none left out)."""
+
+    columns: dict[str, str]
+    codes: dict[str, dict[str, str]]
+
+
 @dataclass
 class InputCheck:
     """The check of one ``inputs.<table>``: what was read, what was found and the settings that fix it."""
 
     table: str
     file: str
-    spec: dict[str, Any]
+    spec: Mapping[str, object]
     fmt: str = ""
     sheet: str | None = None
     header_row: int | None = None
@@ -132,9 +140,9 @@ class InputCheck:
                 out.append((where, "\n".join(lines)))
         return out
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> SuggestedSettings:
         """The suggested settings as data: ``{"columns": {...}, "codes": {column: {value: code}}}``."""
-        out: dict[str, Any] = {}
+        out: SuggestedSettings = {}
         if self.columns:
             out["columns"] = dict(self.columns)
         if self.codes:
@@ -181,7 +189,7 @@ class CheckResult:
         """0 when nothing blocks a build; 1 when something does (``strict``: or values are not recognised)."""
         return 1 if self.blocking or (strict and self.unknown_values) else 0
 
-    def settings(self) -> dict[str, dict[str, Any]]:
+    def settings(self) -> dict[str, SuggestedSettings]:
         """Every suggested setting, ``{table: {"columns": {...}, "codes": {...}}}`` (tables with none left out)."""
         return {i.table: s for i in self.inputs if (s := i.settings())}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,7 @@ def _describe_source(chk: InputCheck, raw: RawTable) -> None:
     chk.encoding = raw.encoding
 
 
-def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
+def check_input(cfg: Config, table: str, spec: Mapping[str, object]) -> InputCheck:
     """Check one configured input: read it, map its headers, look at its coded values (see the module docstring)."""
     from safeguarding.ingest.formats import read_format
     from safeguarding.ingest.readers import read_input
@@ -119,9 +120,10 @@ def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
     entity = ENTITIES[table]
     key = f"inputs.{table}"
     chk = InputCheck(table, str(spec.get("file", "")), spec)
-    path = cfg.resolve(spec["file"])
-    configured = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
-    codes_spec: dict[str, Any] = dict(spec.get("codes") or {})
+    path = cfg.resolve(str(spec["file"]))  # a text (the configuration's schema)
+    configured = {str(k): str(v) for k, v in _mapping(spec.get("columns")).items()}
+    # looked up by column name: a key that is not a text names no column
+    codes_spec: Mapping[str, object] = {k: v for k, v in _mapping(spec.get("codes")).items() if isinstance(k, str)}
     try:
         if spec.get("format") is not None:
             raw, configured, used = read_format(path, entity, spec, configured, key=key)
@@ -151,6 +153,11 @@ def check_input(cfg: Config, table: str, spec: dict[str, Any]) -> InputCheck:
     _map(chk, entity, raw, headers, configured)
     _codes(chk, entity, raw, codes_spec)
     return chk
+
+
+def _mapping(value: object) -> Mapping[object, object]:
+    """A mapping setting (the configuration's schema allows nothing else), empty when not set."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], configured: dict[str, str]) -> None:  # noqa: C901
@@ -278,7 +285,7 @@ def _sensitive_values(entity: Entity, raw: RawTable, positions: dict[str, str], 
     return out
 
 
-def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: dict[str, Any]) -> None:
+def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: Mapping[str, object]) -> None:
     """Distinct values of every mapped coded column that the aliases and ``codes`` settings do not recognise."""
     if not chk.mapped:
         return
@@ -289,7 +296,8 @@ def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: dict[str,
         if not col.codes or col.name not in chk.mapped:
             continue
         key = f"{chk.key}.codes.{col.name}"
-        overrides = codes_spec.get(col.name) if isinstance(codes_spec.get(col.name), dict) else None
+        given = codes_spec.get(col.name)
+        overrides = given if isinstance(given, dict) else None
         try:
             lookup = code_lookup(col.codes, overrides, key=key)
         except IngestError:

@@ -39,7 +39,8 @@ _SECTIONS: dict[str, Callable[[_Checker, Any], None]] = {
 }
 
 
-def check_config(raw: Mapping[Any, Any], root: Path, *, year: Any = None, audience: Any = None) -> list[Problem]:
+def check_config(raw: Mapping[object, object], root: Path, *, year: object = None, audience: object = None,
+                 ) -> list[Problem]:
     """Every problem with a parsed ``report.yml``, in the order of the file (empty when it is fine).
 
     ``root`` is the (resolved) folder holding the file: output folders must be
@@ -49,7 +50,7 @@ def check_config(raw: Mapping[Any, Any], root: Path, *, year: Any = None, audien
     c = _Checker(Path(root))
     c.known_keys(raw, "", TOP_LEVEL_KEYS)
     for name, value in raw.items():
-        if name in _SECTIONS:
+        if isinstance(name, str) and name in _SECTIONS:
             _SECTIONS[name](c, value)
     if year is not None:
         c.year(year, "--year")

@@ -35,12 +35,12 @@ def slugify(text: str) -> str:
     return out[:SLUG_MAX].rstrip("-") or "area"
 
 
-def is_slug(value: Any) -> bool:
+def is_slug(value: object) -> bool:
     """True when ``value`` is a safe publishing folder name (:data:`SLUG_PATTERN`, at most :data:`SLUG_MAX`)."""
     return isinstance(value, str) and len(value) <= SLUG_MAX and SLUG_PATTERN.fullmatch(value) is not None
 
 
-def whole_number(value: Any) -> int | None:
+def whole_number(value: object) -> int | None:
     """``value`` as an int when it is a whole number (``2025``, ``2025.0``, ``"2025"``), else None.
 
     True/False are not numbers here, and ``2025.9`` is not whole.
@@ -56,7 +56,7 @@ def whole_number(value: Any) -> int | None:
     return None
 
 
-def suggestion(name: Any, valid: Iterable[str]) -> str | None:
+def suggestion(name: object, valid: Iterable[str]) -> str | None:
     """The closest valid name to a misspelt ``name`` (difflib), or None when nothing is close."""
     valid = list(valid)
     lowered = {v.lower(): v for v in valid}
@@ -64,7 +64,7 @@ def suggestion(name: Any, valid: Iterable[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
-def describe(value: Any) -> str:
+def describe(value: object) -> str:
     """How a value reads to an analyst: ``the text '2024-25'``, ``the number 2025.9``, ``a list``."""
     if value is None:
         return "nothing (an empty value)"

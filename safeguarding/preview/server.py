@@ -7,7 +7,6 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from safeguarding.preview.page import inject, placeholder_page
@@ -66,7 +65,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server: PreviewServer
     server_version = "safeguarding-preview"
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         """Requests are not logged (the terminal shows the builds)."""
 
     def _send(self, code: int, body: bytes, content_type: str, *, head: bool = False,

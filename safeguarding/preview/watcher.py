@@ -6,9 +6,12 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from safeguarding.hashing import file_sha256
+
+if TYPE_CHECKING:
+    from safeguarding.config import Config
 
 #: file names in a watched folder that are never sources (editor and Jupyter leftovers)
 _IGNORED_NAME = re.compile(r"^[.#~]|~$|\.(swp|swo|swx|tmp|bak|pyc)$")
@@ -89,7 +92,7 @@ class Watcher:
         return changed
 
 
-def watched_sources(cfg: Any) -> list[Path]:
+def watched_sources(cfg: Config) -> list[Path]:
     """What the review of ``cfg`` (a loaded :class:`~safeguarding.config.Config`) is made from.
 
     ``report.yml``, the project's own ``_quarto.yml`` (if any), the chapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
@@ -28,7 +28,7 @@ DATA_FILE_NAMES: dict[str, str] = {
 }
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: object) -> str | None:
     """A ``report.yml`` date (a date, or text YYYY-MM-DD) as ISO text, or None."""
     if value is None or value == "":
         return None
@@ -42,7 +42,30 @@ def _iso(value: Any) -> str | None:
         return None
 
 
-def review_record(cfg: Config, folder: Path) -> dict[str, Any]:
+class ReviewFile(TypedDict):
+    """One file of a build's outputs in ``review.json``."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+class ReviewRecord(TypedDict):
+    """What ``review.json`` holds (:func:`review_record`)."""
+
+    area: str
+    area_slug: str
+    year: int
+    year_label: str
+    audience: str
+    status: str | None
+    approved_on: str | None
+    version: str | None
+    published_on: str | None
+    files: list[ReviewFile]
+
+
+def review_record(cfg: Config, folder: Path) -> ReviewRecord:
     """What a build records about itself in ``review.json``: area, year, standing, and every file in ``folder``.
 
     The standing (``status``, ``approved_on``, ``version``, ``published_on``) is ``report.yml``'s
@@ -52,7 +75,7 @@ def review_record(cfg: Config, folder: Path) -> dict[str, Any]:
     from safeguarding.hashing import file_sha256
 
     report = cfg.report
-    files = []
+    files: list[ReviewFile] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         if rel == REVIEW_JSON or any(part.startswith(".") for part in path.relative_to(folder).parts):
