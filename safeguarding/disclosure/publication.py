@@ -122,7 +122,9 @@ def protect_publication(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Polic
     ``ind`` is the indicator table (data contract columns, plus any others,
     which are kept); rows keep their order and index. ``balances`` are the
     stock-flow balances (see :func:`~.tables.suppress_indicator_table`).
-    ``workers``: processes that protect the families of one round at once
+    ``workers``: processes to use: a run's group checks are started ahead
+    in the others (:meth:`~.secondary.memo.CheckMemo.prefetch`), and the
+    families of one round are protected side by side
     (:func:`_protect_families`); the result is the same, figure for figure
     and in every count of ``stats``, whatever the number.
     """
