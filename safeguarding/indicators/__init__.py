@@ -12,8 +12,9 @@ breakdowns. Adding an indicator: CONTRIBUTING.md, "Add an indicator".
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from safeguarding.lazy import lazy_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.indicators.catalogue import (
@@ -45,15 +46,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The names of ``__all__``, imported from their module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, __all__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import SupportsFloat, SupportsIndex, TypedDict
+from typing import TYPE_CHECKING, SupportsFloat, SupportsIndex, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,9 @@ import pandas as pd
 from safeguarding import markers as mk
 from safeguarding.report.context import ReportContext, fy_label
 from safeguarding.stats import verdicts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.benchmarks.source import BenchmarkPoint  # one comparator's figures
 
 SPC_MONTHS = 24
 
@@ -32,17 +35,6 @@ def _num(x: object) -> float:
     except (TypeError, ValueError):
         return math.nan
     return v
-
-
-class BenchmarkPoint(TypedDict, total=False):
-    """One comparator's figures in a :class:`Benchmark` (NaN where not published); areas have a code and name."""
-
-    numerator: float
-    denominator: float
-    value: float
-    marker: str | None
-    code: str
-    name: str
 
 
 class Benchmark(TypedDict, total=False):
