@@ -312,14 +312,19 @@ def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -
         # straight on to disclosure and the notebooks (with --force each area's build recomputes them anyway)
         from safeguarding.areas_data import run_areas_data
 
-        data = run_areas_data(Path(args.config), Path(args.areas), year=args.year, jobs=jobs, echo=echo)
-        failed = [a.slug for a in data.areas if a.outcome != "ok"]
-        partial = [a.slug for a in data.areas if a.outcome == "ok" and a.failed_tables]
-        echo(f"data of {len(data.areas) - len(failed)} of {len(data.areas)} areas ready: ingest "
-             f"{data.ingest_seconds:.1f} s, indicators {data.indicators_seconds:.1f} s"
-             + (f"; failed: {', '.join(failed)}" if failed else "")
-             + (f"; input tables that could not be read: {', '.join(partial)}" if partial else "")
-             + (" (each area's build log says why)" if failed or partial else ""))
+        try:
+            data = run_areas_data(Path(args.config), Path(args.areas), year=args.year, jobs=jobs, echo=echo)
+        except Exception as exc:  # the pass only saves work: each area's build still does its own
+            echo(f"the one pass over the areas' data stopped ({type(exc).__name__}: {exc}); each area's build "
+                 "ingests and computes its own")
+        else:
+            failed = [a.slug for a in data.areas if a.outcome != "ok"]
+            partial = [a.slug for a in data.areas if a.outcome == "ok" and a.failed_tables]
+            echo(f"data of {len(data.areas) - len(failed)} of {len(data.areas)} areas ready: ingest "
+                 f"{data.ingest_seconds:.1f} s, indicators {data.indicators_seconds:.1f} s"
+                 + (f"; failed: {', '.join(failed)}" if failed else "")
+                 + (f"; input tables that could not be read: {', '.join(partial)}" if partial else "")
+                 + (" (each area's build log says why)" if failed or partial else ""))
     echo(f"building {len(configs)} areas, {jobs} at a time; each area's log is in {log_dir}")
 
     def one(slug: str) -> AreaOutcome:

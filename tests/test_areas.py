@@ -238,3 +238,34 @@ def test_build_areas_reports_a_bad_manifest_before_building(tmp_path):
                               wait=0.0, force=False, allow_missing_inputs=False, keep_build=False)
     assert run_areas(args) == 2
     assert not (tmp_path / "logs").exists() and not (tmp_path / "reports").exists()
+
+
+def test_a_one_pass_that_breaks_stops_no_area(tmp_path, monkeypatch):
+    """The one pass only saves work: if it fails as a whole, every area is still built (its own ingest)."""
+    import safeguarding.areas as areas
+    import safeguarding.areas_data as areas_data
+
+    cfg = demo_config_copy(tmp_path)
+    councils = tmp_path / "councils"
+    for code in ("873", "840"):
+        (councils / code).mkdir(parents=True)
+    m = councils / "manifest.csv"
+    m.write_text("name,folder\nAshmere,873\nBrambury,840\n", encoding="utf-8")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in the one pass")
+
+    built = []
+
+    def fake_build(cfg_, cmd, log):
+        built.append(cfg_.area_slug)
+        return areas.AreaOutcome(cfg_.area_slug, cfg_.area_name, "published", 0.1, 0, str(log), "out")
+
+    monkeypatch.setattr(areas_data, "run_areas_data", broken)
+    monkeypatch.setattr(areas, "_build_one", fake_build)
+    said: list[str] = []
+    args = argparse.Namespace(config=str(cfg), areas=str(m), jobs=1, year=None, audience=None, renderer="builtin",
+                              wait=0.0, force=False, allow_missing_inputs=False, keep_build=False)
+    outcomes, _log_dir = areas.build_areas(args, echo=said.append)
+    assert sorted(built) == ["ashmere", "brambury"] and all(o.outcome == "published" for o in outcomes)
+    assert any("one pass over the areas' data stopped (RuntimeError: a bug in the one pass)" in s for s in said), said
