@@ -313,7 +313,8 @@ def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -
         from safeguarding.areas_data import run_areas_data
 
         try:
-            data = run_areas_data(Path(args.config), Path(args.areas), year=args.year, jobs=jobs, echo=echo)
+            data = run_areas_data(Path(args.config), Path(args.areas), year=args.year, jobs=jobs, echo=echo,
+                                  configs=configs)  # the settings made and written above
         except Exception as exc:  # the pass only saves work: each area's build still does its own
             echo(f"the one pass over the areas' data stopped ({type(exc).__name__}: {exc}); each area's build "
                  "ingests and computes its own")

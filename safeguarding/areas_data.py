@@ -137,17 +137,20 @@ def _run_files(files: list[str], year: int | None, force: bool, chunk: int, cach
 
 def run_areas_data(config: Path, manifest: Path, *, year: int | None = None, force: bool = False,
                    chunk: int = DEFAULT_CHUNK, jobs: int = 1, cache: bool = True,
-                   echo: Callable[[str], None] = print) -> AreasDataRun:
+                   echo: Callable[[str], None] = print,
+                   configs: dict[str, tuple[Path, Config]] | None = None) -> AreasDataRun:
     """Ingest every area of ``manifest`` and compute all their indicators in one pass (module docstring).
 
     With ``jobs`` above 1 the areas are split into that many runs of consecutive areas, each in its own
     process (each one pass over its areas). With ``cache`` false the build's cache is neither read nor
     written. Raises :class:`ConfigError` (every area's problems at once)
-    before anything runs.
+    before anything runs. ``configs``: the areas' settings when the caller has made them already
+    (:func:`safeguarding.areas.area_configs`; ``build --areas``).
     """
     from safeguarding.areas import area_configs
 
-    configs = area_configs(Path(config), Path(manifest), year=year)
+    if configs is None:
+        configs = area_configs(Path(config), Path(manifest), year=year)
     jobs = max(1, min(int(jobs), len(configs)))
     echo(f"ingesting {len(configs)} areas, then computing their indicators together"
          + (f" ({jobs} processes)" if jobs > 1 else ""))
