@@ -22,9 +22,11 @@ tables go to ``<paths.processed>/areas/<slug>/``, its review to ``reports/<slug>
 Every area's settings are checked before any area is built, and every problem is reported at once with
 its manifest row; they are then written to ``build/areas/<slug>.yml`` (with ``based_on`` naming
 ``report.yml``, whose folder stays the project folder: its notebooks, ``_quarto.yml``, cache and logs).
-Each area is then built in its own process (``--jobs`` at a time), so one that fails, or whose process
-dies, stops no other; a summary lists every area's outcome, time and log, printed and kept as
-``logs/areas-<run id>/summary.json``. The exit status is 0 only when every area published.
+Each area is then built in its own process, so one that fails, or whose process dies, stops no other;
+``--jobs N`` is N processes in all (:func:`area_kernels`: N areas at a time, each in one process, or fewer
+areas with a share of the N each; one per core when not given); a summary lists every area's outcome,
+time and log, printed and kept as ``logs/areas-<run id>/summary.json``. The exit status is 0 only when
+every area published.
 """
 
 from __future__ import annotations
@@ -254,15 +256,34 @@ def area_configs(config: Path, manifest: Path, *, year: int | None = None,
     return {slug: (target, cfg) for slug, (target, cfg, _raw) in checked.items()}
 
 
-def _child_command(args: argparse.Namespace, settings: Path) -> list[str]:
+def jobs_of(args: argparse.Namespace) -> int:
+    """The processes a many-area build may run at once: ``--jobs``, or one per core when it is not given."""
+    given = getattr(args, "jobs", None)
+    return max(1, int(given) if given else os.cpu_count() or 1)
+
+
+def area_kernels(args: argparse.Namespace, areas: int) -> int:
+    """Chapter kernels (and disclosure processes) for each area's build: ``--kernels``, or the area's share.
+
+    ``--jobs N`` is N processes in all: ``min(N, areas)`` areas are built at once and each takes an equal
+    share of the N (at least one). So ``--jobs 1`` builds one area at a time in one process, and ``--jobs 2``
+    with many areas builds two at a time, each in one process; with two areas and ``--jobs 4`` each area's
+    chapters run two at a time.
+    """
+    given = getattr(args, "kernels", None)
+    if given:
+        return int(given)
+    jobs = jobs_of(args)
+    return max(1, jobs // max(1, min(jobs, areas)))
+
+
+def _child_command(args: argparse.Namespace, settings: Path, areas: int = 1) -> list[str]:
     cmd = [sys.executable, "-m", "safeguarding.cli", "build", "--config", str(settings),
            "--renderer", args.renderer, "--wait", str(args.wait)]
     cmd += ["--year", str(args.year)] if args.year is not None else []
     cmd += ["--audience", args.audience] if args.audience else []
     cmd += ["--force"] if getattr(args, "force", False) else []
-    # the cores are shared between the areas built at once: each area's chapters run cores / jobs at a time
-    kernels = getattr(args, "kernels", None) or max(1, (os.cpu_count() or 1) // max(1, int(args.jobs or 1)))
-    cmd += ["--kernels", str(kernels)]
+    cmd += ["--kernels", str(area_kernels(args, areas))]
     cmd += ["--allow-missing-inputs"] if args.allow_missing_inputs else []
     cmd += ["--keep-build"] if args.keep_build else []
     return cmd
@@ -302,7 +323,7 @@ def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -
     same stage and its log says why.
     """
     configs = area_configs(Path(args.config), Path(args.areas), year=args.year, audience=args.audience)
-    jobs = max(1, int(args.jobs or 1))
+    jobs = jobs_of(args)
     root = Path(args.config).resolve().parent
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     log_dir = root / "logs" / f"areas-{run_id}"
@@ -326,16 +347,19 @@ def build_areas(args: argparse.Namespace, echo: Callable[[str], None] = print) -
                  + (f"; failed: {', '.join(failed)}" if failed else "")
                  + (f"; input tables that could not be read: {', '.join(partial)}" if partial else "")
                  + (" (each area's build log says why)" if failed or partial else ""))
-    echo(f"building {len(configs)} areas, {jobs} at a time; each area's log is in {log_dir}")
+    at_once = min(jobs, len(configs))
+    kernels = area_kernels(args, len(configs))
+    echo(f"building {len(configs)} areas, {at_once} at a time ({kernels} process{'es' if kernels > 1 else ''} "
+         f"each); each area's log is in {log_dir}")
 
     def one(slug: str) -> AreaOutcome:
         settings, cfg = configs[slug]
-        result = _build_one(cfg, _child_command(args, settings), log_dir / f"{slug}.log")
+        result = _build_one(cfg, _child_command(args, settings, len(configs)), log_dir / f"{slug}.log")
         echo(f"  {slug}: {result.outcome} in {result.seconds:.1f} s"
              + (f" ({result.message})" if result.message else ""))
         return result
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
         outcomes = list(pool.map(one, list(configs)))
     summary = {"run_id": run_id, "config": str(args.config), "manifest": str(args.areas), "jobs": jobs,
                "areas": [asdict(o) for o in outcomes],

@@ -269,3 +269,54 @@ def test_a_one_pass_that_breaks_stops_no_area(tmp_path, monkeypatch):
     outcomes, _log_dir = areas.build_areas(args, echo=said.append)
     assert sorted(built) == ["ashmere", "brambury"] and all(o.outcome == "published" for o in outcomes)
     assert any("one pass over the areas' data stopped (RuntimeError: a bug in the one pass)" in s for s in said), said
+
+
+def test_jobs_are_processes_in_all(tmp_path, monkeypatch):
+    """``--jobs N`` is N processes in all: N areas at a time in one process each, or fewer areas with a share
+    (``--jobs 1`` used to give each area both cores, so it was no single-process baseline)."""
+    import safeguarding.areas as areas
+
+    def ns(**kw):
+        return argparse.Namespace(**{"jobs": None, "kernels": None, **kw})
+
+    assert areas.area_kernels(ns(jobs=1), 20) == 1
+    assert areas.area_kernels(ns(jobs=2), 20) == 1
+    assert areas.area_kernels(ns(jobs=4), 2) == 2
+    assert areas.area_kernels(ns(jobs=3), 2) == 1  # 2 areas at once, one process each (never more than N)
+    assert areas.area_kernels(ns(jobs=2, kernels=3), 20) == 3  # --kernels, when given, wins
+    monkeypatch.setattr(areas.os, "cpu_count", lambda: 2)
+    assert areas.jobs_of(ns()) == 2 and areas.jobs_of(ns(jobs=1)) == 1
+
+    cfg = demo_config_copy(tmp_path)
+    councils = tmp_path / "councils"
+    for code in ("873", "840", "841"):
+        (councils / code).mkdir(parents=True)
+    m = councils / "manifest.csv"
+    m.write_text("name,folder\nAshmere,873\nBrambury,840\nCrofton,841\n", encoding="utf-8")
+    commands: list[list[str]] = []
+    running, most = [0], [0]
+    import threading
+    import time
+
+    lock = threading.Lock()
+
+    def fake_build(cfg_, cmd, log):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            commands.append(cmd)
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return areas.AreaOutcome(cfg_.area_slug, cfg_.area_name, "published", 0.1, 0, str(log), "out")
+
+    monkeypatch.setattr(areas, "_build_one", fake_build)
+    for jobs, at_once in ((1, 1), (2, 2)):
+        commands.clear()
+        most[0] = 0
+        args = argparse.Namespace(config=str(cfg), areas=str(m), jobs=jobs, year=None, audience=None,
+                                  renderer="builtin", wait=0.0, force=True, allow_missing_inputs=False,
+                                  keep_build=False)
+        areas.build_areas(args, echo=lambda _m: None)
+        assert most[0] == at_once, (jobs, most[0])
+        assert all(c[c.index("--kernels") + 1] == "1" for c in commands), commands

@@ -28,15 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kernels", type=int, default=None, metavar="N",
                         help=f"chapter notebooks executed at once, each in its own kernel, and processes protecting "
                              f"the figures in the disclosure stage (default: "
-                             f"{DEFAULT_JOBS}, or one per core on a machine with fewer; with --areas, the cores "
-                             "shared between the areas built at once)")
+                             f"{DEFAULT_JOBS}, or one per core on a machine with fewer; with --areas, each area's "
+                             "share of --jobs)")
     parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another build using the same folders to finish (default: stop)")
     parser.add_argument("--areas", metavar="MANIFEST",
                         help="build every area the manifest (CSV) lists, with --config's settings; see the README, "
                              "'Many areas in one run'")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="with --areas: build N areas at a time, each in its own process (default 1)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="with --areas: N processes in all (default: one per core); N areas are built at "
+                             "once, each in its own process, or fewer areas with a share of the N each; "
+                             "--jobs 1 builds one area at a time in one process")
 
 
 def run(args: argparse.Namespace) -> int:
