@@ -196,3 +196,22 @@ def test_a_check_started_ahead_is_counted_as_the_memo_counts_it_and_the_pool_is_
     memo.close()
     assert memo._pool is None and not memo._pending
     assert memo.get(b"c", abs, -5) == (5, False), "a check dropped unasked is done when asked"
+
+
+def test_groups_of_hidden_cells_in_order_of_their_first_cell():
+    """``_components``: linked hidden cells grouped, groups in the order of their first (lowest) cell, cells and
+    relations ascending, a hidden cell in no relation alone, a group of inequality slack only left out."""
+    system = _System([5, 3, 2, 7, 4, 3, 9, 1, 1])
+    system.add([0, 1, 2], [1, -1, -1], [False, True, True])  # relation 0: 5 = 3 + 2
+    system.add([3, 4, 5], [1, -1, -1], [False, True, True])  # relation 1: 7 = 4 + 3
+    system.add([6, 2, 8], [1, -1, -1], [False, True, True])  # relation 2 links cell 8 to cell 2
+    system.add_many_at_most(np.array([7]), np.array([6]))  # relation 3: 9 - 1 - s = 0, slack cell 9
+    hidden = np.zeros(len(system.values), dtype=bool)
+    hidden[[8, 4, 1, 2, 5, 9, 0]] = True
+    got = _components(system, hidden, _incidence(system))
+    # 0, 1, 2 (relation 0) and 8 (relation 2, through 2); 4 and 5 (relation 1); slack 9 alone: left out
+    assert got == [([0, 1, 2, 8], [0, 2]), ([4, 5], [1])]
+    hidden[3] = True
+    hidden[7] = True  # 7 joins the slack cell 9 through relation 3: the group has a real cell, so it is kept
+    got = _components(system, hidden, _incidence(system))
+    assert got == [([0, 1, 2, 8], [0, 2]), ([3, 4, 5], [1]), ([7, 9], [3])]

@@ -154,12 +154,23 @@ def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list
     m = sub.shape[0]
     graph = sparse.bmat([[None, sub], [sub.T, None]], format="csr")
     _, labels = connected_components(graph, directed=False)
-    cells: dict[int, list[int]] = defaultdict(list)
-    cons: dict[int, list[int]] = defaultdict(list)
-    for j, lab in enumerate(labels[m:]):
-        cells[int(lab)].append(int(hidden[j]))
-    for i, lab in enumerate(labels[:m]):
-        cons[int(lab)].append(int(active[i]))
+    # groups in the order their first cell appears; within a group, cells and constraints in ascending order
+    # (``hidden`` and ``active`` are ascending, and a stable sort by label keeps that order)
+    cell_lab, con_lab = labels[m:], labels[:m]
+    by_cell = np.argsort(cell_lab, kind="stable")
+    groups, first, sizes = np.unique(cell_lab, return_index=True, return_counts=True)
+    cell_lists = np.split(hidden[by_cell], np.cumsum(sizes)[:-1])
+    by_con = np.argsort(con_lab, kind="stable")
+    con_groups, con_sizes = np.unique(con_lab, return_counts=True)
+    con_lists = {} if m == 0 else dict(zip(con_groups.tolist(), np.split(active[by_con], np.cumsum(con_sizes)[:-1]),
+                                           strict=True))
     # a group of slack cells only (an inequality between published figures) has nothing to protect
     free = system.free_slack()
-    return [(sorted(cells[r]), cons.get(r, [])) for r in cells if not free[cells[r]].all()]
+    out = []
+    for g in np.argsort(first, kind="stable"):
+        members = cell_lists[g]
+        if free[members].all():
+            continue
+        links = con_lists.get(int(groups[g]))
+        out.append((members.tolist(), [] if links is None else links.tolist()))
+    return out
