@@ -215,3 +215,41 @@ def test_groups_of_hidden_cells_in_order_of_their_first_cell():
     hidden[7] = True  # 7 joins the slack cell 9 through relation 3: the group has a real cell, so it is kept
     got = _components(system, hidden, _incidence(system))
     assert got == [([0, 1, 2, 8], [0, 2]), ([3, 4, 5], [1]), ([7, 9], [3])]
+
+
+def _slow_check(tag: object, seconds: float) -> tuple[object, int, float]:
+    """A stand-in for a group check: takes ``seconds``; says where and when it finished."""
+    import os
+    import time
+
+    time.sleep(seconds)
+    return tag, os.getpid(), time.monotonic()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_waiting_for_a_check_under_way_the_driver_does_the_next_ones_not_begun():
+    """While the driver waits for a check another process is doing, it does the checks nobody has begun (from
+    the start of the list; the other process works from its end), instead of sitting idle; each result is
+    still taken, and counted, when it is asked for."""
+    import os
+
+    memo = CheckMemo()
+    small = [(bytes([i]), _slow_check, (i, 0.05)) for i in range(8)]
+    asks = [*small, (b"big", _slow_check, ("big", 2.0))]
+    memo.prefetch(asks, 2)  # the other process begins with the last: "big"
+    try:
+        import time
+
+        deadline = time.monotonic() + 10
+        while not memo._pending[b"big"].running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (tag, pid, big_done), reused = memo.get(b"big", _slow_check, "big", 2.0)
+        assert tag == "big" and pid != os.getpid() and not reused
+        results = [memo.get(key, f, *args)[0] for key, f, args in small]
+    finally:
+        memo.close()
+    assert [r[0] for r in results] == list(range(8))
+    here = [r for r in results if r[1] == os.getpid()]
+    # the first ones were done here while "big" was under way, not after it
+    assert len(here) >= 4 and all(r[2] < big_done for r in here), results
+    assert memo.misses == 9 and memo.hits == 0

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar, TypeVarTuple
@@ -77,6 +78,9 @@ class CheckMemo:
         self._results: dict[bytes, object] = {}
         self._parent = parent
         self._pending: dict[bytes, Future[Any]] = {}  # checks started ahead in another process (prefetch)
+        # what each check of the last prefetch asks (to do it here instead while waiting), in the asks' order
+        self._asks: dict[bytes, tuple[Callable[..., object], tuple[object, ...]]] = {}
+        self._order: deque[bytes] = deque()
         self._pool: ProcessPoolExecutor | None = None
         self.hits = 0
         self.misses = 0
@@ -123,10 +127,39 @@ class CheckMemo:
             return _copy(stored), True
         self.misses += 1
         ahead = self._pending.pop(key, None)
-        # a check started ahead is waited for; one not yet started is taken back and done here
-        result = ahead.result() if ahead is not None and not ahead.cancel() else compute(*args)
+        self._asks.pop(key, None)
+        if ahead is not None and not ahead.cancel():
+            # under way in another process: meanwhile, do here the next checks not yet begun, then wait
+            while not ahead.done() and self._do_next():
+                pass
+            result = ahead.result()
+        else:  # not started ahead, or not begun yet (taken back): done here
+            result = compute(*args)
         self._results[key] = _copy(result)
         return result, False
+
+    def _do_next(self) -> bool:
+        """Do here the first check started ahead that no process has begun (in the asks' order); False if none.
+
+        Its result waits in :attr:`_pending` as a finished future, for :meth:`get` to take when the check is
+        asked for (counted then, as any check started ahead).
+        """
+        while self._order:
+            key = self._order.popleft()
+            if key not in self._asks:
+                continue  # asked for already
+            compute, args = self._asks.pop(key)
+            ahead = self._pending.get(key)
+            if ahead is None or not ahead.cancel():
+                continue  # begun by another process
+            done: Future[Any] = Future()
+            try:
+                done.set_result(compute(*args))
+            except Exception as exc:  # raised where the check is asked for, as from another process
+                done.set_exception(exc)
+            self._pending[key] = done
+            return True
+        return False
 
     def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., object], tuple[object, ...]]],
                  workers: int) -> None:
@@ -134,8 +167,10 @@ class CheckMemo:
 
         Up to ``workers - 1`` forked processes take them from the end of the
         list while this process works from its start (:meth:`get` does a
-        check not yet started itself, and waits for one under way), so two
-        processes meet in the middle. Nothing changes but the time: a result
+        check not yet started itself; while it waits for one under way, it
+        does the next ones not yet begun, :meth:`_do_next`), so two
+        processes meet in the middle and neither waits while the other has
+        checks not begun. Nothing changes but the time: a result
         is the same whichever process computes it (a check is a pure
         function of its arguments), and it is still counted as a miss when
         :meth:`get` asks for it. Does nothing with fewer than two workers or
@@ -143,18 +178,25 @@ class CheckMemo:
         """
         todo = {key: (compute, args) for key, compute, args in asks
                 if key not in self._pending and not self._find(key)[0]}
+        # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
+        # before its turn): this process no longer takes them while it waits (the other may still do them)
+        self._asks, self._order = {}, deque()
         if workers < 2 or len(todo) < 2 or "fork" not in mp.get_all_start_methods():
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork"))
         for key, (compute, args) in reversed(todo.items()):
             self._pending[key] = self._pool.submit(compute, *args)
+        self._asks = dict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
+        self._order = deque(todo)
 
     def close(self) -> None:
         """Drop the checks started ahead and not asked for, and stop the processes :meth:`prefetch` started."""
         for ahead in self._pending.values():
             ahead.cancel()
         self._pending.clear()
+        self._asks.clear()
+        self._order.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
