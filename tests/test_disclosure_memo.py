@@ -253,3 +253,25 @@ def test_waiting_for_a_check_under_way_the_driver_does_the_next_ones_not_begun()
     # the first ones were done here while "big" was under way, not after it
     assert len(here) >= 4 and all(r[2] < big_done for r in here), results
     assert memo.misses == 9 and memo.hits == 0
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_the_other_process_begins_with_the_heaviest_check():
+    """With weights, the other process begins with the heaviest check, wherever it is in the list (without
+    them it works from the end, and a heavy check at the start is left to this process); results unchanged."""
+    import os
+    import time
+
+    for weighed in (True, False):
+        memo = CheckMemo()
+        # the light ones take the other process 0.9 s in all: it has not reached "heavy" when it is asked for
+        asks = [(b"heavy", _slow_check, ("heavy", 0.6))] + [(bytes([i]), _slow_check, (i, 0.15)) for i in range(6)]
+        memo.prefetch(asks, 2, weights=[10.0] + [1.0] * 6 if weighed else None)
+        try:
+            time.sleep(0.3)  # the other process has begun
+            (tag, pid, _), _ = memo.get(b"heavy", _slow_check, "heavy", 0.6)
+            rest = [memo.get(key, f, *args)[0][0] for key, f, args in asks[1:]]
+        finally:
+            memo.close()
+        assert tag == "heavy" and rest == list(range(6))
+        assert (pid != os.getpid()) == weighed, (weighed, pid)

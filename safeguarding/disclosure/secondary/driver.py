@@ -198,13 +198,15 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
             # each group on its own, so that its result depends on its content only; witnesses from the bounds
             # rule's programmes are part of what is asked
             asks = []
+            weights = []  # a group's programmes: about one per small count asked, each over the whole group
             for g, _, c in narrow:
                 # a check that asks for intervals ran to its end: it holds the scaling set too
                 assert c.need is not None and c.scal is not None
+                weights.append(float(g.A.nnz * int(c.need.sum())))
                 seen = () if c.top is None else (c.top,)
                 asks.append((content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))), reach_group,
                              (g, c.need, c.scal, c.top)))
-            memo.prefetch(asks, workers)
+            memo.prefetch(asks, workers, weights=weights)
             for key, _, args in asks:
                 (ok, lps), reused = memo.get(key, reach_group, *args)
                 oks.append(ok)
@@ -260,7 +262,8 @@ def _prefetch_checks(components: list[tuple[list[int], list[int]]], last: dict[b
         known = np.zeros(group.n, dtype=bool)
         known[group.col[shown[cells_a]]] = True
         asks.append((content_key(group, known, extra=("check", *limits)), _check_group, (group, known, policy)))
-    memo.prefetch(asks, workers)
+    # a check's work grows with its group's relations: the worker begins with the largest
+    memo.prefetch(asks, workers, weights=[float(group.A.nnz) for _, _, (group, _, _) in asks])
     return built
 
 

@@ -162,7 +162,7 @@ class CheckMemo:
         return False
 
     def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., object], tuple[object, ...]]],
-                 workers: int) -> None:
+                 workers: int, weights: Sequence[float] | None = None) -> None:
         """Start the checks ``asks`` lists (``(key, compute, args)``) that the memo does not hold, in other processes.
 
         Up to ``workers - 1`` forked processes take them from the end of the
@@ -175,7 +175,13 @@ class CheckMemo:
         function of its arguments), and it is still counted as a miss when
         :meth:`get` asks for it. Does nothing with fewer than two workers or
         two new checks, or where processes cannot be forked.
+
+        ``weights`` (one per ask: how long each check is expected to take)
+        makes the other processes take the heaviest first instead: the
+        longest check is then begun at once rather than when the two
+        processes meet at it, when one of them would wait for the other.
         """
+        weight = dict(zip((key for key, _, _ in asks), weights, strict=True)) if weights is not None else {}
         todo = {key: (compute, args) for key, compute, args in asks
                 if key not in self._pending and not self._find(key)[0]}
         # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
@@ -185,7 +191,12 @@ class CheckMemo:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork"))
-        for key, (compute, args) in reversed(todo.items()):
+        # from the end of the list (the heaviest first, when weighed); this process takes them from its start
+        keys = list(reversed(todo))
+        if weight:
+            keys.sort(key=lambda k: -weight[k])  # (a stable sort: equal weights stay from the end)
+        for key in keys:
+            compute, args = todo[key]
             self._pending[key] = self._pool.submit(compute, *args)
         self._asks = dict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
         self._order = deque(todo)
