@@ -9,8 +9,11 @@ Once checked, the file is parsed once into typed, read-only objects
 (:mod:`safeguarding.settings`), attributes of :class:`Config`: ``cfg.area``,
 ``cfg.report``, ``cfg.site``, ``cfg.benchmarks``, ``cfg.ingest``,
 ``cfg.pseudonymisation``, ``cfg.editorial``, ``cfg.publish``,
-``cfg.indicators``, ``cfg.age_bands`` and ``cfg.disclosure`` (the
-:class:`~safeguarding.disclosure.policy.Policy`). Modules read those; the raw
+``cfg.indicators``, ``cfg.age_bands``, ``cfg.disclosure`` (the
+:class:`~safeguarding.disclosure.policy.Policy`), ``cfg.inputs`` (each
+input's :class:`~safeguarding.settings_inputs.InputSpec`, by table) and
+``cfg.aggregates`` (each partner's return's
+:class:`~safeguarding.settings_inputs.AggregateSpec`). Modules read those; the raw
 mapping (``cfg.raw``) is kept for what needs the file as written (the cache
 key, the build's run record).
 """
@@ -47,6 +50,7 @@ from safeguarding.settings import (
     SiteDetails,
     age_bands_from,
 )
+from safeguarding.settings_inputs import AggregateSpec, InputSpec, SpecError, aggregates_from, inputs_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.disclosure.policy import Policy
@@ -92,8 +96,10 @@ class Config:
     raw_dir: Path
     processed_dir: Path
     reports_dir: Path
-    inputs: dict[str, dict[str, Any]]
-    aggregates: list[dict[str, Any]] = field(default_factory=list)
+    #: each ``inputs.<table>`` entry, by table (:class:`~safeguarding.settings_inputs.InputSpec`)
+    inputs: Mapping[str, InputSpec]
+    #: each ``aggregates`` entry, in order (:class:`~safeguarding.settings_inputs.AggregateSpec`)
+    aggregates: tuple[AggregateSpec, ...] = ()
     population: dict[int, float] = field(default_factory=dict)
     targets: dict[str, float] = field(default_factory=dict)
     area: AreaSettings = field(default_factory=AreaSettings)
@@ -207,7 +213,11 @@ def config_from_mapping(raw: object, path: Path, *, year: int | None = None, aud
         raise ConfigError(f"{where}: year: {YEAR_RULE}")
     aud = str(audience or raw.get("audience") or "public")
     paths = raw.get("paths") or {}
-    inputs = raw.get("inputs") or {}
+    try:
+        inputs, aggregates = inputs_from(raw.get("inputs")), aggregates_from(raw.get("aggregates"))
+    except SpecError as exc:  # pragma: no cover - check_config has reported it
+        raise ConfigError(_problems_message(where, [Problem(exc.key, exc.detail)]),
+                          [Problem(exc.key, exc.detail)]) from exc
     slug = str(area["slug"]) if area.get("slug") is not None else _slug(name)
     cfg = Config(
         path=p,
@@ -220,8 +230,8 @@ def config_from_mapping(raw: object, path: Path, *, year: int | None = None, aud
         raw_dir=Path(),
         processed_dir=Path(),
         reports_dir=Path(),
-        inputs={k: dict(v or {}) for k, v in inputs.items()},
-        aggregates=list(raw.get("aggregates") or []),
+        inputs=inputs,
+        aggregates=aggregates,
         population={int(k): float(v) for k, v in (raw.get("population") or {}).items()},
         targets={str(k): float(v) for k, v in (raw.get("targets") or {}).items() if v is not None},
         area=AreaSettings.from_mapping(area, slug=slug),

@@ -533,21 +533,21 @@ def test_synthetic_police_return_recovers_ground_truth(tmp_path):
 def test_demo_police_return_loads_without_errors(project):
     cfg_path = project / "report.yml"
     cfg = load_config(cfg_path)
-    specs = [s for s in cfg.aggregates if isinstance(s, dict) and "police_monthly_return" in str(s.get("file"))]
+    specs = [s for s in cfg.aggregates if "police_monthly_return" in s.file]
     assert specs, "the demo report.yml must configure the police monthly return"
     df, issues = load_aggregates(cfg)
     errors = [i for i in issues if i.severity == "error"]
     assert errors == [], errors
     # this year's return and the year before's (so that the review can compare them), each its own months
-    assert [int(s.get("financial_year") or cfg.year) for s in specs] == [cfg.year, cfg.year - 1]
+    assert [s.financial_year or cfg.year for s in specs] == [cfg.year, cfg.year - 1]
     assert accounting_holds(df, issues)
     truth_file = cfg.raw_dir / "ground_truth.json"
     truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.exists() else None
     for spec, key in zip(specs, ("police_return", "police_return_previous_year"), strict=True):
-        police = df[df.source_file.str.endswith(Path(str(spec["file"])).name)]
+        police = df[df.source_file.str.endswith(Path(spec.file).name)]
         assert len(police) > 0
         assert (police.period_type == "month").all()
-        fy = int(spec["financial_year"])
+        fy = spec.financial_year
         assert police.period_start.min() >= pd.Timestamp(fy - 1, 4, 1)
         assert police.period_start.max() <= pd.Timestamp(fy, 3, 1)
         if truth is not None:  # the generator's record of what it wrote: an independent check of every value

@@ -145,7 +145,7 @@ def test_demo_configuration_ingests(project, tmp_path, monkeypatch):
     raw = yaml.safe_load(cfg_path.read_text())
     assert raw.get("inputs"), "the demo report.yml must configure its inputs"
     cfg = load_config(cfg_path)
-    missing = [s["file"] for s in cfg.inputs.values() if not cfg.resolve(s["file"]).exists()]
+    missing = [s.file for s in cfg.inputs.values() if not cfg.resolve(s.file).exists()]
     assert not missing, f"demo inputs missing (python pipeline.py synth --out data/raw/demo): {missing}"
     monkeypatch.setenv("SAFEGUARDING_KEY_FILE", str(tmp_path / "demo.key"))
     cfg.pseudonymisation = PseudonymisationSettings()  # the key from the environment

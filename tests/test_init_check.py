@@ -215,8 +215,8 @@ def test_check_lists_exactly_the_renamed_header_and_unknown_code(
     assert code == 0, out + err
     assert "nothing blocks the build" in out and "0 value(s) not recognised" in out
     fixed = load_config(config)
-    assert fixed.inputs["s47"]["columns"]["s47_start_date"] == "Date S47 Begun"
-    assert fixed.inputs["referrals"]["codes"]["referral_source"]["Police - Response Team"] == "6"
+    assert fixed.inputs["s47"].configured_columns["s47_start_date"] == "Date S47 Begun"
+    assert (fixed.inputs["referrals"].codes or {})["referral_source"]["Police - Response Team"] == "6"
 
 
 def test_check_never_prints_a_child_identifier_or_date_of_birth(
@@ -301,8 +301,8 @@ def test_check_suggests_columns_for_an_input_without_a_columns_section(
     code, out, err = _run(capsys, "check", "--config", str(config), "--strict")
     assert code == 0, out + err
     cfg = load_config(config)
-    assert cfg.inputs["referrals"]["columns"] == {"referral_date": "Referral Dt"}  # the guess stays commented out
-    assert cfg.inputs["allegations"]["codes"] == {"actions": {"Dismisal": "dismissal"}}
+    assert cfg.inputs["referrals"].columns == {"referral_date": "Referral Dt"}  # the guess stays commented out
+    assert cfg.inputs["allegations"].codes == {"actions": {"Dismisal": "dismissal"}}
 
 
 def test_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

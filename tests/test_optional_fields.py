@@ -169,8 +169,8 @@ def test_report_lists_each_value_with_counts_and_a_snippet_that_maps_it(tmp_path
     assert '        # "Martians": ""  # 1 row; no close match' in snippet
     path.write_text(path.read_text(encoding="utf-8") + snippet, encoding="utf-8")
     cfg = load_config(path)
-    assert cfg.inputs["referrals"]["file"] == "raw/ref.csv"
-    assert cfg.inputs["referrals"]["codes"] == {"referral_source": {"Health services": "3F", "Individual": "1D"}}
+    assert cfg.inputs["referrals"].file == "raw/ref.csv"
+    assert cfg.inputs["referrals"].codes == {"referral_source": {"Health services": "3F", "Individual": "1D"}}
     again = run_ingest(cfg)
     e2 = _entry(again, "referrals")
     assert (e2["rows_accepted"], e2["rows_kept_with_unknown"]) == (9, 1)

@@ -15,6 +15,7 @@ from safeguarding import escape
 from safeguarding.disclosure.policy import Policy
 from safeguarding.ingest import run_ingest
 from safeguarding.report.sections.voice import ABSENT_WARNING, voice_of_children
+from safeguarding.settings_inputs import InputSpec
 from safeguarding.stats.paired import paired_comparison
 from safeguarding.survey import (
     MIN_PAIRED,
@@ -187,7 +188,7 @@ def test_published_data_file_from_the_processed_table(tmp_path):
 
 
 def stand_in(survey: pd.DataFrame | None, tmp_path: Path, public: bool = True) -> SimpleNamespace:
-    config = SimpleNamespace(inputs={"survey": {"file": "survey.csv"}} if survey is not None else {},
+    config = SimpleNamespace(inputs={"survey": InputSpec("survey", "survey.csv")} if survey is not None else {},
                              resolve=lambda p: tmp_path / p)
     (tmp_path / "figures").mkdir(exist_ok=True)
     return SimpleNamespace(public=public, policy=Policy(), config=config, table=lambda name: survey,

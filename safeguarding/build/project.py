@@ -50,11 +50,9 @@ def input_files(cfg: Config) -> dict[str, Path]:
     """Every configured input file (child-level tables and aggregate returns)."""
     files: dict[str, Path] = {}
     for name, spec in cfg.inputs.items():
-        if spec.get("file"):
-            files[f"inputs.{name}"] = cfg.resolve(spec["file"])
-    for i, spec in enumerate(cfg.aggregates):
-        if isinstance(spec, dict) and spec.get("file"):
-            files[f"aggregates[{i}]"] = cfg.resolve(spec["file"])
+        files[f"inputs.{name}"] = cfg.resolve(spec.file)
+    for ret in cfg.aggregates:
+        files[ret.key] = cfg.resolve(ret.file)
     return files
 
 

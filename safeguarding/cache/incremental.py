@@ -361,8 +361,8 @@ class Incremental:
             # the one raw-side file the chapters read: ground_truth.json beside an input says it is synthetic
             # (safeguarding/report/sections/voice.py); the raw tables themselves are read through ingest
             beside = {str(p): file_sha256(p) for p in sorted({
-                self.cfg.resolve(spec["file"]).parent / "ground_truth.json"
-                for spec in self.cfg.inputs.values() if isinstance(spec, dict) and spec.get("file")}) if p.is_file()}
+                self.cfg.resolve(spec.file).parent / "ground_truth.json"
+                for spec in self.cfg.inputs.values()}) if p.is_file()}
             self._report_inputs = {**self._components("report", skip=RAW_SECTIONS), "audience": self.audience,
                                    "beside_inputs": beside, "processed": self._upstream(names)}
         return self._report_inputs

@@ -13,13 +13,12 @@ def check_aggregates(cfg: Config) -> list[AggregateCheck]:
     from safeguarding.ingest.partners import read_aggregate_return
 
     out = []
-    for i, spec in enumerate(cfg.aggregates):
+    for spec in cfg.aggregates:
         base = cfg.raw_dir
-        f = spec.get("file") if isinstance(spec, dict) else None
-        if isinstance(f, str) and not (cfg.raw_dir / f).exists() and cfg.resolve(f).exists():
+        if not (cfg.raw_dir / spec.file).exists() and cfg.resolve(spec.file).exists():
             base = cfg.root
-        frame, issues = read_aggregate_return(spec, base, index=i, default_year=cfg.year)
-        chk = AggregateCheck(i, str(f or ""), figures=len(frame))
+        frame, issues = read_aggregate_return(spec, base, default_year=cfg.year)
+        chk = AggregateCheck(spec.index, spec.file, figures=len(frame))
         chk.errors = [x.message for x in issues if x.is_error]
         chk.warnings = sum(1 for x in issues if not x.is_error)
         accounting = frame.attrs.get("accounting", [])

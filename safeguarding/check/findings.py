@@ -4,12 +4,12 @@ snippets that fix it, the whole :class:`CheckResult`, and what is never printed 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
 from safeguarding.config import Config
 from safeguarding.scaffold import yaml_text
+from safeguarding.settings_inputs import InputSpec
 
 #: Indentation of ``inputs.<table>.<section>`` entries in a report.yml laid out like the demo.
 INDENT = {"table": 2, "section": 4, "entry": 6, "code": 8}
@@ -57,7 +57,7 @@ class InputCheck:
 
     table: str
     file: str
-    spec: Mapping[str, object]
+    spec: InputSpec
     fmt: str = ""
     sheet: str | None = None
     header_row: int | None = None
@@ -103,8 +103,7 @@ class InputCheck:
         pad = {k: " " * v for k, v in INDENT.items()}
         if self.columns or self.guesses:
             lines = []
-            has_section = "columns" in self.spec and (self.spec.get("columns") is None
-                                                      or isinstance(self.spec.get("columns"), dict))
+            has_section = self.spec.columns is not None  # written, perhaps set to nothing
             if not has_section:
                 lines.append(f"{pad['section']}columns:")
             for canon, header in self.columns.items():
@@ -116,11 +115,10 @@ class InputCheck:
             if any(c in self.replace for c in self.columns):
                 where += " (replace the existing line of each column marked)"
             out.append((where, "\n".join(lines)))
-        codes_spec = self.spec.get("codes")
-        codes_spec = codes_spec if isinstance(codes_spec, dict) else None
+        codes_spec = self.spec.codes  # None: no codes key written
         if self.codes:
             lines = []
-            if codes_spec is None and "codes" not in self.spec:
+            if codes_spec is None:
                 lines.append(f"{pad['section']}codes:")
                 where = self.key
             else:

@@ -19,6 +19,7 @@ from safeguarding.ingest.readers import RawTable
 from safeguarding.ingest.validate import NULL_TOKENS, blank_uniques, convert, display, factorize
 from safeguarding.scaffold import yaml_text
 from safeguarding.schema import CODE_LISTS, ENTITIES, Entity, build_aliases, normalise_code_text
+from safeguarding.settings_inputs import InputSpec
 
 #: A coded column with more distinct unrecognised values than this is not listed value by value.
 MAX_VALUES_LISTED = 60
@@ -112,25 +113,25 @@ def _describe_source(chk: InputCheck, raw: RawTable) -> None:
     chk.encoding = raw.encoding
 
 
-def check_input(cfg: Config, table: str, spec: Mapping[str, object]) -> InputCheck:
+def check_input(cfg: Config, spec: InputSpec) -> InputCheck:
     """Check one configured input: read it, map its headers, look at its coded values (see the module docstring)."""
     from safeguarding.ingest.formats import read_format
     from safeguarding.ingest.readers import read_input
 
+    table = spec.table
     entity = ENTITIES[table]
-    key = f"inputs.{table}"
-    chk = InputCheck(table, str(spec.get("file", "")), spec)
-    path = cfg.resolve(str(spec["file"]))  # a text (the configuration's schema)
-    configured = {str(k): str(v) for k, v in _mapping(spec.get("columns")).items()}
-    # looked up by column name: a key that is not a text names no column
-    codes_spec: Mapping[str, object] = {k: v for k, v in _mapping(spec.get("codes")).items() if isinstance(k, str)}
+    key = spec.key
+    chk = InputCheck(table, spec.file, spec)
+    path = cfg.resolve(spec.file)
+    configured = spec.configured_columns
+    codes_spec: Mapping[str, Mapping[str, str]] = spec.codes or {}
     try:
-        if spec.get("format") is not None:
+        if spec.format is not None:
             raw, configured, used = read_format(path, entity, spec, configured, key=key)
-            codes_spec = dict(used.get("codes") or {})
+            codes_spec = used.codes or {}
         else:
-            raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
-                             header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
+            raw = read_input(path, header_scorer(entity, configured), sheet=spec.sheet,
+                             header_row=spec.header_row, encoding=spec.encoding or "auto", key=key)
     except IngestError as exc:
         chk.findings.append(Finding("unreadable", True, str(exc), key=exc.key or f"{key}.file"))
         return chk
@@ -155,9 +156,6 @@ def check_input(cfg: Config, table: str, spec: Mapping[str, object]) -> InputChe
     return chk
 
 
-def _mapping(value: object) -> Mapping[object, object]:
-    """A mapping setting (the configuration's schema allows nothing else), empty when not set."""
-    return value if isinstance(value, Mapping) else {}
 
 
 def _map(chk: InputCheck, entity: Entity, raw: RawTable, headers: list[str], configured: dict[str, str]) -> None:  # noqa: C901
@@ -285,7 +283,7 @@ def _sensitive_values(entity: Entity, raw: RawTable, positions: dict[str, str], 
     return out
 
 
-def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: Mapping[str, object]) -> None:
+def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: Mapping[str, Mapping[str, str]]) -> None:
     """Distinct values of every mapped coded column that the aliases and ``codes`` settings do not recognise."""
     if not chk.mapped:
         return
@@ -296,8 +294,7 @@ def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: Mapping[s
         if not col.codes or col.name not in chk.mapped:
             continue
         key = f"{chk.key}.codes.{col.name}"
-        given = codes_spec.get(col.name)
-        overrides = given if isinstance(given, dict) else None
+        overrides = codes_spec.get(col.name)
         try:
             lookup = code_lookup(col.codes, overrides, key=key)
         except IngestError:
@@ -371,5 +368,5 @@ def _codes(chk: InputCheck, entity: Entity, raw: RawTable, codes_spec: Mapping[s
 def check_inputs(cfg: Config) -> CheckResult:
     """Check every configured input and aggregate return of ``cfg`` (nothing is written)."""
     tables = [t for t in ENTITIES if t in cfg.inputs]
-    return CheckResult(cfg, [check_input(cfg, t, dict(cfg.inputs[t] or {})) for t in tables],
+    return CheckResult(cfg, [check_input(cfg, cfg.inputs[t]) for t in tables],
                        check_aggregates(cfg))

@@ -24,20 +24,21 @@ under ``columns``, ``codes`` or ``sheet`` wins over the preset.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
 from safeguarding.ingest.errors import IngestError
-from safeguarding.ingest.formats import InputSettings, configured_codes, input_settings
 from safeguarding.ingest.mapping import compact, known_headers
 from safeguarding.ingest.readers import RawTable
 from safeguarding.ingest.validate import NULL_TOKENS
 from safeguarding.ingest.workbooks import read_xlsx
 from safeguarding.schema import REFERRAL_SOURCE, Entity
+from safeguarding.settings_inputs import InputSpec
 
 #: Annex A list number read for each entity (``children`` needs ``sheet:``).
 LISTS: dict[str, int] = {"referrals": 3, "s47": 5, "icpc": 5, "cp_plans": 7}
@@ -203,8 +204,8 @@ def _keep(raw: RawTable, mask: np.ndarray) -> None:
     raw.extra_fields = {int(index[i]): v for i, v in raw.extra_fields.items() if mask[i]}
 
 
-def read_annex_a(path: Path, entity: Entity, spec: Mapping[str, object], configured: dict[str, str], *,  # noqa: C901
-                 key: str) -> tuple[RawTable, dict[str, str], InputSettings]:
+def read_annex_a(path: Path, entity: Entity, spec: InputSpec, configured: dict[str, str], *,  # noqa: C901
+                 key: str) -> tuple[RawTable, dict[str, str], InputSpec]:
     """Read one entity from an Annex A workbook.
 
     Returns the raw table (with derived identifier columns), the column mapping
@@ -225,7 +226,7 @@ def read_annex_a(path: Path, entity: Entity, spec: Mapping[str, object], configu
         raise IngestError(f"{where}: Annex A has no {name} list; it can feed {', '.join([*LISTS, 'children'])}.",
                           file=where, key=f"{key}.format",
                           fix=f"remove 'format: annex_a' from {key} and point it at the {name} extract")
-    sheet = spec.get("sheet")
+    sheet = spec.sheet
     if name == "children" and sheet is None:
         raise IngestError(
             f"{where}: Annex A has no list of children; every list repeats the child's characteristics.",
@@ -249,7 +250,7 @@ def read_annex_a(path: Path, entity: Entity, spec: Mapping[str, object], configu
     def score(cells: list[str]) -> int:
         return len({known[c] for c in map(compact, cells) if c and c in known})
 
-    raw = read_xlsx(path, score, sheet=sheet, header_row=spec.get("header_row"), key=key)
+    raw = read_xlsx(path, score, sheet=sheet, header_row=spec.header_row, key=key)
     raw.fmt = "annex_a"
     resolved = dict(configured)
     for canon, alts in preset.items():
@@ -300,18 +301,17 @@ def read_annex_a(path: Path, entity: Entity, spec: Mapping[str, object], configu
                 raw.columns[pos] = _strip_enumerators(np.asarray(raw.columns[pos], dtype=object))
     if name == "children":
         _dedupe_children(raw, entity, resolved)
-    codes: dict[str, dict[object, object]] = {col: {src: code for src, code in mapping.items()}
+    codes: dict[str, dict[str, str]] = {col: {src: code for src, code in mapping.items()}
                                               for col, mapping in CODES.items()
                                               if col in entity.column_names and entity.column(col).codes}
     if "referral_source" in resolved and "referral_source" in entity.column_names:
         pos = _position(raw.headers, resolved["referral_source"])
         if pos is not None:
             codes.setdefault("referral_source", {}).update(_source_codes(np.asarray(raw.columns[pos], dtype=object)))
-    for col, mapping in configured_codes(spec.get("codes"), key=key).items():
+    for col, mapping in (spec.codes or {}).items():
         codes.setdefault(col, {}).update(mapping)
-    out_spec = input_settings(spec, key=key)
-    out_spec["codes"] = codes
-    return raw, resolved, out_spec
+    return raw, resolved, dataclasses.replace(spec, codes=MappingProxyType(
+        {col: MappingProxyType(mapping) for col, mapping in codes.items()}))
 
 
 def _dedupe_children(raw: RawTable, entity: Entity, resolved: dict[str, str]) -> None:

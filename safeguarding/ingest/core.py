@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,7 +40,7 @@ from safeguarding.ingest.cross_checks import CROSS_CHECKS
 from safeguarding.ingest.dates import is_date_format
 from safeguarding.ingest.diagnose import all_rejected_error
 from safeguarding.ingest.errors import IngestError
-from safeguarding.ingest.formats import InputSettings, input_settings, read_format
+from safeguarding.ingest.formats import read_format
 from safeguarding.ingest.mapping import (
     ColumnMap,
     Suggestion,
@@ -66,6 +65,7 @@ from safeguarding.ingest.validate import (
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
 from safeguarding.settings import INGEST_MIN_DATE
+from safeguarding.settings_inputs import INPUT_KEYS, InputSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
@@ -73,8 +73,8 @@ if TYPE_CHECKING:  # pragma: no cover
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.ingest.report import IngestReport
 
-#: Keys allowed in one ``inputs.<table>`` entry.
-SPEC_KEYS = ("file", "sheet", "header_row", "encoding", "columns", "codes", "date_format", "format")
+#: Keys allowed in one ``inputs.<table>`` entry (:data:`safeguarding.settings_inputs.INPUT_KEYS`).
+SPEC_KEYS = INPUT_KEYS
 DEFAULT_MIN_DATE = INGEST_MIN_DATE  # ``ingest.min_date`` when not set
 MIN_BIRTH_DATE = dt.date(1990, 1, 1)
 
@@ -117,7 +117,7 @@ class TableResult:
     name: str
     entity: Entity
     source_file: str
-    spec: Mapping[str, object]
+    spec: InputSpec
     raw: RawTable | None = None
     cmap: ColumnMap | None = None
     n_read: int = 0
@@ -247,30 +247,14 @@ class IngestResult:
         return summary(self)
 
 
-def _check_spec(name: str, spec: Mapping[str, object], where: str) -> None:
-    key = f"inputs.{name}"
-    unknown = [k for k in spec if k not in SPEC_KEYS]
-    if unknown:
-        raise IngestError(f"{where}: {key} has unknown setting(s) {', '.join(map(repr, unknown))}.",
-                          key=key, fix=f"use only: {', '.join(SPEC_KEYS)}")
-    if not spec.get("file"):
-        raise IngestError(f"{where}: {key}.file is not set.", key=f"{key}.file",
-                          fix=f"set {key}.file to the extract's path, relative to report.yml")
-    for sub in ("columns", "codes"):
-        if spec.get(sub) is not None and not isinstance(spec[sub], dict):
-            raise IngestError(f"{where}: {key}.{sub} must be a mapping.", key=f"{key}.{sub}",
-                              fix=f"write {key}.{sub} as canonical_name: value lines")
-    entity = ENTITIES[name]
-    codes = spec.get("codes")
-    for col, mapping in (codes.items() if isinstance(codes, dict) else ()):  # None, or a mapping (checked above)
-        if col not in entity.column_names or entity.column(col).codes is None:
-            coded = [c.name for c in entity.columns if c.codes]
-            raise IngestError(f"{where}: {key}.codes.{col}: {col!r} is not a coded column of {name}.",
-                              key=f"{key}.codes", fix=f"use one of: {', '.join(coded)}")
-        if not isinstance(mapping, dict):
-            raise IngestError(f"{where}: {key}.codes.{col} must map source values to codes.",
-                              key=f"{key}.codes.{col}", fix="write one 'source value: CODE' per line")
-    fmt = spec.get("date_format", "auto")
+def _check_spec(spec: InputSpec, where: str) -> None:
+    """The one setting the typed parse leaves to the ingest: ``date_format`` (the layouts :mod:`.dates` reads).
+
+    Keys, types and the coded columns under ``codes`` were checked when the settings were parsed
+    (:meth:`~safeguarding.settings_inputs.InputSpec.from_mapping`).
+    """
+    key = spec.key
+    fmt = spec.date_format
     if not is_date_format(fmt):
         raise IngestError(f"{where}: {key}.date_format is {fmt!r}.", key=f"{key}.date_format",
                           fix="use auto, dayfirst, iso or a layout such as \"%m/%d/%Y\" (month first)")
@@ -307,11 +291,11 @@ class Source:
     cmap: ColumnMap
     #: canonical column -> ``factorize`` of its raw values
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
-    #: the input's settings to use from here on (codes, date_format)
-    spec: InputSettings
+    #: the input's settings to use from here on (a national format's preset may add ``codes``)
+    spec: InputSpec
 
 
-def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
+def read_source(name: str, spec: InputSpec, cfg: Config) -> Source:
     """Check one input's settings, read its file, map its headers and factorize the mapped columns.
 
     Touches nothing shared, so it can run in a worker thread while the previous table is converted
@@ -320,17 +304,15 @@ def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
     """
     entity = ENTITIES[name]
     key = f"inputs.{name}"
-    _check_spec(name, spec, str(cfg.path))
-    path = cfg.resolve(str(spec["file"]))
-    columns = spec.get("columns")  # None, or a mapping (checked above)
-    configured = {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {}
-    settings: InputSettings
-    if spec.get("format") is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
+    _check_spec(spec, str(cfg.path))
+    path = cfg.resolve(spec.file)
+    configured = spec.configured_columns
+    settings = spec
+    if spec.format is not None:  # national formats (CIN census XML, Annex A): safeguarding.ingest.formats
         raw, configured, settings = read_format(path, entity, spec, configured, key=key)
     else:
-        settings = input_settings(spec, key=key)
-        raw = read_input(path, header_scorer(entity, configured), sheet=spec.get("sheet"),
-                         header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
+        raw = read_input(path, header_scorer(entity, configured), sheet=spec.sheet,
+                         header_row=spec.header_row, encoding=spec.encoding or "auto", key=key)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
     factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
@@ -338,18 +320,18 @@ def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
     return Source(raw, cmap, factorized, settings)
 
 
-def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: Pseudonymiser,
+def _ingest_table(name: str, spec: InputSpec, source: Source, pseud: Pseudonymiser,
                   ranges: dict[str, tuple[dt.date, dt.date]]) -> TableResult:
     entity = ENTITIES[name]
-    t = TableResult(name, entity, str(spec.get("file", "")), spec)
+    t = TableResult(name, entity, spec.file, spec)
     t.raw = raw = source.raw
     t.warnings.extend(raw.warnings)
     t.cmap = cmap = source.cmap
     t.warnings.extend(cmap.warnings)
-    code_settings = source.spec.get("codes") or {}
+    code_settings = source.spec.codes or {}
     lookups = {c.name: code_lookup(c.codes, code_settings.get(c.name), key=f"{t.key}.codes.{c.name}")
                for c in entity.columns if c.codes and c.name in cmap.positions}
-    date_mode = str(source.spec.get("date_format", "auto"))
+    date_mode = source.spec.date_format
     # convert every mapped column over all rows read, then find the entirely blank rows
     conv: dict[str, Converted] = {}
     for col in entity.columns:
@@ -545,13 +527,13 @@ def _ingest_one(name: str, config: Config, pseud: Pseudonymiser, ranges: dict[st
 
     A fatal problem is recorded on the result, not raised.
     """
-    spec = dict(config.inputs[name] or {})
+    spec = config.inputs[name]
     t0 = time.perf_counter()
     try:
         src = source.result() if source is not None else read_source(name, spec, config)
         t = _ingest_table(name, spec, src, pseud, ranges)
     except IngestError as exc:
-        t = TableResult(name, ENTITIES[name], str(spec.get("file", "")), spec, fatal=exc)
+        t = TableResult(name, ENTITIES[name], spec.file, spec, fatal=exc)
     t.seconds = time.perf_counter() - t0
     return t
 
@@ -588,7 +570,7 @@ def run_ingest(config: Config) -> IngestResult:
         for i, name in enumerate(names):
             for ahead in names[i:i + 2]:
                 if ahead not in sources:
-                    sources[ahead] = reader.submit(read_source, ahead, dict(config.inputs[ahead] or {}), config)
+                    sources[ahead] = reader.submit(read_source, ahead, config.inputs[ahead], config)
             t = tables[name] = _ingest_one(name, config, pseud, ranges, sources.pop(name))
             if name in CROSS_CHECKS:  # rows of this table checked against earlier tables
                 CROSS_CHECKS[name](tables)

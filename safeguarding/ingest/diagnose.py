@@ -102,7 +102,7 @@ def all_rejected_error(t: TableResult) -> IngestError | None:
     key = t.key
     canon = _canonical(t, str(header))
     col = t.entity.column(canon) if canon else None
-    extract = t.spec.get("format") is None
+    extract = t.spec.format is None
     where = str(t.raw.path) + (f" (sheet {t.raw.sheet!r})" if t.raw.sheet else "")
     n = t.n_read
     share = "Every row was" if count == n else f"{count} of the {n} rows were"

@@ -12,13 +12,12 @@ accounting) is shared.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypedDict
 
 from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.readers import RawTable
 from safeguarding.schema import Entity
+from safeguarding.settings_inputs import InputSpec
 
 #: Accepted values of ``inputs.<table>.format`` (hyphens and capitals are also accepted).
 FORMATS = ("cin_census", "annex_a")
@@ -27,57 +26,15 @@ FORMATS = ("cin_census", "annex_a")
 _NOT_FOR_CENSUS = ("sheet", "header_row", "encoding", "columns")
 
 
-class InputSettings(TypedDict, total=False):
-    """One ``inputs.<table>`` entry as the ingest reads it once the file is read (:func:`input_settings`).
-
-    The settings are as ``report.yml`` holds them (each checked where it is
-    read), but for ``codes``: each coded column's ``{source value: code}``.
-    """
-
-    file: object
-    sheet: object
-    header_row: object
-    encoding: object
-    columns: object
-    codes: Mapping[str, Mapping[object, object]]
-    date_format: object
-    format: object
-
-
-#: The settings :class:`InputSettings` holds as they are set.
-_AS_SET: tuple[Literal["file", "sheet", "header_row", "encoding", "columns", "date_format", "format"], ...] = (
-    "file", "sheet", "header_row", "encoding", "columns", "date_format", "format")
-
-
-def configured_codes(value: object, *, key: str) -> dict[str, Mapping[object, object]]:
-    """``inputs.<table>.codes`` as set: canonical column -> ``{source value: code}`` ({} when not set).
-
-    A column set to nothing maps nothing. Raises :class:`IngestError` when the
-    setting, or a column's entry, is not a mapping.
-    """
-    if not value:
-        return {}
-    if not isinstance(value, Mapping):
-        raise IngestError(f"{key}.codes must be a mapping.", key=f"{key}.codes",
-                          fix=f"write {key}.codes as canonical_name: value lines")
-    out: dict[str, Mapping[object, object]] = {}
-    for col, mapping in value.items():
-        if mapping and not isinstance(mapping, Mapping):
-            raise IngestError(f"{key}.codes.{col} must map source values to codes.", key=f"{key}.codes.{col}",
-                              fix="write one 'source value: CODE' per line")
-        out[str(col)] = mapping or {}
-    return out
-
-
-def input_settings(spec: Mapping[str, object], *, key: str) -> InputSettings:
-    """The settings of one ``inputs.<table>`` entry with its ``codes`` read (see :func:`configured_codes`)."""
-    out: InputSettings = {}
-    for name in _AS_SET:
-        if name in spec:
-            out[name] = spec[name]
-    if "codes" in spec:
-        out["codes"] = configured_codes(spec["codes"], key=key)
-    return out
+def _set(spec: InputSpec, name: str) -> bool:
+    """True when the setting ``name`` (one of :data:`_NOT_FOR_CENSUS`) is set (``columns``: maps a column)."""
+    if name == "sheet":
+        return spec.sheet is not None
+    if name == "header_row":
+        return spec.header_row is not None
+    if name == "encoding":
+        return spec.encoding is not None
+    return bool(spec.columns)
 
 
 def format_name(value: object, *, key: str) -> str:
@@ -89,8 +46,8 @@ def format_name(value: object, *, key: str) -> str:
     return name
 
 
-def read_format(path: Path, entity: Entity, spec: Mapping[str, object], configured: dict[str, str], *,
-                key: str) -> tuple[RawTable, dict[str, str], InputSettings]:
+def read_format(path: Path, entity: Entity, spec: InputSpec, configured: dict[str, str], *,
+                key: str) -> tuple[RawTable, dict[str, str], InputSpec]:
     """Read an input that declares ``format``.
 
     Returns ``(raw, columns, spec)``: the raw table, the column mapping to use
@@ -98,20 +55,20 @@ def read_format(path: Path, entity: Entity, spec: Mapping[str, object], configur
     here on (a preset may add ``codes``). Raises :class:`IngestError` naming the
     setting to change.
     """
-    fmt = format_name(spec.get("format"), key=key)
+    fmt = format_name(spec.format, key=key)
     if fmt == "cin_census":
         from safeguarding.ingest.cin_census import read_census
 
-        bad = [k for k in _NOT_FOR_CENSUS if spec.get(k) is not None]
+        bad = [k for k in _NOT_FOR_CENSUS if _set(spec, k)]
         if bad:
             raise IngestError(
                 f"{key}: {', '.join(bad)} {'does' if len(bad) == 1 else 'do'} not apply to a CIN census file "
                 "(its elements are fixed).", key=f"{key}.{bad[0]}",
                 fix=f"remove {', '.join(f'{key}.{b}' for b in bad)}")
-        return read_census(path, entity.name, key=key), {}, input_settings(spec, key=key)
+        return read_census(path, entity.name, key=key), {}, spec
     from safeguarding.ingest.annex_a import read_annex_a
 
-    if spec.get("encoding") is not None:
+    if spec.encoding is not None:
         raise IngestError(f"{key}: encoding does not apply to an Annex A workbook.", key=f"{key}.encoding",
                           fix=f"remove {key}.encoding")
     return read_annex_a(path, entity, spec, configured, key=key)

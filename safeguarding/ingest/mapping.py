@@ -25,6 +25,7 @@ from safeguarding.schema import (
     code_group,
     normalise_code_text,
 )
+from safeguarding.settings_inputs import code_text
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _PERSONAL = tuple(_NON_ALNUM.sub("", p.lower()) for p in PERSONAL_COLUMN_PATTERNS)
@@ -183,7 +184,7 @@ class CodeLookup:
         return self.aliases.get(norm)
 
 
-def code_lookup(code_list: str, overrides: Mapping[object, object] | None, *, key: str) -> CodeLookup:
+def code_lookup(code_list: str, overrides: Mapping[str, str] | None, *, key: str) -> CodeLookup:
     """Build the lookup for one code column; configured targets must be canonical codes."""
     valid = CODE_LISTS[code_list]
     exact: dict[str, str] = {}
@@ -193,18 +194,10 @@ def code_lookup(code_list: str, overrides: Mapping[object, object] | None, *, ke
         if t not in valid:
             raise IngestError(f"{key}: {src!r} is mapped to {target!r}, which is not a {code_list} code.",
                               key=key, fix=f"map it to one of: {', '.join(valid)}")
-        s = _code_key(src)
+        s = code_text(src)  # the settings' source values are read so already (a hand-made mapping may not be)
         exact[s] = t
         norm.setdefault(normalise_code_text(s), t)
     return CodeLookup(code_list, exact, norm, build_aliases(code_list))
-
-
-def _code_key(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 @dataclass(frozen=True)

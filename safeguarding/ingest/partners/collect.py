@@ -7,7 +7,7 @@ frame with :data:`OUTPUT_COLUMNS` and the return's :class:`Accounting`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -18,6 +18,7 @@ from safeguarding.ingest.errors import IngestError
 from safeguarding.ingest.partners.cells import blank
 from safeguarding.ingest.problem import Problem, Severity, show_value
 from safeguarding.ingest.readers import Grid, find_header
+from safeguarding.settings_inputs import AggregateSpec
 
 #: Columns of the tidy frame of figures (``aggregates.parquet``).
 OUTPUT_COLUMNS: tuple[str, ...] = (*schema.AGGREGATE_COLUMNS, "source_file", "source_row")
@@ -147,7 +148,7 @@ def finish(ret: Return) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, ret.problems
 
 
-def header_index(grid: Grid, spec: Mapping[str, object], ret: Return, score: Callable[[list[str]], int], *, least: int,
+def header_index(grid: Grid, spec: AggregateSpec, ret: Return, score: Callable[[list[str]], int], *, least: int,
                  not_found: tuple[str, str] | None) -> int | None:
     """The index into ``grid.rows`` of the header: ``header_row`` when set, else found by ``score``.
 
@@ -157,15 +158,7 @@ def header_index(grid: Grid, spec: Mapping[str, object], ret: Return, score: Cal
     the first row with content is taken instead (its headings are then named
     in the problem that follows). A bad ``header_row`` is recorded as it is.
     """
-    setting = spec.get("header_row")
-    header_row: object = None
-    if setting not in (None, ""):
-        header_row = setting  # when not a whole number, find_header names it
-        if isinstance(setting, (str, int, float)):  # what int() reads; a list or a date is named as it is
-            try:
-                header_row = int(setting)
-            except ValueError:
-                pass
+    header_row = spec.header_row
     try:
         return find_header(grid.rows, score, header_row, ret.file, ret.key, least=least)
     except IngestError as exc:

@@ -25,12 +25,10 @@ from safeguarding.ingest.partners.collect import Accounting, AccountingEntry, Re
 from safeguarding.ingest.partners.stock_flow import check_stock_flow
 from safeguarding.ingest.problem import Problem, ProblemEntry, show_value
 from safeguarding.ingest.readers import Grid, read_grid
+from safeguarding.settings_inputs import AGGREGATE_KEYS, AggregateSpec, SpecError
 
-#: Keys an ``aggregates:`` entry may hold.
-SPEC_KEYS = frozenset({
-    "file", "name", "layout", "sheet", "header_row", "financial_year", "label_column", "ytd_column",
-    "rows", "columns", "proportions", "stock_flow", "encoding", "delimiter",
-})
+#: Keys an ``aggregates:`` entry may hold (:data:`safeguarding.settings_inputs.AGGREGATE_KEYS`).
+SPEC_KEYS = AGGREGATE_KEYS
 #: The fix of a note the reader made about a return it could read (encoding, delimiter, sheet chosen).
 READ_NOTE_FIX = "nothing if the return was read as meant; otherwise set the setting the note names"
 
@@ -59,14 +57,11 @@ def load_aggregates(config: Config) -> tuple[pd.DataFrame, list[Problem]]:
     frames: list[pd.DataFrame] = []
     problems: list[Problem] = []
     accounting: list[Accounting] = []
-    entries = config.aggregates if isinstance(config.aggregates, list) else [config.aggregates]
-    for i, spec in enumerate(entries):
+    for spec in config.aggregates:
         base = config.raw_dir
-        if isinstance(spec, dict) and isinstance(spec.get("file"), str):
-            f = spec["file"]
-            if not (config.raw_dir / f).exists() and config.resolve(f).exists():
-                base = config.root
-        frame, found = read_aggregate_return(spec, base, index=i, default_year=config.year)
+        if not (config.raw_dir / spec.file).exists() and config.resolve(spec.file).exists():
+            base = config.root
+        frame, found = read_aggregate_return(spec, base, default_year=config.year)
         frames.append(frame)
         problems.extend(found)
         accounting.extend(frame.attrs.get("accounting", []))
@@ -78,21 +73,25 @@ def load_aggregates(config: Config) -> tuple[pd.DataFrame, list[Problem]]:
     return out, problems
 
 
-def read_aggregate_return(spec: object, base_dir: Path, *, index: int = 0,
+def read_aggregate_return(spec: AggregateSpec | Mapping[str, object], base_dir: Path, *, index: int = 0,
                           default_year: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read one aggregate return described by ``spec`` (one ``aggregates:`` entry).
+    """Read one aggregate return described by ``spec`` (one ``aggregates:`` entry, ``cfg.aggregates[i]``).
 
-    ``base_dir`` is the folder relative paths are resolved against; ``index`` is
-    the entry's position (used to name the configuration key in messages, e.g.
-    ``aggregates[0].rows``); ``default_year`` is the report year, used when the
-    entry gives no ``financial_year``. Never raises on bad input: problems are
-    returned. The frame's ``attrs["accounting"]`` holds the return's
-    :class:`Accounting` (cells in, rows out, cells dropped).
+    ``base_dir`` is the folder relative paths are resolved against; ``default_year`` is the report year, used
+    when the entry gives no ``financial_year``. A mapping (settings written by hand, e.g. in a script) is
+    first parsed as ``report.yml``'s entries are (:meth:`AggregateSpec.from_mapping`), ``index`` being its
+    position (naming the configuration key in messages, e.g. ``aggregates[0].rows``); a setting it refuses
+    is reported as this return's error. Never raises on bad input: problems are returned. The frame's
+    ``attrs["accounting"]`` holds the return's :class:`Accounting` (cells in, rows out, cells dropped).
     """
-    ret = _configured(spec, index)
-    if not isinstance(spec, dict) or (ret.problems and ret.problems[-1].is_error):  # (a non-mapping is an error)
-        return finish(ret)
-    path = Path(spec["file"]).expanduser()
+    if not isinstance(spec, AggregateSpec):
+        given = spec
+        try:
+            spec = AggregateSpec.from_mapping(given, index=index)
+        except SpecError as exc:
+            return finish(_refused(given, index, exc))
+    ret = Return(file=spec.file, key=spec.key, layout=spec.layout)
+    path = Path(spec.file).expanduser()
     if not path.is_absolute():
         path = Path(base_dir) / path
     try:
@@ -108,7 +107,7 @@ def read_aggregate_return(spec: object, base_dir: Path, *, index: int = 0,
             tidy.parse_tidy(grid, spec, ret)
         else:
             wide.parse_wide(grid, spec, ret, default_year)
-        check_stock_flow(spec.get("stock_flow"), ret)
+        check_stock_flow(spec.stock_flow, ret)
     except Exception as exc:  # pragma: no cover - last-resort guard: never crash the run
         ret.fatal("unreadable file", f"{ret.file}: could not be interpreted ({type(exc).__name__}: {exc})",
                   "check the layout matches the configuration; report this as a bug with the file's shape")
@@ -118,40 +117,22 @@ def read_aggregate_return(spec: object, base_dir: Path, *, index: int = 0,
     return finish(ret)
 
 
-def _configured(spec: object, index: int) -> Return:
-    """The :class:`Return` for an entry, with the problems of its settings (the last one an error: not read)."""
-    key = f"aggregates[{index}]"
-    if not isinstance(spec, dict):
-        ret = Return(file=str(spec), key=key, layout="?")
-        ret.fatal("bad configuration", f"{key} must be a mapping with at least 'file' and 'layout', "
-                  f"not {type(spec).__name__}", f"edit {key} in report.yml, e.g. {{file: return.csv, layout: tidy}}")
-        return ret
-    file_value = spec.get("file")
-    ret = Return(file=str(file_value), key=key, layout=str(spec.get("layout") or ""))
-    if not isinstance(file_value, str) or not file_value.strip():
-        ret.fatal("bad configuration", f"{key} has no 'file'", f"set {key}.file to the return's path")
-        return ret
-    unknown = ", ".join(sorted(map(str, set(spec) - SPEC_KEYS)))
-    if unknown:
-        ret.add(reason="unknown setting", value=unknown, severity="warning",
-                message=f"{key} has setting(s) this reader does not use: {unknown}",
-                fix=f"remove them or correct the spelling; valid keys: {', '.join(sorted(SPEC_KEYS))}")
-    ret.layout = str(spec.get("layout") or ("wide" if spec.get("rows") else "tidy")).strip().lower()
-    if ret.layout not in {"tidy", "wide"}:
-        ret.fatal("bad configuration", f"{key}.layout is {ret.layout!r}; it must be 'tidy' or 'wide'",
-                  f"set {key}.layout to tidy (one row per figure) or wide (one column per month)")
+def _refused(spec: object, index: int, exc: SpecError) -> Return:
+    """The :class:`Return` of a hand-written entry whose settings the parse refused: one error, nothing read."""
+    file = spec.get("file") if isinstance(spec, Mapping) else spec
+    ret = Return(file=str(file), key=f"aggregates[{index}]", layout="?")
+    ret.fatal("bad configuration", str(exc),
+              f"correct {exc.key} in report.yml (e.g. {{file: return.csv, layout: tidy}}; see docs/configuration.md)")
     return ret
 
 
-def _read(path: Path, spec: Mapping[str, object], ret: Return) -> Grid | None:
+def _read(path: Path, spec: AggregateSpec, ret: Return) -> Grid | None:
     """The return's cells, read as every other input is; None (the problem recorded) when it cannot be."""
-    sheet = spec.get("sheet")
-    encoding = spec.get("encoding")
     score = tidy.header_score(spec) if ret.layout == "tidy" else wide.header_score
     try:
-        grid = read_grid(path, score, sheet=None if sheet in (None, "") else sheet,
-                         encoding=str(encoding).strip().lower() if encoding else "auto",
-                         delimiter=spec.get("delimiter"), key=ret.key)
+        grid = read_grid(path, score, sheet=spec.sheet,
+                         encoding=spec.encoding.strip().lower() if spec.encoding else "auto",
+                         delimiter=spec.delimiter, key=ret.key)
     except IngestError as exc:
         ret.problems.append(exc.problem.replace(file=ret.file))
         return None

@@ -12,31 +12,25 @@ import pandas as pd
 
 from safeguarding.ingest.partners.cells import fmt
 from safeguarding.ingest.partners.collect import Return
+from safeguarding.settings_inputs import StockFlowRule
 
 
-def check_stock_flow(rules: object, ret: Return) -> None:
+def check_stock_flow(rules: tuple[StockFlowRule, ...], ret: Return) -> None:
     """Check each ``stock_flow`` rule against the return's monthly figures; a break is a warning by month."""
     if not rules:
-        return
-    if isinstance(rules, dict):
-        rules = [rules]
-    if not isinstance(rules, list):
-        ret.add(reason="bad configuration", message=f"{ret.key}.stock_flow must be a list",
-                fix=f"write {ret.key}.stock_flow as [{{open: ID, new: ID, closed: ID}}]")
         return
     values: dict[tuple, float] = {
         (r["indicator_id"], r["breakdown"], r["breakdown_value"], r["period_start"]): r["numerator"]
         for r in ret.records if r["period_type"] == "month"
     }
     for n, rule in enumerate(rules):
-        given = {k: rule.get(k) if isinstance(rule, dict) else None for k in ("open", "new", "closed")}
-        if not all(isinstance(v, str) and v for v in given.values()):
+        if rule.open is None or rule.new is None or rule.closed is None:
             ret.add(reason="bad configuration",
                     message=f"{ret.key}.stock_flow[{n}] needs open, new and closed indicator codes",
                     fix=f"write {ret.key}.stock_flow[{n}] as {{open: ID, new: ID, closed: ID}}")
             continue
-        ids: dict[str, str] = {k: str(v) for k, v in given.items()}
-        opening = rule.get("opening")
+        ids: dict[str, str] = {"open": rule.open, "new": rule.new, "closed": rule.closed}
+        opening = rule.opening
         groups = sorted({(b, v) for (i, b, v, _p) in values if i == ids["open"]})
         if not groups:
             ret.add(value=ids["open"], reason="stock-flow not checked",
@@ -54,8 +48,8 @@ def check_stock_flow(rules: object, ret: Return) -> None:
                     continue
                 if (ids["open"], bd, bv, prev) in values:
                     before, source = values[(ids["open"], bd, bv, prev)], f"open at end of {prev:%b %Y}"
-                elif p == periods[0] and isinstance(opening, (int, float)) and not isinstance(opening, bool):
-                    before, source = float(opening), "opening figure in report.yml"
+                elif p == periods[0] and opening is not None:
+                    before, source = opening, "opening figure in report.yml"
                 else:
                     continue
                 expected = before + new - closed

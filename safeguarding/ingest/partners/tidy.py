@@ -8,7 +8,7 @@ problem that names its row, column and fix.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
@@ -16,26 +16,22 @@ from safeguarding.ingest.partners.cells import PERIOD_TYPES, blank, fmt, header_
 from safeguarding.ingest.partners.collect import Return, header_index
 from safeguarding.ingest.problem import Severity, show_value
 from safeguarding.ingest.readers import Grid
+from safeguarding.settings_inputs import AggregateSpec
 
 TIDY_REQUIRED = ("indicator_id", "period_start", "period_type", "numerator")
 TIDY_OPTIONAL = ("breakdown", "breakdown_value", "denominator")
 
 
-def header_score(spec: Mapping[str, object]) -> Callable[[list[str]], int]:
+def header_score(spec: AggregateSpec) -> Callable[[list[str]], int]:
     """How many cells of a row are the tidy layout's headings (as mapped by ``columns``)."""
-    given = spec.get("columns")
-    columns = given if isinstance(given, dict) else {}
+    columns = spec.columns
     wanted = {header_key(columns.get(c, c)) for c in (*TIDY_REQUIRED, *TIDY_OPTIONAL)}
     return lambda cells: len({header_key(c) for c in cells if not blank(c)} & wanted)
 
 
-def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
+def parse_tidy(grid: Grid, spec: AggregateSpec, ret: Return) -> None:
     """Read a tidy return: find the header, map the columns, then check and load every non-blank row below it."""
-    columns = spec.get("columns") or {}
-    if not isinstance(columns, dict):
-        ret.fatal("bad configuration", f"{ret.key}.columns must map canonical names to source headings",
-                  f'write {ret.key}.columns as {{indicator_id: "Measure", ...}}')
-        return
+    columns = spec.columns
     wanted = {c: header_key(columns.get(c, c)) for c in (*TIDY_REQUIRED, *TIDY_OPTIONAL)}
     hi = header_index(grid, spec, ret, header_score(spec), least=2, not_found=None)
     if hi is None:
@@ -57,10 +53,7 @@ def parse_tidy(grid: Grid, spec: Mapping[str, object], ret: Return) -> None:
                   ", ".join(f"{ret.key}.columns.{c}" for c in missing) + " to the source column's heading",
                   column=", ".join(missing), row=header_rn)
         return
-    listed = spec.get("proportions") or []
-    if not isinstance(listed, Iterable):  # a list (checked when report.yml was loaded)
-        raise TypeError(f"{type(listed).__name__!r} object is not iterable")
-    proportions = {str(p).strip() for p in listed if isinstance(p, str)}
+    proportions = {p.strip() for p in spec.proportions}
     heading = {c: str(grid.rows[hi][i]) for c, i in index.items()}
 
     def cell(row: list[object], name: str) -> object:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ from safeguarding.ingest.partners.cells import CODE_RE, YTD_NAMES, blank, fmt, m
 from safeguarding.ingest.partners.collect import Return, header_index
 from safeguarding.ingest.problem import show_value
 from safeguarding.ingest.readers import HEADER_SCAN_ROWS, Grid
+from safeguarding.settings_inputs import AggregateSpec
 
 
 @dataclass
@@ -31,23 +31,13 @@ class _Target:
     breakdown_value: str
 
 
-def _row_map(spec: Mapping[str, object], ret: Return) -> dict[str, _Target] | None:
-    rows = spec.get("rows")
-    if rows is None:
+def _row_map(spec: AggregateSpec, ret: Return) -> dict[str, _Target] | None:
+    if spec.rows is None:
         return None
-    if not isinstance(rows, dict):
-        ret.add(reason="bad configuration", message=f"{ret.key}.rows must map row labels to indicator codes",
-                fix=f'write {ret.key}.rows as {{"Row label": INDICATOR_ID}}')
-        return {}
     out: dict[str, _Target] = {}
-    for label, target in rows.items():
-        if isinstance(target, str) and target.strip():
-            out[norm(label)] = _Target(target.strip(), "all", "all")
-        elif isinstance(target, dict) and isinstance(target.get("indicator"), str):
-            bd = str(target.get("breakdown") or "all").strip()
-            bv = target.get("breakdown_value")
-            bv = str(bv).strip() if bv not in (None, "") else ("all" if bd == "all" else str(label).strip())
-            out[norm(label)] = _Target(target["indicator"].strip(), bd, bv)
+    for label, target in spec.rows.items():
+        if target.indicator is not None:
+            out[norm(label)] = _Target(target.indicator, target.breakdown, target.breakdown_value)
         else:
             ret.add(value=label, reason="bad configuration",
                     message=f"{ret.key}.rows[{label!r}] must be an indicator code or "
@@ -56,16 +46,12 @@ def _row_map(spec: Mapping[str, object], ret: Return) -> dict[str, _Target] | No
     return out
 
 
-def _financial_year(spec: Mapping[str, object], default_year: int | None, ret: Return) -> int | None:
-    fy = spec.get("financial_year", default_year)
+def _financial_year(spec: AggregateSpec, default_year: int | None, ret: Return) -> int | None:
+    fy = spec.financial_year if spec.financial_year is not None else default_year
     if fy is None:
         return None
-    try:
-        fy = int(str(fy).strip()[:4]) if not isinstance(fy, int) else fy
-    except ValueError:
-        fy = -1
     if not 2000 <= fy <= 2100:
-        ret.add(value=spec.get("financial_year"), reason="bad configuration",
+        ret.add(value=spec.financial_year, reason="bad configuration",
                 message=f"{ret.key}.financial_year must be the year ending 31 March, e.g. 2025 for 2024-25",
                 fix=f"correct {ret.key}.financial_year")
         return None
@@ -77,7 +63,7 @@ def header_score(cells: list[str]) -> int:
     return sum(1 for c in cells if month_of(c, 2000) is not None)
 
 
-def _find_wide_header(grid: Grid, spec: Mapping[str, object], ret: Return) -> int | None:
+def _find_wide_header(grid: Grid, spec: AggregateSpec, ret: Return) -> int | None:
     """Return the index into grid.rows of the header row, or None (problem recorded)."""
     return header_index(grid, spec, ret, header_score, least=1, not_found=(
         f"{ret.file}: no row in the first {HEADER_SCAN_ROWS} rows has month headings "
@@ -85,9 +71,9 @@ def _find_wide_header(grid: Grid, spec: Mapping[str, object], ret: Return) -> in
         f"check the sheet ({ret.key}.sheet) and set {ret.key}.header_row to the row with the months"))
 
 
-def _label_index(spec: Mapping[str, object], header: list[object], ret: Return, header_row: int) -> int | None:
-    lc = spec.get("label_column")
-    if lc in (None, ""):
+def _label_index(spec: AggregateSpec, header: list[object], ret: Return, header_row: int) -> int | None:
+    lc = spec.label_column
+    if lc is None:
         return 0
     if isinstance(lc, int) and not isinstance(lc, bool):
         if 1 <= lc <= len(header):
@@ -111,7 +97,7 @@ def _label_index(spec: Mapping[str, object], header: list[object], ret: Return, 
     return None
 
 
-def parse_wide(grid: Grid, spec: Mapping[str, object], ret: Return, default_year: int | None) -> None:  # noqa: C901
+def parse_wide(grid: Grid, spec: AggregateSpec, ret: Return, default_year: int | None) -> None:  # noqa: C901
     """Read a wide return: header, label, year-to-date and month columns, then every row below the header."""
     fy = _financial_year(spec, default_year, ret)
     hi = _find_wide_header(grid, spec, ret)
@@ -124,7 +110,7 @@ def parse_wide(grid: Grid, spec: Mapping[str, object], ret: Return, default_year
         return
 
     # year-to-date column
-    ytd_setting = spec.get("ytd_column")
+    ytd_setting = spec.ytd_column
     ytd_col: int | None = None
     disabled = ytd_setting is False or (isinstance(ytd_setting, str) and ytd_setting.strip().casefold() in {
         "none", "no", "false"})
@@ -174,7 +160,7 @@ def parse_wide(grid: Grid, spec: Mapping[str, object], ret: Return, default_year
                   f"YYYY-MM); it holds: {', '.join(str(h) for h in header if not blank(h))[:200]}",
                   f"set {ret.key}.header_row to the row holding the month headings", row=header_row)
         return
-    if spec.get("financial_year") not in (None, "") and fy is not None:
+    if spec.financial_year is not None and fy is not None:
         outside = [months[c][1] for c in months
                    if not pd.Timestamp(fy - 1, 4, 1) <= months[c][0] <= pd.Timestamp(fy, 3, 1)]
         if outside:

@@ -34,10 +34,10 @@ def is_synthetic(ctx: ReportContext) -> bool:
 
     The generator leaves ``ground_truth.json`` (``"generator": "safeguarding.synth"``) beside its files.
     """
-    spec = ctx.config.inputs.get("survey") or {}
-    if not spec.get("file"):
+    spec = ctx.config.inputs.get("survey")
+    if spec is None:
         return False
-    truth = Path(ctx.config.resolve(spec["file"])).parent / "ground_truth.json"
+    truth = Path(ctx.config.resolve(spec.file)).parent / "ground_truth.json"
     try:
         return json.loads(truth.read_text(encoding="utf-8")).get("generator") == "safeguarding.synth"
     except (OSError, ValueError, AttributeError):
