@@ -130,16 +130,24 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
     return out
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_NIBBLE_SHIFTS = np.arange(60, -4, -4).astype(np.uint64)
+#: the two lower-case hex digits of each byte value, as ASCII
+_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint8).reshape(256, 2)
 
 
 def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
-    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (vectorised)."""
-    buf = np.empty((len(digests), 17), dtype=np.uint8)
+    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (vectorised).
+
+    Each digest's eight big-endian bytes are looked up two hex digits at a time
+    into one buffer of fixed-width ASCII labels, which pyarrow turns into str
+    objects in C (no per-value Python call, no wide intermediate arrays).
+    """
+    n = len(digests)
+    buf = np.empty((n, 17), dtype=np.uint8)
     buf[:, 0] = ord(prefix)
-    buf[:, 1:] = _HEX[((digests[:, None] >> _NIBBLE_SHIFTS) & _U64(0xF)).astype(np.intp)]
-    return buf.view("S17").ravel().astype("U17").astype(object)
+    buf[:, 1:] = _HEX_PAIRS[np.asarray(digests, dtype=">u8").view(np.uint8).reshape(n, 8)].reshape(n, 16)
+    offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int32)
+    labels = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
+    return np.asarray(labels.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,20 +217,19 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool, list[str]]:
 
 @dataclass
 class Pseudonymiser:
-    """Turns identifiers into keyed pseudonyms, remembering those already computed in this run.
+    """Turns identifiers into keyed pseudonyms.
 
     ``SipHash-2-4(kind_key, value)`` as 16 hex digits after a one-letter
     prefix per kind, where ``kind_key`` is 16 bytes of keyed BLAKE2b of the
     namespace and the kind under the secret key (keys over BLAKE2b's 64-byte
     limit are first reduced with unkeyed BLAKE2b). SipHash is a keyed
     pseudorandom function designed for short inputs; it is computed for all
-    new values of a call at once (:func:`siphash24`), which keeps the ingest's
+    values of a call at once (:func:`siphash24`), which keeps the ingest's
     main thread free of a Python call per identifier.
     """
 
     key: bytes
     _keys: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _cache: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def kind_key(self, kind: str) -> bytes:
         """The 16-byte SipHash key of one identifier kind."""
@@ -238,19 +245,15 @@ class Pseudonymiser:
     def many(self, kind: str, values: np.ndarray) -> np.ndarray:
         """Return an object array of pseudonyms for an object array of normalised identifiers.
 
-        ``None`` stays ``None``. Call it with unique values: each value not yet seen costs one keyed hash.
+        ``None`` stays ``None``. Every value is hashed, all at once (:func:`siphash24`): hashing a
+        value in numpy costs less than looking it up in a per-run table of those already seen.
         """
-        cache = self._cache.setdefault(kind, {})
         arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.asarray(values, dtype=object)
-        out = np.empty(len(arr), dtype=object)
-        if cache:
-            out[:] = list(map(cache.get, arr.tolist()))
-            need = pd.isna(out) & ~pd.isna(arr)  # a C loop; np.equal(x, None) compares in Python
-        else:
-            need = ~pd.isna(arr)
-        if need.any():
-            todo = arr[need]
-            hashed = _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(todo)))
-            out[need] = hashed
-            cache.update(zip(todo.tolist(), hashed.tolist(), strict=True))
+        present = ~pd.isna(arr)
+        if present.all():
+            return _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr)))
+        out = np.full(len(arr), None, dtype=object)
+        if present.any():
+            todo = arr[present]
+            out[present] = _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(todo)))
         return out
