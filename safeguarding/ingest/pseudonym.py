@@ -47,26 +47,29 @@ _U64 = np.uint64
 _INIT = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
 
 
-def _rotl(x: np.ndarray, b: int) -> np.ndarray:
-    return (x << _U64(b)) | (x >> _U64(64 - b))
+def _rotl(x: np.ndarray, b: int, tmp: np.ndarray) -> None:
+    """Rotate ``x`` left by ``b`` bits in place (``tmp``: scratch of the same shape)."""
+    np.left_shift(x, _U64(b), out=tmp)
+    np.right_shift(x, _U64(64 - b), out=x)
+    x |= tmp
 
 
-def _sipround(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray) -> tuple[np.ndarray, ...]:
+def _sipround(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, tmp: np.ndarray) -> None:
+    """One SipRound over the four state arrays, in place."""
     v0 += v1
-    v1 = _rotl(v1, 13)
+    _rotl(v1, 13, tmp)
     v1 ^= v0
-    v0 = _rotl(v0, 32)
+    _rotl(v0, 32, tmp)
     v2 += v3
-    v3 = _rotl(v3, 16)
+    _rotl(v3, 16, tmp)
     v3 ^= v2
     v0 += v3
-    v3 = _rotl(v3, 21)
+    _rotl(v3, 21, tmp)
     v3 ^= v0
     v2 += v1
-    v1 = _rotl(v1, 17)
+    _rotl(v1, 17, tmp)
     v1 ^= v2
-    v2 = _rotl(v2, 32)
-    return v0, v1, v2, v3
+    _rotl(v2, 32, tmp)
 
 
 def siphash24(key: bytes, messages: list[bytes]) -> np.ndarray:
@@ -87,12 +90,13 @@ def _pack(messages: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """SipHash-2-4 of the messages ``data[offsets[i]:offsets[i + 1]]``, vectorised with numpy.
 
-    Messages are grouped by their number of 8-byte blocks; each group is laid
-    out as a matrix of little-endian words (zero padding, the length byte at
-    the top of the last word, as the specification says) and hashed in one
-    pass of array operations, so that hundreds of thousands of identifiers
+    Messages are grouped by their number of 8-byte blocks; block ``j`` of
+    every message in a group is read in one gather of little-endian words
+    (the last one masked to the message's tail and given the length byte at
+    the top, as the specification says) and the group is hashed in one pass of
+    in-place array operations, so that hundreds of thousands of identifiers
     cost a few hundred array operations rather than a Python call each. A long
-    message widens only its own group's matrix.
+    message costs only its own group's gathers.
     """
     if len(key) != 16:
         raise ValueError("SipHash needs a 16-byte key")
@@ -100,33 +104,38 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
     offsets = np.asarray(offsets, dtype=np.int64)
     lengths = np.diff(offsets)
     out = np.zeros(len(lengths), dtype=np.uint64)
-    blocks = lengths // 8 + 1  # the last block holds the tail and the length byte
+    # the 8 bytes from every position of the data as one little-endian word (zeros past the end)
+    padded = np.zeros(len(data) + 8, dtype=np.uint8)
+    padded[:len(data)] = data
+    words = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    blocks = lengths // 8 + 1
     with np.errstate(over="ignore"):
         for nb in np.unique(blocks).tolist():
             rows = np.nonzero(blocks == nb)[0]
-            n, lens = len(rows), lengths[rows]
-            mat = np.zeros((n, 8 * nb), dtype=np.uint8)
-            total = int(lens.sum())
-            if total:
-                at = np.repeat(np.arange(n), lens)
-                col = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-                mat[at, col] = data[np.repeat(offsets[rows], lens) + col]
-            m = mat.view("<u8").astype(np.uint64)
-            m[:, -1] |= (lens.astype(np.uint64) & _U64(0xFF)) << _U64(56)
+            n, starts, lens = len(rows), offsets[rows], lengths[rows]
+            tmp = np.empty(n, dtype=np.uint64)
             v0 = np.full(n, k0 ^ _INIT[0], dtype=np.uint64)
             v1 = np.full(n, k1 ^ _INIT[1], dtype=np.uint64)
             v2 = np.full(n, k0 ^ _INIT[2], dtype=np.uint64)
             v3 = np.full(n, k1 ^ _INIT[3], dtype=np.uint64)
             for j in range(nb):
-                mj = m[:, j]
-                v3 ^= mj
-                for _ in range(2):
-                    v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-                v0 ^= mj
+                m = words[starts + 8 * j].astype(np.uint64, copy=False)
+                if j == nb - 1:
+                    # keep the message's own 0-7 tail bytes, put the length byte on top
+                    tail = (lens - 8 * j).astype(np.uint64)
+                    m &= (_U64(1) << (tail * _U64(8))) - _U64(1)
+                    m |= (lens.astype(np.uint64) & _U64(0xFF)) << _U64(56)
+                v3 ^= m
+                _sipround(v0, v1, v2, v3, tmp)
+                _sipround(v0, v1, v2, v3, tmp)
+                v0 ^= m
             v2 ^= _U64(0xFF)
             for _ in range(4):
-                v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-            out[rows] = v0 ^ v1 ^ v2 ^ v3
+                _sipround(v0, v1, v2, v3, tmp)
+            v0 ^= v1
+            v0 ^= v2
+            v0 ^= v3
+            out[rows] = v0
     return out
 
 
