@@ -139,21 +139,27 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
     return out
 
 
-#: the two lower-case hex digits of each byte value, as ASCII
-_HEX_PAIRS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint8).reshape(256, 2)
-
-
 def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
     """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (vectorised).
 
-    Each digest's eight big-endian bytes are looked up two hex digits at a time
-    into one buffer of fixed-width ASCII labels, which pyarrow turns into str
-    objects in C (no per-value Python call, no wide intermediate arrays).
+    The digits are written into one buffer of fixed-width ASCII labels with
+    in-place uint8 arithmetic (each big-endian byte split into its two
+    nibbles, 0-9 to ``0``-``9`` and 10-15 to ``a``-``f``), which pyarrow
+    turns into str objects in C: no per-value Python call, no wide
+    intermediate arrays.
     """
     n = len(digests)
+    raw = np.asarray(digests, dtype=">u8").view(np.uint8).reshape(n, 8)
     buf = np.empty((n, 17), dtype=np.uint8)
     buf[:, 0] = ord(prefix)
-    buf[:, 1:] = _HEX_PAIRS[np.asarray(digests, dtype=">u8").view(np.uint8).reshape(n, 8)].reshape(n, 16)
+    digits = buf[:, 1:]
+    nibbles = digits.reshape(n, 8, 2)  # a view: each byte's high nibble, then its low one
+    np.right_shift(raw, 4, out=nibbles[:, :, 0])
+    np.bitwise_and(raw, 15, out=nibbles[:, :, 1])
+    letters = np.greater(digits, 9).view(np.uint8)
+    letters *= ord("a") - ord("0") - 10
+    digits += letters
+    digits += ord("0")
     offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int32)
     labels = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
     return np.asarray(labels.to_numpy(zero_copy_only=False), dtype=object)
