@@ -140,12 +140,17 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
 
 
 def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
-    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (vectorised).
+    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (see :func:`_label_array`)."""
+    return np.asarray(_label_array(prefix, digests).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _label_array(prefix: str, digests: np.ndarray) -> pa.Array:
+    """``prefix`` + 16 lower-case hex digits of each uint64, as a pyarrow string array (vectorised).
 
     The digits are written into one buffer of fixed-width ASCII labels with
     in-place uint8 arithmetic (each big-endian byte split into its two
-    nibbles, 0-9 to ``0``-``9`` and 10-15 to ``a``-``f``), which pyarrow
-    turns into str objects in C: no per-value Python call, no wide
+    nibbles, 0-9 to ``0``-``9`` and 10-15 to ``a``-``f``), which becomes
+    the data of the pyarrow array as it is: no per-value Python call, no wide
     intermediate arrays.
     """
     n = len(digests)
@@ -161,8 +166,7 @@ def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
     digits += letters
     digits += ord("0")
     offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int32)
-    labels = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
-    return np.asarray(labels.to_numpy(zero_copy_only=False), dtype=object)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,12 +267,15 @@ class Pseudonymiser:
         ``None`` stays ``None``. Every value is hashed, all at once (:func:`siphash24`): hashing a
         value in numpy costs less than looking it up in a per-run table of those already seen.
         """
+        return np.asarray(self.many_arrow(kind, values).to_numpy(zero_copy_only=False), dtype=object)
+
+    def many_arrow(self, kind: str, values: np.ndarray) -> pa.Array:
+        """:meth:`many` as a pyarrow string array (null for ``None``), the pseudonyms never made Python objects."""
         arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.asarray(values, dtype=object)
         present = ~pd.isna(arr)
         if present.all():
-            return _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr)))
-        out = np.full(len(arr), None, dtype=object)
-        if present.any():
-            todo = arr[present]
-            out[present] = _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(todo)))
-        return out
+            return _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr)))
+        labels = _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr[present])))
+        at = np.full(len(arr), -1, dtype=np.int64)
+        at[present] = np.arange(len(labels))
+        return labels.take(pa.array(at, mask=~present))

@@ -215,13 +215,19 @@ class Converted:
 
     ``distinct`` is True when different uniques always give different outputs
     (trimmed text identifiers), so the codes themselves identify values.
+
+    Pseudonyms are kept as a pyarrow string array (``arrow_u``) and become
+    Python ``str`` objects (:attr:`out_u`) only when asked for: the Parquet
+    table is written from the pyarrow array, and most identifier columns are
+    never needed as objects.
     """
 
     kind: str
     codes: np.ndarray
     uniques: np.ndarray
     blank_u: np.ndarray
-    out_u: np.ndarray
+    #: the converted value per unique (None / NaT where blank or bad); None while only ``arrow_u`` is made
+    _out_u: np.ndarray | None
     reason_u: np.ndarray
     message_u: np.ndarray
     distinct: bool = False
@@ -230,6 +236,18 @@ class Converted:
     #: per unique value of an optional coded column, the source texts not in the code list (a tuple), else None;
     #: None for other columns. Such values are read as unknown (the row is kept), not as problems.
     unmapped_u: np.ndarray | None = None
+    #: text values per unique as a pyarrow string array (null where blank or bad), plus one null at the end
+    #: (for rows with code -1); set for pseudonymised identifiers
+    arrow_u: pa.Array | None = None
+
+    @property
+    def out_u(self) -> np.ndarray:
+        """The converted value per unique value (None / NaT where blank or bad)."""
+        if self._out_u is None:
+            assert self.arrow_u is not None, "a converted column holds its values in out_u or arrow_u"
+            made = self.arrow_u.slice(0, len(self.uniques)).to_numpy(zero_copy_only=False)
+            self._out_u = np.asarray(made, dtype=object)
+        return self._out_u
 
     @property
     def blank(self) -> np.ndarray:
@@ -255,10 +273,14 @@ class Converted:
             return np.array([], dtype=np.int64)
         return np.nonzero(expand(bad_u, self.codes, False))[0]
 
-    def values(self) -> np.ndarray:
-        """Converted values per row (NaT / None where blank or bad)."""
+    def values(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Converted values per row, or per row of ``rows`` (NaT / None where blank or bad)."""
+        codes = self.codes if rows is None else self.codes[rows]
+        if rows is not None and self._out_u is None and self.arrow_u is not None:  # only these rows' pseudonyms
+            picked = self.arrow_u.take(pa.array(np.where(codes < 0, len(self.uniques), codes)))
+            return np.asarray(picked.to_numpy(zero_copy_only=False), dtype=object)
         fill = np.datetime64("NaT", "D") if self.out_u.dtype.kind == "M" else None
-        return expand(self.out_u, self.codes, fill)
+        return expand(self.out_u, codes, fill)
 
     def value_ids(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Per row (or per row of ``rows``), an integer standing for the converted value (-1 where blank or bad).
@@ -267,7 +289,7 @@ class Converted:
         """
         ok_u = ~self.blank_u & is_none(self.reason_u)
         if self.distinct:
-            ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
+            ids_u = np.where(ok_u, np.arange(len(self.uniques)), -1)
         else:
             keys = self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64")
             if self.unmapped_u is not None and self.unmapped_u_mask().any():
@@ -290,9 +312,11 @@ class Converted:
 
     def arrow_strings(self, rows: np.ndarray) -> pa.Array:
         """The converted text values of ``rows`` as a pyarrow string array (nulls where blank)."""
-        out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
+        out = self.arrow_u
+        if out is None:
+            out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
         idx = self.codes[rows]
-        return out.take(pa.array(np.where(idx < 0, len(self.out_u), idx)))
+        return out.take(pa.array(np.where(idx < 0, len(self.uniques), idx)))
 
 
 def _id_text(v: object) -> str:
@@ -333,12 +357,15 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
             date_mode: str = "auto", lookup: CodeLookup | None = None,
-            pseudonymise: Callable[[np.ndarray], np.ndarray] | None = None,
+            pseudonymise: Callable[[np.ndarray], np.ndarray | pa.Array] | None = None,
             factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
     ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    ``pseudonymise`` turns an identifier column's texts into pseudonyms, given
+    as an object array or as a pyarrow string array (then kept as such: see
+    :class:`Converted`).
     ``keep_unknown`` (for optional coded columns) reads a value not in the code
     list as unknown and records it in ``Converted.unmapped_u`` instead of
     making it an ``unknown_code`` problem, so the row is kept; in a ``codes``
@@ -351,6 +378,8 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
     warnings: list[str] = []
     distinct = False
     unmapped_u: np.ndarray | None = None
+    arrow_u: pa.Array | None = None
+    out_u: np.ndarray | None
     codes, uniques, blank_u = factorized if factorized is not None else factorize(raw)
     trimmed = blank_u is not None
     if blank_u is None:
@@ -380,9 +409,16 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
                     f'month swapped. Fix: if the whole column is month first, set {setting}: "{month_first.layout}"; '
                     "otherwise correct the month-first dates in the source")
     elif kind == "id":
-        out_u = np.full(n, None, dtype=object)
         texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
-        out_u[ok] = pseudonymise(texts) if pseudonymise is not None else texts
+        labels = pseudonymise(texts) if pseudonymise is not None else texts
+        if isinstance(labels, pa.Array):  # kept in pyarrow, with a null for each blank unique and one at the end
+            at = np.full(n + 1, -1, dtype=np.int64)
+            at[np.nonzero(ok)[0]] = np.arange(len(texts))
+            arrow_u = labels.take(pa.array(at, mask=at < 0))
+            out_u = None
+        else:
+            out_u = np.full(n, None, dtype=object)
+            out_u[ok] = labels
         distinct = trimmed
     elif kind in ("str",):
         out_u = np.full(n, None, dtype=object)
@@ -463,4 +499,4 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
     else:  # pragma: no cover - schema kinds are fixed
         raise ValueError(f"unknown column kind {kind!r}")
     return Converted(kind, codes, uniques, blank_u, out_u, reason_u, message_u, distinct=distinct,
-                     warnings=warnings, unmapped_u=unmapped_u)
+                     warnings=warnings, unmapped_u=unmapped_u, arrow_u=arrow_u)
