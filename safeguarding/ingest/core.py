@@ -62,6 +62,7 @@ from safeguarding.ingest.validate import (
     display,
     expand,
     factorize,
+    factorize_text,
     is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
@@ -335,6 +336,8 @@ class Source:
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     #: the input's settings to use from here on (codes, date_format)
     spec: InputSettings
+    #: canonical column -> its unique values as read by pyarrow (see ``factorize_text``), for CSV text
+    texts: dict[str, pa.Array] = field(default_factory=dict)
 
 
 def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
@@ -359,9 +362,14 @@ def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
                          header_row=spec.get("header_row"), encoding=str(spec.get("encoding", "auto")), key=key)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
-    factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
-                  for c in entity.columns if c.name in cmap.positions}
-    return Source(raw, cmap, factorized, settings)
+    factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+    texts: dict[str, pa.Array] = {}
+    for c in entity.columns:
+        if c.name in cmap.positions:
+            factorized[c.name], text = factorize_text(raw.columns[cmap.positions[c.name]])
+            if text is not None and c.kind == "id":
+                texts[c.name] = text
+    return Source(raw, cmap, factorized, settings, texts)
 
 
 def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: Pseudonymiser,
@@ -384,7 +392,7 @@ def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: 
         values = raw.columns[cmap.positions[col.name]]
         conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
                                  pseudonymise=partial(pseud.many_arrow, col.name) if col.kind == "id" else None,
-                                 factorized=source.factorized.get(col.name),
+                                 factorized=source.factorized.get(col.name), text_u=source.texts.get(col.name),
                                  column=t.header(col.name), key=t.key,
                                  keep_unknown=not col.required)   # only a required field costs a record
         t.warnings.extend(conv[col.name].warnings)

@@ -181,6 +181,15 @@ def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
+def _arrow_utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes and offsets (into those bytes) of a pyarrow string or large_string array without nulls."""
+    _, off_buf, data_buf = arr.buffers()
+    wide = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    return data, offsets.astype(np.int64)
+
+
 def key_file_path(config: Config | None) -> Path:
     """Return the key file: ``pseudonymisation.key_file``, else $SAFEGUARDING_KEY_FILE, else the default."""
     if config is not None and config.pseudonymisation.key_file:
@@ -269,8 +278,16 @@ class Pseudonymiser:
         """
         return np.asarray(self.many_arrow(kind, values).to_numpy(zero_copy_only=False), dtype=object)
 
-    def many_arrow(self, kind: str, values: np.ndarray) -> pa.Array:
-        """:meth:`many` as a pyarrow string array (null for ``None``), the pseudonyms never made Python objects."""
+    def many_arrow(self, kind: str, values: np.ndarray | pa.Array) -> pa.Array:
+        """:meth:`many` as a pyarrow string array (null for ``None``), the pseudonyms never made Python objects.
+
+        ``values`` may also be a pyarrow string array without nulls: its UTF-8 bytes are hashed as they are.
+        """
+        if isinstance(values, pa.Array) and values.null_count == 0 and (
+                pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_arrow_utf8(values)))
+        if isinstance(values, pa.Array):
+            values = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
         arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.asarray(values, dtype=object)
         present = ~pd.isna(arr)
         if present.all():

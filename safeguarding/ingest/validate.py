@@ -81,6 +81,16 @@ def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tu
     ``blank_u`` is computed there too; for other inputs ``blank_u`` is None
     (call :func:`blank_uniques`) and the uniques are not trimmed.
     """
+    return factorize_text(values)[0]
+
+
+def factorize_text(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tuple[
+        tuple[np.ndarray, np.ndarray, np.ndarray | None], pa.Array | None]:
+    """:func:`factorize`, and the unique values as the pyarrow string array they were read as (else None).
+
+    The pyarrow array holds the same texts as the uniques (trimmed), so that
+    identifiers can be pseudonymised from their UTF-8 bytes as read.
+    """
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
         arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
@@ -96,9 +106,9 @@ def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tu
         codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
         blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
         uniques = np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
-        return codes, uniques, np.asarray(blank, dtype=bool)
+        return (codes, uniques, np.asarray(blank, dtype=bool)), dictionary
     codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else np.asarray(values, dtype=object))
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object), None
+    return (np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object), None), None
 
 
 def blank_uniques(uniques: np.ndarray) -> np.ndarray:
@@ -357,14 +367,17 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
             date_mode: str = "auto", lookup: CodeLookup | None = None,
-            pseudonymise: Callable[[np.ndarray], np.ndarray | pa.Array] | None = None,
+            pseudonymise: Callable[[np.ndarray | pa.Array], np.ndarray | pa.Array] | None = None,
             factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
+            text_u: pa.Array | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
-    ``factorized`` is :func:`factorize` of ``raw`` when already computed.
-    ``pseudonymise`` turns an identifier column's texts into pseudonyms, given
-    as an object array or as a pyarrow string array (then kept as such: see
+    ``factorized`` is :func:`factorize` of ``raw`` when already computed,
+    ``text_u`` its uniques as read by pyarrow (:func:`factorize_text`), if so.
+    ``pseudonymise`` turns an identifier column's texts (an object array, or
+    the pyarrow array ``text_u`` when given) into pseudonyms, given as an
+    object array or as a pyarrow string array (then kept as such: see
     :class:`Converted`).
     ``keep_unknown`` (for optional coded columns) reads a value not in the code
     list as unknown and records it in ``Converted.unmapped_u`` instead of
@@ -410,7 +423,8 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
                     "otherwise correct the month-first dates in the source")
     elif kind == "id":
         texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
-        labels = pseudonymise(texts) if pseudonymise is not None else texts
+        as_read = text_u.filter(pa.array(ok)) if trimmed and text_u is not None and pseudonymise is not None else None
+        labels = pseudonymise(texts if as_read is None else as_read) if pseudonymise is not None else texts
         if isinstance(labels, pa.Array):  # kept in pyarrow, with a null for each blank unique and one at the end
             at = np.full(n + 1, -1, dtype=np.int64)
             at[np.nonzero(ok)[0]] = np.arange(len(texts))
