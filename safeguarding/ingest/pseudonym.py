@@ -165,6 +165,9 @@ def _label_array(prefix: str, digests: np.ndarray) -> pa.Array:
     letters *= ord("a") - ord("0") - 10
     digits += letters
     digits += ord("0")
+    if 17 * n > np.iinfo(np.int32).max:  # more text than a pyarrow string array's 32-bit offsets can address
+        wide = np.arange(0, 17 * n + 1, 17, dtype=np.int64)
+        return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(wide), pa.py_buffer(buf)])
     offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 

@@ -422,12 +422,15 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
                     f'month swapped. Fix: if the whole column is month first, set {setting}: "{month_first.layout}"; '
                     "otherwise correct the month-first dates in the source")
     elif kind == "id":
-        texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
-        as_read = text_u.filter(pa.array(ok)) if trimmed and text_u is not None and pseudonymise is not None else None
-        labels = pseudonymise(texts if as_read is None else as_read) if pseudonymise is not None else texts
+        texts: np.ndarray | pa.Array
+        if trimmed and text_u is not None and pseudonymise is not None:  # hashed from the bytes pyarrow read
+            texts = text_u.filter(pa.array(ok))
+        else:
+            texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
+        labels = pseudonymise(texts) if pseudonymise is not None else texts
         if isinstance(labels, pa.Array):  # kept in pyarrow, with a null for each blank unique and one at the end
             at = np.full(n + 1, -1, dtype=np.int64)
-            at[np.nonzero(ok)[0]] = np.arange(len(texts))
+            at[np.nonzero(ok)[0]] = np.arange(len(labels))
             arrow_u = labels.take(pa.array(at, mask=at < 0))
             out_u = None
         else:
