@@ -59,10 +59,11 @@ from safeguarding.ingest.validate import (
     Problems,
     blank_uniques,
     convert,
+    convert_ids,
     display,
     expand,
     factorize,
-    factorize_text,
+    factorize_ids,
     is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
@@ -336,8 +337,8 @@ class Source:
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     #: the input's settings to use from here on (codes, date_format)
     spec: InputSettings
-    #: canonical column -> its unique values as read by pyarrow (see ``factorize_text``), for CSV text
-    texts: dict[str, pa.Array] = field(default_factory=dict)
+    #: identifier column read by pyarrow -> ``factorize_ids`` of it (instead of ``factorized``)
+    ids: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = field(default_factory=dict)
 
 
 def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
@@ -363,13 +364,16 @@ def read_source(name: str, spec: Mapping[str, object], cfg: Config) -> Source:
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
-    texts: dict[str, pa.Array] = {}
+    ids: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = {}
     for c in entity.columns:
-        if c.name in cmap.positions:
-            factorized[c.name], text = factorize_text(raw.columns[cmap.positions[c.name]])
-            if text is not None and c.kind == "id":
-                texts[c.name] = text
-    return Source(raw, cmap, factorized, settings, texts)
+        if c.name not in cmap.positions:
+            continue
+        values = raw.columns[cmap.positions[c.name]]
+        if c.kind == "id" and isinstance(values, (pa.Array, pa.ChunkedArray)):
+            ids[c.name] = factorize_ids(values)
+        else:
+            factorized[c.name] = factorize(values)
+    return Source(raw, cmap, factorized, settings, ids)
 
 
 def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: Pseudonymiser,
@@ -390,11 +394,14 @@ def _ingest_table(name: str, spec: Mapping[str, object], source: Source, pseud: 
         if col.name not in cmap.positions:
             continue
         values = raw.columns[cmap.positions[col.name]]
-        conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
-                                 pseudonymise=partial(pseud.many_arrow, col.name) if col.kind == "id" else None,
-                                 factorized=source.factorized.get(col.name), text_u=source.texts.get(col.name),
-                                 column=t.header(col.name), key=t.key,
-                                 keep_unknown=not col.required)   # only a required field costs a record
+        if col.name in source.ids:  # identifiers read by pyarrow: hashed from their bytes as read
+            conv[col.name] = convert_ids(*source.ids[col.name], partial(pseud.many_arrow, col.name))
+        else:
+            conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
+                                     pseudonymise=partial(pseud.many_arrow, col.name) if col.kind == "id" else None,
+                                     factorized=source.factorized.get(col.name),
+                                     column=t.header(col.name), key=t.key,
+                                     keep_unknown=not col.required)   # only a required field costs a record
         t.warnings.extend(conv[col.name].warnings)
     n_all = raw.n_rows
     all_blank = np.ones(n_all, dtype=bool)

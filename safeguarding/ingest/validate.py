@@ -81,34 +81,35 @@ def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tu
     ``blank_u`` is computed there too; for other inputs ``blank_u`` is None
     (call :func:`blank_uniques`) and the uniques are not trimmed.
     """
-    return factorize_text(values)[0]
-
-
-def factorize_text(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tuple[
-        tuple[np.ndarray, np.ndarray, np.ndarray | None], pa.Array | None]:
-    """:func:`factorize`, and the unique values as the pyarrow string array they were read as (else None).
-
-    The pyarrow array holds the same texts as the uniques (trimmed), so that
-    identifiers can be pseudonymised from their UTF-8 bytes as read.
-    """
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
-        arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-            arr = arr.cast(pa.string())
-        enc = arr.dictionary_encode()
-        dictionary, indices = enc.dictionary, enc.indices
-        trimmed = pc.utf8_trim_whitespace(dictionary)  # trim each distinct value once, not every row
-        if not trimmed.equals(dictionary):  # values differing only in spaces become one
-            again = trimmed.dictionary_encode()
-            dictionary, indices = again.dictionary, again.indices.take(indices)
-        if indices.null_count:
-            indices = indices.fill_null(-1)
-        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
-        uniques = np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
-        return (codes, uniques, np.asarray(blank, dtype=bool)), dictionary
+        codes, blank, dictionary = factorize_ids(values)
+        return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object), blank
     codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else np.asarray(values, dtype=object))
-    return (np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object), None), None
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object), None
+
+
+def factorize_ids(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """:func:`factorize` of a text column read by pyarrow, the unique values left a pyarrow array.
+
+    Returns ``(codes, blank_u, dictionary)``: ``dictionary`` holds the
+    trimmed unique texts that :func:`factorize` gives as an object array, so
+    that identifiers can be pseudonymised from their UTF-8 bytes as read and
+    never made Python objects unless something asks for them.
+    """
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    enc = arr.dictionary_encode()
+    dictionary, indices = enc.dictionary, enc.indices
+    trimmed = pc.utf8_trim_whitespace(dictionary)  # trim each distinct value once, not every row
+    if not trimmed.equals(dictionary):  # values differing only in spaces become one
+        again = trimmed.dictionary_encode()
+        dictionary, indices = again.dictionary, again.indices.take(indices)
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
+    return codes, np.asarray(blank, dtype=bool), dictionary
 
 
 def blank_uniques(uniques: np.ndarray) -> np.ndarray:
@@ -234,7 +235,8 @@ class Converted:
 
     kind: str
     codes: np.ndarray
-    uniques: np.ndarray
+    #: the unique source values (an object array); None while only ``text_u`` is made
+    _uniques: np.ndarray | None
     blank_u: np.ndarray
     #: the converted value per unique (None / NaT where blank or bad); None while only ``arrow_u`` is made
     _out_u: np.ndarray | None
@@ -249,13 +251,23 @@ class Converted:
     #: text values per unique as a pyarrow string array (null where blank or bad), plus one null at the end
     #: (for rows with code -1); set for pseudonymised identifiers
     arrow_u: pa.Array | None = None
+    #: the unique source values as the pyarrow string array they were read as (identifiers read by pyarrow)
+    text_u: pa.Array | None = None
+
+    @property
+    def uniques(self) -> np.ndarray:
+        """The unique source values, an object array (``codes`` index it)."""
+        if self._uniques is None:
+            assert self.text_u is not None, "a converted column holds its uniques as objects or in text_u"
+            self._uniques = np.asarray(self.text_u.to_numpy(zero_copy_only=False), dtype=object)
+        return self._uniques
 
     @property
     def out_u(self) -> np.ndarray:
         """The converted value per unique value (None / NaT where blank or bad)."""
         if self._out_u is None:
             assert self.arrow_u is not None, "a converted column holds its values in out_u or arrow_u"
-            made = self.arrow_u.slice(0, len(self.uniques)).to_numpy(zero_copy_only=False)
+            made = self.arrow_u.slice(0, len(self.blank_u)).to_numpy(zero_copy_only=False)
             self._out_u = np.asarray(made, dtype=object)
         return self._out_u
 
@@ -273,7 +285,7 @@ class Converted:
     def unmapped_u_mask(self) -> np.ndarray:
         """Boolean mask over unique values: True where the value was read as unknown (see ``unmapped_u``)."""
         if self.unmapped_u is None:
-            return np.zeros(len(self.uniques), dtype=bool)
+            return np.zeros(len(self.blank_u), dtype=bool)
         return np.fromiter((u is not None for u in self.unmapped_u), dtype=bool, count=len(self.unmapped_u))
 
     def bad_rows(self) -> np.ndarray:
@@ -287,7 +299,7 @@ class Converted:
         """Converted values per row, or per row of ``rows`` (NaT / None where blank or bad)."""
         codes = self.codes if rows is None else self.codes[rows]
         if rows is not None and self._out_u is None and self.arrow_u is not None:  # only these rows' pseudonyms
-            picked = self.arrow_u.take(pa.array(np.where(codes < 0, len(self.uniques), codes)))
+            picked = self.arrow_u.take(pa.array(np.where(codes < 0, len(self.blank_u), codes)))
             return np.asarray(picked.to_numpy(zero_copy_only=False), dtype=object)
         fill = np.datetime64("NaT", "D") if self.out_u.dtype.kind == "M" else None
         return expand(self.out_u, codes, fill)
@@ -299,7 +311,7 @@ class Converted:
         """
         ok_u = ~self.blank_u & is_none(self.reason_u)
         if self.distinct:
-            ids_u = np.where(ok_u, np.arange(len(self.uniques)), -1)
+            ids_u = np.where(ok_u, np.arange(len(self.blank_u)), -1)
         else:
             keys = self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64")
             if self.unmapped_u is not None and self.unmapped_u_mask().any():
@@ -326,7 +338,28 @@ class Converted:
         if out is None:
             out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
         idx = self.codes[rows]
-        return out.take(pa.array(np.where(idx < 0, len(self.uniques), idx)))
+        return out.take(pa.array(np.where(idx < 0, len(self.blank_u), idx)))
+
+
+def _per_unique(labels: pa.Array, ok: np.ndarray) -> pa.Array:
+    """``labels`` (one per True of ``ok``) laid out per unique value: null where not ``ok``, and one null at the end."""
+    at = np.full(len(ok) + 1, -1, dtype=np.int64)
+    at[np.nonzero(ok)[0]] = np.arange(len(labels))
+    return labels.take(pa.array(at, mask=at < 0))
+
+
+def convert_ids(codes: np.ndarray, blank_u: np.ndarray, text_u: pa.Array,
+                pseudonymise: Callable[[pa.Array], pa.Array]) -> Converted:
+    """``convert("id", ...)`` of an identifier column read by pyarrow, given :func:`factorize_ids` of it.
+
+    The pseudonyms are hashed from the identifiers' UTF-8 bytes as read and
+    kept in pyarrow; neither the identifiers nor their pseudonyms are made
+    Python objects unless something asks for them (:class:`Converted`).
+    """
+    n = len(blank_u)
+    arrow_u = _per_unique(pseudonymise(text_u.filter(pa.array(~blank_u))), ~blank_u)
+    return Converted("id", codes, None, blank_u, None, np.full(n, None, dtype=object), np.full(n, None, dtype=object),
+                     distinct=True, arrow_u=arrow_u, text_u=text_u)
 
 
 def _id_text(v: object) -> str:
@@ -367,18 +400,16 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
             date_mode: str = "auto", lookup: CodeLookup | None = None,
-            pseudonymise: Callable[[np.ndarray | pa.Array], np.ndarray | pa.Array] | None = None,
+            pseudonymise: Callable[[np.ndarray], np.ndarray | pa.Array] | None = None,
             factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
-            text_u: pa.Array | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
-    ``factorized`` is :func:`factorize` of ``raw`` when already computed,
-    ``text_u`` its uniques as read by pyarrow (:func:`factorize_text`), if so.
-    ``pseudonymise`` turns an identifier column's texts (an object array, or
-    the pyarrow array ``text_u`` when given) into pseudonyms, given as an
-    object array or as a pyarrow string array (then kept as such: see
-    :class:`Converted`).
+    ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    ``pseudonymise`` turns an identifier column's texts into pseudonyms, given
+    as an object array or as a pyarrow string array (then kept as such: see
+    :class:`Converted`; :func:`convert_ids` does the same for identifiers
+    read by pyarrow without making them Python objects).
     ``keep_unknown`` (for optional coded columns) reads a value not in the code
     list as unknown and records it in ``Converted.unmapped_u`` instead of
     making it an ``unknown_code`` problem, so the row is kept; in a ``codes``
@@ -422,16 +453,10 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
                     f'month swapped. Fix: if the whole column is month first, set {setting}: "{month_first.layout}"; '
                     "otherwise correct the month-first dates in the source")
     elif kind == "id":
-        texts: np.ndarray | pa.Array
-        if trimmed and text_u is not None and pseudonymise is not None:  # hashed from the bytes pyarrow read
-            texts = text_u.filter(pa.array(ok))
-        else:
-            texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
+        texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
         labels = pseudonymise(texts) if pseudonymise is not None else texts
-        if isinstance(labels, pa.Array):  # kept in pyarrow, with a null for each blank unique and one at the end
-            at = np.full(n + 1, -1, dtype=np.int64)
-            at[np.nonzero(ok)[0]] = np.arange(len(labels))
-            arrow_u = labels.take(pa.array(at, mask=at < 0))
+        if isinstance(labels, pa.Array):
+            arrow_u = _per_unique(labels, ok)
             out_u = None
         else:
             out_u = np.full(n, None, dtype=object)
