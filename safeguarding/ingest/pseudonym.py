@@ -139,11 +139,6 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
     return out
 
 
-def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
-    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (see :func:`_label_array`)."""
-    return np.asarray(_label_array(prefix, digests).to_numpy(zero_copy_only=False), dtype=object)
-
-
 def _label_array(prefix: str, digests: np.ndarray) -> pa.Array:
     """``prefix`` + 16 lower-case hex digits of each uint64, as a pyarrow string array (vectorised).
 
