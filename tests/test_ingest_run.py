@@ -569,3 +569,22 @@ def test_vectorised_pseudonyms_equal_the_reference_for_any_text(first, second):
     for batch in (first, second):
         got = p.many("referral_id", np.array(batch, dtype=object)).tolist()
         assert got == [None if v is None else _reference_pseudonym(key, "referral_id", "R", v) for v in batch]
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=st.lists(st.text(max_size=40), max_size=30))
+def test_pseudonyms_of_text_as_pyarrow_read_it_equal_the_reference(batch):
+    """Identifiers hashed from pyarrow's UTF-8 bytes (string or large_string, a slice, a filter) get the reference."""
+    import pyarrow as pa
+
+    from safeguarding.ingest.pseudonym import Pseudonymiser
+
+    key = bytes(range(7, 39))
+    p = Pseudonymiser(key)
+    expected = [_reference_pseudonym(key, "referral_id", "R", v) for v in batch]
+    padded = pa.array(["pad", *batch, "pad"])
+    keep = pa.array([False, *[True] * len(batch), False])
+    for arr in (padded.slice(1, len(batch)), padded.filter(keep), pa.array(batch, type=pa.large_string())):
+        got = p.many_arrow("referral_id", arr)
+        assert got.type == pa.string() and got.to_pylist() == expected
+        assert p.many("referral_id", arr).tolist() == expected

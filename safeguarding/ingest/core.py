@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -58,9 +59,11 @@ from safeguarding.ingest.validate import (
     Problems,
     blank_uniques,
     convert,
+    convert_ids,
     display,
     expand,
     factorize,
+    factorize_ids,
     is_none,
 )
 from safeguarding.schema import ALLEGATION_ACTIONS_COLUMNS, CODE_LISTS, ENTITIES, Entity, normalise_code_text
@@ -110,6 +113,32 @@ class _Tally(TypedDict):
     kept: int
 
 
+class RowValues(Mapping[str, np.ndarray]):
+    """Each converted column's values per row (:meth:`Converted.values`), made when first looked up.
+
+    Pseudonymised identifier columns stay in pyarrow (see :class:`Converted`)
+    unless a check between tables reads them.
+    """
+
+    def __init__(self, conv: Mapping[str, Converted]) -> None:
+        self._conv = conv
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._made:
+            self._made[name] = self._conv[name].values()
+        return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._conv
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._conv)
+
+    def __len__(self) -> int:
+        return len(self._conv)
+
+
 @dataclass
 class TableResult:
     """One input after reading and checking; ``fatal`` is set when it could not be used at all."""
@@ -124,7 +153,7 @@ class TableResult:
     blank_rows: int = 0
     row_numbers: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     conv: dict[str, Converted] = field(default_factory=dict)
-    data: dict[str, np.ndarray] = field(default_factory=dict)
+    data: Mapping[str, np.ndarray] = field(default_factory=dict)
     problems: Problems = field(default_factory=Problems)
     warnings: list[str] = field(default_factory=list)
     fatal: IngestError | None = None
@@ -293,6 +322,8 @@ class Source:
     factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
     #: the input's settings to use from here on (a national format's preset may add ``codes``)
     spec: InputSpec
+    #: identifier column read by pyarrow -> ``factorize_ids`` of it (instead of ``factorized``)
+    ids: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = field(default_factory=dict)
 
 
 def read_source(name: str, spec: InputSpec, cfg: Config) -> Source:
@@ -315,9 +346,17 @@ def read_source(name: str, spec: InputSpec, cfg: Config) -> Source:
                          header_row=spec.header_row, encoding=spec.encoding or "auto", key=key)
     where = f"{path}" + (f" (sheet {raw.sheet!r})" if raw.sheet else "")
     cmap = map_columns(raw.headers, entity, configured, where=where, key=key)
-    factorized = {c.name: factorize(raw.columns[cmap.positions[c.name]])
-                  for c in entity.columns if c.name in cmap.positions}
-    return Source(raw, cmap, factorized, settings)
+    factorized: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+    ids: dict[str, tuple[np.ndarray, np.ndarray, pa.Array]] = {}
+    for c in entity.columns:
+        if c.name not in cmap.positions:
+            continue
+        values = raw.columns[cmap.positions[c.name]]
+        if c.kind == "id" and isinstance(values, (pa.Array, pa.ChunkedArray)):
+            ids[c.name] = factorize_ids(values)
+        else:
+            factorized[c.name] = factorize(values)
+    return Source(raw, cmap, factorized, settings, ids)
 
 
 def _ingest_table(name: str, spec: InputSpec, source: Source, pseud: Pseudonymiser,
@@ -338,11 +377,14 @@ def _ingest_table(name: str, spec: InputSpec, source: Source, pseud: Pseudonymis
         if col.name not in cmap.positions:
             continue
         values = raw.columns[cmap.positions[col.name]]
-        conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
-                                 pseudonymise=partial(pseud.many, col.name) if col.kind == "id" else None,
-                                 factorized=source.factorized.get(col.name),
-                                 column=t.header(col.name), key=t.key,
-                                 keep_unknown=not col.required)   # only a required field costs a record
+        if col.name in source.ids:  # identifiers read by pyarrow: hashed from their bytes as read
+            conv[col.name] = convert_ids(*source.ids[col.name], partial(pseud.many_arrow, col.name))
+        else:
+            conv[col.name] = convert(col.kind, values, date_mode=date_mode, lookup=lookups.get(col.name),
+                                     pseudonymise=partial(pseud.many_arrow, col.name) if col.kind == "id" else None,
+                                     factorized=source.factorized.get(col.name),
+                                     column=t.header(col.name), key=t.key,
+                                     keep_unknown=not col.required)   # only a required field costs a record
         t.warnings.extend(conv[col.name].warnings)
     n_all = raw.n_rows
     all_blank = np.ones(n_all, dtype=bool)
@@ -368,7 +410,7 @@ def _ingest_table(name: str, spec: InputSpec, source: Source, pseud: Pseudonymis
         for c in conv.values():
             c.codes = c.codes[keep]
     t.conv = conv
-    t.data = {k: c.values() for k, c in conv.items()}
+    t.data = RowValues(conv)
     if t.blank_rows:
         t.warnings.append(f"{t.blank_rows} entirely blank row(s) skipped (not counted as rows read)")
     if t.n_read == 0:
@@ -461,7 +503,7 @@ def _duplicates(t: TableResult) -> None:
         firsts = t.row_numbers[sub[first_pos[group[pos]]]]
         what = "repeats row" if reason == "duplicate_row" else f"has the same {label} as row"
         msgs = np.array([f"{what} {r} (the first copy was kept)" for r in firsts], dtype=object)
-        vals = np.array([display(v) for v in t.data[k0][sub[pos]]], dtype=object)
+        vals = np.array([display(v) for v in t.conv[k0].values(sub[pos])], dtype=object)
         fix = ("delete the repeated row from the source" if reason == "duplicate_row" else
                f"give each record its own {label}, or delete the extra copy")
         t.problems.add(sub[pos], reason, header, vals, msgs, fix)

@@ -329,8 +329,11 @@ def month_first_column(values: np.ndarray) -> MonthFirst | None:
             continue
         m = _DMY.match(v.strip())
         if m:
+            lead, follow = int(m.group(1)), int(m.group(2))
+            if 12 < lead <= 31 and 1 <= follow <= 12:  # only valid day first: not a month-first column
+                return None
             shaped[i] = True
-            parts[i] = int(m.group(1)), int(m.group(2))
+            parts[i] = lead, follow
     if not shaped.any():
         return None
     first, second = parts[:, 0], parts[:, 1]

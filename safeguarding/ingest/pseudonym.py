@@ -47,26 +47,29 @@ _U64 = np.uint64
 _INIT = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
 
 
-def _rotl(x: np.ndarray, b: int) -> np.ndarray:
-    return (x << _U64(b)) | (x >> _U64(64 - b))
+def _rotl(x: np.ndarray, b: int, tmp: np.ndarray) -> None:
+    """Rotate ``x`` left by ``b`` bits in place (``tmp``: scratch of the same shape)."""
+    np.left_shift(x, _U64(b), out=tmp)
+    np.right_shift(x, _U64(64 - b), out=x)
+    x |= tmp
 
 
-def _sipround(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray) -> tuple[np.ndarray, ...]:
+def _sipround(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, tmp: np.ndarray) -> None:
+    """One SipRound over the four state arrays, in place."""
     v0 += v1
-    v1 = _rotl(v1, 13)
+    _rotl(v1, 13, tmp)
     v1 ^= v0
-    v0 = _rotl(v0, 32)
+    _rotl(v0, 32, tmp)
     v2 += v3
-    v3 = _rotl(v3, 16)
+    _rotl(v3, 16, tmp)
     v3 ^= v2
     v0 += v3
-    v3 = _rotl(v3, 21)
+    _rotl(v3, 21, tmp)
     v3 ^= v0
     v2 += v1
-    v1 = _rotl(v1, 17)
+    _rotl(v1, 17, tmp)
     v1 ^= v2
-    v2 = _rotl(v2, 32)
-    return v0, v1, v2, v3
+    _rotl(v2, 32, tmp)
 
 
 def siphash24(key: bytes, messages: list[bytes]) -> np.ndarray:
@@ -87,12 +90,13 @@ def _pack(messages: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """SipHash-2-4 of the messages ``data[offsets[i]:offsets[i + 1]]``, vectorised with numpy.
 
-    Messages are grouped by their number of 8-byte blocks; each group is laid
-    out as a matrix of little-endian words (zero padding, the length byte at
-    the top of the last word, as the specification says) and hashed in one
-    pass of array operations, so that hundreds of thousands of identifiers
+    Messages are grouped by their number of 8-byte blocks; block ``j`` of
+    every message in a group is read in one gather of little-endian words
+    (the last one masked to the message's tail and given the length byte at
+    the top, as the specification says) and the group is hashed in one pass of
+    in-place array operations, so that hundreds of thousands of identifiers
     cost a few hundred array operations rather than a Python call each. A long
-    message widens only its own group's matrix.
+    message costs only its own group's gathers.
     """
     if len(key) != 16:
         raise ValueError("SipHash needs a 16-byte key")
@@ -100,46 +104,67 @@ def _siphash_packed(key: bytes, data: np.ndarray, offsets: np.ndarray) -> np.nda
     offsets = np.asarray(offsets, dtype=np.int64)
     lengths = np.diff(offsets)
     out = np.zeros(len(lengths), dtype=np.uint64)
-    blocks = lengths // 8 + 1  # the last block holds the tail and the length byte
+    # the 8 bytes from every position of the data as one little-endian word (zeros past the end)
+    padded = np.zeros(len(data) + 8, dtype=np.uint8)
+    padded[:len(data)] = data
+    words = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    blocks = lengths // 8 + 1
     with np.errstate(over="ignore"):
         for nb in np.unique(blocks).tolist():
             rows = np.nonzero(blocks == nb)[0]
-            n, lens = len(rows), lengths[rows]
-            mat = np.zeros((n, 8 * nb), dtype=np.uint8)
-            total = int(lens.sum())
-            if total:
-                at = np.repeat(np.arange(n), lens)
-                col = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
-                mat[at, col] = data[np.repeat(offsets[rows], lens) + col]
-            m = mat.view("<u8").astype(np.uint64)
-            m[:, -1] |= (lens.astype(np.uint64) & _U64(0xFF)) << _U64(56)
+            n, starts, lens = len(rows), offsets[rows], lengths[rows]
+            tmp = np.empty(n, dtype=np.uint64)
             v0 = np.full(n, k0 ^ _INIT[0], dtype=np.uint64)
             v1 = np.full(n, k1 ^ _INIT[1], dtype=np.uint64)
             v2 = np.full(n, k0 ^ _INIT[2], dtype=np.uint64)
             v3 = np.full(n, k1 ^ _INIT[3], dtype=np.uint64)
             for j in range(nb):
-                mj = m[:, j]
-                v3 ^= mj
-                for _ in range(2):
-                    v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-                v0 ^= mj
+                m = words[starts + 8 * j].astype(np.uint64, copy=False)
+                if j == nb - 1:
+                    # keep the message's own 0-7 tail bytes, put the length byte on top
+                    tail = (lens - 8 * j).astype(np.uint64)
+                    m &= (_U64(1) << (tail * _U64(8))) - _U64(1)
+                    m |= (lens.astype(np.uint64) & _U64(0xFF)) << _U64(56)
+                v3 ^= m
+                _sipround(v0, v1, v2, v3, tmp)
+                _sipround(v0, v1, v2, v3, tmp)
+                v0 ^= m
             v2 ^= _U64(0xFF)
             for _ in range(4):
-                v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
-            out[rows] = v0 ^ v1 ^ v2 ^ v3
+                _sipround(v0, v1, v2, v3, tmp)
+            v0 ^= v1
+            v0 ^= v2
+            v0 ^= v3
+            out[rows] = v0
     return out
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_NIBBLE_SHIFTS = np.arange(60, -4, -4).astype(np.uint64)
+def _label_array(prefix: str, digests: np.ndarray) -> pa.Array:
+    """``prefix`` + 16 lower-case hex digits of each uint64, as a pyarrow string array (vectorised).
 
-
-def _labels(prefix: str, digests: np.ndarray) -> np.ndarray:
-    """``prefix`` + 16 lower-case hex digits of each uint64, as an object array of str (vectorised)."""
-    buf = np.empty((len(digests), 17), dtype=np.uint8)
+    The digits are written into one buffer of fixed-width ASCII labels with
+    in-place uint8 arithmetic (each big-endian byte split into its two
+    nibbles, 0-9 to ``0``-``9`` and 10-15 to ``a``-``f``), which becomes
+    the data of the pyarrow array as it is: no per-value Python call, no wide
+    intermediate arrays.
+    """
+    n = len(digests)
+    raw = np.asarray(digests, dtype=">u8").view(np.uint8).reshape(n, 8)
+    buf = np.empty((n, 17), dtype=np.uint8)
     buf[:, 0] = ord(prefix)
-    buf[:, 1:] = _HEX[((digests[:, None] >> _NIBBLE_SHIFTS) & _U64(0xF)).astype(np.intp)]
-    return buf.view("S17").ravel().astype("U17").astype(object)
+    digits = buf[:, 1:]
+    nibbles = digits.reshape(n, 8, 2)  # a view: each byte's high nibble, then its low one
+    np.right_shift(raw, 4, out=nibbles[:, :, 0])
+    np.bitwise_and(raw, 15, out=nibbles[:, :, 1])
+    letters = np.greater(digits, 9).view(np.uint8)
+    letters *= ord("a") - ord("0") - 10
+    digits += letters
+    digits += ord("0")
+    if 17 * n > np.iinfo(np.int32).max:  # more text than a pyarrow string array's 32-bit offsets can address
+        wide = np.arange(0, 17 * n + 1, 17, dtype=np.int64)
+        return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(wide), pa.py_buffer(buf)])
+    offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +177,15 @@ def _utf8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
     return data, offsets
+
+
+def _arrow_utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes and offsets (into those bytes) of a pyarrow string or large_string array without nulls."""
+    _, off_buf, data_buf = arr.buffers()
+    wide = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, dtype=np.uint8)
+    return data, offsets.astype(np.int64)
 
 
 def key_file_path(config: Config | None) -> Path:
@@ -209,20 +243,19 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool, list[str]]:
 
 @dataclass
 class Pseudonymiser:
-    """Turns identifiers into keyed pseudonyms, remembering those already computed in this run.
+    """Turns identifiers into keyed pseudonyms.
 
     ``SipHash-2-4(kind_key, value)`` as 16 hex digits after a one-letter
     prefix per kind, where ``kind_key`` is 16 bytes of keyed BLAKE2b of the
     namespace and the kind under the secret key (keys over BLAKE2b's 64-byte
     limit are first reduced with unkeyed BLAKE2b). SipHash is a keyed
     pseudorandom function designed for short inputs; it is computed for all
-    new values of a call at once (:func:`siphash24`), which keeps the ingest's
+    values of a call at once (:func:`siphash24`), which keeps the ingest's
     main thread free of a Python call per identifier.
     """
 
     key: bytes
     _keys: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _cache: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def kind_key(self, kind: str) -> bytes:
         """The 16-byte SipHash key of one identifier kind."""
@@ -238,19 +271,26 @@ class Pseudonymiser:
     def many(self, kind: str, values: np.ndarray) -> np.ndarray:
         """Return an object array of pseudonyms for an object array of normalised identifiers.
 
-        ``None`` stays ``None``. Call it with unique values: each value not yet seen costs one keyed hash.
+        ``None`` stays ``None``. Every value is hashed, all at once (:func:`siphash24`): hashing a
+        value in numpy costs less than looking it up in a per-run table of those already seen.
         """
-        cache = self._cache.setdefault(kind, {})
+        return np.asarray(self.many_arrow(kind, values).to_numpy(zero_copy_only=False), dtype=object)
+
+    def many_arrow(self, kind: str, values: np.ndarray | pa.Array) -> pa.Array:
+        """:meth:`many` as a pyarrow string array (null for ``None``), the pseudonyms never made Python objects.
+
+        ``values`` may also be a pyarrow string array without nulls: its UTF-8 bytes are hashed as they are.
+        """
+        if isinstance(values, pa.Array) and values.null_count == 0 and (
+                pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_arrow_utf8(values)))
+        if isinstance(values, pa.Array):
+            values = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
         arr = values if isinstance(values, np.ndarray) and values.dtype == object else np.asarray(values, dtype=object)
-        out = np.empty(len(arr), dtype=object)
-        if cache:
-            out[:] = list(map(cache.get, arr.tolist()))
-            need = pd.isna(out) & ~pd.isna(arr)  # a C loop; np.equal(x, None) compares in Python
-        else:
-            need = ~pd.isna(arr)
-        if need.any():
-            todo = arr[need]
-            hashed = _labels(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(todo)))
-            out[need] = hashed
-            cache.update(zip(todo.tolist(), hashed.tolist(), strict=True))
-        return out
+        present = ~pd.isna(arr)
+        if present.all():
+            return _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr)))
+        labels = _label_array(PREFIXES.get(kind, "X"), _siphash_packed(self.kind_key(kind), *_utf8(arr[present])))
+        at = np.full(len(arr), -1, dtype=np.int64)
+        at[present] = np.arange(len(labels))
+        return labels.take(pa.array(at, mask=~present))

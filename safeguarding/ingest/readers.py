@@ -175,7 +175,7 @@ def _csv_text(path: Path, encoding: str, key: str) -> tuple[bytes, bytes, str | 
     where = str(path)
     data = _read_bytes(path, key)
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if not body.strip(b" \t\r\n\x00"):
+    if not body.lstrip(b" \t\r\n\x00"):  # all blank (lstrip copies nothing unless the file starts blank)
         raise IngestError(f"{where}: the file is empty.", file=where, key=f"{key}.file",
                           fix=f"export the data again, or point {key}.file at the right file", code="empty file")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))

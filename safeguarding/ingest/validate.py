@@ -82,23 +82,34 @@ def factorize(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> tu
     (call :func:`blank_uniques`) and the uniques are not trimmed.
     """
     if isinstance(values, (pa.ChunkedArray, pa.Array)):
-        arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-            arr = arr.cast(pa.string())
-        enc = arr.dictionary_encode()
-        dictionary, indices = enc.dictionary, enc.indices
-        trimmed = pc.utf8_trim_whitespace(dictionary)  # trim each distinct value once, not every row
-        if not trimmed.equals(dictionary):  # values differing only in spaces become one
-            again = trimmed.dictionary_encode()
-            dictionary, indices = again.dictionary, again.indices.take(indices)
-        if indices.null_count:
-            indices = indices.fill_null(-1)
-        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
-        uniques = np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
-        return codes, uniques, np.asarray(blank, dtype=bool)
+        codes, blank, dictionary = factorize_ids(values)
+        return codes, np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object), blank
     codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else np.asarray(values, dtype=object))
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object), None
+
+
+def factorize_ids(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """:func:`factorize` of a text column read by pyarrow, the unique values left a pyarrow array.
+
+    Returns ``(codes, blank_u, dictionary)``: ``dictionary`` holds the
+    trimmed unique texts that :func:`factorize` gives as an object array, so
+    that identifiers can be pseudonymised from their UTF-8 bytes as read and
+    never made Python objects unless something asks for them.
+    """
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    enc = arr.dictionary_encode()
+    dictionary, indices = enc.dictionary, enc.indices
+    trimmed = pc.utf8_trim_whitespace(dictionary)  # trim each distinct value once, not every row
+    if not trimmed.equals(dictionary):  # values differing only in spaces become one
+        again = trimmed.dictionary_encode()
+        dictionary, indices = again.dictionary, again.indices.take(indices)
+    if indices.null_count:
+        indices = indices.fill_null(-1)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    blank = pc.is_in(pc.utf8_lower(dictionary), value_set=_NULL_ARROW).to_numpy(zero_copy_only=False)
+    return codes, np.asarray(blank, dtype=bool), dictionary
 
 
 def blank_uniques(uniques: np.ndarray) -> np.ndarray:
@@ -215,13 +226,20 @@ class Converted:
 
     ``distinct`` is True when different uniques always give different outputs
     (trimmed text identifiers), so the codes themselves identify values.
+
+    Pseudonyms are kept as a pyarrow string array (``arrow_u``) and become
+    Python ``str`` objects (:attr:`out_u`) only when asked for: the Parquet
+    table is written from the pyarrow array, and most identifier columns are
+    never needed as objects.
     """
 
     kind: str
     codes: np.ndarray
-    uniques: np.ndarray
+    #: the unique source values (an object array); None while only ``text_u`` is made
+    _uniques: np.ndarray | None
     blank_u: np.ndarray
-    out_u: np.ndarray
+    #: the converted value per unique (None / NaT where blank or bad); None while only ``arrow_u`` is made
+    _out_u: np.ndarray | None
     reason_u: np.ndarray
     message_u: np.ndarray
     distinct: bool = False
@@ -230,6 +248,28 @@ class Converted:
     #: per unique value of an optional coded column, the source texts not in the code list (a tuple), else None;
     #: None for other columns. Such values are read as unknown (the row is kept), not as problems.
     unmapped_u: np.ndarray | None = None
+    #: text values per unique as a pyarrow string array (null where blank or bad), plus one null at the end
+    #: (for rows with code -1); set for pseudonymised identifiers
+    arrow_u: pa.Array | None = None
+    #: the unique source values as the pyarrow string array they were read as (identifiers read by pyarrow)
+    text_u: pa.Array | None = None
+
+    @property
+    def uniques(self) -> np.ndarray:
+        """The unique source values, an object array (``codes`` index it)."""
+        if self._uniques is None:
+            assert self.text_u is not None, "a converted column holds its uniques as objects or in text_u"
+            self._uniques = np.asarray(self.text_u.to_numpy(zero_copy_only=False), dtype=object)
+        return self._uniques
+
+    @property
+    def out_u(self) -> np.ndarray:
+        """The converted value per unique value (None / NaT where blank or bad)."""
+        if self._out_u is None:
+            assert self.arrow_u is not None, "a converted column holds its values in out_u or arrow_u"
+            made = self.arrow_u.slice(0, len(self.blank_u)).to_numpy(zero_copy_only=False)
+            self._out_u = np.asarray(made, dtype=object)
+        return self._out_u
 
     @property
     def blank(self) -> np.ndarray:
@@ -245,7 +285,7 @@ class Converted:
     def unmapped_u_mask(self) -> np.ndarray:
         """Boolean mask over unique values: True where the value was read as unknown (see ``unmapped_u``)."""
         if self.unmapped_u is None:
-            return np.zeros(len(self.uniques), dtype=bool)
+            return np.zeros(len(self.blank_u), dtype=bool)
         return np.fromiter((u is not None for u in self.unmapped_u), dtype=bool, count=len(self.unmapped_u))
 
     def bad_rows(self) -> np.ndarray:
@@ -255,10 +295,14 @@ class Converted:
             return np.array([], dtype=np.int64)
         return np.nonzero(expand(bad_u, self.codes, False))[0]
 
-    def values(self) -> np.ndarray:
-        """Converted values per row (NaT / None where blank or bad)."""
+    def values(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Converted values per row, or per row of ``rows`` (NaT / None where blank or bad)."""
+        codes = self.codes if rows is None else self.codes[rows]
+        if rows is not None and self._out_u is None and self.arrow_u is not None:  # only these rows' pseudonyms
+            picked = self.arrow_u.take(pa.array(np.where(codes < 0, len(self.blank_u), codes)))
+            return np.asarray(picked.to_numpy(zero_copy_only=False), dtype=object)
         fill = np.datetime64("NaT", "D") if self.out_u.dtype.kind == "M" else None
-        return expand(self.out_u, self.codes, fill)
+        return expand(self.out_u, codes, fill)
 
     def value_ids(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Per row (or per row of ``rows``), an integer standing for the converted value (-1 where blank or bad).
@@ -267,7 +311,7 @@ class Converted:
         """
         ok_u = ~self.blank_u & is_none(self.reason_u)
         if self.distinct:
-            ids_u = np.where(ok_u, np.arange(len(self.out_u)), -1)
+            ids_u = np.where(ok_u, np.arange(len(self.blank_u)), -1)
         else:
             keys = self.out_u if self.out_u.dtype.kind != "M" else self.out_u.astype("int64")
             if self.unmapped_u is not None and self.unmapped_u_mask().any():
@@ -290,9 +334,32 @@ class Converted:
 
     def arrow_strings(self, rows: np.ndarray) -> pa.Array:
         """The converted text values of ``rows`` as a pyarrow string array (nulls where blank)."""
-        out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
+        out = self.arrow_u
+        if out is None:
+            out = pa.array(np.append(self.out_u, _NONE), type=pa.string(), from_pandas=True)
         idx = self.codes[rows]
-        return out.take(pa.array(np.where(idx < 0, len(self.out_u), idx)))
+        return out.take(pa.array(np.where(idx < 0, len(self.blank_u), idx)))
+
+
+def _per_unique(labels: pa.Array, ok: np.ndarray) -> pa.Array:
+    """``labels`` (one per True of ``ok``) laid out per unique value: null where not ``ok``, and one null at the end."""
+    at = np.full(len(ok) + 1, -1, dtype=np.int64)
+    at[np.nonzero(ok)[0]] = np.arange(len(labels))
+    return labels.take(pa.array(at, mask=at < 0))
+
+
+def convert_ids(codes: np.ndarray, blank_u: np.ndarray, text_u: pa.Array,
+                pseudonymise: Callable[[pa.Array], pa.Array]) -> Converted:
+    """``convert("id", ...)`` of an identifier column read by pyarrow, given :func:`factorize_ids` of it.
+
+    The pseudonyms are hashed from the identifiers' UTF-8 bytes as read and
+    kept in pyarrow; neither the identifiers nor their pseudonyms are made
+    Python objects unless something asks for them (:class:`Converted`).
+    """
+    n = len(blank_u)
+    arrow_u = _per_unique(pseudonymise(text_u.filter(pa.array(~blank_u))), ~blank_u)
+    return Converted("id", codes, None, blank_u, None, np.full(n, None, dtype=object), np.full(n, None, dtype=object),
+                     distinct=True, arrow_u=arrow_u, text_u=text_u)
 
 
 def _id_text(v: object) -> str:
@@ -333,12 +400,16 @@ def _merge_spellings(texts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
 def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, *,  # noqa: C901
             date_mode: str = "auto", lookup: CodeLookup | None = None,
-            pseudonymise: Callable[[np.ndarray], np.ndarray] | None = None,
+            pseudonymise: Callable[[np.ndarray], np.ndarray | pa.Array] | None = None,
             factorized: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None,
             column: str | None = None, key: str | None = None, keep_unknown: bool = False) -> Converted:
     """Convert one raw column of the given schema ``kind`` (see :class:`safeguarding.schema.Column`).
 
     ``factorized`` is :func:`factorize` of ``raw`` when already computed.
+    ``pseudonymise`` turns an identifier column's texts into pseudonyms, given
+    as an object array or as a pyarrow string array (then kept as such: see
+    :class:`Converted`; :func:`convert_ids` does the same for identifiers
+    read by pyarrow without making them Python objects).
     ``keep_unknown`` (for optional coded columns) reads a value not in the code
     list as unknown and records it in ``Converted.unmapped_u`` instead of
     making it an ``unknown_code`` problem, so the row is kept; in a ``codes``
@@ -351,6 +422,8 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
     warnings: list[str] = []
     distinct = False
     unmapped_u: np.ndarray | None = None
+    arrow_u: pa.Array | None = None
+    out_u: np.ndarray | None
     codes, uniques, blank_u = factorized if factorized is not None else factorize(raw)
     trimmed = blank_u is not None
     if blank_u is None:
@@ -380,9 +453,14 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
                     f'month swapped. Fix: if the whole column is month first, set {setting}: "{month_first.layout}"; '
                     "otherwise correct the month-first dates in the source")
     elif kind == "id":
-        out_u = np.full(n, None, dtype=object)
         texts = uniques[ok] if trimmed else np.array([_id_text(v) for v in uniques[ok]], dtype=object)
-        out_u[ok] = pseudonymise(texts) if pseudonymise is not None else texts
+        labels = pseudonymise(texts) if pseudonymise is not None else texts
+        if isinstance(labels, pa.Array):
+            arrow_u = _per_unique(labels, ok)
+            out_u = None
+        else:
+            out_u = np.full(n, None, dtype=object)
+            out_u[ok] = labels
         distinct = trimmed
     elif kind in ("str",):
         out_u = np.full(n, None, dtype=object)
@@ -463,4 +541,4 @@ def convert(kind: str, raw: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
     else:  # pragma: no cover - schema kinds are fixed
         raise ValueError(f"unknown column kind {kind!r}")
     return Converted(kind, codes, uniques, blank_u, out_u, reason_u, message_u, distinct=distinct,
-                     warnings=warnings, unmapped_u=unmapped_u)
+                     warnings=warnings, unmapped_u=unmapped_u, arrow_u=arrow_u)

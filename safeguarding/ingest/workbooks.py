@@ -115,7 +115,8 @@ def uncached_formulas(data: bytes, sheet: str) -> list[tuple[int, int, str, str]
             with z.open(part) as fh:  # most sheets hold no formula: find one before reading the whole sheet
                 tail = b""
                 while chunk := fh.read(1 << 22):
-                    if any(end in tail + chunk for end in _FORMULA_ENDS):  # perhaps a formula: look closer
+                    edge = tail + chunk[:16]  # an end split between two chunks (the chunk itself is not copied)
+                    if any(end in chunk or end in edge for end in _FORMULA_ENDS):  # perhaps a formula: look closer
                         break
                     tail = chunk[-16:]
                 else:
