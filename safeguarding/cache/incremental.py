@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from safeguarding.config import Config
-    from safeguarding.ingest.core import IngestResult
     from safeguarding.ingest.report import IngestReport
+    from safeguarding.ingest.results import IngestResult
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,8 +10,8 @@ from safeguarding.config import ConfigError, load_config_with_inputs
 from safeguarding.ingest.errors import IngestError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from safeguarding.ingest.core import IngestResult
     from safeguarding.ingest.report import TableEntry
+    from safeguarding.ingest.results import IngestResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

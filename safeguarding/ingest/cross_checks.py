@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from safeguarding.ingest.core import TableResult
+    from safeguarding.ingest.results import TableResult
 
 
 def _check_conferences(tables: dict[str, TableResult]) -> None:

@@ -22,7 +22,7 @@ from safeguarding.ingest.validate import REASONS
 from safeguarding.schema import CODE_LISTS, Column
 
 if TYPE_CHECKING:  # pragma: no cover
-    from safeguarding.ingest.core import TableResult
+    from safeguarding.ingest.results import TableResult
 
 #: Problem values looked at when looking for the cause.
 SAMPLE = 200
@@ -85,7 +85,7 @@ def _delimiter_cause(raw: RawTable, values: pd.Series) -> str | None:
 def all_rejected_error(t: TableResult) -> IngestError | None:
     """A fatal error for a table whose every row read was rejected; None when any row was accepted.
 
-    ``t`` is a :class:`safeguarding.ingest.core.TableResult` after its row
+    ``t`` is a :class:`safeguarding.ingest.results.TableResult` after its row
     checks. The message names the file, how many rows were rejected and for
     what (the commonest first reason and its column), the first such row, the
     likely cause and, in the fix, the setting to change.

@@ -33,7 +33,7 @@ from safeguarding.schema import CODE_LISTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
-    from safeguarding.ingest.core import TableResult
+    from safeguarding.ingest.results import TableResult
 
 REJECTED_COLUMNS = ("table", "source_file", "row_number", "column", "value", "reason", "message", "fix")
 #: First characters that make Excel (or LibreOffice) read a cell as a formula.
