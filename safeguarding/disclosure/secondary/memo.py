@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar, TypeVarTuple
@@ -78,9 +78,8 @@ class CheckMemo:
         self._results: dict[bytes, object] = {}
         self._parent = parent
         self._pending: dict[bytes, Future[Any]] = {}  # checks started ahead in another process (prefetch)
-        # what each check of the last prefetch asks (to do it here instead while waiting), in the asks' order
-        self._asks: dict[bytes, tuple[Callable[..., object], tuple[object, ...]]] = {}
-        self._order: deque[bytes] = deque()
+        # what each check of the last prefetch not yet asked for asks (to do it here while waiting), in order
+        self._asks: OrderedDict[bytes, tuple[Callable[..., object], tuple[object, ...]]] = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
         self.hits = 0
         self.misses = 0
@@ -144,11 +143,8 @@ class CheckMemo:
         Its result waits in :attr:`_pending` as a finished future, for :meth:`get` to take when the check is
         asked for (counted then, as any check started ahead).
         """
-        while self._order:
-            key = self._order.popleft()
-            if key not in self._asks:
-                continue  # asked for already
-            compute, args = self._asks.pop(key)
+        while self._asks:
+            key, (compute, args) = self._asks.popitem(last=False)
             ahead = self._pending.get(key)
             if ahead is None or not ahead.cancel():
                 continue  # begun by another process
@@ -186,7 +182,7 @@ class CheckMemo:
                 if key not in self._pending and not self._find(key)[0]}
         # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
         # before its turn): this process no longer takes them while it waits (the other may still do them)
-        self._asks, self._order = {}, deque()
+        self._asks = OrderedDict()
         if workers < 2 or len(todo) < 2 or "fork" not in mp.get_all_start_methods():
             return
         if self._pool is None:
@@ -198,8 +194,7 @@ class CheckMemo:
         for key in keys:
             compute, args = todo[key]
             self._pending[key] = self._pool.submit(compute, *args)
-        self._asks = dict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
-        self._order = deque(todo)
+        self._asks = OrderedDict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
 
     def close(self) -> None:
         """Drop the checks started ahead and not asked for, and stop the processes :meth:`prefetch` started."""
@@ -207,7 +202,6 @@ class CheckMemo:
             ahead.cancel()
         self._pending.clear()
         self._asks.clear()
-        self._order.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
