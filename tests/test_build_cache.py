@@ -106,6 +106,10 @@ def test_the_cold_build_runs_every_stage_and_fills_the_cache(project):
     for stage_id in ("ingest", "indicators", "public/disclosure", "public/publish", "public/data",
                      "public/chapters/03-referrals"):
         assert (project.cache_root() / stage_id / MANIFEST).is_file(), stage_id
+    # the chapters' workers and kernels were started while the figures were worked out (issue 19)
+    log = (project.cold[0].log_dir / "build.log").read_text(encoding="utf-8")
+    assert "chapter workers started ahead" in log
+    assert log.count("(in a kernel started ahead)") >= 2
 
 
 def test_a_build_with_nothing_changed_runs_no_stage_and_publishes_the_same_bytes(project):
@@ -118,6 +122,8 @@ def test_a_build_with_nothing_changed_runs_no_stage_and_publishes_the_same_bytes
     # the key is recorded for every cached stage, and is the one the cold build stored
     assert record["stages"]["indicators"]["key"] == project.cold[1]["stages"]["indicators"]["key"]
     assert result.timings["notebooks"] < 10
+    # nothing to work out, no chapter to run: no worker or kernel is started ahead
+    assert "started ahead" not in (result.log_dir / "build.log").read_text(encoding="utf-8")
 
 
 def _edit_cell(nb_path: Path, cell_type: str, append: str) -> None:

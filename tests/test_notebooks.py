@@ -165,7 +165,7 @@ def test_jobs_sets_how_many_chapters_run_at_once(monkeypatch, tmp_path):
             seen.append(max_workers)
 
         def map(self, fn, *iterables):
-            return [None for _ in zip(*iterables, strict=True)]
+            return [(None, False) for _ in zip(*iterables, strict=True)]
 
         def shutdown(self, **_kwargs):
             pass
@@ -177,3 +177,77 @@ def test_jobs_sets_how_many_chapters_run_at_once(monkeypatch, tmp_path):
         monkeypatch.setattr(b.os, "cpu_count", lambda cores=cores: cores)
         b._execute_all(nbs, tmp_path, {}, log, tmp_path / "kernels.log", jobs=jobs)
         assert seen[-1] == expected, (jobs, cores)
+
+
+PROBE = """import json, os, sys
+print(json.dumps({"pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0),
+                  "warm": "safeguarding.report.sections.referrals" in sys.modules,
+                  "names": sorted(k for k in globals() if not k.startswith("_"))}))
+"""
+
+
+def _probe_notebook(path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(PROBE)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, path)
+    return path
+
+
+def _probe_result(path):
+    import nbformat
+
+    cell = nbformat.read(path, as_version=4).cells[0]
+    return cell.execution_count, json.loads("".join(o.get("text", "") for o in cell.outputs))
+
+
+def test_chapters_run_in_kernels_started_ahead_that_leave_no_trace(tmp_path, caplog):
+    """Issue 19: every chapter's kernel started and imported the report layer while the chapter ran (about 4 s
+    of a 11.5 s notebooks stage, run after the disclosure stage). Now a build starts its chapter workers when
+    it starts working out figures, and each worker starts kernels ahead, at the lowest priority, that import
+    the report layer meanwhile. A chapter then runs in one of them: already imported, a kernel of its own
+    (never shared with another chapter), nothing left in its namespace or its execution count; the kernels
+    not used are shut down with the workers."""
+    import logging
+
+    import safeguarding.build.notebooks as b
+    from safeguarding.build.processes import descendants
+
+    nbs = [_probe_notebook(tmp_path / f"0{i}-probe.ipynb") for i in (1, 2)]
+    out = tmp_path / "out"
+    out.mkdir()
+    log = logging.getLogger("t-ahead")
+    # as papermill runs a chapter on its own: a kernel started for it, nothing imported yet
+    cold = out / "cold"
+    cold.mkdir()
+    assert b._execute_one(nbs[0], cold, {}) is None
+    cold_count, cold_seen = _probe_result(cold / nbs[0].name)
+    assert cold_seen["warm"] is False
+    # one worker, three kernels started ahead for two chapters: one is left over
+    workers = b.ChapterWorkers(1, 3, tmp_path / "kernels.log")
+    try:
+        with caplog.at_level(logging.INFO, logger="t-ahead"):
+            b._execute_all(nbs, out, {}, log, tmp_path / "kernels.log", workers=workers)
+        below = descendants()
+        assert below, "the worker and its kernel left over are running until closed"
+    finally:
+        workers.close()
+    seen = [_probe_result(out / nb.name) for nb in nbs]
+    assert [count for count, _ in seen] == [cold_count, cold_count] == [1, 1]
+    assert all(s["warm"] for _, s in seen), "the report layer was imported before the chapter began"
+    assert all(s["names"] == cold_seen["names"] for _, s in seen), "the warm-up left names behind"
+    assert seen[0][1]["pid"] != seen[1][1]["pid"], "two chapters shared a kernel"
+    import os
+
+    assert all(s["nice"] == 19 for _, s in seen) and cold_seen["nice"] == os.getpriority(os.PRIO_PROCESS, 0)
+    assert sum("(in a kernel started ahead)" in r.getMessage() for r in caplog.records) == 2
+    # closing the workers shut down every kernel: none of the processes seen before is left
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in below if Path(f"/proc/{pid}").exists()]

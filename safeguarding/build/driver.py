@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from safeguarding.build.notebooks import WorkersAhead
 from safeguarding.build.outcome import BuildError, BuildInterrupted, BuildResult
 from safeguarding.build.processes import descendants, stop_descendants
 from safeguarding.build.project import (
@@ -179,15 +180,21 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
             echo(f"[{index}/{total}] {name}{note} done in {seconds:.1f} s")
         return value
 
+    # once figures are being worked out, chapters will run: their workers and kernels start meanwhile
+    ahead = WorkersAhead(lambda: len([nb for nb in chapter_notebooks(project_notebooks(cfg))
+                                      if nb.name not in record["chapters_left_out"]]),
+                         jobs, log_dir / "kernels.log", logger)
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger, inc=inc))
-        stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc))
-        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger, inc=inc, jobs=jobs))
+        stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc, on_compute=ahead.start))
+        stage(3, "disclosure", lambda: _stage_disclosure(cfg, aud, record, logger, inc=inc, jobs=jobs,
+                                                         on_compute=ahead.start))
         for line in publication_lines(record.get("disclosure", {}).get("publication")):
             echo(line)
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
                                                                leave_out=record["chapters_left_out"], inc=inc,
-                                                               jobs=jobs))
+                                                               jobs=jobs, workers=ahead.workers))
+        ahead.close()  # the kernels the chapters did not use: shut down before publishing
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
@@ -208,6 +215,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         logger.error("build interrupted by %s; stopped %d process(es)", name, stopped)
         _write_record(record, log_dir)
         raise BuildInterrupted(name, log_dir) from None
+    finally:
+        ahead.close(stop=True)  # (a stage failed or was interrupted before the chapters ran)
     if not keep_build:
         shutil.rmtree(work, ignore_errors=True)
 

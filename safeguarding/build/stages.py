@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
-from safeguarding.build.notebooks import _execute_all
+from safeguarding.build.notebooks import ChapterWorkers, _execute_all
 from safeguarding.build.outcome import BuildError
 from safeguarding.build.project import chapter_notebooks, project_notebooks, project_quarto_yml
 from safeguarding.cache import Incremental
@@ -52,25 +52,39 @@ def _stage_ingest(cfg: Config, allow_missing: bool, record: dict[str, Any], logg
     return result
 
 
-def _stage_indicators(cfg: Config, logger: logging.Logger, inc: Incremental | None = None) -> Any:
+def _stage_indicators(cfg: Config, logger: logging.Logger, inc: Incremental | None = None,
+                      on_compute: Callable[[], None] | None = None) -> Any:
+    """Compute the indicators (or take them from the cache); ``on_compute`` is called first when they are
+    computed (the build then starts its chapter workers: :class:`~safeguarding.build.notebooks.ChapterWorkers`)."""
     from safeguarding.indicators import run_indicators
 
+    def run(config: Config) -> Any:
+        if on_compute is not None:
+            on_compute()
+        return run_indicators(config)
+
     if inc is not None:
-        return inc.indicators(run_indicators)
-    table = run_indicators(cfg)
+        return inc.indicators(run)
+    table = run(cfg)
     logger.info("indicators: %d rows", len(table))
     return table
 
 
 def _stage_disclosure(cfg: Config, audience: str, record: dict, logger: logging.Logger,
-                      inc: Incremental | None = None, jobs: int | None = None) -> Path:
-    import functools
-
+                      inc: Incremental | None = None, jobs: int | None = None,
+                      on_compute: Callable[[], None] | None = None) -> Path:
+    """Protect the figures (or take the protected table from the cache); ``on_compute`` as for
+    :func:`_stage_indicators`."""
     from safeguarding.published_data import disclosure_controlled
 
     stats: dict = {}
-    # the processes the chapters may use protect the figures first (the same table whatever their number)
-    run = functools.partial(disclosure_controlled, workers=jobs)
+
+    def run(config: Config, aud: str, into: dict) -> Path:
+        if on_compute is not None:
+            on_compute()
+        # the processes the chapters may use protect the figures first (the same table whatever their number)
+        return disclosure_controlled(config, aud, into, workers=jobs)
+
     if inc is not None:
         path = inc.disclosure(run, stats)
     else:
@@ -113,11 +127,13 @@ def publication_lines(summary: dict | None) -> list[str]:
 
 def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Logger,
                      log_dir: Path | None = None, leave_out: list[str] | tuple[str, ...] = (),
-                     inc: Incremental | None = None, jobs: int | None = None) -> Path:
+                     inc: Incremental | None = None, jobs: int | None = None,
+                     workers: ChapterWorkers | None = None) -> Path:
     """Execute the chapter notebooks into ``work/chapters`` (each chapter's figures in its ``figures/``).
 
     With ``inc``, a chapter whose inputs are unchanged is copied from the cache instead; each chapter
     runs in its own folder (``work/runs/<chapter>``) so that its notebook and figures are cached together.
+    ``workers``: the build's chapter workers, started ahead with their kernels (the caller closes them).
     """
 
     folder = project_notebooks(cfg)
@@ -143,7 +159,7 @@ def _stage_notebooks(cfg: Config, audience: str, work: Path, logger: logging.Log
         if nbs:  # the report context, worked out once for every chapter (not at all when none runs)
             _save_context(cfg, audience, work, inc, logger)
         # the kernels import the installed package (pip install -e .), wherever the project folder is
-        _execute_all(nbs, dirs, ps, logger, kernel_log, jobs=jobs)
+        _execute_all(nbs, dirs, ps, logger, kernel_log, jobs=jobs, workers=workers)
 
     if inc is not None:
         inc.notebooks(notebooks, out_dir, work / "runs", params, execute)

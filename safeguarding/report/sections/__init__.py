@@ -34,5 +34,12 @@ def __getattr__(name: str) -> ModuleType:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def import_all() -> None:
+    """Import every chapter module now (a chapter kernel started ahead of its chapter does this while it
+    waits: :class:`safeguarding.build.notebooks.ChapterWorkers`)."""
+    for name in __all__:
+        importlib.import_module(f"{__name__}.{name}")
+
+
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
