@@ -126,6 +126,28 @@ def test_a_build_with_nothing_changed_runs_no_stage_and_publishes_the_same_bytes
     assert "started ahead" not in (result.log_dir / "build.log").read_text(encoding="utf-8")
 
 
+def test_the_data_files_written_while_publishing_fail_as_the_data_stage(project, monkeypatch):
+    """Issue 19: the data files are written in a thread while the review is published. A failure there is
+    still the ``data`` stage's, said as before; the published year is left as it was and no staging folder
+    is left behind (the failing build waits for the thread before it clears the folder)."""
+    import safeguarding.build.driver as driver
+
+    before = project.published(project.cold[0])
+    started = []
+
+    def failing(*_a, **_k):
+        started.append(1)
+        raise OSError("disk-full-marker-3141")
+
+    monkeypatch.setattr(driver, "_stage_data", failing)
+    with pytest.raises(b.BuildError, match="disk-full-marker-3141") as caught:
+        project.build()
+    assert caught.value.stage == "data" and started == [1]
+    assert project.published(project.cold[0]) == before
+    reports = project.cold[0].output_dir.parent
+    assert [p.name for p in reports.iterdir() if "staging" in p.name] == []
+
+
 def _edit_cell(nb_path: Path, cell_type: str, append: str) -> None:
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     cell = next(c for c in reversed(nb["cells"]) if c["cell_type"] == cell_type)

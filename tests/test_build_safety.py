@@ -124,3 +124,40 @@ def test_sigterm_during_the_notebooks_stops_every_process_and_logs_the_interrupt
     reports = tmp_path / "reports"
     leftovers = [p for p in reports.rglob("*") if "staging" in p.name] if reports.exists() else []
     assert leftovers == []
+
+
+def _is_kernel(pid: int) -> bool:
+    try:
+        return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_sigterm_before_the_chapters_stops_the_kernels_started_ahead(tmp_path):
+    """Issue 19: a cold build starts its chapter workers and their kernels while it works the figures out.
+    Interrupted then, before any chapter runs, it stops them too: nothing outlives the build."""
+    cfg = demo_config_copy(tmp_path)
+    proc = subprocess.Popen([sys.executable, "pipeline.py", "build", "--config", str(cfg), "--renderer", "builtin"],
+                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        line = ""
+        while "disclosure ..." not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, f"build ended early: {proc.stderr.read()}"
+        seen: set[int] = set()
+        while time.monotonic() < deadline and not any(_is_kernel(p) for p in seen):
+            seen.update(descendants(proc.pid))
+            time.sleep(0.1)
+        assert any(_is_kernel(p) for p in seen), f"no kernel started ahead under the build, saw {seen}"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "notebooks ..." not in out, "the chapters had begun: this test is about the stages before them"
+    time.sleep(0.5)
+    alive = [p for p in seen if _running(p)]
+    assert alive == [], f"processes outlived the build: {alive}"

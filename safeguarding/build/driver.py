@@ -109,6 +109,34 @@ def _signals_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class _Background:
+    """``fn()`` run in a thread of this process; :meth:`result` waits for it and returns (or raises) what it did."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._box: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(fn,), name="build-background", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._box["value"] = fn()
+        except BaseException as exc:  # handed to the caller of result()
+            self._box["error"] = exc
+
+    def wait(self) -> None:
+        """Wait for ``fn`` to end, whatever its outcome."""
+        self._thread.join()
+
+    def result(self) -> Any:
+        """Wait for ``fn``; its value, or the exception it raised."""
+        self.wait()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
+
+
 def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs: bool, keep_build: bool,
            echo: Callable[[str], None], lock_notes: list[str], editorial: Editorial | None = None,
            force: bool = False, jobs: int | None = None) -> BuildResult:
@@ -184,6 +212,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
     ahead = WorkersAhead(lambda: len([nb for nb in chapter_notebooks(project_notebooks(cfg))
                                       if nb.name not in record["chapters_left_out"]]),
                          jobs, log_dir / "kernels.log", logger)
+    data_job: _Background | None = None
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger, inc=inc))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc, on_compute=ahead.start))
@@ -197,16 +226,22 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         ahead.close()  # the kernels the chapters did not use: shut down before publishing
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        # the data files are written while the review is published (pandoc and typst leave a core idle)
+        data_job = _Background(lambda: _stage_data(cfg, aud, staging, inc=inc, work=work))
         published = stage(5, "publish", lambda: _stage_publish(cfg, aud, renderer, built, staging, record, inc=inc))
-        data_files = stage(6, "data", lambda: _stage_data(cfg, aud, staging, inc=inc, work=work))
+        data_files = stage(6, "data", data_job.result)
         stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
         stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
     except BuildError:
+        if data_job is not None:  # still writing into the staging folder: let it finish first
+            data_job.wait()
         shutil.rmtree(staging, ignore_errors=True)
         raise  # the working folder is kept so the failed notebook can be read
     except (KeyboardInterrupt, BuildInterrupted) as exc:
         name = exc.signal_name if isinstance(exc, BuildInterrupted) else "SIGINT"
         stopped = stop_descendants(keep=already_running)
+        if data_job is not None:
+            data_job.wait()
         shutil.rmtree(staging, ignore_errors=True)
         record["outcome"] = "interrupted"
         record["interrupted_by"] = name
