@@ -296,6 +296,37 @@ def test_saved_charts_fit_their_width_and_the_chart_is_left_as_it_was(kind, tmp_
     assert ax.bbox.width > 0.5 * fig.bbox.width, (kind, ax.bbox.width)
 
 
+def test_fitting_a_chart_lays_it_out_again_only_after_a_change(monkeypatch):
+    """Issue 19: most of a chart's time is its layouts, and fit_to_width laid each narrow chart out six or seven
+    times, several times over with nothing changed since the one before (the demo's charts were most of the
+    chapters' time). Now it lays a chart out again only when a text, a position, a formatter, a key or a title
+    offset changed since the last layout; the one before judging the x-axis labels is kept (the layout
+    settles over a few rounds, and those labels are judged on the plot's final width)."""
+    import safeguarding.charts.fit as fit
+
+    def layout_state(fig):
+        texts, positions, formatters, size = _state(fig)
+        return (texts, positions, formatters, size, [ax.yaxis.get_major_formatter() for ax in fig.axes],
+                [ax.titleOffsetTrans.get_matrix()[1, 2] for ax in fig.axes],
+                [ax.get_legend() is None or ax.get_legend().get_visible() for ax in fig.axes])
+
+    seen = []
+    real = fit._draw
+
+    def spy(fig):
+        seen.append(layout_state(fig))
+        return real(fig)
+
+    monkeypatch.setattr(fit, "_draw", spy)
+    for kind, chart in _narrow_cases():
+        chart.figure.set_size_inches(*charts.NARROW_SIZE)
+        seen.clear()
+        charts.fit_to_width(chart.figure)
+        assert len(seen) >= 2, kind
+        again = [i for i in range(1, len(seen) - 1) if seen[i] == seen[i - 1]]
+        assert again == [], (kind, len(seen), again)
+
+
 def test_a_chart_that_fits_is_left_alone():
     """fit_to_width changes nothing on a chart whose words all fit (the full-size rendering of most charts):
     no step to undo, the title and the axis formatter as they were."""

@@ -120,6 +120,16 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     if laid_out and _fits(fig, renderer, axes, ticks):
         return undo  # most charts at full size: one layout, nothing to change
 
+    # every change below is recorded in ``undo``: a layout is done again only when something changed since
+    # the last (an unchanged figure would be laid out the same, and each layout is most of a chart's time)
+    changes_laid_out = 0
+
+    def redraw() -> bool:
+        nonlocal changes_laid_out, laid_out
+        if len(undo) != changes_laid_out:
+            changes_laid_out, laid_out = len(undo), _draw(fig)
+        return laid_out
+
     def set_text(t: Text, new: str) -> None:
         old = t.get_text()
         t.set_text(new)
@@ -176,7 +186,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
                 break
         legend.set_visible(False)
         undo.append(lambda legend=legend, moved=moved: (moved.remove(), legend.set_visible(True)))
-    _draw(fig)
+    redraw()
     texts = [t for t in fig.findobj(Text)
              if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
     # labels beside the plots (at the ends of lines): a quarter of the width at most
@@ -192,7 +202,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     # written inside a plot up to the plot's edge (the layout would squeeze the plot to make room for it)
     titles = {id(getattr(ax, name)) for ax in axes for name in ("title", "_left_title", "_right_title")}
     for _ in range(rounds):
-        if not _draw(fig):
+        if not redraw():
             break
         right_edge = fig.bbox.x1 - pad
         changed = False
@@ -207,7 +217,7 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
         if not changed:
             break
     # a note under the title (the axis label) that now takes more lines: the title moves up to clear it
-    _draw(fig)
+    redraw()
     for ax in axes:
         title = ax._left_title if ax._left_title.get_text() else ax.title  # type: ignore[attr-defined]
         if not title.get_text() or not hasattr(ax, "_set_title_offset_trans"):
@@ -221,9 +231,10 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
             ax._set_title_offset_trans(pad + rise * 72 / fig.dpi)
             undo.append(lambda ax=ax, pad=pad: ax._set_title_offset_trans(pad))
     if outside:
-        _draw(fig)
+        redraw()
         _space_apart(outside, renderer, undo)
-    # crowded x-axis labels: keep every k-th
+    # crowded x-axis labels: keep every k-th (laid out once more in any case: the layout settles over a few
+    # rounds, and the labels are judged on the plot's final width)
     _draw(fig)
     for ax in axes:
         boxes = sorted((lab.get_window_extent(renderer) for lab in shown_tick_labels(ax)), key=lambda b: b.x0)
