@@ -46,11 +46,12 @@ def publication_scope(ind: pd.DataFrame, year_end: pd.Timestamp, policy: Policy 
     policy = policy if policy is not None else Policy()
     end = pd.to_datetime(ind["period_end"])
     ptype = ind["period_type"].astype(str)
-    headline = ind["breakdown"].astype(str).eq("all")
+    headline = ind["breakdown"].astype(str).eq("all").to_numpy()
     keep = pd.Series(False, index=ind.index)
     for name, (head_months, part_months) in policy.published_span.items():
-        after = np.where(headline, year_end - pd.DateOffset(months=head_months),
-                         year_end - pd.DateOffset(months=part_months)).astype("datetime64[ns]")
+        # the two cut-offs as datetime64 scalars: a choice between Timestamps would be an array of objects
+        after = np.where(headline, (year_end - pd.DateOffset(months=head_months)).to_datetime64(),
+                         (year_end - pd.DateOffset(months=part_months)).to_datetime64()).astype("datetime64[ns]")
         keep |= ptype.eq(name) & (end <= year_end) & (end.to_numpy() > after)
     return keep
 

@@ -126,7 +126,8 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
     tries: dict[int, int] = {}  # cheaper, farther partners given to each pinned cell (_give_partners)
     dead: dict[tuple[bool, bool], set[int]] = {}  # cells with no candidate partner anywhere (_far_partners)
     far_tries: dict[int, int] = {}  # far partners given to each cell
-    near_protected: dict[int, bool] = {}  # cell -> a protected published cell is linked to it
+    worlds = _Worlds(system, inc)
+    near_protected: dict[int, bool] = {}  # linked world -> a protected published cell is in it
     given_up: set[int] = set()  # cells near a protected figure that far partners did not protect: stuck
     report = SecondaryReport(suppressed=suppressed)
     rounds: dict[int, int] = {}  # passes in which each cell was found unprotected
@@ -146,7 +147,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
             cell = int(group.cells[group.col == j][0])
             rounds[cell] = rounds.get(cell, 0) + 1
             if cell in given_up or (rounds[cell] > policy.max_far_tries
-                                    and _only_protected_left(system, cell, suppressed, by_cell, near_protected)):
+                                    and _only_protected_left(system, cell, suppressed, worlds, near_protected)):
                 given_up.add(cell)
                 out[j] = True
         return out
@@ -229,7 +230,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
                 for cell in deferred:
                     far_tries[cell] = far_tries.get(cell, 0) + 1
                     if (far_tries[cell] > policy.max_far_tries
-                            and _only_protected_left(system, cell, suppressed, by_cell, near_protected)):
+                            and _only_protected_left(system, cell, suppressed, worlds, near_protected)):
                         given_up.add(cell)
                 deferred = [c for c in deferred if c not in given_up]
             stuck = _far_partners(system, deferred, suppressed, by_cell, forced=forced, dead=dead)
@@ -237,7 +238,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
             deferred = stuck
         if not added:
             _finish(report, sorted(set(deferred) | set(lonely) | given_up), large, policy, system, forced,
-                    by_cell)
+                    worlds)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
@@ -330,10 +331,10 @@ def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppr
 
 
 def _finish(report: SecondaryReport, deferred: list[int], large: list[int], policy: Policy, system: _System,
-            forced: bool, by_cell: Mapping[int, list[int]]) -> None:
-    """Record the last pass's leftovers in ``report`` and warn about them (``by_cell``: :meth:`_System.by_cell`)."""
-    near: dict[int, bool] = {}  # cell -> a protected published cell is linked to it (shared by its whole world)
-    protected_near = [c for c in deferred if _only_protected_left(system, c, report.suppressed, by_cell, near)]
+            forced: bool, worlds: _Worlds) -> None:
+    """Record the last pass's leftovers in ``report`` and warn about them (``worlds``: the system's linked worlds)."""
+    near: dict[int, bool] = {}  # linked world -> a protected published cell is in it
+    protected_near = [c for c in deferred if _only_protected_left(system, c, report.suppressed, worlds, near)]
     report.forced = [int(c) for c in np.flatnonzero(report.suppressed & system.protected)]
     if not forced and protected_near:
         report.stuck = protected_near  # the caller decides: withhold detail, or force
@@ -350,27 +351,41 @@ def _finish(report: SecondaryReport, deferred: list[int], large: list[int], poli
                     len(large), sum(large), max(large), policy.max_exact)
 
 
-def _only_protected_left(system: _System, cell: int, suppressed: np.ndarray,
-                         by_cell: Mapping[int, list[int]], memo: dict[int, bool]) -> bool:
+class _Worlds:
+    """The linked worlds of a system: its cells joined through any chain of relations (found once, on first use)."""
+
+    def __init__(self, system: _System, inc) -> None:
+        self._system, self._inc = system, inc
+        self._label: np.ndarray | None = None
+        self._members: list[np.ndarray] = []
+
+    def members(self, cell: int) -> tuple[int, np.ndarray]:
+        """The world of ``cell``: its number and its cells (ascending)."""
+        if self._label is None:
+            from scipy import sparse
+            from scipy.sparse.csgraph import connected_components
+
+            inc = self._inc
+            m = inc.shape[0]
+            graph = sparse.bmat([[None, inc], [inc.T, None]], format="csr") if m else sparse.csr_matrix(
+                (inc.shape[1], inc.shape[1]))
+            _, labels = connected_components(graph, directed=False)
+            self._label = labels[m:]
+            order = np.argsort(self._label, kind="stable")
+            sizes = np.bincount(self._label, minlength=int(labels.max()) + 1 if labels.size else 0)
+            self._members = np.split(order, np.cumsum(sizes)[:-1])
+        lab = int(self._label[cell])
+        return lab, self._members[lab]
+
+
+def _only_protected_left(system: _System, cell: int, suppressed: np.ndarray, worlds: _Worlds,
+                         memo: dict[int, bool]) -> bool:
     """True when some cell linked to ``cell`` (through any chain of relations) is published and protected.
 
-    ``memo`` keeps the answer for every cell of the linked world searched.
+    ``memo`` keeps the answer, as it was when first asked, for the whole linked world (by its number).
     """
-    if cell in memo:
-        return memo[cell]
-    seen, frontier = {cell}, [cell]
-    found = False
-    while frontier:
-        nxt = []
-        for c in frontier:
-            for k in by_cell[c]:
-                for other in system.constraints[k][0]:
-                    o = int(other)
-                    if o in seen:
-                        continue
-                    seen.add(o)
-                    found = found or bool(not suppressed[o] and system.protected[o])
-                    nxt.append(o)
-        frontier = nxt
-    memo.update(dict.fromkeys(seen, found))
-    return found
+    lab, members = worlds.members(cell)
+    if lab not in memo:
+        others = members[members != cell]
+        memo[lab] = bool(np.any(~suppressed[others] & system.protected[others]))
+    return memo[lab]
