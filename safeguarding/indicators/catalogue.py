@@ -40,6 +40,7 @@ import yaml
 
 from safeguarding.indicators.registry import AGGREGATE
 from safeguarding.schema import ENTITIES
+from safeguarding.yamlload import safe_load
 
 if TYPE_CHECKING:
     from safeguarding.config import Config
@@ -432,7 +433,7 @@ def load_catalogue(source: Config | Mapping[str, object] | None = None, *,
     """
     p = Path(path) if path is not None else CATALOGUE_PATH
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        doc = safe_load(p.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{p}: cannot read the catalogue: {exc}") from exc
     defaults = dict(doc.get("defaults") or {})
