@@ -235,8 +235,18 @@ def test_the_catalogue_is_parsed_by_libyaml_into_the_same_objects(monkeypatch):
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert safe_load(text) == yaml.safe_load(text), path.name
+    # the catalogue and its relation model are read with it
+    from safeguarding.disclosure.model import default_model
+    from safeguarding.indicators.catalogue import load_catalogue
+
     loaders = []
     real = yaml.load
     monkeypatch.setattr(yaml, "load", lambda text, Loader: loaders.append(Loader) or real(text, Loader=Loader))
-    safe_load("a: 1")
-    assert loaders == [yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader]
+    default_model.cache_clear()
+    try:
+        load_catalogue()
+        default_model()
+        safe_load("a: 1")
+    finally:
+        default_model.cache_clear()
+    assert loaders == [yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader] * 3

@@ -280,7 +280,7 @@ def lowest_priority(pid: int) -> None:
     Jupyter starts each kernel in a session of its own, and Linux shares the CPU between sessions
     (autogroups) before it looks at a process's own niceness: both are set, where the system allows.
     """
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):  # (no setpriority on Windows)
         os.setpriority(os.PRIO_PROCESS, pid, 19)
     with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w", encoding="ascii") as fh:
         fh.write("19")

@@ -59,16 +59,14 @@ def closure(rows: pd.DataFrame, withheld: pd.Series, policy: Policy, model: Rela
     rows of the series added.
     """
     model = default_model() if model is None else model
-    keys = list(zip(rows["indicator_id"].astype(str), rows["breakdown"].astype(str),
-                    rows["period_type"].astype(str), strict=True))
+    keys = list(zip(rows["indicator_id"].astype(str).tolist(), rows["breakdown"].astype(str).tolist(),
+                    rows["period_type"].astype(str).tolist(), strict=True))
     held: set[Series] = {k for k, w in zip(keys, withheld.to_numpy(), strict=True) if w}
     if not held:
         return pd.Series(False, index=rows.index)
     slots, values = _slots(rows)
     relations = _relations(slots, values, model)
-    small = {s: bool(np.asarray(policy.small(v[~np.isnan(v)]), dtype=bool).any()) for s, v in values.items()}
-    size = {s: float(np.nansum(v)) for s, v in values.items()}
-    zero = {s: bool(np.nansum(np.abs(v)) == 0) for s, v in values.items()}
+    small, size, zero = _facts(values, policy)
     added: set[Series] = set()
     for _ in range(MAX_STEPS):
         leaks = _leaks(relations, held | added, small, zero)
@@ -79,6 +77,30 @@ def closure(rows: pd.DataFrame, withheld: pd.Series, policy: Policy, model: Rela
             break
         added.add(extra)
     return pd.Series([k in added for k in keys], index=rows.index)
+
+
+def _facts(values: dict[Slot, np.ndarray], policy: Policy
+           ) -> tuple[dict[Slot, bool], dict[Slot, float], dict[Slot, bool]]:
+    """Per slot: a small count in any period, the sum of its values, all of them zero (NaN: no figure).
+
+    Worked out on the slots of each period type at once (their value arrays have one length), row by
+    row as for each slot alone: a NaN is never small, and each row's sum is numpy's, the same as that
+    of the slot's own array.
+    """
+    small: dict[Slot, bool] = {}
+    size: dict[Slot, float] = {}
+    zero: dict[Slot, bool] = {}
+    by_length: dict[int, list[Slot]] = {}
+    for slot, v in values.items():
+        by_length.setdefault(len(v), []).append(slot)
+    for group in by_length.values():
+        grid = np.vstack([values[slot] for slot in group])
+        any_small = np.asarray(np.asarray(policy.small(grid), dtype=bool).any(axis=1), dtype=bool)
+        sums = np.nansum(grid, axis=1)
+        zeros = np.nansum(np.abs(grid), axis=1) == 0
+        for i, slot in enumerate(group):
+            small[slot], size[slot], zero[slot] = bool(any_small[i]), float(sums[i]), bool(zeros[i])
+    return {s: small[s] for s in values}, {s: size[s] for s in values}, {s: zero[s] for s in values}
 
 
 def _series(slot: Slot) -> Series:

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import yaml
+
 from safeguarding.disclosure.primary import FIGURES
 
 
@@ -150,7 +152,7 @@ def parse_figure(text: str, where: str = "relations") -> tuple[str, str, tuple[s
 def default_model() -> RelationModel:
     """The relation model of the built-in catalogue (read once)."""
     from safeguarding.indicators.catalogue import CATALOGUE_PATH
-    from safeguarding.yamlload import safe_load
+    from safeguarding.yamlload import SAFE_LOADER
 
-    doc = safe_load(CATALOGUE_PATH.read_text(encoding="utf-8")) or {}
+    doc = yaml.load(CATALOGUE_PATH.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # (safe: yamlload)
     return RelationModel.from_mapping(doc.get("relations"), f"{CATALOGUE_PATH.name} relations")

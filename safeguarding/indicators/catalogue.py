@@ -40,7 +40,7 @@ import yaml
 
 from safeguarding.indicators.registry import AGGREGATE
 from safeguarding.schema import ENTITIES
-from safeguarding.yamlload import safe_load
+from safeguarding.yamlload import SAFE_LOADER
 
 if TYPE_CHECKING:
     from safeguarding.config import Config
@@ -433,7 +433,7 @@ def load_catalogue(source: Config | Mapping[str, object] | None = None, *,
     """
     p = Path(path) if path is not None else CATALOGUE_PATH
     try:
-        doc = safe_load(p.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(p.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # (safe: yamlload)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{p}: cannot read the catalogue: {exc}") from exc
     defaults = dict(doc.get("defaults") or {})
