@@ -91,18 +91,25 @@ def _running(pid: int) -> bool:
     return stat[stat.rindex(")") + 2:].split()[0] != "Z"
 
 
-@pytest.mark.slow
-def test_sigterm_during_the_notebooks_stops_every_process_and_logs_the_interruption(tmp_path):
-    """Before, SIGTERM left kernel workers running, no run.json and a staging folder in reports/."""
+def _build_until(tmp_path: Path, marker: str) -> tuple[subprocess.Popen, float]:
+    """Start a cold build of the demo in a process; return it once it printed ``marker``, and a deadline."""
     cfg = demo_config_copy(tmp_path)
     proc = subprocess.Popen([sys.executable, "pipeline.py", "build", "--config", str(cfg), "--renderer", "builtin"],
                             cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    line = ""
+    while marker not in line and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"build ended early: {proc.stderr.read()}")
+    return proc, deadline
+
+
+@pytest.mark.slow
+def test_sigterm_during_the_notebooks_stops_every_process_and_logs_the_interruption(tmp_path):
+    """Before, SIGTERM left kernel workers running, no run.json and a staging folder in reports/."""
+    proc, deadline = _build_until(tmp_path, "notebooks ...")
     try:
-        deadline = time.monotonic() + 300
-        line = ""
-        while "notebooks ..." not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line or proc.poll() is None, f"build ended early: {proc.stderr.read()}"
         seen: set[int] = set()
         while time.monotonic() < deadline and len(seen) < 3:  # two workers and at least one kernel
             seen.update(descendants(proc.pid))
@@ -137,15 +144,8 @@ def _is_kernel(pid: int) -> bool:
 def test_sigterm_before_the_chapters_stops_the_kernels_started_ahead(tmp_path):
     """Issue 19: a cold build starts its chapter workers and their kernels while it works the figures out.
     Interrupted then, before any chapter runs, it stops them too: nothing outlives the build."""
-    cfg = demo_config_copy(tmp_path)
-    proc = subprocess.Popen([sys.executable, "pipeline.py", "build", "--config", str(cfg), "--renderer", "builtin"],
-                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, deadline = _build_until(tmp_path, "disclosure ...")
     try:
-        deadline = time.monotonic() + 300
-        line = ""
-        while "disclosure ..." not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            assert line or proc.poll() is None, f"build ended early: {proc.stderr.read()}"
         seen: set[int] = set()
         while time.monotonic() < deadline and not any(_is_kernel(p) for p in seen):
             seen.update(descendants(proc.pid))
