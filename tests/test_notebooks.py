@@ -259,3 +259,26 @@ def test_chapters_run_in_kernels_started_ahead_that_leave_no_trace(tmp_path, cap
     while any(running(pid) for pid in below) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in below if running(pid)]
+
+
+def test_no_kernel_is_started_ahead_when_the_build_may_run_one_process(monkeypatch, tmp_path):
+    """Issue 19: ``build --areas --jobs N`` is N processes in all, each area's build taking ``--kernels 1``
+    when there are at least N areas. Kernels started ahead would be a second process for each area: twenty
+    areas with ``--jobs 1`` took 522 s instead of 693 s, and ``--jobs 2`` was only 1.54 times as fast as
+    that (target 1.7). With one process allowed (``--kernels 1``, or a one-core machine) none is started
+    ahead; with two, they are."""
+    import logging
+
+    import safeguarding.build.notebooks as b
+
+    started = []
+    monkeypatch.setattr(b, "ChapterWorkers", lambda jobs, chapters, log: started.append((jobs, chapters)) or
+                        type("W", (), {"jobs": jobs, "close": lambda self, stop=False: None})())
+    log = logging.getLogger("t-ahead-one")
+    for jobs, cores, expected in ((1, 8, []), (None, 1, []), (2, 1, [(2, 7)]), (None, 2, [(2, 7)])):
+        monkeypatch.setattr(b.os, "cpu_count", lambda cores=cores: cores)
+        started.clear()
+        ahead = b.WorkersAhead(lambda: 7, jobs, tmp_path / "kernels.log", log)
+        ahead.start()
+        ahead.close()
+        assert started == expected, (jobs, cores)

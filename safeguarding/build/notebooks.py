@@ -92,8 +92,10 @@ class WorkersAhead:
         self.workers: ChapterWorkers | None = None
 
     def start(self) -> None:
-        """Start the workers and their kernels, unless they are started already or there is no chapter."""
-        if self.workers is not None:
+        """Start the workers and their kernels, unless they are started already, there is no chapter, or the
+        build may run only one process at a time (``--kernels 1``, each area's share in a many-area build
+        with as many areas as ``--jobs``, or a one-core machine): kernels started ahead would be a second."""
+        if self.workers is not None or (self._jobs or min(DEFAULT_JOBS, os.cpu_count() or 1)) < 2:
             return
         n = self._chapters()
         if n:
