@@ -5,9 +5,10 @@ benchmarks. All logic lives in the ``safeguarding`` package; this file only
 hands the command line to it.
 """
 
-import sys
-
-from safeguarding.cli import main
+from safeguarding import quick_exit
 
 if __name__ == "__main__":
-    sys.exit(main())
+    quick_exit.install()  # before any module registers an exit handler: it runs after all of them
+    from safeguarding.cli import main
+
+    quick_exit.leave(main())

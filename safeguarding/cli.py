@@ -54,4 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # python -m safeguarding.cli (each area's worker of build --areas)
-    sys.exit(main())
+    from safeguarding import quick_exit
+
+    quick_exit.install()  # the imports above register no exit handler: this one still runs after all others
+    quick_exit.leave(main())
