@@ -244,21 +244,42 @@ def _add_pairs(system: _System, a: np.ndarray, b: np.ndarray) -> None:
 
 
 def add_breakdown_sums(system: _System, long: pd.DataFrame) -> None:
-    """Step 1: the values of each breakdown add up to the headline (``breakdown == "all"``)."""
+    """Step 1: the values of each breakdown add up to the headline (``breakdown == "all"``).
+
+    Breakdowns are taken in the order they first appear in ``long``, each
+    value in its order; a breakdown with a missing value adds up to nothing.
+    """
     head_keys = ["indicator_id", "measure", "period_type", "period_start"]
-    head = long[long["breakdown"].eq("all")].drop_duplicates(head_keys)
-    parts_df = long[~long["breakdown"].eq("all")]
-    if parts_df.empty or head.empty:
+    place = long.groupby(head_keys, sort=False, observed=True, dropna=True).ngroup().to_numpy()
+    bd_code, _ = pd.factorize(long["breakdown"])
+    is_all = long["breakdown"].eq("all").to_numpy()
+    v = long["v"].to_numpy(dtype=float)
+    cells = long["cell"].to_numpy()
+    heads = np.flatnonzero(is_all & (place >= 0))
+    parts = np.flatnonzero(~is_all & (place >= 0) & (bd_code >= 0))
+    if heads.size == 0 or parts.size == 0:
         return
-    grouped = parts_df.groupby([*head_keys, "breakdown"], sort=False, observed=True)
-    sums = grouped["v"].sum(min_count=1).rename("psum").reset_index()
-    sums["has_nan"] = (grouped["v"].count() < grouped["v"].size()).to_numpy()
-    sums = sums.merge(head[[*head_keys, "cell", "v"]], on=head_keys, how="inner")
-    ok = ~sums["has_nan"] & sums["v"].notna() & (np.abs(sums["psum"] - sums["v"]) <= TOLERANCE)
-    idx = grouped.indices
-    keys = list(sums.loc[ok, [*head_keys, "breakdown"]].itertuples(index=False, name=None))
-    cells, at = long["cell"].to_numpy(), parts_df.index.to_numpy()  # positions in parts_df -> in long
-    _add_sums(system, sums.loc[ok, "cell"].to_numpy(), [cells[at[idx[k]]] for k in keys])
+    n_places = int(place.max()) + 1
+    none = np.iinfo(np.int64).max
+    head_row = np.full(n_places, none, dtype=np.int64)
+    np.minimum.at(head_row, place[heads], heads)  # the first headline row of each place
+    head_row[head_row == none] = -1
+    group, _ = pd.factorize(place[parts].astype(np.int64) * (int(bd_code.max()) + 1) + bd_code[parts])
+    n = int(group.max()) + 1
+    known = ~np.isnan(v[parts])
+    psum = np.bincount(group, weights=np.where(known, v[parts], 0.0), minlength=n)
+    complete = np.bincount(group, weights=~known, minlength=n) == 0
+    first = np.full(n, parts.size)
+    np.minimum.at(first, group, np.arange(parts.size))
+    total = head_row[place[parts[first]]]
+    has_head = total >= 0
+    tv = np.where(has_head, v[np.maximum(total, 0)], np.nan)
+    ok = has_head & complete & ~np.isnan(tv) & (np.abs(psum - tv) <= TOLERANCE)
+    order = np.argsort(group, kind="stable")  # the parts of each group, in their order
+    bounds = np.r_[0, np.cumsum(np.bincount(group, minlength=n))]
+    members = cells[parts[order]]
+    keep = np.flatnonzero(ok)
+    _add_sums(system, cells[total[keep]], [members[bounds[g]:bounds[g + 1]] for g in keep])
 
 
 def _month_number(long: pd.DataFrame) -> np.ndarray:
@@ -401,8 +422,7 @@ def add_equal_series(system: _System, long: pd.DataFrame, min_periods: int = 3, 
     keys = ["indicator_id", "measure", "breakdown", "breakdown_value", "period_type"]
     data = long[long["v"].notna()]
     for _, by_type in data.groupby("period_type", sort=False):
-        grid = by_type.pivot_table(index="period_start", columns=keys, values="cell", aggfunc="first")
-        cells_m = grid.to_numpy()
+        cells_m = _grid(by_type, keys)
         present = ~np.isnan(cells_m)
         vals = np.where(present, system.values[np.where(present, cells_m, 0).astype(int)], 0.0)
         # series are compared where both are present: a breakdown published for a year against a headline
@@ -432,6 +452,23 @@ def add_equal_series(system: _System, long: pd.DataFrame, min_periods: int = 3, 
                         _add_pairs(system, cells_m[rows, x].astype(int), cells_m[rows, y].astype(int))
 
 
+def _grid(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Cell ids by period start (rows, in order) and series (``columns``' values, in order): the first cell of
+    each; NaN where there is none. The array ``df.pivot_table(index="period_start", columns=columns,
+    values="cell", aggfunc="first")`` holds, without building the frame."""
+    col = df.groupby(columns, sort=True, observed=True, dropna=True).ngroup().to_numpy()
+    starts = pd.DatetimeIndex(df["period_start"])
+    row_codes, uniques = pd.factorize(starts, sort=True)
+    ok = (col >= 0) & (row_codes >= 0)
+    cells = df["cell"].to_numpy(dtype=float)[ok]
+    r, c = row_codes[ok], col[ok]
+    ncols = int(c.max()) + 1 if c.size else 0
+    out = np.full((len(uniques), ncols), np.nan)
+    _, first = np.unique(r.astype(np.int64) * max(ncols, 1) + c, return_index=True)  # the first of each place
+    out[r[first], c[first]] = cells[first]
+    return out
+
+
 def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
     """Step 4: a stock published for several period types is one figure (the month end is the quarter's too).
 
@@ -440,21 +477,47 @@ def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
     """
     span = long[long["period_type"].isin(["month", "quarter", "year"])]
     align = ["indicator_id", "measure", "period_end", "breakdown", "breakdown_value"]
+    # one number per aligned place (rows with a missing key align with nothing, as in a merge they do not)
+    place = span.groupby(align, sort=False, observed=True, dropna=True).ngroup().to_numpy()
+    series_all = span.groupby(["indicator_id", "measure"], sort=False, observed=True, dropna=True).ngroup().to_numpy()
+    ptype = span["period_type"].astype(str).to_numpy()
+    v_all = span["v"].to_numpy(dtype=float)
+    cells = span["cell"].to_numpy()
     for short, big in (("month", "quarter"), ("month", "year"), ("quarter", "year")):
-        pairs = span[span["period_type"].eq(short)].merge(span[span["period_type"].eq(big)], on=align,
-                                                          suffixes=("_s", "_b"))
-        pairs = pairs[pairs["v_s"].notna() & pairs["v_b"].notna()]
-        if pairs.empty:
+        left = np.flatnonzero((ptype == short) & (place >= 0))
+        right = np.flatnonzero((ptype == big) & (place >= 0))
+        li, ri = _inner_join(place[left], place[right])
+        s_rows, b_rows = left[li], right[ri]
+        both = ~np.isnan(v_all[s_rows]) & ~np.isnan(v_all[b_rows])
+        s_rows, b_rows = s_rows[both], b_rows[both]
+        if s_rows.size == 0:
             continue
         # indicator by indicator, in the order they first appear, each pair in its order
-        series = pairs.groupby(["indicator_id", "measure"], sort=False, observed=True).ngroup().to_numpy()
-        v_s, v_b = pairs["v_s"].to_numpy(dtype=float), pairs["v_b"].to_numpy(dtype=float)
+        _, series = np.unique(series_all[s_rows], return_inverse=True)
+        first_seen = np.full(series.max() + 1, s_rows.size)
+        np.minimum.at(first_seen, series, np.arange(s_rows.size))
+        series = np.argsort(np.argsort(first_seen, kind="stable"), kind="stable")[series]
+        v_s, v_b = v_all[s_rows], v_all[b_rows]
         n = series.max() + 1
         some = np.bincount(series, weights=v_s > 0, minlength=n) > 0
         equal = np.bincount(series, weights=~np.isclose(v_s, v_b, rtol=0, atol=TOLERANCE), minlength=n) == 0
         order = np.argsort(series, kind="stable")
         order = order[(some & equal)[series[order]]]
-        _add_pairs(system, pairs["cell_s"].to_numpy()[order], pairs["cell_b"].to_numpy()[order])
+        _add_pairs(system, cells[s_rows][order], cells[b_rows][order])
+
+
+def _inner_join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(in left, in right)`` of every pair with equal keys, as an inner merge orders them: left
+    rows in order, each with its matches in right's order."""
+    order = np.argsort(right, kind="stable")
+    sorted_right = right[order]
+    lo = np.searchsorted(sorted_right, left, side="left")
+    hi = np.searchsorted(sorted_right, left, side="right")
+    count = hi - lo
+    li = np.repeat(np.arange(left.size), count)
+    offset = np.arange(li.size) - np.repeat(np.cumsum(count) - count, count)
+    ri = order[np.repeat(lo, count) + offset]
+    return li, ri
 
 
 def add_balances(system: _System, long: pd.DataFrame, wide: pd.DataFrame,
@@ -464,33 +527,51 @@ def add_balances(system: _System, long: pd.DataFrame, wide: pd.DataFrame,
     ``wide`` is :func:`_series_table` of ``long``. The stock at the previous
     end may be published only under another period type (the month before
     the first published month is a quarter end and a year end): any of them
-    will do, months first.
+    will do, months first. Balances are added stock cell by stock cell in the
+    order of ``wide``'s rows.
     """
     vals = system.values
-    end_of = long.set_index("cell")["period_end"]
+    cell_end = pd.Series(pd.DatetimeIndex(long["period_end"]).asi8, index=long["cell"].to_numpy())
+    # (duplicate cell ids keep the first end, as a lookup by cell id does)
+    cell_end = cell_end[~cell_end.index.duplicated(keep="first")]
+    keys = wide.index
+    ptype = np.asarray(keys.get_level_values(0).astype(str), dtype=object)
+    start = pd.DatetimeIndex(keys.get_level_values(1))
+    bd = np.asarray(keys.get_level_values(2), dtype=object)
+    bv = np.asarray(keys.get_level_values(3), dtype=object)
+    prev_end = (start - pd.Timedelta(days=1)).asi8
 
-    def series_of(spec: str) -> pd.Series | None:
+    def series_of(spec: str) -> np.ndarray | None:
         ind_id, _, measure = spec.partition(":")
         key = (ind_id, measure or "value")
-        return wide[key] if key in wide.columns else None
+        return wide[key].to_numpy(dtype=float) if key in wide.columns else None
 
     for stock_s, in_s, out_s in balances:
         stock, inflow, outflow = series_of(stock_s), series_of(in_s), series_of(out_s)
         if stock is None or inflow is None or outflow is None:
             continue
-        st = stock.dropna().astype(int)
-        ends = end_of.loc[st.to_numpy()].to_numpy()
-        by_end = {(k[0], k[2], k[3], pd.Timestamp(e)): c for k, c, e in zip(st.index, st, ends, strict=True)}
-        any_end: dict[tuple[object, object, pd.Timestamp], int] = {}
-        for (_, bd, bv, e), c in sorted(by_end.items(), key=lambda t: _TYPE_ORDER.get(t[0][0], 9)):
-            any_end.setdefault((bd, bv, e), c)
-        for k, c in zip(st.index, st, strict=True):
-            prev_end = pd.Timestamp(k[1]) - pd.Timedelta(days=1)
-            prev = by_end.get((k[0], k[2], k[3], prev_end), any_end.get((k[2], k[3], prev_end)))
-            ci, co = inflow.get(k), outflow.get(k)
-            if prev is None or ci is None or co is None or pd.isna(ci) or pd.isna(co):
+        rows = np.flatnonzero(~np.isnan(stock))
+        cells = stock[rows].astype(int)
+        ends = cell_end.reindex(cells).to_numpy()
+        # each stock cell by (period type, breakdown, value, end), the later of two with one key; and by
+        # (breakdown, value, end) under any period type, months first, then quarters, then years
+        by_end: dict[tuple, int] = {}
+        for t, b, v, e, c in zip(ptype[rows].tolist(), bd[rows].tolist(), bv[rows].tolist(), ends.tolist(),
+                                 cells.tolist(), strict=True):
+            by_end[(t, b, v, e)] = c
+        any_end: dict[tuple, int] = {}
+        for (_t, b, v, e), c in sorted(by_end.items(), key=lambda kc: _TYPE_ORDER.get(kc[0][0], 9)):
+            any_end.setdefault((b, v, e), c)
+        ci_all, co_all = inflow[rows], outflow[rows]
+        for k, (r, c) in enumerate(zip(rows.tolist(), cells.tolist(), strict=True)):
+            ci, co = ci_all[k], co_all[k]
+            if ci != ci or co != co:  # (NaN: no inflow or outflow published for this period)
                 continue
-            cells = [int(c), int(prev), int(ci), int(co)]
-            v = vals[cells]
-            if not np.isnan(v).any() and abs(v[0] - v[1] - v[2] + v[3]) <= TOLERANCE:
-                system.add(cells, [1.0, -1.0, -1.0, 1.0], [True] * 4)
+            b, v, pe = bd[r], bv[r], int(prev_end[r])
+            prev = by_end.get((ptype[r], b, v, pe), any_end.get((b, v, pe)))
+            if prev is None:
+                continue
+            four = [c, int(prev), int(ci), int(co)]
+            x = vals[four]
+            if not np.isnan(x).any() and abs(x[0] - x[1] - x[2] + x[3]) <= TOLERANCE:
+                system.add(four, [1.0, -1.0, -1.0, 1.0], [True] * 4)
