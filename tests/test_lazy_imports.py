@@ -32,7 +32,8 @@ def test_a_chapters_first_import_does_not_import_the_engine_ingest_or_statistics
     assert not [m for m in NOT_AT_FIRST_CELL if m in loaded]
 
 
-@pytest.mark.parametrize("package", ["safeguarding.indicators", "safeguarding.disclosure", "safeguarding.ingest"])
+@pytest.mark.parametrize("package", ["safeguarding.indicators", "safeguarding.disclosure", "safeguarding.ingest",
+                                     "safeguarding.stats"])
 def test_every_name_of_a_lazy_package_is_importable_from_it(package):
     module = importlib.import_module(package)
     for name in module.__all__:

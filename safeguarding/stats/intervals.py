@@ -15,7 +15,6 @@ See ``docs/statistics.md`` for formulas and references.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from safeguarding.stats._arrays import as_float_arrays, check_confidence, like, template_of
 
@@ -36,7 +35,9 @@ BYARS_THRESHOLD = 10
 def z_value(confidence: float = 0.95) -> float:
     """Return the two-sided standard normal quantile for a confidence level (1.959964 for 0.95)."""
     c = check_confidence(confidence)
-    return float(stats.norm.ppf(1.0 - (1.0 - c) / 2.0))
+    from scipy.special import ndtri  # scipy.stats.norm.ppf is this (plus argument checks): not scipy.stats (0.3 s)
+
+    return float(ndtri(1.0 - (1.0 - c) / 2.0))
 
 
 def wilson_interval(numerator, denominator, confidence: float = 0.95):
@@ -135,11 +136,22 @@ def rate_interval(count, population, per: float = 10_000, confidence: float = 0.
 
 def _exact(x: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore"):
-        lower = np.where(x > 0, stats.chi2.ppf(alpha / 2.0, 2.0 * np.where(x > 0, x, 1.0)) / 2.0, 0.0)
-        upper = stats.chi2.ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0) / 2.0
+        lower = np.where(x > 0, chi2_ppf(alpha / 2.0, 2.0 * np.where(x > 0, x, 1.0)) / 2.0, 0.0)
+        upper = chi2_ppf(1.0 - alpha / 2.0, 2.0 * x + 2.0) / 2.0
     lower = np.where(np.isfinite(x), lower, np.nan)
     upper = np.where(np.isfinite(x), upper, np.nan)
     return lower, upper
+
+
+def chi2_ppf(p: float, df: np.ndarray) -> np.ndarray:
+    """The chi-squared quantile ``scipy.stats.chi2.ppf(p, df)`` for ``0 < p < 1``, as scipy works it out
+    (``2 * gammaincinv(df / 2, p)``; NaN where ``df`` is not positive), without importing ``scipy.stats``
+    (0.3 s of the indicators stage, which needs nothing else from it)."""
+    from scipy.special import gammaincinv
+
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(df > 0, 2 * gammaincinv(df / 2, p), np.nan)
 
 
 def _check_counts(values: np.ndarray, what: str) -> None:
