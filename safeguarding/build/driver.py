@@ -213,6 +213,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
                                       if nb.name not in record["chapters_left_out"]]),
                          jobs, log_dir / "kernels.log", logger)
     data_job: _Background | None = None
+    closing: _Background | None = None
     try:
         stage(1, "ingest", lambda: _stage_ingest(cfg, allow_missing_inputs, record, logger, inc=inc))
         stage(2, "indicators", lambda: _stage_indicators(cfg, logger, inc=inc, on_compute=ahead.start))
@@ -223,7 +224,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         built = stage(4, "notebooks", lambda: _stage_notebooks(cfg, aud, work, logger, log_dir,
                                                                leave_out=record["chapters_left_out"], inc=inc,
                                                                jobs=jobs, workers=ahead.workers))
-        ahead.close()  # the kernels the chapters did not use: shut down before publishing
+        # the chapter workers closed, and the kernels the chapters did not use shut down, while publishing
+        closing = _Background(ahead.close)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         # the data files are written while the review is published (pandoc and typst leave a core idle)
@@ -232,6 +234,7 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         data_files = stage(6, "data", data_job.result)
         stage(7, "replace", lambda: _stage_replace(cfg, staging, final_dir))
         stage(8, "site", lambda: _stage_site(cfg, aud, record, logger, echo))
+        closing.result()
     except BuildError:
         if data_job is not None:  # still writing into the staging folder: let it finish first
             data_job.wait()
@@ -251,6 +254,8 @@ def _build(cfg: Config, final_dir: Path, *, renderer: str, allow_missing_inputs:
         _write_record(record, log_dir)
         raise BuildInterrupted(name, log_dir) from None
     finally:
+        if closing is not None:  # (closing them already: done first)
+            closing.wait()
         ahead.close(stop=True)  # (a stage failed or was interrupted before the chapters ran)
     if not keep_build:
         shutil.rmtree(work, ignore_errors=True)
