@@ -179,10 +179,14 @@ def test_jobs_sets_how_many_chapters_run_at_once(monkeypatch, tmp_path):
         assert seen[-1] == expected, (jobs, cores)
 
 
-PROBE = """import json, os, sys
+PROBE = """import json, os, random, sys
 print(json.dumps({"pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0),
                   "warm": "safeguarding.report.sections.referrals" in sys.modules,
-                  "names": sorted(k for k in globals() if not k.startswith("_"))}))
+                  "names": sorted(k for k in globals() if not k.startswith("_")),
+                  "parent": open(f"/proc/{os.getppid()}/cmdline", "rb").read().decode().split("\\0"),
+                  "session": os.getsid(0) == os.getpid(), "group": os.getpgid(0) == os.getpid(),
+                  "path": sys.path, "argv0": sys.argv[0], "cwd": os.getcwd(),
+                  "random": random.random(), "numpy": __import__("numpy").random.random()}))
 """
 
 
@@ -243,6 +247,14 @@ def test_chapters_run_in_kernels_started_ahead_that_leave_no_trace(tmp_path, cap
     import os
 
     assert all(s["nice"] == 19 for _, s in seen) and cold_seen["nice"] == os.getpriority(os.PRIO_PROCESS, 0)
+    # forked from the worker's kernel zygote, which did the imports once (Linux): each kernel in a session and
+    # process group of its own, its import path, script name and folder as a kernel started the usual way has
+    # them, and its random generators seeded afresh (two chapters never draw the same numbers)
+    assert all("safeguarding.build.kernel_fork" in s["parent"] for _, s in seen), seen[0][1]["parent"]
+    assert "safeguarding.build.kernel_fork" not in cold_seen["parent"]
+    for key in ("session", "group", "path", "argv0", "cwd"):
+        assert [s[key] for _, s in seen] == [cold_seen[key]] * 2, key
+    assert seen[0][1]["random"] != seen[1][1]["random"] and seen[0][1]["numpy"] != seen[1][1]["numpy"]
     assert sum("(in a kernel started ahead)" in r.getMessage() for r in caplog.records) == 2
     # closing the workers shut down every kernel: none of the processes seen before is left
     import time

@@ -3,7 +3,8 @@
 A cold build starts the chapter workers early (:class:`ChapterWorkers`): while the figures are being
 worked out, each worker starts the Jupyter kernels its chapters will need and has them import the report
 layer, at the lowest CPU priority, so that they use the core the figures leave idle; a chapter then begins
-with its own work.
+with its own work. On Linux the kernels are forked from a process that did those imports once
+(:mod:`.kernel_fork`), so that starting them takes little from the figures being worked out.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from safeguarding.build.processes import stop_descendants
 #: chapter notebooks executed at once by default (each kernel takes a core while it starts and imports)
 DEFAULT_JOBS = 2
 
-#: kernels a chapter worker starts ahead of its chapters, at most (each holds about 220 MB once warm)
+#: kernels a chapter worker starts ahead of its chapters, at most (each holds about 220 MB once warm; forked
+#: from a kernel zygote, most of that is shared with it until written to)
 KERNELS_AHEAD = 4
 
 #: what a kernel started ahead runs while it waits for its chapter: the report layer and every chapter's
@@ -45,7 +47,8 @@ class ChapterWorkers:
     Each of the ``jobs`` worker processes starts up to :data:`KERNELS_AHEAD` Jupyter kernels (``chapters``
     between them) one after another from the moment it is created, each at the lowest CPU priority (so
     that it takes only what the build's own work leaves idle), and has each import the report layer
-    (:data:`WARM_UP`).
+    (:data:`WARM_UP`); on Linux each worker forks them from a kernel zygote that imported the report layer
+    once (:mod:`.kernel_fork`), so the warm-up finds everything imported.
     A chapter is executed in one of them (papermill given the kernel), which is then shut down: every
     chapter still has a fresh kernel of its own, and its executed notebook is the same. A worker whose
     kernels are used up, or one that died, starts a kernel for its chapter as papermill does. Kernels left
@@ -189,17 +192,19 @@ class _KernelsAhead:
         import threading
 
         self.left = count  # kernels still to be taken
+        self.zygote: Any | None = None  # the process the kernels are forked from (:mod:`.kernel_fork`), if any
         self.ready: queue.Queue[Any] = queue.Queue()  # kernel managers, or None for one that failed
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._chain, args=(count,), name="kernels-ahead", daemon=True)
         self.thread.start()
 
     def _chain(self, count: int) -> None:
+        self.zygote = _zygote() if count else None
         for started in range(count):
             km = None
             if not self.stop.is_set():
                 try:
-                    km = _start_warm(self.stop)
+                    km = _start_warm(self.stop, self.zygote)
                 except Exception as exc:  # reported; the chapter starts its own kernel
                     print(f"a kernel started ahead of its chapter failed: {exc}", file=sys.stderr)
             self.ready.put(km)
@@ -230,9 +235,11 @@ class _KernelsAhead:
             try:
                 km = self.ready.get_nowait()
             except queue.Empty:
-                return
+                break
             if km is not None:
                 _shut(km)
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 #: in a chapter worker of :class:`ChapterWorkers`: its kernels started ahead (None elsewhere)
@@ -250,14 +257,43 @@ def _warm_worker(log_path: str, kernels: int) -> None:
         Finalize(None, _AHEAD.close, exitpriority=10)  # the worker's exit shuts down the kernels it did not use
 
 
-def _start_warm(stop: Any) -> Any | None:
-    """Start a kernel at the lowest priority, have it import the report layer and wait for that; its
-    manager, or None if it died, took over :data:`WARM_UP_TIMEOUT` or ``stop`` (an Event) was set."""
+def _zygote() -> Any | None:
+    """A :class:`~.kernel_fork.KernelZygote` at the lowest priority, its imports done; None where kernels are
+    not forked (not Linux) or it failed (kernels then start the usual way)."""
+    from safeguarding.build import kernel_fork
+
+    if not kernel_fork.available():
+        return None
+    zygote = None
+    try:
+        zygote = kernel_fork.KernelZygote(priority=lowest_priority)
+        if zygote.wait_ready():
+            return zygote
+        print("the kernel zygote ended before its imports were done; kernels start the usual way", file=sys.stderr)
+    except Exception as exc:  # reported; kernels start the usual way
+        print(f"the kernel zygote failed ({exc}); kernels start the usual way", file=sys.stderr)
+    if zygote is not None:
+        zygote.close()
+    return None
+
+
+def _start_warm(stop: Any, zygote: Any | None = None) -> Any | None:
+    """Start a kernel at the lowest priority (forked from ``zygote``, a :class:`~.kernel_fork.KernelZygote`,
+    if given), have it import the report layer and wait for that; its manager, or None if it died, took over
+    :data:`WARM_UP_TIMEOUT` or ``stop`` (an Event) was set."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     async def start() -> Any | None:
         km = AsyncKernelManager(kernel_name="python3")
+        if zygote is not None:
+            from safeguarding.build.kernel_fork import ForkedProvisioner
+
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = ForkedProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+            km.provisioner.zygote = zygote
         await km.start_kernel()
         pid = getattr(km.provisioner, "pid", None)
         if isinstance(pid, int):
