@@ -100,28 +100,46 @@ def _balances_that_hold(rows: pd.DataFrame, balances: Sequence[tuple[str, str, s
     withholding plans ended by length need not withhold plans open by length.
     """
     out: set[tuple[frozenset, str, str]] = set()
-    ends = pd.to_datetime(rows["period_end"])
-    starts = pd.to_datetime(rows["period_start"])
+    codes = rows["indicator_id"].astype(str).to_numpy()
+    bds = rows["breakdown"].astype(str).tolist()
+    pts = rows["period_type"].astype(str).tolist()
+    vks = rows["breakdown_value"].astype(str).tolist()
+    # dates as nanoseconds (a missing date is one number, and meets only another missing one, as in a merge)
+    ends = pd.DatetimeIndex(pd.to_datetime(rows["period_end"])).asi8.tolist()
+    prev_ends = (pd.DatetimeIndex(pd.to_datetime(rows["period_start"])) - pd.Timedelta(days=1)).asi8.tolist()
+    figures: dict[str, list[float]] = {}
     for balance in balances:
         specs = [spec.partition(":") for spec in balance]
         family = frozenset(ind for ind, _, _ in specs)
-        frames = []
+        # each figure's values by (breakdown, period type, breakdown value, period end); a key may hold several
+        by_key: list[dict[tuple, list[float]]] = []
+        at: list[np.ndarray] = []
         for ind, _, measure in specs:
-            sel = rows["indicator_id"].astype(str).eq(ind)
-            frames.append(pd.DataFrame({
-                "breakdown": rows.loc[sel, "breakdown"].astype(str), "period_type": rows.loc[sel, "period_type"],
-                "value_key": rows.loc[sel, "breakdown_value"].astype(str), "end": ends[sel], "start": starts[sel],
-                "v": pd.to_numeric(rows.loc[sel, measure or "value"], errors="coerce")}))
-        stock, inflow, outflow = frames
-        on = ["breakdown", "period_type", "value_key", "end"]
-        m = stock.merge(inflow[[*on, "v"]], on=on, suffixes=("", "_in")).merge(
-            outflow[[*on, "v"]].rename(columns={"v": "v_out"}), on=on)
-        prev = stock[[*on, "v"]].rename(columns={"end": "prev_end", "v": "v_prev"})
-        m["prev_end"] = m["start"] - pd.Timedelta(days=1)
-        m = m.merge(prev, on=["breakdown", "period_type", "value_key", "prev_end"])
-        ok = (m["v"] - m["v_prev"] - m["v_in"] + m["v_out"]).abs() <= TOLERANCE
-        for bd, pt in m.loc[ok, ["breakdown", "period_type"]].drop_duplicates().itertuples(index=False):
-            out.add((family, str(bd), str(pt)))
+            col = measure or "value"
+            if col not in figures:
+                figures[col] = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float).tolist()
+            vals = figures[col]
+            where = np.flatnonzero(codes == ind)
+            keyed: dict[tuple, list[float]] = {}
+            for i in where.tolist():
+                keyed.setdefault((bds[i], pts[i], vks[i], ends[i]), []).append(vals[i])
+            by_key.append(keyed)
+            at.append(where)
+        stock, inflow, outflow = by_key
+        vals = figures[specs[0][2] or "value"]
+        holds: set[tuple[str, str]] = set()
+        for i in at[0].tolist():  # each stock figure with its flows and the stock at the previous end
+            key = (bds[i], pts[i], vks[i], ends[i])
+            if (key[0], key[1]) in holds:
+                continue  # (this breakdown and period type hold already)
+            ins, outs = inflow.get(key), outflow.get(key)
+            prevs = stock.get((key[0], key[1], key[2], prev_ends[i]))
+            if ins is None or outs is None or prevs is None:
+                continue
+            v = vals[i]
+            if any(abs(v - p - a + b) <= TOLERANCE for a in ins for b in outs for p in prevs):
+                holds.add((key[0], key[1]))
+        out |= {(family, bd, pt) for bd, pt in holds}
     return out
 
 
