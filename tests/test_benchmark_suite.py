@@ -204,3 +204,6 @@ def test_the_england_one_pass_output_is_read() -> None:
     values, _ = suite.parse_england_one_pass(out)
     assert values == {"England one pass, --jobs 1": [63.5], "England one pass peak, --jobs 1": [1587.0],
                       "England one pass, --jobs 2": [35.7], "England one pass peak, --jobs 2": [1590.0]}
+    # every peak is shown in MiB (the first quiet run of 2026-12-06 printed "--jobs 2" peak as "1524.0 s")
+    bench = next(b for b in suite.BENCHMARKS if b.name == "england_one_pass")
+    assert all(bench.figures[name].unit == "MiB" for name in values if "peak" in name)

@@ -132,3 +132,16 @@ def test_only_this_pythons_ipykernel_is_forked():
     assert not kernel_fork.is_this_ipykernel([sys.executable, "-m", "other_kernel", "-f", "x.json"])
     assert not kernel_fork.is_this_ipykernel(["/no/such/python", "-m", "ipykernel_launcher", "-f", "x.json"])
     assert not kernel_fork.is_this_ipykernel(["R", "--slave", "-e", "IRkernel::main()"])
+
+
+def test_a_zygote_that_is_not_ready_in_time_is_ended_and_kernels_start_the_usual_way(monkeypatch):
+    """A zygote still importing when the chain gives up on it (its time-out, or the build closing the workers)
+    is killed at once rather than waited for; the chain then starts kernels the usual way."""
+    stop = threading.Event()
+    stop.set()  # the workers are being closed before the zygote is ready
+    z = kernel_fork.KernelZygote()
+    start = time.monotonic()
+    assert not z.wait_ready(60, stop)
+    z.close()
+    assert time.monotonic() - start < 4 and z.proc.returncode is not None
+    assert nb._zygote(stop) is None

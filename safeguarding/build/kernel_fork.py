@@ -31,7 +31,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
@@ -65,21 +67,29 @@ class KernelZygote:
     ends it (its kernels still running end with it).
     """
 
-    def __init__(self, priority: Any = None) -> None:
-        import threading
-
+    def __init__(self, priority: Callable[[int], None] | None = None) -> None:
         self._lock = threading.Lock()  # one request at a time on the pipes
+        self.ready = False  # its imports done (:meth:`wait_ready`)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "safeguarding.build.kernel_fork"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, start_new_session=True, cwd=os.getcwd())
         if priority is not None:
             priority(self.proc.pid)
 
-    def wait_ready(self) -> bool:
-        """Wait for the server's imports; False if it ended instead."""
+    def wait_ready(self, timeout: float = 120.0, stop: threading.Event | None = None) -> bool:
+        """Wait for the server's imports; False if it ended instead, took over ``timeout`` seconds, or
+        ``stop`` was set meanwhile."""
+        import select
+
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        return line.decode("ascii", "replace").strip() == READY
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+            if select.select([self.proc.stdout], [], [], 0.2)[0]:
+                self.ready = self.proc.stdout.readline().decode("ascii", "replace").strip() == READY
+                return self.ready
+            if self.proc.poll() is not None:
+                return False
+        return False
 
     def fork_kernel(self, connection_file: str, env: dict[str, str], cwd: str) -> int:
         """A new kernel for ``connection_file``: its process id."""
@@ -94,7 +104,10 @@ class KernelZygote:
         return int(answer)
 
     def close(self) -> None:
-        """End the server: its input closed, then SIGKILL if it is still there after 5 s."""
+        """End the server: its input closed, then SIGKILL if it is still there after 5 s (at once if it was
+        never ready: it is not reading its input)."""
+        if not self.ready and self.proc.poll() is None:
+            self.proc.kill()
         with contextlib.suppress(OSError):
             if self.proc.stdin is not None:
                 self.proc.stdin.close()

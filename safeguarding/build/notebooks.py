@@ -199,7 +199,7 @@ class _KernelsAhead:
         self.thread.start()
 
     def _chain(self, count: int) -> None:
-        self.zygote = _zygote() if count else None
+        self.zygote = _zygote(self.stop) if count else None
         for started in range(count):
             km = None
             if not self.stop.is_set():
@@ -257,9 +257,10 @@ def _warm_worker(log_path: str, kernels: int) -> None:
         Finalize(None, _AHEAD.close, exitpriority=10)  # the worker's exit shuts down the kernels it did not use
 
 
-def _zygote() -> Any | None:
+def _zygote(stop: Any | None = None) -> Any | None:
     """A :class:`~.kernel_fork.KernelZygote` at the lowest priority, its imports done; None where kernels are
-    not forked (not Linux) or it failed (kernels then start the usual way)."""
+    not forked (not Linux), it failed or took over :data:`WARM_UP_TIMEOUT`, or ``stop`` (an Event) was set
+    (kernels then start the usual way)."""
     from safeguarding.build import kernel_fork
 
     if not kernel_fork.available():
@@ -267,9 +268,9 @@ def _zygote() -> Any | None:
     zygote = None
     try:
         zygote = kernel_fork.KernelZygote(priority=lowest_priority)
-        if zygote.wait_ready():
+        if zygote.wait_ready(WARM_UP_TIMEOUT, stop):
             return zygote
-        print("the kernel zygote ended before its imports were done; kernels start the usual way", file=sys.stderr)
+        print("the kernel zygote was not ready; kernels start the usual way", file=sys.stderr)
     except Exception as exc:  # reported; kernels start the usual way
         print(f"the kernel zygote failed ({exc}); kernels start the usual way", file=sys.stderr)
     if zygote is not None:
