@@ -454,6 +454,8 @@ def machine() -> dict[str, Any]:
 def _number(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+    if unit == "x":  # a ratio: 1.87 x, not "2 x" against a target of "2 x" (it is 1.7)
+        return f"{value:.2f} x"
     return f"{value:,.0f} {unit}"
 
 

@@ -207,3 +207,10 @@ def test_the_england_one_pass_output_is_read() -> None:
     # every peak is shown in MiB (the first quiet run of 2026-12-06 printed "--jobs 2" peak as "1524.0 s")
     bench = next(b for b in suite.BENCHMARKS if b.name == "england_one_pass")
     assert all(bench.figures[name].unit == "MiB" for name in values if "peak" in name)
+
+
+def test_a_ratio_is_shown_with_its_decimals() -> None:
+    """The twenty-area run of 2026-12-06 printed "--jobs 2 against --jobs 1: 2 x, target >= 2 x: met" for
+    1.87 against 1.7: a ratio keeps two decimals."""
+    assert suite._number(1.87, "x") == "1.87 x" and suite._number(1.7, "x") == "1.70 x"
+    assert suite._number(12.34, "s") == "12.3 s" and suite._number(1531.0, "MiB") == "1,531 MiB"

@@ -44,8 +44,9 @@ READY = "ready"
 
 
 def available() -> bool:
-    """True where kernels can be forked from a zygote: Linux (``fork`` is safe there for a process with no
-    threads, which the server is when it forks)."""
+    """True where kernels can be forked from a zygote: Linux. The server starts no thread of its own; the
+    native libraries' threads it has (OpenBLAS's, pyarrow's jemalloc) go through their fork handlers, as
+    they do when :mod:`multiprocessing` forks a process that imported them (macOS forbids such a fork)."""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
