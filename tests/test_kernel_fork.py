@@ -12,22 +12,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from safeguarding.build import kernel_fork
 from safeguarding.build import notebooks as nb
+from safeguarding.build.processes import _running
 
 pytestmark = pytest.mark.skipif(not kernel_fork.available(), reason="kernels are forked on Linux only")
-
-
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
 
 
 def _until(condition, seconds: float = 15.0) -> bool:

@@ -137,6 +137,12 @@ class _Forked(subprocess.Popen):
         with contextlib.suppress(OSError, AttributeError):  # (Linux 5.3 on: exact even if the id is reused)
             self._fd = os.pidfd_open(pid)
 
+    def __del__(self) -> None:  # (the pidfd, if the kernel was never seen to go)
+        fd = getattr(self, "_fd", None)
+        if isinstance(fd, int):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
     def _gone(self) -> bool:
         if self._fd is not None:
             import select
