@@ -134,9 +134,17 @@ def test_sigterm_during_the_notebooks_stops_every_process_and_logs_the_interrupt
 
 
 def _is_kernel(pid: int) -> bool:
+    """A Jupyter kernel: started as ``ipykernel_launcher``, or forked from a kernel zygote (its command line is
+    the zygote's, ``-m safeguarding.build.kernel_fork``, and so is its parent's)."""
     try:
-        return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"ipykernel" in cmdline:
+            return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        zygote = b"safeguarding.build.kernel_fork"
+        return zygote in cmdline and zygote in Path(f"/proc/{parent}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
         return False
 
 
