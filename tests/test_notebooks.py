@@ -258,14 +258,8 @@ def test_chapters_run_in_kernels_started_ahead_that_leave_no_trace(tmp_path, cap
     assert sum("(in a kernel started ahead)" in r.getMessage() for r in caplog.records) == 2
     # closing the workers shut down every kernel: none of the processes seen before is left
     import time
-    from pathlib import Path
 
-    def running(pid):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return False
-        return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+    from safeguarding.build.processes import _running as running
 
     deadline = time.monotonic() + 10
     while any(running(pid) for pid in below) and time.monotonic() < deadline:

@@ -73,7 +73,7 @@ class KernelZygote:
         self.ready = False  # its imports done (:meth:`wait_ready`)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "safeguarding.build.kernel_fork"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, start_new_session=True, cwd=os.getcwd())
+            stdout=subprocess.PIPE, start_new_session=True)
         if priority is not None:
             priority(self.proc.pid)
 

@@ -67,7 +67,7 @@ class ChapterWorkers:
 
     def processes(self) -> list[int]:
         """The workers' process ids (their kernels are below them)."""
-        return list(getattr(self.pool, "_processes", None) or {})
+        return pool_processes(self.pool)
 
     def close(self, *, stop: bool = False) -> None:
         """Shut the workers down, with the kernels they did not use; ``stop``: at once, by signal (an interrupt)."""
@@ -76,6 +76,12 @@ class ChapterWorkers:
             self.pool.shutdown(wait=False, cancel_futures=True)
             return
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_processes(pool: object) -> list[int]:
+    """The process ids of a ``ProcessPoolExecutor``'s workers (read from its private ``_processes``: the
+    executor has no public way to name them, and an interrupt stops them with what is below them)."""
+    return list(getattr(pool, "_processes", None) or {})
 
 
 class WorkersAhead:
@@ -145,7 +151,7 @@ def _execute_all(notebooks: list[Path], out_dir: Path | list[Path], params: dict
         runs = list(pool.map(_run_chapter, notebooks, out_dirs, each))
     except BaseException:
         # interrupted (or a worker died): stop the workers and their kernels now rather than wait for them
-        stop_descendants(roots=list(getattr(pool, "_processes", None) or {}))
+        stop_descendants(roots=pool_processes(pool))
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     if workers is None:

@@ -492,11 +492,8 @@ def add_shared_stocks(system: _System, long: pd.DataFrame) -> None:
         s_rows, b_rows = s_rows[both], b_rows[both]
         if s_rows.size == 0:
             continue
-        # indicator by indicator, in the order they first appear, each pair in its order
-        _, series = np.unique(series_all[s_rows], return_inverse=True)
-        first_seen = np.full(series.max() + 1, s_rows.size)
-        np.minimum.at(first_seen, series, np.arange(s_rows.size))
-        series = np.argsort(np.argsort(first_seen, kind="stable"), kind="stable")[series]
+        # indicator by indicator, in the order they first appear (factorize numbers them so), each pair in its order
+        series, _ = pd.factorize(series_all[s_rows])
         v_s, v_b = v_all[s_rows], v_all[b_rows]
         n = series.max() + 1
         some = np.bincount(series, weights=v_s > 0, minlength=n) > 0
