@@ -67,7 +67,9 @@ class UpperSolver:
         """``U^-1 rhs`` (dense, one column per right-hand side), exactly; None when that cannot be promised."""
         if not self.usable or not np.all(rhs == np.round(rhs)):
             return None
-        X = np.zeros_like(rhs, dtype=float)
+        # row-major whatever ``rhs`` is (a CSC block's ``toarray`` is column-major): a sparse product with a
+        # column-major operand copies it whole first, once per level
+        X = np.zeros(rhs.shape)
         for r, block in zip(self.levels, self.blocks, strict=True):
             X[r] = (rhs[r] - block @ X) * self.diag[r, None]  # the diagonal is +-1: dividing is multiplying
         # every partial sum of row i is at most |rhs_i| + sum_j |U_ij| |x_j| in size
