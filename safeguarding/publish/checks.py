@@ -380,6 +380,17 @@ _LAYOUT_JS = """() => {
     if (!box || !['auto', 'scroll'].includes(style.overflowX))
       out.wideTables.push(table.id || table.caption?.textContent || 'table');
   }
+  // a table's caption is read without scrolling: it wraps within its box, however wide the table
+  out.cutCaptions = [];
+  for (const table of document.querySelectorAll('main .table-wrap table')) {
+    const caption = table.caption;
+    if (!caption || !caption.textContent.trim()) continue;
+    const box = table.closest('.table-wrap').getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(caption);
+    const right = Math.max(...Array.from(range.getClientRects()).map(r => r.right));
+    if (right > box.right + 1) out.cutCaptions.push(caption.textContent.trim().slice(0, 60));
+  }
   // a table's label column (the first) wide enough to read a label in a few lines
   out.labelColumns = [];
   for (const table of document.querySelectorAll('main table')) {
@@ -409,7 +420,8 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
     inside a box that scrolls sideways; no table cell holding one figure or period broken across lines;
     chart labels at least :data:`MIN_CHART_TEXT_PX` high as drawn (the charts' smallest text is
     :data:`CHART_SMALLEST_PT` points at :data:`CHART_DPI` dots per inch, scaled as the image is shown);
-    no chart wider than its figure (a phone chart that scrolls sideways); from :data:`WIDE_SCREEN_PX`,
+    no chart wider than its figure (a phone chart that scrolls sideways); no table caption running past
+    the edge of its box (it wraps there, even when the table scrolls); from :data:`WIDE_SCREEN_PX`,
     the label column of a table of four or more columns at least :data:`MIN_LABEL_COLUMN_PX` wide.
     ``screenshots`` (a folder) keeps a full-page PNG per width.
     """
@@ -428,6 +440,8 @@ def check_layout_in_browser(path: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS,
                 problems += [f"{width} px: figure {t!r} is broken across lines in a table" for t in info["broken"]]
                 problems += [f"{width} px: table {t!r} is not in a box that scrolls sideways"
                              for t in info["wideTables"]]
+                problems += [f"{width} px: the caption of table {t!r} runs past the edge of its box "
+                             "(cut off until the table is scrolled)" for t in info["cutCaptions"]]
                 if width >= WIDE_SCREEN_PX:
                     problems += [f"{width} px: the label column of table {t['table']!r} ({t['columns']} columns) "
                                  f"is {t['width']} px wide (less than {MIN_LABEL_COLUMN_PX})"
