@@ -362,3 +362,66 @@ def test_survey_chart_figures_clear_their_markers(narrow):
         x, _ = ax.transData.transform(t.xy)
         box = t.get_window_extent(r)
         assert box.x1 < x - radius or box.x0 > x + radius, (t.get_text(), box, x)
+
+
+def _interval_data(periods: int) -> pd.DataFrame:
+    rng = np.random.default_rng(periods)
+    value = rng.uniform(76, 88, periods).round(1)
+    half = rng.uniform(4, 7, periods).round(1)
+    labels = [f"{2019 + i}-{(20 + i) % 100:02d}" for i in range(periods)]
+    return pd.DataFrame({"value": value, "lower": value - half, "upper": value + half}, index=labels)
+
+
+def _figures_and_bars(chart) -> tuple[list, list]:
+    """The figures written on an interval chart (visible texts like "83.7%") and each period's bar as a pixel box
+    (its x, widened by the caps, from its lower to its upper end), from the data, not from how the labels were
+    placed."""
+    from matplotlib.transforms import Bbox
+
+    fig = chart.figure
+    fig.draw_without_rendering()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    d = chart.data
+    cap = 6 * fig.dpi / 72
+    bars = []
+    for i, row in enumerate(d.itertuples()):
+        (x0, y0), (_, y1) = ax.transData.transform([(i, row.lower), (i, row.upper)])
+        bars.append(Bbox([[x0 - cap, y0], [x0 + cap, y1]]))
+    figures = [(t.get_text(), t.get_window_extent(r)) for t in ax.texts
+               if t.get_visible() and re.fullmatch(r"\d+\.\d%", t.get_text())]
+    return figures, bars
+
+
+@pytest.mark.parametrize("periods", [6, 12])
+def test_interval_chart_figures_clear_the_other_bars_on_a_phone(periods):
+    """Before, each figure was written beside its point, and on a phone "82.1%" ran into the next year's bar
+    (Figure 2.7 at 390 px). Now no figure touches another period's bar or another figure; each period's figure is
+    shown while they fit above the bars, and the latest period's always."""
+    d = _interval_data(periods)
+    chart = charts.interval_chart(d, title="ICPCs within 15 working days", caption="c", y_label="Percent",
+                                  what="ICPCs", target=90.0)
+    chart.figure.set_size_inches(*charts.NARROW_SIZE)
+    charts.fit_to_width(chart.figure)
+    figures, bars = _figures_and_bars(chart)
+    for text, box in figures:
+        own = [i for i, v in enumerate(d["value"]) if f"{v:.1f}%" == text]
+        for i, bar in enumerate(bars):
+            if i not in own:
+                assert not box.overlaps(bar), (text, d.index[i])
+    for (t1, a), (t2, b) in itertools.combinations(figures, 2):
+        assert not a.overlaps(b), (t1, t2)
+    shown = [t for t, _ in figures]
+    assert f"{d['value'].iloc[-1]:.1f}%" in shown
+    if periods == 6:
+        assert sorted(shown) == sorted(f"{v:.1f}%" for v in d["value"])
+
+
+def test_interval_chart_figures_stay_beside_their_points_at_full_width():
+    d = _interval_data(6)
+    chart = charts.interval_chart(d, title="t", caption="c", y_label="Percent", what="x", target=90.0)
+    charts.fit_to_width(chart.figure)
+    figures, bars = _figures_and_bars(chart)
+    assert len(figures) == 6
+    for (_, box), bar in zip(sorted(figures, key=lambda f: f[1].x0), bars, strict=True):
+        assert bar.x1 - 2 <= box.x0 and box.y0 < bar.y1 and box.y1 > bar.y0  # to the right of its own bar

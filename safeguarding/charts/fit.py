@@ -12,7 +12,7 @@ matplotlib.use("Agg", force=False)
 
 from matplotlib.figure import Figure
 
-from safeguarding.charts.style import Chart
+from safeguarding.charts.style import VALUE_ABOVE, VALUE_BESIDE, Chart
 
 
 # --------------------------------------------------------------------------- output
@@ -103,6 +103,11 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     * Any other text (title, subtitle, annotations, legend entries) wider than
       the figure, or than the room between its left edge and the figure's
       right edge, is wrapped onto more lines.
+    * Figures written beside their points (:data:`~.style.VALUE_BESIDE`)
+      that run into the next point's bar are written above the bars instead
+      (:data:`~.style.VALUE_ABOVE`); where those crowd one another too, only
+      the latest period's figure is kept (the others are in the table, the
+      caption's words and the alt text).
     * X-axis labels that overlap their neighbours are thinned: every k-th
       label is kept (the tick marks stay), k as small as leaves a gap.
 
@@ -233,6 +238,10 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     if outside:
         redraw()
         _space_apart(outside, renderer, undo)
+    # figures beside points that run into the next bar: written above the bars instead
+    redraw()
+    if _raise_values(axes, renderer, undo):
+        redraw()
     # crowded x-axis labels: keep every k-th (laid out once more in any case: the layout settles over a few
     # rounds, and the labels are judged on the plot's final width)
     _draw(fig)
@@ -249,6 +258,53 @@ def fit_to_width(fig: Figure, rounds: int = 4) -> list:  # noqa: C901
     return undo
 
 
+def _value_labels(ax, gid: str) -> list:
+    """The figures of ``ax`` written with ``gid`` (:data:`~.style.VALUE_BESIDE`, :data:`~.style.VALUE_ABOVE`),
+    left to right by the point they belong to."""
+    return sorted((t for t in ax.texts if t.get_gid() == gid), key=lambda t: t.xy[0])
+
+
+#: room kept between a figure beside a point and the next bar's cap (points): the cap is 6 points each side
+_VALUE_ROOM = 6.0 + 2.0
+
+
+def _values_collide(ax, renderer) -> bool:
+    """True when a figure written beside its point reaches the next point's bar (within :data:`_VALUE_ROOM`)."""
+    beside = [t for t in _value_labels(ax, VALUE_BESIDE) if t.get_visible()]
+    room = _VALUE_ROOM * ax.figure.dpi / 72
+    for here, there in itertools.pairwise(beside):
+        next_x = ax.transData.transform((there.xy[0], there.xy[1]))[0]
+        if here.get_window_extent(renderer).x1 > next_x - room:
+            return True
+    return False
+
+
+def _raise_values(axes: list, renderer, undo: list) -> bool:
+    """Figures beside points that reach the next bar moved above the bars; True when anything changed.
+
+    Where the figures above the bars would touch one another as well, only
+    the last (the latest period, drawn in the main colour) is kept.
+    """
+    changed = False
+    for ax in axes:
+        if not _values_collide(ax, renderer):
+            continue
+        beside, above = _value_labels(ax, VALUE_BESIDE), _value_labels(ax, VALUE_ABOVE)
+        gap = _TICK_GAP * ax.figure.dpi / 72
+        for b, a in zip(beside, above, strict=True):
+            shown = b.get_visible()
+            b.set_visible(False)
+            a.set_visible(shown)
+            undo.append(lambda b=b, a=a, shown=shown: (b.set_visible(shown), a.set_visible(False)))
+        boxes = [a.get_window_extent(renderer) for a in above if a.get_visible()]
+        if any(p.x1 + gap > q.x0 for p, q in itertools.pairwise(boxes)):
+            for a in [a for a in above if a.get_visible()][:-1]:
+                a.set_visible(False)
+                undo.append(lambda a=a: a.set_visible(True))
+        changed = True
+    return changed
+
+
 def _crowded_ticks(ax, renderer, gap: float) -> bool:
     boxes = sorted((lab.get_window_extent(renderer) for lab in shown_tick_labels(ax)), key=lambda b: b.x0)
     return any(a.x1 + gap > b.x0 for a, b in itertools.pairwise(boxes))
@@ -257,7 +313,8 @@ def _crowded_ticks(ax, renderer, gap: float) -> bool:
 def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:  # noqa: C901
     """True when nothing :func:`fit_to_width` mends is wrong: no text past the figure's edges or past its
     plot's edge, no label beside a plot wider than a quarter of the figure, no crowded x-axis labels, no
-    category label over a third of the width, no key crowding its plot, no title over the note under it."""
+    category label over a third of the width, no key crowding its plot, no title over the note under it, no
+    figure beside a point running into the next bar."""
     from matplotlib.text import Text
 
     left, right = fig.bbox.x0 - 1, fig.bbox.x1 + 1
@@ -277,7 +334,7 @@ def _fits(fig: Figure, renderer, axes: list, ticks: set[int]) -> bool:  # noqa: 
                 return False
     gap = _TICK_GAP * fig.dpi / 72
     for ax in axes:
-        if _crowded_ticks(ax, renderer, gap):
+        if _crowded_ticks(ax, renderer, gap) or _values_collide(ax, renderer):
             return False
         if any(lab.get_window_extent(renderer).x1 > right for lab in shown_tick_labels(ax)):
             return False

@@ -24,6 +24,8 @@ from safeguarding.charts.style import (
     RAG_SYMBOLS,
     SIGNAL_STYLE,
     TEXT,
+    VALUE_ABOVE,
+    VALUE_BESIDE,
     Chart,
     _finish,
     _new_figure,
@@ -159,8 +161,15 @@ def interval_chart(
                     yerr=[[d["value"].iloc[i] - d["lower"].iloc[i]], [d["upper"].iloc[i] - d["value"].iloc[i]]],
                     fmt="o" if i == latest else "s", color=colour, ecolor=colour, elinewidth=2.0, capsize=6,
                     capthick=1.6, markersize=8 if i == latest else 6, zorder=3)
+        # the figure beside its point; drawn above its bar instead where the bars stand too close for that
+        # (a phone-sized rendering: :func:`~safeguarding.charts.fit.fit_to_width`)
         ax.annotate(_fmt(d["value"].iloc[i], percent), xy=(x[i], d["value"].iloc[i]), xytext=(8, 0),
-                    textcoords="offset points", va="center", ha="left", fontsize=9, color=colour)
+                    textcoords="offset points", va="center", ha="left", fontsize=9, color=colour,
+                    gid=VALUE_BESIDE)
+        ax.annotate(_fmt(d["value"].iloc[i], percent), xy=(x[i], d["upper"].iloc[i]), xytext=(0, 4),
+                    textcoords="offset points", va="bottom", ha="center", fontsize=9, color=colour,
+                    gid=VALUE_ABOVE, visible=False, zorder=4,  # on white, over a target line it may cross
+                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"})
     ends = []
     if target is not None and not pd.isna(target):
         ax.axhline(target, color=TEXT, linestyle=(0, (2, 2)), linewidth=1.2, zorder=2)

@@ -37,6 +37,11 @@ CONCERN = "#E69F00"  # Making Data Count: orange
 NEITHER = "#CC79A7"  # special cause where direction has no polarity: purple
 HIGHLIGHT = "#D55E00"  # the council in comparisons
 
+#: ``gid`` of a figure written beside its point, and of the same figure written above its bar instead (hidden
+#: until :func:`~safeguarding.charts.fit.fit_to_width` finds the points too close together for the first)
+VALUE_BESIDE = "value-beside"
+VALUE_ABOVE = "value-above"
+
 #: marker shape per SPC signal, so the signal does not rely on colour
 SIGNAL_STYLE: dict[str, dict] = {
     "common": {"color": GREY, "marker": "o", "s": 22, "label": "Common cause variation"},
