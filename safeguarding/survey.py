@@ -22,7 +22,14 @@ conservative steps:
   (yes after − yes before, the difference of two published counts);
 * **margins**: when only a cell of the paired table is small, the margins
   and the verdict in words are published, the interval and the p-value are
-  not (``x``);
+  not (``x``), provided that leaves every small cell its protection
+  interval: the margins fix the table up to one number (the children going
+  from yes to no), and the withheld interval and the verdict narrow that
+  number down; unless each small cell could still be 0 or 6 or more in
+  some table that would be published the same way, the question goes down
+  to the next step (:func:`_margins_protect`; before, 12 children with 6
+  saying yes both before and after told a reader that every cell of the
+  table was from 1 to 5);
 * **count**: otherwise only ``n`` is published (everything else ``x``), and
   no verdict.
 
@@ -36,6 +43,7 @@ from 1 to 5 (tested). The board audience sees every figure.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -46,7 +54,7 @@ import pandas as pd
 
 from safeguarding.disclosure.policy import Policy
 from safeguarding.markers import NOT_PUBLISHED, WITHHELD
-from safeguarding.stats.paired import PairedComparison, paired_comparison
+from safeguarding.stats.paired import PairedComparison, mcnemar_exact, paired_comparison
 
 if TYPE_CHECKING:  # pragma: no cover
     from safeguarding.config import Config
@@ -65,6 +73,8 @@ __all__ = [
 MIN_PAIRED = 10
 #: p-values below this are "unlikely to be chance"
 ALPHA = 0.05
+#: the verdict of a question whose answers are not published, or whose verdict would narrow a small count
+WITHHELD_VERDICT = "Withheld (small numbers)"
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,50 @@ def _ok(policy: Policy, *values: int) -> bool:
     return not any(bool(policy.small(int(v))) for v in values)
 
 
+def _verdict_of(yb: int, ya: int, significant: bool) -> str:
+    """The verdict in words a question publishes with its margins (``significant``: McNemar's p below ALPHA)."""
+    if ya == yb:
+        return "No change"
+    return "Unlikely to be chance" if significant else "Could be chance"
+
+
+@functools.lru_cache(maxsize=4096)
+def _significant(b: int, c: int) -> bool:
+    return mcnemar_exact(b, c) < ALPHA
+
+
+def _margins_protect(n: int, yb: int, ya: int, significant: bool | None, policy: Policy) -> bool:
+    """True when publishing a question's margins (and, unless ``significant`` is None, the verdict that goes
+    with it) leaves every small cell of its paired table room: its protection interval.
+
+    A reader who sees ``n``, yes before (``yb``), yes after (``ya``), and
+    that the interval and p-value are withheld (so some cell of the paired
+    table is small) knows the table is one of a one-parameter family: with
+    ``b`` children going from yes to no, ``a = yb - b``, ``c = ya - yb + b``,
+    ``d = n - ya - b``. Of those, the tables a reader cannot rule out are the
+    ones that would be published exactly so: a cell in the threshold range
+    and, when the verdict is shown, the same verdict (McNemar's test depends
+    on ``b`` and ``c`` only). Publishing is safe when, for every such table,
+    each of its small cells takes a value outside the range (0, or 6 or
+    more) in some table of the family. The answer depends on the published
+    figures alone, so the same figures always get the same answer.
+    """
+    verdict = None if significant is None else _verdict_of(yb, ya, significant)
+    family = []
+    for b in range(max(0, yb - ya), min(yb, n - ya) + 1):
+        table = (yb - b, b, ya - yb + b, n - ya - b)
+        if _ok(policy, *table):
+            continue  # published in full: ruled out
+        if verdict is not None and _verdict_of(yb, ya, _significant(table[1], table[2])) != verdict:
+            continue  # published with the other verdict: ruled out
+        family.append(table)
+    for table in family:
+        for i, v in enumerate(table):
+            if not _ok(policy, v) and all(not _ok(policy, other[i]) for other in family):
+                return False
+    return True
+
+
 def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
     """The published strings of one question under ``policy`` (``Policy.unsuppressed()`` for the board)."""
     c = s.comparison
@@ -169,10 +223,14 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
         level = "too_few"
     elif _ok(policy, *margins, *cells):
         level = "full"
-    elif _ok(policy, *margins):
+    elif _ok(policy, *margins) and _margins_protect(n, yb, ya, None, policy):
         level = "margins"
     else:
         level = "count"
+    # the verdict beside the margins only when it would leave every small cell room whichever it were: then
+    # whether it is shown depends on the published margins alone, and its absence tells nothing either
+    say_verdict = level == "full" or (level == "margins"
+                                      and all(_margins_protect(n, yb, ya, v, policy) for v in (True, False)))
     figures: dict[str, int] = {}
     n_text = WITHHELD if not _ok(policy, n) else f"{n:,}"
     if n_text != WITHHELD:
@@ -194,14 +252,10 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
         pb, pa = _pct(yb, n), _pct(ya, n)
         change = _points(c.change)
         points["change"] = c.change * 100
-        significant = c.p_value < ALPHA
-        if ya == yb:
-            verdict = "No change"
-        else:
-            verdict = "Unlikely to be chance" if significant else "Could be chance"
+        verdict = _verdict_of(yb, ya, c.p_value < ALPHA) if say_verdict else WITHHELD_VERDICT
     else:
         pb = pa = change = x
-        verdict = "Too few to tell" if level == "too_few" else "Withheld (small numbers)"
+        verdict = "Too few to tell" if level == "too_few" else WITHHELD_VERDICT
     if level == "full":
         interval = f"{_points(c.change_lower)} to {_points(c.change_upper)}"
         p_value = _p_text(c.p_value)
@@ -234,6 +288,9 @@ def _sentence(s: QuestionSummary, level: str, n_text: str, verdict: str, p_value
         lead = (f"{asked}: of the {n_text} children asked both times, {yb:,} said yes at the start and the same "
                 f"number at the end ({_pct(yb, n)})")
         clause = "there is no sign of a change"
+    elif verdict == WITHHELD_VERDICT:
+        return (f"{lead}. Whether a change this size could be chance is not shown, nor its interval and test "
+                "result, to protect small numbers.")
     elif verdict == "Unlikely to be chance":
         clause = "this change is unlikely to be chance"
     else:

@@ -92,13 +92,57 @@ def test_no_published_figure_nor_difference_of_two_is_a_small_count(a, b, c, d, 
         assert q.interval == "x" and q.p_value == "x" and "p =" not in q.sentence and "p <" not in q.sentence
 
 
+def _published_key(q) -> tuple:
+    """Everything a reader sees of one question (not its wording)."""
+    return (q.level, q.n, q.yes_before, q.yes_after, q.pct_before, q.pct_after, q.change, q.interval, q.p_value,
+            q.verdict, q.sentence.replace(q.text, ""))
+
+
+def test_every_small_cell_keeps_its_protection_interval_against_an_attacker_who_tries_every_table():
+    """An attacker who knows the rules enumerates every paired table of up to 22 children and keeps those that
+    would be published exactly as a question was (levels, counts, percentages, verdict, sentence): each cell of
+    the true table from 1 to 5 must be 0, or 6 or more, in one of them. Before, the margins were published with
+    the verdict whenever they were not small themselves: with 12 children, 6 saying yes both times, the withheld
+    interval told a reader every cell was from 1 to 5, and a verdict narrowed the children going from yes to no
+    (514 cells of 237 tables up to 22 children)."""
+    from collections import defaultdict
+
+    seen: dict[tuple, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for n in range(0, 23):
+        for a in range(n + 1):
+            for b in range(n - a + 1):
+                for c in range(n - a - b + 1):
+                    table = (a, b, c, n - a - b - c)
+                    seen[_published_key(publish_question(summary(*table), Policy()))].append(table)
+    pinned = []
+    for tables in seen.values():
+        for table in tables:
+            for i, v in enumerate(table):
+                if v in SMALL and all(other[i] in SMALL for other in tables):
+                    pinned.append((table, "abcd"[i]))
+    assert pinned == [], pinned[:5]
+    assert len(seen) > 500  # (the attacker sees many different publications, not one)
+
+
 def test_levels_of_publication():
     full = publish_question(summary(15, 6, 18, 13, 27), Policy())
     assert full.level == "full" and full.interval != "x" and full.p_value.startswith("p =")
     assert "unlikely to be chance (paired test, p = 0.023)" in full.sentence
-    margins = publish_question(summary(31, 2, 11, 9), Policy())  # 2 children yes -> no: the cells are not shown
-    assert margins.level == "margins" and (margins.pct_before, margins.pct_after) == ("62.3%", "79.2%")
+    margins = publish_question(summary(10, 1, 12, 6), Policy())  # 1 child yes -> no: the cells are not shown
+    assert margins.level == "margins" and (margins.pct_before, margins.pct_after) == ("37.9%", "75.9%")
     assert margins.interval == "x" and margins.verdict == "Unlikely to be chance"
+    assert "this change is unlikely to be chance. The interval and the test result are not shown" in margins.sentence
+    # 2 children yes -> no: with the margins, "unlikely to be chance" would tell a reader that from 1 to 4 did
+    # (McNemar's test is significant only for so few): the margins are shown, whether it could be chance is not
+    hushed = publish_question(summary(31, 2, 11, 9), Policy())
+    assert hushed.level == "margins" and (hushed.pct_before, hushed.pct_after) == ("62.3%", "79.2%")
+    assert hushed.interval == "x" and hushed.p_value == "x" and hushed.verdict == "Withheld (small numbers)"
+    assert "Whether a change this size could be chance is not shown" in hushed.sentence
+    assert "unlikely" not in hushed.sentence and "well be chance" not in hushed.sentence
+    # 12 children, 6 saying yes both before and after: any table with a cell withheld has every cell from 1 to 5
+    # (before, the margins were published and told a reader so): only the number of children is
+    pinned = publish_question(summary(1, 5, 5, 1), Policy())
+    assert pinned.level == "count" and pinned.figures == {"n": 12, "not_compared": 0}
     count = publish_question(summary(26, 10, 9, 10), Policy())  # yes before 36, after 35: a difference of 1
     assert count.level == "count" and count.figures == {"n": 55, "not_compared": 0} and count.pct_before == "x"
     assert "not shown, to protect small numbers" in count.sentence

@@ -90,7 +90,7 @@ def voice_of_children(ctx: ReportContext) -> Block:
 
 
 def survey_sentences(ctx: ReportContext) -> list[str]:
-    """The survey's sentences that give a verdict (levels ``full`` and ``margins``), as the section prints them.
+    """The survey's sentences that give the answers (levels ``full`` and ``margins``), as the section prints them.
 
     For the summary's "Is anyone better off?": each is a row of ``survey.csv``.
     Empty without a survey, or when no question has enough children or figures
