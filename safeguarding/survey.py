@@ -29,7 +29,9 @@ conservative steps:
   some table that would be published the same way, the question goes down
   to the next step (:func:`_margins_protect`; before, 12 children with 6
   saying yes both before and after told a reader that every cell of the
-  table was from 1 to 5);
+  table was from 1 to 5). The verdict is published beside the margins only
+  if that holds whichever verdict it were; otherwise the sentence says
+  whether the change could be chance is not shown;
 * **count**: otherwise only ``n`` is published (everything else ``x``), and
   no verdict.
 
