@@ -27,7 +27,7 @@ conservative steps:
   from yes to no), and the withheld interval and the verdict narrow that
   number down; unless each small cell could still be 0 or 6 or more in
   some table that would be published the same way, the question goes down
-  to the next step (:func:`_margins_protect`; before, 12 children with 6
+  to the next step (:func:`_margins_family`, :func:`_margins_protect`; before, 12 children with 6
   saying yes both before and after told a reader that every cell of the
   table was from 1 to 5). The verdict is published beside the margins only
   if that holds whichever verdict it were; otherwise the sentence says
@@ -182,36 +182,30 @@ def _significant(b: int, c: int) -> bool:
     return mcnemar_exact(b, c) < ALPHA
 
 
-def _margins_protect(n: int, yb: int, ya: int, significant: bool | None, policy: Policy) -> bool:
-    """True when publishing a question's margins (and, unless ``significant`` is None, the verdict that goes
-    with it) leaves every small cell of its paired table room: its protection interval.
+def _margins_family(n: int, yb: int, ya: int, policy: Policy) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The paired tables a reader who sees a question's margins cannot rule out, each with its verdict.
 
     A reader who sees ``n``, yes before (``yb``), yes after (``ya``), and
     that the interval and p-value are withheld (so some cell of the paired
     table is small) knows the table is one of a one-parameter family: with
     ``b`` children going from yes to no, ``a = yb - b``, ``c = ya - yb + b``,
-    ``d = n - ya - b``. Of those, the tables a reader cannot rule out are the
-    ones that would be published exactly so: a cell in the threshold range
-    and, when the verdict is shown, the same verdict (McNemar's test depends
-    on ``b`` and ``c`` only). Publishing is safe when, for every such table,
-    each of its small cells takes a value outside the range (0, or 6 or
-    more) in some table of the family. The answer depends on the published
-    figures alone, so the same figures always get the same answer.
+    ``d = n - ya - b``. Those with a cell in the threshold range remain (the
+    others would be published in full), each with the verdict it would be
+    published with (McNemar's test depends on ``b`` and ``c`` only).
     """
-    verdict = None if significant is None else _verdict_of(yb, ya, significant)
     family = []
     for b in range(max(0, yb - ya), min(yb, n - ya) + 1):
         table = (yb - b, b, ya - yb + b, n - ya - b)
-        if _ok(policy, *table):
-            continue  # published in full: ruled out
-        if verdict is not None and _verdict_of(yb, ya, _significant(table[1], table[2])) != verdict:
-            continue  # published with the other verdict: ruled out
-        family.append(table)
-    for table in family:
-        for i, v in enumerate(table):
-            if not _ok(policy, v) and all(not _ok(policy, other[i]) for other in family):
-                return False
-    return True
+        if not _ok(policy, *table):
+            family.append((table, _verdict_of(yb, ya, _significant(table[1], table[2]))))
+    return family
+
+
+def _margins_protect(tables: list[tuple[int, int, int, int]], policy: Policy) -> bool:
+    """True when every small cell of each of ``tables`` (what a reader cannot rule out) takes a value outside
+    the threshold range (0, or 6 or more) in one of them: its protection interval."""
+    return not any(not _ok(policy, v) and all(not _ok(policy, other[i]) for other in tables)
+                   for table in tables for i, v in enumerate(table))
 
 
 def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
@@ -220,19 +214,22 @@ def publish_question(s: QuestionSummary, policy: Policy) -> PublishedQuestion:
     n, yb, ya = c.n, c.yes_before, c.yes_after
     cells = (c.a, c.b, c.c, c.d)
     margins = (n, yb, n - yb, ya, n - ya, abs(ya - yb))
+    family: list[tuple[tuple[int, int, int, int], str]] = []  # what the margins leave open, with its verdicts
     x = NOT_PUBLISHED
     if n < MIN_PAIRED:
         level = "too_few"
     elif _ok(policy, *margins, *cells):
         level = "full"
-    elif _ok(policy, *margins) and _margins_protect(n, yb, ya, None, policy):
-        level = "margins"
+    elif _ok(policy, *margins):
+        family = _margins_family(n, yb, ya, policy)
+        level = "margins" if _margins_protect([t for t, _ in family], policy) else "count"
     else:
         level = "count"
-    # the verdict beside the margins only when it would leave every small cell room whichever it were: then
-    # whether it is shown depends on the published margins alone, and its absence tells nothing either
-    say_verdict = level == "full" or (level == "margins"
-                                      and all(_margins_protect(n, yb, ya, v, policy) for v in (True, False)))
+    # the verdict beside the margins only when it would leave every small cell room whichever it were (a
+    # verdict narrows the family to the tables with that verdict): then whether it is shown depends on the
+    # published margins alone, and its absence tells nothing either
+    say_verdict = level == "full" or (level == "margins" and all(
+        _margins_protect([t for t, v in family if v == verdict], policy) for verdict in {v for _, v in family}))
     figures: dict[str, int] = {}
     n_text = WITHHELD if not _ok(policy, n) else f"{n:,}"
     if n_text != WITHHELD:
