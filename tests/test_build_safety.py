@@ -153,13 +153,17 @@ def test_sigterm_before_the_chapters_stops_the_kernels_started_ahead(tmp_path):
     """Issue 19: a cold build starts its chapter workers and their kernels while it works the figures out.
     Interrupted then, before any chapter runs, it stops them too: nothing outlives the build."""
     proc, deadline = _build_until(tmp_path, "disclosure ...")
+    # the build held in its disclosure stage (SIGSTOP) while its chapter workers start their kernels: on a busy
+    # machine the stage could otherwise end before a kernel, started at the lowest CPU priority, appears
+    os.kill(proc.pid, signal.SIGSTOP)
     try:
         seen: set[int] = set()
         while time.monotonic() < deadline and not any(_is_kernel(p) for p in seen):
             seen.update(descendants(proc.pid))
             time.sleep(0.1)
         assert any(_is_kernel(p) for p in seen), f"no kernel started ahead under the build, saw {seen}"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)  # pending until the build goes on: it meets the signal in its stage
+        os.kill(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
