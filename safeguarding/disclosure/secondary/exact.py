@@ -217,23 +217,26 @@ class _Echelon:
         self.active = np.ones(self.m, dtype=bool)
         self.pivots: list[tuple[int, dict[int, int]]] = []
 
-    def run(self, upto: int) -> None:
+    def run(self, upto: int) -> None:  # noqa: C901 - one loop, kept whole: it is the hot path
         """Pivot on every column of class ``upto`` or lower that still appears in a row."""
         rows, col_rows, order, order_klass = self.rows, self.col_rows, self.order, self._order_klass
+        active, pivots, row_of = self.active, self.pivots, rows.__getitem__
         while self.next < len(order) and order_klass[self.next] <= upto:
             c = order[self.next]
             self.next += 1
             live = col_rows[c]
             if not live:
                 continue
-            # the sparsest row (the first of them in the set's order)
-            p = next(iter(live)) if len(live) == 1 else min(live, key=lambda i: len(rows[i]))
+            # the sparsest row, the first of them in the set's order (the position breaks ties, never the row)
+            p = next(iter(live)) if len(live) == 1 else min(zip(map(len, map(row_of, live)), itertools.count(),
+                                                                  live))[2]
             prow = rows[p]
-            self.active[p] = False
+            active[p] = False
             for cc in prow:
                 col_rows[cc].discard(p)
             a_p = prow[c]
             others = [(cc, v) for cc, v in prow.items() if cc != c]
+            negated = None  # ``others`` times -1, made when first needed (f is -1 or 1 for most rows)
             for i in list(live):
                 row = rows[i]
                 a_i = row.pop(c)
@@ -244,16 +247,24 @@ class _Echelon:
                     f = a_i
                 else:
                     f = a_i // a_p
-                for cc, v in others:
+                if f == 1:
+                    terms = others
+                elif f == -1:
+                    if negated is None:
+                        negated = [(cc, -v) for cc, v in others]
+                    terms = negated
+                else:
+                    terms = [(cc, f * v) for cc, v in others]
+                for cc, fv in terms:  # row -= f * prow
                     old = row.get(cc)
                     if old is None:
-                        row[cc] = -f * v
+                        row[cc] = -fv
                         col_rows[cc].add(i)
-                    elif old == f * v:
+                    elif old == fv:
                         del row[cc]
                         col_rows[cc].discard(i)
                     else:
-                        row[cc] = old - f * v
+                        row[cc] = old - fv
                 if scaled and row:
                     g = 0
                     for v in row.values():
@@ -262,25 +273,21 @@ class _Echelon:
                         for cc in row:
                             row[cc] //= g
             live.clear()
-            self.pivots.append((c, prow))
+            pivots.append((c, prow))
 
     def residual(self, columns: np.ndarray):
         """The rows not used as pivots, restricted to ``columns`` (CSR, columns renumbered in order)."""
         from scipy import sparse
 
-        pos = {int(c): j for j, c in enumerate(columns)}
-        r, cc, v = [], [], []
-        k = 0
-        for i in np.flatnonzero(self.active):
-            entries = [(pos[c], a) for c, a in self.rows[i].items() if c in pos]
-            if not entries:
-                continue
-            for j, a in entries:
-                r.append(k)
-                cc.append(j)
-                v.append(a)
-            k += 1
-        return sparse.csr_matrix((np.array(v, dtype=float), (r, cc)), shape=(k, len(columns)))
+        rows = [self.rows[i] for i in np.flatnonzero(self.active)]
+        r, c, v = _entries(rows)
+        pos = np.full(self.n, -1)
+        pos[np.asarray(columns, dtype=int)] = np.arange(len(columns))
+        keep = pos[c] >= 0
+        r, c, v = r[keep], pos[c[keep]], v[keep]
+        # rows with no entry among ``columns`` are left out: the others renumbered in order
+        r = np.cumsum(np.bincount(r, minlength=len(rows)) > 0)[r] - 1 if r.size else r
+        return sparse.csr_matrix((v, (r, c)), shape=(int(r.max()) + 1 if r.size else 0, len(columns)))
 
     def drop(self, columns: np.ndarray) -> None:
         """Fix the given columns at zero: remove them from the rows not yet used as pivots."""
@@ -327,13 +334,7 @@ class _Echelon:
         piv = np.array([c for c, _ in self.pivots], dtype=int)
         pos = np.full(self.n, -1)
         pos[piv] = np.arange(piv.size)
-        r, c, v = [], [], []
-        for i, (_, prow) in enumerate(self.pivots):
-            for cc, a in prow.items():
-                r.append(i)
-                c.append(cc)
-                v.append(a)
-        r_a, c_a, v_a = np.array(r, dtype=int), np.array(c, dtype=int), np.array(v, dtype=float)
+        r_a, c_a, v_a = _entries([prow for _, prow in self.pivots])
         is_piv = pos[c_a] >= 0
         k = piv.size
         U = sparse.csr_matrix((v_a[is_piv], (r_a[is_piv], pos[c_a[is_piv]])), shape=(k, k))
@@ -342,6 +343,15 @@ class _Echelon:
         high = ~is_piv & (c_a >= n)
         P = sparse.csr_matrix((v_a[high], (r_a[high], c_a[high] - n)), shape=(k, self.n - n))
         return piv, U, F, P
+
+
+def _entries(rows: list[dict[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of sparse rows as arrays ``(row, column, value)``, row by row, each in its dict's order."""
+    lens = [len(row) for row in rows]
+    total = sum(lens)
+    c = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
+    v = np.fromiter(itertools.chain.from_iterable(row.values() for row in rows), dtype=float, count=total)
+    return np.repeat(np.arange(len(rows)), lens), c, v
 
 
 def _cone_fixed(R) -> np.ndarray:
