@@ -784,6 +784,38 @@ def test_key_messages_lead_with_figures_and_name_withheld_ones_once(built, tmp_p
     assert not any("withheld" in m for m in text.key_messages(board, essential, limit=50))
 
 
+def test_combined_withheld_groups_are_not_called_small(built, tmp_path, monkeypatch):
+    """The demo's Figure 2.2 combined every category of abuse but neglect as 'Other (small groups)', 53% of the
+    plans: emotional abuse, 33 to 44 plans at each month end, is withheld (secondary) and was among them."""
+    from safeguarding import charts
+    from safeguarding.report import ReportContext, figures
+    from safeguarding.schema import CATEGORY_OF_ABUSE
+
+    ctx = ReportContext.load(built["config"], audience="public", build_dir=tmp_path)
+    drawn: dict[str, pd.DataFrame] = {}
+    draw = charts.stacked_bar_chart
+
+    def capture(table: pd.DataFrame, **kwargs):
+        drawn["table"] = table
+        return draw(table, **kwargs)
+
+    monkeypatch.setattr(charts, "stacked_bar_chart", capture)
+    out = figures.monthly_stacked(ctx, "CPP_OPEN", "latest_category", labels=CATEGORY_OF_ABUSE, title="t",
+                                  label="t-cat")
+    assert "fig-alt=" in out
+    combined = [c for c in drawn["table"].columns if c not in CATEGORY_OF_ABUSE.values()]
+    assert combined == [figures.COMBINED_GROUPS] and "small" not in combined[0].lower()
+    # the groups combined: those with a withheld monthly figure; in the true figures one of them is above 5
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    full["period_end"] = pd.to_datetime(full["period_end"])
+    months = full[(full["indicator_id"] == "CPP_OPEN") & (full["period_type"] == "month")
+                  & (full["breakdown"] == "latest_category") & (full["period_end"] <= ctx.year_end)
+                  & (full["period_end"] > ctx.year_end - pd.DateOffset(months=12))]
+    withheld = {k[4] for k, v in ctx.shown.items() if k[:2] == ("CPP_OPEN", "month") and k[3] == "latest_category"
+                and v["marker"] and months["period_end"].eq(k[2]).any()}
+    assert months[months["breakdown_value"].isin(withheld)]["value"].max() > 5
+
+
 def test_stacked_bars_are_not_drawn_when_a_period_total_is_withheld(built, tmp_path):
     """A stacked bar's height is the period's total: if the public table withholds that total, no bar."""
     from safeguarding.report import ReportContext, figures
@@ -1302,6 +1334,26 @@ def test_the_summary_answers_the_four_questions_after_the_key_messages(built, au
     rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
     repeated = [s for s in set(rows["sentence"]) if summary.count(s) > 1]
     assert repeated == []
+    # how well: the statuses counted are the scorecard's, and the measures with a target off the scorecard are
+    # counted too (the demo's summary said "Of the 4 measures ... that have a target" beside 6 in the CSV)
+    from safeguarding.indicators.catalogue import load_catalogue
+
+    cat = load_catalogue(load_config(built["config"]))
+    table = pd.read_csv(built[audience].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+    year = table[(table["period_type"] == "year") & (table["period_end"] == "2025-03-31")
+                 & (table["breakdown"] == "all") & (table["target"] != "")]
+    with_target = {c for c in year["indicator_id"] if cat[c].oba == "how_well"}
+    how_well = summary[at[1]:at[2]]
+    on_card = re.search(r"Of the (\d+) measures? of how well the work was done on the scorecard that have a target",
+                        how_well)
+    off_card = re.search(r"(\d+) more measures? of how well the work was done, not on the scorecard, ha(?:s|ve) a "
+                         r"target: ([^(]+) \(", how_well)
+    assert on_card, how_well
+    off = int(off_card.group(1)) if off_card else 0
+    assert int(on_card.group(1)) + off == len(with_target), (how_well, sorted(with_target))
+    if off_card:
+        names = {cat[c].name.lower() for c in with_target if cat[c].status != "essential"}
+        assert all(n in off_card.group(2).lower() for n in names), (off_card.group(2), names)
 
 
 def test_the_demo_publishes_exactly_the_committed_fingerprint(built):

@@ -186,6 +186,47 @@ def test_a_proportion_at_its_ceiling_is_not_charted(tmp_path):
     assert "unusual" not in figures.p_chart(ctx, "LADO_CONCLUDED_12M", label="t").replace("judged unusual", "")
 
 
+def test_unusual_months_name_the_month_beyond_the_limits_first_and_runs_as_spans(tmp_path):
+    """The demo's police notifications: 9 unusual months, and the sentence named October, November and December
+    2023 (88, 94, 84: ordinary figures in a run below the average) and hid the one month beyond the limits,
+    October 2024 at 150, among '6 more'."""
+    nums = [100, 98, 101, 99, 102, 97, 88, 94, 84, 90, 92, 89, 91, 93, 100, 103, 99, 101, 150, 98, 102, 97, 100,
+            99]  # April 2023 to March 2025
+    rows = [_year("POLICE_DA_NOTIFICATIONS", 2025, sum(nums[12:]), None),
+            *_months("POLICE_DA_NOTIFICATIONS", nums)]
+    ctx = _ctx(tmp_path, rows)
+    finding, chart = text.within_year(ctx, "POLICE_DA_NOTIFICATIONS")
+    assert chart is not None and finding.verdict == "special cause"
+    flagged = chart[chart["special_cause"]]
+    beyond = flagged[flagged["rule"].str.startswith("outside limits")]
+    # independently of the code: where the XmR limits put the months (mean +- 2.66 x mean moving range)
+    centre = np.mean(nums)
+    mr = np.mean(np.abs(np.diff(nums)))
+    assert list(beyond["period"]) == [pd.Timestamp(2024, 10, 1)] and 150 > centre + 2.66 * mr
+    run = flagged[flagged["rule"] == "run of 7 on one side"]
+    assert len(run) >= 7 and (run["value"] < centre).all()
+    # the month beyond the limits comes first, with its value; the run is one span with its length
+    assert finding.detail.startswith("October 2024 (150, beyond the expected range)")
+    first, last = pd.Timestamp(run["period"].min()), pd.Timestamp(run["period"].max())
+    assert f"{first:%B %Y} to {last:%B %Y} ({len(run)} months in a row below the average)" in finding.detail
+    assert f"{int(finding.statistic)} months were unusual" in finding.sentence
+    assert int(finding.statistic) == len(flagged) and "more" not in finding.detail
+
+
+def test_unusual_months_past_the_listed_ones_are_counted():
+    """Five separate months beyond the limits: four named, the fifth counted, none lost."""
+    periods = pd.date_range("2023-04-01", periods=8, freq="MS")
+    chart = pd.DataFrame({"period": periods, "value": [float(v) for v in range(8)],
+                          "special_cause": [True, False, True, True, False, True, True, False],
+                          "rule": ["outside limits", "", "outside limits", "outside limits", "",
+                                   "outside limits", "outside limits", ""],
+                          "direction": ["higher", "", "lower", "higher", "", "higher", "lower", ""]})
+    items = text.unusual_months(chart, lambda v: f"{v:g}")
+    assert items[:4] == ["April 2023 (0, beyond the expected range)", "June 2023 (2, beyond the expected range)",
+                         "July 2023 (3, beyond the expected range)", "September 2023 (5, beyond the expected range)"]
+    assert items[4:] == ["1 more month"] and len(items) == text.UNUSUAL_LISTED + 1
+
+
 # ------------------------------------------------------------------ 3. seasonality only when supported
 
 

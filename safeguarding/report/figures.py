@@ -191,6 +191,10 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
     return _emit(ctx, chart, label)
 
 
+#: the segment of a stacked bar chart that combines the groups with a withheld figure
+COMBINED_GROUPS = "Other (groups withheld)"
+
+
 def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: dict[str, str] | None, title: str,
                     label: str, months: int = 12) -> str:
     """Stacked bars of a stock by a breakdown at each month end of the year (quarters if small counts)."""
@@ -220,7 +224,7 @@ def monthly_stacked(ctx: ReportContext, code: str, breakdown: str, *, labels: di
         table = table.drop(columns=hidden_cols)
         if _small(ctx, other.to_numpy()):
             return _note(f"{title}: not shown because some groups are withheld to protect privacy.")
-        table["Other (small groups)"] = other
+        table[COMBINED_GROUPS] = other  # (not "small": a group is combined for any withheld figure, which may be large)
         note += " Groups with a figure withheld to protect privacy in any month are combined."
     if labels:
         table = table.rename(columns=labels)

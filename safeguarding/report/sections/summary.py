@@ -92,8 +92,8 @@ def _volumes(ctx: ReportContext, codes: list[str]) -> str:
     return said.strip()
 
 
-def _statuses(ctx: ReportContext, codes: list[str]) -> str:
-    """One sentence counting the target statuses of ``codes`` (the scorecard's, without verdict words)."""
+def _target_statuses(ctx: ReportContext, codes: list[str]) -> dict[str, list[str]]:
+    """The reporting year's target statuses of those of ``codes`` with a target: status -> names (in order)."""
     counts: dict[str, list[str]] = {"Green": [], "Amber": [], "Red": [], "withheld": []}
     for code in codes:
         cur = ctx.row(code, "year")
@@ -102,19 +102,42 @@ def _statuses(ctx: ReportContext, codes: list[str]) -> str:
         rag = "withheld" if ctx.fmt_value(cur) in (WITHHELD, NOT_AVAILABLE) else str(cur.get("rag", ""))
         if rag in counts:
             counts[rag].append(ctx.catalogue[code].name)
-    total = sum(len(v) for v in counts.values())
-    if not total:
-        return ""
+    return counts
+
+
+def _status_words(counts: dict[str, list[str]]) -> str:
+    """``1 Amber and 2 Red, and 1 withheld`` (empty when there is no status)."""
     bits = [f"{len(counts[k])} {k}" for k in ("Green", "Amber", "Red") if counts[k]]
-    said = (f"Of the {total} measure{'s' if total != 1 else ''} of how well the work was done that have a target, "
-            f"{verdicts._join(bits) if bits else 'none has a status to show'}")
+    said = verdicts._join(bits)
     if counts["withheld"]:
-        said += f", and {len(counts['withheld'])} withheld"
-    said += " (the scorecard gives each)."
-    if counts["Red"]:
-        names = [lower_first(n) for n in counts["Red"]]
-        said += f" Red: {verdicts._join(names)}."
+        said += f"{', and ' if said else ''}{len(counts['withheld'])} withheld"
     return said
+
+
+def _statuses(ctx: ReportContext, codes: list[str], others: list[str] | None = None) -> str:
+    """One sentence counting the target statuses of ``codes`` (the scorecard's, without verdict words).
+
+    ``others``: the quadrant's measures not on the scorecard; those with a target are counted after it,
+    with their statuses, so that the sentence does not read as every measure with a target.
+    """
+    counts = _target_statuses(ctx, codes)
+    total = sum(len(v) for v in counts.values())
+    rest = _target_statuses(ctx, others or [])
+    more = sum(len(v) for v in rest.values())
+    if not total and not more:
+        return ""
+    said = ""
+    if total:
+        said = (f"Of the {total} measure{'s' if total != 1 else ''} of how well the work was done on the scorecard "
+                f"that have a target, {_status_words(counts) or 'none has a status to show'}.")
+        if counts["Red"]:
+            names = [lower_first(n) for n in counts["Red"]]
+            said += f" Red: {verdicts._join(names)}."
+    if more:
+        said += (f" {more} more measure{'s' if more != 1 else ''} of how well the work was done, not on the "
+                 f"scorecard, {'have' if more != 1 else 'has'} a target: "
+                 f"{verdicts._join([lower_first(n) for v in rest.values() for n in v])} ({_status_words(rest)}).")
+    return said.strip()
 
 
 def four_questions(ctx: ReportContext) -> Block:
@@ -145,7 +168,8 @@ def four_questions(ctx: ReportContext) -> Block:
         b.text(sentence)
     b.heading("How well did we do it?", 3)
     codes = _quadrant_codes(ctx, "how_well")
-    b.text(_statuses(ctx, codes))
+    b.text(_statuses(ctx, codes, [c for c in ctx.catalogue.codes
+                                  if ctx.catalogue[c].oba == "how_well" and c not in codes]))
     for sentence in _lead_findings(ctx, codes, priorities, printed):
         b.text(sentence)
     b.heading("Is anyone better off?", 3)

@@ -47,6 +47,7 @@ from safeguarding.report.text.partners import (
 from safeguarding.report.text.series import (
     CEILING_SHARE,
     SNAPSHOT_METHODS,
+    UNUSUAL_LISTED,
     funnel_centre,
     funnel_finding,
     funnel_units,
@@ -57,6 +58,7 @@ from safeguarding.report.text.series import (
     spc_frame,
     trend,
     trend_finding,
+    unusual_months,
     within_year,
 )
 
@@ -67,6 +69,7 @@ __all__ = [
     "REPORTED",
     "SNAPSHOT_METHODS",
     "SPC_MONTHS",
+    "UNUSUAL_LISTED",
     "benchmark_finding",
     "benchmark_for",
     "board_priority_codes",
@@ -103,6 +106,7 @@ __all__ = [
     "target_finding",
     "trend",
     "trend_finding",
+    "unusual_months",
     "within_year",
     "year_on_year",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import WITHHELD, Finding, FindingSubject, FindingSubjectInPeriod
 from safeguarding.report.text.basics import SPC_MONTHS, Benchmark, _name, _num, _pct_text, _polarity, _shown
 from safeguarding.stats import verdicts
-from safeguarding.stats.spc import normalise_improvement
+from safeguarding.stats.spc import RULE_OUTSIDE, RULE_RUN, RULE_TREND, RULE_TWO_OF_THREE, normalise_improvement
 
 
 def spc_frame(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> pd.DataFrame | None:
@@ -160,16 +161,63 @@ def within_year(ctx: ReportContext, code: str, months: int = SPC_MONTHS) -> tupl
     if special.empty:
         return Finding(**base, method=method, verdict="common cause", limits=limits, statistic=0,
                        statistic_name="unusual months"), chart
-    listed = [f"{pd.Timestamp(r.period):%B %Y} ({fmt(float(r.value))}, "
-              f"{verdicts._rule_text(r.rule, r.direction, 'month')})" for r in special.head(3).itertuples()]
-    more = len(special) - len(listed)
-    detail = verdicts._join(listed + ([f"{more} more"] if more > 0 else []))
+    detail = verdicts._join(unusual_months(have, fmt))
     directions = {d for d in special["direction"] if d}
     pol = base["polarity"]
     if pol and len(directions) == 1:
         detail += verdicts._judgement(1 if directions == {"higher"} else -1, pol)
     return Finding(**base, method=method, verdict="special cause", limits=limits, statistic=len(special),
                    statistic_name="unusual months", detail=detail), chart
+
+
+#: unusual months listed by name in a sentence, at most (spans of a run count as one); the rest are counted
+UNUSUAL_LISTED = 4
+
+#: a span of months flagged by one rule, in words (``{k}`` months, ``{unit}``, the direction's words)
+_SPAN_TEXT = {
+    RULE_TREND: "{k} {unit}s in a row {rising_falling}",
+    RULE_TWO_OF_THREE: "{k} {unit}s close to the edge of the expected range",
+    RULE_RUN: "{k} {unit}s in a row {above_below} the average",
+}
+
+
+def unusual_months(chart: pd.DataFrame, fmt: Callable[[float], str], unit: str = "month") -> list[str]:
+    """The unusual months of a control chart as a reader needs them: those beyond the expected range first.
+
+    Each month beyond the limits is named with its value (``October 2024 (150, beyond the expected
+    range)``); the months another rule flags (a run, a trend, 2 of 3 near the limits), consecutive and under
+    the same rule and direction, are named as one span (``October 2023 to May 2024 (8 months in a row below
+    the average)``), in time order. At most :data:`UNUSUAL_LISTED` items; the months left are counted
+    (``and 3 more months``). ``chart`` is the chart's frame (rows with a value), ``fmt`` formats a value.
+    """
+    have = chart.reset_index(drop=True)
+    first_rule = have["rule"].astype(str).str.split("; ").str[0]
+    outside: list[str] = []
+    spans: list[tuple[int, int]] = []  # (first, last) positions of runs of months under one rule and direction
+    for j in np.flatnonzero(have["special_cause"].to_numpy(bool)):
+        key = (first_rule[j], have["direction"][j])
+        if key[0] == RULE_OUTSIDE:
+            outside.append(f"{pd.Timestamp(have['period'][j]):%B %Y} ({fmt(float(have['value'][j]))}, "
+                           f"{verdicts._rule_text(key[0], key[1], unit)})")
+        elif spans and spans[-1][1] == j - 1 and (first_rule[j - 1], have["direction"][j - 1]) == key:
+            spans[-1] = (spans[-1][0], j)
+        else:
+            spans.append((j, j))
+    items = [(text, 1) for text in outside]
+    for a, b in spans:
+        start = pd.Timestamp(have["period"][a])
+        if a == b:
+            items.append((f"{start:%B %Y} ({fmt(float(have['value'][a]))}, "
+                          f"{verdicts._rule_text(first_rule[a], have['direction'][a], unit)})", 1))
+            continue
+        higher = have["direction"][a] == "higher"
+        words = _SPAN_TEXT.get(first_rule[a], "{k} unusual {unit}s").format(
+            k=b - a + 1, unit=unit, rising_falling="rising" if higher else "falling",
+            above_below="above" if higher else "below")
+        items.append((f"{start:%B %Y} to {pd.Timestamp(have['period'][b]):%B %Y} ({words})", b - a + 1))
+    listed = items[:UNUSUAL_LISTED]
+    more = sum(k for _, k in items[UNUSUAL_LISTED:])
+    return [text for text, _ in listed] + ([f"{more} more {unit}{'s' if more != 1 else ''}"] if more else [])
 
 
 def trend(ctx: ReportContext, code: str, years: int = 5) -> str:
