@@ -400,9 +400,15 @@ _DA_2024 = [89, 104, 92, 83, 71, 116, 88, 94, 84, 88, 82, 92]
 _DA_2025 = [92, 83, 103, 89, 75, 105, 150, 119, 100, 101, 77, 103]
 
 
-def _police_rows(years: int) -> list[dict]:
-    """POLICE_DA_NOTIFICATIONS as the engine writes a return: each year the sum of its months."""
-    months = (_DA_2024 + _DA_2025)[-12 * years:]
+def _even(total: int) -> list[int]:
+    """A year's total spread as evenly as whole months allow (months that vary less than chance would make them)."""
+    return [total // 12 + (1 if m < total % 12 else 0) for m in range(12)]
+
+
+def _police_rows(years: int, *, even: bool = False) -> list[dict]:
+    """POLICE_DA_NOTIFICATIONS as the engine writes a return: each year the sum of its months (the demo's months,
+    or with ``even`` the same totals spread evenly: then the months vary no more than chance)."""
+    months = ((_even(sum(_DA_2024)) + _even(sum(_DA_2025))) if even else (_DA_2024 + _DA_2025))[-12 * years:]
     rows = _months("POLICE_DA_NOTIFICATIONS", months)
     rows.append(_year("POLICE_DA_NOTIFICATIONS", 2025, sum(_DA_2025), None))
     if years == 2:
@@ -412,8 +418,9 @@ def _police_rows(years: int) -> list[dict]:
 
 def test_partners_year_on_year_is_the_exact_conditional_poisson_test_checked_by_scipy(tmp_path):
     """Two years of counts: given the total, this year's count is binomial(n, 1/2) under no change; the rate ratio's
-    interval is the Clopper-Pearson interval of that proportion, p/(1-p)."""
-    ctx = _ctx(tmp_path, _police_rows(2))
+    interval is the Clopper-Pearson interval of that proportion, p/(1-p). (Months that vary no more than chance;
+    the demo's, which vary more, get the quasi-Poisson test: the test after this one's.)"""
+    ctx = _ctx(tmp_path, _police_rows(2, even=True))
     c1, c2 = sum(_DA_2024), sum(_DA_2025)
     assert (c1, c2) == (1083, 1197)  # the totals the demo report prints
     f = text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS")
@@ -445,10 +452,10 @@ def test_partners_first_year_of_a_return_says_there_is_no_comparison_yet(tmp_pat
 
 
 def test_partners_measures_enter_the_key_messages_only_when_their_verdict_ranks(tmp_path):
-    rows = _police_rows(2) + _icpc_rows()
+    rows = _police_rows(2, even=True) + _icpc_rows()
     ctx = _ctx(tmp_path, rows)
     yoy = text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS")
-    assert yoy.significant  # the demo's rise of 10.5%, p = 0.018
+    assert yoy.significant  # the demo's rise of 10.5% with months that vary no more than chance: p = 0.018
     messages = text.key_messages(ctx, ["ICPC_15WD"], optional=["POLICE_DA_NOTIFICATIONS"])
     assert len(messages) == 2 and messages[1] == yoy.sentence
     # the same count with no significant change is not forced in
@@ -529,3 +536,68 @@ def test_board_priority_codes_come_from_the_priorities_indicators(tmp_path):
     ctx.__dict__["editorial"] = SimpleNamespace(priorities=(
         SimpleNamespace(indicators=("CPP_SUBSEQUENT", "ICPC_15WD")), SimpleNamespace(indicators=())))
     assert text.board_priority_codes(ctx) == frozenset({"CPP_SUBSEQUENT", "ICPC_15WD"})
+
+
+# ------------------------------------------------------------------ 6. counts whose months vary more than chance
+
+
+def _glm_year_effect(first, second):
+    """Independent reference: statsmodels' Poisson GLM of the 24 monthly counts on month of year and year, with
+    the scale estimated by Pearson's X² (quasi-Poisson): (year coefficient, its standard error, scale, df)."""
+    import statsmodels.api as sm
+
+    y = np.r_[first, second]
+    month = np.tile(np.arange(12), 2)
+    X = np.column_stack([np.ones(24), np.r_[np.zeros(12), np.ones(12)]]
+                        + [(month == m).astype(float) for m in range(1, 12)])
+    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit(scale="X2")
+    return float(fit.params[1]), float(fit.bse[1]), float(fit.scale), int(fit.df_resid)
+
+
+def test_monthly_dispersion_and_the_quasi_poisson_comparison_match_statsmodels():
+    from safeguarding.stats import compare_rates_dispersed, monthly_dispersion
+
+    rng = np.random.default_rng(11)
+    first = rng.negative_binomial(8, 8 / (8 + 90), size=12).astype(float)  # mean 90, variance about 11 times 90
+    second = rng.negative_binomial(8, 8 / (8 + 100), size=12).astype(float)
+    beta, se, scale, df = _glm_year_effect(first, second)
+    spread = monthly_dispersion(first, second)
+    assert spread.phi == pytest.approx(scale, rel=1e-9) and spread.df == df == 11
+    assert spread.phi > 1
+    res = compare_rates_dispersed(first.sum(), 1.0, second.sum(), 1.0, spread)
+    assert res.method == "quasi-Poisson test"
+    assert np.log(res.ratio) == pytest.approx(beta, rel=1e-9)
+    t = beta / se
+    assert res.p_value == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-9)
+    q = stats.t.ppf(0.975, df)
+    assert res.lower == pytest.approx(np.exp(beta - q * se), rel=1e-9)
+    assert res.upper == pytest.approx(np.exp(beta + q * se), rel=1e-9)
+    # months that vary no more than chance: the exact conditional test, unchanged
+    calm = monthly_dispersion(np.full(12, 90.0), np.full(12, 100.0))
+    assert calm.phi == 0.0
+    exact = compare_rates_dispersed(1080, 1.0, 1200, 1.0, calm)
+    assert exact == compare_rates(1080, 1.0, 1200, 1.0)
+
+
+def test_a_count_whose_months_vary_more_than_chance_is_not_called_significant_by_the_poisson_test(tmp_path):
+    """The demo's police notifications: 1,083 then 1,197, 'statistically significant (exact conditional Poisson
+    test, p = 0.018)', while the months varied about twice as much as Poisson and one month (150) made half the
+    rise. The test now allows for the months' variation (quasi-Poisson)."""
+    first, second = _DA_2024, _DA_2025
+    assert stats.binomtest(sum(second), sum(first) + sum(second), 0.5).pvalue < 0.05  # the Poisson test's verdict
+    rows = [_year("POLICE_DA_NOTIFICATIONS", 2024, sum(first), None),
+            _year("POLICE_DA_NOTIFICATIONS", 2025, sum(second), None),
+            *_months("POLICE_DA_NOTIFICATIONS", first + second)]
+    ctx = _ctx(tmp_path, rows)
+    f = text.year_on_year(ctx, "POLICE_DA_NOTIFICATIONS")
+    beta, se, scale, df = _glm_year_effect(np.array(first, float), np.array(second, float))
+    assert scale > 1 and f.method == "quasi-Poisson test"
+    assert f.p_value == pytest.approx(2 * stats.t.sf(abs(beta / se), df), rel=1e-9) and f.p_value > 0.05
+    assert f.verdict == "no significant change" and "not statistically significant" in f.sentence
+    assert f"month-to-month variation {scale:.1f} times what chance alone gives" in f.sentence
+    # a month withheld from the public: the dispersion is not worked out from it (the exact test is used)
+    shown = {(r["indicator_id"], r["period_type"], pd.Timestamp(r["period_end"]), "all", "all"): {"marker": ""}
+             for r in rows}
+    shown[("POLICE_DA_NOTIFICATIONS", "month", pd.Timestamp("2024-10-31"), "all", "all")] = {"marker": "c"}
+    public = text.year_on_year(_ctx(tmp_path, rows, shown=shown), "POLICE_DA_NOTIFICATIONS")
+    assert public.method == "exact conditional Poisson test"

@@ -280,6 +280,8 @@ def _year_on_year(f: Finding) -> str:
                 f"to {f.value} in {f.period} (95% confidence interval for the change: "
                 f"{_ratio_interval(f.lower, f.upper)})")
     test = f"{f.method}, {format_p(f.p_value)}"
+    if f.method == "quasi-Poisson test":  # the months vary more than chance alone: say the test allows for it
+        test = f"{f.method} allowing for {f.detail}, {format_p(f.p_value)}"
     if f.significant:
         return (f"{lead}; this change is statistically significant (unlikely to be chance alone; {test})"
                 f"{_judgement(direction, f.polarity)}.")

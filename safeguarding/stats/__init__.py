@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from safeguarding.stats.spc import assurance, normalise_improvement, p_chart, spc_summary, xmr_chart
     from safeguarding.stats.trend import (
+        Dispersion,
         InsufficientDataError,
         ProportionComparison,
         RateComparison,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
         TrendResult,
         compare_proportions,
         compare_rates,
+        compare_rates_dispersed,
+        monthly_dispersion,
         seasonal_decomposition,
         seasonality_test,
         trend_test,
@@ -54,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "Dispersion",
     "InsufficientDataError",
     "Overdispersion",
     "ProportionComparison",
@@ -65,6 +69,7 @@ __all__ = [
     "classify_funnel",
     "compare_proportions",
     "compare_rates",
+    "compare_rates_dispersed",
     "estimate_overdispersion",
     "exact_poisson_interval",
     "financial_year_label",
@@ -74,6 +79,7 @@ __all__ = [
     "funnel_limits",
     "funnel_points",
     "funnel_verdict",
+    "monthly_dispersion",
     "normalise_improvement",
     "p_chart",
     "plural",
@@ -102,6 +108,7 @@ _HOMES = {
     "assurance": "spc", "normalise_improvement": "spc", "p_chart": "spc", "spc_summary": "spc", "xmr_chart": "spc",
     "InsufficientDataError": "trend", "ProportionComparison": "trend", "RateComparison": "trend",
     "SeasonalityResult": "trend", "TrendResult": "trend", "compare_proportions": "trend", "compare_rates": "trend",
+    "Dispersion": "trend", "compare_rates_dispersed": "trend", "monthly_dispersion": "trend",
     "seasonal_decomposition": "trend", "seasonality_test": "trend", "trend_test": "trend",
     "change_verdict": "verdicts", "financial_year_label": "verdicts", "format_number": "verdicts",
     "format_percent": "verdicts", "funnel_verdict": "verdicts", "plural": "verdicts",

@@ -6,6 +6,10 @@
   any expected cell count is below 5.
 * :func:`compare_rates`: ratio of two Poisson rates with exposure, exact
   conditional (binomial) test and interval.
+* :func:`monthly_dispersion` and :func:`compare_rates_dispersed`: the same
+  comparison when the year's months vary more than chance alone would make
+  them (quasi-Poisson: the variance scaled by the Pearson dispersion of the
+  two years' monthly counts, a t test on the log ratio).
 * :func:`trend_test`: log-linear Poisson regression of counts on year with a
   log(exposure) offset (statsmodels GLM), switching to negative binomial when
   the Pearson dispersion exceeds 1.5.
@@ -28,6 +32,7 @@ from safeguarding.stats._arrays import as_float_arrays, check_confidence, templa
 from safeguarding.stats.intervals import wilson_interval, z_value
 
 __all__ = [
+    "Dispersion",
     "InsufficientDataError",
     "ProportionComparison",
     "RateComparison",
@@ -35,6 +40,8 @@ __all__ = [
     "TrendResult",
     "compare_proportions",
     "compare_rates",
+    "compare_rates_dispersed",
+    "monthly_dispersion",
     "seasonal_decomposition",
     "seasonality_test",
     "trend_test",
@@ -277,6 +284,75 @@ def _compare_proportions_one(n1: float, d1: float, n2: float, d2: float, c: floa
         float(p1), float(p2), float(diff), float(lower), float(upper), p_value, bool(p_value < 1 - c), method,
         statistic,
     )
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """How much more two years' monthly counts vary than chance alone (Poisson) would make them."""
+
+    #: Pearson's X² of the months around a model with a month-of-year and a year effect, over its degrees of
+    #: freedom: 1 for Poisson variation, above 1 for more
+    phi: float
+    #: its degrees of freedom: months less the model's parameters (11 for two full years)
+    df: int
+
+
+def monthly_dispersion(first, second) -> Dispersion:
+    """The dispersion of two years' monthly counts, month for month (``first[i]`` and ``second[i]`` the same
+    month of the year).
+
+    The model is Poisson with a month-of-year and a year effect (what a year's
+    total compared with the year before assumes, allowing for seasons); for
+    that model the fitted count of each cell of the months x years table is
+    ``row total x column total / grand total``, so Pearson's X² is the
+    chi-squared statistic of that table and the dispersion X² / (months - 1)
+    (as R's ``glm(family = quasipoisson)`` and statsmodels' ``scale="X2"``
+    estimate it). Months with no count in either year are left out.
+    """
+    a = np.asarray(first, dtype=float)
+    b = np.asarray(second, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"two years of months of the same length, got {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or np.any(a < 0) or np.any(b < 0):
+        raise ValueError("monthly counts must be finite and not negative")
+    keep = (a + b) > 0
+    a, b = a[keep], b[keep]
+    months = int(keep.sum())
+    if months < 2 or a.sum() == 0 or b.sum() == 0:
+        return Dispersion(float("nan"), max(months - 1, 0))
+    row = a + b
+    total = row.sum()
+    fit_a, fit_b = row * a.sum() / total, row * b.sum() / total
+    x2 = float(np.sum((a - fit_a) ** 2 / fit_a) + np.sum((b - fit_b) ** 2 / fit_b))
+    return Dispersion(x2 / (months - 1), months - 1)
+
+
+def compare_rates_dispersed(c1: float, e1: float, c2: float, e2: float, dispersion: Dispersion,
+                            confidence: float = 0.95, per: float = 1.0) -> RateComparison:
+    """:func:`compare_rates` when the months vary more than Poisson: quasi-Poisson, with the dispersion's t test.
+
+    The log rate ratio's variance is ``phi (1/c1 + 1/c2)`` (the Poisson
+    variance scaled by the dispersion); the test and the interval use
+    Student's t with the dispersion's degrees of freedom, as R's
+    ``summary.glm`` does for a quasi-Poisson model. With ``phi`` at most 1
+    (no more variation than chance alone) or not known this is
+    :func:`compare_rates` (exact): months that vary less than Poisson never
+    make a change look more certain.
+    """
+    c = check_confidence(confidence)
+    phi = dispersion.phi
+    if not np.isfinite(phi) or phi <= 1 or dispersion.df < 1 or not (c1 > 0 and c2 > 0 and e1 > 0 and e2 > 0):
+        return _compare_rates_one(float(c1), float(e1), float(c2), float(e2), c, per)
+    log_ratio = np.log((c2 / e2) / (c1 / e1))
+    se = float(np.sqrt(phi * (1 / c1 + 1 / c2)))
+    t = float(log_ratio / se)
+    p_value = float(2 * stats.t.sf(abs(t), dispersion.df))
+    q = float(stats.t.ppf(1 - (1 - c) / 2, dispersion.df))
+    ratio = float(np.exp(log_ratio))
+    return RateComparison(
+        float(c1 / e1 * per), float(c2 / e2 * per), ratio, float(np.exp(log_ratio - q * se)),
+        float(np.exp(log_ratio + q * se)), float(100.0 * (ratio - 1.0)), p_value, bool(p_value < 1 - c),
+        "quasi-Poisson test")
 
 
 def _compare_rates_one(c1: float, e1: float, c2: float, e2: float, c: float, per: float) -> RateComparison:

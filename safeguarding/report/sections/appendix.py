@@ -100,7 +100,9 @@ def methods(ctx: ReportContext) -> Block:
           "significant, that is, unlikely to be chance alone. Percentages are compared with a two-proportion test "
           "(Fisher's exact test when the numbers are small) and the change in percentage points is given with a 95% "
           "confidence interval (Newcombe's method); counts and rates with an exact test, the change in per cent with "
-          "its 95% confidence interval. Every such sentence, with the numbers behind it, is listed in the data file "
+          "its 95% confidence interval, or, where the months of a count vary more than chance alone would make "
+          "them, with a test that allows for that variation (quasi-Poisson), which is harder to pass. Every such "
+          "sentence, with the numbers behind it, is listed in the data file "
           "findings.csv published with this report.")
     b.add("**Intervals.** In the tables, every percentage and every rate per 10,000 for this area is followed by "
           "its 95% confidence interval (95% CI), the range in which the underlying figure is likely to lie, allowing "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ from safeguarding.report.text.basics import _name, _num, _pct_text, _polarity, _
 from safeguarding.stats import verdicts
 from safeguarding.stats.spc import normalise_improvement
 
+if TYPE_CHECKING:  # pragma: no cover
+    from safeguarding.stats.trend import Dispersion
+
 
 def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
     """The year-on-year finding for an indicator: this year's figure against last year's, with its test.
@@ -23,7 +27,10 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
     expected cell count is below 5 (:func:`safeguarding.stats.compare_proportions`).
     Counts: the exact conditional Poisson test with the rate ratio and its
     interval; rates per 10,000 the same with the population as exposure
-    (:func:`safeguarding.stats.compare_rates`). Only published figures are used:
+    (:func:`safeguarding.stats.compare_rates`); for a flow whose two years'
+    months vary more than chance alone would make them, the quasi-Poisson
+    test (:func:`safeguarding.stats.compare_rates_dispersed`, from
+    :func:`_monthly_dispersion`). Only published figures are used:
     when either year's figure is withheld the finding is ``not published`` and
     nothing is computed. None when there is no figure this year.
     """
@@ -81,12 +88,45 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
     res = compare_rates(c1, e1, c2, e2)
     if not np.isfinite(res.ratio):  # none last year: a ratio has no meaning
         return Finding(**base, method="not computed", verdict="no earlier year", value=v2)
+    spread = _monthly_dispersion(ctx, code, c1, c2, rate=unit == "rate_per_10k")
+    if spread is not None and spread.phi > 1:  # the months vary more than chance alone: quasi-Poisson
+        from safeguarding.stats import compare_rates_dispersed
+
+        res = compare_rates_dispersed(c1, e1, c2, e2, spread)
+        t = math.log(res.ratio) / math.sqrt(spread.phi * (1 / c1 + 1 / c2))
+        extra = {"statistic": t, "statistic_name": f"t ({spread.df} degrees of freedom)",
+                 "detail": f"month-to-month variation {spread.phi:.1f} times what chance alone gives"}
+        method = res.method
+    else:
+        extra = {"statistic": c2, "statistic_name": f"events in {label2} of {verdicts.format_number(c1 + c2)}"}
+        method = "exact conditional Poisson test"
     verdict = (("significant increase" if res.ratio > 1 else "significant decrease") if res.significant
                else "no significant change")
-    return Finding(**base, method="exact conditional Poisson test", verdict=verdict, baseline_value=v1, value=v2,
-                   estimate=res.ratio, lower=res.lower, upper=res.upper, estimate_unit="rate ratio",
-                   statistic=c2, statistic_name=f"events in {label2} of {verdicts.format_number(c1 + c2)}",
-                   p_value=res.p_value)
+    return Finding(**base, method=method, verdict=verdict, baseline_value=v1, value=v2, estimate=res.ratio,
+                   lower=res.lower, upper=res.upper, estimate_unit="rate ratio", p_value=res.p_value, **extra)
+
+
+def _monthly_dispersion(ctx: ReportContext, code: str, c1: float, c2: float, *, rate: bool) -> Dispersion | None:
+    """The dispersion of the two years' monthly counts (:func:`safeguarding.stats.monthly_dispersion`), or None.
+
+    Only for a flow (a month-end snapshot counts largely the same cases each month) whose 24 monthly counts
+    are all there, add up to the two years' figures ``c1`` and ``c2`` (the numerators of a rate) and, for the
+    public, are all published: nothing withheld is used.
+    """
+    from safeguarding.report.text.series import is_snapshot
+    from safeguarding.stats import monthly_dispersion
+
+    if is_snapshot(ctx, code):
+        return None
+    s = ctx.series(code, "month")
+    s = s[(s["period_start"] >= ctx.year_start - pd.DateOffset(years=1)) & (s["period_end"] <= ctx.year_end)]
+    if len(s) != 24 or s["period_start"].nunique() != 24 or (ctx.public and bool(ctx.hidden_mask(s).any())):
+        return None
+    counts = s.sort_values("period_start")["numerator" if rate else "value"].to_numpy(float)
+    first, second = counts[:12], counts[12:]
+    if not np.all(np.isfinite(counts)) or first.sum() != c1 or second.sum() != c2:
+        return None
+    return monthly_dispersion(first, second)
 
 
 def target_finding(ctx: ReportContext, code: str) -> Finding | None:

@@ -64,8 +64,9 @@ def partner_months(ctx: ReportContext, code: str, most: int = SPC_MONTHS) -> int
 
 def partner_count(ctx: ReportContext, code: str) -> str:
     """This year's count of a partner's measure against last year's (:func:`year_on_year`: the exact conditional
-    Poisson test and the rate ratio), or, in the first year of the return, a sentence that says there is no
-    comparison yet. A withheld figure gives the withheld sentence; a measure no return holds says so."""
+    Poisson test, or quasi-Poisson when the months vary more than chance, and the rate ratio), or, in the first
+    year of the return, a sentence that says there is no comparison yet. A withheld figure gives the withheld
+    sentence; a measure no return holds says so."""
     name = _name(ctx, code)
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
