@@ -1356,6 +1356,27 @@ def test_the_summary_answers_the_four_questions_after_the_key_messages(built, au
         assert all(n in off_card.group(2).lower() for n in names), (off_card.group(2), names)
 
 
+def test_a_stated_change_that_differs_from_the_rounded_figures_is_explained(built):
+    """'fell from 87.4% ... to 76.6%, a fall of 10.9 percentage points': a board member subtracting gets 10.8. The
+    change is worked out from the unrounded figures; the methods appendix must say so."""
+    import html as html_module
+
+    rows = pd.read_csv(built["public"].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    points = rows[rows["estimate_unit"] == "percentage points"]
+    differ = []
+    for r in points.itertuples():
+        shown = [re.match(r"([\d.]+)%", v) for v in (r.baseline_value, r.value)]
+        stated = re.search(r"(?:rise|fall) of ([\d.]+) percentage points", r.sentence)
+        if not (stated and all(shown)):
+            continue
+        if abs(abs(float(shown[1].group(1)) - float(shown[0].group(1))) - float(stated.group(1))) > 0.05:
+            differ.append(r.indicator)
+    assert differ, "the demo has a stated change that differs from the rounded figures' difference"
+    page = html_module.unescape(re.sub(r"<[^>]+>", " ", built["public"].html.read_text(encoding="utf-8")))
+    methods = page[page.index("How to read the figures"):]
+    assert "worked out from the unrounded figures" in re.sub(r"\s+", " ", methods)
+
+
 def test_the_demo_publishes_exactly_the_committed_fingerprint(built):
     """Issue 18: restructuring the code changes no published figure. Every published file (charts' pixels, the
     PDF and the dated records aside; see tests/fingerprint.py) must hash as committed. A change meant to change

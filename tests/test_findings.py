@@ -601,3 +601,16 @@ def test_a_count_whose_months_vary_more_than_chance_is_not_called_significant_by
     shown[("POLICE_DA_NOTIFICATIONS", "month", pd.Timestamp("2024-10-31"), "all", "all")] = {"marker": "c"}
     public = text.year_on_year(_ctx(tmp_path, rows, shown=shown), "POLICE_DA_NOTIFICATIONS")
     assert public.method == "exact conditional Poisson test"
+
+
+def test_targets_are_shown_as_set(tmp_path):
+    """The demo's scorecard said 'at least 100%' (no percentage is more), and a target of 92.5% was shown as 92%."""
+    ctx = _ctx(tmp_path, _icpc_rows())
+    assert ctx.catalogue["ICPC_15WD"].polarity == "higher_is_better"
+    assert text.format_target(ctx, "ICPC_15WD", 100.0) == "100%"
+    assert text.format_target(ctx, "ICPC_15WD", 92.5) == "at least 92.5%"
+    assert text.format_target(ctx, "ICPC_15WD", 90.0) == "at least 90%"
+    assert text.format_target(ctx, "ICPC_15WD", float("nan")) == "none set"
+    assert text.format_target(ctx, "REFERRALS", 1250.0) == "1,250"  # no better direction: the figure alone
+    assert text.format_target(ctx, "CPP_ENDED_2YRS", 0.0) == "0%"  # lower is better: 'at most 0%' is '0%'
+    assert text.format_target(ctx, "CPP_ENDED_2YRS", 2.5) == "at most 2.5%"

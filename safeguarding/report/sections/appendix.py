@@ -101,7 +101,10 @@ def methods(ctx: ReportContext) -> Block:
           "(Fisher's exact test when the numbers are small) and the change in percentage points is given with a 95% "
           "confidence interval (Newcombe's method); counts and rates with an exact test, the change in per cent with "
           "its 95% confidence interval, or, where the months of a count vary more than chance alone would make "
-          "them, with a test that allows for that variation (quasi-Poisson), which is harder to pass. Every such "
+          "them, with a test that allows for that variation (quasi-Poisson), which is harder to pass. A change is "
+          "worked out from the unrounded figures, so it can differ by 0.1 from the difference of the rounded "
+          "figures shown (for example, 87.43% and 76.56% are shown as 87.4% and 76.6%, and the fall between them "
+          "as 10.9 points). Every such "
           "sentence, with the numbers behind it, is listed in the data file "
           "findings.csv published with this report.")
     b.add("**Intervals.** In the tables, every percentage and every rate per 10,000 for this area is followed by "

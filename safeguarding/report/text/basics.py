@@ -97,7 +97,12 @@ def format_target(ctx: ReportContext, code: str, target: object) -> str:
     unit = ctx.unit(code)
     pol = str(getattr(ctx.catalogue[code], "polarity", ""))
     sign = "at most " if pol == "lower_is_better" else ("at least " if pol == "higher_is_better" else "")
-    return sign + (f"{t:.0f}%" if unit == "percent" else f"{t:,.0f}")
+    figure = f"{t:,.0f}" if t == round(t) else f"{t:,.1f}".rstrip("0").rstrip(".")  # 92.5 is not rounded to 92
+    if unit == "percent":
+        if (t >= 100 and sign == "at least ") or (t <= 0 and sign == "at most "):
+            sign = ""  # no percentage is above 100% or below 0%: 'at least 100%' is '100%'
+        return f"{sign}{figure}%"
+    return sign + figure
 
 
 def _shown(ctx: ReportContext, row: pd.Series | None, *, percent: bool = False) -> bool:
