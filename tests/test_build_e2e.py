@@ -1379,6 +1379,33 @@ def test_a_stated_change_that_differs_from_the_rounded_figures_is_explained(buil
     assert "worked out from the unrounded figures" in re.sub(r"\s+", " ", methods)
 
 
+def test_what_the_data_notes_say_of_x_is_true_of_the_demo(built):
+    """An independent attack on the public CSV: plans open at the end of March 2025 aged 1-4 are x as a month and
+    35 as the quarter (the same stock at the same end), and plans ended in April 2024 for physical abuse are x
+    while the denominator of plans ended after 2 years or more, the same count, is 0; README.txt said of every
+    withheld figure 'nothing more is said about it, not even whether it is zero'. (Showing such an x as its copy
+    was tried: the attacker then pinned small counts in the withheld series' own sums, so x stays x.) The notes
+    must say what x is: the row's figure is not published there, and the count may be in another row."""
+    csv = pd.read_csv(built["public"].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+    key = ["indicator_id", "breakdown", "breakdown_value", "period_end"]
+    months = csv[(csv["period_type"] == "month") & (csv["value"] == "x") & (csv["unit"] == "count")]
+    quarters = csv[(csv["period_type"] == "quarter") & ~csv["value"].isin(["x", "c", ":"])]
+    both = months.merge(quarters, on=key, suffixes=("_month", "_quarter"))
+    full = pd.read_parquet(built["processed"] / "indicators.parquet")
+    full["period_end"] = pd.to_datetime(full["period_end"]).dt.strftime("%Y-%m-%d")
+    truth = full[full["period_type"].isin(["month", "quarter"])].pivot_table(
+        index=key, columns="period_type", values="value", aggfunc="first").dropna()
+    stocks = truth[truth["month"] == truth["quarter"]].index
+    shown_elsewhere = both.set_index(key).index.intersection(stocks)
+    assert len(shown_elsewhere) > 0, "the demo has an x month whose stock is published as the quarter's figure"
+    notes = (built["public"].output_dir / "data" / "README.txt").read_text(encoding="utf-8")
+    x_line = re.search(r"^  x +(.+?)\n  [:0]", notes, flags=re.S | re.M).group(1)
+    assert "may be published in another row" in " ".join(x_line.split())
+    withheld = re.search(r"^  withheld +(.+?)\n\n", notes, flags=re.S | re.M).group(1)
+    withheld = " ".join(withheld.split())
+    assert "not even whether it is zero" not in withheld or "Of a c" in withheld, withheld
+
+
 def test_the_demo_publishes_exactly_the_committed_fingerprint(built):
     """Issue 18: restructuring the code changes no published figure. Every published file (charts' pixels, the
     PDF and the dated records aside; see tests/fingerprint.py) must hash as committed. A change meant to change

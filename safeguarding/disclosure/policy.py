@@ -302,8 +302,11 @@ class Policy:
             WITHHELD: f"Suppressed to protect confidentiality: {counts}a figure from which one could be "
                  "worked out (secondary suppression).",
             NOT_APPLICABLE: "Not applicable (for example the denominator of a count).",
-            NOT_PUBLISHED: "Not published: detail (a month, a quarter or a breakdown) withheld so that the year's "
-                 "figures can be published safely, or a figure outside the periods published.",
+            NOT_PUBLISHED: "Not published in this row: detail (a month, a quarter or a breakdown) withheld whole so "
+                 "that the year's figures can be published safely, or a figure outside the periods published. The "
+                 "same count may be published in another row (a stock at a month end is also the quarter's and "
+                 "the year's figure at that end; plans ended are also the denominator of plans ended after 2 "
+                 "years or more); a c is c wherever its count appears.",
             NOT_AVAILABLE: "Not available (no data for this period).",
             "0": "A true zero: nothing happened.",
         }

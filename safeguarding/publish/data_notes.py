@@ -49,8 +49,8 @@ STATUSES: dict[str, str] = {
                "a percentage of",
     "not available": "no figure: the data (or the population, for a rate) were not supplied; the note says "
                      "which",
-    "withheld": "the figure is not published (marker c or x); nothing more is said about it, not even whether "
-                "it is zero",
+    "withheld": "the figure is not published in this row (marker c or x). Of a c nothing more is said, not "
+                "even whether it is zero, anywhere in the table; an x may be published in another row (see x)",
 }
 
 #: the columns of ``findings.csv`` (``safeguarding.report.findings.COLUMNS``; docs/statistics.md)
