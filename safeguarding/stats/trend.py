@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from safeguarding.stats._arrays import as_float_arrays, check_confidence, template_of
@@ -297,7 +298,7 @@ class Dispersion:
     df: int
 
 
-def monthly_dispersion(first, second) -> Dispersion:
+def monthly_dispersion(first: ArrayLike, second: ArrayLike) -> Dispersion:
     """The dispersion of two years' monthly counts, month for month (``first[i]`` and ``second[i]`` the same
     month of the year).
 

@@ -217,7 +217,7 @@ class _Echelon:
         self.active = np.ones(self.m, dtype=bool)
         self.pivots: list[tuple[int, dict[int, int]]] = []
 
-    def run(self, upto: int) -> None:  # noqa: C901 - one loop, kept whole: it is the hot path
+    def run(self, upto: int) -> None:
         """Pivot on every column of class ``upto`` or lower that still appears in a row."""
         rows, col_rows, order, order_klass = self.rows, self.col_rows, self.order, self._order_klass
         active, pivots, row_of = self.active, self.pivots, rows.__getitem__
@@ -236,7 +236,7 @@ class _Echelon:
                 col_rows[cc].discard(p)
             a_p = prow[c]
             others = [(cc, v) for cc, v in prow.items() if cc != c]
-            negated = None  # ``others`` times -1, made when first needed (f is -1 or 1 for most rows)
+            multiples = {1: others}  # ``others`` times each factor met (1 and -1 for most rows), made once
             for i in list(live):
                 row = rows[i]
                 a_i = row.pop(c)
@@ -247,14 +247,9 @@ class _Echelon:
                     f = a_i
                 else:
                     f = a_i // a_p
-                if f == 1:
-                    terms = others
-                elif f == -1:
-                    if negated is None:
-                        negated = [(cc, -v) for cc, v in others]
-                    terms = negated
-                else:
-                    terms = [(cc, f * v) for cc, v in others]
+                terms = multiples.get(f)
+                if terms is None:
+                    terms = multiples[f] = [(cc, f * v) for cc, v in others]
                 for cc, fv in terms:  # row -= f * prow
                     old = row.get(cc)
                     if old is None:

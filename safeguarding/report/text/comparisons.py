@@ -93,17 +93,18 @@ def year_on_year(ctx: ReportContext, code: str) -> Finding | None:
         from safeguarding.stats import compare_rates_dispersed
 
         res = compare_rates_dispersed(c1, e1, c2, e2, spread)
-        t = math.log(res.ratio) / math.sqrt(spread.phi * (1 / c1 + 1 / c2))
-        extra = {"statistic": t, "statistic_name": f"t ({spread.df} degrees of freedom)",
-                 "detail": f"month-to-month variation {spread.phi:.1f} times what chance alone gives"}
         method = res.method
+        statistic = math.log(res.ratio) / math.sqrt(spread.phi * (1 / c1 + 1 / c2))  # the t of the test
+        statistic_name = f"t ({spread.df} degrees of freedom)"
+        detail = f"month-to-month variation {spread.phi:.1f} times what chance alone gives"
     else:
-        extra = {"statistic": c2, "statistic_name": f"events in {label2} of {verdicts.format_number(c1 + c2)}"}
         method = "exact conditional Poisson test"
+        statistic, statistic_name, detail = c2, f"events in {label2} of {verdicts.format_number(c1 + c2)}", ""
     verdict = (("significant increase" if res.ratio > 1 else "significant decrease") if res.significant
                else "no significant change")
     return Finding(**base, method=method, verdict=verdict, baseline_value=v1, value=v2, estimate=res.ratio,
-                   lower=res.lower, upper=res.upper, estimate_unit="rate ratio", p_value=res.p_value, **extra)
+                   lower=res.lower, upper=res.upper, estimate_unit="rate ratio", p_value=res.p_value,
+                   statistic=statistic, statistic_name=statistic_name, detail=detail)
 
 
 def _monthly_dispersion(ctx: ReportContext, code: str, c1: float, c2: float, *, rate: bool) -> Dispersion | None:

@@ -194,7 +194,7 @@ def unusual_months(chart: pd.DataFrame, fmt: Callable[[float], str], unit: str =
     first_rule = have["rule"].astype(str).str.split("; ").str[0]
     outside: list[str] = []
     spans: list[tuple[int, int]] = []  # (first, last) positions of runs of months under one rule and direction
-    for j in np.flatnonzero(have["special_cause"].to_numpy(bool)):
+    for j in np.flatnonzero(have["special_cause"].to_numpy(bool)).tolist():
         key = (first_rule[j], have["direction"][j])
         if key[0] == RULE_OUTSIDE:
             outside.append(f"{pd.Timestamp(have['period'][j]):%B %Y} ({fmt(float(have['value'][j]))}, "
