@@ -1275,6 +1275,24 @@ def test_partners_measures_are_reported_in_the_chapter_their_catalogue_entry_nam
         assert yoy["baseline_period"] == "2023-24"
 
 
+def test_about_this_review_defines_the_terms_of_art_the_review_uses(built):
+    """A board member's reading of the demo: 'section 47', 'NI 64/65/67' and 'statistical neighbours' are used
+    (section 47 fourteen times) and never said what they are; ICPC and LADO were. Each term the review uses is
+    defined before the first chapter."""
+    page = built["public"].html.read_text(encoding="utf-8")
+    main = page[page.index("<main"):]
+    cut = main.index("<h1", main.index("</h1>"))
+    about = " ".join(re.sub(r"<[^>]+>", " ", main[:cut]).split())
+    rest = " ".join(re.sub(r"<[^>]+>", " ", main[cut:]).split())
+    terms = {"section 47": r"section 47 enquiry is", "NI 64": r"NI 64", "NI 65": r"NI 65", "NI 67": r"NI 67",
+             "statistical neighbours": r"Statistical neighbours are", "ICPC": r"\(ICPCs\) are",
+             "LADO": r"\(LADO\) manages"}
+    used = [t for t in terms if t in rest]
+    assert {"section 47", "NI 65", "statistical neighbours"} <= set(used), used
+    missing = [t for t in used if not re.search(terms[t], about)]
+    assert missing == [], missing
+
+
 def test_about_this_review_explains_every_symbol_in_the_tables(built):
     """Issue 16: the front matter explained `c` but not the `z` and `:` of 27 table cells (nor the data files'
     `x`). Every symbol a table of the public review shows is explained before the first chapter."""
