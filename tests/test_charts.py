@@ -115,19 +115,25 @@ def _scatter_markers(ax) -> dict[str, tuple]:
 
 
 def test_spc_chart_marks_signals_by_shape_and_colour():
+    """Legends in the report's words: a board member's reading of the demo met 'Special cause (no polarity)' and
+    'Common cause variation' under charts whose sentences say 'unusual' and 'ordinary variation'."""
     c = charts.spc_chart(spc_frame(15, "concern"), title="An unusual rise in August 2024", caption="c",
                          y_label="Enquiries", target=12)
     ax = c.figure.axes[0]
     found = _scatter_markers(ax)
-    assert "Special cause: concern" in found and "Common cause variation" in found
-    assert found["Special cause: concern"] == tuple(np.round(to_rgb(charts.CONCERN), 3))
+    assert "Unusual: concern" in found and "Ordinary variation" in found
+    assert found["Unusual: concern"] == tuple(np.round(to_rgb(charts.CONCERN), 3))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Special cause: concern" in legend and "Target" in legend
+    assert "Unusual: concern" in legend and "Target" in legend
+    assert not any("cause" in t or "polarity" in t for t in legend), legend
     assert "1 point of concern (July 2024)" in c.alt_text and "Target 12" in c.alt_text
     calm = charts.spc_chart(spc_frame(None), title="Within the expected range", caption="c", y_label="Enquiries")
-    assert "no special cause" in calm.alt_text and calm.alt_text != c.alt_text
+    assert "nothing unusual" in calm.alt_text and calm.alt_text != c.alt_text
     better = charts.spc_chart(spc_frame(3, "improvement"), title="t", caption="c", y_label="Enquiries")
-    assert "Special cause: improvement" in _scatter_markers(better.figure.axes[0])
+    assert "Unusual: improvement" in _scatter_markers(better.figure.axes[0])
+    neither = charts.spc_chart(spc_frame(3, "neither"), title="t", caption="c", y_label="Enquiries")
+    assert "Unusual (neither better nor worse)" in _scatter_markers(neither.figure.axes[0])
+    assert "1 point neither better nor worse (" in neither.alt_text
     with pytest.raises(ValueError, match="columns"):
         charts.spc_chart(spc_frame(None).drop(columns="upper"), title="t", caption="c", y_label="y")
 

@@ -381,7 +381,7 @@ def spc_chart(
 
     Points are joined by a grey line; common-cause points are small grey dots;
     special-cause points are blue squares (improvement), orange triangles
-    (concern) or purple diamonds (no polarity), per NHS Making Data Count. The
+    (concern) or purple diamonds (neither better nor worse), per NHS Making Data Count. The
     mean and 3-sigma process limits are drawn (limits as steps when they vary
     with the denominator) and labelled directly; 2-sigma limits optionally,
     faint. ``percent=None`` treats a p-chart (``numerator``/``denominator``
@@ -443,16 +443,16 @@ def spc_chart(
            f"to {_fmt(d['upper'].iloc[-1], percent)}.")
     n_imp, n_con, n_nei = (int(kinds.eq(k).sum()) for k in ("improvement", "concern", "neither"))
     if n_imp + n_con + n_nei == 0:
-        alt += " All points show common cause variation: no special cause signals."
+        alt += " Every point is within ordinary variation: nothing unusual."
     else:
         parts = []
-        for n, w in ((n_imp, "improvement"), (n_con, "concern"), (n_nei, "special cause without polarity")):
+        for n, kind, words in ((n_imp, "improvement", "of improvement"), (n_con, "concern", "of concern"),
+                               (n_nei, "neither", "neither better nor worse")):
             if n:
-                when = [_period_label(p) for p, k in zip(series.index, kinds, strict=True)
-                        if k == ("neither" if w.startswith("special") else w)]
-                parts.append(f"{n} point{'s' if n > 1 else ''} of {w} ({', '.join(when[:4])}"
+                when = [_period_label(p) for p, k in zip(series.index, kinds, strict=True) if k == kind]
+                parts.append(f"{n} point{'s' if n > 1 else ''} {words} ({', '.join(when[:4])}"
                              f"{', ...' if len(when) > 4 else ''})")
-        alt += " Special cause variation: " + "; ".join(parts) + "."
+        alt += " Unusual points: " + "; ".join(parts) + "."
     if target is not None and not pd.isna(target):
         alt += f" Target {_fmt(target, percent)}."
     return Chart(fig, title, alt, caption, data=d)

@@ -42,12 +42,14 @@ HIGHLIGHT = "#D55E00"  # the council in comparisons
 VALUE_BESIDE = "value-beside"
 VALUE_ABOVE = "value-above"
 
-#: marker shape per SPC signal, so the signal does not rely on colour
+#: marker shape per SPC signal, so the signal does not rely on colour; labels in the report's words (a board
+#: member reads "unusual" and "ordinary variation", as the sentences and the appendix say, not "special cause"
+#: and "no polarity")
 SIGNAL_STYLE: dict[str, dict] = {
-    "common": {"color": GREY, "marker": "o", "s": 22, "label": "Common cause variation"},
-    "improvement": {"color": IMPROVEMENT, "marker": "s", "s": 60, "label": "Special cause: improvement"},
-    "concern": {"color": CONCERN, "marker": "^", "s": 75, "label": "Special cause: concern"},
-    "neither": {"color": NEITHER, "marker": "D", "s": 50, "label": "Special cause (no polarity)"},
+    "common": {"color": GREY, "marker": "o", "s": 22, "label": "Ordinary variation"},
+    "improvement": {"color": IMPROVEMENT, "marker": "s", "s": 60, "label": "Unusual: improvement"},
+    "concern": {"color": CONCERN, "marker": "^", "s": 75, "label": "Unusual: concern"},
+    "neither": {"color": NEITHER, "marker": "D", "s": 50, "label": "Unusual (neither better nor worse)"},
 }
 
 RAG_SYMBOLS: dict[str, str] = {"green": "▲ Green", "amber": "● Amber", "red": "▼ Red", "n/a": "– N/A"}
