@@ -276,7 +276,18 @@ def test_no_seasonal_claim_from_too_few_years_or_without_a_usual_peak(tmp_path):
     rows = _months("REFERRALS", list(y))
     ctx = _ctx(tmp_path, rows)
     f = text.seasonal_finding(ctx, "REFERRALS")
-    assert "usually" not in f.sentence.replace("no month is usually", "")
+    assert "usually" not in f.sentence
+    # the sentence said 'so no month is usually the busiest' while August was the busiest month in 2 of the 3
+    # years: which month was busiest each April-March year, from the data
+    busiest = [idx[12 * k:12 * k + 12][np.argmax(y[12 * k:12 * k + 12])].strftime("%B") for k in range(3)]
+    assert busiest == ["August", "November", "August"]
+    assert f.value == "November" and "no month" not in f.sentence
+    assert f.sentence.endswith("it was the busiest month in only 1 of 3 years; August was the busiest month in 2 "
+                               "of the 3.")
+    flat = y.copy()
+    flat[idx.month == 8] = [130, 128, 100]  # August the busiest in one year only: no month in most years
+    f3 = text.seasonal_finding(_ctx(tmp_path, _months("REFERRALS", list(flat))), "REFERRALS")
+    assert f3.verdict == "seasonal" and f3.sentence.endswith("and no month was the busiest in most of them.")
     short = _ctx(tmp_path, _months("REFERRALS", list(y[-30:])))
     f2 = text.seasonal_finding(short, "REFERRALS")
     assert f2.verdict == "not tested" and "busiest" not in f2.sentence

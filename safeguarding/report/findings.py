@@ -326,8 +326,10 @@ def _seasonal(f: Finding) -> str:
     k, _, n = f.limits.partition(" of ")
     only = (f"it was not the busiest month in any of the {n}" if k == "0"
             else f"it was the busiest month in only {f.limits}")
+    # another month may have been the busiest in most years (the data say which): never 'no month' then
+    usual = f"; {f.detail}" if f.detail else ", and no month was the busiest in most of them"
     return (f"{name} {verb_for(f.name, 'varies', 'vary')} with the time of year ({test}): {f.value} was the busiest "
-            f"month on average, {size}, but {only}, so no month is usually the busiest.")
+            f"month on average, {size}, but {only}{usual}.")
 
 
 def _above_below(ratio: float) -> str:

@@ -409,7 +409,10 @@ class SeasonalityResult:
     ``peak_ratio`` is the busiest month's expected count over an average month's
     (the geometric mean of the 12 month effects), with its Wald interval;
     ``peak_years`` counts the complete April-March years in which that month had
-    the highest count, out of ``n_years``.
+    the highest count, out of ``n_years``. ``usual_month`` is the month (1-12)
+    that had the highest count, alone, in most complete years (more than half),
+    0 when none did (``usual_years``: in how many): it need not be the busiest
+    month on average.
     """
 
     lr_statistic: float
@@ -425,6 +428,8 @@ class SeasonalityResult:
     peak_lower: float
     peak_upper: float
     peak_years: int
+    usual_month: int = 0
+    usual_years: int = 0
 
 
 def seasonality_test(
@@ -505,12 +510,13 @@ def seasonality_test(
     # complete April-March years: in how many was the peak month the busiest?
     fy = np.asarray([p.year + (1 if p.month >= 4 else 0) for p in months])
     years = [yr for yr in np.unique(fy) if (fy == yr).sum() == 12]
-    peak_years = 0
+    busiest = []  # each complete year's busiest month (1-12), 0 for a tie
     for yr in years:
         sel = fy == yr
         top = np.flatnonzero(y[sel] == y[sel].max())
-        if any(month[sel][i] == peak + 1 for i in top) and top.size == 1:
-            peak_years += 1
+        busiest.append(int(month[sel][top[0]]) if top.size == 1 else 0)
+    peak_years = busiest.count(peak + 1)
+    usual = [m for m in range(1, 13) if busiest.count(m) > len(years) / 2]
     return SeasonalityResult(
         lr_statistic=lr,
         df=11,
@@ -525,4 +531,6 @@ def seasonality_test(
         peak_lower=float(np.exp(effects[peak] - z * ses[peak])),
         peak_upper=float(np.exp(effects[peak] + z * ses[peak])),
         peak_years=int(peak_years),
+        usual_month=usual[0] if usual else 0,
+        usual_years=busiest.count(usual[0]) if usual else 0,
     )

@@ -93,7 +93,9 @@ def seasonal_finding(ctx: ReportContext, code: str) -> Finding:
                    value=pd.Timestamp(2000, res.peak_month, 1).strftime("%B"), estimate=res.peak_ratio,
                    lower=res.peak_lower, upper=res.peak_upper, estimate_unit="ratio to an average month",
                    statistic=res.lr_statistic, statistic_name=f"likelihood ratio (chi-squared, {res.df} df)",
-                   p_value=res.p_value, limits=f"{res.peak_years} of {res.n_years} years")
+                   p_value=res.p_value, limits=f"{res.peak_years} of {res.n_years} years",
+                   detail=(f"{pd.Timestamp(2000, res.usual_month, 1):%B} was the busiest month in {res.usual_years} "
+                           f"of the {res.n_years}" if res.usual_month and not usual else ""))
 
 
 #: catalogue methods whose figure is a month-end snapshot (a stock): successive months count largely the same
