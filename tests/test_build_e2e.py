@@ -1293,6 +1293,21 @@ def test_about_this_review_defines_the_terms_of_art_the_review_uses(built):
     assert missing == [], missing
 
 
+def test_the_public_review_dates_case_reviews_by_their_month(built):
+    """A board member's reading of the demo: 'Rapid review following a serious incident ... 18 November 2024 ...
+    a young person missing from school' in the public review; a day beside what happened helps to identify the
+    child (the other audits were dated by month). The public review gives the month; the board pack the day."""
+    caption = "Case reviews and multi-agency audits"
+    dates = {}
+    for audience in ("public", "board"):
+        [table] = [t for t in _html_tables(built[audience].html) if caption in t["caption"]]
+        col = table["header"].index("Date")
+        dates[audience] = [row[col] for row in table["rows"]]
+    assert "18 November 2024" in dates["board"]
+    assert all(re.fullmatch(r"[A-Z][a-z]+ \d{4}", d) for d in dates["public"]), dates["public"]
+    assert "November 2024" in dates["public"]
+
+
 def test_about_this_review_explains_every_symbol_in_the_tables(built):
     """Issue 16: the front matter explained `c` but not the `z` and `:` of 27 table cells (nor the data files'
     `x`). Every symbol a table of the public review shows is explained before the first chapter."""

@@ -119,7 +119,10 @@ def learning(ctx: ReportContext) -> Block:
     held = _count(len(ed.audits), "case review or audit", "case reviews and audits")
     b.text(f"The partnership's programme held {held} ({said}). Each row gives what was found and what the "
            "partners are doing about it.")
-    rows = [{"Review or audit": a.audit, "Agencies": ", ".join(a.agencies), "Date": a.date.label,
+    # the public review dates each by its month: a day beside what a case review found (a rapid review after a
+    # serious incident, 'a young person missing from school') helps to identify the child; the board pack keeps it
+    rows = [{"Review or audit": a.audit, "Agencies": ", ".join(a.agencies),
+             "Date": a.date.date.strftime("%B %Y") if ctx.public else a.date.label,
              "Findings": a.findings, "Actions": a.actions, "Status": a.status_label} for a in ed.audits]
     b.add(md_table(pd.DataFrame(rows), caption="Case reviews and multi-agency audits: findings, actions and status",
                    label="partnership-audits", align=["l"] * 6, widths=[4, 4, 4, 6, 6, 3]))
