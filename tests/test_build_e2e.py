@@ -1308,6 +1308,35 @@ def test_the_public_review_dates_case_reviews_by_their_month(built):
     assert "November 2024" in dates["public"]
 
 
+def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built):
+    """A board member's reading of the demo: 'Agree one multi-agency pathway ... 31 March 2025 | At risk' in a
+    review of the year to 31 March 2025 (and a survey due in February 'off track'): the due date had passed. Each
+    such action's status says it was not complete by its due date, and the paragraph counts them."""
+    import datetime as dt
+
+    import yaml
+
+    from safeguarding.config import load_config
+    from safeguarding.editorial import editorial_folder
+
+    folder = editorial_folder(load_config(built["config"]))
+    late = []
+    for p in yaml.safe_load((folder / "priorities.yml").read_text(encoding="utf-8")):
+        for a in p["actions"]:
+            due = str(a["due"])
+            end = (dt.date.fromisoformat(due) if len(due) == 10 else
+                   (pd.Timestamp(due + "-01") + pd.offsets.MonthEnd(0)).date())
+            if a["status"] != "complete" and end <= dt.date(2025, 3, 31):
+                late.append(a["action"])
+    assert len(late) == 2, late
+    [table] = [t for t in _html_tables(built["public"].html) if "The board's priorities" in t["caption"]]
+    action, status = table["header"].index("Action"), table["header"].index("Status")
+    said = {row[action]: row[status] for row in table["rows"]}
+    assert {a for a, st in said.items() if st.endswith("not complete by its due date")} == set(late), said
+    page = " ".join(re.sub(r"<[^>]+>", " ", built["public"].html.read_text(encoding="utf-8")).split())
+    assert "2 actions due by the year end were not complete by their due date" in page
+
+
 def test_about_this_review_explains_every_symbol_in_the_tables(built):
     """Issue 16: the front matter explained `c` but not the `z` and `:` of 27 table cells (nor the data files'
     `x`). Every symbol a table of the public review shows is explained before the first chapter."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 from e2e import PROJECT, demo_config_copy
@@ -30,7 +31,8 @@ HEADINGS = ("## The board's priorities", "## Partner contributions", "## Learnin
 
 def ctx_for(ed: ed_mod.Editorial) -> SimpleNamespace:
     """What the section functions read from a ReportContext."""
-    return SimpleNamespace(editorial=ed, config=SimpleNamespace(year_label="2024-25"))
+    return SimpleNamespace(editorial=ed, config=SimpleNamespace(year_label="2024-25"),
+                           year_end=pd.Timestamp("2025-03-31"), public=False)
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:
@@ -70,7 +72,8 @@ def test_every_part_renders_with_its_heading_table_and_values():
     assert "{#tbl-partnership-priorities}" in prio and "◐ At risk" in prio and "✓ Complete" in prio
     assert "30 September 2024" in prio and "June 2025" in prio  # a day, and a month
     assert "3 priorities for the year, with 5 actions: 1 complete, 1 on track, 1 at risk, 1 off track, " \
-           "1 not started" in prio
+           "1 not started; 2 actions due by the year end were not complete by their due date" in prio
+    assert "◐ At risk, not complete by its due date" in prio and "○ Off track, not complete by its due date" in prio
     assert "### Northwold Police (fictional)" in partners and "#### What we will do next {.unnumbered}" in partners
     assert partners.index("Police") < partners.index("Integrated Care Board") < partners.index("Schools")
     assert "{#tbl-partnership-audits}" in audits and "◐ In progress" in audits and "– Planned" in audits

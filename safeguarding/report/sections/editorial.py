@@ -79,13 +79,19 @@ def priorities(ctx: ReportContext) -> Block:
     b.heading("The board's priorities")
     acts = ed.actions
     said = progress(a for _p, a in acts)
+    # an action due by the year end and not complete was not done in time, whatever its word ('at risk')
+    late = {id(a) for _p, a in acts if a.status != "complete" and a.due.date <= ctx.year_end.date()}
+    past = (f"; {_count(len(late), 'action', 'actions')} due by the year end "
+            f"{'was' if len(late) == 1 else 'were'} not complete by {'its' if len(late) == 1 else 'their'} due "
+            "date" if late else "")
     b.text(f"The board set {_count(len(ed.priorities), 'priority', 'priorities')} for the year, with "
-           f"{_count(len(acts), 'action', 'actions')}: {said}. The symbol and the word carry each action's "
+           f"{_count(len(acts), 'action', 'actions')}: {said}{past}. The symbol and the word carry each action's "
            "status, so the table reads the same in black and white.")
     described = [f"{p.title}: {p.description}" for p in ed.priorities if p.description]
     b.bullets(described)
     rows = [{"Priority": p.title, "Action": a.action, "Owner": a.owner, "Due": a.due.label,
-             "Status": a.status_label} for p, a in acts]
+             "Status": a.status_label + (", not complete by its due date" if id(a) in late else "")}
+            for p, a in acts]
     if rows:
         b.add(md_table(pd.DataFrame(rows), caption="The board's priorities: actions, owners, due dates and progress",
                        label="partnership-priorities", align=["l"] * 5, widths=[4, 7, 4, 4, 3]))
