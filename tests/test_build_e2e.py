@@ -1270,9 +1270,14 @@ def test_partners_measures_are_reported_in_the_chapter_their_catalogue_entry_nam
         for sentence in found["sentence"]:
             assert sentence in text, (code, sentence)
         yoy = found[found["comparison"] == "year on year"].iloc[0]
-        # the exact test, or quasi-Poisson where the two years' months vary more than chance (the demo's do)
+        # the exact test, or quasi-Poisson where the two years' months vary more than chance (the demo's police
+        # notifications do): then the sentence says it allows for that variation
         assert yoy["method"] in ("exact conditional Poisson test", "quasi-Poisson test"), yoy["method"]
+        if yoy["method"] == "quasi-Poisson test":
+            assert "allowing for month-to-month variation" in yoy["sentence"], yoy["sentence"]
         assert yoy["baseline_period"] == "2023-24"
+    methods = set(rows.loc[rows["indicator"].isin(partners) & (rows["comparison"] == "year on year"), "method"])
+    assert "quasi-Poisson test" in methods, methods  # the police notifications' months vary about twice Poisson
 
 
 def test_about_this_review_defines_the_terms_of_art_the_review_uses(built):
@@ -1335,6 +1340,8 @@ def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built)
     assert {a for a, st in said.items() if st.endswith("not complete by its due date")} == set(late), said
     page = " ".join(re.sub(r"<[^>]+>", " ", built["public"].html.read_text(encoding="utf-8")).split())
     assert "2 actions due by the year end were not complete by their due date" in page
+    # and the summary's "What will we do next?" says the same of each priority (one late action in each of two)
+    assert page.count("1 action due by the year end was not complete by its due date") == 2
 
 
 def test_about_this_review_explains_every_symbol_in_the_tables(built):

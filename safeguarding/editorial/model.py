@@ -124,6 +124,10 @@ class Action:
         """Symbol and word, so it reads the same in black and white (``◐ At risk``)."""
         return ACTION_STATUSES[self.status]
 
+    def late(self, year_end: dt.date) -> bool:
+        """Due by the year end and not complete: not done in time, whatever its status word ('at risk')."""
+        return self.status != "complete" and self.due.date <= year_end
+
 
 @dataclass(frozen=True)
 class Priority:

@@ -9,6 +9,7 @@ escapes every word and moves headings below the section they sit in.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
@@ -38,6 +39,15 @@ def progress(actions: Iterable[Action]) -> str:
     """How far a set of actions has got, in the statuses' order: '1 complete, 2 on track, 1 at risk'."""
     counts = Counter(a.status for a in actions)
     return ", ".join(f"{counts[s]:,} {_word(ACTION_STATUSES[s])}" for s in ACTION_STATUSES if counts[s])
+
+
+def lateness(actions: Iterable[Action], year_end: dt.date) -> str:
+    """'; 2 actions due by the year end were not complete by their due date' (:meth:`Action.late`), or ''."""
+    n = sum(a.late(year_end) for a in actions)
+    if not n:
+        return ""
+    return (f"; {_count(n, 'action', 'actions')} due by the year end {'was' if n == 1 else 'were'} not complete by "
+            f"{'its' if n == 1 else 'their'} due date")
 
 
 def foreword(ctx: ReportContext) -> Block:
@@ -79,18 +89,14 @@ def priorities(ctx: ReportContext) -> Block:
     b.heading("The board's priorities")
     acts = ed.actions
     said = progress(a for _p, a in acts)
-    # an action due by the year end and not complete was not done in time, whatever its word ('at risk')
-    late = {id(a) for _p, a in acts if a.status != "complete" and a.due.date <= ctx.year_end.date()}
-    past = (f"; {_count(len(late), 'action', 'actions')} due by the year end "
-            f"{'was' if len(late) == 1 else 'were'} not complete by {'its' if len(late) == 1 else 'their'} due "
-            "date" if late else "")
+    end = ctx.year_end.date()
     b.text(f"The board set {_count(len(ed.priorities), 'priority', 'priorities')} for the year, with "
-           f"{_count(len(acts), 'action', 'actions')}: {said}{past}. The symbol and the word carry each action's "
-           "status, so the table reads the same in black and white.")
+           f"{_count(len(acts), 'action', 'actions')}: {said}{lateness([a for _p, a in acts], end)}. The symbol "
+           "and the word carry each action's status, so the table reads the same in black and white.")
     described = [f"{p.title}: {p.description}" for p in ed.priorities if p.description]
     b.bullets(described)
     rows = [{"Priority": p.title, "Action": a.action, "Owner": a.owner, "Due": a.due.label,
-             "Status": a.status_label + (", not complete by its due date" if id(a) in late else "")}
+             "Status": a.status_label + (", not complete by its due date" if a.late(end) else "")}
             for p, a in acts]
     if rows:
         b.add(md_table(pd.DataFrame(rows), caption="The board's priorities: actions, owners, due dates and progress",

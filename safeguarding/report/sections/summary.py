@@ -150,7 +150,7 @@ def four_questions(ctx: ReportContext) -> Block:
     progress, and the findings on the indicators each priority names). Every
     sentence that states a change is a findings.csv (or survey.csv) row's.
     """
-    from safeguarding.report.sections.editorial import progress
+    from safeguarding.report.sections.editorial import lateness, progress
     from safeguarding.report.sections.voice import survey_sentences
 
     priorities = text.board_priority_codes(ctx)
@@ -192,7 +192,8 @@ def four_questions(ctx: ReportContext) -> Block:
                "have got (the partnership chapter lists every action with its owner and due date):")
         items = []
         for p in plans:
-            line = f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} ({progress(p.actions)})."
+            line = (f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} "
+                    f"({progress(p.actions)}{lateness(p.actions, ctx.year_end.date())}).")
             named = [c for c in p.indicators if c in ctx.catalogue]
             if named:
                 line += " Measured by " + verdicts._join([lower_first(ctx.catalogue[c].name)
