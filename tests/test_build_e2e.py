@@ -1313,6 +1313,29 @@ def test_the_public_review_dates_case_reviews_by_their_month(built):
     assert "November 2024" in dates["public"]
 
 
+def test_a_figures_note_is_said_where_the_figure_is_shown_and_as_the_data_files_say_it(built):
+    """A board member's reading of the demo: Figure 2.7 plots 83.7% of ICPCs on time in 2019-20, a year from which
+    ICPCs with no section 47 enquiry are left out; the data files said so, the review nowhere. The chart's caption
+    now says it, for the public in the data files' words (no count: "some ICPCs"), for the board with the count;
+    a yearly table is followed by the notes of the figures it shows."""
+    def note(audience: str, code: str, end: str) -> str:
+        csv = pd.read_csv(built[audience].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+        row = csv[(csv["indicator_id"] == code) & (csv["period_type"] == "year") & (csv["period_end"] == end)
+                  & (csv["breakdown"] == "all")]
+        return row["note"].iloc[0]
+
+    public, board = html_text(built["public"].html), html_text(built["board"].html)
+    icpc = note("public", "ICPC_15WD", "2020-03-31")
+    assert icpc.startswith("some ICPCs with no section 47 enquiry"), icpc
+    assert re.search(r"Figure 2\.\d+: ICPCs within 15 working days[^.]*by financial year[^F]*Note: 2019-20: "
+                     + re.escape(icpc) + r"\.", public), "the chart's caption says the note as the data file does"
+    counted = note("board", "ICPC_15WD", "2020-03-31")
+    assert re.match(r"\d+ ICPCs with no section 47 enquiry", counted) and f"2019-20: {counted}." in board
+    visits = note("board", "PF_VISIT_7WD", "2025-03-31")
+    assert visits and f"Note: Initial visit within 7 working days, 2024-25: {visits}." in board
+    assert counted not in public, "the public review never says the note with its count"
+
+
 def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built):
     """A board member's reading of the demo: 'Agree one multi-agency pathway ... 31 March 2025 | At risk' in a
     review of the year to 31 March 2025 (and a survey due in February 'off track'): the due date had passed. Each

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +239,29 @@ class ReportContext:
         key = (str(row["indicator_id"]), str(row["period_type"]), pd.Timestamp(row["period_end"]),
                str(row["breakdown"]), str(row["breakdown_value"]))
         return self.shown.get(key)
+
+    def note(self, row: pd.Series | None) -> str:
+        """A row's note as this audience may read it ("" when there is none).
+
+        The board reads the indicator table's note as it is. The public reads
+        it as the published data files give it, so that a note has one string
+        wherever it is said: every count of cases made "some"
+        (:func:`~safeguarding.published_data.safe_note`, under this context's
+        policy), and nothing at all for a withheld figure (its note could tell
+        a zero from a count).
+        """
+        if row is None:
+            return ""
+        raw = row.get("note")
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw) == "":
+            return ""
+        if not self.public:
+            return str(raw)
+        if self.is_hidden(row):
+            return ""
+        from safeguarding.published_data import safe_note
+
+        return safe_note(raw, policy_of(self))
 
     def is_hidden(self, row: pd.Series | None) -> bool:
         """True when the public may not see this row's figure (suppressed ``c`` or withheld ``x``).

@@ -18,6 +18,7 @@ from safeguarding.markers import NOT_AVAILABLE, WITHHELD
 from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import Finding
 from safeguarding.report.markdown import md_figure
+from safeguarding.report.tables import notes_text
 from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
 SOURCE = "Source: council case records, processed by the annual review pipeline."
@@ -94,19 +95,22 @@ def yearly_lines(ctx: ReportContext, codes: dict[str, str], *, title: str, label
     """Lines of yearly values for several count indicators."""
     series = {}
     rows = []
+    plotted = []
     for code, name in codes.items():
         s = ctx.series(code, "year")
         s = s[s["value"].notna()].tail(years)
         rows.append(s)
         if not s.empty:
             series[name] = pd.Series(s["value"].to_numpy(float), index=[fy_label(d.year) for d in s.period_end])
+            plotted += [(f"{name}, {fy_label(r.period_end.year)}", r) for _, r in s.iterrows()]
     if not series:
         return ""
     frame = pd.DataFrame(series)
     if _small(ctx, frame.to_numpy(), pd.concat(rows)):
         return _note("The yearly chart is not shown because some yearly figures are withheld to protect privacy.")
     chart = charts.line_chart(frame, title=title, y_label="Number per year",
-                              caption=f"{', '.join(codes.values())} by financial year. {SOURCE}")
+                              caption=f"{', '.join(codes.values())} by financial year.{notes_text(ctx, plotted)} "
+                                      f"{SOURCE}")
     return _emit(ctx, chart, label)
 
 
@@ -141,6 +145,7 @@ def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6
     s = ctx.series(code, "year")
     s = s[s["period_end"] <= ctx.year_end].tail(years)
     rows = []
+    plotted = []
     for _, row in s.iterrows():
         shown = ctx.fmt_value(row)
         pub = ctx.published(row) if ctx.public else None
@@ -152,6 +157,7 @@ def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6
             continue
         lo, hi = wilson_interval(num, den)
         rows.append((label_y, 100 * num / den, 100 * float(lo), 100 * float(hi)))
+        plotted.append((label_y, row))
     frame = pd.DataFrame(rows, columns=["year", "value", "lower", "upper"]).set_index("year")
     if int(frame["value"].notna().sum()) < 3:
         return ""
@@ -164,7 +170,8 @@ def yearly_interval(ctx: ReportContext, code: str, *, label: str, years: int = 6
     gap = f" No figure is shown for {', '.join(withheld)} (withheld or not available)." if withheld else ""
     chart = charts.interval_chart(
         frame, title=yearly_title(finding, name), y_label="Percent", what=name[:1].lower() + name[1:], target=target,
-        caption=f"{name} by financial year, each with its 95% confidence interval as a bar.{gap} {SOURCE}")
+        caption=f"{name} by financial year, each with its 95% confidence interval as a bar.{gap}"
+                f"{notes_text(ctx, plotted)} {SOURCE}")
     return _emit(ctx, chart, label)
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from safeguarding import escape
 from safeguarding.indicators.catalogue import OVERLAPPING_BREAKDOWNS
 from safeguarding.markers import NOT_APPLICABLE, NOT_AVAILABLE, NOT_PUBLISHED, WITHHELD
 from safeguarding.report.context import ReportContext, fy_label, interval_text
+from safeguarding.report.markdown import md_table
+from safeguarding.stats import verdicts
 
 #: the header of a table's column of 95% confidence intervals
 CI = "95% CI"
@@ -144,6 +147,27 @@ def _by_published_value(table: pd.DataFrame, count_title: str) -> pd.DataFrame:
     return pd.concat([shown, body[numbers.isna()], total_row], ignore_index=True)
 
 
+def notes_text(ctx: ReportContext, plotted: list[tuple[str, pd.Series]]) -> str:
+    """The notes of the figures a chart plots or a table shows: ``" Note: 2019-20: ... ."``, or "".
+
+    ``plotted`` pairs each figure shown with how the text names it (its
+    year, or measure and year), in the order they are shown. A note is said as the audience may read it
+    (:meth:`ReportContext.note`: for the public as the data files say it);
+    figures that share a note are named together ("2019-20 and 2020-21: ...").
+    A figure left out (withheld or missing) is not shown, so its note is not
+    said. Begins with a space, to follow a sentence.
+    """
+    said: dict[str, list[str]] = {}
+    for name, row in plotted:
+        note = ctx.note(row)
+        if note:
+            said.setdefault(note, []).append(name)
+    if not said:
+        return ""
+    parts = [f"{verdicts._join(names)}: {note}" for note, names in said.items()]
+    return f" {'Notes' if len(parts) > 1 else 'Note'}: {'; '.join(parts)}."
+
+
 def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str],
                  years: int = 5) -> pd.DataFrame:
     """One row per financial year (oldest first), one column per indicator, formatted.
@@ -169,3 +193,31 @@ def yearly_table(ctx: ReportContext, indicator_ids: list[str], labels: dict[str,
         if any_data:
             rows.append(rec)
     return pd.DataFrame(rows)
+
+
+def yearly_notes(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str], years: int = 5) -> str:
+    """The notes of the figures :func:`yearly_table` shows (same arguments), as one sentence to follow it, or "".
+
+    Each figure is named by its column and year ("Initial visit within 7
+    working days, 2024-25: ..."); a figure the table shows as a marker is
+    not named (:func:`notes_text`).
+    """
+    shown = []
+    for y in range(ctx.year - years + 1, ctx.year + 1):
+        end = pd.Timestamp(year=y, month=3, day=31)
+        for code in indicator_ids:
+            r = ctx.row(code, "year", period_end=end)
+            if r is not None and ctx.fmt_value(r) not in (WITHHELD, NOT_AVAILABLE, NOT_PUBLISHED):
+                shown.append((f"{labels.get(code, code)}, {fy_label(y)}", r))
+    return notes_text(ctx, shown).strip()
+
+
+def yearly_table_md(ctx: ReportContext, indicator_ids: list[str], labels: dict[str, str], *, caption: str,
+                    label: str, years: int = 5) -> str:
+    """:func:`yearly_table` as a captioned Markdown table, followed by the notes of the figures it shows.
+
+    The notes (:func:`yearly_notes`) are plain text, shown literally.
+    """
+    md = md_table(yearly_table(ctx, indicator_ids, labels, years), caption=caption, label=label)
+    notes = yearly_notes(ctx, indicator_ids, labels, years)
+    return md + (f"\n\n{escape.markdown(notes)}\n" if notes else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from safeguarding.report import figures, text
 from safeguarding.report.context import ReportContext
 from safeguarding.report.markdown import Block, md_table
-from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table
+from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table_md
 from safeguarding.schema import CATEGORY_OF_ABUSE
 
 AGE_ORDER = ["Under 1", "1-4", "5-9", "10-15", "16+"]
@@ -18,10 +18,9 @@ def overview(ctx: ReportContext) -> Block:
     b.text(text.count_with_change(ctx, "CPP_OPEN", "children were on a child protection plan at 31 March "
                                  f"{ctx.year}", period_type="year"))
     b.text(text.rate_with_benchmarks(ctx, "CPP_RATE"))
-    b.add(md_table(
-        yearly_table(ctx, ["CPP_OPEN", "CPP_RATE", "CPP_STARTED", "CPP_ENDED"], {
-            "CPP_OPEN": "On a plan at 31 March", "CPP_RATE": "Rate per 10,000",
-            "CPP_STARTED": "Plans started", "CPP_ENDED": "Plans ended"}),
+    b.add(yearly_table_md(ctx, ["CPP_OPEN", "CPP_RATE", "CPP_STARTED", "CPP_ENDED"], {
+        "CPP_OPEN": "On a plan at 31 March", "CPP_RATE": "Rate per 10,000",
+        "CPP_STARTED": "Plans started", "CPP_ENDED": "Plans ended"},
         caption="Child protection plans by year", label="cp-years"))
     return b
 
@@ -108,9 +107,8 @@ def enquiries_and_conferences(ctx: ReportContext) -> Block:
     b.text(text.count_with_change(ctx, "S47_STARTED", "section 47 enquiries started in the year"))
     b.text(text.count_with_change(ctx, "ICPC_HELD", "initial child protection conferences held"))
     b.add(figures.xmr(ctx, "S47_STARTED", label="spc-s47"))
-    years = yearly_table(ctx, ["S47_STARTED", "ICPC_HELD", "CPP_STARTED"], {
+    b.add(yearly_table_md(ctx, ["S47_STARTED", "ICPC_HELD", "CPP_STARTED"], {
         "S47_STARTED": "Section 47 enquiries", "ICPC_HELD": "Initial conferences",
-        "CPP_STARTED": "Plans started"})
-    b.add(md_table(years, caption="Enquiries, conferences and plans by year", label="cp-s47-icpc"))
+        "CPP_STARTED": "Plans started"}, caption="Enquiries, conferences and plans by year", label="cp-s47-icpc"))
     return b
 

@@ -7,7 +7,7 @@ import pandas as pd
 from safeguarding.report import figures, text
 from safeguarding.report.context import ReportContext
 from safeguarding.report.markdown import Block, md_table
-from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table
+from safeguarding.report.tables import breakdown_counts, publish_breakdown, yearly_table_md
 
 
 def monthly(ctx: ReportContext) -> Block:
@@ -19,9 +19,9 @@ def monthly(ctx: ReportContext) -> Block:
     b.add(figures.xmr(ctx, "REFERRALS", label="spc-referrals", months=36))
     b.text(text.seasonality(ctx, "REFERRALS"))
     b.text(text.trend(ctx, "REFERRALS"))
-    b.add(md_table(yearly_table(ctx, ["REFERRALS", "REFERRAL_RATE", "REREFERRALS_12M"], {
+    b.add(yearly_table_md(ctx, ["REFERRALS", "REFERRAL_RATE", "REREFERRALS_12M"], {
         "REFERRALS": "Referrals", "REFERRAL_RATE": "Rate per 10,000",
-        "REREFERRALS_12M": "Re-referrals within 12 months"}),
+        "REREFERRALS_12M": "Re-referrals within 12 months"},
         caption="Referrals by year", label="ref-years"))
     return b
 

@@ -229,7 +229,7 @@ def rate_with_benchmarks(ctx: ReportContext, code: str) -> str:
         return ""
     cur = ctx.row(code, "year")
     if cur is None or not np.isfinite(_num(cur["value"])):
-        return f"The rate per 10,000 children is not available: {_note(cur) or 'no population figure configured'}."
+        return f"The rate per 10,000 children is not available: {ctx.note(cur) or 'no population figure configured'}."
     if ctx.fmt_value(cur) == mk.WITHHELD:
         return "The rate per 10,000 children is withheld to protect privacy."
     finding = rate_finding(ctx, code)
@@ -243,13 +243,6 @@ def _withheld(ctx: ReportContext, code: str) -> str:
     return f"{_name(ctx, code)}: the figure for {ctx.config.year_label} is withheld to protect privacy."
 
 
-def _note(row: pd.Series | None) -> str:
-    if row is None:
-        return ""
-    note = row.get("note")
-    return "" if note is None or (isinstance(note, float) and math.isnan(note)) else str(note)
-
-
 def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) -> str:
     """This year's percentage: the year-on-year finding, then England and the target as separate sentences.
 
@@ -261,7 +254,7 @@ def percentage_verdict(ctx: ReportContext, code: str, benchmark: bool = True) ->
     cur = ctx.row(code, "year")
     name = _name(ctx, code)
     if cur is None or not np.isfinite(_num(cur["denominator"])) or _num(cur["denominator"]) == 0:
-        reason = _note(cur)
+        reason = ctx.note(cur)
         return f"{name}: no cases in {ctx.config.year_label}" + (f" ({reason})." if reason else ".")
     if ctx.fmt_value(cur) == mk.WITHHELD:
         return _withheld(ctx, code)

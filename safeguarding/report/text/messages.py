@@ -12,7 +12,6 @@ from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import Finding, gap_text, lower_first, rank_score, target_text
 from safeguarding.report.text.basics import _name, _num
 from safeguarding.report.text.comparisons import (
-    _note,
     benchmark_finding,
     count_with_change,
     percentage_findings,
@@ -164,7 +163,7 @@ def limitations(ctx: ReportContext) -> list[str]:
         "verdict.",
     ]
     cur = ctx.row("CPP_SUBSEQUENT", "year") if "CPP_SUBSEQUENT" in ctx.catalogue else None
-    note = _note(cur)
+    note = ctx.note(cur)
     if note:
         out.append(f"Second or subsequent plans: {note}.")
     part = partial_years(ctx.indicators, ctx.year_end, {c: _name(ctx, c) for c in ctx.catalogue.codes})
