@@ -1426,6 +1426,16 @@ def test_the_summary_answers_the_four_questions_after_the_key_messages(built, au
         n = len(p["actions"])
         assert f"{p['priority']}: {n} action{'s' if n != 1 else ''} (" in next_steps, p["priority"]
     rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+    # a measure's finding is said in its own priority's item: the demo's missing episodes (adolescents' safety)
+    # followed the list, after "Listening to children", and read as that priority's
+    items = [" ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", li)).split())
+             for li in re.findall(r"<li>(.*?)</li>", page[page.index("What will we do next?"):end], flags=re.S)]
+    measures = {p["priority"]: set(p.get("indicators", [])) for p in priorities}
+    for code, sentence in zip(rows["indicator"], rows["sentence"], strict=True):
+        if sentence in next_steps:
+            owner = [i for i in items if sentence in i]
+            assert len(owner) == 1 and code in measures[owner[0].split(":")[0]], (code, owner)
+    assert any(s in next_steps for s in rows.loc[rows["indicator"] == "POLICE_MISSING_EPISODES", "sentence"])
     repeated = [s for s in set(rows["sentence"]) if summary.count(s) > 1]
     assert repeated == []
     # how well: the statuses counted are the scorecard's, and the measures with a target off the scorecard are

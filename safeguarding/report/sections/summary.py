@@ -191,6 +191,7 @@ def four_questions(ctx: ReportContext) -> Block:
         b.text(f"The board's {len(plans)} priorit{'ies' if len(plans) != 1 else 'y'} and how far their actions "
                "have got (the partnership chapter lists every action with its owner and due date):")
         items = []
+        said_here: set[str] = set()
         for p in plans:
             line = (f"{p.title}: {len(p.actions)} action{'s' if len(p.actions) != 1 else ''} "
                     f"({progress(p.actions)}{lateness(p.actions, ctx.year_end.date())}).")
@@ -198,13 +199,15 @@ def four_questions(ctx: ReportContext) -> Block:
             if named:
                 line += " Measured by " + verdicts._join([lower_first(ctx.catalogue[c].name)
                                                               for c in named]) + "."
+            # each measure's year on year in its priority's item (a reader of a sentence after the list took it
+            # for the last priority's), unless the key messages, an answer above or an earlier priority gave it
+            for c in named:
+                for f in text.key_message_findings(ctx, c)[:1]:
+                    if f.sentence not in printed and f.sentence not in said_here:
+                        said_here.add(f.sentence)
+                        line += " " + f.sentence
             items.append(line)
         b.bullets(items)
-        # each measure's year on year, unless the key messages or an answer above gave it
-        follow = [f.sentence for p in plans for c in p.indicators if c in ctx.catalogue
-                  for f in text.key_message_findings(ctx, c)[:1] if f.sentence not in printed]
-        for sentence in dict.fromkeys(follow):
-            b.text(sentence)
     return b
 
 
