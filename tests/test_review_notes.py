@@ -172,3 +172,23 @@ def test_a_note_names_every_figure_that_shares_it_once(tmp_path):
                                                                       period_end=pd.Timestamp(r["period_end"])))
                                    for r in rows])
     assert said == f" Note: 2020 and 2021: {EXCLUDED}."
+
+
+def _monthly(code: str, values: list[float], notes: dict[int, str]) -> list[dict]:
+    starts = pd.date_range(end="2025-03-01", periods=len(values), freq="MS")
+    return [{"indicator_id": code, "period_type": "month", "period_start": s, "period_end": s + pd.offsets.MonthEnd(0),
+             "numerator": np.nan, "denominator": np.nan, "value": v, "note": notes.get(i, "")}
+            for i, (s, v) in enumerate(zip(starts, values, strict=True))]
+
+
+PARTIAL = "the extract starts on 2023-04-12 (earlier records are only those still open then); this period is only " \
+          "partly covered"
+
+
+def test_a_monthly_chart_says_the_notes_of_the_months_it_plots_as_spans(tmp_path):
+    """A council whose extract starts inside the chart's window: the months it covers only in part are said."""
+    rng = np.random.default_rng(3)
+    values = [float(v) for v in rng.poisson(120, 24)]
+    rows = _monthly("REFERRALS", values, {0: PARTIAL, 1: PARTIAL, 2: PARTIAL, 5: PARTIAL})
+    md = unescape_markdown(figures.xmr(_ctx(tmp_path, rows, public=False), "REFERRALS", label="x"))
+    assert f"Note: April 2023 to June 2023 and September 2023: {PARTIAL}." in md, md

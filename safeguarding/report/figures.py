@@ -18,7 +18,7 @@ from safeguarding.markers import NOT_AVAILABLE, WITHHELD
 from safeguarding.report.context import ReportContext, fy_label, policy_of
 from safeguarding.report.findings import Finding
 from safeguarding.report.markdown import md_figure
-from safeguarding.report.tables import notes_text
+from safeguarding.report.tables import month_notes_text, notes_text
 from safeguarding.stats.verdicts import _cap  # first letter up, the rest as written ('31 March')
 
 SOURCE = "Source: council case records, processed by the annual review pipeline."
@@ -185,6 +185,7 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
     values = s["value"].to_numpy(float)
     index = [d.strftime("%b %Y") for d in s.period_start]
     note = ""
+    shown = s
     if _small(ctx, values, s):
         q = s[s["period_end"].dt.month.isin([3, 6, 9, 12])]
         if q.empty or _small(ctx, q["value"].to_numpy(float), q):
@@ -192,9 +193,11 @@ def monthly_line(ctx: ReportContext, code: str, *, title: str, label: str, what:
                     "protect privacy.")
         values, index = q["value"].to_numpy(float), [d.strftime("%b %Y") for d in q.period_start]
         note = " Shown at quarter ends because some monthly figures are withheld."
+        shown = q
     frame = pd.DataFrame({_cap(what): values}, index=index)
     chart = charts.line_chart(frame, title=title, y_label="Number",
-                              caption=f"{_cap(what)} at each month end.{note} {SOURCE}")
+                              caption=f"{_cap(what)} at each month end.{note}{month_notes_text(ctx, shown)} "
+                                      f"{SOURCE}")
     return _emit(ctx, chart, label)
 
 
@@ -384,16 +387,18 @@ def monthly_chart(ctx: ReportContext, code: str, *, label: str, months: int = 24
         chart = charts.line_chart(frame, title=spc_title(finding), y_label="Percent" if percent else "Number",
                                   comparison={"Median": median}, percent=percent, y_from_zero=not percent,
                                   caption=f"{name} at each month end (run chart with the median). "
-                                          f"{finding.sentence} {SOURCE}")
+                                          f"{finding.sentence}{month_notes_text(ctx, s[s['value'].notna()])} {SOURCE}")
         return _emit(ctx, chart, label)
     if df is None:
         return _note(finding.sentence)
     percent = ctx.unit(code) == "percent"
     kind = "p-chart" if percent else "XmR chart"
+    plotted = _window_rows(ctx, code, months)
+    notes = month_notes_text(ctx, plotted[plotted["value"].notna()])
     chart = charts.spc_chart(df, title=spc_title(finding), y_label="Percent" if percent else name, percent=percent,
                              caption=f"{name} each month, with dashed lines marking the range expected from "
                                      f"month-to-month variation (Making Data Count {kind}). {finding.sentence}"
-                                     + (f" {source}" if source else ""))
+                                     f"{notes}" + (f" {source}" if source else ""))
     return _emit(ctx, chart, label)
 
 

@@ -151,20 +151,50 @@ def notes_text(ctx: ReportContext, plotted: list[tuple[str, pd.Series]]) -> str:
     """The notes of the figures a chart plots or a table shows: ``" Note: 2019-20: ... ."``, or "".
 
     ``plotted`` pairs each figure shown with how the text names it (its
-    year, or measure and year), in the order they are shown. A note is said as the audience may read it
-    (:meth:`ReportContext.note`: for the public as the data files say it);
-    figures that share a note are named together ("2019-20 and 2020-21: ...").
-    A figure left out (withheld or missing) is not shown, so its note is not
-    said. Begins with a space, to follow a sentence.
+    year, or measure and year), in the order they are shown. A note is said
+    as the audience may read it (:meth:`ReportContext.note`: for the public
+    as the data files say it); figures that share a note are named together
+    ("2019-20 and 2020-21: ..."). A figure left out (withheld or missing) is
+    not shown, so its note is not said. Begins with a space, to follow a
+    sentence.
     """
     said: dict[str, list[str]] = {}
     for name, row in plotted:
         note = ctx.note(row)
         if note:
             said.setdefault(note, []).append(name)
-    if not said:
+    return _notes_sentence({note: verdicts._join(names) for note, names in said.items()})
+
+
+def month_notes_text(ctx: ReportContext, rows: pd.DataFrame) -> str:
+    """:func:`notes_text` for the monthly figures ``rows`` (indicator-table rows, one per month, as plotted).
+
+    Months that share a note are named as spans of consecutive months
+    ("April 2023 to June 2023 and September 2023: ...").
+    """
+    said: dict[str, list[pd.Timestamp]] = {}
+    for _, row in rows.iterrows():
+        note = ctx.note(row)
+        if note:
+            said.setdefault(note, []).append(pd.Timestamp(row["period_start"]))
+    named = {}
+    for note, starts in said.items():
+        spans: list[list[pd.Timestamp]] = []
+        for start in sorted(starts):
+            if spans and start == spans[-1][-1] + pd.DateOffset(months=1):
+                spans[-1].append(start)
+            else:
+                spans.append([start])
+        named[note] = verdicts._join([f"{s[0]:%B %Y}" + (f" to {s[-1]:%B %Y}" if len(s) > 1 else "")
+                                      for s in spans])
+    return _notes_sentence(named)
+
+
+def _notes_sentence(named: dict[str, str]) -> str:
+    """``" Note: <who>: <note>."`` (``" Notes: ...; ..."`` for several) from ``{note: who}``, or ""."""
+    if not named:
         return ""
-    parts = [f"{verdicts._join(names)}: {note}" for note, names in said.items()]
+    parts = [f"{who}: {note}" for note, who in named.items()]
     return f" {'Notes' if len(parts) > 1 else 'Note'}: {'; '.join(parts)}."
 
 
