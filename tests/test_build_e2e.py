@@ -1336,6 +1336,27 @@ def test_a_figures_note_is_said_where_the_figure_is_shown_and_as_the_data_files_
     assert counted not in public, "the public review never says the note with its count"
 
 
+def test_the_appendix_says_which_counts_the_quasi_poisson_test_is_used_for(built):
+    """Found comparing the demo's two documents: plans started, initial conferences, allegations and private
+    fostering notifications are compared by the exact test in the public review and by the quasi-Poisson test in
+    the board pack (a month is withheld from the public, and the month-to-month variation is not worked out from
+    withheld months), while the public appendix said the quasi-Poisson test is used "where the months of a count
+    vary more than chance". Each appendix now says when its review uses it."""
+    methods = {}
+    for audience in ("public", "board"):
+        rows = pd.read_csv(built[audience].output_dir / "data" / "findings.csv", dtype=str, keep_default_na=False)
+        methods[audience] = dict(zip(rows.loc[rows["comparison"] == "year on year", "indicator"],
+                                     rows.loc[rows["comparison"] == "year on year", "method"], strict=True))
+    differ = [c for c, m in methods["public"].items()
+              if m == "exact conditional Poisson test" and methods["board"].get(c) == "quasi-Poisson test"]
+    assert differ, "the demo must hold a count compared differently (the finding's premise)"
+    public, board = html_text(built["public"].html), html_text(built["board"].html)
+    assert "the test is used only for a count whose 24 monthly figures are all published; a count with a month " \
+           "withheld is compared with the exact test" in public
+    assert "The public review uses it only where every monthly figure of the two years is published" in board
+    assert "withheld is compared with the exact test" not in board
+
+
 def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built):
     """A board member's reading of the demo: 'Agree one multi-agency pathway ... 31 March 2025 | At risk' in a
     review of the year to 31 March 2025 (and a survey due in February 'off track'): the due date had passed. Each

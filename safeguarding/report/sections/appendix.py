@@ -92,6 +92,17 @@ def data_quality(ctx: ReportContext) -> Block:
     return b
 
 
+def _dispersed_scope(ctx: ReportContext) -> str:
+    """When the quasi-Poisson test is used, as this audience's review uses it (the public's and the board's differ)."""
+    if ctx.public:
+        return ("That variation is worked out from the monthly figures, so the test is used only for a count whose "
+                "24 monthly figures are all published; a count with a month withheld is compared with the exact "
+                "test. ")
+    return ("The public review uses it only where every monthly figure of the two years is published (the "
+            "variation is not worked out from withheld months there), and otherwise the exact test: for such a "
+            "count its p-value can differ from this pack's. ")
+
+
 def methods(ctx: ReportContext) -> Block:
     """How intervals, control charts, funnel plots and suppression work, in plain English."""
     b = Block()
@@ -102,7 +113,7 @@ def methods(ctx: ReportContext) -> Block:
           "confidence interval (Newcombe's method); counts and rates with an exact test, the change in per cent with "
           "its 95% confidence interval, or, where the months of a count vary more than chance alone would make "
           "them, with a test that allows for that variation (quasi-Poisson), so that ordinary month-to-month swings "
-          "are not taken for a real change. A change is "
+          "are not taken for a real change. " + _dispersed_scope(ctx) + "A change is "
           "worked out from the unrounded figures, so it can differ by 0.1 from the difference of the rounded "
           "figures shown (for example, 87.43% and 76.56% are shown as 87.4% and 76.6%, and the fall between them "
           "as 10.9 points). Every such "
