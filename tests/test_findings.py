@@ -227,6 +227,28 @@ def test_unusual_months_past_the_listed_ones_are_counted():
     assert items[4:] == ["1 more month"] and len(items) == text.UNUSUAL_LISTED + 1
 
 
+def test_a_run_through_a_month_beyond_the_limits_is_named_whole():
+    """A run of 8 months below the average whose fifth month is also beyond the limits was named as two runs, "4
+    months in a row below the average" and "3 months in a row": neither is what the rule (7 in a row) saw. The
+    run is named whole, the month beyond the limits as well; a month another rule flags too (a falling trend
+    inside the run) does not cut the run either."""
+    from safeguarding.stats.spc import RULE_OUTSIDE as out
+    from safeguarding.stats.spc import RULE_RUN as run
+    from safeguarding.stats.spc import RULE_TREND as trend
+
+    periods = pd.date_range("2023-04-01", periods=10, freq="MS")
+    rules = [run, f"{trend}; {run}", f"{trend}; {run}", f"{trend}; {run}", f"{out}; {trend}; {run}",
+             f"{trend}; {run}", f"{trend}; {run}", f"{trend}; {run}", "", ""]
+    chart = pd.DataFrame({"period": periods, "value": [float(v) for v in (9, 9, 8, 7, 1, 5, 4, 3, 12, 13)],
+                          "special_cause": [bool(r) for r in rules], "rule": rules,
+                          "direction": ["lower" if r else "" for r in rules]})
+    items = text.unusual_months(chart, lambda v: f"{v:g}")
+    assert items[0] == "August 2023 (1, beyond the expected range)"
+    assert "April 2023 to November 2023 (8 months in a row below the average)" in items, items
+    assert "May 2023 to November 2023 (7 months in a row falling)" in items, items
+    assert not any("4 months" in i or "3 months" in i or "more" in i for i in items), items
+
+
 # ------------------------------------------------------------------ 3. seasonality only when supported
 
 

@@ -187,38 +187,46 @@ def unusual_months(chart: pd.DataFrame, fmt: Callable[[float], str], unit: str =
     """The unusual months of a control chart as a reader needs them: those beyond the expected range first.
 
     Each month beyond the limits is named with its value (``October 2024 (150, beyond the expected
-    range)``); the months another rule flags (a run, a trend, 2 of 3 near the limits), consecutive and under
-    the same rule and direction, are named as one span (``October 2023 to May 2024 (8 months in a row below
-    the average)``), in time order. At most :data:`UNUSUAL_LISTED` items; the months left are counted
-    (``and 3 more months``). ``chart`` is the chart's frame (rows with a value), ``fmt`` formats a value.
+    range)``); then, for each other rule (a run, a trend, 2 of 3 near the limits), the consecutive months it
+    flags in one direction are named as one span (``October 2023 to May 2024 (8 months in a row below
+    the average)``), in time order. A month flagged by several rules is in each rule's span, so a run is
+    named whole even where one of its months is beyond the limits or in a trend too. At most
+    :data:`UNUSUAL_LISTED` items; the unusual months no item names are counted (``and 3 more months``).
+    ``chart`` is the chart's frame (rows with a value), ``fmt`` formats a value.
     """
     have = chart.reset_index(drop=True)
-    first_rule = have["rule"].astype(str).str.split("; ").str[0]
-    outside: list[str] = []
-    spans: list[tuple[int, int]] = []  # (first, last) positions of runs of months under one rule and direction
-    for j in np.flatnonzero(have["special_cause"].to_numpy(bool)).tolist():
-        key = (first_rule[j], have["direction"][j])
-        if key[0] == RULE_OUTSIDE:
-            outside.append(f"{pd.Timestamp(have['period'][j]):%B %Y} ({fmt(float(have['value'][j]))}, "
-                           f"{verdicts._rule_text(key[0], key[1], unit)})")
-        elif spans and spans[-1][1] == j - 1 and (first_rule[j - 1], have["direction"][j - 1]) == key:
-            spans[-1] = (spans[-1][0], j)
-        else:
-            spans.append((j, j))
-    items = [(text, 1) for text in outside]
-    for a, b in spans:
+    rules = have["rule"].astype(str).str.split("; ")
+    flagged = np.flatnonzero(have["special_cause"].to_numpy(bool)).tolist()
+    items: list[tuple[str, set[int]]] = []  # what is said, and the months (positions) it names
+    for j in flagged:
+        if RULE_OUTSIDE in rules[j]:
+            items.append((f"{pd.Timestamp(have['period'][j]):%B %Y} ({fmt(float(have['value'][j]))}, "
+                          f"{verdicts._rule_text(RULE_OUTSIDE, have['direction'][j], unit)})", {j}))
+    spans: list[tuple[str, str, int, int]] = []  # (rule, direction, first, last) positions
+    for rule in (RULE_TREND, RULE_TWO_OF_THREE, RULE_RUN):
+        for j in flagged:
+            if rule not in rules[j]:
+                continue
+            direction = have["direction"][j]
+            last = spans[-1] if spans else None
+            if last is not None and last[:2] == (rule, direction) and last[3] == j - 1:
+                spans[-1] = (rule, direction, last[2], j)
+            else:
+                spans.append((rule, direction, j, j))
+    for rule, direction, a, b in sorted(spans, key=lambda sp: (sp[2], sp[3])):
         start = pd.Timestamp(have["period"][a])
         if a == b:
             items.append((f"{start:%B %Y} ({fmt(float(have['value'][a]))}, "
-                          f"{verdicts._rule_text(first_rule[a], have['direction'][a], unit)})", 1))
+                          f"{verdicts._rule_text(rule, direction, unit)})", {a}))
             continue
-        higher = have["direction"][a] == "higher"
-        words = _SPAN_TEXT.get(first_rule[a], "{k} unusual {unit}s").format(
+        higher = direction == "higher"
+        words = _SPAN_TEXT.get(rule, "{k} unusual {unit}s").format(
             k=b - a + 1, unit=unit, rising_falling="rising" if higher else "falling",
             above_below="above" if higher else "below")
-        items.append((f"{start:%B %Y} to {pd.Timestamp(have['period'][b]):%B %Y} ({words})", b - a + 1))
+        items.append((f"{start:%B %Y} to {pd.Timestamp(have['period'][b]):%B %Y} ({words})", set(range(a, b + 1))))
     listed = items[:UNUSUAL_LISTED]
-    more = sum(k for _, k in items[UNUSUAL_LISTED:])
+    named = set().union(*(months for _, months in listed))
+    more = len(set(flagged) - named)
     return [text for text, _ in listed] + ([f"{more} more {unit}{'s' if more != 1 else ''}"] if more else [])
 
 
