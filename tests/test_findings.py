@@ -232,10 +232,9 @@ def test_a_run_through_a_month_beyond_the_limits_is_named_whole():
     months in a row below the average" and "3 months in a row": neither is what the rule (7 in a row) saw. The
     run is named whole, the month beyond the limits as well; a month another rule flags too (a falling trend
     inside the run) does not cut the run either."""
-    from safeguarding.stats.spc import RULE_OUTSIDE as out
-    from safeguarding.stats.spc import RULE_RUN as run
-    from safeguarding.stats.spc import RULE_TREND as trend
+    from safeguarding.stats import spc
 
+    out, run, trend = spc.RULE_OUTSIDE, spc.RULE_RUN, spc.RULE_TREND
     periods = pd.date_range("2023-04-01", periods=10, freq="MS")
     rules = [run, f"{trend}; {run}", f"{trend}; {run}", f"{trend}; {run}", f"{out}; {trend}; {run}",
              f"{trend}; {run}", f"{trend}; {run}", f"{trend}; {run}", "", ""]
