@@ -39,6 +39,16 @@ definitions could use, and asks linear programmes how far each hidden cell
   least 0, still tied by the relations;
 * a published percentage or rate whose numerator or denominator is hidden
   bounds the ratio of the two (to the rounding of the published value);
+* what the publication says of its annual figures (:func:`stated_rule`):
+  "every annual figure for the whole area for the reporting year and the
+  year before is published unless it rests on a count from 1 to 5", the
+  exceptions listed. So a withheld such figure not listed has a numerator
+  of at most 5 (a count, or a percentage's numerator: at most its
+  denominator, and one of the two is small), and its denominator too when
+  the numerator is shown; a listed one rests on no count from 1 to 5: its
+  hidden counts are at least 6. A cell the reader knows to be at most 5 is
+  not asked for its protection interval (being small is what it is said to
+  be), only whether it is pinned;
 * a ``c`` is at least 1 (true zeros are shown as ``0``), and no count is
   negative. A figure withheld as ``x``, or left out of the published table,
   is an unknown too, known only to be at least 0: relations through it are
@@ -229,6 +239,38 @@ def reader_cells(published: pd.DataFrame, truth: pd.DataFrame, *, notes: bool = 
     if status:
         _status_bounds(cells)
     return cells.reset_index(drop=True)
+
+
+def stated_rule(cells: pd.DataFrame, ends: list[pd.Timestamp], listed: set[tuple[str, pd.Timestamp]],
+                threshold: int = 5) -> pd.DataFrame:
+    """``cells`` with the bounds the publication's rule for annual figures states (see the module docstring).
+
+    ``ends``: the period ends of the years whose annual headline figures the
+    rule covers; ``listed``: the exceptions, ``(indicator, period end)``.
+    Sets ``ub`` (at most ``threshold``) and ``lb`` (at least ``threshold + 1``)
+    and marks the cells known small in ``stated_small``.
+    """
+    out = cells.copy()
+    out["stated_small"] = False
+    covered = (out["period_type"].eq("year") & out["breakdown"].eq("all")
+               & out["period_end"].isin([pd.Timestamp(e) for e in ends])).to_numpy()
+    hidden = out["shown"].isin(["c", "x"]).to_numpy()
+    key = list(zip(out["indicator_id"], out["period_end"], strict=True))
+    is_listed = np.array([k in listed for k in key], dtype=bool)
+    measure = out["measure"].to_numpy()
+    counts = np.isin(measure, [*COUNTS, "value"])
+    shown_num = {}
+    for r, m, sh in zip(out["row"], measure, out["shown"], strict=True):
+        if m == "numerator":
+            shown_num[r] = sh not in ("c", "x")
+    num_shown = np.array([shown_num.get(r, False) for r in out["row"]], dtype=bool)
+    small = covered & hidden & counts & ~is_listed & (np.isin(measure, ["numerator", "value"])
+                                                        | ((measure == "denominator") & num_shown))
+    big = covered & hidden & counts & is_listed
+    out.loc[small, "ub"] = np.minimum(out.loc[small, "ub"], float(threshold))
+    out.loc[small, "stated_small"] = True
+    out.loc[big, "lb"] = np.maximum(out.loc[big, "lb"], float(threshold + 1))
+    return out
 
 
 def _note_cells(truth: pd.DataFrame, pub: pd.DataFrame, num_true: np.ndarray) -> pd.DataFrame:
@@ -983,8 +1025,9 @@ def recoverable(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] 
 def primary(cells: pd.DataFrame) -> np.ndarray:
     """Hidden counts whose true value is from 1 to 5 (counts stated in notes are not cells of the table)."""
     true = cells["true"].to_numpy()
+    stated = cells["stated_small"].to_numpy(bool) if "stated_small" in cells else np.zeros(len(cells), dtype=bool)
     return (cells["shown"].isin(["c", "x"]).to_numpy() & (true >= 1) & (true <= 5)
-            & cells["measure"].isin(COUNTS).to_numpy())
+            & cells["measure"].isin(COUNTS).to_numpy() & ~stated)
 
 
 def unprotected(cells: pd.DataFrame, eqs: list[Relation], ineqs: list[Relation] = (), *, seed: int = 0,  # noqa: C901

@@ -976,6 +976,31 @@ def test_the_full_attacker_works_out_nothing(built):
     assert not unprotected(cells, eqs, ineqs)
 
 
+def test_what_the_review_says_of_its_annual_figures_reveals_no_withheld_count(built):
+    """Found by a reader of the demo: the appendix says every annual figure of the reporting year and the year
+    before is published "unless it rests on a count from 1 to 5", the exceptions listed. Plans ended after 2
+    years or more in 2024-25 is withheld and not listed, so it is at most 5; its months are ``c`` in five months
+    and 0 in the other seven, and a ``c`` is at least 1: it is exactly 5, one a month. With what the rule says
+    (``attacker.stated_rule``), no hidden count may be pinned.
+
+    (Protection intervals are asked without the rule, in ``test_the_full_attacker_works_out_nothing``: a count
+    the rule says is small makes its copies and its parts small too, which is what the rule says, not a leak.)"""
+    import json
+
+    from attacker import reader_system, recoverable, stated_rule
+
+    record = json.loads((built["public"].log_dir / "run.json").read_text(encoding="utf-8"))
+    listed = {(e["indicator_id"], pd.Timestamp(e["period_end"]))
+              for e in record["disclosure"]["publication"]["exceptions"]}
+    _, cells = _demo_attack(built)
+    cells = stated_rule(cells, [pd.Timestamp("2025-03-31"), pd.Timestamp("2024-03-31")], listed)
+    assert cells["stated_small"].sum() > 0, "the demo withholds some annual figures (the finding's premise)"
+    eqs, ineqs = reader_system(cells)
+    where = ["indicator_id", "measure", "period_type", "period_end", "breakdown", "breakdown_value", "true"]
+    pinned = recoverable(cells, eqs, ineqs)
+    assert not pinned, [[*cells.loc[i, where].tolist(), lo, hi] for i, lo, hi in pinned[:6]]
+
+
 def test_run_log_says_what_was_published_and_withheld(built):
     """The issue: the build prints, and run.json keeps, cells published and withheld by level, and why."""
     import json

@@ -129,6 +129,30 @@ def test_a_headline_the_annual_table_alone_exposes_is_an_exception_with_its_reas
     assert "annual figures alone" in exc["reason"]
 
 
+def test_a_withheld_headline_the_review_says_is_small_pins_nothing():
+    """Found by a reader of the demo: the review says every annual headline figure of the reporting year is
+    published unless it rests on a count from 1 to 5 (exceptions listed). Plans ended after 2 years or more,
+    5 in the year, was withheld and not listed, so at most 5; its months were ``c`` in five months and ``0``
+    in seven, so at least 5: exactly 5, one a month. The suppression now knows what the review says
+    (``_System.add_many_at_most_bound``), so no hidden count is pinned, for the attacker told the same."""
+    from attacker import reader_cells, reader_relations, recoverable, stated_rule
+
+    ind = pd.DataFrame(_flow("LONG", {"a": [1, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0]}))
+    ind = ind[ind["breakdown"] == "all"].reset_index(drop=True)
+    pub = protect_publication(ind, YEAR_END)
+    assert _headline(pub.shown, "LONG") == "c" and pub.exceptions == []
+    cells = reader_cells(pub.shown.assign(numerator=pub.shown["value"], denominator="z"),
+                         ind.assign(numerator=ind["value"], denominator=np.nan))
+    told = stated_rule(cells, [YEAR_END], set())
+    assert told["stated_small"].any()
+    assert recoverable(told, reader_relations(told)) == []
+    # what the finding was: the same months published as before the rule was known pin every month
+    old = suppress_indicator_table(ind)
+    old_cells = stated_rule(reader_cells(old.assign(numerator=old["value"], denominator="z"),
+                                         ind.assign(numerator=ind["value"], denominator=np.nan)), [YEAR_END], set())
+    assert recoverable(old_cells, reader_relations(old_cells)), "the fixture must reproduce the finding"
+
+
 def test_protected_rows_are_the_annual_headlines_of_the_years_the_policy_names():
     ind = pd.DataFrame(_flow("NEW", SMALL) + _flow("NEW", SMALL, start_year=2023) + _flow("NEW", SMALL, 2022))
     got = ind[protected_rows(ind, YEAR_END, Policy())]

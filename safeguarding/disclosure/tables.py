@@ -281,6 +281,8 @@ def protect_indicator_table(
             rows = cells.long["row"].to_numpy()
             big = system.values[cells.long["cell"].to_numpy()] > policy.threshold[1]
             system.protected[cells.long["cell"].to_numpy()] = np.asarray(protected, dtype=bool)[rows] & big
+            system.add_many_at_most_bound(stated_small(cells, np.asarray(protected, dtype=bool), policy),
+                                          float(policy.threshold[1]))
         _share_costs(system)
         report = protect(system, primary, policy, forced=forced, memo=memo, workers=workers)
     else:  # nothing to protect against: no relations needed
@@ -292,6 +294,30 @@ def protect_indicator_table(
     shown = render_indicator_table(df, cells, report.suppressed, policy.markers())
     return ProtectedTable(shown, report, cells, _families(df, cells, system), stats, ind.index,
                           dict(system.home) if policy.secondary else {})
+
+
+def stated_small(cells: IndicatorCells, protected: np.ndarray, policy: Policy) -> np.ndarray:
+    """The cells a reader is told are small: those of protected rows that rest on a count in the threshold range.
+
+    The publication says every protected figure (an annual headline figure
+    of the years the policy protects) is published unless it rests on a
+    count in the threshold range, and lists the exceptions. So of a
+    protected row withheld and not listed a reader knows its count (a
+    count's value, a percentage's or rate's numerator) is at most the top
+    of the range: a percentage's numerator is at most its denominator, and
+    one of the two is small. Its denominator too when the numerator is
+    shown (a zero: then the denominator is the small count). Returns cell
+    ids (those of the rows ``protected`` marks whose count is in the range,
+    so withheld whatever else happens).
+    """
+    long = cells.long
+    rows = long["row"].to_numpy()
+    measure = long["measure"].to_numpy()
+    cell = long["cell"].to_numpy()
+    small = _in_threshold(cells.values[cell], policy) & protected[rows]
+    counted = np.isin(measure, ["value", "numerator"])
+    num = cells.figures["numerator"][rows]
+    return cell[small & (counted | ((measure == "denominator") & (num == 0)))]
 
 
 def _families(df: pd.DataFrame, cells: IndicatorCells, system: _System) -> np.ndarray:

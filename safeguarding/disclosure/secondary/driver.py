@@ -141,7 +141,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
         Without ``forced`` such a cell is reported stuck (the caller withholds detail for it).
         """
         out = np.zeros(group.n, dtype=bool)
-        if forced or not system.protected.any():
+        if forced or not (system.protected.any() or system.capped.any()):
             return out
         for j in np.flatnonzero(pinned):
             cell = int(group.cells[group.col == j][0])
@@ -380,12 +380,16 @@ class _Worlds:
 
 def _only_protected_left(system: _System, cell: int, suppressed: np.ndarray, worlds: _Worlds,
                          memo: dict[int, bool]) -> bool:
-    """True when some cell linked to ``cell`` (through any chain of relations) is published and protected.
+    """True when some cell linked to ``cell`` (through any chain of relations) is published and protected,
+    or is a count the publication says is small (:attr:`_System.capped`).
 
-    ``memo`` keeps the answer, as it was when first asked, for the whole linked world (by its number).
+    Either way the policy's rule for the headline figures is what leaves the cell unprotected (a small
+    headline figure's parts are pinned through what the review says of it), and withholding detail, not
+    another partner, is the remedy. ``memo`` keeps the answer, as it was when first asked, for the whole
+    linked world (by its number).
     """
     lab, members = worlds.members(cell)
     if lab not in memo:
         others = members[members != cell]
-        memo[lab] = bool(np.any(~suppressed[others] & system.protected[others]))
+        memo[lab] = bool(np.any(~suppressed[others] & system.protected[others]) or system.capped[members].any())
     return memo[lab]

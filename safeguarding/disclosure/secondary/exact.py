@@ -39,7 +39,8 @@ class _Group:
     ``published`` lists the published cells of those constraints and ``P``
     their coefficients (same rows as ``A``). ``primary`` marks the columns
     whose true value is in ``threshold`` (the small counts, which must keep
-    their protection interval: :mod:`.intervals`), and ``ceiling`` is the
+    their protection interval: :mod:`.intervals`; not those a reader is told
+    are at most a bound, :attr:`_System.capped`), and ``ceiling`` is the
     top of that range.
     """
 
@@ -55,8 +56,18 @@ class _Group:
         np.logical_and.at(self.slack, self.col, system.free_slack()[self.cells])
         self.lb = np.where((self.x >= 1) & ~self.slack, 1.0, 0.0)
         self.ceiling = None if threshold is None else threshold[1]
+        # a column a reader is told is at most a bound (:attr:`_System.capped`) need not be able to rise above it
+        capped = np.zeros(self.n, dtype=bool)
+        np.logical_or.at(capped, self.col, system.capped[self.cells])
         self.primary = (np.zeros(self.n, dtype=bool) if threshold is None
-                        else (self.x >= threshold[0]) & (self.x <= threshold[1]) & ~self.slack)
+                        else (self.x >= threshold[0]) & (self.x <= threshold[1]) & ~self.slack & ~capped)
+        #: columns of the slack of such bounds, and the rows of ``A`` that are the bounds (each the only row
+        #: of its slack): left out of the protection intervals' region (:mod:`.intervals`)
+        self.cap_slack = np.zeros(self.n, dtype=bool)
+        np.logical_or.at(self.cap_slack, self.col, system.cap_slack[self.cells])
+        self.cap_rows = np.zeros(self.A.shape[0], dtype=bool)
+        if self.cap_slack.any():
+            self.cap_rows = np.asarray(self.A[:, np.flatnonzero(self.cap_slack)].getnnz(axis=1) > 0).ravel()
 
     def scaling_set(self) -> np.ndarray:
         """Columns ``S`` (non-zero counts) such that ``d = x`` on ``S``, 0 elsewhere, is a move (bool per column).

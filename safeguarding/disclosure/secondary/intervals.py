@@ -56,7 +56,7 @@ def _capped(group: _Group, need: np.ndarray, scal: np.ndarray) -> np.ndarray:
     sign (and none is in the scaling set, whose shortfall can be made up
     elsewhere), ``y_j <= (c - sum_{k != j} |a_k| lb_k) / |a_j|``.
     """
-    A = group.A.tocsr()
+    A = _region_matrix(group)
     out = np.zeros(group.n, dtype=bool)
     if A.shape[0] == 0 or group.ceiling is None:
         return out
@@ -105,6 +105,18 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray,
     return ok & need, lps
 
 
+def _region_matrix(group: _Group):
+    """The group's relations for the protection intervals (CSR): all but the bounds a reader is told.
+
+    A count the publication says is small (:attr:`~.system._System.capped`) makes its copies and its parts
+    small too: that is what it says, not what the figures reveal. So the intervals ask what the published
+    figures allow without those bounds (every other relation kept); whether a cell can be pinned is asked
+    with them (:mod:`.bounds`). A move found with them is a move without them, so witnesses stay witnesses.
+    """
+    A = group.A.tocsr()
+    return A[~group.cap_rows] if group.cap_rows.any() else A
+
+
 def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower bounds of the moves ``d = y - x`` (free in the scaling set) and the rise each cell must reach."""
     assert group.ceiling is not None, "protection intervals are asked only of a group with a threshold"
@@ -130,7 +142,8 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
     """
     group, need, scal = item
     low, rise = _moves_region(group, scal)
-    prog = Programme(group.A, np.zeros(group.A.shape[0]), low, np.full(group.n, np.inf), primal=True)
+    A = _region_matrix(group)
+    prog = Programme(A, np.zeros(A.shape[0]), low, np.full(group.n, np.inf), primal=True)
     solved = 0
     for j in np.flatnonzero(need & ~ok & ~done):
         if ok[j]:

@@ -47,7 +47,7 @@ def content_key(group: _Group, *arrays: np.ndarray, extra: tuple = ()) -> bytes:
     """A digest of everything a check of ``group`` reads, with ``arrays`` and ``extra`` (plain values) asked.
 
     Covers the group's ``A`` and ``P`` (shape, ``indptr``, ``indices``,
-    ``data``), ``x``, ``lb``, ``slack``, ``primary`` and ``ceiling``; each
+    ``data``), ``x``, ``lb``, ``slack``, ``primary``, ``cap_slack`` and ``ceiling``; each
     array with its dtype and shape, so that different contents never
     serialise alike.
     """
@@ -62,7 +62,7 @@ def content_key(group: _Group, *arrays: np.ndarray, extra: tuple = ()) -> bytes:
         h.update(f"csr{m.shape};".encode())
         for part in (m.indptr, m.indices, m.data):
             put(part)
-    for arr in (group.x, group.lb, group.slack, group.primary, *arrays):
+    for arr in (group.x, group.lb, group.slack, group.primary, group.cap_slack, *arrays):
         put(arr)
     h.update(repr((group.ceiling, *extra)).encode())
     return h.digest()

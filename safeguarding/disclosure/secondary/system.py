@@ -47,6 +47,13 @@ class _System:
         self.counted = np.zeros(len(self.values), dtype=bool)
         #: each unpublished count -> the published cells of its relation (where a reader meets it)
         self.home: dict[int, list[int]] = {}
+        #: cells a reader knows to be at most a bound (:meth:`add_many_at_most_bound`): being small is what
+        #: the publication says of them, so they need not be able to rise above the threshold, only to move
+        self.capped = np.zeros(len(self.values), dtype=bool)
+        #: the slack cells of those bounds: their relations bound what a reader may work out (a capped cell must
+        #: not be pinned) but not the protection intervals, which ask what the publication reveals beyond what it
+        #: says (:mod:`.intervals`)
+        self.cap_slack = np.zeros(len(self.values), dtype=bool)
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
@@ -74,6 +81,8 @@ class _System:
         self.protected = np.r_[self.protected, np.zeros(small.size, dtype=bool)]
         self.slack = np.r_[self.slack, np.ones(small.size, dtype=bool)]
         self.counted = np.r_[self.counted, np.zeros(small.size, dtype=bool)]
+        self.capped = np.r_[self.capped, np.zeros(small.size, dtype=bool)]
+        self.cap_slack = np.r_[self.cap_slack, np.zeros(small.size, dtype=bool)]
         coefs, parts = np.array([1.0, -1.0, -1.0]), np.array([False, True, True])
         self.constraints.extend((np.array([g, s_, k]), coefs, parts) for g, s_, k in zip(big, small, slack,
                                                                                           strict=True))
@@ -97,12 +106,42 @@ class _System:
         self.protected = np.r_[self.protected, np.zeros(n, dtype=bool)]
         self.slack = np.r_[self.slack, np.ones(n, dtype=bool)]
         self.counted = np.r_[self.counted, np.ones(n, dtype=bool)]
+        self.capped = np.r_[self.capped, np.zeros(n, dtype=bool)]
+        self.cap_slack = np.r_[self.cap_slack, np.zeros(n, dtype=bool)]
         k = len(parts)
         coefs = np.r_[1.0, -np.ones(k + 1)]
         flags = np.r_[False, np.ones(k + 1, dtype=bool)]
         for t, ps, u in zip(total[ok], np.array([p[ok] for p in parts]).T.reshape(n, k), new, strict=True):
             self.constraints.append((np.r_[t, ps, u].astype(int), coefs, flags))
             self.home[int(u)] = [int(t), *map(int, ps)]
+
+    def add_many_at_most_bound(self, cells: np.ndarray, bound: float) -> None:
+        """Add ``value[cell] <= bound`` for each cell as ``cell + s = bound``, ``s`` a new slack cell.
+
+        The bound is what a reader is told (the publication's rule: an annual
+        figure withheld and not listed as an exception rests on a count from
+        1 to 5). A relation holds no constant, so it is written over the
+        cell and its slack only; every check reads a relation through its
+        hidden cells and their true values (``cell + s`` is the bound), which
+        both always are. The cells are marked :attr:`capped`. Nothing is
+        added for a cell above the bound or without a value.
+        """
+        cells = np.asarray(cells, dtype=int)
+        v = self.values[cells]
+        cells = cells[~np.isnan(v) & (v <= bound)]
+        n = cells.size
+        start = len(self.values)
+        slack = np.arange(start, start + n)
+        self.values = np.r_[self.values, bound - self.values[cells]]
+        self.cost = np.r_[self.cost, np.zeros(n, dtype=int)]
+        self.protected = np.r_[self.protected, np.zeros(n, dtype=bool)]
+        self.slack = np.r_[self.slack, np.ones(n, dtype=bool)]
+        self.counted = np.r_[self.counted, np.zeros(n, dtype=bool)]
+        self.capped = np.r_[self.capped, np.zeros(n, dtype=bool)]
+        self.capped[cells] = True
+        self.cap_slack = np.r_[self.cap_slack, np.ones(n, dtype=bool)]
+        coefs, parts = np.array([1.0, 1.0]), np.array([True, True])
+        self.constraints.extend((np.array([c, s_]), coefs, parts) for c, s_ in zip(cells, slack, strict=True))
 
     def free_slack(self) -> np.ndarray:
         """Slack cells in need of no protection: the slack of inequalities, not the unpublished counts."""
