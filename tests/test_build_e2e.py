@@ -1382,6 +1382,28 @@ def test_the_appendix_says_which_counts_the_quasi_poisson_test_is_used_for(built
     assert "withheld is compared with the exact test" not in board
 
 
+def test_the_appendix_states_the_two_of_three_rule_as_the_charts_apply_it(built):
+    """A reader of the demo: referrals in October and November 2024 (162, 160) are both beyond two thirds of the
+    way to the upper limit, yet Figure 3.1 says no month stands out, while the appendix called "two of three
+    points close to a dashed line" unusual. The charts follow NHSRplotthedots (all three points on that side of
+    the average; September 2024 was below it); the appendix now says so."""
+    csv = pd.read_csv(built["public"].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+    months = csv[(csv["indicator_id"] == "REFERRALS") & (csv["period_type"] == "month") & (csv["breakdown"] == "all")
+                 & (csv["period_end"] > "2022-03-31") & (csv["period_end"] <= "2025-03-31")]
+    y = months["value"].astype(float).to_numpy()
+    assert len(y) == 36
+    centre = y.mean()
+    reach = 2.66 * abs(pd.Series(y).diff()).mean()
+    close = (y > centre + reach * 2 / 3) | (y < centre - reach * 2 / 3)
+    side = (y > centre).astype(int) - (y < centre).astype(int)
+    windows = [i for i in range(34) if close[i:i + 3].sum() >= 2]
+    assert windows, "the demo holds two of three close points (the finding's premise)"
+    assert all(abs(side[i:i + 3].sum()) < 3 for i in windows), "then the chart would flag them"
+    page = html_text(built["public"].html)
+    assert "two of three points in a row close to the same dashed line with all three on that side of the " \
+           "average" in page
+
+
 def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built):
     """A board member's reading of the demo: 'Agree one multi-agency pathway ... 31 March 2025 | At risk' in a
     review of the year to 31 March 2025 (and a survey due in February 'off track'): the due date had passed. Each
