@@ -289,24 +289,25 @@ def test_every_percentage_and_rate_in_a_table_carries_its_interval(built, audien
     year = published[(published["period_type"] == "year") & (published["period_end"] == "2025-03-31")
                      & (published["breakdown"] == "all")].set_index("indicator_name")
     card = next(t for t in tables if "Scorecard" in t["caption"])
-    assert card["header"][1:5] == ["2024-25", "95% CI (2024-25)", "2023-24", "95% CI (2023-24)"]
+    # last year first, as in the report cards (the scorecard had this year first)
+    assert card["header"][1:5] == ["2023-24", "95% CI (2023-24)", "2024-25", "95% CI (2024-25)"]
     seen = {"interval": 0, "withheld": 0}
     for r in card["rows"]:
         row = year.loc[r[0]]
         if row["unit"] != "percent":
             continue
         if row["value"] == "c":
-            assert r[1] == r[2] == "c"
+            assert r[3] == r[4] == "c"
             seen["withheld"] += 1
             continue
         lo, hi = proportion_confint(int(row["numerator"]), int(row["denominator"]), alpha=0.05, method="wilson")
-        assert r[2] == f"{round_half_up(100 * lo, 1):.1f}% to {round_half_up(100 * hi, 1):.1f}%", r
+        assert r[4] == f"{round_half_up(100 * lo, 1):.1f}% to {round_half_up(100 * hi, 1):.1f}%", r
         seen["interval"] += 1
     assert seen["interval"] >= 4
     if audience == "public":
         assert seen["withheld"] >= 1, "the demo withholds an essential percentage, for the test to mean anything"
     icpc = next(r for r in card["rows"] if r[0].startswith("ICPCs within 15 working days"))
-    assert icpc[1:3] == ["76.6%", "70.1% to 82.0%"]  # 147 of 192, Wilson 70.09% to 82.00%
+    assert icpc[3:5] == ["76.6%", "70.1% to 82.0%"]  # 147 of 192, Wilson 70.09% to 82.00%
 
 
 def test_key_figures_in_html_match_indicator_table(built):
@@ -1402,6 +1403,46 @@ def test_the_appendix_states_the_two_of_three_rule_as_the_charts_apply_it(built)
     page = html_text(built["public"].html)
     assert "two of three points in a row close to the same dashed line with all three on that side of the " \
            "average" in page
+
+
+def test_about_this_review_says_what_x_is_in_a_whole_sentence(built):
+    """A reader of the demo: "... not published in that row, so that the year's figures can be (the same count
+    may be published in another row ...)": the verb was lost (session 18's rewording)."""
+    page = html_text(built["public"].html).replace("\u2019", "'")
+    assert "so that the year's figures can be published safely (the same count may be published" in page
+    assert not re.search(r"\bcan be \(", page)
+
+
+def test_the_survey_charts_title_counts_the_questions_shown_as_shown(built):
+    """A reader of the demo: the public chart's title said "for 2 of 2 questions" while 3 were asked (one
+    withheld); "2 of 3" would tell which way the withheld one went. It says "2 of the 2 questions shown"."""
+    survey = pd.read_csv(built["public"].output_dir / "data" / "survey.csv", dtype=str, keep_default_na=False)
+    page = built["public"].html.read_text(encoding="utf-8")  # the title is drawn in the chart and said in its alt
+    assert len(survey) == 3 and "1 question is not shown" in page
+    assert "for 2 of the 2 questions shown" in page and "for 2 of 2 questions" not in page
+    assert "for 2 of 3 questions" in built["board"].html.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_the_summary_tables_put_the_years_in_one_order(built, audience):
+    """A reader of the demo: the scorecard read "2024-25 | 95% CI | 2023-24" and the report cards beside it
+    "2023-24 | 95% CI | 2024-25"; reading across, last year's figure is easily taken for this year's. Every
+    table with both years puts the earlier first."""
+    both = [t for t in _html_tables(built[audience].html) if "2023-24" in t["header"] and "2024-25" in t["header"]]
+    assert any("Scorecard" in t["caption"] for t in both) and any("Report card" in t["caption"] for t in both)
+    for t in both:
+        assert t["header"].index("2023-24") < t["header"].index("2024-25"), (t["caption"], t["header"])
+
+
+@pytest.mark.parametrize("audience", ["public", "board"])
+def test_the_definitions_name_only_columns_the_data_files_have(built, audience):
+    """A reader of the demo: re-referrals' and NI 65's definitions said records of unknown history "are counted in
+    the unknown column"; the published indicators.csv has no such column (the note says how many)."""
+    header = (built[audience].output_dir / "data" / "indicators.csv").read_text(encoding="utf-8").splitlines()[0]
+    page = html_text(built[audience].html)
+    assert "unknown" not in header.split(",")
+    assert "unknown column" not in page
+    assert "counted as not re-referrals (the figure is then a lower bound)" in page
 
 
 def test_actions_due_by_the_year_end_and_not_complete_are_said_to_be_late(built):

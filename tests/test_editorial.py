@@ -77,6 +77,10 @@ def test_every_part_renders_with_its_heading_table_and_values():
     assert "### Northwold Police (fictional)" in partners and "#### What we will do next {.unnumbered}" in partners
     assert partners.index("Police") < partners.index("Integrated Care Board") < partners.index("Schools")
     assert "{#tbl-partnership-audits}" in audits and "◐ In progress" in audits and "– Planned" in audits
+    # a reader of the demo: "The partnership's programme held 3 case reviews and audits (1 complete, 1 in
+    # progress, 1 planned)": a planned one, dated after the year end, has not been held
+    assert "The partnership's programme has 3 case reviews and audits (1 complete, 1 in progress, 1 planned)" \
+        in audits and "held" not in audits.split("\n\n")[1]
     assert "| Total | 35 | 125 | 2,520 |" in training and "{#tbl-partnership-training}" in training
     assert "3 of 4" in attendance and "75%" in attendance and "{#tbl-partnership-attendance}" in attendance
     assert "### How the partnership is organised {.unnumbered}" in budget

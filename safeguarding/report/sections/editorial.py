@@ -128,8 +128,9 @@ def learning(ctx: ReportContext) -> Block:
     counts = Counter(a.status for a in ed.audits)
     said = ", ".join(f"{counts[s]:,} {_word(AUDIT_STATUSES[s])}" for s in AUDIT_STATUSES
                      if counts[s])
-    held = _count(len(ed.audits), "case review or audit", "case reviews and audits")
-    b.text(f"The partnership's programme held {held} ({said}). Each row gives what was found and what the "
+    # "has", not "held": a planned review (or one in progress) has not been held
+    listed = _count(len(ed.audits), "case review or audit", "case reviews and audits")
+    b.text(f"The partnership's programme has {listed} ({said}). Each row gives what was found and what the "
            "partners are doing about it.")
     # the public review dates each by its month: a day beside what a case review found (a rapid review after a
     # serious incident, 'a young person missing from school') helps to identify the child; the board pack keeps it

@@ -233,12 +233,14 @@ def scorecard(ctx: ReportContext) -> Block:
             has_target = target is not None and pd.notna(target)
             rag = "N/A" if not has_target else ("withheld" if shown == WITHHELD else "no figure")
         this, last = fy_label(ctx.year), fy_label(ctx.year - 1)
+        # last year first, as in the report cards and every yearly table: a reader reading across takes the
+        # same column for the same year everywhere (the scorecard had this year first)
         rows.append({
             "Indicator": info.name,
-            this: ctx.fmt_value(cur),
-            ci_header(this): ctx.fmt_interval(cur),
             last: ctx.fmt_value(prev),
             ci_header(last): ctx.fmt_interval(prev),
+            this: ctx.fmt_value(cur),
+            ci_header(this): ctx.fmt_interval(cur),
             "Target": text.format_target(ctx, code, target),
             "Status": RAG_SYMBOL.get(rag, rag),
             "England": text.england_value(ctx, code),

@@ -119,11 +119,13 @@ def _chart(ctx: ReportContext, questions: list[PublishedQuestion], synthetic: bo
     before = [float(q.pct_before.rstrip("%")) for q in shown]
     after = [float(q.pct_after.rstrip("%")) for q in shown]
     higher = sum(1 for x0, x1 in zip(before, after, strict=True) if x1 > x0)
-    questions_word = f"question{'s' if len(shown) != 1 else ''}"
-    title = (f"More children said yes at the end than at the start for {higher} of {len(shown)} {questions_word}"
-             if higher else f"No more children said yes at the end than at the start, in {len(shown)} "
-             f"{questions_word}")
     left_out = len(questions) - len(shown)
+    # "2 of 2 questions" read as if 2 were asked: with one withheld, "the 2 questions shown" (never "2 of 3",
+    # which would say which way the withheld one went)
+    questions_word = f"question{'s' if len(shown) != 1 else ''}" + (" shown" if left_out else "")
+    of = f"the {len(shown)}" if left_out else f"{len(shown)}"
+    title = (f"More children said yes at the end than at the start for {higher} of {of} {questions_word}"
+             if higher else f"No more children said yes at the end than at the start, in {of} {questions_word}")
     note = (f" {left_out} question{' is' if left_out == 1 else 's are'} not shown: withheld to protect small "
             "numbers." if left_out else "")
     caption = ("Percentage of the children asked both times who said yes, at the start and at the end of the work; "
