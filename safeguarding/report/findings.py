@@ -321,15 +321,16 @@ def _seasonal(f: Finding) -> str:
     size = (f"{_above_below(f.estimate)} an average month (95% confidence interval: "
             f"{_above_below_interval(f.lower, f.upper)})")
     if f.verdict == "seasonal, usual peak":
-        return (f"{name} {verb_for(f.name, 'follows', 'follow')} a seasonal pattern ({test}): {f.value} is usually "
-                f"the busiest month, {size}; it was the busiest month in {f.limits}.")
+        return (f"{name} {verb_for(f.name, 'follows', 'follow')} a seasonal pattern over {f.period} ({test}): "
+                f"{f.value} is usually the busiest month, {size}; it was the busiest month in {f.limits}.")
     k, _, n = f.limits.partition(" of ")
     only = (f"it was not the busiest month in any of the {n}" if k == "0"
             else f"it was the busiest month in only {f.limits}")
     # another month may have been the busiest in most years (the data say which): never 'no month' then
     usual = f"; {f.detail}" if f.detail else ", and no month was the busiest in most of them"
-    return (f"{name} {verb_for(f.name, 'varies', 'vary')} with the time of year ({test}): {f.value} was the busiest "
-            f"month on average, {size}, but {only}{usual}.")
+    # the period said: the public review tests the months it publishes (3 years), the board pack every month
+    return (f"{name} {verb_for(f.name, 'varies', 'vary')} with the time of year over {f.period} ({test}): "
+            f"{f.value} was the busiest month on average, {size}, but {only}{usual}.")
 
 
 def _above_below(ratio: float) -> str:
