@@ -20,42 +20,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from test_findings import _ctx as findings_ctx
 
-from safeguarding.config import load_config
 from safeguarding.escape import unescape_markdown
-from safeguarding.indicators.catalogue import load_catalogue
 from safeguarding.published_data import safe_note
 from safeguarding.report import figures, tables, text
 from safeguarding.report.context import ReportContext
-
-PROJECT = Path(__file__).resolve().parents[1]
 
 UNKNOWN = ("3 plans have unknown history (no recorded previous plans and the child was born before the plan data "
            "starts on 01/04/2019); counted as first plans, so the figure is a lower bound")
 EXCLUDED = "11 ICPCs with no section 47 enquiry for the child are excluded"
 
 
-class _NoBenchmarks:
-    available = False
-
-
 def _ctx(tmp_path: Path, rows: list[dict], *, public: bool, withheld: tuple[str, ...] = ()) -> ReportContext:
-    """A report context over ``rows``; for the public every row is published but those ending on ``withheld``."""
-    audience = "public" if public else "board"
-    cfg = load_config(PROJECT / "report.yml", audience=audience)
-    table = pd.DataFrame(rows)
-    for col, default in (("breakdown", "all"), ("breakdown_value", "all"), ("status", "ok"), ("note", ""),
-                         ("target", np.nan), ("rag", "N/A"), ("numerator", np.nan), ("denominator", np.nan)):
-        if col not in table:
-            table[col] = default
-    table["period_start"] = pd.to_datetime(table["period_start"])
-    table["period_end"] = pd.to_datetime(table["period_end"])
-    ctx = ReportContext(config=cfg, audience=audience, build_dir=tmp_path, indicators=table,
-                        catalogue=load_catalogue(cfg), benchmarks=_NoBenchmarks())
+    """A report context over ``rows`` (``test_findings``'); for the public every row is published but those
+    ending on ``withheld``."""
+    shown = None
     if public:
-        ctx.shown = {(r["indicator_id"], r["period_type"], pd.Timestamp(r["period_end"]), "all", "all"):
-                     _published(r, r["period_end"] in withheld) for r in rows}
-    return ctx
+        shown = {(r["indicator_id"], r["period_type"], pd.Timestamp(r["period_end"]), "all", "all"):
+                 _published(r, r["period_end"] in withheld) for r in rows}
+    return findings_ctx(tmp_path, rows, shown=shown)
 
 
 def _published(row: dict, withheld: bool) -> dict[str, str]:
