@@ -289,25 +289,24 @@ def test_every_percentage_and_rate_in_a_table_carries_its_interval(built, audien
     year = published[(published["period_type"] == "year") & (published["period_end"] == "2025-03-31")
                      & (published["breakdown"] == "all")].set_index("indicator_name")
     card = next(t for t in tables if "Scorecard" in t["caption"])
-    # last year first, as in the report cards (the scorecard had this year first)
-    assert card["header"][1:5] == ["2023-24", "95% CI (2023-24)", "2024-25", "95% CI (2024-25)"]
+    assert card["header"][1:5] == ["2024-25", "95% CI (2024-25)", "2023-24", "95% CI (2023-24)"]
     seen = {"interval": 0, "withheld": 0}
     for r in card["rows"]:
         row = year.loc[r[0]]
         if row["unit"] != "percent":
             continue
         if row["value"] == "c":
-            assert r[3] == r[4] == "c"
+            assert r[1] == r[2] == "c"
             seen["withheld"] += 1
             continue
         lo, hi = proportion_confint(int(row["numerator"]), int(row["denominator"]), alpha=0.05, method="wilson")
-        assert r[4] == f"{round_half_up(100 * lo, 1):.1f}% to {round_half_up(100 * hi, 1):.1f}%", r
+        assert r[2] == f"{round_half_up(100 * lo, 1):.1f}% to {round_half_up(100 * hi, 1):.1f}%", r
         seen["interval"] += 1
     assert seen["interval"] >= 4
     if audience == "public":
         assert seen["withheld"] >= 1, "the demo withholds an essential percentage, for the test to mean anything"
     icpc = next(r for r in card["rows"] if r[0].startswith("ICPCs within 15 working days"))
-    assert icpc[3:5] == ["76.6%", "70.1% to 82.0%"]  # 147 of 192, Wilson 70.09% to 82.00%
+    assert icpc[1:3] == ["76.6%", "70.1% to 82.0%"]  # 147 of 192, Wilson 70.09% to 82.00%
 
 
 def test_key_figures_in_html_match_indicator_table(built):
@@ -1427,11 +1426,11 @@ def test_the_survey_charts_title_counts_the_questions_shown_as_shown(built):
 def test_the_summary_tables_put_the_years_in_one_order(built, audience):
     """A reader of the demo: the scorecard read "2024-25 | 95% CI | 2023-24" and the report cards beside it
     "2023-24 | 95% CI | 2024-25"; reading across, last year's figure is easily taken for this year's. Every
-    table with both years puts the earlier first."""
+    table with both years puts the reporting year first (on a phone, the columns in view)."""
     both = [t for t in _html_tables(built[audience].html) if "2023-24" in t["header"] and "2024-25" in t["header"]]
     assert any("Scorecard" in t["caption"] for t in both) and any("Report card" in t["caption"] for t in both)
     for t in both:
-        assert t["header"].index("2023-24") < t["header"].index("2024-25"), (t["caption"], t["header"])
+        assert t["header"].index("2024-25") < t["header"].index("2023-24"), (t["caption"], t["header"])
 
 
 @pytest.mark.parametrize("audience", ["public", "board"])

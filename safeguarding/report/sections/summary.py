@@ -233,14 +233,14 @@ def scorecard(ctx: ReportContext) -> Block:
             has_target = target is not None and pd.notna(target)
             rag = "N/A" if not has_target else ("withheld" if shown == WITHHELD else "no figure")
         this, last = fy_label(ctx.year), fy_label(ctx.year - 1)
-        # last year first, as in the report cards and every yearly table: a reader reading across takes the
-        # same column for the same year everywhere (the scorecard had this year first)
+        # this year first, as in the report cards: a reader reading across takes the same column for the same
+        # year in every summary table, and on a phone the year the review is about is the one in view
         rows.append({
             "Indicator": info.name,
-            last: ctx.fmt_value(prev),
-            ci_header(last): ctx.fmt_interval(prev),
             this: ctx.fmt_value(cur),
             ci_header(this): ctx.fmt_interval(cur),
+            last: ctx.fmt_value(prev),
+            ci_header(last): ctx.fmt_interval(prev),
             "Target": text.format_target(ctx, code, target),
             "Status": RAG_SYMBOL.get(rag, rag),
             "England": text.england_value(ctx, code),
@@ -267,9 +267,10 @@ def report_card(ctx: ReportContext) -> Block:
             cur = ctx.row(code, "year")
             prev = ctx.row(code, "year", period_end=ctx.year_end - pd.DateOffset(years=1))
             last, this = fy_label(ctx.year - 1), fy_label(ctx.year)
+            # this year first, as in the scorecard (the two tables had the years in opposite orders)
             rows.append({"Measure": ctx.catalogue[code].name,
-                         last: ctx.fmt_value(prev), ci_header(last): ctx.fmt_interval(prev),
                          this: ctx.fmt_value(cur), ci_header(this): ctx.fmt_interval(cur),
+                         last: ctx.fmt_value(prev), ci_header(last): ctx.fmt_interval(prev),
                          "Story behind the figure": text.short_story(ctx, code)})
         b.heading(title, 3)
         b.add(md_table(pd.DataFrame(rows), caption=f"Report card: {title}", label=f"card-{quadrant}",
