@@ -98,9 +98,9 @@ def _dispersed_scope(ctx: ReportContext) -> str:
         return ("That variation is worked out from the monthly figures, so the test is used only for a count whose "
                 "24 monthly figures are all published; a count with a month withheld is compared with the exact "
                 "test. ")
-    return ("The public review uses it only where every monthly figure of the two years is published (the "
-            "variation is not worked out from withheld months there), and otherwise the exact test: for such a "
-            "count its p-value can differ from this pack's. ")
+    return ("The public review uses it only where every monthly figure of the two years is published (there the "
+            "variation is never worked out from figures it does not publish), and otherwise the exact test: for "
+            "such a count its p-value can differ from this pack's. ")
 
 
 def methods(ctx: ReportContext) -> Block:
