@@ -69,8 +69,9 @@ def pandoc_path() -> str:
 
 
 #: the packaged "About this review"'s words for the default threshold, which :func:`front_matter` replaces
-SMALL_COUNTS_DEFAULT = ("counts from 1 to 5 are shown as `c` and some further figures are withheld so that no "
-                        "individual child can be identified")
+SMALL_COUNTS_DEFAULT = ("counts from 1 to 5 are shown as `c`, and so are some larger figures from which one of "
+                        "them could be worked out (a `c` is not always a small count), so that no individual child "
+                        "can be identified")
 
 
 def front_matter(threshold_text: str | None) -> str:
@@ -79,8 +80,9 @@ def front_matter(threshold_text: str | None) -> str:
     text = template_path("index.qmd").read_text(encoding="utf-8")
     if SMALL_COUNTS_DEFAULT not in text:  # pragma: no cover - the template and this constant are edited together
         raise PublishError("templates/index.qmd no longer holds the small-numbers sentence front_matter replaces")
-    clause = (f"counts {threshold_text} are shown as `c` and some further figures are withheld so that no "
-              "individual child can be identified") if threshold_text is not None else \
+    clause = (f"counts {threshold_text} are shown as `c`, and so are some larger figures from which one of them "
+              "could be worked out (a `c` is not always a small count), so that no individual child can be "
+              "identified") if threshold_text is not None else \
         "no count is withheld for being small"
     return text.replace(SMALL_COUNTS_DEFAULT, clause)
 
