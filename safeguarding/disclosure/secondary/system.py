@@ -63,6 +63,22 @@ class _System:
             return
         self.constraints.append((idx[keep], np.asarray(coefs, float)[keep], np.asarray(parts, bool)[keep]))
 
+    def _new_slack(self, values: np.ndarray, *, counted: bool = False, cap: bool = False) -> np.ndarray:
+        """Append slack cells with ``values`` (never published, cost 0); their ids.
+
+        ``counted``: unpublished counts (:attr:`counted`); ``cap``: the slack of
+        a bound a reader is told (:attr:`cap_slack`). Every per-cell array
+        grows here, so a new one is added in one place.
+        """
+        n = len(values)
+        start = len(self.values)
+        self.values = np.r_[self.values, values]
+        self.cost = np.r_[self.cost, np.zeros(n, dtype=int)]
+        for name, flag in (("protected", False), ("slack", True), ("counted", counted), ("capped", False),
+                           ("cap_slack", cap)):
+            setattr(self, name, np.r_[getattr(self, name), np.full(n, flag, dtype=bool)])
+        return np.arange(start, start + n)
+
     def add_many_at_most(self, small: np.ndarray, big: np.ndarray) -> None:
         """Add ``value[small] <= value[big]`` pair by pair as ``big - small - s = 0`` with a new slack cell ``s``.
 
@@ -74,15 +90,7 @@ class _System:
         a, b = self.values[small], self.values[big]
         ok = ~np.isnan(a) & ~np.isnan(b) & (a <= b)
         small, big = small[ok], big[ok]
-        start = len(self.values)
-        slack = np.arange(start, start + small.size)
-        self.values = np.r_[self.values, b[ok] - a[ok]]
-        self.cost = np.r_[self.cost, np.zeros(small.size, dtype=int)]
-        self.protected = np.r_[self.protected, np.zeros(small.size, dtype=bool)]
-        self.slack = np.r_[self.slack, np.ones(small.size, dtype=bool)]
-        self.counted = np.r_[self.counted, np.zeros(small.size, dtype=bool)]
-        self.capped = np.r_[self.capped, np.zeros(small.size, dtype=bool)]
-        self.cap_slack = np.r_[self.cap_slack, np.zeros(small.size, dtype=bool)]
+        slack = self._new_slack(b[ok] - a[ok])
         coefs, parts = np.array([1.0, -1.0, -1.0]), np.array([False, True, True])
         self.constraints.extend((np.array([g, s_, k]), coefs, parts) for g, s_, k in zip(big, small, slack,
                                                                                           strict=True))
@@ -98,16 +106,8 @@ class _System:
         parts = [np.asarray(p, dtype=int) for p in parts]
         rest = self.values[total] - sum((self.values[p] for p in parts), np.zeros(total.size))
         ok = ~np.isnan(rest) & (rest >= -1e-9) & (np.abs(rest - np.round(rest)) < 1e-9)
-        start = len(self.values)
         n = int(ok.sum())
-        new = np.arange(start, start + n)
-        self.values = np.r_[self.values, np.round(rest[ok])]
-        self.cost = np.r_[self.cost, np.zeros(n, dtype=int)]
-        self.protected = np.r_[self.protected, np.zeros(n, dtype=bool)]
-        self.slack = np.r_[self.slack, np.ones(n, dtype=bool)]
-        self.counted = np.r_[self.counted, np.ones(n, dtype=bool)]
-        self.capped = np.r_[self.capped, np.zeros(n, dtype=bool)]
-        self.cap_slack = np.r_[self.cap_slack, np.zeros(n, dtype=bool)]
+        new = self._new_slack(np.round(rest[ok]), counted=True)
         k = len(parts)
         coefs = np.r_[1.0, -np.ones(k + 1)]
         flags = np.r_[False, np.ones(k + 1, dtype=bool)]
@@ -129,17 +129,8 @@ class _System:
         cells = np.asarray(cells, dtype=int)
         v = self.values[cells]
         cells = cells[~np.isnan(v) & (v <= bound)]
-        n = cells.size
-        start = len(self.values)
-        slack = np.arange(start, start + n)
-        self.values = np.r_[self.values, bound - self.values[cells]]
-        self.cost = np.r_[self.cost, np.zeros(n, dtype=int)]
-        self.protected = np.r_[self.protected, np.zeros(n, dtype=bool)]
-        self.slack = np.r_[self.slack, np.ones(n, dtype=bool)]
-        self.counted = np.r_[self.counted, np.zeros(n, dtype=bool)]
-        self.capped = np.r_[self.capped, np.zeros(n, dtype=bool)]
+        slack = self._new_slack(bound - self.values[cells], cap=True)
         self.capped[cells] = True
-        self.cap_slack = np.r_[self.cap_slack, np.ones(n, dtype=bool)]
         coefs, parts = np.array([1.0, 1.0]), np.array([True, True])
         self.constraints.extend((np.array([c, s_]), coefs, parts) for c, s_ in zip(cells, slack, strict=True))
 
