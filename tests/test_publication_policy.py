@@ -153,6 +153,34 @@ def test_a_withheld_headline_the_review_says_is_small_pins_nothing():
     assert recoverable(old_cells, reader_relations(old_cells)), "the fixture must reproduce the finding"
 
 
+def test_a_listed_exception_the_review_says_is_6_or_more_pins_nothing():
+    """The other half of the review's rule: a headline figure withheld and *listed* as an exception is 6 or
+    more. Plans open at 31 March 2024 (6) was listed; with 8 open a year later, 7 started and 5 ended, a
+    reader has open 2024 - ended = 1, open 2024 at least 6 and ended (withheld, not listed) at most 5: both
+    exactly. The suppression now knows the exceptions' bound (``_System.add_many_at_least_bound``) and hides
+    more, for the attacker told the same (``attacker.stated_rule``)."""
+    from attacker import stated_rule
+
+    rows = []
+    for code, values in (("CPP_OPEN", {2024: 6, 2025: 8}), ("CPP_STARTED", {2025: 7}), ("CPP_ENDED", {2025: 5})):
+        for year, v in values.items():
+            rows.append(_row(code, "year", pd.Timestamp(f"{year - 1}-04-01"), pd.Timestamp(f"{year}-03-31"), v))
+    ind = pd.DataFrame(rows)
+    pub = protect_publication(ind, YEAR_END, Policy(),
+                              balances=(("CPP_OPEN:value", "CPP_STARTED:value", "CPP_ENDED:value"),))
+    assert pub.exceptions, "the fixture must force an exception"
+    listed = {(e["indicator_id"], pd.Timestamp(e["period_end"])) for e in pub.exceptions}
+    cells = reader_cells(pub.shown.assign(numerator=pub.shown["value"], denominator="z"),
+                         ind.assign(numerator=ind["value"], denominator=np.nan))
+    told = stated_rule(cells, [YEAR_END, YEAR_END - pd.DateOffset(years=1)], listed)
+    assert told["lb"].max() >= 6, "the attacker is told the exceptions' bound"
+    assert recoverable(told, reader_relations(told)) == []
+    # every exception listed is a figure the review hides, and each is 6 or more (what the listing says)
+    for e in pub.exceptions:
+        row = (ind["indicator_id"] == e["indicator_id"]) & (ind["period_end"] == pd.Timestamp(e["period_end"]))
+        assert (pub.shown.loc[row, "value"] == "c").all() and (ind.loc[row, "value"] >= 6).all()
+
+
 def test_protected_rows_are_the_annual_headlines_of_the_years_the_policy_names():
     ind = pd.DataFrame(_flow("NEW", SMALL) + _flow("NEW", SMALL, start_year=2023) + _flow("NEW", SMALL, 2022))
     got = ind[protected_rows(ind, YEAR_END, Policy())]

@@ -54,7 +54,7 @@ def _share_costs(system: _System) -> None:
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
-    pairs = [c[0] for c in system.constraints if len(c[0]) == 2 and c[1][0] == -c[1][1]]
+    pairs = [c[0] for c, eq in zip(system.constraints, system.equalities(), strict=True) if eq]
     if not pairs:
         return
     p = np.array(pairs, dtype=int)

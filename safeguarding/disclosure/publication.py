@@ -24,7 +24,8 @@ priorities settle it the other way round: **detail yields first**.
    and the families of linked indicators involved are protected again;
 4. when nothing is left to yield, the last run hides a protected figure
    (the annual table alone forces it): each such *exception* is listed with
-   its reason.
+   its reason. A reader then knows it is 6 or more, and that run knows it
+   too (:meth:`~.secondary.system._System.add_many_at_least_bound`).
 
 Withheld rows take no part in the suppression (see
 :func:`~.scope.publication_scope` for why leaving out whole levels is safe,

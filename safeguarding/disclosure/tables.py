@@ -251,7 +251,8 @@ def protect_indicator_table(
     (the annual headline figures the review is about); without ``forced``,
     the small counts only they could protect are reported as
     ``report.stuck`` instead (the caller withholds detail and tries again),
-    and with it they are hidden as a last resort (``report.forced``).
+    and with it they are hidden as a last resort (``report.forced``), each
+    known to a reader to be above the threshold (it is listed as an exception).
     ``memo`` (:mod:`~.secondary.memo`), shared by several runs over much
     the same table, spares them checking a group of the same content twice.
     ``workers``: processes checking groups at once (same result whatever the number).
@@ -283,6 +284,8 @@ def protect_indicator_table(
             system.protected[cells.long["cell"].to_numpy()] = np.asarray(protected, dtype=bool)[rows] & big
             system.add_many_at_most_bound(stated_small(cells, np.asarray(protected, dtype=bool), policy),
                                           float(policy.threshold[1]))
+            if forced:  # a protected figure hidden now is listed as an exception: a reader knows it is not small
+                system.add_many_at_least_bound(np.flatnonzero(system.protected), float(policy.threshold[1] + 1))
         _share_costs(system)
         report = protect(system, primary, policy, forced=forced, memo=memo, workers=workers)
     else:  # nothing to protect against: no relations needed

@@ -134,6 +134,25 @@ class _System:
         coefs, parts = np.array([1.0, 1.0]), np.array([True, True])
         self.constraints.extend((np.array([c, s_]), coefs, parts) for c, s_ in zip(cells, slack, strict=True))
 
+    def add_many_at_least_bound(self, cells: np.ndarray, bound: float) -> None:
+        """Add ``value[cell] >= bound`` for each cell as ``cell - s = bound``, ``s`` a new slack cell.
+
+        The bound is what a reader is told of an annual figure listed as an
+        exception (the publication's rule: such a figure does not rest on a
+        count from 1 to 5, so it is at least 6). Written, like
+        :meth:`add_many_at_most_bound`, over the cell and its slack only.
+        The slack is an inequality's: its relation bounds the protection
+        intervals too (a small count beside an exception can be narrowed
+        through it, and the publication says nothing of that count). Nothing
+        is added for a cell below the bound or without a value.
+        """
+        cells = np.asarray(cells, dtype=int)
+        v = self.values[cells]
+        cells = cells[~np.isnan(v) & (v >= bound)]
+        slack = self._new_slack(self.values[cells] - bound)
+        coefs, parts = np.array([1.0, -1.0]), np.array([False, True])
+        self.constraints.extend((np.array([c, s_]), coefs, parts) for c, s_ in zip(cells, slack, strict=True))
+
     def free_slack(self) -> np.ndarray:
         """Slack cells in need of no protection: the slack of inequalities, not the unpublished counts."""
         return self.slack & ~self.counted
@@ -147,8 +166,12 @@ class _System:
         return out
 
     def equalities(self) -> np.ndarray:
-        """True for each constraint that says two cells are equal (the same count published twice)."""
-        return np.array([len(idx) == 2 and a[0] == -a[1] for idx, a, _ in self.constraints], dtype=bool)
+        """True for each constraint that says two cells are equal (the same count published twice).
+
+        Not a bound's relation (:meth:`add_many_at_least_bound`): a cell and a slack cell differ by the bound.
+        """
+        return np.array([len(idx) == 2 and a[0] == -a[1] and not self.slack[idx].any()
+                         for idx, a, _ in self.constraints], dtype=bool)
 
 
 def _incidence(system: _System):
