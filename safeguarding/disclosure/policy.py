@@ -69,6 +69,8 @@ WHOLE_NUMBER_SETTINGS: dict[str, tuple[int, str]] = {
     "max_single_lps": (0, "cells per group and pass given linear programmes on the whole group"),
     "max_blame": (1, "pinned cells per group and pass whose published sources are traced"),
     "max_far_tries": (1, "passes a cell near a protected figure gets partners before it is reported stuck"),
+    "reach_split": (1, "small counts asked times relation entries from which a group's protection intervals are "
+                       "checked in two parts"),
     "protect_years": (0, "years, counting the reporting year, whose annual headline figures are protected"),
 }
 
@@ -111,6 +113,10 @@ class Policy:
         max_far_tries: passes in which a pinned cell linked to a protected
             figure is given partners (near or far) before it is reported
             stuck (detail is withheld for it instead).
+        reach_split: a group whose protection intervals ask more than this
+            (small counts asked times the entries of its relations) is
+            asked in two parts, which two processes can check at once; the
+            answers are the same either way, only the time differs.
         published_span: how far back each period type is published, in months
             before the year end: ``(headline, breakdowns)``; a period type not
             listed is not published.
@@ -140,6 +146,7 @@ class Policy:
     max_single_lps: int = 10
     max_blame: int = 512
     max_far_tries: int = 3
+    reach_split: int = 5_000_000
     published_span: Mapping[str, tuple[int, int]] = field(default_factory=lambda: _frozen(_PUBLISHED_SPAN),
                                                           hash=False)
     sparse_share: float = 0.5

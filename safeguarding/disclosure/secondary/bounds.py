@@ -49,6 +49,10 @@ class GroupCheck(NamedTuple):
     #: is a table that fits everything published); :func:`~.intervals.reach_group` needs no programme for
     #: a small count already seen to rise above the ceiling. None when no programme was solved
     top: np.ndarray | None = None
+    #: per published cell of the group (``group.published``), whether it is in a relation among the published
+    #: cells alone once the hidden ones are solved for (:meth:`~.exact._Echelon.tied`): hiding it alone frees
+    #: no pinned cell, which that relation works out another way. None when nothing is pinned
+    tied: np.ndarray | None = None
 
 
 def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
@@ -90,6 +94,8 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     supports: list[np.ndarray] = []
     asked = np.zeros(n, dtype=bool) if rise is None else ~np.isnan(rise)
     reached = np.zeros(n, dtype=bool)
+    if solver is not None and free_cols.size > 256:  # only the vectors that move a column asked about matter
+        free_cols = free_cols[_moving(free_cols, todo | asked, piv, U, Fc)]
     for start in range(0, free_cols.size, 256):
         if not (todo & ~shown).any() and not (asked & ~reached).any():
             break
@@ -127,6 +133,43 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
         for c in sup[wanted[sup]]:
             near[int(c)].append(sup)
     return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}, reached
+
+
+def _moving(free_cols: np.ndarray, targets: np.ndarray, piv: np.ndarray, U, Fc) -> np.ndarray:
+    """Which free columns' basis vectors (:func:`_basis_moves`) move a column of ``targets`` (bool per free column).
+
+    The basis vector of free column ``f`` is ``-U^-1 F[:, f]`` on the pivots
+    (and 1 at ``f``), so its value at the pivot in position ``i`` is
+    ``-(e_i U^-1) F[:, f]``: one solve with ``U`` transposed per target
+    pivot gives that row for every free column at once. A vector that moves
+    no target shows nothing :func:`_basis_moves` is asked, and its support
+    is in no target's ``near``, so leaving it out changes no answer; where
+    the targets are many (a group's first check) every vector is kept. The
+    values are floating point: anything above 1e-12 counts as moving (the
+    vectors' own supports are read at 1e-9), so no vector is wrongly left
+    out.
+    """
+    from scipy.sparse.linalg import spsolve_triangular
+
+    keep = targets[free_cols].copy()
+    pos = np.full(targets.size, -1)
+    pos[piv] = np.arange(piv.size)
+    rows = pos[np.flatnonzero(targets & (pos >= 0))]
+    if rows.size == 0 or rows.size * 4 > free_cols.size:
+        return np.ones(free_cols.size, dtype=bool)
+    E = np.zeros((piv.size, rows.size))
+    E[rows, np.arange(rows.size)] = 1.0
+    L = U.T.tocsr()  # read backwards it is upper triangular (as in :func:`~.exact._blame`)
+    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
+    if Z is not None:
+        Z = Z[::-1]
+    else:
+        with np.errstate(all="ignore"):
+            Z = spsolve_triangular(L, E, lower=True)
+    if not np.all(np.isfinite(Z)):
+        return np.ones(free_cols.size, dtype=bool)
+    C = np.asarray(Fc[:, free_cols].T @ Z)
+    return keep | np.any(np.abs(C) > 1e-12, axis=1)
 
 
 def _reach_by_steps(R: np.ndarray, room: np.ndarray, check: np.ndarray, rise: np.ndarray,
@@ -313,7 +356,7 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     pinned = ~movable & ~safe
     piv, U, F, P = ech.blocks(n)
     if pinned.any():
-        return GroupCheck(safe, pinned, _blame(piv, U, P, pinned, policy.max_blame), 0)
+        return GroupCheck(safe, pinned, _blame(piv, U, P, pinned, policy.max_blame), 0, tied=ech.tied(n))
     rise = None
     if group.ceiling is not None:
         rise = np.where(group.primary & ~scal & ~known, group.ceiling + 1 - x, np.nan)

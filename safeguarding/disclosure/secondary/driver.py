@@ -124,6 +124,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
     is_eq = system.equalities()
     shown = np.zeros(len(system.values), dtype=bool)  # cells shown safe
     tries: dict[int, int] = {}  # cheaper, farther partners given to each pinned cell (_give_partners)
+    tied_tries: dict[int, int] = {}  # partners given to each pinned cell that could not free it alone
     dead: dict[tuple[bool, bool], set[int]] = {}  # cells with no candidate partner anywhere (_far_partners)
     far_tries: dict[int, int] = {}  # far partners given to each cell
     worlds = _Worlds(system, inc)
@@ -191,26 +192,30 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
             check = check._replace(pinned=check.pinned & ~give_up(group, check.pinned))
             if not check.pinned.any():
                 continue
-            found, stuck = _partners_for_group(system, group, check, suppressed, by_cell, policy, tries, later)
+            found, stuck = _partners_for_group(system, group, check, suppressed, by_cell, policy, tries, later,
+                                               again=tied_tries)
             added = added or found
             deferred.extend(stuck)
         if narrow:  # small counts shown to move: can each rise above the threshold? (protection interval)
-            oks = []
             # each group on its own, so that its result depends on its content only; witnesses from the bounds
             # rule's programmes are part of what is asked
             asks = []
             weights = []  # a group's programmes: about one per small count asked, each over the whole group
-            for g, _, c in narrow:
+            owner = []  # the group of each ask
+            for i, (g, _, c) in enumerate(narrow):
                 # a check that asks for intervals ran to its end: it holds the scaling set too
                 assert c.need is not None and c.scal is not None
-                weights.append(float(g.A.nnz * int(c.need.sum())))
                 seen = () if c.top is None else (c.top,)
-                asks.append((content_key(g, c.need, c.scal, *seen, extra=("reach", len(seen))), reach_group,
-                             (g, c.need, c.scal, c.top)))
+                for part in _reach_parts(g, c.need, policy.reach_split):
+                    weights.append(float(g.A.nnz * int(part.sum())))
+                    asks.append((content_key(g, part, c.scal, *seen, extra=("reach", len(seen))), reach_group,
+                                 (g, part, c.scal, c.top)))
+                    owner.append(i)
             memo.prefetch(asks, workers, weights=weights)
-            for key, _, args in asks:
+            oks = [np.zeros(g.n, dtype=bool) for g, _, _ in narrow]
+            for i, (key, _, args) in zip(owner, asks, strict=True):
                 (ok, lps), reused = memo.get(key, reach_group, *args)
-                oks.append(ok)
+                oks[i] |= ok
                 if not reused:
                     report.lps += lps
                     report.interval_lps += lps
@@ -241,6 +246,28 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
                     worlds)
             return report
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+
+
+def _reach_parts(group: _Group, need: np.ndarray, split: int) -> list[np.ndarray]:
+    """``need`` as one mask, or in two parts when the group's intervals are a long job (more than ``split``,
+    the policy's ``reach_split``, small counts asked times relation entries; each part is its own programme
+    over the whole group, so two processes can share the work).
+
+    The parts take every other column, so that each holds small counts from
+    all over the group (the first half of a group's columns held about twice
+    the work of the second on the benchmark). Either part's answer is the
+    same as the whole's for its columns: each column is decided by a table
+    that raises it enough, or by its own maximum.
+    """
+    cols = np.flatnonzero(need)
+    if group.A.nnz * cols.size <= split or cols.size < 2:
+        return [need]
+    parts = []
+    for chunk in (cols[0::2], cols[1::2]):
+        m = np.zeros(group.n, dtype=bool)
+        m[chunk] = True
+        parts.append(m)
+    return parts
 
 
 def _prefetch_checks(components: list[tuple[list[int], list[int]]], last: dict[bytes, _Group], system: _System,
@@ -287,7 +314,8 @@ def _group_of(last: Mapping[bytes, _Group], system: _System, cells: list[int], c
 
 def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppressed: np.ndarray,
                         by_cell: Mapping[int, list[int]], policy: Policy, tries: dict[int, int],
-                        later: list[int], narrow: np.ndarray | None = None) -> tuple[bool, list[int]]:
+                        later: list[int], narrow: np.ndarray | None = None,
+                        again: dict[int, int] | None = None) -> tuple[bool, list[int]]:
     """Partners for a group's pinned cells; ``(any added, cells still without one)``.
 
     A partner is taken among the published cells a pinned cell is worked out
@@ -296,21 +324,40 @@ def _partners_for_group(system: _System, group: _Group, check: GroupCheck, suppr
     pass, are appended to ``later``. Cells whose sources are all hidden get
     one from their relations (:func:`~.partners._give_partners`); a small
     count kept inside the threshold range (``narrow``, bool per column)
-    preferably one big enough to give it room.
+    preferably one big enough to give it room. The partner is the cheapest
+    source (the policy's costs); when that source is *tied* (in a relation
+    among published cells alone, :attr:`~.bounds.GroupCheck.tied`) it cannot
+    free the cell on its own, and a cell pinned again after such a partner
+    (``again`` counts them, across passes) gets an untied source instead,
+    which does, whatever it costs.
     """
     added = False
     taken: set[int] = set()
     others = np.zeros(group.n, dtype=bool)
     blame = check.blame
+    again = {} if again is None else again
     for j in np.flatnonzero(check.pinned):
         if int(j) in blame and blame[int(j)] is None:  # not traced this pass
             later.append(int(group.cells[group.col == j][0]))
             continue
-        pubs = group.published[blame.get(int(j), np.zeros(0, dtype=int))]
+        pos = blame.get(int(j), np.zeros(0, dtype=int))
+        assert pos is not None  # (a cell not traced went to ``later`` above)
+        pubs = group.published[pos]
         if taken.intersection(pubs.tolist()):
             later.append(int(group.cells[group.col == j][0]))
             continue
         best = _best(system, pubs[~suppressed[pubs]])
+        cell = int(group.cells[group.col == j][0])
+        tied = check.tied
+        if best is not None and tied is not None and tied[pos[pubs == best][0]]:
+            # the cheapest source is in a relation among published cells, so hiding it alone frees nothing (the
+            # reader works the cell out another way): a cell pinned again after such a partner gets a source in
+            # no such relation, which frees it on its own, whatever it costs
+            if again.get(cell, 0) > 0:
+                alone = pubs[~tied[pos]]
+                untied = _best(system, alone[~suppressed[alone]])
+                best = best if untied is None else untied
+            again[cell] = again.get(cell, 0) + 1
         if best is None:
             others[j] = True
             continue

@@ -212,8 +212,9 @@ class _Echelon:
         A = A.tocsr()
         self.m, self.n = A.shape
         ip, indices = A.indptr.tolist(), A.indices.tolist()
-        data = [int(v) for v in A.data.tolist()]
-        self.rows: list[dict[int, int]] = [dict(zip(indices[a:b], data[a:b], strict=True))
+        data = A.data.astype(np.int64).tolist()  # whole numbers (coefficients of relations), as Python ints
+        # (slices of one length: a strict zip would only cost its checks, a third of the time here)
+        self.rows: list[dict[int, int]] = [dict(zip(indices[a:b], data[a:b]))  # noqa: B905
                                            for a, b in itertools.pairwise(ip)]
         self.col_rows: list[set[int]] = [set() for _ in range(self.n)]
         for i, row in enumerate(self.rows):  # rows added in order: the sets' iteration order is part of the result
@@ -328,6 +329,22 @@ class _Echelon:
                     s += val * v[cc]
             v[c] = (-s * pow(a, -1, _PRIME)) % _PRIME
         return np.array([val != 0 for val in v], dtype=bool)
+
+    def tied(self, n: int) -> np.ndarray:
+        """Columns from ``n`` on (class 3) in a row not used as a pivot (bool per such column).
+
+        Call after every column below ``n`` is pivoted: such a row is then a
+        relation among the columns from ``n`` on alone. For a group, those
+        are its published cells: a reader can work out a published cell of
+        such a relation from the others, so a cell whose expression uses it
+        has another expression without it (hiding it alone frees nothing).
+        """
+        out = np.zeros(self.n - n, dtype=bool)
+        for i in np.flatnonzero(self.active):
+            for c in self.rows[i]:
+                if c >= n:
+                    out[c - n] = True
+        return out
 
     def blocks(self, n: int):
         """The pivot rows as sparse blocks: ``(pivot columns, U, F, P)``.

@@ -146,7 +146,7 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
     prog = Programme(A, np.zeros(A.shape[0]), low, np.full(group.n, np.inf), primal=True)
     solved = 0
     for j in np.flatnonzero(need & ~ok & ~done):
-        if ok[j]:
+        if ok[j] or done[j]:  # shown by an earlier table, or held down by an earlier proof
             continue
         obj = np.zeros(group.n)
         if nudge:
@@ -167,5 +167,40 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
             ok[j] = True
         elif status == Status.OPTIMAL and sol is not None:
             ok |= (sol >= rise - _EPS) & need
+            if not ok[j]:  # the programme's proof that j cannot rise enough may hold others down too
+                duals = prog.row_duals()
+                if duals is not None:
+                    done |= _held_down(A, duals, scal, -low, rise) & need & ~ok
         done[j] = True
     return solved
+
+
+def _held_down(A, duals: np.ndarray, scal: np.ndarray, room: np.ndarray, rise: np.ndarray) -> np.ndarray:
+    """Cells that no move raises by ``rise``, by the combination of relations a programme's duals give (bool).
+
+    For a combination ``c = A^T y`` of the relations, every move ``d`` has
+    ``c @ d = 0``. When ``c`` is at least 0 in every column and 0 in the
+    scaling set (free both ways), each column ``i`` with ``c_i > 0`` then
+    rises by at most ``(sum of c_k * room_k over k other than i) / c_i``,
+    ``room_k`` being how far column ``k`` can fall (to its bound). The duals
+    of a programme that maximised one column and fell short of its rise
+    give such a combination for that column, and it often holds down the
+    other small counts of the same relations, which then need no programme
+    of their own. The duals are floating point: they are rounded to halves
+    and the combination is checked exactly (whole coefficients), so a
+    column is reported only when the bound is proved; otherwise none is.
+    """
+    out = np.zeros(A.shape[1], dtype=bool)
+    finite = np.where(np.isfinite(room), room, 0.0)
+    for scale in (1.0, 2.0):
+        c = A.T @ (np.round(duals * scale) / scale)
+        for sign in (1.0, -1.0):
+            cs = sign * c
+            if np.any(cs[scal] != 0) or np.any(cs < 0) or not np.any(cs > 0):
+                continue
+            total = float(cs[~scal] @ finite[~scal])
+            pos = np.flatnonzero(cs > 0)
+            cap = (total - cs[pos] * finite[pos]) / cs[pos]
+            out[pos[cap < rise[pos] - _EPS]] = True
+            return out
+    return out

@@ -91,6 +91,7 @@ class Programme:
         self._highs.passModel(lp)
         self._status = highspy.HighsModelStatus
         self._cost = np.zeros(self.n)
+        self._solution: highspy.HighsSolution | None = None  # the last optimum's (:meth:`row_duals`)
 
     def maximise(self, weights: np.ndarray) -> tuple[Status, np.ndarray | None]:
         """Maximise ``weights @ x`` over the region; ``(status, x)`` (``x`` None unless optimal).
@@ -104,10 +105,18 @@ class Programme:
             self._highs.changeColsCost(int(changed.size), changed.astype(np.int32), self._cost[changed])
         self._highs.run()
         st = self._highs.getModelStatus()
+        self._solution = None
         if st == self._status.kOptimal:
-            return Status.OPTIMAL, np.asarray(self._highs.getSolution().col_value)
+            solution = self._highs.getSolution()
+            self._solution = solution
+            return Status.OPTIMAL, np.asarray(solution.col_value)
         if st in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
             return Status.UNBOUNDED, None  # every region here holds the true table: never infeasible
         if st == self._status.kInfeasible:
             return Status.INFEASIBLE, None
         return Status.OTHER, None
+
+    def row_duals(self) -> np.ndarray | None:
+        """The dual values of the rows at the last optimum (HiGHS's signs, as it minimises ``-weights``); None if
+        the last question had no optimum."""
+        return None if self._solution is None else np.asarray(self._solution.row_dual)

@@ -28,11 +28,13 @@ This module decides nothing; it remembers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing as mp
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from typing import Any, TypeVar, TypeVarTuple
 
 import numpy as np
@@ -81,6 +83,13 @@ class CheckMemo:
         # what each check of the last prefetch not yet asked for asks (to do it here while waiting), in order
         self._asks: OrderedDict[bytes, tuple[Callable[..., object], tuple[object, ...]]] = OrderedDict()
         self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0  # the other processes (prefetch)
+        # what the other processes take next, in their order, and how many they have under way: a check is
+        # handed to one only when it is free (:meth:`_feed`), so that this process can take any other
+        self._queue: list[bytes] = []
+        self._calls: dict[bytes, tuple[Callable[..., object], tuple[object, ...], Future[Any]]] = {}
+        self._busy = 0
+        self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -187,24 +196,76 @@ class CheckMemo:
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork"))
+            self._workers = workers - 1
         # from the end of the list (the heaviest first, when weighed); this process takes them from its start
         keys = list(reversed(todo))
         if weight:
             keys.sort(key=lambda k: -weight[k])  # (a stable sort: equal weights stay from the end)
-        for key in keys:
-            compute, args = todo[key]
-            self._pending[key] = self._pool.submit(compute, *args)
+        with self._lock:
+            for key in self._queue:  # an earlier prefetch's checks not begun: not asked for any more
+                stale = self._calls.pop(key, None)
+                if stale is not None and stale[2].cancel() and self._pending.get(key) is stale[2]:
+                    del self._pending[key]
+            self._queue = keys
+            for key in keys:
+                proxy: Future[Any] = Future()  # begun when a process takes it (:meth:`_feed`), or cancelled
+                self._pending[key] = proxy
+                self._calls[key] = (*todo[key], proxy)
         self._asks = OrderedDict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
+        self._feed()
+
+    def _feed(self) -> None:
+        """Hand the next free checks of the queue to the other processes, one each while they have none.
+
+        A check handed over cannot be taken back, so each process gets one at
+        a time: the executor would otherwise claim two at once (one running,
+        one queued), and the second, often the next longest, could not be
+        done here while this process waits.
+        """
+        while True:
+            with self._lock:
+                if self._pool is None or self._busy >= self._workers or not self._queue:
+                    return
+                call = self._calls.pop(self._queue.pop(0), None)
+                # (the proxy, not what :attr:`_pending` holds now: a check done here replaced it there)
+                if call is None or not call[2].set_running_or_notify_cancel():
+                    continue  # taken by this process (cancelled) meanwhile
+                self._busy += 1
+                pool = self._pool
+            compute, args, proxy = call
+            try:
+                real = pool.submit(compute, *args)
+            except RuntimeError as exc:  # shut down meanwhile (close)
+                proxy.set_exception(exc)
+                with self._lock:
+                    self._busy -= 1
+                return
+            real.add_done_callback(functools.partial(self._finished, proxy=proxy))
+
+    def _finished(self, done: Future[Any], *, proxy: Future[Any]) -> None:
+        """A check handed over has ended (in the executor's thread): pass its result on, hand over the next."""
+        with self._lock:
+            self._busy -= 1
+        if done.cancelled():
+            proxy.set_exception(CancelledError())
+        elif done.exception() is not None:
+            proxy.set_exception(done.exception())
+        else:
+            proxy.set_result(done.result())
+        self._feed()
 
     def close(self) -> None:
         """Drop the checks started ahead and not asked for, and stop the processes :meth:`prefetch` started."""
-        for ahead in self._pending.values():
-            ahead.cancel()
-        self._pending.clear()
-        self._asks.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            for ahead in self._pending.values():
+                ahead.cancel()
+            self._pending.clear()
+            self._asks.clear()
+            self._queue = []
+            self._calls.clear()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _copy(value: Any) -> Any:
