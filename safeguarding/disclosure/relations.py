@@ -317,8 +317,9 @@ def add_period_sums(system: _System, long: pd.DataFrame) -> None:
         tv, pv = vals[cells[big]], vals[cells[kids]]
         holds = ~np.isnan(tv) & ~np.isnan(pv).any(axis=1) & (np.abs(pv.sum(axis=1) - tv) <= TOLERANCE)
         coefs, parts = np.r_[-1.0, np.ones(n)], np.r_[False, np.ones(n, dtype=bool)]
-        for t, ks in zip(cells[big[holds]], cells[kids[holds]], strict=True):
-            system.constraints.append((np.r_[t, ks], coefs.copy(), parts.copy()))
+        # each relation's cells: the whole, then its parts (one row each of one array, not one np.r_ each)
+        rows = np.column_stack([cells[big[holds]], cells[kids[holds]]])
+        system.constraints.extend((r, coefs.copy(), parts.copy()) for r in rows)
     roll = np.flatnonzero(long["period_type"].eq("rolling12").to_numpy() & at.aligned)
     four = np.stack([roll, at.find(roll, "rolling12", -1), at.find(roll, "month", 11), at.find(roll, "month", -1)],
                     axis=1)

@@ -160,9 +160,13 @@ class _System:
     def by_cell(self) -> dict[int, list[int]]:
         """The constraints each cell appears in (cell id -> constraint ids; a defaultdict: a cell in none gives [])."""
         out: dict[int, list[int]] = defaultdict(list)
-        for k, (idx, _, _) in enumerate(self.constraints):
-            for c in idx:
-                out[int(c)].append(k)
+        rows, cols = _entries(self)
+        if cols.size == 0:
+            return out
+        order = np.argsort(cols, kind="stable")  # each cell's constraints in the order they were added
+        cells, starts = np.unique(cols[order], return_index=True)
+        for c, ks in zip(cells.tolist(), np.split(rows[order], starts[1:]), strict=True):
+            out[c] = ks.tolist()
         return out
 
     def equalities(self) -> np.ndarray:
@@ -174,12 +178,19 @@ class _System:
                          for idx, a, _ in self.constraints], dtype=bool)
 
 
+def _entries(system: _System) -> tuple[np.ndarray, np.ndarray]:
+    """Every (constraint, cell) entry of the system, constraint by constraint: ``(rows, cols)``."""
+    lens = np.fromiter((len(c[0]) for c in system.constraints), dtype=np.int64, count=len(system.constraints))
+    rows = np.repeat(np.arange(len(lens)), lens)
+    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    return rows, cols
+
+
 def _incidence(system: _System):
     """Sparse constraint-by-cell 0/1 matrix (CSR)."""
     from scipy import sparse
 
-    rows = np.concatenate([np.full(len(c[0]), k) for k, c in enumerate(system.constraints)] or [np.zeros(0, int)])
-    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    rows, cols = _entries(system)
     return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(system.constraints), len(system.values)))
 
 
@@ -187,8 +198,7 @@ def _coefficients(system: _System):
     """Sparse constraint-by-cell matrix of coefficients (CSR)."""
     from scipy import sparse
 
-    rows = np.concatenate([np.full(len(c[0]), k) for k, c in enumerate(system.constraints)] or [np.zeros(0, int)])
-    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    rows, cols = _entries(system)
     data = np.concatenate([c[1] for c in system.constraints] or [np.zeros(0)])
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
 
