@@ -290,3 +290,42 @@ def test_relations_by_cell_and_the_system_matrices_are_what_the_loops_gave(seed:
     coefs = sparse.csr_matrix((data, (rows, cols)), shape=shape)
     assert (_incidence(system) != ones).nnz == 0 and (_coefficients(system) != coefs).nnz == 0
     assert dict(_System(np.ones(3)).by_cell()) == {}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_groups_of_hidden_cells_are_what_a_search_through_the_relations_finds(seed: int) -> None:
+    """``_components`` (one bipartite graph, groups all shown safe left out without being listed) against a
+    breadth-first search: groups in the order of their first cell, cells and relations ascending, groups of
+    free slack only and groups whose every cell is skipped left out."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    system = _System(rng.integers(0, 9, n).astype(float))
+    for _ in range(40):
+        k = int(rng.integers(2, 5))
+        system.add(rng.choice(n, k, replace=False), np.ones(k), np.ones(k, dtype=bool))
+    system.add_many_at_most(np.array([1, 2]), np.array([5, 6]))  # slack cells
+    hidden = rng.random(len(system.values)) < 0.4
+    hidden |= system.slack
+    skip = rng.random(len(system.values)) < 0.5
+    got = _components(system, hidden, _incidence(system), skip=skip)
+    by_cell = system.by_cell()
+    seen: set[int] = set()
+    want = []
+    for start in np.flatnonzero(hidden).tolist():
+        if start in seen:
+            continue
+        cells, cons, todo = {start}, set(), [start]
+        while todo:
+            c = todo.pop()
+            for k in by_cell[c]:
+                cons.add(k)
+                for d in system.constraints[k][0].tolist():
+                    if hidden[d] and d not in cells:
+                        cells.add(d)
+                        todo.append(d)
+        seen |= cells
+        members = sorted(cells)
+        if system.free_slack()[members].all() or skip[members].all():
+            continue
+        want.append((members, sorted(k for k in cons if hidden[system.constraints[k][0]].any())))
+    assert got == want

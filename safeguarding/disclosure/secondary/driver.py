@@ -162,7 +162,7 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
         large: list[int] = []  # sizes of the groups too large for the full check
         narrow: list[tuple[_Group, np.ndarray, GroupCheck]] = []  # groups with small counts to check (intervals)
         last, groups = groups, {}  # the groups of the pass before (most are unchanged)
-        components = _components(system, suppressed, inc)
+        components = _components(system, suppressed, inc, skip=shown)  # (a group all shown safe needs no check)
         if workers > 1:  # the pass's checks started ahead: groups built now, checked by another process
             last = _prefetch_checks(components, last, system, coef, is_eq, suppressed, shown, policy, limits, memo,
                                     workers)

@@ -203,8 +203,17 @@ def _coefficients(system: _System):
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
 
 
-def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list[int], list[int]]]:
-    """Groups of suppressed cells linked by constraints: (cells, constraint ids)."""
+def _components(system: _System, suppressed: np.ndarray, inc,
+                skip: np.ndarray | None = None) -> list[tuple[list[int], list[int]]]:
+    """Groups of suppressed cells linked by constraints: (cells, constraint ids).
+
+    Groups come in the order of their first cell, cells and constraints
+    ascending within each. A group of slack cells only (an inequality
+    between published figures) has nothing to protect and is left out, as
+    is one whose every cell ``skip`` marks (the driver's cells shown safe:
+    such a group needs no check). Only the groups returned are made into
+    lists (a pass has thousands of groups, most of them left out).
+    """
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
@@ -214,26 +223,27 @@ def _components(system: _System, suppressed: np.ndarray, inc) -> list[tuple[list
     sub = inc[:, hidden].tocsr()
     active = np.flatnonzero(np.diff(sub.indptr) > 0)
     sub = sub[active]
-    m = sub.shape[0]
-    graph = sparse.bmat([[None, sub], [sub.T, None]], format="csr")
-    _, labels = connected_components(graph, directed=False)
-    # groups in the order their first cell appears; within a group, cells and constraints in ascending order
-    # (``hidden`` and ``active`` are ascending, and a stable sort by label keeps that order)
+    m, h = sub.shape
+    # the bipartite graph of constraints (nodes 0..m-1) and hidden cells (m..m+h-1), each edge once: an
+    # undirected search follows it both ways
+    graph = sparse.csr_matrix((np.ones(sub.nnz), sub.indices + m, np.r_[sub.indptr, np.full(h, sub.nnz)]),
+                              shape=(m + h, m + h))
+    n_groups, labels = connected_components(graph, directed=False)
+    # every group holds a cell (a constraint is active only with a hidden cell); a stable sort by group keeps
+    # ``hidden`` and ``active`` ascending within each
     cell_lab, con_lab = labels[m:], labels[:m]
     by_cell = np.argsort(cell_lab, kind="stable")
-    groups, first, sizes = np.unique(cell_lab, return_index=True, return_counts=True)
-    cell_lists = np.split(hidden[by_cell], np.cumsum(sizes)[:-1])
-    by_con = np.argsort(con_lab, kind="stable")
-    con_groups, con_sizes = np.unique(con_lab, return_counts=True)
-    con_lists = {} if m == 0 else dict(zip(con_groups.tolist(), np.split(active[by_con], np.cumsum(con_sizes)[:-1]),
-                                           strict=True))
-    # a group of slack cells only (an inequality between published figures) has nothing to protect
-    free = system.free_slack()
+    cells_sorted = hidden[by_cell]
+    cell_at = np.r_[0, np.cumsum(np.bincount(cell_lab, minlength=n_groups))]
+    cons_sorted = active[np.argsort(con_lab, kind="stable")]
+    con_at = np.r_[0, np.cumsum(np.bincount(con_lab, minlength=n_groups))]
+    starts = cell_at[:-1]
+    drop = np.logical_and.reduceat(system.free_slack()[cells_sorted], starts)
+    if skip is not None:
+        drop |= np.logical_and.reduceat(skip[cells_sorted], starts)
+    first = by_cell[starts]  # each group's first cell, as a position in ``hidden``
+    keep = np.flatnonzero(~drop)
     out = []
-    for g in np.argsort(first, kind="stable"):
-        members = cell_lists[g]
-        if free[members].all():
-            continue
-        links = con_lists.get(int(groups[g]))
-        out.append((members.tolist(), [] if links is None else links.tolist()))
+    for g in keep[np.argsort(first[keep], kind="stable")].tolist():
+        out.append((cells_sorted[cell_at[g]:cell_at[g + 1]].tolist(), cons_sorted[con_at[g]:con_at[g + 1]].tolist()))
     return out
