@@ -171,9 +171,10 @@ class CheckMemo:
         """Start the checks ``asks`` lists (``(key, compute, args)``) that the memo does not hold, in other processes.
 
         Up to ``workers - 1`` forked processes take them from the end of the
-        list while this process works from its start (:meth:`get` does a
-        check not yet started itself; while it waits for one under way, it
-        does the next ones not yet begun, :meth:`_do_next`), so two
+        list, one at a time (:meth:`_feed`), while this process works from
+        its start (:meth:`get` does a check not yet started itself; while it
+        waits for one under way, it does the next ones not yet begun,
+        :meth:`_do_next`), so two
         processes meet in the middle and neither waits while the other has
         checks not begun. Nothing changes but the time: a result
         is the same whichever process computes it (a check is a pure
@@ -187,11 +188,17 @@ class CheckMemo:
         processes meet at it, when one of them would wait for the other.
         """
         weight = dict(zip((key for key, _, _ in asks), weights, strict=True)) if weights is not None else {}
+        # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
+        # before its turn): neither process takes them any more, unless one has begun (or they are asked again)
+        with self._lock:
+            for key in self._queue:
+                stale = self._calls.pop(key, None)
+                if stale is not None and stale[2].cancel() and self._pending.get(key) is stale[2]:
+                    del self._pending[key]
+            self._queue = []
+        self._asks = OrderedDict()
         todo = {key: (compute, args) for key, compute, args in asks
                 if key not in self._pending and not self._find(key)[0]}
-        # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
-        # before its turn): this process no longer takes them while it waits (the other may still do them)
-        self._asks = OrderedDict()
         if workers < 2 or len(todo) < 2 or "fork" not in mp.get_all_start_methods():
             return
         if self._pool is None:
@@ -202,10 +209,6 @@ class CheckMemo:
         if weight:
             keys.sort(key=lambda k: -weight[k])  # (a stable sort: equal weights stay from the end)
         with self._lock:
-            for key in self._queue:  # an earlier prefetch's checks not begun: not asked for any more
-                stale = self._calls.pop(key, None)
-                if stale is not None and stale[2].cancel() and self._pending.get(key) is stale[2]:
-                    del self._pending[key]
             self._queue = keys
             for key in keys:
                 proxy: Future[Any] = Future()  # begun when a process takes it (:meth:`_feed`), or cancelled
