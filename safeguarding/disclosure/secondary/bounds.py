@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from safeguarding.disclosure.policy import TOLERANCE, Policy
-from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group
+from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group, solve_transposed
 from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.secondary.system import _System
 from safeguarding.disclosure.secondary.triangular import UpperSolver
@@ -149,8 +149,6 @@ def _moving(free_cols: np.ndarray, targets: np.ndarray, piv: np.ndarray, U, Fc) 
     vectors' own supports are read at 1e-9), so no vector is wrongly left
     out.
     """
-    from scipy.sparse.linalg import spsolve_triangular
-
     keep = targets[free_cols].copy()
     pos = np.full(targets.size, -1)
     pos[piv] = np.arange(piv.size)
@@ -159,13 +157,7 @@ def _moving(free_cols: np.ndarray, targets: np.ndarray, piv: np.ndarray, U, Fc) 
         return np.ones(free_cols.size, dtype=bool)
     E = np.zeros((piv.size, rows.size))
     E[rows, np.arange(rows.size)] = 1.0
-    L = U.T.tocsr()  # read backwards it is upper triangular (as in :func:`~.exact._blame`)
-    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
-    if Z is not None:
-        Z = Z[::-1]
-    else:
-        with np.errstate(all="ignore"):
-            Z = spsolve_triangular(L, E, lower=True)
+    Z = solve_transposed(U, E)
     if not np.all(np.isfinite(Z)):
         return np.ones(free_cols.size, dtype=bool)
     C = np.asarray(Fc[:, free_cols].T @ Z)

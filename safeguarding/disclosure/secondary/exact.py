@@ -415,7 +415,6 @@ def _blame(piv: np.ndarray, U, P, pinned: np.ndarray, max_blame: int) -> dict[in
     ``j`` of ``-U^-1 P`` gives the weights (floating point: this only guides
     the choice of partners, every choice is checked again).
     """
-    from scipy.sparse.linalg import spsolve_triangular
 
     pos = np.full(pinned.size, -1)
     pos[piv] = np.arange(piv.size)
@@ -424,23 +423,32 @@ def _blame(piv: np.ndarray, U, P, pinned: np.ndarray, max_blame: int) -> dict[in
     cols = cols[:max_blame]
     if cols.size == 0 or P.shape[1] == 0:
         return out
-    from safeguarding.disclosure.secondary.triangular import UpperSolver
-
     E = np.zeros((piv.size, cols.size))
     E[pos[cols], np.arange(cols.size)] = 1.0
-    # U^T is lower triangular; read backwards it is upper triangular, which the exact level solve takes
-    # (bit for bit what spsolve_triangular gives, when it can promise that: :mod:`.triangular`)
-    L = U.T.tocsr()
-    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
-    if Z is not None:
-        Z = Z[::-1]
-    else:
-        with np.errstate(all="ignore"):
-            Z = spsolve_triangular(L, E, lower=True)
-    W = np.abs(np.asarray((P.T @ Z).T))
+    W = np.abs(np.asarray((P.T @ solve_transposed(U, E)).T))
     for i, c in enumerate(cols):
         w = W[i]
         top = np.max(w, initial=0.0)
         if np.isfinite(top) and top > 0:
             out[int(c)] = np.flatnonzero(w > 1e-7 * top)
     return out
+
+
+def solve_transposed(U, E: np.ndarray) -> np.ndarray:
+    """``Z`` with ``U^T Z = E``, for an upper triangular sparse ``U`` (so ``Z^T = E^T U^-1``: rows of ``U^-1``).
+
+    ``U^T`` is lower triangular; read backwards it is upper triangular,
+    which the exact level solve takes (bit for bit what
+    ``spsolve_triangular`` gives, when it can promise that:
+    :mod:`.triangular`); otherwise ``spsolve_triangular`` itself.
+    """
+    from scipy.sparse.linalg import spsolve_triangular
+
+    from safeguarding.disclosure.secondary.triangular import UpperSolver
+
+    L = U.T.tocsr()
+    Z = UpperSolver(L[::-1, ::-1]).solve(E[::-1])
+    if Z is not None:
+        return Z[::-1]
+    with np.errstate(all="ignore"):
+        return spsolve_triangular(L, E, lower=True)
