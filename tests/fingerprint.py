@@ -62,6 +62,9 @@ def fingerprint(root: Path) -> dict[str, str]:
 def build_demo(folder: Path) -> None:
     """Build the demo council's review for both audiences into ``folder``, as the end-to-end tests do."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    # this checkout's package, not whichever one is installed (an editable install of another checkout would
+    # otherwise build the demo with that checkout's code)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from e2e import demo_config_copy
 
     from safeguarding.build import build
