@@ -7,14 +7,17 @@ not rise.
 
 * **Tied sources** (:meth:`~safeguarding.disclosure.secondary.exact._Echelon.tied`): a published cell in a
   relation among published cells alone (once the hidden ones are solved for) never frees a pinned cell on its
-  own: the reader works it out another way. The partner is taken among the other sources when there are any.
-  Checked by ranks (numpy), not by the elimination.
+  own: the reader works it out another way. A cell pinned again after such a partner (the cheapest, by the
+  policy's costs) gets one of the other sources. Checked by ranks (numpy), not by the elimination.
 * **Proofs that hold small counts down** (:func:`~safeguarding.disclosure.secondary.intervals._held_down`): a
   combination of relations from a failed programme's duals bounds other counts too; every count it reports
   is checked against its own ``linprog`` maximum.
 * **One check at a time for the other process** (:meth:`~safeguarding.disclosure.secondary.memo.CheckMemo.
   prefetch`): the executor claimed two checks at once, so the second heaviest could never be done by the
   process waiting for the first.
+* What only saves time gives what it replaced: intervals asked in two parts (``reach_split``), integer moves
+  only of the vectors that move a column asked about (``bounds._moving``), the groups of hidden cells
+  (``_components``) and the relations by cell and the system's matrices built from arrays.
 """
 
 from __future__ import annotations
