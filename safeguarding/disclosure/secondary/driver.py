@@ -42,7 +42,7 @@ from safeguarding.disclosure.secondary.exact import _Group
 from safeguarding.disclosure.secondary.intervals import reach_group
 from safeguarding.disclosure.secondary.memo import CheckMemo, content_key
 from safeguarding.disclosure.secondary.partners import _best, _far_partners, _give_partners, _line_rule
-from safeguarding.disclosure.secondary.system import _coefficients, _components, _incidence, _System
+from safeguarding.disclosure.secondary.system import _bipartite, _coefficients, _components, _incidence, _System
 
 log = logging.getLogger(__name__)
 
@@ -409,14 +409,11 @@ class _Worlds:
     def members(self, cell: int) -> tuple[int, np.ndarray]:
         """The world of ``cell``: its number and its cells (ascending)."""
         if self._label is None:
-            from scipy import sparse
             from scipy.sparse.csgraph import connected_components
 
-            inc = self._inc
+            inc = self._inc.tocsr()
             m = inc.shape[0]
-            graph = sparse.bmat([[None, inc], [inc.T, None]], format="csr") if m else sparse.csr_matrix(
-                (inc.shape[1], inc.shape[1]))
-            _, labels = connected_components(graph, directed=False)
+            _, labels = connected_components(_bipartite(inc), directed=False)
             self._label = labels[m:]
             order = np.argsort(self._label, kind="stable")
             sizes = np.bincount(self._label, minlength=int(labels.max()) + 1 if labels.size else 0)

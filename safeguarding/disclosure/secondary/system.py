@@ -203,6 +203,19 @@ def _coefficients(system: _System):
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
 
 
+def _bipartite(inc):
+    """The graph of relations (nodes ``0..m-1``) and cells (``m..m+n-1``) of an ``m x n`` CSR incidence matrix.
+
+    Each edge is held once, relation to cell: an undirected search
+    (``connected_components(..., directed=False)``) follows it both ways.
+    """
+    from scipy import sparse
+
+    m, n = inc.shape
+    return sparse.csr_matrix((np.ones(inc.nnz), inc.indices + m, np.r_[inc.indptr, np.full(n, inc.nnz)]),
+                             shape=(m + n, m + n))
+
+
 def _components(system: _System, suppressed: np.ndarray, inc,
                 skip: np.ndarray | None = None) -> list[tuple[list[int], list[int]]]:
     """Groups of suppressed cells linked by constraints: (cells, constraint ids).
@@ -214,7 +227,6 @@ def _components(system: _System, suppressed: np.ndarray, inc,
     such a group needs no check). Only the groups returned are made into
     lists (a pass has thousands of groups, most of them left out).
     """
-    from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
     hidden = np.flatnonzero(suppressed)
@@ -223,12 +235,8 @@ def _components(system: _System, suppressed: np.ndarray, inc,
     sub = inc[:, hidden].tocsr()
     active = np.flatnonzero(np.diff(sub.indptr) > 0)
     sub = sub[active]
-    m, h = sub.shape
-    # the bipartite graph of constraints (nodes 0..m-1) and hidden cells (m..m+h-1), each edge once: an
-    # undirected search follows it both ways
-    graph = sparse.csr_matrix((np.ones(sub.nnz), sub.indices + m, np.r_[sub.indptr, np.full(h, sub.nnz)]),
-                              shape=(m + h, m + h))
-    n_groups, labels = connected_components(graph, directed=False)
+    m = sub.shape[0]
+    n_groups, labels = connected_components(_bipartite(sub), directed=False)
     # every group holds a cell (a constraint is active only with a hidden cell); a stable sort by group keeps
     # ``hidden`` and ``active`` ascending within each
     cell_lab, con_lab = labels[m:], labels[:m]
