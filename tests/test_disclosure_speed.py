@@ -12,8 +12,10 @@
   matrices straight from the arrays) gives entry for entry, dtypes
   included, what the sparse operations it replaced give, on random systems
   of sums, equalities, balances and inequalities;
-* :func:`~safeguarding.disclosure.secondary.bounds._reach_by_steps` (only
-  the rows a move changes in the arithmetic) against the dense original;
+* :func:`~safeguarding.disclosure.secondary.bounds._reach_by_steps` and
+  :func:`~safeguarding.disclosure.secondary.bounds._basis_moves` (the moves
+  kept as their non-zero entries, not as dense columns of every cell)
+  against the dense originals, on random tables and in whole suppressions;
   :class:`~safeguarding.disclosure.secondary.exact._Echelon` starts from
   the same rows and column sets, in the same order, as built entry by entry;
 * the level solve works row-major whatever the layout of its right-hand
@@ -148,7 +150,7 @@ def test_whole_group_programmes_are_one_region_solved_warm(monkeypatch: pytest.M
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(bounds, "Programme", Counted)
-    wide, lps, _ = bounds._lp_moves(group, scal, todo, {}, Policy(max_single_lps=group.n))
+    wide, lps, _, _ = bounds._lp_moves(group, scal, todo, {}, Policy(max_single_lps=group.n))
     if lps == 0:
         return
     assert len(built) == 1  # (one programme per cell before)
@@ -276,9 +278,118 @@ def test_reach_by_steps_is_the_dense_computation() -> None:
             continue
         rise = np.where(rng.random(n) < 0.5, rng.choice([0.0, 1e-10, 1.0, 2.0, 5.0], n), np.nan)
         asked = ~np.isnan(rise)
-        assert np.array_equal(_reach_by_steps(R, room, check, rise, asked),
+        # the moves by their entries, zeros among them as a vector's entries can be
+        rows, cols = np.nonzero((R != 0) | (rng.random((n, k)) < 0.1))
+        assert np.array_equal(_reach_by_steps(rows, cols, R[rows, cols], k, room, check, rise, asked),
                               _reach_by_steps_dense(R, room, check, rise, asked))
         tried += 1
+
+
+def _basis_moves_dense(group, piv, U, F, fixed, scal, todo, rise=None):
+    """``bounds._basis_moves`` as written before it kept only the vectors' non-zero entries: every basis vector
+    a dense column of all the group's cells (to test the sparse one against)."""
+    n = group.n
+    A, x, lb = group.A, group.x, group.lb
+    shown = np.zeros(n, dtype=bool)
+    is_piv = np.zeros(n, dtype=bool)
+    is_piv[piv] = True
+    free_cols = np.flatnonzero(~is_piv & ~fixed)
+    Fc = F.tocsc()
+    check = ~scal
+    solver = UpperSolver(U) if piv.size else None
+    lu = None
+    supports = []
+    asked = np.zeros(n, dtype=bool) if rise is None else ~np.isnan(rise)
+    reached = np.zeros(n, dtype=bool)
+    if solver is not None and free_cols.size > 256:
+        free_cols = free_cols[bounds._moving(free_cols, todo | asked, piv, U, Fc)]
+    for start in range(0, free_cols.size, 256):
+        if not (todo & ~shown).any() and not (asked & ~reached).any():
+            break
+        chunk = free_cols[start:start + 256]
+        k = chunk.size
+        V = np.zeros((n, k))
+        if solver is not None:
+            rhs = -Fc[:, chunk].toarray()
+            if rhs.any():
+                sol = solver.solve(rhs)
+                if sol is None:
+                    if lu is None:
+                        lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
+                    with np.errstate(all="ignore"):
+                        sol = lu.solve(rhs)
+                V[piv] = sol
+        V[chunk, np.arange(k)] = 1.0
+        R = np.round(V)
+        ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
+        ok &= ~np.any(A @ R != 0, axis=0)
+        xs = x[check, None]
+        up = np.all(xs + R[check] >= lb[check, None], axis=0)
+        down = np.all(xs - R[check] >= lb[check, None], axis=0)
+        ok &= up | down
+        nz = np.abs(V) > 1e-9
+        shown |= np.any(nz[:, ok], axis=1)
+        cols_nz, rows_nz = np.nonzero(nz.T)
+        supports.extend(np.split(rows_nz, np.cumsum(np.bincount(cols_nz, minlength=k))[:-1]))
+        if rise is not None and (asked & ~reached).any():
+            reached |= _reach_by_steps_dense(R[:, ok], x - lb, check, rise, asked)
+    near: dict[int, list[np.ndarray]] = {}
+    wanted = todo & ~shown
+    for sup in supports:
+        for c in sup[wanted[sup]]:
+            near.setdefault(int(c), []).append(sup)
+    return shown, {c: np.unique(np.concatenate(v)) for c, v in near.items()}, reached
+
+
+def _same_moves(got, want) -> None:
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[2], want[2])
+    assert got[1].keys() == want[1].keys()
+    for c in want[1]:
+        assert np.array_equal(got[1][c], want[1][c]), c
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_basis_moves_by_their_entries_are_the_dense_computation(seed: int) -> None:
+    """The bounds rule's integer moves kept as their non-zero entries (a vector is a few dozen cells of the
+    thousands of a large group) show the same cells, trace the same supports and reach the same rises as
+    dense columns of every cell did; tables of up to 22 x 24 hidden cells (two chunks of 256 vectors)."""
+    rng = np.random.default_rng(seed)
+    size = [(3, 4), (6, 7), (22, 24)][seed % 3]
+    system, hidden = _grid_system(rng, *size, top=int(rng.integers(2, 6)))
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    at = (group.x - group.lb < 1e-9) & ~scal
+    klass = np.r_[np.where(scal, 0, np.where(at, 2, 1)), np.full(group.published.size, 3)]
+    ech = _Echelon(sparse.hstack([group.A, group.P], format="csr"), klass)
+    ech.run(2)
+    piv, U, F, _ = ech.blocks(group.n)
+    fixed = np.zeros(group.n, dtype=bool)
+    rise = np.where(group.primary & ~scal, group.ceiling + 1 - group.x, np.nan)
+    shown = 0
+    for todo in (~scal, rng.random(group.n) < 0.1):
+        for r in (None, rise):
+            want = _basis_moves_dense(group, piv, U, F, fixed, scal, todo, r)
+            _same_moves(bounds._basis_moves(group, piv, U, F, fixed, scal, todo, r), want)
+            shown += int(want[0].sum())
+    assert shown > 0, "the fixture should show cells"
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_basis_moves_by_their_entries_in_a_whole_suppression(monkeypatch, seed: int) -> None:
+    """Every call of the bounds rule's integer moves in a table's suppression (groups with scaling sets,
+    slack cells and bounds, as the checks meet them) gives what the dense computation gives."""
+    calls = []
+    real = bounds._basis_moves
+
+    def both(*args):
+        got = real(*args)
+        _same_moves(got, _basis_moves_dense(*args))
+        calls.append(1)
+        return got
+
+    monkeypatch.setattr(bounds, "_basis_moves", both)
+    protect_indicator_table(small_council(seed))
+    assert len(calls) > 5
 
 
 def _echelon_rows_plain(A) -> tuple[list[dict[int, int]], list[set[int]]]:

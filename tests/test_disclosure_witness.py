@@ -51,7 +51,7 @@ def test_witnesses_change_no_answer_and_spare_programmes(seed: int) -> None:
     todo = ~scal & (group.x > 0)
     # the bounds rule's programmes over the whole group (no columns "near": every column gets its own)
     policy = Policy(max_single_lps=group.n)
-    _, lps, top = _lp_moves(group, scal, todo, {}, policy)
+    _, lps, top, _ = _lp_moves(group, scal, todo, {}, policy)
     assert lps > 0 and top.shape == (group.n,) and (top >= 0).all()
     need = group.primary & ~scal
     plain, plain_lps = reach_group(group, need, scal)
@@ -77,7 +77,7 @@ def test_witnesses_spare_programmes_somewhere() -> None:
         system, hidden = _grid_system(rng, 3 + seed % 3, 4 + seed % 2)
         group = _only_group(system, hidden)
         scal = group.scaling_set()
-        _, _, top = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
+        _, _, top, _ = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
         need = group.primary & ~scal
         spared += reach_group(group, need, scal)[1] - reach_group(group, need, scal, top)[1]
     assert spared > 0

@@ -53,6 +53,10 @@ class GroupCheck(NamedTuple):
     #: cells alone once the hidden ones are solved for (:meth:`~.exact._Echelon.tied`): hiding it alone frees
     #: no pinned cell, which that relation works out another way. None when nothing is pinned
     tied: np.ndarray | None = None
+    #: the last optimal basis of the linear programme over the whole group (:meth:`~.lp.Programme.basis`), a
+    #: vertex of the moves region the protection intervals ask about: :func:`~.intervals.reach_group` starts
+    #: there. None when no such programme was solved
+    basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: np.ndarray,
@@ -79,6 +83,7 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     not shown to the columns of the basis vectors through it (where to look
     for a move); ``reached`` marks the columns of ``rise`` shown to rise enough.
     """
+    from scipy import sparse
     from scipy.sparse.linalg import splu
 
     n = group.n
@@ -96,12 +101,14 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
     reached = np.zeros(n, dtype=bool)
     if solver is not None and free_cols.size > 256:  # only the vectors that move a column asked about matter
         free_cols = free_cols[_moving(free_cols, todo | asked, piv, U, Fc)]
+    # a zero entry keeps its cell at its true value, which fits its bound (the true table fits everything)
+    fits = not np.any(check & ~(x >= lb))
     for start in range(0, free_cols.size, 256):
         if not (todo & ~shown).any() and not (asked & ~reached).any():
             break
         chunk = free_cols[start:start + 256]
         k = chunk.size
-        V = np.zeros((n, k))
+        sol = None
         if solver is not None:
             rhs = -Fc[:, chunk].toarray()
             if rhs.any():
@@ -111,22 +118,35 @@ def _basis_moves(group: _Group, piv: np.ndarray, U, F, fixed: np.ndarray, scal: 
                         lu = splu(U.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0)
                     with np.errstate(all="ignore"):
                         sol = lu.solve(rhs)
-                V[piv] = sol
-        V[chunk, np.arange(k)] = 1.0
-        R = np.round(V)
-        ok = np.all(np.abs(V - R) < 1e-6, axis=0) & np.all(np.isfinite(V), axis=0)
-        ok &= ~np.any(A @ R != 0, axis=0)
-        xs = x[check, None]
-        up = np.all(xs + R[check] >= lb[check, None], axis=0)
-        down = np.all(xs - R[check] >= lb[check, None], axis=0)
-        ok &= up | down
-        nz = np.abs(V) > 1e-9
-        shown |= np.any(nz[:, ok], axis=1)
-        # the rows of each column, column by column (one pass over the transpose, not a strided copy per column)
-        cols_nz, rows_nz = np.nonzero(nz.T)
-        supports.extend(np.split(rows_nz, np.cumsum(np.bincount(cols_nz, minlength=k))[:-1]))
-        if rise is not None and (asked & ~reached).any():  # (nothing is asked without a rise)
-            reached |= _reach_by_steps(R[:, ok], x - lb, check, rise, asked)
+        # the vectors' non-zero entries (a vector is a few dozen cells of thousands): 1 at its own free column,
+        # the back-substitution's values at the pivots
+        rows, cols, vals = chunk, np.arange(k), np.ones(k)
+        if sol is not None:
+            pr, pc = np.nonzero(sol)  # (NaN and infinity too: such a vector is not checked to fit)
+            rows, cols, vals = np.r_[piv[pr], rows], np.r_[pc, cols], np.r_[sol[pr, pc], vals]
+        r = np.round(vals)
+        with np.errstate(invalid="ignore"):
+            ok = np.bincount(cols, weights=~(np.abs(vals - r) < 1e-6), minlength=k) == 0
+        # exactly a move: A r = 0 in whole numbers (small whole coefficients: exact in floating point)
+        live = ok[cols] & (r != 0)
+        prod = (A @ sparse.csc_matrix((r[live], (rows[live], cols[live])), shape=(n, k))).tocoo()
+        ok &= np.bincount(prod.col, weights=prod.data != 0, minlength=k) == 0
+        # and within the bounds one way or the other
+        held = check[rows]
+        with np.errstate(invalid="ignore"):
+            fail_up = held & ~(x[rows] + r >= lb[rows])
+            fail_down = held & ~(x[rows] - r >= lb[rows])
+        ok &= fits & ((np.bincount(cols, weights=fail_up, minlength=k) == 0)
+                      | (np.bincount(cols, weights=fail_down, minlength=k) == 0))
+        with np.errstate(invalid="ignore"):
+            nz = np.abs(vals) > 1e-9
+        shown[rows[nz & ok[cols]]] = True
+        # each vector's support, rows ascending
+        order = np.lexsort((rows[nz], cols[nz]))
+        supports.extend(np.split(rows[nz][order], np.cumsum(np.bincount(cols[nz], minlength=k))[:-1]))
+        if rise is not None and ok.any() and (asked & ~reached).any():  # (nothing is asked without a rise)
+            keep = ok[cols]
+            reached |= _reach_by_steps(rows[keep], cols[keep], r[keep], k, x - lb, check, rise, asked)
     near: dict[int, list[np.ndarray]] = defaultdict(list)
     wanted = todo & ~shown
     for sup in supports:
@@ -164,37 +184,38 @@ def _moving(free_cols: np.ndarray, targets: np.ndarray, piv: np.ndarray, U, Fc) 
     return keep | np.any(np.abs(C) > 1e-12, axis=1)
 
 
-def _reach_by_steps(R: np.ndarray, room: np.ndarray, check: np.ndarray, rise: np.ndarray,
-                    asked: np.ndarray) -> np.ndarray:
-    """Columns raised by at least ``rise`` by a whole multiple of one integer move (a column of ``R``).
+def _reach_by_steps(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int, room: np.ndarray,
+                    check: np.ndarray, rise: np.ndarray, asked: np.ndarray) -> np.ndarray:
+    """Columns raised by at least ``rise`` by a whole multiple of one integer move (one of ``k`` moves).
 
-    ``R`` holds exact integer null-space vectors; ``room`` is each column's
-    distance above its bound; only ``check`` columns are held to their bound
-    (the scaling set makes up any shortfall of the others). In the direction
-    ``+v`` the largest whole step is ``min floor(room_k / -v_k)`` over checked
-    ``k`` with ``v_k < 0`` (unlimited when there is none); ``-v`` likewise.
+    The moves are given by their entries (``rows``, ``cols`` in ``range(k)``,
+    ``vals``: exact integer null-space vectors; entries not given are 0);
+    ``room`` is each column's distance above its bound; only ``check``
+    columns are held to their bound (the scaling set makes up any shortfall
+    of the others). In the direction ``+v`` the largest whole step is
+    ``min floor(room_i / -v_i)`` over checked ``i`` with ``v_i < 0``
+    (unlimited when there is none); ``-v`` likewise. A column asked for a
+    rise of 0 is raised by any move (the step 0).
     """
-    out = np.zeros(R.shape[0], dtype=bool)
-    if R.shape[1] == 0:
+    out = np.zeros(room.size, dtype=bool)
+    if k == 0:
         return out
-    # only the rows where some move is non-zero take part: a zero entry limits no step (inf in the minimum)
-    # and gains nothing (0), so the others are left out of the arithmetic, not out of the answer
-    moved = np.any(R != 0, axis=1)
-    held = np.flatnonzero(check & moved)
-    Rc = R[held]
-    rc = np.maximum(room[held], 0.0)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        up = np.where(Rc < 0, np.floor(rc / -Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
-        down = np.where(Rc > 0, np.floor(rc / Rc + 1e-9), np.inf).min(axis=0, initial=np.inf)
+    live = vals != 0  # a zero entry limits no step and gains nothing
+    rows, cols, vals = rows[live], cols[live], vals[live]
+    rc = np.maximum(room[rows], 0.0)
+    held = check[rows]
+    up = np.full(k, np.inf)
+    down = np.full(k, np.inf)
+    neg = held & (vals < 0)
+    pos = held & (vals > 0)
+    np.minimum.at(up, cols[neg], np.floor(rc[neg] / -vals[neg] + 1e-9))
+    np.minimum.at(down, cols[pos], np.floor(rc[pos] / vals[pos] + 1e-9))
     need = np.where(asked, rise, np.inf)
-    rows = np.flatnonzero(asked & moved)
-    Ra = R[rows]
-    with np.errstate(invalid="ignore"):  # 0 times an unlimited step: no gain
-        gain = np.maximum(np.where(Ra > 0, Ra * up, 0.0), np.where(Ra < 0, -Ra * down, 0.0))
-    gain = np.nan_to_num(gain, nan=0.0, posinf=np.inf)
-    out[rows] = np.any(gain >= need[rows, None] - 1e-9, axis=1)
-    still = asked & ~moved  # no move changes them: a gain of 0
-    out[still] = 0.0 >= need[still] - 1e-9
+    a = asked[rows]
+    ra, ca, va = rows[a], cols[a], vals[a]
+    gain = np.where(va > 0, va * up[ca], -va * down[ca])
+    out[ra[gain >= need[ra] - 1e-9]] = True
+    out |= 0.0 >= need - 1e-9  # (a step of 0, or a move that leaves the column where it is)
     return out & asked
 
 
@@ -255,7 +276,7 @@ def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None,
 
 
 def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[int, np.ndarray],
-              policy: Policy) -> tuple[np.ndarray, int, np.ndarray]:
+              policy: Policy) -> tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Columns in ``todo`` whose feasible range, by linear programming, is at least 1 wide; bool.
 
     Cells of the scaling set may go below their bound (``t x_S`` makes up the
@@ -265,9 +286,10 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
     over the whole group. Every move found also shows the other columns it
     shifts by at least 1. Columns still undecided stay unshown
     (over-suppression only). Returns ``(wide, linear programmes solved,
-    top)``: ``top`` is, per column, the largest rise over the checked moves
+    top, basis)``: ``top`` is, per column, the largest rise over the checked moves
     found (0, the true table, when none raises it): witnesses for
-    :mod:`.intervals`.
+    :mod:`.intervals`; ``basis`` the last optimal basis of the programme over
+    the whole group (None if none was solved), where :mod:`.intervals` starts.
     """
     wide = np.zeros(group.n, dtype=bool)
     top = np.zeros(group.n)
@@ -294,7 +316,7 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
                 top[c] = np.maximum(top[c], d)
             if hi - lo >= 1 - 1e-9:
                 wide[j] = True
-    return wide & todo, lps, top
+    return wide & todo, lps, top, None if whole is None else whole[0].basis()
 
 
 def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck:
@@ -355,12 +377,12 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     shown, near, reached = _basis_moves(group, piv, U, F, fixed, scal, ~safe, rise)
     safe |= shown
     lps = 0
-    top = None
+    top = basis = None
     if not safe.all():
-        wide, lps, top = _lp_moves(group, scal, ~safe, near, policy)
+        wide, lps, top, basis = _lp_moves(group, scal, ~safe, near, policy)
         safe |= wide
     need = group.primary & safe & ~scal & ~known & ~reached
-    return GroupCheck(safe, ~safe, {}, lps, need, scal, top)
+    return GroupCheck(safe, ~safe, {}, lps, need, scal, top, basis=basis)
 
 
 

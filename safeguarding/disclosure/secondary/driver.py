@@ -206,10 +206,11 @@ def _protect(system: _System, primary: np.ndarray, policy: Policy | None = None,
                 # a check that asks for intervals ran to its end: it holds the scaling set too
                 assert c.need is not None and c.scal is not None
                 seen = () if c.top is None else (c.top,)
+                start = () if c.basis is None else c.basis  # (where the programmes start: their counts depend on it)
                 for part in _reach_parts(g, c.need, policy.reach_split):
                     weights.append(float(g.A.nnz * int(part.sum())))
-                    asks.append((content_key(g, part, c.scal, *seen, extra=("reach", len(seen))), reach_group,
-                                 (g, part, c.scal, c.top)))
+                    asks.append((content_key(g, part, c.scal, *seen, *start, extra=("reach", len(seen), len(start))),
+                                 reach_group, (g, part, c.scal, c.top, c.basis)))
                     owner.append(i)
             memo.prefetch(asks, workers, weights=weights)
             oks = [np.zeros(g.n, dtype=bool) for g, _, _ in narrow]

@@ -77,8 +77,8 @@ def _capped(group: _Group, need: np.ndarray, scal: np.ndarray) -> np.ndarray:
     return out & need
 
 
-def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray,
-                top: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray, top: np.ndarray | None = None,
+                basis: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """The columns of ``need`` that can rise above the ceiling (bool per column), and the programmes solved.
 
     ``need`` marks the small counts to check (columns of the group) and
@@ -95,13 +95,23 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray,
     decided without a programme: its own programme's optimum is at least the
     witness's rise, so the answer is the same; only fewer programmes are
     solved.
+
+    ``basis`` (optional: :attr:`~.bounds.GroupCheck.basis`) is a vertex of
+    the same region found by the bounds rule's programme over the whole
+    group; the programmes start there instead of searching for a first
+    vertex (used only when the region is the same: no bound a reader is
+    told, whose rows the intervals leave out). Each answer is an optimum or
+    a table that fits, whatever the start: only the time and the witnesses
+    met on the way change.
     """
     ok = np.zeros(group.n, dtype=bool)
     done = _capped(group, need, scal)  # decided: cannot rise enough
     if top is not None:
         _, rise = _moves_region(group, scal)
         ok |= need & ~done & (top >= rise - _EPS)
-    lps = _one_by_one((group, need, scal), ok, done) if (need & ~done & ~ok).any() else 0
+    if basis is not None and group.cap_rows.any():  # (another region: the bounds' rows are left out here)
+        basis = None
+    lps = _one_by_one((group, need, scal), ok, done, basis=basis) if (need & ~done & ~ok).any() else 0
     return ok & need, lps
 
 
@@ -126,7 +136,7 @@ def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, done: np.ndarray,
-                nudge: float = INTERVAL_NUDGE) -> int:
+                nudge: float = INTERVAL_NUDGE, basis: tuple[np.ndarray, np.ndarray] | None = None) -> int:
     """Maximise each open cell of one group on its own (one region, re-solved warm); marks ``ok``/``done``.
 
     Every optimal table also shows the other cells it raises enough (a
@@ -138,12 +148,15 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
     from the nudged optimum), as before. Either way ``j`` is decided by a
     table that raises it enough, or by its own maximum: the same answer,
     with fewer (and shorter) programmes. ``nudge=0`` asks each cell alone.
+    ``basis``: a vertex of the region to start from (:meth:`~.lp.Programme.start_from`).
     Returns the programmes solved.
     """
     group, need, scal = item
     low, rise = _moves_region(group, scal)
     A = _region_matrix(group)
     prog = Programme(A, np.zeros(A.shape[0]), low, np.full(group.n, np.inf), primal=True)
+    if basis is not None:
+        prog.start_from(basis)
     solved = 0
     for j in np.flatnonzero(need & ~ok & ~done):
         if ok[j] or done[j]:  # shown by an earlier table, or held down by an earlier proof

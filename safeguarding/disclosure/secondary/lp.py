@@ -70,6 +70,8 @@ class Programme:
             row_hi.append(np.asarray(b_ub, dtype=float))
         A = sparse.vstack(rows, format="csc") if len(rows) > 1 else rows[0].tocsc()
         self.n = A.shape[1]
+        self._rows = A.shape[0]
+        self._ok = highspy.HighsStatus.kOk
         lp = highspy.HighsLp()
         lp.num_col_ = self.n
         lp.num_row_ = A.shape[0]
@@ -92,6 +94,8 @@ class Programme:
         self._status = highspy.HighsModelStatus
         self._cost = np.zeros(self.n)
         self._solution: highspy.HighsSolution | None = None  # the last optimum's (:meth:`row_duals`)
+        self._basis_status = highspy.HighsBasisStatus
+        self._basis_type = highspy.HighsBasis
 
     def maximise(self, weights: np.ndarray) -> tuple[Status, np.ndarray | None]:
         """Maximise ``weights @ x`` over the region; ``(status, x)`` (``x`` None unless optimal).
@@ -115,6 +119,38 @@ class Programme:
         if st == self._status.kInfeasible:
             return Status.INFEASIBLE, None
         return Status.OTHER, None
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The last optimum's basis (HiGHS's status of each column and row, as small integers); None if the
+        last question had no optimum.
+
+        It is a vertex of the region, so a programme over the same region
+        (same rows, columns and bounds, whatever its objective) can start
+        from it (:meth:`start_from`) instead of searching for a first vertex.
+        """
+        if self._solution is None:
+            return None
+        b = self._highs.getBasis()
+        if not b.valid:  # pragma: no cover - an optimum always has a basis
+            return None
+        return (np.array([int(v) for v in b.col_status], dtype=np.int8),
+                np.array([int(v) for v in b.row_status], dtype=np.int8))
+
+    def start_from(self, basis: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Start the next solve from ``basis`` (:meth:`basis` of a programme over the same region); whether
+        HiGHS took it (a basis of other sizes, or one HiGHS refuses, is left out: the solve starts afresh).
+
+        Only the time changes: the optimum of each question is the optimum
+        of the region, whichever vertex the solver starts from.
+        """
+        cols, rows = basis
+        if cols.size != self.n or rows.size != self._rows:
+            return False
+        b = self._basis_type()
+        b.col_status = [self._basis_status(int(v)) for v in cols]
+        b.row_status = [self._basis_status(int(v)) for v in rows]
+        b.valid = True
+        return self._highs.setBasis(b) == self._ok
 
     def row_duals(self) -> np.ndarray | None:
         """The dual values of the rows at the last optimum (HiGHS's signs, as it minimises ``-weights``); None if

@@ -1,0 +1,134 @@
+"""The protection intervals start from the vertex the bounds rule's whole-group programme ended at.
+
+The bounds rule (:func:`~safeguarding.disclosure.secondary.bounds._lp_moves`)
+solves programmes over a whole group's moves; the protection intervals
+(:func:`~safeguarding.disclosure.secondary.intervals.reach_group`) then ask
+the same region again, and searched for a first vertex of it from nothing
+(on the benchmark's group of about 4,600 linked cells, 40 to 50 ms, in the
+pass's longest chain of work). The check now hands on the last optimal
+basis of its programme (:attr:`~.bounds.GroupCheck.basis`) and the
+intervals start there. These tests check that:
+
+* :meth:`~.lp.Programme.start_from` takes a basis of the same region (the
+  optimum is the same, reached in fewer simplex iterations) and refuses
+  one of another size (and then solves from nothing, as before);
+* the answers of :func:`~.intervals.reach_group` are those of a fresh
+  ``linprog`` per cell, with or without the basis, and a group whose
+  intervals leave out rows (the bounds a reader is told) ignores it;
+* a suppression hands each check's basis to its intervals (it did not),
+  and the protected table is the same as when the intervals start afresh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from safeguarding.disclosure import Policy
+from safeguarding.disclosure.secondary import driver, intervals
+from safeguarding.disclosure.secondary.bounds import _lp_moves
+from safeguarding.disclosure.secondary.intervals import reach_group
+from safeguarding.disclosure.secondary.lp import Programme, Status
+from safeguarding.disclosure.tables import protect_indicator_table
+from tests.test_disclosure_large import small_council
+from tests.test_disclosure_memo import _grid_system, _only_group
+from tests.test_disclosure_witness import _fresh_reach
+
+
+def _region(group, scal) -> Programme:
+    low = np.where(scal, -np.inf, group.lb - group.x)
+    return Programme(group.A, np.zeros(group.A.shape[0]), low, np.full(group.n, np.inf), primal=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_programme_started_from_another_ones_basis_reaches_the_same_optimum_sooner(seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    system, hidden = _grid_system(rng, 8, 9)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    first = _region(group, scal)
+    cols = np.flatnonzero(~scal & (group.x > 0))
+    w = np.zeros(group.n)
+    w[cols[0]] = 1.0
+    assert first.maximise(w)[0] == Status.OPTIMAL
+    basis = first.basis()
+    assert basis is not None and basis[0].size == group.n and basis[1].size == group.A.shape[0]
+    w = np.zeros(group.n)
+    w[cols[-1]] = 1.0
+    cold, warm = _region(group, scal), _region(group, scal)
+    assert warm.start_from(basis)
+    (s_cold, x_cold), (s_warm, x_warm) = cold.maximise(w), warm.maximise(w)
+    assert s_cold == s_warm
+    if s_cold == Status.OPTIMAL:
+        assert x_cold[cols[-1]] == pytest.approx(x_warm[cols[-1]], abs=1e-7)
+    iters = [p._highs.getInfo().simplex_iteration_count for p in (cold, warm)]
+    assert iters[1] < iters[0], iters
+
+
+def test_a_basis_of_another_region_is_refused() -> None:
+    system, hidden = _grid_system(np.random.default_rng(3), 4, 5)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    prog = _region(group, scal)
+    assert not prog.start_from((np.zeros(group.n + 1, dtype=np.int8), np.zeros(group.A.shape[0], dtype=np.int8)))
+    assert not prog.start_from((np.zeros(group.n, dtype=np.int8), np.zeros(group.A.shape[0] - 1, dtype=np.int8)))
+    w = np.zeros(group.n)
+    w[int(np.flatnonzero(~scal & (group.x > 0))[0])] = 1.0
+    assert prog.maximise(w)[0] in (Status.OPTIMAL, Status.UNBOUNDED)
+    unsolved = _region(group, scal)
+    assert unsolved.basis() is None  # nothing asked yet: no vertex to hand on
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_intervals_from_the_checks_basis_answer_as_fresh_programmes(seed: int) -> None:
+    rng = np.random.default_rng(60 + seed)
+    system, hidden = _grid_system(rng, 3 + seed % 4, 4 + seed % 3)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    _, _, top, basis = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
+    assert basis is not None
+    need = group.primary & ~scal
+    cold, _ = reach_group(group, need, scal, top)
+    warm, _ = reach_group(group, need, scal, top, basis)
+    assert np.array_equal(cold, warm)
+    assert np.array_equal(warm[need], _fresh_reach(group, need, scal)[need])
+
+
+def test_intervals_that_leave_rows_out_start_afresh(monkeypatch) -> None:
+    system, hidden = _grid_system(np.random.default_rng(7), 4, 5)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    _, _, _, basis = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
+    assert basis is not None
+    started = []
+    real = Programme.start_from
+    monkeypatch.setattr(Programme, "start_from", lambda self, b: started.append(1) or real(self, b))
+    need = group.primary & ~scal
+    reach_group(group, need, scal, None, basis)
+    assert started, "the fixture's intervals should start from the basis"
+    started.clear()
+    group.cap_rows = np.zeros(group.A.shape[0], dtype=bool)
+    group.cap_rows[0] = True  # (as if the first row were a bound a reader is told: another region)
+    reach_group(group, need, scal, None, basis)
+    assert not started
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_suppression_hands_each_checks_basis_to_its_intervals(monkeypatch, seed: int) -> None:
+    ind = small_council(seed)
+    handed = []
+    real = driver.reach_group
+
+    def spy(group, need, scal, top=None, basis=None):
+        handed.append(basis is not None)
+        return real(group, need, scal, top, basis)
+
+    monkeypatch.setattr(driver, "reach_group", spy)
+    warm = protect_indicator_table(ind)
+    assert any(handed), "a check that solved a whole-group programme should hand its basis on"
+    monkeypatch.setattr(driver, "reach_group", lambda group, need, scal, top=None, basis=None:
+                        real(group, need, scal, top))
+    monkeypatch.setattr(intervals, "reach_group", driver.reach_group)
+    cold = protect_indicator_table(ind)
+    assert warm.shown.equals(cold.shown)
+    assert np.array_equal(warm.report.suppressed, cold.report.suppressed)
