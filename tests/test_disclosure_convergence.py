@@ -14,7 +14,8 @@ not rise.
   is checked against its own ``linprog`` maximum.
 * **One check at a time for the other process** (:meth:`~safeguarding.disclosure.secondary.memo.CheckMemo.
   prefetch`): the executor claimed two checks at once, so the second heaviest could never be done by the
-  process waiting for the first.
+  process waiting for the first. And each pass's two largest checks are started before the other groups are
+  built (a prefetch given in parts, ``more``): the other process sat idle while every group was built.
 * What only saves time gives what it replaced: intervals asked in two parts (``reach_split``), integer moves
   only of the vectors that move a column asked about (``bounds._moving``), the groups of hidden cells
   (``_components``) and the relations by cell and the system's matrices built from arrays.
@@ -26,6 +27,7 @@ import os
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse
 from scipy.optimize import linprog
@@ -332,3 +334,74 @@ def test_groups_of_hidden_cells_are_what_a_search_through_the_relations_finds(se
             continue
         want.append((members, sorted(k for k in cons if hidden[system.constraints[k][0]].any())))
     assert got == want
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_a_prefetch_given_in_parts_begins_before_the_rest_is_given():
+    """The driver starts the pass's two largest checks before it builds the other groups (``more``): the other
+    process is at work on the first part meanwhile (it sat idle while every group was built), the parts
+    make one queue, heaviest first, and every result is the one asked for."""
+    memo = CheckMemo()
+    first = [(b"big", _slow, ("big", 0.5)), (b"mid", _slow, ("mid", 0.01))]
+    memo.prefetch(first, 2, weights=[10.0, 5.0])
+    try:
+        deadline = time.monotonic() + 10
+        while not memo._pending[b"big"].running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert memo._pending[b"big"].running(), "the first part is begun before the rest is given"
+        rest = [(bytes([i]), _slow, (i, 0.01)) for i in range(4)] + [(b"heavy", _slow, ("heavy", 0.2))]
+        memo.prefetch(rest, 2, weights=[1.0] * 4 + [8.0], more=True)
+        assert memo._queue[0] == b"heavy", "the parts make one queue, heaviest first"
+        assert set(memo._pending) >= {b"big", b"mid", b"heavy", b"\x00"}, "the first part is kept"
+        got = [memo.get(key, f, *args)[0][0] for key, f, args in [*first, *rest]]
+    finally:
+        memo.close()
+    assert got == ["big", "mid", 0, 1, 2, 3, "heavy"]
+    assert memo.misses == 7 and memo.hits == 0
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_a_first_part_too_small_to_start_alone_starts_with_the_rest():
+    """A prefetch of fewer than two new checks starts nothing (the driver does one check faster itself); given
+    in parts, the first part is kept until the rest comes, and then all start as one prefetch."""
+    memo = CheckMemo()
+    memo.get(b"known", abs, -1)
+    memo.prefetch([(b"known", abs, (-1,)), (b"one", abs, (-2,))], 2, weights=[2.0, 1.0])
+    assert memo._pool is None and not memo._pending, "one new check alone starts nothing"
+    memo.prefetch([(b"two", abs, (-3,))], 2, weights=[1.0], more=True)
+    try:
+        assert set(memo._pending) == {b"one", b"two"}
+        assert [memo.get(k, abs, v)[0] for k, v in ((b"one", -2), (b"two", -3))] == [2, 3]
+    finally:
+        memo.close()
+    alone = CheckMemo()
+    alone.prefetch([(b"one", abs, (-2,))], 2)
+    alone.prefetch([(b"two", abs, (-3,))], 2)  # a new prefetch, not more of the last: the first is forgotten
+    assert alone._pool is None and not alone._pending
+    alone.close()
+
+
+def test_each_pass_starts_its_two_largest_checks_first(monkeypatch) -> None:
+    """In a suppression with two processes, each pass's first prefetch holds the pass's two largest groups
+    still to check, the second the rest; the table is the one a single process gives."""
+    from safeguarding.disclosure import suppress_indicator_table
+
+    ind = small_council(5, indicators=2)
+    one = suppress_indicator_table(ind, workers=1)
+    calls = []
+    real = CheckMemo.prefetch
+
+    def spy(self, asks, workers, weights=None, *, more=False):
+        if asks and asks[0][1] is driver._check_group:
+            calls.append((more, [args[0].cells.size for _, _, args in asks]))
+        return real(self, asks, workers, weights, more=more)
+
+    monkeypatch.setattr(CheckMemo, "prefetch", spy)
+    two = suppress_indicator_table(ind, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    firsts = [(i, sizes) for i, (more, sizes) in enumerate(calls) if not more]
+    assert len(firsts) >= 3
+    for i, sizes in firsts:
+        assert len(sizes) <= 2
+        rest = calls[i + 1][1] if i + 1 < len(calls) and calls[i + 1][0] else []
+        assert all(s <= min(sizes) for s in rest), (sizes, rest)

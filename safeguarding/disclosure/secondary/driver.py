@@ -276,23 +276,32 @@ def _prefetch_checks(components: list[tuple[list[int], list[int]]], last: dict[b
                      limits: tuple[int, int, int], memo: CheckMemo, workers: int) -> dict[bytes, _Group]:
     """Build the pass's groups and start their checks in other processes (:meth:`.memo.CheckMemo.prefetch`).
 
-    Returns ``last`` with the groups built here, for the pass to take
-    (:func:`_group_of` builds one again if a cell of it is hidden before
-    its turn; its key then differs, and it is checked in this process).
+    The two largest groups are built and started first, the rest after
+    them (``more``): the largest check is the pass's longest, and the other
+    process begins it while this one builds the others (it waited for all
+    of them). Returns ``last`` with the groups built here, for the pass to
+    take (:func:`_group_of` builds one again if a cell of it is hidden
+    before its turn; its key then differs, and it is checked in this
+    process).
     """
     built = dict(last)
-    asks = []
+    todo = []
     for cells, cons in components:
         cells_a = np.asarray(cells, dtype=int)
-        if shown[cells_a].all() or len(cells) > policy.max_exact:
-            continue
-        group = _group_of(last, system, cells, cons, coef, is_eq, suppressed, policy.threshold)
-        built[cells_a.tobytes()] = group
-        known = np.zeros(group.n, dtype=bool)
-        known[group.col[shown[cells_a]]] = True
-        asks.append((content_key(group, known, extra=("check", *limits)), _check_group, (group, known, policy)))
-    # a check's work grows with its group's relations: the worker begins with the largest
-    memo.prefetch(asks, workers, weights=[float(group.A.nnz) for _, _, (group, _, _) in asks])
+        if not (shown[cells_a].all() or len(cells) > policy.max_exact):
+            todo.append((cells, cons, cells_a))
+    order = sorted(range(len(todo)), key=lambda i: -len(todo[i][0]))  # (stable: equal sizes in their order)
+    for batch, more in ((order[:2], False), (order[2:], True)):
+        asks = []
+        for i in sorted(batch):
+            cells, cons, cells_a = todo[i]
+            group = _group_of(last, system, cells, cons, coef, is_eq, suppressed, policy.threshold)
+            built[cells_a.tobytes()] = group
+            known = np.zeros(group.n, dtype=bool)
+            known[group.col[shown[cells_a]]] = True
+            asks.append((content_key(group, known, extra=("check", *limits)), _check_group, (group, known, policy)))
+        # a check's work grows with its group's relations: the worker begins with the largest
+        memo.prefetch(asks, workers, weights=[float(group.A.nnz) for _, _, (group, _, _) in asks], more=more)
     return built
 
 

@@ -87,6 +87,9 @@ class CheckMemo:
         # what the other processes take next, in their order, and how many they have under way: a check is
         # handed to one only when it is free (:meth:`_feed`), so that this process can take any other
         self._queue: list[bytes] = []
+        self._weights: dict[bytes, float] = {}  # the weight of each check in the queue (prefetch)
+        # the asks of a prefetch too small to start on its own, started if more follow (``more``)
+        self._held: tuple[list[Any], list[float] | None] | None = None
         self._calls: dict[bytes, tuple[Callable[..., object], tuple[object, ...], Future[Any]]] = {}
         self._busy = 0
         self._lock = threading.Lock()
@@ -167,7 +170,7 @@ class CheckMemo:
         return False
 
     def prefetch(self, asks: Sequence[tuple[bytes, Callable[..., object], tuple[object, ...]]],
-                 workers: int, weights: Sequence[float] | None = None) -> None:
+                 workers: int, weights: Sequence[float] | None = None, *, more: bool = False) -> None:
         """Start the checks ``asks`` lists (``(key, compute, args)``) that the memo does not hold, in other processes.
 
         Up to ``workers - 1`` forked processes take them from the end of the
@@ -186,35 +189,55 @@ class CheckMemo:
         makes the other processes take the heaviest first instead: the
         longest check is then begun at once rather than when the two
         processes meet at it, when one of them would wait for the other.
+
+        ``more``: the asks add to those of the last call (one prefetch given
+        in parts, so that the other processes begin on the first part while
+        the caller prepares the rest); the queue is then ordered again by
+        weight, the checks under way untouched.
         """
+        if more and self._held is not None:  # the first part was too small to start alone: start both as one
+            held, held_weights = self._held
+            self._held = None
+            both = None if weights is None or held_weights is None else [*held_weights, *weights]
+            self.prefetch([*held, *asks], workers, both)
+            return
+        self._held = None
         weight = dict(zip((key for key, _, _ in asks), weights, strict=True)) if weights is not None else {}
-        # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
-        # before its turn): neither process takes them any more, unless one has begun (or they are asked again)
-        with self._lock:
-            for key in self._queue:
-                stale = self._calls.pop(key, None)
-                if stale is not None and stale[2].cancel() and self._pending.get(key) is stale[2]:
-                    del self._pending[key]
-            self._queue = []
-        self._asks = OrderedDict()
+        if not more:
+            # checks of an earlier prefetch not asked for by now are not asked for at all (their group changed
+            # before its turn): neither process takes them any more, unless one has begun (or asked again)
+            with self._lock:
+                for key in self._queue:
+                    stale = self._calls.pop(key, None)
+                    if stale is not None and stale[2].cancel() and self._pending.get(key) is stale[2]:
+                        del self._pending[key]
+                self._queue = []
+                self._weights = {}
+            self._asks = OrderedDict()
         todo = {key: (compute, args) for key, compute, args in asks
                 if key not in self._pending and not self._find(key)[0]}
-        if workers < 2 or len(todo) < 2 or "fork" not in mp.get_all_start_methods():
+        if workers < 2 or "fork" not in mp.get_all_start_methods():
+            return
+        if len(todo) < (1 if more else 2):
+            if not more:  # kept, in case more follow (:attr:`_held`)
+                self._held = (list(asks), None if weights is None else list(weights))
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=mp.get_context("fork"))
             self._workers = workers - 1
         # from the end of the list (the heaviest first, when weighed); this process takes them from its start
         keys = list(reversed(todo))
-        if weight:
-            keys.sort(key=lambda k: -weight[k])  # (a stable sort: equal weights stay from the end)
         with self._lock:
+            self._weights.update({k: weight.get(k, 0.0) for k in keys})
+            keys = self._queue + keys
+            if weight:
+                keys.sort(key=lambda k: -self._weights[k])  # (a stable sort: equal weights stay from the end)
             self._queue = keys
-            for key in keys:
+            for key in todo:
                 proxy: Future[Any] = Future()  # begun when a process takes it (:meth:`_feed`), or cancelled
                 self._pending[key] = proxy
                 self._calls[key] = (*todo[key], proxy)
-        self._asks = OrderedDict(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
+        self._asks.update(todo)  # this process takes them from the start while it waits (:meth:`_do_next`)
         self._feed()
 
     def _feed(self) -> None:
@@ -265,6 +288,8 @@ class CheckMemo:
             self._pending.clear()
             self._asks.clear()
             self._queue = []
+            self._weights = {}
+            self._held = None
             self._calls.clear()
             pool, self._pool = self._pool, None
         if pool is not None:
