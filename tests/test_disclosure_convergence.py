@@ -289,7 +289,9 @@ def test_relations_by_cell_and_the_system_matrices_are_what_the_loops_gave(seed:
             rows.append(k)
             cols.append(int(c))
             data.append(a)
-    assert dict(system.by_cell()) == dict(want)
+    by_cell = system.by_cell()  # (each cell's list made when asked)
+    assert dict(by_cell) == dict(want) and len(by_cell) == len(want)
+    assert all(by_cell[c] == [] for c in range(-1, n + 2) if c not in want), "a cell in no relation has none"
     shape = (len(system.constraints), n)
     ones = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
     coefs = sparse.csr_matrix((data, (rows, cols)), shape=shape)

@@ -21,8 +21,7 @@ which relations exist is :mod:`safeguarding.disclosure.relations`.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -157,17 +156,10 @@ class _System:
         """Slack cells in need of no protection: the slack of inequalities, not the unpublished counts."""
         return self.slack & ~self.counted
 
-    def by_cell(self) -> dict[int, list[int]]:
-        """The constraints each cell appears in (cell id -> constraint ids; a defaultdict: a cell in none gives [])."""
-        out: dict[int, list[int]] = defaultdict(list)
-        rows, cols = _entries(self)
-        if cols.size == 0:
-            return out
-        order = np.argsort(cols, kind="stable")  # each cell's constraints in the order they were added
-        cells, starts = np.unique(cols[order], return_index=True)
-        for c, ks in zip(cells.tolist(), np.split(rows[order], starts[1:]), strict=True):
-            out[c] = ks.tolist()
-        return out
+    def by_cell(self) -> Mapping[int, list[int]]:
+        """The constraints each cell appears in (cell id -> constraint ids, in the order they were added; a cell in
+        none gives []), each looked up when asked (:class:`_ByCell`)."""
+        return _ByCell(self)
 
     def equalities(self) -> np.ndarray:
         """True for each constraint that says two cells are equal (the same count published twice).
@@ -176,6 +168,32 @@ class _System:
         """
         return np.array([len(idx) == 2 and a[0] == -a[1] and not self.slack[idx].any()
                          for idx, a, _ in self.constraints], dtype=bool)
+
+
+class _ByCell(Mapping[int, list[int]]):
+    """The constraints of each cell of a system, from one sort of its entries, each list made when asked.
+
+    The pass loop asks for the relations of a few thousand cells of tens of
+    thousands: a dict of every cell's list cost more than all the look-ups.
+    Iterating gives the cells in at least one constraint, ascending.
+    """
+
+    def __init__(self, system: _System) -> None:
+        rows, cols = _entries(system)
+        self._rows = rows[np.argsort(cols, kind="stable")]  # each cell's constraints in the order they were added
+        n = len(system.values)
+        self._ptr = np.r_[0, np.cumsum(np.bincount(cols, minlength=n))].tolist() if cols.size else [0] * (n + 1)
+
+    def __getitem__(self, cell: int) -> list[int]:
+        if not 0 <= cell < len(self._ptr) - 1:
+            return []
+        return self._rows[self._ptr[cell]:self._ptr[cell + 1]].tolist()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(np.diff(self._ptr)).tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(np.diff(self._ptr)))
 
 
 def _entries(system: _System) -> tuple[np.ndarray, np.ndarray]:
