@@ -249,6 +249,19 @@ def test_group_blocks_are_the_sparse_operations_entry_for_entry(seed: int) -> No
                 assert u.dtype == v.dtype and np.array_equal(u, v), part
 
 
+def test_group_blocks_fixture_has_groups_with_and_without_a_count_published_twice() -> None:
+    """The test above meets both ways of numbering a group's columns: merged pairs, and none to merge (where the
+    components of no link are not searched for)."""
+    kinds = set()
+    for seed in range(25):
+        system, hidden = _random_system(np.random.default_rng(seed))
+        coef, is_eq = _coefficients(system), system.equalities()
+        for cells, cons in _components(system, hidden, _incidence(system)):
+            kinds.add(_group_blocks(np.asarray(cells, dtype=int), np.asarray(cons, dtype=int), coef, is_eq,
+                                    hidden)[0] == len(cells))
+    assert kinds == {True, False}
+
+
 def _reach_by_steps_dense(R, room, check, rise, asked):
     """``_reach_by_steps`` as first written: every row in the arithmetic (to test the faster one against)."""
     out = np.zeros(R.shape[0], dtype=bool)

@@ -124,8 +124,11 @@ def _group_blocks(cells: np.ndarray, cons: np.ndarray, coef, is_eq: np.ndarray, 
     sub_len = np.bincount(f_row[in_cells], minlength=m)
     eq = is_eq[cons] & (sub_len == 2)
     pairs = at[in_cells & eq[f_row]].reshape(-1, 2)
-    link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
-    n, col = connected_components(link, directed=False)
+    if pairs.size:
+        link = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(nc, nc))
+        n, col = connected_components(link, directed=False)
+    else:  # no cell is published twice: each its own column (what the components of no link number them)
+        n, col = nc, np.arange(nc, dtype=np.int32)
     # A: the other relations over the merged columns (entries in order, summed per (row, column))
     a_ent = in_cells & ~eq[f_row]
     rows_ne = np.flatnonzero(~eq)  # rows of A before empty ones are dropped

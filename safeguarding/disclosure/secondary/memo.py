@@ -193,7 +193,9 @@ class CheckMemo:
         ``more``: the asks add to those of the last call (one prefetch given
         in parts, so that the other processes begin on the first part while
         the caller prepares the rest); the queue is then ordered again by
-        weight, the checks under way untouched.
+        weight, the checks under way untouched. A first part of fewer than
+        two new checks is kept (:attr:`_held`) and started with the rest, so
+        that the rule above applies to the whole prefetch.
         """
         if more and self._held is not None:  # the first part was too small to start alone: start both as one
             held, held_weights = self._held
