@@ -145,6 +145,14 @@ def parse_disclosure(out: str) -> Parsed:
     return ({"suppress_indicator_table": [float(found.group(2))]}, [found.group(1)]) if found else ({}, [])
 
 
+def parse_publication(out: str) -> Parsed:
+    """bench_publication.py: ``run R: X s (N runs, ...)`` per run and ``protect_publication: ...; median X s over``."""
+    runs = [float(x) for x in re.findall(r"^run \d+: ([\d.]+) s \(", out, flags=re.M)]
+    found = re.search(r"^protect_publication: (.*); median [\d.]+ s over (.*)$", out, flags=re.M)
+    notes = [f"{found.group(1)}, {found.group(2)}"] if found else []
+    return ({"protect_publication (demo)": runs} if runs else {}), notes
+
+
 def parse_xlsx(out: str) -> Parsed:
     """bench_xlsx.py: ``N rows x C columns: median X s (runs: a, b), peak Python memory P MiB, file K KiB``."""
     found = re.search(r"^(.*): median [\d.]+ s \(runs: ([^)]*)\), peak Python memory ([\d,]+) MiB", out, flags=re.M)
@@ -303,6 +311,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               runs_inside=False, figures={"compute_indicators": Figure("s", 10.0, source="README")}),
     Benchmark("disclosure", "bench_disclosure.py", "suppress_indicator_table, synthetic 25-indicator table",
               parse_disclosure, args=lambda o, r: [str(r)], runs_inside=False),
+    Benchmark("publication", "bench_publication.py",
+              "protect_publication on the demo (the build's disclosure stage: 30 runs over 9 rounds)",
+              parse_publication, runs_inside=True,
+              args=lambda o, r: ["--repeats", str(r), *_keep(o, "publication")]),
     Benchmark("xlsx", "bench_xlsx.py", "the demo's public table to XLSX", parse_xlsx, args=_xlsx_args,
               figures={"write_xlsx": Figure("s", 1.0, source="README"), "write_xlsx Python peak": Figure("MiB")},
               prepare=prepare_xlsx),

@@ -121,6 +121,13 @@ def test_the_parsers_read_the_scripts_output() -> None:
     found, notes = suite.parse_england(england)
     assert found["England ingest + indicators"] == [70.2] and found["England process peak"] == [1234.0]
     assert notes == ["councils: 153, rows read: 9"]
+    publication = ("run 1: 6.45 s (30 runs, 102,434 rows, 2,517 shown c)\nrun 2: 6.43 s (30 runs, 102,434 rows, 2,517 "
+                   "shown c)\nprotect_publication: demo council, 102,434 indicator rows; median 6.44 s over 2 runs "
+                   "(2 workers)\n")
+    found, notes = suite.parse_publication(publication)
+    assert found == {"protect_publication (demo)": [6.45, 6.43]}
+    assert notes == ["demo council, 102,434 indicator rows, 2 runs (2 workers)"]
+    assert suite.parse_publication("pipeline.py ingest failed") == ({}, [])
     xlsx = "15,984 rows x 16 columns: median 0.25 s (runs: 0.23, 0.25, 0.29), peak Python memory 9 MiB, file 1 KiB\n"
     found, _ = suite.parse_xlsx(xlsx)
     assert found == {"write_xlsx": [0.23, 0.25, 0.29], "write_xlsx Python peak": [9.0]}
