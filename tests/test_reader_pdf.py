@@ -69,3 +69,23 @@ def test_pdf_pages_render(toy_report, tmp_path: Path) -> None:  # noqa: F811
     _require("pdftoppm")
     pngs = pdf_to_pngs(toy_report.board_pdf, tmp_path, dpi=40)
     assert len(pngs) == len(PdfReader(str(toy_report.board_pdf)).pages) and all(p.stat().st_size > 2_000 for p in pngs)
+
+
+def test_a_table_caption_that_ends_a_page_is_reported(monkeypatch) -> None:
+    """Found looking at the demo's PDF: Table 7.2's caption closed page 31 and its table began page 32. The
+    chapter check reports a caption among a page's last two lines of text (it may wrap), footer and the
+    DRAFT watermark's letters aside; not one followed by its table's rows, nor one on the last page."""
+    from safeguarding.publish import checks
+
+    footer = "Northwold: review — Data report 2024-25 Page {} of 4"
+    contents = "Contents\n1 Summary . . . 2\n2 Child protection . . . 3\n"
+    pages = [contents,
+             "Northwold review\n1 Summary\nText.\nTable 1.1: Referrals received in the year and\nthe year before\nD\n"
+             + footer.format(2),
+             "Northwold review\n2 Child protection\nTable 2.1: Plans open\nFigure Value\nPlans 12\n" + footer.format(3),
+             "Northwold review\nMore text.\nTable 2.2: Plans ended\n" + footer.format(4)]
+    monkeypatch.setattr(checks, "pdf_page_texts", lambda path: pages)
+    monkeypatch.setattr(checks, "pdf_page_fill", lambda path: [1.0] * len(pages))
+    problems = checks.pdf_chapter_problems(Path("review.pdf"))
+    assert problems == ["page 2: the caption 'Table 1.1: Referrals received in the year and' ends the page, its "
+                        "table on the next"], problems

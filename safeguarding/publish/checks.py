@@ -532,7 +532,8 @@ def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list
 
     The chapters and their first pages are read from the contents page (``1 Summary . . . 4``). Each
     chapter's first page begins with its heading; every figure captioned ``Figure N.M`` is printed between
-    the start of chapter N and the start of the next; and every page from the first chapter on, other than
+    the start of chapter N and the start of the next; no table's caption (``Table N.M: ...``, above its
+    table) ends a page, its table on the next; and every page from the first chapter on, other than
     a chapter's last page, is at least ``min_fill`` full (:func:`pdf_page_fill`): a half-empty page before a
     large figure is what floating figures are meant to prevent.
     """
@@ -551,7 +552,9 @@ def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list
         # (letters of the DRAFT watermark, drawn behind the page, may come first in the text layer)
         lines = [ln.strip() for ln in pages[page - 1].splitlines()
                  if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
-        body = lines[1:] if lines and ("Page " in lines[0] or "review" in lines[0]) else lines
+        body = lines
+        while body and ("Page " in body[0] or "review" in body[0] or body[0].startswith("OFFICIAL")):
+            body = body[1:]  # the running header (and the board copy's marking above it)
         head = re.sub(r"\s+", " ", " ".join(body[:2]))
         if not head.startswith(f"{n} {title.split()[0]}"):
             problems.append(f"page {page}: chapter {n} ({title}) does not begin with its heading: {head[:80]!r}")
@@ -561,6 +564,14 @@ def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list
             if n in first_page and not first_page[n] <= i < end:
                 problems.append(f"page {i}: a figure of chapter {n} is printed outside its chapter "
                                 f"(pages {first_page[n]} to {end - 1})")
+    for i, text in enumerate(pages, start=1):
+        body = [ln.strip() for ln in text.splitlines()
+                if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
+        if body and re.search(r"Page \d+ of \d+\s*$", body[-1]):
+            body = body[:-1]  # the footer
+        caption = next((ln for ln in body[-2:] if re.match(r"Table \d+\.\d+:", ln)), None)
+        if caption is not None and i < len(pages):
+            problems.append(f"page {i}: the caption {caption[:60]!r} ends the page, its table on the next")
     last_pages = {first_page[m] - 1 for m in order} | {len(pages)}
     for i in range(first_page[order[0]], len(pages) + 1):
         if i not in last_pages and fills[i - 1] < min_fill:
