@@ -41,6 +41,12 @@ TOLERANCE = 1e-6
 #: table raise more of them at once (witnesses), without changing any answer
 INTERVAL_NUDGE = 0.01
 
+#: open small counts from which a group's protection-interval check first raises them all at once, in one
+#: programme (:func:`~safeguarding.disclosure.secondary.intervals._all_at_once`), before it asks each alone:
+#: on a large group that one table is a witness for most of them; on a small one it costs more than it saves.
+#: Changes no answer, only the programmes solved
+INTERVAL_TOGETHER = 60
+
 #: period types of the indicator table
 PERIOD_TYPES: tuple[str, ...] = ("month", "quarter", "rolling12", "year")
 #: period types that may be published (rolling 12-month figures never are: see ``scope.publication_scope``)

@@ -15,7 +15,10 @@ is known to be at least 1, so reaching 0 is not an option for it.
    cell of the scaling set, caps a cell at the published total less the
    other cells' floors (no linear programme needed): a cap below the
    ceiling fails at once (:func:`_capped`);
-2. then each cell left on its own: one region kept in HiGHS and re-solved
+2. a group with many small counts still open (:data:`~safeguarding.disclosure.policy.INTERVAL_TOGETHER`
+   or more) first raises them all at once, in one programme: its table
+   is a witness for each cell it raises enough (:func:`_all_at_once`);
+3. then each cell left on its own: one region kept in HiGHS and re-solved
    warm, by the primal simplex method, for each cell's objective; every
    optimal table also shows the other cells it raises enough
    (:func:`_one_by_one`, :class:`~.lp.Programme`). Only the objective
@@ -26,7 +29,7 @@ is known to be at least 1, so reaching 0 is not an option for it.
    which this module did before). Each cell is asked first with the other
    open cells nudged up a little, so that one table shows more of them;
    a cell that table does not raise enough is then maximised alone.
-3. Witnesses found before need no programme: a small count that a checked
+4. Witnesses found before need no programme: a small count that a checked
    move of the bounds rule (:attr:`~.bounds.GroupCheck.top`) already raises
    above the ceiling is decided.
 
@@ -41,9 +44,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from safeguarding.disclosure.policy import INTERVAL_NUDGE
+from safeguarding.disclosure.policy import INTERVAL_NUDGE, INTERVAL_TOGETHER
 from safeguarding.disclosure.secondary.exact import _Group
-from safeguarding.disclosure.secondary.lp import Programme, Status
+from safeguarding.disclosure.secondary.lp import Programme, Status, widened
 
 #: slack for floating-point linear programmes (counts are whole numbers)
 _EPS = 1e-7
@@ -111,7 +114,11 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray, top: np.ndarr
         ok |= need & ~done & (top >= rise - _EPS)
     if basis is not None and group.cap_rows.any():  # (another region: the bounds' rows are left out here)
         basis = None
-    lps = _one_by_one((group, need, scal), ok, done, basis=basis) if (need & ~done & ~ok).any() else 0
+    lps = 0
+    if np.count_nonzero(need & ~done & ~ok) >= INTERVAL_TOGETHER:
+        lps += _all_at_once((group, need, scal), ok, done, basis=basis)
+    if (need & ~done & ~ok).any():
+        lps += _one_by_one((group, need, scal), ok, done, basis=basis)
     return ok & need, lps
 
 
@@ -133,6 +140,41 @@ def _moves_region(group: _Group, scal: np.ndarray) -> tuple[np.ndarray, np.ndarr
     low = np.where(scal, -np.inf, group.lb - group.x)
     rise = group.ceiling + 1 - group.x
     return low, rise
+
+
+def _all_at_once(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, done: np.ndarray,
+                 basis: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+    """Raise every open small count of one group at once, in one programme; marks ``ok``, returns 1.
+
+    Over the moves ``d`` of the region (:func:`_moves_region`) and, per open
+    cell ``j``, the share ``t_j`` of its rise it reaches (``rise_j t_j <= d_j``,
+    ``0 <= t_j <= 1``), maximise the sum of the shares. The optimal table fits
+    everything published, so it is a witness for every cell it raises enough
+    (the same test as :func:`_one_by_one`'s). It decides no cell that cannot
+    rise: those, and the cells it leaves short, are asked alone afterwards,
+    so every answer is the same; on a group with many small counts one table
+    does the work of most of their programmes. ``basis`` (a vertex of the
+    region) is where it starts, the shares at 0.
+    """
+    from scipy import sparse
+
+    group, need, scal = item
+    low, rise = _moves_region(group, scal)
+    A = _region_matrix(group)
+    m, n = A.shape
+    open_ = np.flatnonzero(need & ~ok & ~done)
+    k = open_.size
+    at = np.arange(k)
+    shares = sparse.csr_matrix((np.r_[-np.ones(k), rise[open_]], (np.r_[at, at], np.r_[open_, n + at])),
+                               shape=(k, n + k))
+    prog = Programme(sparse.hstack([A, sparse.csr_matrix((m, k))], format="csr"), np.zeros(m),
+                     np.r_[low, np.zeros(k)], np.r_[np.full(n, np.inf), np.ones(k)], A_ub=shares, b_ub=np.zeros(k))
+    if basis is not None:
+        prog.start_from(widened(basis, k, k))
+    status, sol = prog.maximise(np.r_[np.zeros(n), np.ones(k)])
+    if status == Status.OPTIMAL and sol is not None:  # (an optimal programme always has a solution)
+        ok |= (sol[:n] >= rise - _EPS) & need
+    return 1
 
 
 def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, done: np.ndarray,

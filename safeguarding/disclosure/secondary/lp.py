@@ -156,3 +156,19 @@ class Programme:
         """The dual values of the rows at the last optimum (HiGHS's signs, as it minimises ``-weights``); None if
         the last question had no optimum."""
         return None if self._solution is None else np.asarray(self._solution.row_dual)
+
+
+def widened(basis: tuple[np.ndarray, np.ndarray], columns: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``basis`` (:meth:`Programme.basis`) for the region with ``columns`` columns and ``rows`` rows added last:
+    the new columns at their lower bound, the new rows' slacks in the basis.
+
+    Still a basis (its matrix is block triangular, the new rows' block the
+    identity), so :meth:`Programme.start_from` takes it; it need not be
+    feasible for the new rows, which the solver then mends from there.
+    """
+    import highspy
+
+    cols, row_status = basis
+    at_lower, basic = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
+    return (np.r_[cols, np.full(columns, at_lower, dtype=cols.dtype)],
+            np.r_[row_status, np.full(rows, basic, dtype=row_status.dtype)])
