@@ -276,7 +276,8 @@ def _range_lp(group: _Group, scal: np.ndarray, j: int, cols: np.ndarray | None,
 
 
 def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[int, np.ndarray],
-              policy: Policy) -> tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+              policy: Policy, start: tuple[np.ndarray, np.ndarray] | None = None
+              ) -> tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Columns in ``todo`` whose feasible range, by linear programming, is at least 1 wide; bool.
 
     Cells of the scaling set may go below their bound (``t x_S`` makes up the
@@ -290,6 +291,15 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
     found (0, the true table, when none raises it): witnesses for
     :mod:`.intervals`; ``basis`` the last optimal basis of the programme over
     the whole group (None if none was solved), where :mod:`.intervals` starts.
+
+    ``start`` (optional: :func:`_echelon_start`) is a basis of the programme
+    over the whole group to start its first solve from. It is used only when
+    every column still undecided gets asked (no more of them than
+    ``policy.max_single_lps``): then each is decided by its own optimum or by
+    a move that already shows it, and the columns shown are the same
+    whichever vertices the solves meet (only ``top``, the programmes solved
+    and the basis handed on may differ). Otherwise the limit picks columns
+    by the moves met on the way, and the programme starts afresh as before.
     """
     wide = np.zeros(group.n, dtype=bool)
     top = np.zeros(group.n)
@@ -308,6 +318,8 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
             else:  # every cell asks the same region: one programme, solved warm from cell to cell
                 if whole is None:
                     whole = _region(group, scal, np.arange(group.n))
+                    if start is not None and np.count_nonzero(todo & ~wide) <= tries:
+                        whole[0].start_from(start)
                 region = whole
             lo, hi, moves = _range_lp(group, scal, int(j), cols, region)
             lps += 2
@@ -379,12 +391,34 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     lps = 0
     top = basis = None
     if not safe.all():
-        wide, lps, top, basis = _lp_moves(group, scal, ~safe, near, policy)
+        wide, lps, top, basis = _lp_moves(group, scal, ~safe, near, policy, _echelon_start(ech, group, piv, scal))
         safe |= wide
     need = group.primary & safe & ~scal & ~known & ~reached
     return GroupCheck(safe, ~safe, {}, lps, need, scal, top, basis=basis)
 
 
+
+
+def _echelon_start(ech: _Echelon, group: _Group, piv: np.ndarray, scal: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """A basis of the programme over the whole group (:func:`_region` of every column) from the elimination.
+
+    The pivot columns are basic, the rows not used as pivots (relations the
+    pivot rows already imply, once the published cells are set aside) keep
+    their slack basic, every other column sits at its bound (the scaling
+    set's, free, at zero). The pivot rows restricted to the pivot columns
+    are triangular in pivot order with a non-zero diagonal, so this is a
+    basis; the solver need not search for one (on the benchmark's group of
+    about 4,600 linked cells, its first solve 0.03 s down to about 0.012 s).
+    None when the region has other rows than ``group.A`` (never so today).
+    """
+    from safeguarding.disclosure.secondary.lp import statuses
+
+    if np.any(np.diff(group.A.indptr) == 0):  # pragma: no cover - a group's relations are never empty
+        return None
+    basic = np.zeros(group.n, dtype=bool)
+    basic[piv] = True
+    return statuses(basic, scal, ech.active)
 
 
 def _residual_rule(system: _System, cells: list[int], cons: list[int], suppressed: np.ndarray) -> list[int]:

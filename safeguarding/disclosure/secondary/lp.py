@@ -172,3 +172,13 @@ def widened(basis: tuple[np.ndarray, np.ndarray], columns: int, rows: int) -> tu
     at_lower, basic = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
     return (np.r_[cols, np.full(columns, at_lower, dtype=cols.dtype)],
             np.r_[row_status, np.full(rows, basic, dtype=row_status.dtype)])
+
+
+def statuses(basic: np.ndarray, free: np.ndarray, basic_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A basis as :meth:`Programme.basis` gives it: ``basic`` columns in the basis, the others at their lower
+    bound (at zero where ``free``: no bound), the slacks of ``basic_rows`` in the basis, the other rows tight."""
+    import highspy
+
+    kind = highspy.HighsBasisStatus
+    cols = np.where(basic, int(kind.kBasic), np.where(free, int(kind.kZero), int(kind.kLower))).astype(np.int8)
+    return cols, np.where(basic_rows, int(kind.kBasic), int(kind.kLower)).astype(np.int8)
