@@ -449,3 +449,51 @@ def test_blame_by_the_level_solve_is_blame_by_spsolve_triangular(monkeypatch: py
     assert fast.keys() == plain.keys()
     for c, sources in fast.items():
         assert (sources is None and plain[c] is None) or np.array_equal(sources, plain[c])
+
+
+def _families_by_loop(df, cells, system) -> np.ndarray:
+    """:func:`~safeguarding.disclosure.tables._families` as first written (a loop over the relations): the reference."""
+    from scipy.sparse.csgraph import connected_components
+
+    codes, ind_of_row = np.unique(df["indicator_id"].astype(str).to_numpy(), return_inverse=True)
+    row_of_cell = np.full(len(system.values), -1, dtype=int)
+    row_of_cell[cells.long["cell"].to_numpy()] = cells.long["row"].to_numpy()
+    a, b = [], []
+    for idx, _, _ in system.constraints:
+        rows = row_of_cell[idx]
+        inds = ind_of_row[rows[rows >= 0]]
+        a.extend(inds[:-1].tolist())
+        b.extend(inds[1:].tolist())
+    graph = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(len(codes), len(codes)))
+    return connected_components(graph, directed=False)[1][ind_of_row]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_families_from_the_relations_arrays_are_the_loops(seed: int) -> None:
+    import pandas as pd
+
+    from safeguarding.disclosure.primary import indicator_cells
+    from safeguarding.disclosure.tables import _families
+
+    rng = np.random.default_rng(seed)
+    df = small_council(seed).reset_index(drop=True)
+    df["period_start"], df["period_end"] = pd.to_datetime(df["period_start"]), pd.to_datetime(df["period_end"])
+    cells = indicator_cells(df)
+    system = _System(cells.values)
+    ids = df["indicator_id"].to_numpy()[cells.long["row"].to_numpy()]
+    cell = cells.long["cell"].to_numpy()
+    codes = np.unique(ids)
+    assert codes.size >= 3
+    # relations within each indicator, one joining the first two indicators, and bounds (with slack cells)
+    for code in codes:
+        mine = cell[ids == code]
+        for _ in range(5):
+            pick = rng.choice(mine, size=3, replace=False)
+            system.add(pick.tolist(), [1.0, 1.0, -1.0], [True, True, True])
+    system.add([int(cell[ids == codes[0]][0]), int(cell[ids == codes[1]][0])], [1.0, -1.0], [True, True])
+    system.add_many_at_most_bound(rng.choice(cell, size=10, replace=False), 5.0)
+    ours = _families(df, cells, system)
+    assert np.array_equal(ours, _families_by_loop(df, cells, system))
+    rows = df["indicator_id"].to_numpy()
+    assert np.unique(ours[np.isin(rows, codes[:2])]).size == 1  # joined by the one relation between them
+    assert np.unique(ours).size == codes.size - 1

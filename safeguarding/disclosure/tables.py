@@ -328,15 +328,17 @@ def _families(df: pd.DataFrame, cells: IndicatorCells, system: _System) -> np.nd
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
+    from safeguarding.disclosure.secondary.system import _entries
+
     codes, ind_of_row = np.unique(df["indicator_id"].astype(str).to_numpy(), return_inverse=True)
     row_of_cell = np.full(len(system.values), -1, dtype=int)  # slack cells belong to no row
     row_of_cell[cells.long["cell"].to_numpy()] = cells.long["row"].to_numpy()
-    a, b = [], []
-    for idx, _, _ in system.constraints:
-        rows = row_of_cell[idx]
-        inds = ind_of_row[rows[rows >= 0]]
-        a.extend(inds[:-1].tolist())
-        b.extend(inds[1:].tolist())
-    graph = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(len(codes), len(codes)))
+    # each relation joins the indicators of its cells (slack cells aside), in a chain: consecutive entries
+    relation, cell = _entries(system)
+    rows = row_of_cell[cell]
+    relation, inds = relation[rows >= 0], ind_of_row[rows[rows >= 0]]
+    chain = relation[1:] == relation[:-1]
+    a, b = inds[:-1][chain], inds[1:][chain]
+    graph = sparse.csr_matrix((np.ones(a.size), (a, b)), shape=(len(codes), len(codes)))
     _, label = connected_components(graph, directed=False)
     return label[ind_of_row]
