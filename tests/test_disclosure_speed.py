@@ -497,3 +497,40 @@ def test_families_from_the_relations_arrays_are_the_loops(seed: int) -> None:
     rows = df["indicator_id"].to_numpy()
     assert np.unique(ours[np.isin(rows, codes[:2])]).size == 1  # joined by the one relation between them
     assert np.unique(ours).size == codes.size - 1
+
+
+def test_the_systems_arrays_are_made_once_and_follow_new_constraints() -> None:
+    from safeguarding.disclosure.secondary.system import _entries
+
+    system = _System(np.arange(12, dtype=float))
+    system.add([0, 1, 2], [1.0, 1.0, -1.0], [True, True, False])
+    first = system.arrays()
+    assert system.arrays()[0] is first[0]  # made once
+    with pytest.raises(ValueError):
+        first[1][0] = 5  # read-only: a caller cannot change what the others read
+    system.add([3, 4], [1.0, -1.0], [True, True])
+    system.add_many_at_most_bound(np.array([4, 5]), 5.0)
+    rows, cols, coefs = system.arrays()
+    assert rows.tolist() == [0, 0, 0, 1, 1, 2, 2, 3, 3]
+    assert cols.tolist()[:5] == [0, 1, 2, 3, 4] and cols.tolist()[5::2] == [4, 5]
+    assert coefs.tolist()[:5] == [1.0, 1.0, -1.0, 1.0, -1.0]
+    assert [a.tolist() for a in _entries(system)] == [rows.tolist(), cols.tolist()]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_equalities_from_the_arrays_are_the_loops(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    system = _System(rng.integers(0, 9, size=40).astype(float))
+    for _ in range(30):
+        k = int(rng.integers(2, 5))
+        cells = rng.choice(40, size=k, replace=False)
+        coefs = rng.choice([-1.0, 1.0, 2.0], size=k)
+        system.add(cells.tolist(), coefs.tolist(), [True] * k)
+    system.add([0, 1], [1.0, -1.0], [True, True])  # an equal pair (if both values are the same, it is a relation)
+    system.add_many_at_most_bound(np.arange(5), 8.0)  # bounds: a cell and a slack, coefficients 1 and 1
+    system.add_many_at_least_bound(np.arange(5, 10), 0.0)  # a cell and a slack with 1 and -1: not an equality
+    reference = np.array([len(idx) == 2 and a[0] == -a[1] and not system.slack[idx].any()
+                          for idx, a, _ in system.constraints], dtype=bool)
+    assert np.array_equal(system.equalities(), reference)
+    assert reference.any() and not reference.all()
+    assert np.array_equal(_System(np.ones(3)).equalities(), np.zeros(0, dtype=bool))

@@ -53,6 +53,26 @@ class _System:
         #: not be pinned) but not the protection intervals, which ask what the publication reveals beyond what it
         #: says (:mod:`.intervals`)
         self.cap_slack = np.zeros(len(self.values), dtype=bool)
+        #: :meth:`arrays` as last made, with the count of constraints it was made for
+        self._arrays: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (constraint, cell, coefficient) entry, constraint by constraint: ``(rows, cols, coefs)``, read-only.
+
+        Made once for each count of constraints (constraints are only ever
+        appended, so the count tells whether they changed): the pass loop,
+        the costs and the families all read them.
+        """
+        m = len(self.constraints)
+        if self._arrays is None or self._arrays[0] != m:
+            lens = np.fromiter((len(c[0]) for c in self.constraints), dtype=np.int64, count=m)
+            rows = np.repeat(np.arange(m), lens)
+            cols = np.concatenate([c[0] for c in self.constraints] or [np.zeros(0, int)])
+            coefs = np.concatenate([c[1] for c in self.constraints] or [np.zeros(0)]).astype(float)
+            for a in (rows, cols, coefs):
+                a.setflags(write=False)
+            self._arrays = (m, rows, cols, coefs)
+        return self._arrays[1], self._arrays[2], self._arrays[3]
 
     def add(self, cells: Sequence[int], coefs: Sequence[float], parts: Sequence[bool]) -> None:
         """Add ``sum(coef * value) == 0`` over cells; cells with NaN values are treated as known."""
@@ -166,8 +186,14 @@ class _System:
 
         Not a bound's relation (:meth:`add_many_at_least_bound`): a cell and a slack cell differ by the bound.
         """
-        return np.array([len(idx) == 2 and a[0] == -a[1] and not self.slack[idx].any()
-                         for idx, a, _ in self.constraints], dtype=bool)
+        rows, cols, coefs = self.arrays()
+        m = len(self.constraints)
+        lens = np.bincount(rows, minlength=m)
+        out = np.zeros(m, dtype=bool)
+        two = np.flatnonzero(lens == 2)
+        first = (np.cumsum(lens) - lens)[two]  # each such constraint's first entry, the second just after
+        out[two] = (coefs[first] == -coefs[first + 1]) & ~self.slack[cols[first]] & ~self.slack[cols[first + 1]]
+        return out
 
 
 class _ByCell(Mapping[int, list[int]]):
@@ -197,10 +223,8 @@ class _ByCell(Mapping[int, list[int]]):
 
 
 def _entries(system: _System) -> tuple[np.ndarray, np.ndarray]:
-    """Every (constraint, cell) entry of the system, constraint by constraint: ``(rows, cols)``."""
-    lens = np.fromiter((len(c[0]) for c in system.constraints), dtype=np.int64, count=len(system.constraints))
-    rows = np.repeat(np.arange(len(lens)), lens)
-    cols = np.concatenate([c[0] for c in system.constraints] or [np.zeros(0, int)])
+    """Every (constraint, cell) entry of the system, constraint by constraint: ``(rows, cols)`` (read-only)."""
+    rows, cols, _ = system.arrays()
     return rows, cols
 
 
@@ -216,8 +240,7 @@ def _coefficients(system: _System):
     """Sparse constraint-by-cell matrix of coefficients (CSR)."""
     from scipy import sparse
 
-    rows, cols = _entries(system)
-    data = np.concatenate([c[1] for c in system.constraints] or [np.zeros(0)])
+    rows, cols, data = system.arrays()
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(system.constraints), len(system.values)))
 
 
