@@ -52,6 +52,14 @@ def _only_group(system: _System, hidden: np.ndarray) -> _Group:
     return _Group(system, cells, cons, _coefficients(system), system.equalities(), hidden, (1, 5))
 
 
+def _grid_group(seed: int, rows: int, cols: int) -> tuple[_Group, np.ndarray, np.ndarray]:
+    """The group of a :func:`_grid_system` (seeded), its scaling set and its small counts outside it."""
+    system, hidden = _grid_system(np.random.default_rng(seed), rows, cols)
+    group = _only_group(system, hidden)
+    scal = group.scaling_set()
+    return group, scal, group.primary & ~scal
+
+
 def test_the_key_is_the_content() -> None:
     a_sys, a_hid = _grid_system(np.random.default_rng(1))
     b_sys, b_hid = _grid_system(np.random.default_rng(1))  # built again: same content

@@ -31,7 +31,7 @@ from safeguarding.disclosure.secondary.intervals import reach_group
 from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.tables import protect_indicator_table
 from tests.test_disclosure_large import small_council
-from tests.test_disclosure_memo import _grid_system, _only_group
+from tests.test_disclosure_memo import _grid_group, _grid_system, _only_group
 from tests.test_disclosure_witness import _fresh_reach
 
 
@@ -147,10 +147,7 @@ def test_the_elimination_gives_a_basis_that_reaches_the_same_optimum(seed: int) 
     from safeguarding.disclosure.secondary.bounds import TOLERANCE, _echelon_start, _region
     from safeguarding.disclosure.secondary.exact import _Echelon
 
-    rng = np.random.default_rng(700 + seed)
-    system, hidden = _grid_system(rng, 4 + seed % 4, 5 + seed % 3)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(700 + seed, 4 + seed % 4, 5 + seed % 3)
     at = (group.x - group.lb < TOLERANCE) & ~scal
     npub = group.published.size
     ech = _Echelon(sparse.hstack([group.A, group.P], format="csr"),
@@ -175,9 +172,7 @@ def test_the_elimination_gives_a_basis_that_reaches_the_same_optimum(seed: int) 
 
 
 def test_the_elimination_basis_is_used_only_when_every_undecided_column_is_asked(monkeypatch) -> None:
-    system, hidden = _grid_system(np.random.default_rng(11), 5, 6)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(11, 5, 6)
     todo = ~scal & (group.x > 0)
     started = []
     real = Programme.start_from

@@ -35,15 +35,8 @@ from safeguarding.disclosure.secondary.bounds import _lp_moves
 from safeguarding.disclosure.secondary.intervals import _all_at_once, reach_group
 from safeguarding.disclosure.secondary.lp import Programme, Status, widened
 from safeguarding.disclosure.secondary.system import _System
-from tests.test_disclosure_memo import _grid_system, _only_group
+from tests.test_disclosure_memo import _grid_group, _only_group
 from tests.test_disclosure_witness import _fresh_reach
-
-
-def _grid(seed: int, rows: int, cols: int):
-    system, hidden = _grid_system(np.random.default_rng(seed), rows, cols)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
-    return group, scal, group.primary & ~scal
 
 
 def _star(rng: np.random.Generator, k: int, large: float = 1000.0):
@@ -61,7 +54,7 @@ def _star(rng: np.random.Generator, k: int, large: float = 1000.0):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_every_count_raised_together_can_rise_above_the_ceiling(seed: int) -> None:
-    group, scal, need = _grid(300 + seed, 5 + seed % 3, 6 + seed % 2)
+    group, scal, need = _grid_group(300 + seed, 5 + seed % 3, 6 + seed % 2)
     ok = np.zeros(group.n, dtype=bool)
     done = np.zeros(group.n, dtype=bool)
     assert _all_at_once((group, need, scal), ok, done) == 1
@@ -81,7 +74,7 @@ def test_where_all_can_rise_at_once_one_programme_shows_them_all(k: int) -> None
 
 @pytest.mark.parametrize("seed", range(8))
 def test_the_answers_are_the_same_raised_together_or_one_by_one(monkeypatch, seed: int) -> None:
-    group, scal, need = _grid(400 + seed, 3 + seed % 4, 4 + seed % 3)
+    group, scal, need = _grid_group(400 + seed, 3 + seed % 4, 4 + seed % 3)
     monkeypatch.setattr(intervals, "INTERVAL_TOGETHER", 1)  # every group: together first
     together, _ = reach_group(group, need, scal)
     monkeypatch.setattr(intervals, "INTERVAL_TOGETHER", 10 ** 9)  # never
@@ -107,7 +100,7 @@ def test_a_group_with_many_open_counts_raises_them_together_first(monkeypatch) -
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_widened_basis_is_taken_and_reaches_the_same_optimum(seed: int) -> None:
-    group, scal, need = _grid(500 + seed, 6, 7)
+    group, scal, need = _grid_group(500 + seed, 6, 7)
     _, _, _, basis = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
     assert basis is not None
     from scipy import sparse
