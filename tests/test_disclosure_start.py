@@ -31,7 +31,7 @@ from safeguarding.disclosure.secondary.intervals import reach_group
 from safeguarding.disclosure.secondary.lp import Programme, Status
 from safeguarding.disclosure.tables import protect_indicator_table
 from tests.test_disclosure_large import small_council
-from tests.test_disclosure_memo import _grid_group, _grid_system, _only_group
+from tests.test_disclosure_memo import _grid_group
 from tests.test_disclosure_witness import _fresh_reach
 
 
@@ -42,10 +42,7 @@ def _region(group, scal) -> Programme:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_a_programme_started_from_another_ones_basis_reaches_the_same_optimum_sooner(seed: int) -> None:
-    rng = np.random.default_rng(200 + seed)
-    system, hidden = _grid_system(rng, 8, 9)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(200 + seed, 8, 9)
     first = _region(group, scal)
     cols = np.flatnonzero(~scal & (group.x > 0))
     w = np.zeros(group.n)
@@ -66,9 +63,7 @@ def test_a_programme_started_from_another_ones_basis_reaches_the_same_optimum_so
 
 
 def test_a_basis_of_another_region_is_refused() -> None:
-    system, hidden = _grid_system(np.random.default_rng(3), 4, 5)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(3, 4, 5)
     prog = _region(group, scal)
     assert not prog.start_from((np.zeros(group.n + 1, dtype=np.int8), np.zeros(group.A.shape[0], dtype=np.int8)))
     assert not prog.start_from((np.zeros(group.n, dtype=np.int8), np.zeros(group.A.shape[0] - 1, dtype=np.int8)))
@@ -81,10 +76,7 @@ def test_a_basis_of_another_region_is_refused() -> None:
 
 @pytest.mark.parametrize("seed", range(8))
 def test_intervals_from_the_checks_basis_answer_as_fresh_programmes(seed: int) -> None:
-    rng = np.random.default_rng(60 + seed)
-    system, hidden = _grid_system(rng, 3 + seed % 4, 4 + seed % 3)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(60 + seed, 3 + seed % 4, 4 + seed % 3)
     _, _, top, basis = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
     assert basis is not None
     need = group.primary & ~scal
@@ -95,9 +87,7 @@ def test_intervals_from_the_checks_basis_answer_as_fresh_programmes(seed: int) -
 
 
 def test_intervals_that_leave_rows_out_start_afresh(monkeypatch) -> None:
-    system, hidden = _grid_system(np.random.default_rng(7), 4, 5)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(7, 4, 5)
     _, _, _, basis = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
     assert basis is not None
     started = []

@@ -25,7 +25,7 @@ from safeguarding.disclosure import Policy
 from safeguarding.disclosure.policy import INTERVAL_NUDGE
 from safeguarding.disclosure.secondary.bounds import _check_group, _feasible_move, _lp_moves
 from safeguarding.disclosure.secondary.intervals import _capped, _one_by_one, reach_group
-from tests.test_disclosure_memo import _grid_system, _only_group
+from tests.test_disclosure_memo import _grid_group, _grid_system, _only_group
 
 
 def _fresh_reach(group, need: np.ndarray, scal: np.ndarray) -> np.ndarray:
@@ -44,10 +44,7 @@ def _fresh_reach(group, need: np.ndarray, scal: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", range(8))
 def test_witnesses_change_no_answer_and_spare_programmes(seed: int) -> None:
-    rng = np.random.default_rng(50 + seed)
-    system, hidden = _grid_system(rng, 3 + seed % 3, 4 + seed % 2)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(50 + seed, 3 + seed % 3, 4 + seed % 2)
     todo = ~scal & (group.x > 0)
     # the bounds rule's programmes over the whole group (no columns "near": every column gets its own)
     policy = Policy(max_single_lps=group.n)
@@ -73,10 +70,7 @@ def test_witnesses_spare_programmes_somewhere() -> None:
     """Over the seeds above, at least one small count is decided by a witness alone."""
     spared = 0
     for seed in range(8):
-        rng = np.random.default_rng(50 + seed)
-        system, hidden = _grid_system(rng, 3 + seed % 3, 4 + seed % 2)
-        group = _only_group(system, hidden)
-        scal = group.scaling_set()
+        group, scal, _ = _grid_group(50 + seed, 3 + seed % 3, 4 + seed % 2)
         _, _, top, _ = _lp_moves(group, scal, ~scal & (group.x > 0), {}, Policy(max_single_lps=group.n))
         need = group.primary & ~scal
         spared += reach_group(group, need, scal)[1] - reach_group(group, need, scal, top)[1]
@@ -108,9 +102,7 @@ def test_a_move_off_by_more_than_the_tolerance_is_no_witness() -> None:
     assert _feasible_move(A, low, np.array([1.5, -1.5 + 1e-6])) is None  # by more than the tolerance
     assert _feasible_move(A, low, np.array([3.0, -3.0])) is None  # takes a cell below 1
     # reach_group believes only the witnesses it is given: a rise short of the ceiling decides nothing
-    system, hidden = _grid_system(np.random.default_rng(2), 3, 4)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(2, 3, 4)
     need = group.primary & ~scal
     rise = group.ceiling + 1 - group.x
     short = np.where(need, rise - 1e-3, 0.0)
@@ -121,10 +113,7 @@ def test_a_move_off_by_more_than_the_tolerance_is_no_witness() -> None:
 @pytest.mark.parametrize("seed", range(8))
 def test_nudged_programmes_decide_what_lone_ones_do(seed: int) -> None:
     """Asking each small count with the others nudged up (then alone if need be) changes no answer."""
-    rng = np.random.default_rng(80 + seed)
-    system, hidden = _grid_system(rng, 3 + seed % 3, 4 + seed % 3)
-    group = _only_group(system, hidden)
-    scal = group.scaling_set()
+    group, scal, _ = _grid_group(80 + seed, 3 + seed % 3, 4 + seed % 3)
     need = group.primary & ~scal
     answers = {}
     for nudge in (0.0, INTERVAL_NUDGE, 1.0):
