@@ -27,7 +27,7 @@ def test_defaults_are_the_department_for_educations_practice_and_the_former_cons
     assert dict(p.period_cost) == {"month": 0, "quarter": 1, "rolling12": 1, "year": 2}
     assert (p.headline_cost, p.latest_year_cost, p.expensive) == (3, 3, 3)
     assert (p.max_cheaper_tries, p.cheaper_depth) == (3, 3)
-    assert (p.max_exact, p.max_local_lps, p.max_single_lps, p.max_blame) == (5_000, 200, 10, 512)
+    assert (p.max_exact, p.max_local_lps, p.max_single_lps, p.max_blame) == (5_000, 200, 100, 512)
     assert dict(p.published_span) == {"year": (120, 120), "quarter": (36, 36), "month": (36, 12)}
     assert p.sparse_share == 0.5 and p.protect_years == 2
     assert POLICY_KEYS[0] == "threshold" and "protect_years" in POLICY_KEYS

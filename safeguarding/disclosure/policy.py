@@ -113,7 +113,9 @@ class Policy:
         max_local_lps: cells per group and pass given a linear programme on the
             columns near them (bounds rule).
         max_single_lps: cells per group and pass given linear programmes on the
-            whole group (bounds rule, last resort).
+            whole group (bounds rule, last resort). While a group has no more
+            undecided cells than this, the cells shown do not depend on the
+            solver's path (at most 23 are met on the benchmark, 40 on the demo).
         max_blame: pinned cells per group and pass whose published sources are
             traced (the rest wait for the next pass).
         max_far_tries: passes in which a pinned cell linked to a protected
@@ -149,7 +151,7 @@ class Policy:
     cheaper_depth: int = 3
     max_exact: int = 5_000
     max_local_lps: int = 200
-    max_single_lps: int = 10
+    max_single_lps: int = 100
     max_blame: int = 512
     max_far_tries: int = 3
     reach_split: int = 5_000_000
