@@ -53,9 +53,10 @@ class GroupCheck(NamedTuple):
     #: cells alone once the hidden ones are solved for (:meth:`~.exact._Echelon.tied`): hiding it alone frees
     #: no pinned cell, which that relation works out another way. None when nothing is pinned
     tied: np.ndarray | None = None
-    #: the last optimal basis of the linear programme over the whole group (:meth:`~.lp.Programme.basis`), a
-    #: vertex of the moves region the protection intervals ask about: :func:`~.intervals.reach_group` starts
-    #: there. None when no such programme was solved
+    #: where :func:`~.intervals.reach_group` starts its programmes over the moves region the protection
+    #: intervals ask about: the last optimal basis of the linear programme over the whole group
+    #: (:meth:`~.lp.Programme.basis`, a vertex of that region), or, when no such programme was solved, the
+    #: elimination's basis of it (:func:`_echelon_start`). None when neither was needed
     basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
@@ -398,11 +399,14 @@ def _check_group(group: _Group, known: np.ndarray, policy: Policy) -> GroupCheck
     shown, near, reached = _basis_moves(group, piv, U, F, fixed, scal, ~safe, rise)
     safe |= shown
     lps = 0
-    top = basis = None
+    top = basis = start = None
     if not safe.all():
-        wide, lps, top, basis = _lp_moves(group, scal, ~safe, near, policy, _echelon_start(ech, group, piv, scal))
+        start = _echelon_start(ech, group, piv, scal)
+        wide, lps, top, basis = _lp_moves(group, scal, ~safe, near, policy, start)
         safe |= wide
     need = group.primary & safe & ~scal & ~known & ~reached
+    if basis is None and need.any():  # no programme over the whole group solved: the intervals start from here
+        basis = start if start is not None else _echelon_start(ech, group, piv, scal)
     return GroupCheck(safe, ~safe, {}, lps, need, scal, top, basis=basis)
 
 
