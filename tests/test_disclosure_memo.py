@@ -155,6 +155,8 @@ def test_residual_rule_matches_the_loop(seed: int) -> None:
     got = _residual_rule(system, [], cons, hidden)
     assert got == _residual_loop(system, cons, hidden)
     assert _residual_rule(system, [], [], hidden) == []
+    some = [int(k) for k in rng.permutation(len(cons))[: len(cons) // 2]]  # a group's relations, in any order
+    assert _residual_rule(system, [], some, hidden) == _residual_loop(system, some, hidden)
 
 
 def test_the_residual_fixture_finds_cells() -> None:

@@ -444,12 +444,15 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     """
     if not cons:
         return []
-    members = [system.constraints[k] for k in cons]
-    sizes = np.array([len(idx) for idx, _, _ in members])
+    all_rows, all_cols, all_coefs = system.arrays()  # (entries relation by relation, each in its own order)
+    at = np.asarray(cons, dtype=np.int64)
+    starts = np.searchsorted(all_rows, at, side="left")
+    sizes = np.searchsorted(all_rows, at, side="right") - starts
     m = sizes.size
     row = np.repeat(np.arange(m), sizes)  # every (relation, cell) entry, relation by relation in their order
-    idx = np.concatenate([idx for idx, _, _ in members])
-    coef = np.concatenate([c for _, c, _ in members])
+    ent = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    idx = all_cols[ent]
+    coef = all_coefs[ent]
     vals = system.values[idx]
     hid = suppressed[idx]
     free = system.free_slack()[idx]
