@@ -58,7 +58,7 @@ class IndicatorCells:
     Attributes:
         kind: the indicator kind of each row (``count``, ``percentage``, ``rate``).
         figures: each figure (``numerator``, ``denominator``, ``value``) as a float array, by row.
-        cell_id: ``(row, measure) -> cell`` for every cell.
+        ids: for each figure, the cell id of each row's figure (-1 where that figure is not a cell).
         values: the true value of each cell, by cell id.
         long: one row per cell: ``cell``, ``row``, ``measure``, the row's
             ``indicator_id``, ``period_type``, ``period_start``, ``period_end``,
@@ -67,25 +67,48 @@ class IndicatorCells:
 
     kind: np.ndarray
     figures: dict[str, np.ndarray]
-    cell_id: dict[tuple[int, str], int]
+    ids: dict[str, np.ndarray]
     values: np.ndarray
     long: pd.DataFrame
 
+    @property
+    def cell_id(self) -> dict[tuple[int, str], int]:
+        """``(row, measure) -> cell`` for every cell."""
+        out: dict[tuple[int, str], int] = {}
+        for m, ids in self.ids.items():
+            rows = np.flatnonzero(ids >= 0)
+            out.update(zip(zip(rows.tolist(), [m] * rows.size, strict=True), ids[rows].tolist(), strict=True))
+        return dict(sorted(out.items(), key=lambda item: item[1]))
+
 
 def indicator_cells(df: pd.DataFrame) -> IndicatorCells:
-    """List the cells of an indicator table (reset index; figures numeric, periods as dates)."""
+    """List the cells of an indicator table (reset index; figures numeric, periods as dates).
+
+    Cells are numbered row by row, each row's in the order of its kind's
+    measures (:data:`MEASURES_OF`).
+    """
     kinds = {i: _indicator_kind(g) for i, g in df.groupby("indicator_id", sort=False)}
     kind = df["indicator_id"].map(kinds).to_numpy()
     figures = {m: df[m].to_numpy(dtype=float) for m in FIGURES}
-    cell_id: dict[tuple[int, str], int] = {}
-    values: list[float] = []
-    for r, k in enumerate(kind):
-        for m in MEASURES_OF[k]:
-            cell_id[(r, m)] = len(values)
-            values.append(figures[m][r])
-    vals = np.asarray(values, dtype=float)
-    long = pd.DataFrame([(cid, r, m) for (r, m), cid in cell_id.items()], columns=["cell", "row", "measure"])
+    n = len(kind)
+    names = list(MEASURES_OF)
+    of_kind = np.searchsorted(np.array(sorted(names)), kind.astype(str)) if n else np.zeros(0, dtype=int)
+    per_kind = [MEASURES_OF[k] for k in sorted(names)]  # (``of_kind`` numbers the kinds in sorted order)
+    lens = np.array([len(ms) for ms in per_kind])[of_kind]
+    first = np.cumsum(lens) - lens  # the cell id of each row's first cell
+    rows = np.repeat(np.arange(n), lens)
+    pos = np.arange(rows.size) - first[rows]  # the place of each cell among its row's measures
+    table = np.array([[*ms, *[""] * (max(map(len, per_kind)) - len(ms))] for ms in per_kind], dtype=object)
+    measure = table[of_kind[rows], pos]
+    ids = {m: np.full(n, -1, dtype=np.int64) for m in FIGURES}
+    vals = np.zeros(rows.size)
+    for m in FIGURES:
+        at = np.flatnonzero(measure == m)
+        ids[m][rows[at]] = at
+        vals[at] = figures[m][rows[at]]
+    long = pd.DataFrame({"cell": np.arange(rows.size, dtype=np.int64), "row": rows.astype(np.int64),
+                         "measure": pd.Series(measure.tolist())})  # (the string type pandas infers)
     long = long.join(df[["indicator_id", "period_type", "period_start", "period_end", "breakdown",
                          "breakdown_value"]], on="row")
     long["v"] = vals[long["cell"].to_numpy()]
-    return IndicatorCells(kind, figures, cell_id, vals, long)
+    return IndicatorCells(kind, figures, ids, vals, long)

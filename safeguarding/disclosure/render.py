@@ -28,6 +28,19 @@ def _count_text(v: float) -> str:
     return NOT_AVAILABLE if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:g}")
 
 
+def _count_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`_count_text` of each value (an object array of strings)."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(v.size, NOT_AVAILABLE, dtype=object)
+    whole = np.isfinite(v) & (v == np.floor(v))
+    small = whole & (np.abs(v) < 2.0 ** 53)  # (exact as 64-bit integers)
+    out[small] = v[small].astype(np.int64).astype(str).astype(object)
+    out[whole & ~small] = [str(int(x)) for x in v[whole & ~small].tolist()]
+    other = ~np.isnan(v) & ~whole
+    out[other] = [f"{x:g}" for x in v[other].tolist()]
+    return out
+
+
 def render_indicator_table(df: pd.DataFrame, cells: IndicatorCells, suppressed: np.ndarray,
                            markers: Mapping[str, str] = MARKERS) -> pd.DataFrame:
     """A copy of ``df`` with its figures as published, given the suppressed cells (bool per cell).
@@ -36,37 +49,42 @@ def render_indicator_table(df: pd.DataFrame, cells: IndicatorCells, suppressed: 
     percentage is hidden when its numerator or denominator is, a rate when
     its numerator is. ``suppressed`` (a new column) is True where any figure
     of the row is hidden, and ``marker`` holds the marker of ``value``
-    (``c``, ``:``, ``z``, or empty when published).
+    (``c``, ``:``, ``z``, or empty when published). Counts are written as
+    :func:`_count_text` writes them, percentages and rates to one decimal
+    place (halves away from zero).
     """
     out = df.copy()
-    hidden = {key: bool(suppressed[cid]) for key, cid in cells.cell_id.items()}
-    figures = cells.figures
-    num_s, den_s, val_s, flag, marker = [], [], [], [], []
-    for r, k in enumerate(cells.kind):
-        num, den, val = figures["numerator"][r], figures["denominator"][r], figures["value"][r]
-        if k == "count":
-            hv = hidden[(r, "value")]
-            hn, hd = hv, False
-            n_txt = WITHHELD if hv else (_count_text(num) if pd.notna(num) else NOT_APPLICABLE)
-            d_txt = NOT_APPLICABLE
-            v_txt = WITHHELD if hv else _count_text(val)
-        else:
-            hn = hidden[(r, "numerator")]
-            hd = hidden.get((r, "denominator"), False)
-            hv = hn or hd
-            n_txt = WITHHELD if hn else _count_text(num)
-            d_txt = WITHHELD if hd else _count_text(den if k == "percentage" or pd.isna(den) else round(den))
-            v_txt = WITHHELD if hv else (NOT_AVAILABLE if pd.isna(val) else f"{round_half_up(val, 1):.1f}")
-        num_s.append(n_txt)
-        den_s.append(d_txt)
-        val_s.append(v_txt)
-        flag.append(bool(hn or hd or hv))
-        marker.append(v_txt if v_txt in markers and v_txt != "0" else "")
-    out["numerator"] = pd.Series(num_s, dtype="string")
-    out["denominator"] = pd.Series(den_s, dtype="string")
-    out["value"] = pd.Series(val_s, dtype="string")
-    out["suppressed"] = pd.Series(flag, dtype=bool)
-    out["marker"] = pd.Series(marker, dtype="string")
+    n = len(cells.kind)
+    suppressed = np.asarray(suppressed, dtype=bool)
+
+    def hidden(measure: str) -> np.ndarray:
+        ids = cells.ids[measure]
+        return np.where(ids >= 0, suppressed[np.maximum(ids, 0)] if suppressed.size else False, False)
+
+    count = cells.kind == "count"
+    pct = cells.kind == "percentage"
+    num, den, val = (cells.figures[m] for m in ("numerator", "denominator", "value"))
+    h_value = hidden("value")
+    hn = np.where(count, h_value, hidden("numerator"))
+    hd = ~count & hidden("denominator")
+    hv = np.where(count, h_value, hn | hd)
+    # counts: the numerator as written, or z where it has none; the value as written
+    n_txt = np.where(count & np.isnan(num), NOT_APPLICABLE, _count_texts(num))
+    # percentages and rates: a rate's denominator (a population) is written whole
+    d_txt = np.where(count, NOT_APPLICABLE, _count_texts(np.where(pct | np.isnan(den), den, np.round(den))))
+    v_txt = np.full(n, NOT_AVAILABLE, dtype=object)
+    v_txt[count] = _count_texts(val[count])
+    rounded = ~count & ~np.isnan(val)
+    v_txt[rounded] = [f"{x:.1f}" for x in np.asarray(round_half_up(val[rounded], 1), dtype=float).tolist()]
+    n_txt = np.where(hn, WITHHELD, n_txt)
+    d_txt = np.where(hd, WITHHELD, d_txt)
+    v_txt = np.where(hv, WITHHELD, v_txt)
+    marker = np.where(np.isin(v_txt, list(markers)) & (v_txt != "0"), v_txt, "")
+    out["numerator"] = pd.Series(n_txt.tolist(), dtype="string")
+    out["denominator"] = pd.Series(d_txt.tolist(), dtype="string")
+    out["value"] = pd.Series(v_txt.tolist(), dtype="string")
+    out["suppressed"] = pd.Series((hn | hd | hv).tolist(), dtype=bool)
+    out["marker"] = pd.Series(marker.tolist(), dtype="string")
     return out
 
 
