@@ -301,8 +301,8 @@ def _lp_moves(group: _Group, scal: np.ndarray, todo: np.ndarray, near: Mapping[i
     over the whole group to start its first solve from. That programme is
     solved by the primal simplex method: from one question to the next only
     the objective changes, so the last optimum stays a feasible vertex and
-    the primal method goes on from it: on the benchmark's group of about
-    4,600 linked cells about 4 ms a solve instead of 15 by the dual method.
+    the primal method goes on from it (on the benchmark's group of about
+    4,600 linked cells, about 4 ms a solve instead of 15 by the dual method).
     Which vertices the solves meet changes nothing shown while every
     undecided column gets asked (no more of them than
     ``policy.max_single_lps``, 100 by default: at most 23 are met on the
