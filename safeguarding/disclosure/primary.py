@@ -91,15 +91,17 @@ def indicator_cells(df: pd.DataFrame) -> IndicatorCells:
     kind = df["indicator_id"].map(kinds).to_numpy()
     figures = {m: df[m].to_numpy(dtype=float) for m in FIGURES}
     n = len(kind)
-    names = list(MEASURES_OF)
-    of_kind = np.searchsorted(np.array(sorted(names)), kind.astype(str)) if n else np.zeros(0, dtype=int)
-    per_kind = [MEASURES_OF[k] for k in sorted(names)]  # (``of_kind`` numbers the kinds in sorted order)
-    lens = np.array([len(ms) for ms in per_kind])[of_kind]
+    lens = np.zeros(n, dtype=np.int64)
+    for k, ms in MEASURES_OF.items():
+        lens[kind == k] = len(ms)
     first = np.cumsum(lens) - lens  # the cell id of each row's first cell
     rows = np.repeat(np.arange(n), lens)
     pos = np.arange(rows.size) - first[rows]  # the place of each cell among its row's measures
-    table = np.array([[*ms, *[""] * (max(map(len, per_kind)) - len(ms))] for ms in per_kind], dtype=object)
-    measure = table[of_kind[rows], pos]
+    measure = np.empty(rows.size, dtype=object)
+    for k, ms in MEASURES_OF.items():
+        of_kind = kind[rows] == k
+        for place, m in enumerate(ms):
+            measure[of_kind & (pos == place)] = m
     ids = {m: np.full(n, -1, dtype=np.int64) for m in FIGURES}
     vals = np.zeros(rows.size)
     for m in FIGURES:

@@ -58,8 +58,11 @@ def render_indicator_table(df: pd.DataFrame, cells: IndicatorCells, suppressed: 
     suppressed = np.asarray(suppressed, dtype=bool)
 
     def hidden(measure: str) -> np.ndarray:
+        """Per row, whether its ``measure`` is a suppressed cell."""
         ids = cells.ids[measure]
-        return np.where(ids >= 0, suppressed[np.maximum(ids, 0)] if suppressed.size else False, False)
+        out = np.zeros(n, dtype=bool)
+        out[ids >= 0] = suppressed[ids[ids >= 0]]
+        return out
 
     count = cells.kind == "count"
     pct = cells.kind == "percentage"

@@ -527,6 +527,13 @@ def pdf_page_fill(path: Path, *, dpi: int = 30) -> list[float]:
     return fills
 
 
+def _page_lines(text: str) -> list[str]:
+    """A PDF page's non-empty lines, stripped, without the letters of the DRAFT watermark (drawn behind the
+    page, they may come anywhere in the text layer)."""
+    return [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
+
+
 def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list[str]:
     """What is wrong with where the PDF's chapters, figures and blank space fall (empty = nothing).
 
@@ -549,10 +556,7 @@ def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list
     first_page = {n: starts[n][1] for n in order}
     for n in order:
         title, page = starts[n]
-        # (letters of the DRAFT watermark, drawn behind the page, may come first in the text layer)
-        lines = [ln.strip() for ln in pages[page - 1].splitlines()
-                 if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
-        body = lines
+        body = _page_lines(pages[page - 1])
         while body and ("Page " in body[0] or "review" in body[0] or body[0].startswith("OFFICIAL")):
             body = body[1:]  # the running header (and the board copy's marking above it)
         head = re.sub(r"\s+", " ", " ".join(body[:2]))
@@ -565,8 +569,7 @@ def pdf_chapter_problems(path: Path, *, min_fill: float = MIN_PAGE_FILL) -> list
                 problems.append(f"page {i}: a figure of chapter {n} is printed outside its chapter "
                                 f"(pages {first_page[n]} to {end - 1})")
     for i, text in enumerate(pages, start=1):
-        body = [ln.strip() for ln in text.splitlines()
-                if ln.strip() and not re.fullmatch(r"(?:[DRAFT]\s*)+", ln.strip())]
+        body = _page_lines(text)
         if body and re.search(r"Page \d+ of \d+\s*$", body[-1]):
             body = body[:-1]  # the footer
         caption = next((ln for ln in body[-2:] if re.match(r"Table \d+\.\d+:", ln)), None)

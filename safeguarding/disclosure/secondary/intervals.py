@@ -103,11 +103,11 @@ def reach_group(group: _Group, need: np.ndarray, scal: np.ndarray, top: np.ndarr
     the same region: a vertex found by the bounds rule's programme over the
     whole group, or the elimination's basis when the check solved no such
     programme (on the benchmark the first solves of the groups of 250 to
-    3,000 cells took 0.10 s in all from it instead of 0.26); the programmes start there instead of
-    searching for a first vertex (used only when the region is the same: no
-    bound a reader is told, whose rows the intervals leave out). Each answer
-    is an optimum or a table that fits, whatever the start: only the time
-    and the witnesses met on the way change.
+    3,000 cells took 0.10 s in all from it instead of 0.26). The programmes
+    start there instead of searching for a first vertex (used only when the
+    region is the same: no bound a reader is told, whose rows the intervals
+    leave out). Each answer is an optimum or a table that fits, whatever the
+    start: only the time and the witnesses met on the way change.
     """
     ok = np.zeros(group.n, dtype=bool)
     done = _capped(group, need, scal)  # decided: cannot rise enough
@@ -155,7 +155,7 @@ def _all_at_once(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, do
     (the same test as :func:`_one_by_one`'s). It decides no cell that cannot
     rise: those, and the cells it leaves short, are asked alone afterwards,
     so every answer is the same; on a group with many small counts one table
-    does the work of most of their programmes. ``basis`` (a vertex of the
+    does the work of most of their programmes. ``basis`` (a basis of the
     region) is where it starts, the shares at 0.
     """
     from scipy import sparse
@@ -192,7 +192,7 @@ def _one_by_one(item: tuple[_Group, np.ndarray, np.ndarray], ok: np.ndarray, don
     from the nudged optimum), as before. Either way ``j`` is decided by a
     table that raises it enough, or by its own maximum: the same answer,
     with fewer (and shorter) programmes. ``nudge=0`` asks each cell alone.
-    ``basis``: a vertex of the region to start from (:meth:`~.lp.Programme.start_from`).
+    ``basis``: a basis of the region to start from (:meth:`~.lp.Programme.start_from`).
     Returns the programmes solved.
     """
     group, need, scal = item
