@@ -71,15 +71,6 @@ class IndicatorCells:
     values: np.ndarray
     long: pd.DataFrame
 
-    @property
-    def cell_id(self) -> dict[tuple[int, str], int]:
-        """``(row, measure) -> cell`` for every cell."""
-        out: dict[tuple[int, str], int] = {}
-        for m, ids in self.ids.items():
-            rows = np.flatnonzero(ids >= 0)
-            out.update(zip(zip(rows.tolist(), [m] * rows.size, strict=True), ids[rows].tolist(), strict=True))
-        return dict(sorted(out.items(), key=lambda item: item[1]))
-
 
 def indicator_cells(df: pd.DataFrame) -> IndicatorCells:
     """List the cells of an indicator table (reset index; figures numeric, periods as dates).
