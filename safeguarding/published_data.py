@@ -26,6 +26,7 @@ import pandas as pd
 from safeguarding.atomic import write_atomic
 from safeguarding.config import Config
 from safeguarding.disclosure.policy import Policy
+from safeguarding.indicators.notes import plural
 from safeguarding.markers import HIDDEN, NOT_PUBLISHED, WITHHELD
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -254,7 +255,10 @@ def safe_note(text: object, policy: Policy | None = None) -> str:
     of the first year), and a reader can combine it with them: a small count
     hidden in the table could be worked out from one stated in a note. So
     every number of cases becomes "some" ("some referrals fall ..."), and
-    "fewer than 6" with it. Durations ("12 months", "15 working days"),
+    "fewer than 6" with it; a note about one case is first put in the words
+    for many (:func:`~safeguarding.indicators.notes.plural`: "1 ICPC ... is
+    excluded" would otherwise become "some ICPC ... is excluded", which says
+    the count was 1). Durations ("12 months", "15 working days"),
     years, dates, percentages and section numbers stay. With no threshold
     (:meth:`~safeguarding.disclosure.Policy.unsuppressed`) the note is
     unchanged.
@@ -264,7 +268,8 @@ def safe_note(text: object, policy: Policy | None = None) -> str:
     policy = policy if policy is not None else Policy()
     if policy.threshold is None:
         return str(text)
-    return _COUNT_IN_TEXT.sub("some", str(text))
+    # a note about one case first in the words for many: "some ICPC ... is excluded" would say the count was 1
+    return _COUNT_IN_TEXT.sub("some", plural(str(text)))
 
 
 #: a number of cases in a note: a stand-alone whole number (or "fewer than N") followed by a word that is

@@ -1361,6 +1361,37 @@ def test_a_figures_note_is_said_where_the_figure_is_shown_and_as_the_data_files_
     assert counted not in public, "the public review never says the note with its count"
 
 
+def test_a_note_about_one_case_reads_in_the_singular_for_the_board_and_says_no_count_to_the_public(built):
+    """A board member's reading of the demo's board pack: "Initial visit within 7 working days, 2024-25: 1 new
+    arrangements have no initial visit recorded", and more notes of its data with "1" and the words for many.
+    A count of 1 now reads in the singular in the board's data and pack; the public reads "some" and the words
+    for many, so the grammar does not say the count was 1 (checked against every note the methods write)."""
+    from safeguarding.indicators.notes import COUNT_NOTES
+
+    def phrase(words: str) -> str:  # a note's words, its date any date
+        return r"\s+".join(re.escape(w) for w in words.split()).replace(re.escape("{start}"), r"\d{2}/\d{2}/\d{4}")
+
+    def notes(audience: str) -> pd.Series:
+        csv = pd.read_csv(built[audience].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+        return csv["note"]
+
+    board_notes, public_notes = notes("board"), notes("public")
+    board, public = html_text(built["board"].html), html_text(built["public"].html)
+    ones = 0
+    for note in COUNT_NOTES:
+        one, many = phrase(note.one), phrase(note.many)
+        assert not board_notes.str.contains(r"(?<![\d,.])1 " + many).any(), note.many
+        assert not re.search(r"(?<![\d,.])1 " + many, board), note.many
+        ones += int(board_notes.str.contains(r"(?<![\d,.])1 " + one).sum())
+        assert not public_notes.str.contains(one).any() and not re.search(one, public), note.one
+    assert ones, "the demo's board data hold notes about one case (the finding's premise)"
+    visits = pd.read_csv(built["board"].output_dir / "data" / "indicators.csv", dtype=str, keep_default_na=False)
+    visits = visits[(visits["indicator_id"] == "PF_VISIT_7WD") & (visits["period_type"] == "year")
+                    & (visits["period_end"] == "2025-03-31") & (visits["breakdown"] == "all")]["note"].iloc[0]
+    assert visits == "1 new arrangement has no initial visit recorded (counted as not on time)", visits
+    assert f"2024-25: {visits}." in board
+
+
 def test_the_appendix_says_which_counts_the_quasi_poisson_test_is_used_for(built):
     """Found comparing the demo's two documents: plans started, initial conferences, allegations and private
     fostering notifications are compared by the exact test in the public review and by the quasi-Poisson test in

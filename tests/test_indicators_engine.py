@@ -120,7 +120,9 @@ def test_cpp_subsequent_counts_every_earlier_plan_and_reports_unknown_history(pl
     r = row(plans_out, "CPP_SUBSEQUENT", "year", "2023-04-01")
     assert (r.numerator, r.denominator, r.unknown) == (2, 7, 1)
     assert r.value == pytest.approx(200 / 7)
-    assert "1 plans have unknown history" in r.note and "lower bound" in r.note
+    # one plan: said in the singular (the board read "1 plans have unknown history")
+    assert "1 plan has unknown history (no recorded previous plan and" in r.note, r.note
+    assert "counted as a first plan, so the figure is a lower bound" in r.note and "plans" not in r.note
     r = row(plans_out, "CPP_SUBSEQUENT", "year", "2022-04-01")   # C2 only: subsequent
     assert (r.numerator, r.denominator, r.value, r.unknown) == (1, 1, 100.0, 0)
     r = row(plans_out, "CPP_SUBSEQUENT", "year", "2021-04-01")   # I1 only: unknown history
@@ -265,7 +267,12 @@ def test_rereferrals(ref_out):
     assert (r.numerator, r.denominator, r.value, r.unknown) == (5, 10, 50.0, 0)
     r = row(ref_out, "REREFERRALS_12M", "year", "2022-04-01")
     assert (r.numerator, r.denominator, r.unknown) == (0, 5, 5)
-    assert "less than 12 months after the referral data starts" in r.note
+    assert "5 referrals fall less than 12 months after the referral data starts" in r.note, r.note
+    # April 2022 (R0 alone): one referral, said in the singular
+    r = row(ref_out, "REREFERRALS_12M", "month", "2022-04-01")
+    assert r.unknown == 1 and r.note.startswith("1 referral falls less than 12 months after the referral data "
+                                                "starts, so a previous referral may be missing (counted as not a "
+                                                "re-referral)"), r.note
     assert row(ref_out, "REREFERRALS_12M", "month", "2024-02-01").numerator == 1   # R3 yes, R2 no
     r = row(ref_out, "REREFERRALS_12M", "month", "2024-01-01")
     assert r.status == "no data" and np.isnan(r.value)
@@ -273,7 +280,10 @@ def test_rereferrals(ref_out):
 
 def test_referrals_counts_duplicates_and_breakdowns(ref_out):
     r = row(ref_out, "REFERRALS", "year", "2023-04-01")
-    assert r.value == 10 and "2 same-child same-day referrals" in r.note
+    assert r.value == 10 and "2 same-child same-day referrals (possible duplicates) are included" in r.note
+    # June 2023: R4's second copy, one duplicate (R6 on 15/06 is another child)
+    assert "1 same-child same-day referral (possible duplicate) is included" in \
+        row(ref_out, "REFERRALS", "month", "2023-06-01").note
     assert row(ref_out, "REFERRALS", "month", "2024-01-01").value == 0
     assert row(ref_out, "REFERRALS", "month", "2024-01-01").status == "ok"
     src = {"Police": 5, "Schools and education": 3, "Health services": 1, "Not recorded": 1, "Housing": 0}
@@ -322,7 +332,8 @@ def test_icpc_15_working_days():
     out = run(icpc_tables(), ["S47_STARTED", "ICPC_HELD", "ICPC_15WD"], start="2023-04-01", end="2024-04-30")
     r = row(out, "ICPC_15WD", "year", "2023-04-01")
     assert (r.numerator, r.denominator, r.value) == (3, 3, 100.0)
-    assert "1 ICPCs dated before their section 47 start" in r.note and "1 ICPCs with no section 47" in r.note
+    assert "1 ICPC dated before its section 47 start is invalid and excluded" in r.note, r.note
+    assert "1 ICPC with no section 47 enquiry for the child is excluded" in r.note and "ICPCs" not in r.note
     assert r.rag == "Green"
     r = row(out, "ICPC_15WD", "month", "2024-04-01")
     assert (r.numerator, r.denominator, r.value) == (1, 2, 50.0)
@@ -429,7 +440,7 @@ def test_private_fostering():
     assert row(out, "PF_OPEN", "month", "2023-10-01").value == 2
     r = row(out, "PF_VISIT_7WD", "year", "2023-04-01")
     assert (r.numerator, r.denominator, r.value) == (3, 5, 60.0)
-    assert "1 new arrangements have no initial visit" in r.note
+    assert "1 new arrangement has no initial visit recorded (counted as not on time)" in r.note, r.note
 
 
 # ----------------------------------------------------------------------------- bad input, aggregates, local

@@ -23,6 +23,7 @@ import pandas as pd
 
 from safeguarding import schema
 from safeguarding.indicators.bands import NOT_RECORDED, UNBORN, labels
+from safeguarding.indicators.notes import CountNote
 from safeguarding.indicators.periods import Window, age_in_years, month_index
 
 #: primary date of each table (decides where its data starts)
@@ -53,8 +54,9 @@ class Events:
     #: ``Context.extract_start``); None when every covered month is complete
     partly: np.ndarray | None = None
     extract_start: pd.Timestamp | None = None
-    notes: dict[str, str] = field(default_factory=dict)  # measure -> note text after the count
-    unknown_note: str = ""
+    #: measure -> the words after its count in a figure's note (:mod:`safeguarding.indicators.notes`)
+    notes: dict[str, str | CountNote] = field(default_factory=dict)
+    unknown_note: str | CountNote = ""
     #: the headline's events, when a breakdown's values overlap (``Indicator.overlapping``): ``frame`` then
     #: has one row per record and value, and the headline counts each record once from this frame instead
     headline: pd.DataFrame | None = None
@@ -151,8 +153,8 @@ class Context:
                 self.cache[key] = cov & (months < int(month_index(pd.DatetimeIndex([first_complete]))[0]))
         return self.cache[key].copy()
 
-    def events(self, kind: str, frame: pd.DataFrame, table: str, *, notes: dict[str, str] | None = None,
-               unknown_note: str = "", headline: pd.DataFrame | None = None) -> Events:
+    def events(self, kind: str, frame: pd.DataFrame, table: str, *, notes: dict[str, str | CountNote] | None = None,
+               unknown_note: str | CountNote = "", headline: pd.DataFrame | None = None) -> Events:
         """:class:`Events` of ``table``, with its coverage and the months its extract covers only partly
         (``notes``, ``unknown_note`` and ``headline`` as :class:`Events` has them)."""
         return Events(kind, frame, self.coverage(table), partly=self.partly(table, kind),

@@ -45,6 +45,7 @@ from safeguarding.indicators.inputs import (
     run_options,
 )
 from safeguarding.indicators.intervals import add_intervals, add_targets
+from safeguarding.indicators.notes import CountNote, count_words
 from safeguarding.indicators.periods import Window, add_months, financial_year, month_index, period_table
 from safeguarding.indicators.registry import AGGREGATE, get_method
 from safeguarding.measures import percentage, rate_per_10k
@@ -257,12 +258,13 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
     # a figure the data cover only in part is never 'ok' without a note: its status says so
     status[(status == "ok") & (partial | truncated)] = PARTIAL
     out["status"] = status
-    extra: list[tuple[np.ndarray, np.ndarray | str]] = []
+    extra: list[tuple[np.ndarray, np.ndarray | str | CountNote]] = []
     if "unknown" in out:
         unk = out.pop("unknown").to_numpy(dtype=float)
         out["unknown"] = np.where(nodata, np.nan, unk)
-        unknown_notes = np.array([e.unknown_note for _, e in areas], dtype=object)
-        if unknown_notes.any():  # the note may name the area's own dates
+        unknown_notes = np.empty(len(areas), dtype=object)
+        unknown_notes[:] = [e.unknown_note for _, e in areas]
+        if any(note != "" for note in unknown_notes):  # the note may name the area's own dates
             extra.append((unk, unknown_notes[area]))
     else:
         out["unknown"] = np.nan
@@ -283,11 +285,13 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
         part_note[mark] = texts[area[mark]]
     pieces = [note, part_note]
     for counts, words in extra:
-        show = ok & (counts > 0) & (words != "")
+        each = np.empty(len(out), dtype=object)
+        each[:] = [words] * len(out) if isinstance(words, (str, CountNote)) else list(words)
+        show = ok & (counts > 0) & np.array([w != "" for w in each], dtype=bool)
         s = np.full(len(out), "", dtype=object)
-        if show.any():
+        if show.any():  # the count, then the words for it (one case or many: :mod:`.notes`)
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
-                       + (words if isinstance(words, str) else words[show]))
+                       + count_words(counts[show], each[show]))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
     joined = pieces[0].copy()

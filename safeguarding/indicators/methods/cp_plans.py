@@ -18,6 +18,7 @@ from safeguarding.indicators.bands import (
     labels,
     text,
 )
+from safeguarding.indicators.notes import PLANS_UNKNOWN_HISTORY
 from safeguarding.indicators.periods import add_months, completed_months, month_end
 from safeguarding.indicators.registry import method
 
@@ -90,9 +91,7 @@ def cpp_subsequent(ctx: Context, ind: Indicator) -> Events:
     frame = ctx.flow(df["plan_start_date"], num=cls["subsequent"], den=1.0, unknown=cls["unknown"])
     plan_breakdowns(ctx, ind, df, frame, df["plan_start_date"])
     return ctx.events("flow", frame, "cp_plans",
-                      unknown_note=f"plans have unknown history (no recorded previous plans and the child was born "
-                                   f"before the plan data starts on {hs:%d/%m/%Y}); counted as first plans, "
-                                   f"so the figure is a lower bound")
+                      unknown_note=PLANS_UNKNOWN_HISTORY.with_start(f"{hs:%d/%m/%Y}"))
 
 
 def _ended_plans(ctx: Context) -> pd.DataFrame:

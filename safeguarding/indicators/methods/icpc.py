@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from safeguarding.indicators.notes import ICPC_BEFORE_ENQUIRY, ICPC_WITHOUT_ENQUIRY
 from safeguarding.indicators.registry import method
 from safeguarding.indicators.workdays import working_days_between
 
@@ -61,5 +62,4 @@ def icpc_15wd(ctx: Context, ind: Indicator) -> Events:
     frame = ctx.flow(df["icpc_date"], num=on_time, den=valid, invalid=invalid, unmatched=unmatched)
     ctx.child_breakdowns(frame, df["child_id"], df["icpc_date"], ind.breakdowns)
     return ctx.events("flow", frame, "icpc",
-                      notes={"invalid": "ICPCs dated before their section 47 start are invalid and excluded",
-                             "unmatched": "ICPCs with no section 47 enquiry for the child are excluded"})
+                      notes={"invalid": ICPC_BEFORE_ENQUIRY, "unmatched": ICPC_WITHOUT_ENQUIRY})

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from safeguarding.indicators.notes import ARRANGEMENTS_WITHOUT_VISIT
 from safeguarding.indicators.periods import month_end
 from safeguarding.indicators.registry import method
 from safeguarding.indicators.workdays import working_days_between
@@ -75,5 +76,5 @@ def pf_visit_7wd(ctx: Context, ind: Indicator) -> Events:
     on_time = np.nan_to_num(wd, nan=np.inf) <= VISIT_WORKING_DAYS
     ev = _flow(ctx, ind, df, df["arrangement_start_date"], num=on_time, den=1.0,
                novisit=df["initial_visit_date"].isna().to_numpy())
-    ev.notes["novisit"] = "new arrangements have no initial visit recorded (counted as not on time)"
+    ev.notes["novisit"] = ARRANGEMENTS_WITHOUT_VISIT
     return ev

@@ -10,6 +10,7 @@ import pandas as pd
 
 from safeguarding import schema
 from safeguarding.indicators.bands import REFERRAL_COUNT_CUTS, REFERRALS_IN_12M, REFERRALS_IN_PERIOD, band, labels, text
+from safeguarding.indicators.notes import DUPLICATE_REFERRALS, REFERRALS_BEFORE_HISTORY
 from safeguarding.indicators.periods import add_months, financial_year, month_index
 from safeguarding.indicators.registry import method
 
@@ -32,7 +33,7 @@ def referrals(ctx: Context, ind: Indicator) -> Events:
     if "referrals_in_12m" in ind.breakdowns:
         frame["referrals_in_12m"] = band(referrals_in_12m(df), REFERRAL_COUNT_CUTS, REFERRALS_IN_12M)
     return ctx.events("flow", frame, "referrals",
-                      notes={"dup": "same-child same-day referrals (possible duplicates) are included"})
+                      notes={"dup": DUPLICATE_REFERRALS})
 
 
 @method("referral_children", table="referrals", breakdowns=("referrals_in_period",), frequencies=("year",))
@@ -68,8 +69,7 @@ def rereferrals(ctx: Context, ind: Indicator) -> Events:
     frame = ctx.flow(d, num=rerefer, den=1.0, unknown=unknown)
     referral_breakdowns(ctx, ind, df, frame)
     return ctx.events("flow", frame, "referrals",
-                      unknown_note="referrals fall less than 12 months after the referral data starts, so a "
-                                   "previous referral may be missing (counted as not re-referrals)")
+                      unknown_note=REFERRALS_BEFORE_HISTORY)
 
 
 def referral_breakdowns(ctx: Context, ind: Indicator, df: pd.DataFrame, frame: pd.DataFrame) -> None:
