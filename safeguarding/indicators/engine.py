@@ -285,13 +285,15 @@ def _finish(ind: Indicator, areas: list[tuple[Context, Events]], area: np.ndarra
         part_note[mark] = texts[area[mark]]
     pieces = [note, part_note]
     for counts, words in extra:
-        each = np.empty(len(out), dtype=object)
-        each[:] = [words] * len(out) if isinstance(words, (str, CountNote)) else list(words)
-        show = ok & (counts > 0) & np.array([w != "" for w in each], dtype=bool)
+        if isinstance(words, (str, CountNote)):  # the same words for every row
+            show = ok & (counts > 0) & (words != "")
+        else:  # words per row
+            show = ok & (counts > 0) & np.array([w != "" for w in words], dtype=bool)
+            words = words[show]
         s = np.full(len(out), "", dtype=object)
         if show.any():  # the count, then the words for it (one case or many: :mod:`.notes`)
             s[show] = (pd.Series(counts[show]).astype(int).astype(str).to_numpy(dtype=object) + " "
-                       + count_words(counts[show], each[show]))
+                       + count_words(counts[show], words))
         pieces.append(s)
     # joined with "; ", touching only the rows a piece adds to (most rows have one piece or none)
     joined = pieces[0].copy()
