@@ -59,3 +59,13 @@ def test_count_words_chooses_per_row():
     mixed = np.empty(2, dtype=object)
     mixed[:] = ["plain words", note]
     assert count_words(np.array([1.0, 1.0]), mixed).tolist() == ["plain words", note.one]
+
+
+def test_a_note_not_declared_is_refused_with_where_to_declare_it():
+    """An analyst's new note about a count, not in COUNT_NOTES: the public wording would not know its words for one
+    case ("some new referral is ..." would say the count was 1), so the engine refuses it and says where it goes."""
+    mine = CountNote(one="new referral is late", many="new referrals are late")
+    with pytest.raises(ValueError, match=r"not declared in safeguarding/indicators/notes\.py: add it to COUNT_NOTES"):
+        count_words(np.array([1.0]), mine)
+    declared = next(n for n in NOTES if n.declared is not None)  # filled in: known by the note it came from
+    assert count_words(np.array([1.0]), declared).tolist() == [declared.one]

@@ -18,7 +18,7 @@ well after any number.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,17 +31,19 @@ class CountNote:
     """The words after a count in a note: ``one`` for a count of 1, ``many`` for any other.
 
     Either may hold ``{start}``, a date the method fills in
-    (:meth:`with_start`), the same in both.
+    (:meth:`with_start`), the same in both; ``declared`` is then the note
+    it was filled from.
     """
 
     one: str
     many: str
+    declared: CountNote | None = field(default=None, compare=False, repr=False)
 
     def with_start(self, start: str) -> CountNote:
         """This note with its ``{start}`` date filled in (day/month/year, as ``01/04/2019``)."""
         if not re.fullmatch(_DATE, start):
             raise ValueError(f"a note's date is day/month/year (01/04/2019), not {start!r}")
-        return CountNote(self.one.replace("{start}", start), self.many.replace("{start}", start))
+        return CountNote(self.one.replace("{start}", start), self.many.replace("{start}", start), declared=self)
 
     def words(self, count: float) -> str:
         """The words after ``count``: :attr:`one` for 1, :attr:`many` otherwise."""
@@ -79,7 +81,9 @@ COUNT_NOTES: tuple[CountNote, ...] = (DUPLICATE_REFERRALS, REFERRALS_BEFORE_HIST
 def count_words(counts: np.ndarray, words: str | CountNote | np.ndarray) -> np.ndarray:
     """The words after each count (object array): ``words`` as it is, or a :class:`CountNote`'s for each count.
 
-    ``words`` is one string or note for every row, or an array of them (one per row).
+    ``words`` is one string or note for every row, or an array of them (one per row). A note not declared
+    in :data:`COUNT_NOTES` is refused (ValueError): the public wording (:func:`plural`) would not know its
+    words for one case, and "some" before them would say the count was 1.
     """
     counts = np.asarray(counts, dtype=float)
     each = np.empty(counts.size, dtype=object)
@@ -87,6 +91,10 @@ def count_words(counts: np.ndarray, words: str | CountNote | np.ndarray) -> np.n
         each[:] = [words] * counts.size
     else:
         each[:] = list(words)
+    for w in {id(w): w for w in each if isinstance(w, CountNote)}.values():
+        if (w.declared or w) not in COUNT_NOTES:
+            raise ValueError(f"a note about a count ({w.many!r}) is not declared in safeguarding/indicators/notes.py: "
+                             "add it to COUNT_NOTES, so that the public reads it in the words for many")
     return np.array([w.words(c) if isinstance(w, CountNote) else w for w, c in zip(each, counts.tolist(),
                                                                                     strict=True)], dtype=object)
 
