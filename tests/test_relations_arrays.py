@@ -23,7 +23,7 @@ from safeguarding.disclosure.relations import (
     add_breakdown_sums,
     add_shared_stocks,
 )
-from safeguarding.disclosure.secondary.system import _System
+from safeguarding.disclosure.secondary.system import _System, spans
 
 BALANCE = (("STOCK:value", "IN:value", "OUT:value"),)
 
@@ -205,3 +205,13 @@ def test_the_balances_that_hold_are_those_the_merges_find(seed):
     found = _balances_that_hold(rows, balances)
     assert found == _balances_that_hold_by_merges(rows, balances)
     assert any(f == frozenset({"STOCK", "IN", "OUT"}) for f, _, _ in found), "some balance holds in the table"
+
+
+def test_spans_are_the_positions_of_each_span_in_order() -> None:
+    """``spans`` (read by the group blocks and the residual rule) against a plain loop, empty spans included."""
+    rng = np.random.default_rng(5)
+    starts = rng.integers(0, 1000, size=50)
+    lens = rng.integers(0, 6, size=50)
+    expected = [p for s, n in zip(starts.tolist(), lens.tolist(), strict=True) for p in range(s, s + n)]
+    assert spans(starts, lens).tolist() == expected
+    assert spans(np.zeros(0, dtype=int), np.zeros(0, dtype=int)).size == 0

@@ -24,7 +24,7 @@ import numpy as np
 from safeguarding.disclosure.policy import TOLERANCE, Policy
 from safeguarding.disclosure.secondary.exact import _blame, _cone_fixed, _Echelon, _Group, solve_transposed
 from safeguarding.disclosure.secondary.lp import Programme, Status
-from safeguarding.disclosure.secondary.system import _System
+from safeguarding.disclosure.secondary.system import _System, spans
 from safeguarding.disclosure.secondary.triangular import UpperSolver
 
 
@@ -450,7 +450,7 @@ def _residual_rule(system: _System, cells: list[int], cons: list[int], suppresse
     sizes = np.searchsorted(all_rows, at, side="right") - starts
     m = sizes.size
     row = np.repeat(np.arange(m), sizes)  # every (relation, cell) entry, relation by relation in their order
-    ent = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+    ent = spans(starts, sizes)
     idx = all_cols[ent]
     coef = all_coefs[ent]
     vals = system.values[idx]

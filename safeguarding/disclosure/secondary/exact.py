@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from safeguarding.disclosure.secondary.system import _System
+from safeguarding.disclosure.secondary.system import _System, spans
 
 
 class _Group:
@@ -115,7 +115,7 @@ def _group_blocks(cells: np.ndarray, cons: np.ndarray, coef, is_eq: np.ndarray, 
     starts = coef.indptr[cons].astype(np.int64)
     lens = coef.indptr[cons + 1].astype(np.int64) - starts
     total = int(lens.sum())
-    ent = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
+    ent = spans(starts, lens)
     f_idx = coef.indices[ent]
     f_dat = coef.data[ent]
     f_row = np.repeat(np.arange(m), lens)

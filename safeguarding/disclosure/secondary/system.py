@@ -222,6 +222,18 @@ class _ByCell(Mapping[int, list[int]]):
         return int(np.count_nonzero(np.diff(self._ptr)))
 
 
+def spans(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k], ..., starts[k] + lens[k] - 1`` of every span ``k``, spans in order (int64).
+
+    How the entries of some relations are read from arrays that hold every
+    relation's entries one after another (:meth:`_System.arrays`, a CSR
+    matrix's ``indices`` and ``data``).
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lens = np.asarray(lens, dtype=np.int64)
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()), dtype=np.int64)
+
+
 def _entries(system: _System) -> tuple[np.ndarray, np.ndarray]:
     """Every (constraint, cell) entry of the system, constraint by constraint: ``(rows, cols)`` (read-only)."""
     rows, cols, _ = system.arrays()
